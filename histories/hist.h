@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* hist.h - JSON Lines histories: crash-safe writer, validating streaming reader, loaded form. */
+#ifndef HIST_H
+#define HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "op.h"
+
+struct errbuf;
+
+enum {
+	HIST_LINE_BYTES_MAX = 1 << 20,   /* one op's JSON line, newline included */
+	HIST_PROCESSES_MAX = 1 << 16,    /* distinct client process numbers in one history */
+	HIST_OPS_MAX = 1 << 26,          /* ops in one loaded history */
+};
+
+/* ---- Writer ---------------------------------------------------------------------------- */
+
+struct hist_writer;
+
+/**
+ * hist_writer_open() - create @path (O_EXCL) for appending; @start_ns is the campaign start on
+ * the CLOCK_MONOTONIC scale, from which every op's time is measured.
+ * Return: 0, or -errno (with @eb naming the path).
+ */
+int hist_writer_open(struct hist_writer **out, const char *path, int64_t start_ns,
+		     struct errbuf *eb);
+
+/**
+ * hist_writer_append() - stamp @op with the next index and the current time, check it against
+ * the format's rules (the same rules the reader enforces, STYLE S17), and write it as one line
+ * with a single write(2), so a killed campaign leaves whole lines only (at worst a torn last).
+ * Thread-safe: ops from concurrent clients are serialised; index and time are assigned under
+ * the same lock, so the file is in index and time order. @op->index and @op->time_ns are
+ * outputs. Strings in @op are borrowed.
+ * Return: 0; -EINVAL if @op breaks a rule (nothing written); -E2BIG if the line would exceed
+ * HIST_LINE_BYTES_MAX; -errno on I/O error.
+ */
+int hist_writer_append(struct hist_writer *w, struct op *op, struct errbuf *eb);
+
+/* hist_writer_close() - close; NULL is allowed. Return: 0 or -errno from close(2). */
+int hist_writer_close(struct hist_writer *w);
+
+/* ---- Streaming reader ------------------------------------------------------------------ */
+
+struct hist_reader;
+
+/** hist_reader_open() - open @path for streaming. Return: 0 or -errno. */
+int hist_reader_open(struct hist_reader **out, const char *path, struct errbuf *eb);
+
+/**
+ * hist_reader_next() - read and validate the next op into @op. Strings and arrays in @op are
+ * valid until the next call or close.
+ * Validates every field (types, ranges, dense index, non-decreasing time) and the process rules:
+ * at most one op in flight per process, a completion matches its invocation's f, and a process
+ * whose op ended in info never invokes again.
+ * A torn last line (no newline at end of file, not parseable) ends the stream with a warning
+ * (see hist_reader_warning()); every other bad line is an error.
+ * Return: 1 with an op, 0 at end, -EBADMSG/-EINVAL/-E2BIG with "path:line: expected ..." in @eb.
+ */
+int hist_reader_next(struct hist_reader *r, struct op *op, struct errbuf *eb);
+
+/* hist_reader_warning() - the warning for a tolerated torn last line, or NULL. */
+const char *hist_reader_warning(const struct hist_reader *r);
+
+/* hist_reader_line() - 1-based line number of the op last returned. */
+uint64_t hist_reader_line(const struct hist_reader *r);
+
+void hist_reader_close(struct hist_reader *r);
+
+/* ---- Loaded history -------------------------------------------------------------------- */
+
+/*
+ * Invariants: ops[i].index == i; every string and array an op points to is owned by the
+ * history; pair[i] is the index of the op completing invocation i (or of the invocation that
+ * op i completes), HIST_NO_PAIR when there is none (an invocation still in flight at the end).
+ */
+enum { HIST_NO_PAIR = UINT64_MAX };
+
+struct history {
+	struct op *ops;
+	uint64_t count;
+	uint64_t *pair;
+	char warning[256];      /* the reader's torn-line warning, "" when none */
+	/* --- private: exposed for embedding only --- */
+	void *arena;
+};
+
+/**
+ * hist_load() - read a whole history file with the streaming reader and build the pair index.
+ * Return: 0; or the reader's error (the history is left empty); -ENOMEM; -E2BIG past
+ * HIST_OPS_MAX.
+ */
+int hist_load(struct history *h, const char *path, struct errbuf *eb);
+
+/* hist_fini() - free what hist_load() allocated; a zeroed history is allowed. */
+void hist_fini(struct history *h);
+
+/* ---- Run directories ------------------------------------------------------------------- */
+
+enum { HIST_PATH_BYTES_MAX = 512 };
+
+/**
+ * hist_run_dir_create() - make store/<system>/<YYYYmmddTHHMMSS>-<seed>/ and its nodes/ folder
+ * under @store_root (created if missing), and point @store_root/latest at it (a relative
+ * symlink, replaced atomically). The timestamp is local wall-clock time.
+ * @out receives the run directory path (size HIST_PATH_BYTES_MAX).
+ * Return: 0 or -errno.
+ */
+int hist_run_dir_create(const char *store_root, const char *system, uint64_t seed,
+			char out[HIST_PATH_BYTES_MAX], struct errbuf *eb);
+
+#endif /* HIST_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* op.h - one history operation, mirroring Jepsen's op map (STYLE S30). */
+#ifndef OP_H
+#define OP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum op_type { OP_INVOKE, OP_OK, OP_FAIL, OP_INFO, OP_TYPE_COUNT };
+
+/* The nemesis is process "nemesis" in JSON and this value in memory. */
+enum { OP_PROCESS_NEMESIS = -1 };
+
+/*
+ * A value is any JSON. The CRDT workloads use only null, integers and arrays of integers,
+ * which are kept unpacked so checkers need not parse; anything else keeps its compact JSON
+ * text in @json.
+ */
+enum op_value_kind {
+	OP_VALUE_NULL,  /* JSON null */
+	OP_VALUE_INT,   /* @integer */
+	OP_VALUE_INTS,  /* @ints[0 .. @count-1], in the order written */
+	OP_VALUE_JSON,  /* @json: compact JSON text of any other value */
+};
+
+struct op_value {
+	enum op_value_kind kind;
+	uint32_t count;         /* OP_VALUE_INTS only */
+	int64_t integer;        /* OP_VALUE_INT only */
+	const int64_t *ints;    /* OP_VALUE_INTS only; NULL when count == 0 */
+	const char *json;       /* OP_VALUE_JSON only; NUL-terminated */
+};
+
+/*
+ * Strings and arrays are borrowed views: who owns them is said by the function that hands
+ * the op out (writer: the caller; reader: valid until the next read; history: the history).
+ */
+struct op {
+	uint64_t index;         /* dense, 0-based, equal to the op's position */
+	int64_t time_ns;        /* since campaign start, non-decreasing along the history */
+	enum op_type type;
+	int32_t process;        /* >= 0 client, OP_PROCESS_NEMESIS for the nemesis */
+	const char *f;          /* non-empty */
+	struct op_value value;
+	const char *node;       /* optional target node name, e.g. "n3"; NULL when absent */
+	const char *key;        /* optional object key; NULL when absent */
+	const char *error;      /* optional error text; NULL when absent */
+	bool final;             /* true on reads taken after the final heal */
+};
+
+/* op_type_name() - "invoke", "ok", "fail" or "info". */
+const char *op_type_name(enum op_type type);
+
+/* op_type_parse() - inverse of op_type_name(); -EINVAL for anything else. */
+int op_type_parse(const char *name, enum op_type *out);
+
+#endif /* OP_H */

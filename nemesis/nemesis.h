@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* nemesis.h - the Nemesis seam: setup / invoke / teardown of one kind of fault (Jepsen). */
+#ifndef NEMESIS_H
+#define NEMESIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cluster;
+struct errbuf;
+struct prng;
+
+enum nem_f {
+	NEM_F_PARTITION = 1u << 0,
+	NEM_F_DELAY = 1u << 1,
+	NEM_F_CLOCK = 1u << 2,
+	NEM_F_KILL = 1u << 3,
+	NEM_F_PAUSE = 1u << 4,
+};
+
+enum { NEM_VALUE_BYTES_MAX = 4096 };    /* JSON text of one fault's description */
+
+/*
+ * One nemesis request: @f is the op's f ("start-partition", "stop-partition", ...);
+ * @arg is optional JSON text naming the variant (e.g. "\"halves\""), NULL for a random choice.
+ * The completion is always an info op (Jepsen): whether a fault took effect is not known to
+ * the clients. @value receives JSON text describing what was done, e.g. who is cut off from whom.
+ */
+struct nem_request {
+	const char *f;
+	const char *arg;
+};
+
+struct nem_completion {
+	char value[NEM_VALUE_BYTES_MAX];
+};
+
+struct nemesis;
+
+struct nemesis_ops {
+	const char *name;
+	uint32_t fs;                    /* NEM_F_* handled */
+	int (*setup)(struct nemesis *nem, struct cluster *cluster, struct errbuf *eb);
+	/* Must not allocate (STYLE S20). Random choices come from @prng only. */
+	int (*invoke)(struct nemesis *nem, const struct nem_request *request, struct prng *prng,
+		      struct nem_completion *completion, struct errbuf *eb);
+	/* Removes only what setup made; heals first. NULL-safe on a nemesis never set up. */
+	int (*teardown)(struct nemesis *nem, struct errbuf *eb);
+};
+
+struct nemesis {
+	const struct nemesis_ops *ops;
+};
+
+extern const struct nemesis_ops nem_noop_ops;
+
+static inline int nem_setup(struct nemesis *nem, struct cluster *cluster, struct errbuf *eb)
+{
+	return nem->ops->setup ? nem->ops->setup(nem, cluster, eb) : 0;
+}
+
+static inline int nem_invoke(struct nemesis *nem, const struct nem_request *request,
+			     struct prng *prng, struct nem_completion *completion,
+			     struct errbuf *eb)
+{
+	completion->value[0] = '\0';
+	return nem->ops->invoke(nem, request, prng, completion, eb);
+}
+
+static inline int nem_teardown(struct nemesis *nem, struct errbuf *eb)
+{
+	return nem->ops->teardown ? nem->ops->teardown(nem, eb) : 0;
+}
+
+#endif /* NEMESIS_H */
