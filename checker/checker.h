@@ -36,6 +36,8 @@ struct check_result {
 	char unknown_reason[CHECK_MESSAGE_BYTES_MAX]; /* why UNKNOWN, "" otherwise */
 	/* Figures for the summary: ops read, final reads seen, and so on. */
 	uint64_t op_count, final_read_count;
+	/* Added: the model that was checked ("gcounter", "gset", "orset"), NULL if none. */
+	const char *model;
 };
 
 struct check_opts {
@@ -57,5 +59,61 @@ struct checker_ops {
 struct checker {
 	const struct checker_ops *ops;
 };
+
+/* ---- Additions: result helpers and the dispatcher (checker.c) -------------------------- */
+
+/* verdict_name() - "valid", "invalid" or "unknown". */
+const char *verdict_name(enum verdict verdict);
+
+/* verdict_merge() - the maximum of @a and @b: INVALID > UNKNOWN > VALID (STYLE S25). */
+enum verdict verdict_merge(enum verdict a, enum verdict b);
+
+/* crdt_model_name() - "none", "gcounter", "gset" or "orset". */
+const char *crdt_model_name(enum crdt_model model);
+
+/* crdt_model_parse() - inverse of crdt_model_name() ("none" excluded). Return: 0 or -EINVAL. */
+int crdt_model_parse(const char *name, enum crdt_model *out);
+
+/* check_result_init() - an empty VALID result in caller storage; allocates nothing. */
+void check_result_init(struct check_result *result);
+
+/* check_result_fini() - free the anomalies; the result is left empty (re-init'ed). */
+void check_result_fini(struct check_result *result);
+
+/**
+ * check_result_add_anomaly() - record one anomaly and make the verdict INVALID.
+ * @kind: a static string; @ops: @op_count indices, copied (at most CHECK_ANOMALY_OPS_MAX kept).
+ * Past CHECK_ANOMALIES_MAX anomalies (or if the array cannot be allocated) the anomaly is only
+ * counted in anomalies_total; the verdict is INVALID either way. Never fails.
+ */
+void check_result_add_anomaly(struct check_result *result, const char *kind,
+			      const uint64_t *ops, uint32_t op_count, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/**
+ * check_result_set_unknown() - a check could not decide: merge UNKNOWN into the verdict and
+ * append the reason (joined by "; ", truncated to the buffer) to unknown_reason.
+ */
+void check_result_set_unknown(struct check_result *result, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/**
+ * check_history() - run @checker on @history (the dispatcher, STYLE S17 and S25).
+ * @result must be check_result_init()ed by the caller, who check_result_fini()s it.
+ * Asserts the seam's contract before and after the call. A checker error becomes the verdict
+ * UNKNOWN with the errbuf text in unknown_reason, so an error never reads as VALID.
+ * Return: 0, or the checker's -errno (the result is then UNKNOWN and says why); does not block
+ * on anything but the CPU.
+ */
+int check_history(const struct checker *checker, const struct history *history,
+		  const struct check_opts *opts, struct check_result *result, struct errbuf *eb);
+
+/* The CRDT checker (crdt_check.c, rules in checker/CHECKS.md), named "crdt". */
+extern const struct checker_ops crdt_checker_ops;
+extern const struct checker crdt_checker;
+
+/* The no-op checker (Jepsen noop): always VALID, for wiring tests only (STYLE S24). */
+extern const struct checker_ops checker_noop_ops;
+extern const struct checker checker_noop;
 
 #endif /* CHECKER_H */

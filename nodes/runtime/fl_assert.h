@@ -3,6 +3,7 @@
 #ifndef FL_ASSERT_H
 #define FL_ASSERT_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_checker.c - time hist_load() and the CRDT checker on a generated million-op history. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "errbuf.h"
+#include "fl_assert.h"
+#include "hist.h"
+#include "monotime.h"
+#include "prng.h"
+
+enum {
+	BENCH_CLIENTS = 10,
+	BENCH_NODES = 5,
+	BENCH_ELEMENTS = 256,          /* universe of set elements: sets of up to 256 */
+	BENCH_NEMESIS_EVERY = 20000,   /* ops between partition changes */
+};
+
+/* The generator's truth: the state replicas converge to, applied at completion. */
+struct gen {
+	struct prng prng;
+	enum crdt_model model;
+	FILE *out;
+	uint64_t index;
+	int64_t time_ns;
+	int64_t counter;
+	bool present[BENCH_ELEMENTS];
+	int32_t process[BENCH_CLIENTS];      /* current process number of each client slot */
+	bool busy[BENCH_CLIENTS];
+	const char *f[BENCH_CLIENTS];
+	int64_t value[BENCH_CLIENTS];
+	int node[BENCH_CLIENTS];
+	bool partitioned;
+};
+
+static void emit_head(struct gen *g, const char *process, const char *type, const char *f)
+{
+	g->time_ns += 1000 + (int64_t)prng_below(&g->prng, 5000);
+	fprintf(g->out, "{\"index\":%" PRIu64 ",\"time\":%" PRId64 ",\"process\":%s,"
+		"\"type\":\"%s\",\"f\":\"%s\",\"value\":", g->index++, g->time_ns, process, type, f);
+}
+
+static void emit_read_value(struct gen *g)
+{
+	bool first = true;
+
+	if (g->model == CRDT_MODEL_GCOUNTER) {
+		fprintf(g->out, "%" PRId64, g->counter);
+		return;
+	}
+	fputc('[', g->out);
+	for (int e = 0; e < BENCH_ELEMENTS; e++) {
+		if (!g->present[e])
+			continue;
+		fprintf(g->out, first ? "%d" : ",%d", e);
+		first = false;
+	}
+	fputc(']', g->out);
+}
+
+static void invoke(struct gen *g, int slot)
+{
+	char process[16];
+	uint64_t dice = prng_below(&g->prng, 100);
+
+	g->f[slot] = dice < 10 ? "read" : (g->model == CRDT_MODEL_ORSET && dice < 18) ? "remove"
+										    : "add";
+	g->value[slot] = g->model == CRDT_MODEL_GCOUNTER ? (int64_t)prng_below(&g->prng, 5) + 1
+							 : (int64_t)prng_below(&g->prng, BENCH_ELEMENTS);
+	g->node[slot] = (int)prng_below(&g->prng, BENCH_NODES) + 1;
+	g->busy[slot] = true;
+	snprintf(process, sizeof(process), "%d", g->process[slot]);
+	emit_head(g, process, "invoke", g->f[slot]);
+	if (strcmp(g->f[slot], "read") == 0)
+		fputs("null", g->out);
+	else
+		fprintf(g->out, "%" PRId64, g->value[slot]);
+	fprintf(g->out, ",\"node\":\"n%d\"}\n", g->node[slot]);
+}
+
+static void apply(struct gen *g, int slot)
+{
+	if (strcmp(g->f[slot], "add") == 0 && g->model == CRDT_MODEL_GCOUNTER)
+		g->counter += g->value[slot];
+	else if (strcmp(g->f[slot], "add") == 0)
+		g->present[g->value[slot]] = true;
+	else if (strcmp(g->f[slot], "remove") == 0)
+		g->present[g->value[slot]] = false;
+}
+
+static void complete(struct gen *g, int slot)
+{
+	char process[16];
+	uint64_t dice = prng_below(&g->prng, 1000);
+	const char *type = dice < 10 ? "info" : dice < 40 ? "fail" : "ok";
+	bool read = strcmp(g->f[slot], "read") == 0;
+
+	if (type[0] == 'o' || (type[0] == 'i' && !read && prng_chance(&g->prng, 0.5)))
+		apply(g, slot);
+	snprintf(process, sizeof(process), "%d", g->process[slot]);
+	emit_head(g, process, type, g->f[slot]);
+	if (type[0] != 'o')
+		fputs("null", g->out);
+	else if (read)
+		emit_read_value(g);
+	else
+		fprintf(g->out, "%" PRId64, g->value[slot]);
+	fprintf(g->out, ",\"node\":\"n%d\"}\n", g->node[slot]);
+	g->busy[slot] = false;
+	if (type[0] == 'i')
+		g->process[slot] += BENCH_CLIENTS;   /* Jepsen: a crashed process is replaced */
+}
+
+static void nemesis(struct gen *g)
+{
+	const char *f = g->partitioned ? "stop-partition" : "start-partition";
+
+	emit_head(g, "\"nemesis\"", "invoke", f);
+	fputs(g->partitioned ? "null}\n" : "\"halves\"}\n", g->out);
+	emit_head(g, "\"nemesis\"", "info", f);
+	fputs(g->partitioned ? "null}\n" : "{\"shape\":\"halves\",\"cut\":{\"n1\":[\"n3\"]}}}\n",
+	      g->out);
+	g->partitioned = !g->partitioned;
+}
+
+static void generate(struct gen *g, uint64_t ops)
+{
+	char process[16];
+
+	for (int k = 0; k < BENCH_CLIENTS; k++)
+		g->process[k] = k;
+	while (g->index + 2 * BENCH_NODES + 4 < ops) {
+		int slot = (int)prng_below(&g->prng, BENCH_CLIENTS);
+
+		if (g->index % BENCH_NEMESIS_EVERY == 0 && g->index > 0)
+			nemesis(g);
+		else if (g->busy[slot])
+			complete(g, slot);
+		else
+			invoke(g, slot);
+	}
+	if (g->partitioned)
+		nemesis(g);
+	for (int n = 1; n <= BENCH_NODES; n++) {
+		snprintf(process, sizeof(process), "%d", 1000000 + n);
+		emit_head(g, process, "invoke", "read");
+		fprintf(g->out, "null,\"node\":\"n%d\",\"final\":true}\n", n);
+		emit_head(g, process, "ok", "read");
+		emit_read_value(g);
+		fprintf(g->out, ",\"node\":\"n%d\",\"final\":true}\n", n);
+	}
+}
+
+static double seconds_since(int64_t start_ns)
+{
+	return (double)(monotime_ns() - start_ns) / 1e9;
+}
+
+static void print_rate(double ops, double seconds)
+{
+	double rate = seconds > 0 ? ops / seconds : 0;
+
+	if (rate >= 1e6)
+		printf("%.1fM ops/s", rate / 1e6);
+	else
+		printf("%.0fk ops/s", rate / 1e3);
+}
+
+static int bench_model(enum crdt_model model, uint64_t ops, uint64_t seed)
+{
+	struct gen g = { .model = model };
+	struct check_opts opts = { .model = model };
+	struct check_result result;
+	struct history h;
+	struct errbuf eb = { .msg = "" };
+	struct rusage ru;
+	char path[] = "/tmp/fl-bench-checker-XXXXXX";
+	double load_s, check_s;
+	int64_t start;
+	int fd = mkstemp(path), err;
+
+	if (fd < 0)
+		return fprintf(stderr, "bench-checker: mkstemp: %s\n", strerror(errno)), 70;
+	g.out = fdopen(fd, "w");
+	ASSERT(g.out);
+	prng_init(&g.prng, seed);
+	generate(&g, ops);
+	ASSERT(fclose(g.out) == 0);
+	start = monotime_ns();
+	err = hist_load(&h, path, &eb);
+	load_s = seconds_since(start);
+	unlink(path);
+	if (err)
+		return fprintf(stderr, "bench-checker: %s\n", eb.msg), 70;
+	check_result_init(&result);
+	start = monotime_ns();
+	check_history(&crdt_checker, &h, &opts, &result, &eb);
+	check_s = seconds_since(start);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("bench checker %s: %" PRIu64 " ops, load %.2f s (", crdt_model_name(model),
+	       h.count, load_s);
+	print_rate((double)h.count, load_s);
+	printf("), check %.2f s (", check_s);
+	print_rate((double)h.count, check_s);
+	printf("), peak RSS %ld MiB, verdict %s%s%s\n", ru.ru_maxrss / 1024,
+	       verdict_name(result.verdict), result.unknown_reason[0] ? ": " : "",
+	       result.unknown_reason);
+	err = result.verdict == VERDICT_VALID ? 0 : 1;
+	check_result_fini(&result);
+	hist_fini(&h);
+	return err;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: bench-checker [--ops N] [--model gcounter|gset|orset|all] "
+		"[--seed S]\n  Generates an N-op CRDT history (default 1000000) and times "
+		"hist_load() and the CRDT check.\n  Exit: 0 all verdicts valid, 1 otherwise, "
+		"64 usage, 70 error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "ops", required_argument, NULL, 'n' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t ops = 1000000, seed = (uint64_t)realtime_ns();
+	enum crdt_model model = CRDT_MODEL_NONE;        /* all */
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'n')
+			ops = strtoull(optarg, NULL, 10);
+		else if (c == 's')
+			seed = strtoull(optarg, NULL, 0);
+		else if (c == 'm' && strcmp(optarg, "all") != 0 &&
+			 crdt_model_parse(optarg, &model) != 0)
+			return usage(stderr), 64;
+		else if (c == 'h')
+			return usage(stdout), 0;
+		else if (c != 'm')
+			return usage(stderr), 64;
+	}
+	if (optind != argc || ops < 100)
+		return usage(stderr), 64;
+	printf("seed=%" PRIu64 "\n", seed);
+	for (int m = CRDT_MODEL_GCOUNTER; m <= CRDT_MODEL_ORSET; m++) {
+		if (model == CRDT_MODEL_NONE || model == (enum crdt_model)m)
+			rc |= bench_model((enum crdt_model)m, ops, seed);
+	}
+	if (rc)
+		printf("reproduce: bench-checker --ops %" PRIu64 " --seed %" PRIu64 "\n", ops, seed);
+	return rc;
+}

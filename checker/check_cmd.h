@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* check_cmd.h - `faultline check`: check a run directory or history file with the CRDT checker. */
+#ifndef CHECK_CMD_H
+#define CHECK_CMD_H
+
+#include <stdbool.h>
+
+#include "checker.h"
+
+struct errbuf;
+
+/* Exit codes of `faultline check` (STYLE S44). */
+enum {
+	CHECK_EXIT_VALID = 0,
+	CHECK_EXIT_INVALID = 1,
+	CHECK_EXIT_UNKNOWN = 2,          /* also: the history could not be read or checked */
+	CHECK_EXIT_USAGE = 64,
+};
+
+/**
+ * check_cmd_main() - `faultline check <run-dir|history.jsonl> [--model gcounter|gset|orset]
+ * [--json] [--quiet]`; @argv[0] is "check". Prints a summary (or, with --json, the results.json
+ * document) on stdout, errors and warnings on stderr as "faultline check: ...".
+ * Return: an exit code: CHECK_EXIT_* (0 valid, 1 invalid, 2 unknown or error, 64 usage).
+ */
+int check_cmd_main(int argc, char **argv);
+
+/**
+ * check_run_dir() - check one run the way `faultline check` does; for the campaign runner.
+ * @run_dir_or_file: a run directory (reads <dir>/history.jsonl and, when @model is
+ *	CRDT_MODEL_NONE, the "model" key of <dir>/config.json) or a history file.
+ * @model: CRDT_MODEL_NONE to take it from config.json or infer it from the ops.
+ * @print_summary: print the human summary on stdout (nothing else is ever printed).
+ * @out: initialized here (do not init it before); the caller check_result_fini()s it in every
+ *	case. Its verdict is UNKNOWN whenever the function fails.
+ * Writes results.json beside the history (in the run directory, or the history file's
+ * directory), also when the history cannot be loaded (verdict unknown, with the reason).
+ * Return: 0 when the check ran; @eb then holds a warning, or "" (results.json not writable,
+ * torn last line in the history). -errno when the history could not be loaded (@eb says
+ * "path:line: expected ...") or the checker failed (@eb says why); -EINVAL for a bad
+ * config.json model; -ENAMETOOLONG. Blocks on file I/O only.
+ */
+int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print_summary,
+		  struct check_result *out, struct errbuf *eb);
+
+#endif /* CHECK_CMD_H */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* chk_limits.h - every bound the checkers observe, in one place (STYLE S18, S19, S36).
+ * Not named limits.h: with checker/ on the include path it would shadow <limits.h>. */
+#ifndef CHECKER_LIMITS_H
+#define CHECKER_LIMITS_H
+
+#include "fl_assert.h"
+
+#ifdef FL_TEST_LIMITS
+enum {
+	CHK_NODES_MAX = 8,                        /* distinct node names in one history */
+	CHK_ELEMENTS_MAX = 1 << 12,               /* distinct set elements tracked */
+	CHK_SUBSET_SUM_TARGET_MAX = 1 << 10,      /* bits of the subset-sum bitset */
+	CHK_SUBSET_SUM_INFO_MAX = 8,              /* info adds in a subset-sum search */
+};
+#else
+enum {
+	CHK_NODES_MAX = 64,
+	CHK_ELEMENTS_MAX = 1 << 22,
+	CHK_SUBSET_SUM_TARGET_MAX = 1 << 26,      /* 8 MiB of bitset */
+	CHK_SUBSET_SUM_INFO_MAX = 1 << 16,
+};
+#endif
+
+/* Default checker memory budget (check_opts.memory_bytes_max == 0), STYLE S20. */
+#define CHK_MEMORY_BYTES_DEFAULT (4ull << 30)
+
+/* Subset-sum work bound: info adds x bitset words, so the check stays under seconds. */
+#define CHK_SUBSET_SUM_WORK_MAX (1ull << 32)
+
+enum { CHK_SUMMARY_ANOMALIES_MAX = 20 };  /* anomalies listed by `faultline check` */
+
+STATIC_ASSERT(CHK_NODES_MAX >= 2, "convergence compares at least two nodes");
+STATIC_ASSERT(CHK_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words");
+STATIC_ASSERT(CHK_ELEMENTS_MAX <= (1 << 30), "element slots are uint32_t with room to double");
+
+#endif /* CHECKER_LIMITS_H */

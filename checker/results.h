@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* results.h - a check_result as results.json (the run directory's verdict file). */
+#ifndef RESULTS_H
+#define RESULTS_H
+
+#include <stdio.h>
+
+struct check_result;
+struct errbuf;
+
+/**
+ * results_write_json() - write @result as pretty JSON (indent 2) to @path, through a temporary
+ * file in the same directory renamed over @path, so readers never see a partial file.
+ * @history_path: recorded as "history"; may be NULL.
+ * Keys: verdict, checker, model, history, ops, final_reads, anomalies_total,
+ * anomalies [{kind, message, ops}], unknown_reason ("" unless UNKNOWN).
+ * Return: 0; -ENOMEM; -errno from the file system (@eb names the path).
+ */
+int results_write_json(const char *path, const struct check_result *result,
+		       const char *history_path, struct errbuf *eb);
+
+/* results_fprint_json() - the same document to @out. Return: 0, -ENOMEM or -EIO. */
+int results_fprint_json(FILE *out, const struct check_result *result, const char *history_path,
+			struct errbuf *eb);
+
+#endif /* RESULTS_H */

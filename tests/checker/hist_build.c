@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* hist_build.c - test support: in-memory histories for checker tests. */
+#include "hist_build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl_assert.h"
+
+void hb_init(struct hist_build *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->h.ops = calloc(HB_OPS_MAX, sizeof(*b->h.ops));
+	b->h.pair = calloc(HB_OPS_MAX, sizeof(*b->h.pair));
+	ASSERT(b->h.ops && b->h.pair);
+	for (int k = 0; k < HB_PROCESSES_MAX; k++)
+		b->open[k] = HIST_NO_PAIR;
+}
+
+void hb_fini(struct hist_build *b)
+{
+	for (uint64_t i = 0; i < b->h.count; i++)
+		free((void *)b->h.ops[i].value.ints);
+	free(b->h.ops);
+	free(b->h.pair);
+	memset(b, 0, sizeof(*b));
+}
+
+static int slot_of(int32_t process)
+{
+	ASSERT(process >= -1 && process < HB_PROCESSES_MAX - 1);
+	return process < 0 ? HB_PROCESSES_MAX - 1 : process;
+}
+
+static struct op *append(struct hist_build *b, int32_t process, enum op_type type,
+			 const char *f, struct hb_val v)
+{
+	struct op *op;
+
+	ASSERT(b->h.count < HB_OPS_MAX);
+	op = &b->h.ops[b->h.count];
+	memset(op, 0, sizeof(*op));
+	op->index = b->h.count;
+	op->time_ns = (int64_t)b->h.count * 1000;
+	op->type = type;
+	op->process = process;
+	op->f = f;
+	op->value.kind = v.kind;
+	op->value.integer = v.integer;
+	op->value.count = v.count;
+	if (v.kind == OP_VALUE_INTS && v.count) {
+		int64_t *ints = malloc(v.count * sizeof(int64_t));
+
+		ASSERT(ints);
+		memcpy(ints, v.ints, v.count * sizeof(int64_t));
+		op->value.ints = ints;
+	}
+	b->h.pair[b->h.count] = HIST_NO_PAIR;
+	b->h.count++;
+	return op;
+}
+
+uint64_t hb_invoke(struct hist_build *b, int32_t process, const char *f, const char *node,
+		   struct hb_val v, bool final)
+{
+	struct op *op;
+
+	ASSERT(b->open[slot_of(process)] == HIST_NO_PAIR);
+	op = append(b, process, OP_INVOKE, f, v);
+	op->node = node;
+	op->final = final;
+	b->open[slot_of(process)] = op->index;
+	return op->index;
+}
+
+uint64_t hb_complete(struct hist_build *b, int32_t process, enum op_type type, struct hb_val v)
+{
+	uint64_t i = b->open[slot_of(process)];
+	struct op *op;
+
+	ASSERT(i != HIST_NO_PAIR);
+	ASSERT(type != OP_INVOKE);
+	op = append(b, process, type, b->h.ops[i].f, v);
+	op->node = b->h.ops[i].node;
+	op->final = b->h.ops[i].final;
+	b->h.pair[i] = op->index;
+	b->h.pair[op->index] = i;
+	b->open[slot_of(process)] = HIST_NO_PAIR;
+	return op->index;
+}
+
+uint64_t hb_op(struct hist_build *b, int32_t process, const char *f, const char *node,
+	       struct hb_val invoke, enum op_type type, struct hb_val result, bool final)
+{
+	uint64_t i = hb_invoke(b, process, f, node, invoke, final);
+
+	hb_complete(b, process, type, result);
+	return i;
+}
+
+uint64_t hb_nemesis(struct hist_build *b, const char *f)
+{
+	uint64_t i = hb_invoke(b, OP_PROCESS_NEMESIS, f, NULL, HB_NULL, false);
+	struct op *op;
+
+	hb_complete(b, OP_PROCESS_NEMESIS, OP_INFO, HB_NULL);
+	op = &b->h.ops[b->h.count - 1];
+	op->value.kind = OP_VALUE_JSON;
+	op->value.json = "{\"shape\":\"halves\"}";
+	return i;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* campaign_run.c - spawns faultline, reads results.json with jansson. */
+#include "campaign_run.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+pid_t faultline_spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0, "fork");
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(FAULTLINE_EXE, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int faultline_wait(pid_t pid)
+{
+	int status;
+
+	cr_assert(waitpid(pid, &status, 0) == pid, "waitpid");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void read_results(struct campaign_outcome *out)
+{
+	char path[300];
+	json_error_t err;
+	json_t *root, *anomalies, *a;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/latest/results.json", out->store);
+	root = json_load_file(path, 0, &err);
+	if (!root)
+		return;
+	snprintf(out->verdict, sizeof(out->verdict), "%s",
+		 json_string_value(json_object_get(root, "verdict")) ?: "");
+	out->final_reads = (int)json_integer_value(json_object_get(root, "final_reads"));
+	anomalies = json_object_get(root, "anomalies");
+	json_array_foreach(anomalies, i, a) {
+		const char *kind = json_string_value(json_object_get(a, "kind"));
+		size_t used = strlen(out->kinds);
+
+		if (kind && !strstr(out->kinds, kind))
+			snprintf(out->kinds + used, sizeof(out->kinds) - used, "%s ", kind);
+	}
+	json_decref(root);
+}
+
+void campaign_outcome_run(struct campaign_outcome *out, const char *model, const char *seed,
+			  const char *bug, const char *time_s, const char *interval_s)
+{
+	char *argv[32];
+	int argc = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->store, sizeof(out->store), "/tmp/faultline-it-XXXXXX");
+	cr_assert(mkdtemp(out->store), "mkdtemp");
+	snprintf(out->log_path, sizeof(out->log_path), "%s/run.log", out->store);
+#define ARG(x) (argv[argc++] = (char *)(x))
+	ARG("faultline"); ARG("run"); ARG("crdt"); ARG("--model"); ARG(model);
+	ARG("--nodes"); ARG("5"); ARG("--time"); ARG(time_s); ARG("--rate"); ARG("100");
+	ARG("--nemesis"); ARG("partition"); ARG("--nemesis-interval"); ARG(interval_s);
+	ARG("--seed"); ARG(seed); ARG("--store"); ARG(out->store);
+	if (bug) {
+		ARG("--bug");
+		ARG(bug);
+	}
+#undef ARG
+	argv[argc] = NULL;
+	out->exit_code = faultline_wait(faultline_spawn(argv, out->log_path));
+	read_results(out);
+}
+
+bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind)
+{
+	char word[64];
+
+	snprintf(word, sizeof(word), "%s ", kind);
+	return strstr(out->kinds, word) != NULL;
+}
+
+void campaign_outcome_fini(struct campaign_outcome *out, bool as_expected)
+{
+	char cmd[300];
+
+	/* Keep the run for inspection when anything about it was unexpected. */
+	if (!as_expected) {
+		fprintf(stderr, "kept for inspection: %s\n", out->store);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", out->store);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", out->store);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* campaign_run.h - run the faultline binary as a user would and read what it wrote. */
+#ifndef CAMPAIGN_RUN_H
+#define CAMPAIGN_RUN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct campaign_outcome {
+	int exit_code;                  /* of `faultline run` */
+	char verdict[16];               /* from results.json, "" if none */
+	char kinds[512];                /* anomaly kinds, space-separated */
+	int final_reads;
+	char store[256];                /* temporary store root */
+	char log_path[300];             /* stdout and stderr of the run */
+};
+
+/* campaign_outcome_run() - faultline run crdt --model M --seed S [--bug B] --time T ... */
+void campaign_outcome_run(struct campaign_outcome *out, const char *model, const char *seed,
+			  const char *bug, const char *time_s, const char *interval_s);
+
+bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind);
+
+/* campaign_outcome_fini() - remove the temporary store, unless the run was not as expected. */
+void campaign_outcome_fini(struct campaign_outcome *out, bool as_expected);
+
+/* faultline_spawn() - start the faultline binary with @argv (argv[0] ignored), output to @log. */
+pid_t faultline_spawn(char *const argv[], const char *log);
+
+/* faultline_wait() - wait for @pid; its exit code, or 128 + signal. */
+int faultline_wait(pid_t pid);
+
+#endif /* CAMPAIGN_RUN_H */

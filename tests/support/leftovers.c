@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* leftovers.c - scans /proc, /run/netns, /sys/class/net, /dev/shm and the bpf program ids. */
+#include "leftovers.h"
+
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool environ_marked(const char *pid)
+{
+	char path[64], buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1) {
+		buf[n] = '\0';
+		if (strncmp(buf + i, "FAULTLINE_RUN=", 14) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void add_netns(struct leftovers *l, uint64_t ino)
+{
+	for (uint32_t i = 0; i < l->netns_count; i++)
+		if (l->netns[i] == ino)
+			return;
+	if (l->netns_count < LEFTOVERS_NETNS_MAX)
+		l->netns[l->netns_count++] = ino;
+}
+
+static void scan_proc(struct leftovers *l, pid_t ignore_pid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[300];
+		struct stat st;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == ignore_pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+		if (stat(path, &st) == 0)
+			add_netns(l, st.st_ino);
+		if (environ_marked(e->d_name))
+			l->marked_processes++;
+	}
+	if (d)
+		closedir(d);
+}
+
+static uint32_t count_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	uint32_t n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static uint32_t count_bpf_programs(void)
+{
+	uint32_t id = 0, n = 0;
+
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		struct bpf_prog_info info = { 0 };
+		uint32_t len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strncmp(info.name, "fl_", 3) == 0)
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+void leftovers_take(struct leftovers *l, pid_t ignore_pid)
+{
+	memset(l, 0, sizeof(*l));
+	scan_proc(l, ignore_pid);
+	l->named_netns = count_prefixed("/run/netns", "fl-");
+	l->root_links = count_prefixed("/sys/class/net", "fl-");
+	l->shm_files = count_prefixed("/dev/shm", "fl-");
+	l->bpf_programs = count_bpf_programs();
+}
+
+bool leftovers_new_since(const struct leftovers *before, const struct leftovers *now, char *msg,
+			 size_t size)
+{
+	uint32_t new_netns = 0;
+	int n;
+
+	for (uint32_t i = 0; i < now->netns_count; i++) {
+		bool old = false;
+
+		for (uint32_t j = 0; j < before->netns_count && !old; j++)
+			old = before->netns[j] == now->netns[i];
+		new_netns += !old;
+	}
+	n = snprintf(msg, size, "new netns %u, marked processes %u, /run/netns/fl-* %u, "
+		     "fl-* links %u, fl_* bpf programs %u, /dev/shm/fl-* %u", new_netns,
+		     now->marked_processes, now->named_netns, now->root_links, now->bpf_programs,
+		     now->shm_files);
+	(void)n;
+	return new_netns || now->marked_processes || now->named_netns || now->root_links ||
+	       now->bpf_programs > before->bpf_programs || now->shm_files;
+}
+
+bool leftovers_wait_clean(const struct leftovers *before, struct leftovers *now, int timeout_ms,
+			  char *msg, size_t size)
+{
+	for (int waited = 0;; waited += 100) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100000000 };
+
+		leftovers_take(now, 0);
+		if (!leftovers_new_since(before, now, msg, size))
+			return false;
+		if (waited >= timeout_ms)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd.h - the faultline subcommands; each returns the process exit code (see --help). */
+#ifndef CMD_H
+#define CMD_H
+
+enum cmd_exit {
+	CMD_EXIT_VALID = 0,
+	CMD_EXIT_INVALID = 1,
+	CMD_EXIT_UNKNOWN = 2,
+	CMD_EXIT_USAGE = 64,
+	CMD_EXIT_INTERNAL = 70,
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+
+#endif /* CMD_H */

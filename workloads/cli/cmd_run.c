@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_run.c - `faultline run crdt ...`: parse, validate across fields, run one campaign. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "campaign.h"
+#include "cluster.h"
+#include "checker.h"
+#include "errbuf.h"
+#include "partition_shape.h"
+
+#ifndef FL_CRDT_NODE_PATH
+#define FL_CRDT_NODE_PATH "crdt-node"
+#endif
+
+static const char *const bugs[] = { "gcounter-sum-merge", "orset-remove-wins", "no-retransmit" };
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: faultline run crdt [options]\n\n"
+		"  --model gcounter|gset|orset   CRDT under test (default gset)\n"
+		"  --nodes N                     replicas, 1..%d (default 5)\n"
+		"  --time S                      seconds of client load (default 20)\n"
+		"  --rate R                      ops/s over all clients (default 50)\n"
+		"  --concurrency C               client threads (default 10)\n"
+		"  --nemesis partition|none      fault to inject (default partition)\n"
+		"  --nemesis-interval S          fault for S seconds, heal for S (default 3)\n"
+		"  --shapes LIST                 partition shapes, comma-separated, drawn at random:\n"
+		"                                isolate,halves,bridge,majorities-ring,random (all)\n"
+		"  --seed X                      seed for every random choice (default: random)\n"
+		"  --bug NAME                    run a deliberately broken node: gcounter-sum-merge,\n"
+		"                                orset-remove-wins, no-retransmit\n"
+		"  --store DIR                   where runs are written (default store)\n"
+		"  --keep                        named namespaces fl-<id>-* (ip netns exec works);\n"
+		"                                `faultline clean` removes them if the run dies\n"
+		"  --op-timeout-ms MS            client op timeout, then info (default 1000)\n"
+		"\nexit codes: 0 valid, 1 invalid, 2 unknown, 64 usage, 70 internal error\n",
+		CLUSTER_NODES_MAX);
+}
+
+static int parse_double(const char *text, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_u64(const char *text, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	if (*text == '-')
+		return -EINVAL;
+	*out = strtoull(text, &end, 0);
+	return errno || end == text || *end ? -EINVAL : 0;
+}
+
+/* Splits @list in place into @opts->shapes; -EINVAL names the bad shape in @eb. */
+static int parse_shapes(char *list, struct campaign_opts *o, struct errbuf *eb)
+{
+	uint32_t n = 0;
+
+	for (char *save, *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+		if (partition_shape_parse(s) < 0)
+			return errbuf_set(eb, -EINVAL, "--shapes: unknown shape '%s'", s);
+		if (n + 1 >= CAMPAIGN_SHAPES_MAX)
+			return errbuf_set(eb, -E2BIG, "--shapes: at most %d shapes",
+					  CAMPAIGN_SHAPES_MAX - 1);
+		o->shapes[n++] = s;
+	}
+	if (n == 0)
+		return errbuf_set(eb, -EINVAL, "--shapes: empty list");
+	o->shapes[n] = NULL;
+	return 0;
+}
+
+static const char *find_node_exe(char *buf, size_t size)
+{
+	const char *env = getenv("FAULTLINE_CRDT_NODE");
+	char self[PATH_MAX - 32];
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	/* Beside the faultline binary in the build tree, wherever that tree has moved. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, size, "%s/nodes/crdt/crdt-node", self);
+			if (access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	return FL_CRDT_NODE_PATH;
+}
+
+/* A cut needs two sides; a bridge or a ring of majorities needs a third node. */
+static uint32_t shape_nodes_min(int shape)
+{
+	return shape == PARTITION_SHAPE_BRIDGE || shape == PARTITION_SHAPE_MAJORITIES_RING ? 3 : 2;
+}
+
+static int check_cross_fields(struct campaign_opts *o, struct errbuf *eb)
+{
+	bool found = o->bug == NULL;
+
+	for (size_t i = 0; i < sizeof(bugs) / sizeof(bugs[0]) && !found; i++)
+		found = strcmp(o->bug, bugs[i]) == 0;
+	if (!found)
+		return errbuf_set(eb, -EINVAL, "--bug: unknown bug '%s'", o->bug);
+	if (strcmp(o->nemesis, "partition") != 0 && strcmp(o->nemesis, "none") != 0)
+		return errbuf_set(eb, -EINVAL, "--nemesis: expected partition or none, got '%s'",
+				  o->nemesis);
+	if (strcmp(o->nemesis, "partition") == 0) {
+		for (uint32_t i = 0; o->shapes[i]; i++) {
+			uint32_t min = shape_nodes_min(partition_shape_parse(o->shapes[i]));
+
+			if (o->node_count < min)
+				return errbuf_set(eb, -EINVAL, "shape %s needs at least %u nodes "
+						  "(--nodes %u); pick others with --shapes",
+						  o->shapes[i], min, o->node_count);
+		}
+	}
+	if (o->rate / o->concurrency > 1000)
+		return errbuf_set(eb, -EINVAL, "--rate %g is over 1000 ops/s per client", o->rate);
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	campaign_stop();
+	signal(sig, SIG_DFL);           /* a second Ctrl-C ends the process at once */
+}
+
+static int parse_option(int c, struct campaign_opts *o, struct errbuf *eb)
+{
+	double d;
+
+	switch (c) {
+	case 'm':
+		return crdt_model_parse(optarg, &o->model) < 0
+			? errbuf_set(eb, -EINVAL, "--model: expected gcounter, gset or orset") : 0;
+	case 'n':
+		if (parse_double(optarg, 1, CLUSTER_NODES_MAX, &d) < 0 || d != (uint32_t)d)
+			return errbuf_set(eb, -EINVAL, "--nodes: expected 1..%d", CLUSTER_NODES_MAX);
+		o->node_count = (uint32_t)d;
+		return 0;
+	case 't':
+		return parse_double(optarg, 0.1, 86400, &o->time_s) < 0
+			? errbuf_set(eb, -EINVAL, "--time: expected seconds, 0.1..86400") : 0;
+	case 'r':
+		return parse_double(optarg, 0.1, 1e6, &o->rate) < 0
+			? errbuf_set(eb, -EINVAL, "--rate: expected ops/s, 0.1..1e6") : 0;
+	case 'c':
+		if (parse_double(optarg, 1, CAMPAIGN_CONCURRENCY_MAX, &d) < 0 || d != (uint32_t)d)
+			return errbuf_set(eb, -EINVAL, "--concurrency: expected 1..%d",
+					  CAMPAIGN_CONCURRENCY_MAX);
+		o->concurrency = (uint32_t)d;
+		return 0;
+	case 'N': o->nemesis = optarg; return 0;
+	case 'i':
+		return parse_double(optarg, 0.05, 3600, &o->nemesis_interval_s) < 0
+			? errbuf_set(eb, -EINVAL, "--nemesis-interval: expected 0.05..3600 s") : 0;
+	case 'S': return parse_shapes(optarg, o, eb);
+	case 's':
+		return parse_u64(optarg, &o->seed) < 0
+			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer") : 0;
+	case 'b': o->bug = optarg; return 0;
+	case 'd': o->store_root = optarg; return 0;
+	case 'k': o->keep = true; return 0;
+	case 'o':
+		if (parse_double(optarg, 1, 600000, &d) < 0)
+			return errbuf_set(eb, -EINVAL, "--op-timeout-ms: expected 1..600000");
+		o->op_timeout_ns = (int64_t)(d * 1e6);
+		return 0;
+	default:
+		return errbuf_set(eb, -EINVAL, "unknown option");
+	}
+}
+
+static int parse_args(int argc, char **argv, struct campaign_opts *o, struct errbuf *eb)
+{
+	static const struct option options[] = {
+		{ "model", required_argument, NULL, 'm' }, { "nodes", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 't' }, { "rate", required_argument, NULL, 'r' },
+		{ "concurrency", required_argument, NULL, 'c' },
+		{ "nemesis", required_argument, NULL, 'N' },
+		{ "nemesis-interval", required_argument, NULL, 'i' },
+		{ "shapes", required_argument, NULL, 'S' }, { "seed", required_argument, NULL, 's' },
+		{ "bug", required_argument, NULL, 'b' }, { "store", required_argument, NULL, 'd' },
+		{ "keep", no_argument, NULL, 'k' }, { "op-timeout-ms", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' }, { 0 }
+	};
+	bool seeded = false;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (c == '?')
+			return errbuf_set(eb, -EINVAL, "bad option (see --help)");
+		seeded |= c == 's';
+		err = parse_option(c, o, eb);
+		if (err < 0)
+			return err;
+	}
+	if (optind + 1 != argc || strcmp(argv[optind], "crdt") != 0)
+		return errbuf_set(eb, -EINVAL, "expected one system: crdt");
+	if (!seeded && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
+		return errbuf_set(eb, -EIO, "cannot draw a random seed");
+	return check_cross_fields(o, eb);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct campaign_opts o;
+	struct campaign_report report;
+	struct errbuf eb = { "" };
+	char exe[PATH_MAX];
+	int err;
+
+	o = campaign_defaults;
+	err = parse_args(argc, argv, &o, &eb);
+	if (err != 0) {
+		if (err < 0)
+			fprintf(stderr, "faultline: run: %s\n", eb.msg);
+		usage(err < 0 ? stderr : stdout);
+		return err < 0 ? CMD_EXIT_USAGE : 0;
+	}
+	o.node_exe = find_node_exe(exe, sizeof(exe));
+	o.progress = isatty(STDERR_FILENO);
+	o.argc = argc;
+	o.argv = argv;
+	if (geteuid() != 0)
+		fprintf(stderr, "faultline: run: warning: not root; namespaces will likely fail\n");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	err = campaign_run(&o, &report, &eb);
+	if (err < 0) {
+		fprintf(stderr, "faultline: run: %s: %s\n", eb.msg, strerror(-err));
+		if (report.run_dir[0])
+			fprintf(stderr, "faultline: run: what was recorded is in %s\n", report.run_dir);
+		return CMD_EXIT_INTERNAL;
+	}
+	return report.verdict == VERDICT_VALID ? CMD_EXIT_VALID
+	       : report.verdict == VERDICT_INVALID ? CMD_EXIT_INVALID : CMD_EXIT_UNKNOWN;
+}

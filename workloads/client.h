@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* client.h - the Client seam: one logical client talking to one node at a time (Jepsen Client). */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "op.h"
+
+struct errbuf;
+
+enum {
+	CLIENT_ERROR_BYTES_MAX = 128,
+	CLIENT_VALUE_INTS_MAX = 8192,   /* elements a read may return */
+};
+
+/*
+ * The outcome of one invocation. @type is OP_OK (it happened), OP_FAIL (it certainly did
+ * not happen) or OP_INFO (unknown: timed out or the connection broke after sending).
+ * @value borrows @ints until the next invoke on the same client.
+ */
+struct client_result {
+	enum op_type type;
+	struct op_value value;
+	char error[CLIENT_ERROR_BYTES_MAX];     /* "" when none */
+	int64_t ints[CLIENT_VALUE_INTS_MAX];
+};
+
+struct client;
+
+struct client_ops {
+	const char *name;
+	/* Connect to the node at @addr; must not block longer than the client's timeout. */
+	int (*open)(struct client *client, struct in_addr addr, struct errbuf *eb);
+	/* Perform @invocation (f, value, key); always fills @result, returns 0; -errno only for
+	 * programmer errors such as an f the client does not know. */
+	int (*invoke)(struct client *client, const struct op *invocation,
+		      struct client_result *result, struct errbuf *eb);
+	void (*close)(struct client *client);
+};
+
+struct client {
+	const struct client_ops *ops;
+};
+
+static inline int client_open(struct client *c, struct in_addr addr, struct errbuf *eb)
+{
+	return c->ops->open(c, addr, eb);
+}
+
+static inline int client_invoke(struct client *c, const struct op *invocation,
+				struct client_result *result, struct errbuf *eb)
+{
+	return c->ops->invoke(c, invocation, result, eb);
+}
+
+static inline void client_close(struct client *c)
+{
+	if (c && c->ops->close)
+		c->ops->close(c);
+}
+
+#endif /* CLIENT_H */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* crdt_db.c - builds crdt-node's command line for one replica and starts it in its namespace. */
+#include "crdt_db.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "errbuf.h"
+#include "fl_assert.h"
+
+enum { ARG_BYTES_MAX = 48 };
+
+static int crdt_db_start(struct db *base, struct cluster *cluster, uint32_t node,
+			 const char *log_path, struct errbuf *eb)
+{
+	struct crdt_db *db = container_of(base, struct crdt_db, base);
+	uint32_t n = cluster_node_count(cluster);
+	char args[CLUSTER_ARGS_MAX][ARG_BYTES_MAX];
+	char *argv[CLUSTER_ARGS_MAX + 1];
+	uint32_t argc = 0;
+
+	ASSERT(node < n);
+	/* 2 per peer plus at most 14 fixed: fits, since nodes <= 32 but args max 64 → check. */
+	if (2 * (n - 1) + 14 > CLUSTER_ARGS_MAX)
+		return errbuf_set(eb, -E2BIG, "too many nodes for crdt-node's command line");
+#define ARG(...) snprintf(args[argc], ARG_BYTES_MAX, __VA_ARGS__), argv[argc] = args[argc], argc++
+	argv[argc++] = db->exe;
+	ARG("--id");
+	ARG("%u", node);
+	ARG("--replicas");
+	ARG("%u", n);
+	ARG("--listen");
+	ARG("%s", inet_ntoa(cluster_node_addr(cluster, node)));
+	for (uint32_t j = 0; j < n; j++) {
+		if (j == node)
+			continue;
+		ARG("--peer");
+		ARG("%u=%s", j, inet_ntoa(cluster_node_addr(cluster, j)));
+	}
+	ARG("--seed");
+	ARG("%" PRIu64, db->seed + node);
+	if (db->bug) {
+		ARG("--bug");
+		ARG("%s", db->bug);
+	}
+#undef ARG
+	argv[argc] = NULL;
+	return cluster_node_start(cluster, node, argv, log_path, eb);
+}
+
+static const struct db_ops crdt_db_ops = {
+	.name = "crdt",
+	.start = crdt_db_start,
+	.kill = db_process_kill,
+	.pause = db_process_pause,
+	.resume = db_process_resume,
+};
+
+int crdt_db_init(struct crdt_db *db, const char *exe, const char *bug, uint64_t seed)
+{
+	db->base.ops = &crdt_db_ops;
+	if (strlen(exe) >= sizeof(db->exe))
+		return -ENAMETOOLONG;
+	snprintf(db->exe, sizeof(db->exe), "%s", exe);
+	db->bug = bug;
+	db->seed = seed;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* db.h - the node lifecycle seam: start, kill, pause and resume one node (Jepsen DB/Kill/Pause). */
+#ifndef DB_H
+#define DB_H
+
+#include <stdint.h>
+
+struct cluster;
+struct errbuf;
+
+struct db;
+
+struct db_ops {
+	const char *name;
+	/* Start node @node's process; its stdout and stderr go to @log_path (appended). */
+	int (*start)(struct db *db, struct cluster *cluster, uint32_t node, const char *log_path,
+		     struct errbuf *eb);
+	/* Optional (NULL when the system cannot do it); a nemesis needing one refuses in setup. */
+	int (*kill)(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
+	int (*pause)(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
+	int (*resume)(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
+};
+
+struct db {
+	const struct db_ops *ops;
+};
+
+static inline int db_start(struct db *db, struct cluster *cluster, uint32_t node,
+			   const char *log_path, struct errbuf *eb)
+{
+	return db->ops->start(db, cluster, node, log_path, eb);
+}
+
+/* Process-level helpers any db can use for kill/pause/resume: signal the node's group. */
+int db_process_kill(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
+int db_process_pause(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
+int db_process_resume(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
+
+#endif /* DB_H */
