@@ -55,17 +55,19 @@ static int sums_build(struct counter *c, struct errbuf *eb)
 	return 0;
 }
 
-/* Cite the read, then as many of @adds as fit. */
+/* Cite the read, then as many of @adds as fit (@ok_only: the ok ones, with completions). */
 static uint32_t cite(const struct crdt_final *f, const uint64_t *adds, uint64_t add_count,
-		     bool with_results, const struct history *h, uint64_t *ops)
+		     bool ok_only, const struct history *h, uint64_t *ops)
 {
 	uint32_t n = 0;
 
 	ops[n++] = f->invoke_index;
 	ops[n++] = f->result_index;
 	for (uint64_t k = 0; k < add_count && n + 2 <= CHECK_ANOMALY_OPS_MAX; k++) {
+		if (ok_only && crdt_outcome(h, adds[k]) != OP_OK)
+			continue;
 		ops[n++] = adds[k];
-		if (with_results && crdt_result_index(h, adds[k]) != HIST_NO_PAIR)
+		if (ok_only)
 			ops[n++] = crdt_result_index(h, adds[k]);
 	}
 	ASSERT(n <= CHECK_ANOMALY_OPS_MAX);

@@ -142,6 +142,9 @@ Test(crdt_step, large_orset_is_split_and_arrives_whole)
 {
 	const int adds = 10000;
 
+#ifdef FL_TEST_LIMITS
+	cr_skip_test("needs the full CRDT_ORSET_TAGS_MAX");
+#endif
 	harness_setup(2, 0);
 	for (int i = 0; i < adds; i++) {
 		char line[64];
