@@ -45,7 +45,8 @@ static void emit_head(struct gen *g, const char *process, const char *type, cons
 {
 	g->time_ns += 1000 + (int64_t)prng_below(&g->prng, 5000);
 	fprintf(g->out, "{\"index\":%" PRIu64 ",\"time\":%" PRId64 ",\"process\":%s,"
-		"\"type\":\"%s\",\"f\":\"%s\",\"value\":", g->index++, g->time_ns, process, type, f);
+		"\"type\":\"%s\",\"f\":\"%s\",\"value\":", g->index++, g->time_ns, process, type,
+		f);
 }
 
 static void emit_read_value(struct gen *g)
@@ -71,10 +72,16 @@ static void invoke(struct gen *g, int slot)
 	char process[16];
 	uint64_t dice = prng_below(&g->prng, 100);
 
-	g->f[slot] = dice < 10 ? "read" : (g->model == CRDT_MODEL_ORSET && dice < 18) ? "remove"
-										    : "add";
-	g->value[slot] = g->model == CRDT_MODEL_GCOUNTER ? (int64_t)prng_below(&g->prng, 5) + 1
-							 : (int64_t)prng_below(&g->prng, BENCH_ELEMENTS);
+	if (dice < 10)
+		g->f[slot] = "read";
+	else if (g->model == CRDT_MODEL_ORSET && dice < 18)
+		g->f[slot] = "remove";
+	else
+		g->f[slot] = "add";
+	if (g->model == CRDT_MODEL_GCOUNTER)
+		g->value[slot] = (int64_t)prng_below(&g->prng, 5) + 1;
+	else
+		g->value[slot] = (int64_t)prng_below(&g->prng, BENCH_ELEMENTS);
 	g->node[slot] = (int)prng_below(&g->prng, BENCH_NODES) + 1;
 	g->busy[slot] = true;
 	snprintf(process, sizeof(process), "%d", g->process[slot]);
@@ -261,6 +268,7 @@ int main(int argc, char **argv)
 			rc |= bench_model((enum crdt_model)m, ops, seed);
 	}
 	if (rc)
-		printf("reproduce: bench-checker --ops %" PRIu64 " --seed %" PRIu64 "\n", ops, seed);
+		printf("reproduce: bench-checker --ops %" PRIu64 " --seed %" PRIu64 "\n", ops,
+		       seed);
 	return rc;
 }

@@ -99,7 +99,8 @@ static int subset_sums(const struct counter *c, int64_t bound, uint64_t **dp_out
 	uint64_t words = (uint64_t)bound / 64 + 1, *dp;
 
 	*dp_out = NULL;
-	if (c->info_count > CHK_SUBSET_SUM_INFO_MAX || (uint64_t)bound >= CHK_SUBSET_SUM_TARGET_MAX ||
+	if (c->info_count > CHK_SUBSET_SUM_INFO_MAX ||
+	    (uint64_t)bound >= CHK_SUBSET_SUM_TARGET_MAX ||
 	    c->info_count * words > CHK_SUBSET_SUM_WORK_MAX ||
 	    words * 8 > c->s->memory_bytes_max) {
 		snprintf(why, why_size, "subset-sum check skipped: %" PRIu64 " info adds, target "
@@ -200,13 +201,14 @@ static void check_final_bounds(const struct counter *c, struct check_result *res
 			n = cite(f, s->adds, s->add_count, true, s->h, ops);
 			check_result_add_anomaly(result, "lost-add", ops, n,
 						 "final read of %s is %" PRId64 ", below the %"
-						 PRId64 " acknowledged by ok adds", crdt_node_name(f->node),
-						 f->counter, c->ok_sum);
+						 PRId64 " acknowledged by ok adds",
+						 crdt_node_name(f->node), f->counter, c->ok_sum);
 		} else if (f->counter > c->ok_sum + c->info_sum) {
 			n = cite(f, NULL, 0, false, s->h, ops);
 			check_result_add_anomaly(result, "phantom-increment", ops, n,
-						 "final read of %s is %" PRId64 ", above the %" PRId64
-						 " ever attempted (ok %" PRId64 " + info %" PRId64 ")",
+						 "final read of %s is %" PRId64 ", above the %"
+						 PRId64 " ever attempted (ok %" PRId64
+						 " + info %" PRId64 ")",
 						 crdt_node_name(f->node), f->counter,
 						 c->ok_sum + c->info_sum, c->ok_sum, c->info_sum);
 		}
@@ -228,7 +230,9 @@ static void check_reads_attempted(const struct counter *c, struct check_result *
 		if (op->type == OP_INVOKE && strcmp(op->f, "add") == 0 &&
 		    crdt_outcome(h, i) != OP_FAIL)
 			attempted += op->value.integer;      /* no overflow: below cap */
-		if (op->type != OP_OK || strcmp(op->f, "read") != 0 || op->value.integer <= attempted)
+		if (op->type != OP_OK || strcmp(op->f, "read") != 0)
+			continue;
+		if (op->value.integer <= attempted)
 			continue;
 		if ((op->final || h->ops[h->pair[i]].final) && op->value.integer > cap)
 			continue;                     /* already a final phantom-increment */
@@ -237,7 +241,8 @@ static void check_reads_attempted(const struct counter *c, struct check_result *
 		check_result_add_anomaly(result, "phantom-increment", ops, 2,
 					 "read of %s completed at op %" PRIu64 " returned %" PRId64
 					 ", above the %" PRId64 " of all adds invoked before it",
-					 crdt_node_name(op->node ? op->node : h->ops[h->pair[i]].node),
+					 crdt_node_name(op->node ? op->node
+							       : h->ops[h->pair[i]].node),
 					 i, op->value.integer, attempted);
 	}
 	ASSERT(attempted == cap);

@@ -128,7 +128,9 @@ static int note_adds(const struct crdt_scan *s, struct element_table *t, struct 
 			continue;
 		if (e->first_add == (uint64_t)NO_OP)
 			e->first_add = i;
-		if (outcome == OP_OK && (s->model == CRDT_MODEL_ORSET || e->ok_add == (uint64_t)NO_OP))
+		/* OR-Set: the latest ok add counts; G-Set: the first. */
+		if (outcome == OP_OK &&
+		    (s->model == CRDT_MODEL_ORSET || e->ok_add == (uint64_t)NO_OP))
 			e->ok_add = i;
 	}
 	return 0;
@@ -248,8 +250,11 @@ static void report_lost(const struct crdt_scan *s, const struct element *e,
 				 "element %" PRId64 " added ok at op %" PRIu64 " (%s)%s is missing "
 				 "from the final reads of %s", e->value, ok,
 				 crdt_node_name(s->h->ops[e->ok_add].node),
-				 s->model == CRDT_MODEL_ORSET && e->remove_done_max != (uint64_t)NO_OP ?
-				 ", invoked after every remove of it completed," : "", nodes);
+				 s->model == CRDT_MODEL_ORSET &&
+						 e->remove_done_max != (uint64_t)NO_OP
+					 ? ", invoked after every remove of it completed,"
+					 : "",
+				 nodes);
 }
 
 int crdt_set_check(const struct crdt_scan *s, struct check_result *result, struct errbuf *eb)

@@ -69,11 +69,13 @@ static void *progress_main(void *arg)
 	while (!atomic_load(&p->done)) {
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = 250000000 };
 		double elapsed = (double)(monotime_ns() - cp->start_ns) / 1e9;
+		bool final = atomic_load(&cp->clients_done);
 
 		fprintf(stderr, "\r%6.1fs/%gs  ok %" PRIuFAST64 "  fail %" PRIuFAST64
-			"  info %" PRIuFAST64 "  fault: %-16s", elapsed, cp->opts->time_s,
+			"  info %" PRIuFAST64 "  %s%-16s", elapsed, cp->opts->time_s,
 			atomic_load(&cp->ok), atomic_load(&cp->fail), atomic_load(&cp->info),
-			atomic_load(&cp->fault_name));
+			final ? "final phase: heal, wait for quiet, final reads" : "fault: ",
+			final ? "" : atomic_load(&cp->fault_name));
 		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "\n");
@@ -91,7 +93,8 @@ static int start_nodes(struct campaign *cp, struct errbuf *eb)
 			 cluster_node_name(cp->cluster, i));
 		err = db_start(&cp->db.base, cp->cluster, i, log_path, eb);
 		if (err < 0)
-			return errbuf_prefix(eb, err, "starting %s: ", cluster_node_name(cp->cluster, i));
+			return errbuf_prefix(eb, err, "starting %s: ",
+					     cluster_node_name(cp->cluster, i));
 	}
 	return 0;
 }
@@ -228,7 +231,8 @@ int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
 		return err;
 	printf("ops: %" PRIu64 " ok, %" PRIu64 " fail, %" PRIu64 " info; %" PRIu64
 	       " nemesis ops; replicas %s before the final reads\n", report->ok, report->fail,
-	       report->info, report->nemesis_ops, report->quiet ? "went quiet" : "did NOT go quiet");
+	       report->info, report->nemesis_ops,
+	       report->quiet ? "went quiet" : "did NOT go quiet");
 	err = check_run_dir(report->run_dir, o->model, true, &result, eb);
 	if (err < 0)
 		return err;

@@ -196,9 +196,12 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < o->node_count && err == 0; i++) {
 		crdt_client_init(probe, o->model, cp->object, CRDT_CLIENT_PORT_DEFAULT, 200000000);
-		while ((err = client_open(&probe->base, cluster_node_addr(cp->cluster, i), eb)) < 0) {
+		struct in_addr addr = cluster_node_addr(cp->cluster, i);
+
+		while ((err = client_open(&probe->base, addr, eb)) < 0) {
 			if (!cluster_node_alive(cp->cluster, i)) {
-				err = errbuf_set(eb, -ECHILD, "node %s exited at start-up (see its log)",
+				err = errbuf_set(eb, -ECHILD,
+						 "node %s exited at start-up (see its log)",
 						 cluster_node_name(cp->cluster, i));
 				break;
 			}
@@ -243,7 +246,9 @@ static bool wait_quiet(struct campaign *cp, struct crdt_client *probe, struct cl
 		for (uint32_t i = 0; i < o->node_count; i++) {
 			crdt_client_init(probe, o->model, cp->object, CRDT_CLIENT_PORT_DEFAULT,
 					 o->op_timeout_ns);
-			if (client_open(&probe->base, cluster_node_addr(cp->cluster, i), NULL) < 0 ||
+			struct in_addr addr = cluster_node_addr(cp->cluster, i);
+
+			if (client_open(&probe->base, addr, NULL) < 0 ||
 			    client_invoke(&probe->base, &read, res, NULL) < 0)
 				res->type = OP_FAIL;
 			client_close(&probe->base);

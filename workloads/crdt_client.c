@@ -29,7 +29,8 @@ static int remaining_ms(int64_t deadline_ns)
 static int crdt_client_open(struct client *base, struct in_addr addr, struct errbuf *eb)
 {
 	struct crdt_client *c = container_of(base, struct crdt_client, base);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(c->port), .sin_addr = addr };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(c->port),
+				  .sin_addr = addr };
 	int64_t deadline = monotime_ns() + c->timeout_ns;
 	struct pollfd pfd;
 	socklen_t len = sizeof(int);
@@ -108,7 +109,8 @@ static ssize_t recv_line(struct crdt_client *c, int64_t deadline)
 		}
 		if (c->buffer_used >= sizeof(c->buffer) - 1)
 			return -EMSGSIZE;
-		n = recv(c->fd, c->buffer + c->buffer_used, sizeof(c->buffer) - 1 - c->buffer_used, 0);
+		n = recv(c->fd, c->buffer + c->buffer_used,
+			 sizeof(c->buffer) - 1 - c->buffer_used, 0);
 		if (n > 0) {
 			c->buffer_used += (uint32_t)n;
 			continue;

@@ -29,8 +29,9 @@ enum {
 struct cluster_opts {
 	uint32_t node_count;            /* 1 .. CLUSTER_NODES_MAX */
 	const char *run_id;             /* short id, [a-z0-9] <= 8 chars; names fl-<run_id>-* */
-	bool keep;                      /* name the namespaces /run/netns/fl-<run_id>-{sw,n1,..}
-					 * so `ip netns exec` works; `faultline clean` removes them */
+	/* keep: name the namespaces /run/netns/fl-<run_id>-{sw,n1,..} so that `ip netns exec`
+	 * works; `faultline clean` removes them. */
+	bool keep;
 };
 
 struct cluster;

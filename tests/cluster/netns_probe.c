@@ -230,7 +230,7 @@ bool process_with_env(const char *entry)
 	dir = opendir("/proc");
 	while (dir && !found && (e = readdir(dir))) {
 		if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
-			found = environ_has((pid_t)atoi(e->d_name), entry);
+			found = environ_has((pid_t)strtol(e->d_name, NULL, 10), entry);
 	}
 	if (dir)
 		closedir(dir);

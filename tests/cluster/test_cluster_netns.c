@@ -263,7 +263,8 @@ Test(cluster_netns, every_shape_cuts_what_it_describes)
 				 (enum partition_shape)shape));
 		replay = prng;
 		cr_assert_eq(nem_invoke(nem, &start, &prng, &done, &eb), 0, "%s", eb.msg);
-		cr_assert_eq(partition_shape_grudge((enum partition_shape)shape, 5, &replay, &g), 0);
+		cr_assert_eq(partition_shape_grudge((enum partition_shape)shape, 5, &replay, &g),
+			     0);
 		describe_expected(c, &g, want, sizeof(want));
 		cr_assert_str_eq(done.value, want);
 		assert_reachability(c, &g);

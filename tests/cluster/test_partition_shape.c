@@ -150,7 +150,8 @@ Test(partition_shape, bridge_has_exactly_one_node_hearing_both_sides)
 		cr_assert_eq(components(&rest, comp), 3);
 		for (i = 0; i < n; i++) {
 			if (i != middle)
-				cr_assert(g.blocked_from[i], "everyone but the bridge misses a side");
+				cr_assert(g.blocked_from[i],
+					  "everyone but the bridge misses a side");
 		}
 	}
 }

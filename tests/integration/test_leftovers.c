@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_leftovers.c - after a campaign, and after kill -9 plus `faultline clean`, nothing remains. */
+/* test_leftovers.c - nothing remains after a campaign, nor after kill -9 and `faultline clean`. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>

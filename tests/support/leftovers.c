@@ -50,7 +50,8 @@ static void scan_proc(struct leftovers *l, pid_t ignore_pid)
 		char path[300];
 		struct stat st;
 
-		if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == ignore_pid)
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+		    strtol(e->d_name, NULL, 10) == ignore_pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
 		if (stat(path, &st) == 0)
@@ -86,8 +87,8 @@ static uint32_t count_bpf_programs(void)
 
 		if (fd < 0)
 			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strncmp(info.name, "fl_", 3) == 0)
-			n++;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			n += strncmp(info.name, "fl_", 3) == 0;
 		close(fd);
 	}
 	return n;

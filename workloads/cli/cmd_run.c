@@ -35,14 +35,17 @@ static void usage(FILE *out)
 		"  --concurrency C               client threads (default 10)\n"
 		"  --nemesis partition|none      fault to inject (default partition)\n"
 		"  --nemesis-interval S          fault for S seconds, heal for S (default 3)\n"
-		"  --shapes LIST                 partition shapes, comma-separated, drawn at random:\n"
-		"                                isolate,halves,bridge,majorities-ring,random (all)\n"
+		"  --shapes LIST                 partition shapes drawn at random, comma-\n"
+		"                                separated, from isolate, halves, bridge,\n"
+		"                                majorities-ring and random (default: all)\n"
 		"  --seed X                      seed for every random choice (default: random)\n"
-		"  --bug NAME                    run a deliberately broken node: gcounter-sum-merge,\n"
-		"                                orset-remove-wins, no-retransmit\n"
+		"  --bug NAME                    run deliberately broken nodes: one of\n"
+		"                                gcounter-sum-merge, orset-remove-wins,\n"
+		"                                no-retransmit\n"
 		"  --store DIR                   where runs are written (default store)\n"
-		"  --keep                        named namespaces fl-<id>-* (ip netns exec works);\n"
-		"                                `faultline clean` removes them if the run dies\n"
+		"  --keep                        name the namespaces fl-<id>-*, so that\n"
+		"                                `ip netns exec` works; `faultline clean`\n"
+		"                                removes them if the run dies\n"
 		"  --op-timeout-ms MS            client op timeout, then info (default 1000)\n"
 		"\nexit codes: 0 valid, 1 invalid, 2 unknown, 64 usage, 70 internal error\n",
 		CLUSTER_NODES_MAX);
@@ -164,7 +167,8 @@ static int parse_option(int c, struct campaign_opts *o, struct errbuf *eb)
 			? errbuf_set(eb, -EINVAL, "--model: expected gcounter, gset or orset") : 0;
 	case 'n':
 		if (parse_double(optarg, 1, CLUSTER_NODES_MAX, &d) < 0 || d != (uint32_t)d)
-			return errbuf_set(eb, -EINVAL, "--nodes: expected 1..%d", CLUSTER_NODES_MAX);
+			return errbuf_set(eb, -EINVAL, "--nodes: expected 1..%d",
+					  CLUSTER_NODES_MAX);
 		o->node_count = (uint32_t)d;
 		return 0;
 	case 't':
@@ -186,7 +190,8 @@ static int parse_option(int c, struct campaign_opts *o, struct errbuf *eb)
 	case 'S': return parse_shapes(optarg, o, eb);
 	case 's':
 		return parse_u64(optarg, &o->seed) < 0
-			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer") : 0;
+			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer")
+			: 0;
 	case 'b': o->bug = optarg; return 0;
 	case 'd': o->store_root = optarg; return 0;
 	case 'k': o->keep = true; return 0;
@@ -203,15 +208,21 @@ static int parse_option(int c, struct campaign_opts *o, struct errbuf *eb)
 static int parse_args(int argc, char **argv, struct campaign_opts *o, struct errbuf *eb)
 {
 	static const struct option options[] = {
-		{ "model", required_argument, NULL, 'm' }, { "nodes", required_argument, NULL, 'n' },
-		{ "time", required_argument, NULL, 't' }, { "rate", required_argument, NULL, 'r' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 't' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "concurrency", required_argument, NULL, 'c' },
 		{ "nemesis", required_argument, NULL, 'N' },
 		{ "nemesis-interval", required_argument, NULL, 'i' },
-		{ "shapes", required_argument, NULL, 'S' }, { "seed", required_argument, NULL, 's' },
-		{ "bug", required_argument, NULL, 'b' }, { "store", required_argument, NULL, 'd' },
-		{ "keep", no_argument, NULL, 'k' }, { "op-timeout-ms", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' }, { 0 }
+		{ "shapes", required_argument, NULL, 'S' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "bug", required_argument, NULL, 'b' },
+		{ "store", required_argument, NULL, 'd' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "op-timeout-ms", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
 	};
 	bool seeded = false;
 	int c, err;
@@ -262,7 +273,8 @@ int cmd_run(int argc, char **argv)
 	if (err < 0) {
 		fprintf(stderr, "faultline: run: %s: %s\n", eb.msg, strerror(-err));
 		if (report.run_dir[0])
-			fprintf(stderr, "faultline: run: what was recorded is in %s\n", report.run_dir);
+			fprintf(stderr, "faultline: run: what was recorded is in %s\n",
+				report.run_dir);
 		return CMD_EXIT_INTERNAL;
 	}
 	return report.verdict == VERDICT_VALID ? CMD_EXIT_VALID
