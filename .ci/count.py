@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Counts test cases from meson's testlog.json: Criterion's synthesis line per executable;
+"""Counts test cases from meson testlog.json files: Criterion's synthesis line per executable;
 an executable without one (it crashed or timed out first) counts as one failure."""
 import json
 import re
@@ -7,15 +7,14 @@ import sys
 
 SYNTHESIS = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)")
 
-def main():
-    path, rc = sys.argv[1], int(sys.argv[2])
+def count(rc, path):
+    """Returns (passed, failed) for one meson run that exited with @rc."""
     passed = failed = 0
     try:
         lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
     except OSError:
         print(f"no test log at {path}")
-        print("0 passed, 1 failed")
-        return 1
+        return 0, 1
     for line in lines:
         test = json.loads(line)
         out = (test.get("stdout") or "") + (test.get("stderr") or "")
@@ -33,7 +32,18 @@ def main():
             failed += 1
     if rc != 0 and failed == 0:
         failed = 1                 # meson failed before or around the tests
+    return passed, failed
+
+
+def main():
+    """Arguments: pairs of (meson exit code, testlog.json path)."""
+    args = sys.argv[1:]
+    passed = failed = 0
+    bad_exit = False
+    for rc, path in zip(args[0::2], args[1::2]):
+        p, f = count(int(rc), path)
+        passed, failed, bad_exit = passed + p, failed + f, bad_exit or int(rc) != 0
     print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and rc == 0 else 1
+    return 0 if failed == 0 and not bad_exit else 1
 
 sys.exit(main())

@@ -125,7 +125,19 @@ static uint32_t shape_nodes_min(int shape)
 	return shape == PARTITION_SHAPE_BRIDGE || shape == PARTITION_SHAPE_MAJORITIES_RING ? 3 : 2;
 }
 
-static int check_cross_fields(struct campaign_opts *o, struct errbuf *eb)
+/* Without --shapes, the default list keeps only the shapes the cluster is big enough for. */
+static void fit_default_shapes(struct campaign_opts *o)
+{
+	uint32_t kept = 0;
+
+	for (uint32_t i = 0; o->shapes[i]; i++) {
+		if (o->node_count >= shape_nodes_min(partition_shape_parse(o->shapes[i])))
+			o->shapes[kept++] = o->shapes[i];
+	}
+	o->shapes[kept] = NULL;
+}
+
+static int check_cross_fields(struct campaign_opts *o, bool shapes_given, struct errbuf *eb)
 {
 	bool found = o->bug == NULL;
 
@@ -136,7 +148,12 @@ static int check_cross_fields(struct campaign_opts *o, struct errbuf *eb)
 	if (strcmp(o->nemesis, "partition") != 0 && strcmp(o->nemesis, "none") != 0)
 		return errbuf_set(eb, -EINVAL, "--nemesis: expected partition or none, got '%s'",
 				  o->nemesis);
+	if (strcmp(o->nemesis, "partition") == 0 && o->node_count < 2)
+		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
+				  "use --nemesis none for one node");
 	if (strcmp(o->nemesis, "partition") == 0) {
+		if (!shapes_given)
+			fit_default_shapes(o);
 		for (uint32_t i = 0; o->shapes[i]; i++) {
 			uint32_t min = shape_nodes_min(partition_shape_parse(o->shapes[i]));
 
@@ -224,7 +241,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	bool seeded = false;
+	bool seeded = false, shapes_given = false;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -233,6 +250,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		if (c == '?')
 			return errbuf_set(eb, -EINVAL, "bad option (see --help)");
 		seeded |= c == 's';
+		shapes_given |= c == 'S';
 		err = parse_option(c, o, eb);
 		if (err < 0)
 			return err;
@@ -241,7 +259,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		return errbuf_set(eb, -EINVAL, "expected one system: crdt");
 	if (!seeded && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
 		return errbuf_set(eb, -EIO, "cannot draw a random seed");
-	return check_cross_fields(o, eb);
+	return check_cross_fields(o, shapes_given, eb);
 }
 
 int cmd_run(int argc, char **argv)
@@ -254,11 +272,13 @@ int cmd_run(int argc, char **argv)
 
 	o = campaign_defaults;
 	err = parse_args(argc, argv, &o, &eb);
-	if (err != 0) {
-		if (err < 0)
-			fprintf(stderr, "faultline: run: %s\n", eb.msg);
-		usage(err < 0 ? stderr : stdout);
-		return err < 0 ? CMD_EXIT_USAGE : 0;
+	if (err > 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (err < 0) {
+		fprintf(stderr, "faultline: run: %s (see faultline run --help)\n", eb.msg);
+		return CMD_EXIT_USAGE;
 	}
 	o.node_exe = find_node_exe(exe, sizeof(exe));
 	o.progress = isatty(STDERR_FILENO);
