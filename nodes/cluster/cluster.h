@@ -84,6 +84,12 @@ bool cluster_node_alive(struct cluster *c, uint32_t node);
  */
 int cluster_teardown(struct cluster *c, struct errbuf *eb);
 
+/**
+ * cluster_process_marked() - true if @pid's environment holds CLUSTER_RUN_ENV, with the value
+ * @run_id (any value when @run_id is NULL). False for a process that is gone or unreadable.
+ */
+bool cluster_process_marked(pid_t pid, const char *run_id);
+
 struct cluster_clean_report {
 	uint32_t processes_killed, namespaces_removed, links_removed, files_removed;
 };

@@ -120,22 +120,27 @@ static void kill_one(struct clean *cl, pid_t pid)
 		clean_fail(cl, errbuf_set(cl->eb, -errno, "kill %d", (int)pid));
 }
 
-/* True if the NUL-separated environment in @env holds a CLUSTER_RUN_ENV= entry. */
-static bool environ_marked(const char *env, size_t size)
+/*
+ * True if the NUL-separated environment in @env holds a CLUSTER_RUN_ENV= entry, with the
+ * value @run_id when that is not NULL.
+ */
+static bool environ_marked(const char *env, size_t size, const char *run_id)
 {
 	static const char marker[] = CLUSTER_RUN_ENV "=";
 	size_t pos = 0, len;
 
 	while (pos < size) {
 		len = strnlen(env + pos, size - pos);
-		if (len >= sizeof(marker) - 1 && !memcmp(env + pos, marker, sizeof(marker) - 1))
+		if (len >= sizeof(marker) - 1 && !memcmp(env + pos, marker, sizeof(marker) - 1) &&
+		    (!run_id || (len == sizeof(marker) - 1 + strlen(run_id) &&
+				 !memcmp(env + pos + sizeof(marker) - 1, run_id, strlen(run_id)))))
 			return true;
 		pos += len + 1;
 	}
 	return false;
 }
 
-static bool process_marked(pid_t pid, char *buf, size_t buf_size)
+static bool process_marked(pid_t pid, const char *run_id, char *buf, size_t buf_size)
 {
 	char path[64];
 	size_t size = 0;
@@ -153,7 +158,20 @@ static bool process_marked(pid_t pid, char *buf, size_t buf_size)
 		size += (size_t)n;
 	}
 	close(fd);
-	return environ_marked(buf, size);
+	return environ_marked(buf, size, run_id);
+}
+
+bool cluster_process_marked(pid_t pid, const char *run_id)
+{
+	char *buf = malloc(ENVIRON_BYTES_MAX);
+	bool marked;
+
+	/* Out of memory reads as marked: callers ask "is anything left?", so err on yes. */
+	if (!buf)
+		return true;
+	marked = process_marked(pid, run_id, buf, ENVIRON_BYTES_MAX);
+	free(buf);
+	return marked;
 }
 
 typedef bool proc_match_fn(pid_t pid, void *ctx);
@@ -188,7 +206,7 @@ static bool env_match_cb(pid_t pid, void *ctx)
 {
 	struct env_match *m = ctx;
 
-	return process_marked(pid, m->buf, m->size);
+	return process_marked(pid, NULL, m->buf, m->size);
 }
 
 static void kill_marked(struct clean *cl)

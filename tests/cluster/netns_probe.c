@@ -197,31 +197,7 @@ bool bpf_prog_named(const char *name)
 	return found;
 }
 
-static bool environ_has(pid_t pid, const char *entry)
-{
-	static char buf[1 << 20];
-	size_t size = 0, pos = 0;
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	while (size < sizeof(buf) && (n = read(fd, buf + size, sizeof(buf) - size)) > 0)
-		size += (size_t)n;
-	close(fd);
-	while (pos < size) {
-		if (!strncmp(buf + pos, entry, size - pos) && strnlen(buf + pos, size - pos) ==
-		    strlen(entry))
-			return true;
-		pos += strnlen(buf + pos, size - pos) + 1;
-	}
-	return false;
-}
-
-bool process_with_env(const char *entry)
+bool process_with_env(const char *run_id)
 {
 	struct dirent *e;
 	bool found = false;
@@ -230,7 +206,7 @@ bool process_with_env(const char *entry)
 	dir = opendir("/proc");
 	while (dir && !found && (e = readdir(dir))) {
 		if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
-			found = environ_has((pid_t)strtol(e->d_name, NULL, 10), entry);
+			found = cluster_process_marked((pid_t)strtol(e->d_name, NULL, 10), run_id);
 	}
 	if (dir)
 		closedir(dir);

@@ -30,8 +30,8 @@ void probe_matrix(const struct cluster *c, int timeout_ms,
 /* True if a loaded BPF program has this name. */
 bool bpf_prog_named(const char *name);
 
-/* True if a live process has exactly @entry ("FAULTLINE_RUN=x") in its environment. */
-bool process_with_env(const char *entry);
+/* True if a live process is marked with FAULTLINE_RUN=@run_id. */
+bool process_with_env(const char *run_id);
 
 /* True if a process is in, or this process holds an fd of, the namespace @dev/@ino. */
 bool netns_in_use(dev_t dev, ino_t ino);

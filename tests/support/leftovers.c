@@ -12,25 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static bool environ_marked(const char *pid)
-{
-	char path[64], buf[65536];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1) {
-		buf[n] = '\0';
-		if (strncmp(buf + i, "FAULTLINE_RUN=", 14) == 0)
-			return true;
-	}
-	return false;
-}
+#include "cluster.h"
 
 static void add_netns(struct leftovers *l, uint64_t ino)
 {
@@ -56,7 +38,7 @@ static void scan_proc(struct leftovers *l, pid_t ignore_pid)
 		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
 		if (stat(path, &st) == 0)
 			add_netns(l, st.st_ino);
-		if (environ_marked(e->d_name))
+		if (cluster_process_marked((pid_t)strtol(e->d_name, NULL, 10), NULL))
 			l->marked_processes++;
 	}
 	if (d)
