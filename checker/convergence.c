@@ -82,7 +82,7 @@ int crdt_finals_build(struct crdt_scan *s, struct errbuf *eb)
 		if (s->final_count == UINT32_MAX)
 			return errbuf_set(eb, -E2BIG, "too many final reads");
 		f = &s->finals[s->final_count++];
-		f->node = h->ops[i].node ? h->ops[i].node : h->ops[r].node;
+		f->node = crdt_op_node(h, i);
 		f->invoke_index = i;
 		f->result_index = r;
 		if (s->model == CRDT_MODEL_GCOUNTER) {

@@ -54,6 +54,36 @@ static int node_note(struct crdt_scan *s, const char *name, struct crdt_node **o
 	return 0;
 }
 
+static bool same_key(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * The checker judges one object: every client op must name the same key (or none). Mixing
+ * keys would let an add to one object vouch for a read of another.
+ */
+static int check_one_key(const struct history *h, struct errbuf *eb)
+{
+	const struct op *first = NULL;
+
+	for (uint64_t i = 0; i < h->count; i++) {
+		const struct op *op = &h->ops[i];
+
+		if (op->process < 0)
+			continue;
+		if (!first)
+			first = op;
+		if (!same_key(first->key, op->key))
+			return errbuf_set(eb, -EINVAL, "op %" PRIu64 ": key \"%s\" differs from "
+					  "key \"%s\" of op %" PRIu64 ": check one object at a "
+					  "time (split the history by key)", i,
+					  op->key ? op->key : "(none)",
+					  first->key ? first->key : "(none)", first->index);
+	}
+	return 0;
+}
+
 /* Count (fill == false) or record (fill == true) the client invocations by f. */
 static int scan_pass(struct crdt_scan *s, bool fill, struct errbuf *eb)
 {
@@ -101,9 +131,10 @@ static int scan_nodes(struct crdt_scan *s, struct errbuf *eb)
 		const struct op *op = &h->ops[i];
 		struct crdt_node *node = NULL;
 
-		if (op->process < 0 || op->type != OP_INVOKE || !op->node)
+		if (op->process < 0 || op->type != OP_INVOKE || !crdt_op_node(h, i))
 			continue;
-		err = node_note(s, op->node, &node, eb);
+		/* The node may be named on the completion only (the format allows it). */
+		err = node_note(s, crdt_op_node(h, i), &node, eb);
 		if (err)
 			return err;
 		ASSERT(node);
@@ -212,6 +243,8 @@ static int scan_init(struct crdt_scan *s, const struct history *h, const struct 
 		err = scan_nodes(s, eb);
 	if (!err)
 		err = infer_model(s, eb);
+	if (!err)
+		err = check_one_key(h, eb);
 	if (!err)
 		err = validate_values(s, eb);
 	if (!err)

@@ -63,6 +63,16 @@ static inline enum op_type crdt_outcome(const struct history *h, uint64_t invoke
 	return r == HIST_NO_PAIR ? OP_INFO : h->ops[r].type;
 }
 
+/* The node an invocation was sent to: named on the invocation, else on its completion. */
+static inline const char *crdt_op_node(const struct history *h, uint64_t invoke_index)
+{
+	uint64_t r = h->pair[invoke_index];
+
+	if (h->ops[invoke_index].node || r == HIST_NO_PAIR)
+		return h->ops[invoke_index].node;
+	return h->ops[r].node;
+}
+
 static inline const char *crdt_node_name(const char *node)
 {
 	return node ? node : "(no node)";

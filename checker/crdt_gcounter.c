@@ -241,8 +241,7 @@ static void check_reads_attempted(const struct counter *c, struct check_result *
 		check_result_add_anomaly(result, "phantom-increment", ops, 2,
 					 "read of %s completed at op %" PRIu64 " returned %" PRId64
 					 ", above the %" PRId64 " of all adds invoked before it",
-					 crdt_node_name(op->node ? op->node
-							       : h->ops[h->pair[i]].node),
+					 crdt_node_name(crdt_op_node(h, h->pair[i])),
 					 i, op->value.integer, attempted);
 	}
 	ASSERT(attempted == cap);

@@ -20,7 +20,8 @@ struct element {
 	uint64_t ok_add;           /* G-Set: first ok add; OR-Set: last ok add (by invocation) */
 	uint64_t remove_done_max;  /* latest completion of an ok remove */
 	uint64_t bad_read;         /* invocation of the first read showing it too early */
-	uint64_t bad_read_count;
+	uint64_t bad_read_last;    /* ... and of the last one (a read may repeat an element) */
+	uint64_t bad_read_count;   /* distinct reads showing it too early */
 	bool any_add;              /* some add was invoked, even one that failed */
 	bool remove_open;          /* a remove ended info or is in flight: it may come later */
 };
@@ -174,8 +175,11 @@ static int note_reads(const struct crdt_scan *s, struct element_table *t, struct
 				return err;
 			if (e->first_add != (uint64_t)NO_OP && e->first_add < r)
 				continue;
-			if (e->bad_read_count++ == 0)
+			if (e->bad_read_count == 0)
 				e->bad_read = i;
+			if (e->bad_read_last != i)
+				e->bad_read_count++;
+			e->bad_read_last = i;
 		}
 	}
 	return 0;
@@ -186,7 +190,7 @@ static void report_bad_reads(const struct crdt_scan *s, const struct element *e,
 {
 	const struct history *h = s->h;
 	uint64_t ops[3] = { e->bad_read, crdt_result_index(h, e->bad_read), e->first_add };
-	const char *node = crdt_node_name(h->ops[e->bad_read].node);
+	const char *node = crdt_node_name(crdt_op_node(h, e->bad_read));
 	char more[48] = "";
 
 	if (e->bad_read_count > 1)
@@ -249,7 +253,7 @@ static void report_lost(const struct crdt_scan *s, const struct element *e,
 	check_result_add_anomaly(result, "lost-add", ops, n,
 				 "element %" PRId64 " added ok at op %" PRIu64 " (%s)%s is missing "
 				 "from the final reads of %s", e->value, ok,
-				 crdt_node_name(s->h->ops[e->ok_add].node),
+				 crdt_node_name(crdt_op_node(s->h, e->ok_add)),
 				 s->model == CRDT_MODEL_ORSET &&
 						 e->remove_done_max != (uint64_t)NO_OP
 					 ? ", invoked after every remove of it completed,"

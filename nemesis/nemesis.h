@@ -16,19 +16,44 @@ enum nem_f {
 	NEM_F_CLOCK = 1u << 2,
 	NEM_F_KILL = 1u << 3,
 	NEM_F_PAUSE = 1u << 4,
+	NEM_F_LOSS = 1u << 5,
+	NEM_F_DUP = 1u << 6,
+	NEM_F_REORDER = 1u << 7,
+	NEM_F_BANDWIDTH = 1u << 8,
 };
 
-enum { NEM_VALUE_BYTES_MAX = 4096 };    /* JSON text of one fault's description */
+enum {
+	NEM_VALUE_BYTES_MAX = 4096,     /* JSON text of one fault's description */
+	NEM_NODES_MAX = 64,             /* >= CLUSTER_NODES_MAX, asserted where both are seen */
+};
 
 /*
- * One nemesis request: @f is the op's f ("start-partition", "stop-partition", ...);
- * @arg is optional JSON text naming the variant (e.g. "\"halves\""), NULL for a random choice.
+ * Typed parameters of one fault (nemesis/FAULTS.md says which f reads which field). They are
+ * drawn by the schedule, which also records them as the invoke's JSON value; invoke reads
+ * only this struct, so it never parses or allocates.
+ */
+struct nem_params {
+	uint64_t nodes;                 /* bit i: node i is a target (kill, pause, bandwidth);
+					 * 0: the nemesis picks (documented per fault) */
+	uint64_t pairs[NEM_NODES_MAX];  /* bit j of row i: traffic from node j to node i is
+					 * affected; all rows 0: every ordered pair */
+	int64_t delay_ns;               /* delay, reorder */
+	int64_t jitter_ns;              /* delay */
+	double probability;             /* loss, dup, reorder: 0 < p <= 1 */
+	uint64_t rate_bytes_per_s;      /* bandwidth */
+};
+
+/*
+ * One nemesis request: @f is the op's f ("start-partition", "stop-delay", "kill", ...);
+ * @arg is optional JSON text naming the variant (partitions: the shape, e.g. "\"halves\""),
+ * NULL for a random choice; @params are the typed parameters, NULL for the nemesis's defaults.
  * The completion is always an info op (Jepsen): whether a fault took effect is not known to
- * the clients. @value receives JSON text describing what was done, e.g. who is cut off from whom.
+ * the clients. @value receives JSON text describing exactly what was done.
  */
 struct nem_request {
 	const char *f;
 	const char *arg;
+	const struct nem_params *params;
 };
 
 struct nem_completion {

@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "check_cmd.h"
 #include "cluster.h"
 #include "errbuf.h"
@@ -17,7 +19,6 @@
 #include "log.h"
 #include "monotime.h"
 #include "nemesis.h"
-#include "partition.h"
 
 const struct campaign_opts campaign_defaults = {
 	.system = "crdt",
@@ -26,10 +27,13 @@ const struct campaign_opts campaign_defaults = {
 	.time_s = 20,
 	.rate = 50,
 	.concurrency = 10,
-	.nemesis = "partition",
+	.faults = { { NEM_F_PARTITION, 3, 1 } },
+	.fault_count = 1,
 	.nemesis_interval_s = 3,
 	.shapes = { "isolate", "halves", "bridge", "majorities-ring", "random", NULL },
 	.store_root = "store",
+	.capture = true,
+	.capture_bytes_max = 64ull << 20,
 	.op_timeout_ns = 1000000000ll,
 	.quiet_timeout_ns = 15000000000ll,
 };
@@ -46,6 +50,38 @@ bool campaign_stopping(void)
 	return stop_requested != 0;
 }
 
+void campaign_sleep_until(int64_t deadline_ns)
+{
+	/* Sleeps in slices so a stop request is noticed within 50 ms. */
+	for (;;) {
+		int64_t left = deadline_ns - monotime_ns();
+		struct timespec ts;
+
+		if (left <= 0 || campaign_stopping())
+			return;
+		ts = (struct timespec){ .tv_nsec = left < 50000000 ? left : 50000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+void campaign_crash_point(const char *where)
+{
+	static long target = -1, reached;
+	char *end;
+
+	if (target < 0) {
+		const char *env = getenv("FAULTLINE_CRASH_POINT");
+
+		target = env ? strtol(env, &end, 10) : 0;
+		if (!env || *end || target < 0)
+			target = 0;
+	}
+	if (target == 0 || ++reached != target)
+		return;
+	fprintf(stderr, "faultline: crash point %ld (%s): SIGKILL\n", reached, where);
+	raise(SIGKILL);
+}
+
 int campaign_record(struct campaign *cp, struct op *op, struct errbuf *eb)
 {
 	int err = hist_writer_append(cp->writer, op, eb);
@@ -53,6 +89,22 @@ int campaign_record(struct campaign *cp, struct op *op, struct errbuf *eb)
 	/* The writer checks the same rules as the reader: a rejected op is a harness bug. */
 	ASSERT(err != -EINVAL);
 	return err;
+}
+
+static void active_fault_names(uint32_t faults, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (uint32_t bit = 1; bit && used < size; bit <<= 1) {
+		const char *name = faults & bit ? schedule_fault_name(bit) : NULL;
+
+		if (name)
+			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "",
+						 name);
+	}
+	if (!out[0])
+		snprintf(out, size, "none");
 }
 
 struct progress {
@@ -70,12 +122,14 @@ static void *progress_main(void *arg)
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = 250000000 };
 		double elapsed = (double)(monotime_ns() - cp->start_ns) / 1e9;
 		bool final = atomic_load(&cp->clients_done);
+		char faults[96];
 
+		active_fault_names(atomic_load(&cp->active_faults), faults, sizeof(faults));
 		fprintf(stderr, "\r%6.1fs/%gs  ok %" PRIuFAST64 "  fail %" PRIuFAST64
-			"  info %" PRIuFAST64 "  %s%-16s", elapsed, cp->opts->time_s,
+			"  info %" PRIuFAST64 "  %s%-24s", elapsed, cp->opts->time_s,
 			atomic_load(&cp->ok), atomic_load(&cp->fail), atomic_load(&cp->info),
-			final ? "final phase: heal, wait for quiet, final reads" : "fault: ",
-			final ? "" : atomic_load(&cp->fault_name));
+			final ? "final phase: heal, wait for quiet, final reads" : "faults: ",
+			final ? "" : faults);
 		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "\n");
@@ -95,17 +149,19 @@ static int start_nodes(struct campaign *cp, struct errbuf *eb)
 		if (err < 0)
 			return errbuf_prefix(eb, err, "starting %s: ",
 					     cluster_node_name(cp->cluster, i));
+		campaign_crash_point("node started");
 	}
 	return 0;
 }
 
-/* The recorded part: clients and nemesis concurrently, final heal, quiet, final reads. */
+/*
+ * The recorded part: clients in their threads while this thread runs the fault schedule;
+ * then the final heal, the wait for quiet replicas and the final reads.
+ */
 static int run_workload(struct campaign *cp, struct errbuf *eb)
 {
 	char path[HIST_PATH_BYTES_MAX + 32];
 	struct progress progress = { .cp = cp };
-	bool with_nemesis = strcmp(cp->opts->nemesis, "none") != 0;
-	pthread_t nemesis_thread;
 	int err, err2;
 
 	snprintf(path, sizeof(path), "%s/history.jsonl", cp->report->run_dir);
@@ -113,19 +169,21 @@ static int run_workload(struct campaign *cp, struct errbuf *eb)
 	err = hist_writer_open(&cp->writer, path, cp->start_ns, eb);
 	if (err < 0)
 		return err;
+	campaign_crash_point("history opened");
 	if (cp->opts->progress)
 		pthread_create(&progress.thread, NULL, progress_main, &progress);
-	if (with_nemesis)
-		err = campaign_nemesis_start(cp, &nemesis_thread, eb);
+	err = campaign_clients_start(cp, eb);
 	if (err == 0)
-		err = campaign_clients_run(cp, eb);
+		err = campaign_schedule_run(cp, eb);
+	err2 = campaign_clients_join(cp, err < 0 ? NULL : eb);
+	err = err < 0 ? err : err2;
 	atomic_store(&cp->clients_done, true);
-	if (with_nemesis) {
-		err2 = campaign_nemesis_finish(cp, nemesis_thread, err < 0 ? NULL : eb);
-		err = err < 0 ? err : err2;
-	}
+	campaign_crash_point("clients joined");
+	if (err == 0)
+		err = campaign_final_heal(cp, eb);
 	if (err == 0)
 		err = campaign_final_reads(cp, eb);
+	campaign_crash_point("final reads");
 	if (cp->opts->progress) {
 		atomic_store(&progress.done, true);
 		pthread_join(progress.thread, NULL);
@@ -135,30 +193,43 @@ static int run_workload(struct campaign *cp, struct errbuf *eb)
 	return err < 0 ? err : err2;
 }
 
-static int setup_nemesis(struct campaign *cp, struct errbuf *eb)
+static int start_capture(struct campaign *cp, struct errbuf *eb)
 {
-	int err;
+	struct capture_opts copts = { .bytes_max = cp->opts->capture_bytes_max };
+	char path[HIST_PATH_BYTES_MAX + 32];
 
-	if (strcmp(cp->opts->nemesis, "none") == 0)
+	if (!cp->opts->capture)
 		return 0;
-	ASSERT(strcmp(cp->opts->nemesis, "partition") == 0);
-	err = nem_partition_new(&cp->nemesis, eb);
-	if (err < 0)
-		return err;
-	return nem_setup(cp->nemesis, cp->cluster, eb);
+	snprintf(path, sizeof(path), "%s/capture.pcapng", cp->report->run_dir);
+	return capture_start(&cp->capture, cp->cluster, path, &copts, eb);
+}
+
+static void stop_capture(struct campaign *cp)
+{
+	struct capture_stats stats = { 0 };
+	struct errbuf eb = { "" };
+
+	if (!cp->capture)
+		return;
+	if (capture_stop(cp->capture, &stats, &eb) < 0)
+		log_warn("capture: %s", eb.msg);
+	cp->capture = NULL;
+	cp->report->captured_packets = stats.packets;
+	cp->report->capture_capped = stats.capped;
 }
 
 static void teardown(struct campaign *cp)
 {
 	struct errbuf eb = { "" };
 
-	if (cp->nemesis && nem_teardown(cp->nemesis, &eb) < 0)
-		log_warn("nemesis teardown: %s", eb.msg);
-	nem_partition_free(cp->nemesis);
-	cp->nemesis = NULL;
+	/* Before the namespaces go: a vanishing interface would end its capture silently. */
+	stop_capture(cp);
+	campaign_nemesis_teardown(cp);
+	campaign_crash_point("nemesis torn down");
 	if (cluster_teardown(cp->cluster, &eb) < 0)
 		log_warn("cluster teardown: %s", eb.msg);
 	cp->cluster = NULL;
+	campaign_crash_point("cluster torn down");
 }
 
 static int run_cluster(struct campaign *cp, struct errbuf *eb)
@@ -174,15 +245,20 @@ static int run_cluster(struct campaign *cp, struct errbuf *eb)
 	err = cluster_setup(&cp->cluster, &copts, eb);
 	if (err < 0)
 		return err;
-	err = campaign_config_write(cp, run_id, eb);
+	campaign_crash_point("cluster set up");
+	err = start_capture(cp, eb);
 	if (err == 0)
 		err = start_nodes(cp, eb);
 	if (err == 0)
-		err = setup_nemesis(cp, eb);
+		err = campaign_nemesis_setup(cp, eb);
+	if (err == 0)
+		err = campaign_config_write(cp, run_id, eb);
+	campaign_crash_point("nemesis set up");
 	if (err == 0)
 		err = cluster_enter_switch(cp->cluster, eb);
 	if (err == 0)
 		err = campaign_wait_ready(cp, eb);
+	campaign_crash_point("nodes ready");
 	if (err == 0)
 		err = run_workload(cp, eb);
 	teardown(cp);
@@ -202,6 +278,7 @@ int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
 		 struct errbuf *eb)
 {
 	static struct campaign cp;      /* one campaign per process; too big for the stack */
+	char data_root[HIST_PATH_BYTES_MAX + 8];
 	struct check_result result;
 	int err;
 
@@ -211,28 +288,34 @@ int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
 	memset(report, 0, sizeof(*report));
 	cp.opts = o;
 	cp.report = report;
-	atomic_store(&cp.fault_name, "none");
 	snprintf(cp.object, sizeof(cp.object), "x");
 	prng_init(&cp.prng, o->seed);
 	crdt_gen_init(&cp.gen, o->model);
 	printf("seed=%" PRIu64 "\n", o->seed);
 	fflush(stdout);
-	err = crdt_db_init(&cp.db, o->node_exe, o->bug, o->seed);
-	if (err < 0)
-		return errbuf_set(eb, err, "node binary path too long: %s", o->node_exe);
 	err = hist_run_dir_create(o->store_root, o->system, o->seed, report->run_dir, eb);
 	if (err < 0)
 		return err;
+	snprintf(data_root, sizeof(data_root), "%s/nodes", report->run_dir);
+	err = crdt_db_init(&cp.db, o->node_exe, data_root, o->bug, o->seed);
+	if (err < 0)
+		return errbuf_set(eb, err, "path too long: %s or %s", o->node_exe, data_root);
+	campaign_crash_point("run directory made");
 	printf("run: %s\n", report->run_dir);
 	fflush(stdout);
 	err = run_cluster(&cp, eb);
 	fill_report(&cp);
 	if (err < 0)
 		return err;
+	if (o->capture)
+		printf("capture: %" PRIu64 " packets in capture.pcapng%s\n",
+		       report->captured_packets,
+		       report->capture_capped ? " (cut at the size cap)" : "");
 	printf("ops: %" PRIu64 " ok, %" PRIu64 " fail, %" PRIu64 " info; %" PRIu64
 	       " nemesis ops; replicas %s before the final reads\n", report->ok, report->fail,
 	       report->info, report->nemesis_ops,
 	       report->quiet ? "went quiet" : "did NOT go quiet");
+	campaign_crash_point("before the check");
 	err = check_run_dir(report->run_dir, o->model, true, &result, eb);
 	if (err < 0)
 		return err;

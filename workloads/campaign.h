@@ -8,12 +8,13 @@
 
 #include "checker.h"
 #include "hist.h"
+#include "schedule.h"
 
 struct errbuf;
 
 enum {
 	CAMPAIGN_CONCURRENCY_MAX = 256,
-	CAMPAIGN_SHAPES_MAX = 8,
+	CAMPAIGN_SHAPES_MAX = SCHEDULE_SHAPES_MAX,
 };
 
 struct campaign_opts {
@@ -23,14 +24,17 @@ struct campaign_opts {
 	double time_s;                  /* how long clients run */
 	double rate;                    /* ops per second, all clients together */
 	uint32_t concurrency;           /* client threads */
-	const char *nemesis;            /* "partition" or "none" */
-	double nemesis_interval_s;      /* a fault lasts this long, then a heal as long */
+	struct schedule_fault faults[SCHEDULE_FAULTS_MAX]; /* what the nemesis does, and when */
+	uint32_t fault_count;           /* 0: no nemesis */
+	double nemesis_interval_s;      /* default interval of a fault given without one */
 	const char *shapes[CAMPAIGN_SHAPES_MAX]; /* partition shapes to draw from; NULL-ended */
 	uint64_t seed;
 	const char *bug;                /* node --bug NAME, or NULL */
 	const char *store_root;         /* "store" */
 	const char *node_exe;           /* crdt-node binary */
 	bool keep;                      /* named namespaces, for debugging with `ip netns` */
+	bool capture;                   /* record every node's packets to capture.pcapng */
+	uint64_t capture_bytes_max;     /* the capture file never grows past this */
 	bool progress;                  /* one-line progress display on stderr */
 	int64_t op_timeout_ns;          /* a client op taking longer is info */
 	int64_t quiet_timeout_ns;       /* give up waiting for quiet replicas after this */
@@ -46,6 +50,8 @@ struct campaign_report {
 	enum verdict verdict;
 	uint64_t ok, fail, info, nemesis_ops;
 	bool quiet;                     /* replicas went quiet before the final reads */
+	uint64_t captured_packets;      /* in capture.pcapng */
+	bool capture_capped;            /* the capture reached its size cap */
 	bool interrupted;               /* stopped early by SIGINT/SIGTERM */
 };
 
@@ -60,5 +66,13 @@ int campaign_run(const struct campaign_opts *opts, struct campaign_report *repor
 
 /* campaign_stop() - ask a running campaign to wind down early (async-signal-safe). */
 void campaign_stop(void);
+
+/**
+ * campaign_crash_point() - a place where tests may kill the harness: when the environment
+ * variable FAULTLINE_CRASH_POINT is N, the Nth call raises SIGKILL on this process, so a test
+ * can stop a run at any step of set-up, load or teardown and check what `faultline clean`
+ * leaves. @where names the step on stderr first. A no-op when the variable is unset.
+ */
+void campaign_crash_point(const char *where);
 
 #endif /* CAMPAIGN_H */

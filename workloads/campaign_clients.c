@@ -24,27 +24,13 @@ struct client_thread {
 	struct campaign *cp;
 	uint32_t slot;
 	pthread_t thread;
-	struct prng prng;
 	struct crdt_client *conns;              /* one per node, connected on demand */
 	int err;
 	struct errbuf eb;
 };
 
-static void sleep_until(int64_t deadline_ns)
-{
-	/* Sleeps in slices so a stop request is noticed within 50 ms. */
-	for (;;) {
-		int64_t left = deadline_ns - monotime_ns();
-		struct timespec ts;
-
-		if (left <= 0 || campaign_stopping())
-			return;
-		if (left > 50000000)
-			left = 50000000;
-		ts = (struct timespec){ .tv_sec = 0, .tv_nsec = left };
-		nanosleep(&ts, NULL);
-	}
-}
+static struct client_thread *client_threads;
+static uint32_t client_threads_started;
 
 static void count_completion(struct campaign *cp, enum op_type type)
 {
@@ -56,16 +42,13 @@ static void count_completion(struct campaign *cp, enum op_type type)
 		atomic_fetch_add(&cp->info, 1);
 }
 
-/* Invokes @inv on @conn and records the invocation and its completion. */
-static int perform(struct campaign *cp, struct crdt_client *conn, struct in_addr addr,
-		   struct op *inv, struct client_result *res, struct errbuf *eb)
+/* Invokes the recorded @inv on @conn and records its completion. */
+static int complete(struct campaign *cp, struct crdt_client *conn, struct in_addr addr,
+		    const struct op *inv, struct client_result *res, struct errbuf *eb)
 {
 	struct op done;
 	int err;
 
-	err = campaign_record(cp, inv, eb);
-	if (err < 0)
-		return err;
 	if (conn->fd < 0 && client_open(&conn->base, addr, NULL) < 0) {
 		/* Nothing was sent: the op certainly did not happen. */
 		res->type = OP_FAIL;
@@ -90,14 +73,79 @@ static int perform(struct campaign *cp, struct crdt_client *conn, struct in_addr
 	return 0;
 }
 
+/* Records the invocation, then completes it. */
+static int perform(struct campaign *cp, struct crdt_client *conn, struct in_addr addr,
+		   struct op *inv, struct client_result *res, struct errbuf *eb)
+{
+	int err = campaign_record(cp, inv, eb);
+
+	return err < 0 ? err : complete(cp, conn, addr, inv, res, eb);
+}
+
+/* No number at or past @k will be recorded: wakes every thread waiting for its turn. */
+static void sequence_close(struct op_sequence *seq, uint64_t k)
+{
+	pthread_mutex_lock(&seq->lock);
+	if (k < seq->end)
+		seq->end = k;
+	pthread_cond_broadcast(&seq->turn);
+	pthread_mutex_unlock(&seq->lock);
+}
+
+static uint64_t sequence_take(struct op_sequence *seq)
+{
+	uint64_t k;
+
+	pthread_mutex_lock(&seq->lock);
+	k = seq->next_take++;
+	pthread_mutex_unlock(&seq->lock);
+	return k;
+}
+
+/* Waits for op @k's turn and records @inv then. Return: 1 recorded, 0 closed, -errno. */
+static int sequence_record(struct campaign *cp, uint64_t k, struct op *inv, struct errbuf *eb)
+{
+	struct op_sequence *seq = &cp->sequence;
+	int err;
+
+	pthread_mutex_lock(&seq->lock);
+	while (seq->next_record != k && k < seq->end)
+		pthread_cond_wait(&seq->turn, &seq->lock);
+	if (k >= seq->end) {
+		err = 0;
+	} else {
+		err = campaign_record(cp, inv, eb);
+		seq->next_record++;
+		pthread_cond_broadcast(&seq->turn);
+		err = err < 0 ? err : 1;
+	}
+	pthread_mutex_unlock(&seq->lock);
+	return err;
+}
+
+/* Op @k of the sequence, drawn from (seed, k) alone. */
+static void draw_op(struct campaign *cp, uint64_t k, int32_t process, struct gen_op *g)
+{
+	struct prng prng;
+	struct gen_ctx ctx = { .op_number = k, .process = process,
+			       .node_count = cp->opts->node_count, .prng = &prng };
+	enum gen_status status;
+
+	prng_init(&prng, cp->opts->seed ^ (k + 1) * 0xbf58476d1ce4e5b9ull);
+	status = gen_op(&cp->gen.base, &ctx, g);
+	ASSERT(status == GEN_OP);       /* the CRDT generator always has an op */
+	g->op.type = OP_INVOKE;
+	g->op.process = process;
+	g->op.node = cluster_node_name(cp->cluster, g->node);
+}
+
 static void *client_thread_main(void *arg)
 {
 	struct client_thread *t = arg;
 	struct campaign *cp = t->cp;
 	const struct campaign_opts *o = cp->opts;
-	int64_t interval = (int64_t)(1e9 * o->concurrency / o->rate);
+	int64_t interval = (int64_t)(1e9 / o->rate);
 	int64_t deadline = cp->start_ns + (int64_t)(o->time_s * 1e9);
-	int64_t next = cp->start_ns + (int64_t)prng_below(&t->prng, (uint64_t)interval);
 	int32_t process = (int32_t)t->slot;
 	struct client_result *res = malloc(sizeof(*res));
 
@@ -105,56 +153,55 @@ static void *client_thread_main(void *arg)
 		t->err = errbuf_set(&t->eb, -ENOMEM, "client %u: out of memory", t->slot);
 		return NULL;
 	}
-	while (!campaign_stopping() && next < deadline) {
-		struct gen_ctx ctx = { .time_ns = next - cp->start_ns, .process = process,
-				       .node_count = o->node_count, .prng = &t->prng };
+	for (;;) {
+		uint64_t k = sequence_take(&cp->sequence);
+		int64_t due = cp->start_ns + (int64_t)k * interval;
 		struct gen_op g;
+		int recorded;
 
-		sleep_until(next);
-		if (campaign_stopping())
+		if (due >= deadline || campaign_stopping()) {
+			sequence_close(&cp->sequence, k);
 			break;
-		/* Poisson-like spacing: uniform in [0.5, 1.5) of the mean interval. */
-		next += interval / 2 + (int64_t)prng_below(&t->prng, (uint64_t)interval);
-		if (gen_op(&cp->gen.base, &ctx, &g) != GEN_OP)
+		}
+		campaign_sleep_until(due);
+		draw_op(cp, k, process, &g);
+		recorded = sequence_record(cp, k, &g.op, &t->eb);
+		if (recorded <= 0) {
+			t->err = recorded;
 			break;
-		g.op.type = OP_INVOKE;
-		g.op.process = process;
-		g.op.node = cluster_node_name(cp->cluster, g.node);
-		t->err = perform(cp, &t->conns[g.node], cluster_node_addr(cp->cluster, g.node),
-				 &g.op, res, &t->eb);
+		}
+		t->err = complete(cp, &t->conns[g.node], cluster_node_addr(cp->cluster, g.node),
+				  &g.op, res, &t->eb);
 		if (t->err < 0)
 			break;
 		/* Jepsen: a process whose op is indeterminate never invokes again. */
 		if (res->type == OP_INFO)
 			process = (int32_t)atomic_fetch_add(&cp->next_process, 1);
 	}
+	if (t->err < 0)
+		campaign_stop();
 	free(res);
 	return NULL;
 }
 
-static void close_all(struct client_thread *t, uint32_t node_count)
-{
-	for (uint32_t i = 0; i < node_count; i++)
-		client_close(&t->conns[i].base);
-	free(t->conns);
-}
-
-int campaign_clients_run(struct campaign *cp, struct errbuf *eb)
+int campaign_clients_start(struct campaign *cp, struct errbuf *eb)
 {
 	const struct campaign_opts *o = cp->opts;
-	struct client_thread *threads = calloc(o->concurrency, sizeof(*threads));
-	uint32_t started = 0;
 	int err = 0;
 
-	if (!threads)
+	client_threads = calloc(o->concurrency, sizeof(*client_threads));
+	if (!client_threads)
 		return errbuf_set(eb, -ENOMEM, "out of memory for %u clients", o->concurrency);
+	pthread_mutex_init(&cp->sequence.lock, NULL);
+	pthread_cond_init(&cp->sequence.turn, NULL);
+	cp->sequence.end = UINT64_MAX;
 	atomic_store(&cp->next_process, (int_fast32_t)o->concurrency);
-	for (; started < o->concurrency; started++) {
-		struct client_thread *t = &threads[started];
+	for (client_threads_started = 0; client_threads_started < o->concurrency;
+	     client_threads_started++) {
+		struct client_thread *t = &client_threads[client_threads_started];
 
 		t->cp = cp;
-		t->slot = started;
-		prng_split(&cp->prng, 1000 + started, &t->prng);
+		t->slot = client_threads_started;
 		t->conns = calloc(o->node_count, sizeof(*t->conns));
 		if (!t->conns) {
 			err = errbuf_set(eb, -ENOMEM, "out of memory for client connections");
@@ -166,22 +213,37 @@ int campaign_clients_run(struct campaign *cp, struct errbuf *eb)
 		err = -pthread_create(&t->thread, NULL, client_thread_main, t);
 		if (err < 0) {
 			free(t->conns);
-			errbuf_set(eb, err, "cannot start client thread %u", started);
+			errbuf_set(eb, err, "cannot start client thread %u", t->slot);
 			break;
 		}
 	}
 	if (err < 0)
 		campaign_stop();
-	for (uint32_t i = 0; i < started; i++) {
-		pthread_join(threads[i].thread, NULL);
-		close_all(&threads[i], o->node_count);
-		if (threads[i].err < 0 && err == 0) {
-			err = threads[i].err;
+	return err;
+}
+
+int campaign_clients_join(struct campaign *cp, struct errbuf *eb)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; i < client_threads_started; i++) {
+		struct client_thread *t = &client_threads[i];
+
+		pthread_join(t->thread, NULL);
+		for (uint32_t n = 0; n < cp->opts->node_count; n++)
+			client_close(&t->conns[n].base);
+		free(t->conns);
+		if (t->err < 0 && err == 0) {
+			err = t->err;
 			if (eb)
-				*eb = threads[i].eb;
+				*eb = t->eb;
 		}
 	}
-	free(threads);
+	free(client_threads);
+	client_threads = NULL;
+	client_threads_started = 0;
+	pthread_mutex_destroy(&cp->sequence.lock);
+	pthread_cond_destroy(&cp->sequence.turn);
 	return err;
 }
 
@@ -207,7 +269,7 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb)
 			}
 			if (monotime_ns() > deadline || campaign_stopping())
 				break;
-			sleep_until(monotime_ns() + 50000000);
+			campaign_sleep_until(monotime_ns() + 50000000);
 		}
 		client_close(&probe->base);
 	}
@@ -258,7 +320,8 @@ static bool wait_quiet(struct campaign *cp, struct crdt_client *probe, struct cl
 		stable = same ? stable + 1 : 0;
 		if (stable >= QUIET_ROUNDS)
 			return true;
-		sleep_until(monotime_ns() + QUIET_PROBE_NS);
+		/* Not campaign_sleep_until(): the final phase runs even after a stop request. */
+		nanosleep(&(struct timespec){ .tv_nsec = QUIET_PROBE_NS }, NULL);
 	}
 	return false;
 }

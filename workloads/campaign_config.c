@@ -13,13 +13,30 @@
 #include "errbuf.h"
 #include "monotime.h"
 
+/* "partition:3:1,kill:5:0.5", or "none": the --nemesis argument that gives @o's faults. */
+static void nemesis_arg(const struct campaign_opts *o, char *out, size_t size)
+{
+	size_t used = 0;
+
+	snprintf(out, size, "none");
+	for (uint32_t i = 0; i < o->fault_count && used < size; i++) {
+		const struct schedule_fault *f = &o->faults[i];
+
+		used += (size_t)snprintf(out + used, size - used, "%s%s:%g:%g", i ? "," : "",
+					 schedule_fault_name(f->fault), f->interval_s,
+					 f->probability);
+	}
+}
+
 void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 {
+	char nemesis[256];
+
+	nemesis_arg(o, nemesis, sizeof(nemesis));
 	fprintf(out, "faultline run %s --model %s --nodes %u --time %g --rate %g --concurrency %u"
-		     " --nemesis %s --nemesis-interval %g", o->system, crdt_model_name(o->model),
-		o->node_count, o->time_s, o->rate, o->concurrency, o->nemesis,
-		o->nemesis_interval_s);
-	if (strcmp(o->nemesis, "none") != 0) {
+		     " --nemesis %s", o->system, crdt_model_name(o->model), o->node_count,
+		o->time_s, o->rate, o->concurrency, nemesis);
+	if (o->fault_count > 0 && o->shapes[0]) {
 		fprintf(out, " --shapes ");
 		for (uint32_t i = 0; o->shapes[i]; i++)
 			fprintf(out, "%s%s", i ? "," : "", o->shapes[i]);
@@ -51,6 +68,34 @@ static json_t *nodes_json(const struct campaign *cp)
 	return a;
 }
 
+/* The schedule as recorded: time, f and the invoke's value of every fault event. */
+static json_t *schedule_json(const struct schedule *sched)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; a && i < sched->count; i++) {
+		const struct schedule_event *ev = &sched->events[i];
+		json_t *value = json_loads(ev->value, JSON_DECODE_ANY, NULL);
+
+		json_array_append_new(a, json_pack("{s:f, s:s, s:o*}", "at_s",
+						   (double)ev->at_ns / 1e9, "f", ev->f,
+						   "value", value));
+	}
+	return a;
+}
+
+static json_t *faults_json(const struct campaign_opts *o)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; a && i < o->fault_count; i++) {
+		json_array_append_new(a, json_pack("{s:s, s:f, s:f}", "fault",
+			schedule_fault_name(o->faults[i].fault), "interval_s",
+			o->faults[i].interval_s, "probability", o->faults[i].probability));
+	}
+	return a;
+}
+
 static json_t *command_json(const struct campaign_opts *o)
 {
 	json_t *a = json_array();
@@ -69,20 +114,25 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 
 	/* The seed is a string too: JSON readers that use doubles would round a u64. */
 	snprintf(seed, sizeof(seed), "%" PRIu64, o->seed);
-	root = json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:f, s:f, s:i, s:s, s:f, s:o, s:s?,"
-			 " s:s, s:b, s:I, s:I, s:s, s:o, s:o, s:s}",
+	root = json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:f, s:f, s:i, s:o, s:f, s:o, s:s?,"
+			 " s:s, s:b, s:I, s:I, s:s, s:o, s:o, s:s, s:o}",
 			 "system", o->system, "model", crdt_model_name(o->model),
 			 "run_id", run_id, "seed", (json_int_t)o->seed, "seed_text", seed,
 			 "nodes_count", (int)o->node_count, "time_s", o->time_s, "rate", o->rate,
-			 "concurrency", (int)o->concurrency, "nemesis", o->nemesis,
+			 "concurrency", (int)o->concurrency, "nemesis", faults_json(o),
 			 "nemesis_interval_s", o->nemesis_interval_s, "shapes", shapes_json(o),
 			 "bug", o->bug, "node_exe", o->node_exe, "keep", o->keep,
 			 "op_timeout_ns", (json_int_t)o->op_timeout_ns,
 			 "quiet_timeout_ns", (json_int_t)o->quiet_timeout_ns,
 			 "object", cp->object, "nodes", nodes_json(cp), "command", command_json(o),
-			 "subnet", CLUSTER_SUBNET);
+			 "subnet", CLUSTER_SUBNET, "schedule", schedule_json(&cp->schedule));
 	if (!root)
 		return errbuf_set(eb, -ENOMEM, "cannot build config.json");
+	json_object_set_new(root, "capture", json_boolean(o->capture));
+	if (cp->delay_backend)
+		json_object_set_new(root, "delay_backend", json_string(cp->delay_backend));
+	json_object_set_new(root, "capture_bytes_max",
+			    json_integer((json_int_t)o->capture_bytes_max));
 	snprintf(path, sizeof(path), "%s/config.json", cp->report->run_dir);
 	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
 		err = errbuf_set(eb, -EIO, "%s: cannot write", path);

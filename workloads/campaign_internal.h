@@ -12,19 +12,41 @@
 #include "crdt_gen.h"
 #include "prng.h"
 
+struct capture;
 struct cluster;
 struct nemesis;
 
 /*
+ * Client ops form one sequence: op k is due at start + k / rate and its kind, node and value
+ * come from (seed, k). Threads take numbers in order and record invocations in number order,
+ * so the same seed gives the same sequence of ops whatever the thread timing. @end is the
+ * first number that will never be recorded (UINT64_MAX while open).
+ */
+struct op_sequence {
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	uint64_t next_take, next_record, end;
+};
+
+enum { CAMPAIGN_NEMESIS_MEMBERS_MAX = 8 };
+
+/*
  * Invariants: @writer is open from the first recorded op to the last; processes are handed
- * out by atomic increments of @next_process, so no number is used twice; @fault_name is
- * written only by the nemesis thread.
+ * out by atomic increments of @next_process, so no number is used twice; the nemesis runs
+ * only on the main thread, which owns the cluster (node restarts fork there).
  */
 struct campaign {
 	const struct campaign_opts *opts;
 	struct campaign_report *report;
 	struct cluster *cluster;
-	struct nemesis *nemesis;
+	struct nemesis *nemesis;        /* the composition of @members, or NULL */
+	struct nemesis *members[CAMPAIGN_NEMESIS_MEMBERS_MAX];
+	void (*member_free[CAMPAIGN_NEMESIS_MEMBERS_MAX])(struct nemesis *nem);
+	uint32_t member_count;
+	struct schedule schedule;
+	struct capture *capture;        /* NULL when not capturing */
+	const char *delay_backend;      /* static text; NULL without delay or reorder */
+	struct op_sequence sequence;
 	struct crdt_db db;
 	struct crdt_gen gen;
 	struct hist_writer *writer;
@@ -32,19 +54,24 @@ struct campaign {
 	int64_t start_ns;               /* monotonic start of the history */
 	atomic_int_fast32_t next_process;
 	atomic_uint_fast64_t ok, fail, info, nemesis_ops;
-	_Atomic(const char *) fault_name; /* current fault for the progress line, "none" */
+	atomic_uint active_faults;      /* NEM_F_* bits of the faults in force, for progress */
 	atomic_bool clients_done;       /* tells the nemesis and progress threads to finish */
 	char object[16];                /* the object every client works on */
 };
 
 /* campaign_clients.c */
-int campaign_clients_run(struct campaign *cp, struct errbuf *eb);
 int campaign_wait_ready(struct campaign *cp, struct errbuf *eb);
 int campaign_final_reads(struct campaign *cp, struct errbuf *eb);
 
+/* campaign_clients.c: start the client threads; join them (they stop at the time limit). */
+int campaign_clients_start(struct campaign *cp, struct errbuf *eb);
+int campaign_clients_join(struct campaign *cp, struct errbuf *eb);
+
 /* campaign_nemesis.c */
-int campaign_nemesis_start(struct campaign *cp, pthread_t *thread, struct errbuf *eb);
-int campaign_nemesis_finish(struct campaign *cp, pthread_t thread, struct errbuf *eb);
+int campaign_nemesis_setup(struct campaign *cp, struct errbuf *eb);
+int campaign_schedule_run(struct campaign *cp, struct errbuf *eb);
+int campaign_final_heal(struct campaign *cp, struct errbuf *eb);
+void campaign_nemesis_teardown(struct campaign *cp);
 
 /* campaign_config.c */
 int campaign_config_write(const struct campaign *cp, const char *run_id, struct errbuf *eb);
@@ -52,6 +79,7 @@ void campaign_print_reproduce(const struct campaign_opts *opts, FILE *out);
 
 /* campaign.c */
 bool campaign_stopping(void);
+void campaign_sleep_until(int64_t deadline_ns);
 int campaign_record(struct campaign *cp, struct op *op, struct errbuf *eb);
 
 #endif /* CAMPAIGN_INTERNAL_H */

@@ -12,7 +12,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 
-enum { ARG_BYTES_MAX = 48 };
+enum { ARG_BYTES_MAX = CRDT_DB_PATH_BYTES_MAX + 32 };
 
 static int crdt_db_start(struct db *base, struct cluster *cluster, uint32_t node,
 			 const char *log_path, struct errbuf *eb)
@@ -41,6 +41,12 @@ static int crdt_db_start(struct db *base, struct cluster *cluster, uint32_t node
 		ARG("--peer");
 		ARG("%u=%s", j, inet_ntoa(cluster_node_addr(cluster, j)));
 	}
+	ARG("--data-dir");
+	if (snprintf(args[argc], ARG_BYTES_MAX, "%s/%s.data", db->data_root,
+		     cluster_node_name(cluster, node)) >= ARG_BYTES_MAX)
+		return errbuf_set(eb, -ENAMETOOLONG, "data dir path too long");
+	argv[argc] = args[argc];
+	argc++;
 	ARG("--seed");
 	ARG("%" PRIu64, db->seed + node);
 	if (db->bug) {
@@ -60,12 +66,14 @@ static const struct db_ops crdt_db_ops = {
 	.resume = db_process_resume,
 };
 
-int crdt_db_init(struct crdt_db *db, const char *exe, const char *bug, uint64_t seed)
+int crdt_db_init(struct crdt_db *db, const char *exe, const char *data_root, const char *bug,
+		 uint64_t seed)
 {
 	db->base.ops = &crdt_db_ops;
-	if (strlen(exe) >= sizeof(db->exe))
+	if (strlen(exe) >= sizeof(db->exe) || strlen(data_root) >= sizeof(db->data_root))
 		return -ENAMETOOLONG;
 	snprintf(db->exe, sizeof(db->exe), "%s", exe);
+	snprintf(db->data_root, sizeof(db->data_root), "%s", data_root);
 	db->bug = bug;
 	db->seed = seed;
 	return 0;

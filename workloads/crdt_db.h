@@ -14,9 +14,15 @@ struct crdt_db {
 	char exe[CRDT_DB_PATH_BYTES_MAX];       /* crdt-node binary */
 	const char *bug;                        /* --bug NAME or NULL; borrowed */
 	uint64_t seed;                          /* node i gets seed + i */
+	char data_root[CRDT_DB_PATH_BYTES_MAX]; /* node state in <data_root>/<name>.data */
 };
 
-/* crdt_db_init() - @exe and @bug are copied / borrowed as documented above. -ENAMETOOLONG. */
-int crdt_db_init(struct crdt_db *db, const char *exe, const char *bug, uint64_t seed);
+/*
+ * crdt_db_init() - @exe and @data_root are copied, @bug borrowed. Every replica runs durable
+ * (--data-dir), so a restart after a kill finds what it acknowledged. Return: 0 or
+ * -ENAMETOOLONG.
+ */
+int crdt_db_init(struct crdt_db *db, const char *exe, const char *data_root, const char *bug,
+		 uint64_t seed);
 
 #endif /* CRDT_DB_H */

@@ -26,7 +26,7 @@ static enum gen_status crdt_gen_op(struct gen *base, const struct gen_ctx *ctx, 
 		break;
 	case CRDT_MODEL_GSET:
 		if (roll < 70)
-			set_add(out, atomic_fetch_add(&g->next_element, 1));
+			set_add(out, (int64_t)ctx->op_number);
 		break;
 	case CRDT_MODEL_ORSET:
 		if (roll < 75) {
@@ -51,5 +51,4 @@ void crdt_gen_init(struct crdt_gen *g, enum crdt_model model)
 	ASSERT(model != CRDT_MODEL_NONE);
 	g->base.ops = &crdt_gen_ops;
 	g->model = model;
-	atomic_init(&g->next_element, 0);
 }

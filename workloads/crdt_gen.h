@@ -3,7 +3,6 @@
 #ifndef CRDT_GEN_H
 #define CRDT_GEN_H
 
-#include <stdatomic.h>
 #include <stdint.h>
 
 #include "checker.h"
@@ -17,12 +16,12 @@ enum {
 
 /*
  * Op mix per model (percent): gcounter add 70 / read 30; gset add 70 / read 30 (each add a
- * fresh element, so a lost add names one op); orset add 45 / remove 30 / read 25.
+ * fresh element, its op number, so a lost add names one op); orset add 45 / remove 30 /
+ * read 25. Every choice comes from the context's prng and op number: no state.
  */
 struct crdt_gen {
 	struct gen base;
 	enum crdt_model model;
-	atomic_int_fast64_t next_element;  /* G-Set: the next fresh element */
 };
 
 void crdt_gen_init(struct crdt_gen *g, enum crdt_model model);

@@ -31,7 +31,7 @@ static inline int db_start(struct db *db, struct cluster *cluster, uint32_t node
 	return db->ops->start(db, cluster, node, log_path, eb);
 }
 
-/* Process-level helpers any db can use for kill/pause/resume: signal the node's group. */
+/* Helpers any db can use: kill the node's cgroup, freeze and thaw it (cluster.h). */
 int db_process_kill(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
 int db_process_pause(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);
 int db_process_resume(struct db *db, struct cluster *cluster, uint32_t node, struct errbuf *eb);

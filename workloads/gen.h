@@ -14,9 +14,10 @@ enum gen_status { GEN_OP, GEN_PENDING, GEN_DONE };
 /* What a generator may look at. Generators never read clocks or global randomness. */
 struct gen_ctx {
 	int64_t time_ns;        /* since campaign start */
+	uint64_t op_number;     /* position in the campaign's op sequence */
 	int32_t process;        /* the process asking */
 	uint32_t node_count;
-	struct prng *prng;      /* the asking thread's generator */
+	struct prng *prng;      /* seeded for this op alone: same seed, same op */
 };
 
 /* An op to invoke, plus the node it targets (an index into the cluster). */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* partition.bpf.c - drop IPv4 packets whose (source, destination) pair is in `blocked`. */
+/* partition.bpf.c - drop IPv4 pairs in `blocked`; random loss and duplication for `lossy`. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -17,16 +17,56 @@ struct {
 } blocked SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FL_PARTITION_LOSSY_MAX);
+	__type(key, struct fl_partition_key);
+	__type(value, struct fl_partition_lossy);
+} lossy SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FL_PARTITION_COUNTERS);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
 
+static __always_inline void count(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&drops, &index);
+
+	if (value)
+		__sync_fetch_and_add(value, 1);
+}
+
+/* True with probability p / (2^32 - 1); p == 0 never, FL_PARTITION_P_ALWAYS always. */
+static __always_inline int chance(__u32 p)
+{
+	if (!p)
+		return 0;
+	return p == FL_PARTITION_P_ALWAYS || bpf_get_prandom_u32() < p;
+}
+
+/*
+ * The copy re-enters this hook at the same port's ingress carrying FL_PARTITION_DUP_MARK,
+ * so it passes untouched; the original gets its own mark back. The clone is best effort: if
+ * the kernel cannot clone, the original still passes (fail open).
+ */
+static __always_inline void duplicate(struct __sk_buff *skb)
+{
+	__u32 mark = skb->mark;
+
+	skb->mark = FL_PARTITION_DUP_MARK;
+	if (!bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
+		count(FL_PARTITION_COUNTER_DUPS);
+	skb->mark = mark;
+}
+
 /*
  * Attached to the ingress of every switch port, i.e. the egress of each node. Anything that
  * is not a complete Ethernet + IPv4 header passes (fail open). Passing returns TC_ACT_UNSPEC
- * (tcx: "next"), so other programs on the same port still see the packet.
+ * (tcx: "next"), so other programs on the same port still see the packet. Order: a blocked
+ * pair drops everything; otherwise a lossy pair drops at random, and a packet that survives
+ * may be duplicated. The randomness is the kernel's (bpf_get_prandom_u32), not seeded.
  */
 SEC("tc")
 int fl_partition(struct __sk_buff *skb)
@@ -34,11 +74,12 @@ int fl_partition(struct __sk_buff *skb)
 	void *data_end = (void *)(long)skb->data_end;
 	void *data = (void *)(long)skb->data;
 	struct ethhdr *eth = data;
+	struct fl_partition_lossy *rule;
 	struct fl_partition_key key;
-	__u32 index = FL_PARTITION_COUNTER_DROPS;
 	struct iphdr *ip;
-	__u64 *count;
 
+	if (skb->mark == FL_PARTITION_DUP_MARK)
+		return TC_ACT_UNSPEC;
 	if ((void *)(eth + 1) > data_end)
 		return TC_ACT_UNSPEC;
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
@@ -48,12 +89,20 @@ int fl_partition(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	key.saddr = ip->saddr;
 	key.daddr = ip->daddr;
-	if (!bpf_map_lookup_elem(&blocked, &key))
+	if (bpf_map_lookup_elem(&blocked, &key)) {
+		count(FL_PARTITION_COUNTER_DROPS);
+		return TC_ACT_SHOT;
+	}
+	rule = bpf_map_lookup_elem(&lossy, &key);
+	if (!rule)
 		return TC_ACT_UNSPEC;
-	count = bpf_map_lookup_elem(&drops, &index);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	return TC_ACT_SHOT;
+	if (chance(rule->drop_p)) {
+		count(FL_PARTITION_COUNTER_LOSS);
+		return TC_ACT_SHOT;
+	}
+	if (chance(rule->dup_p))
+		duplicate(skb);
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -19,6 +19,7 @@
 #include "fl_assert.h"
 #include "log.h"
 #include "partition.skel.h"
+#include "partition_internal.h"
 #include "partition_shared.h"
 #include "prng.h"
 
@@ -31,29 +32,6 @@ enum {
 	TC_HANDLE = 1,
 	TC_PRIORITY = 0x4c46,           /* "FL": our filter's slot when tcx is missing */
 	SHAPE_NAME_BYTES_MAX = 32,
-};
-
-/* How fl_partition is attached to one switch port. */
-struct port {
-	int ifindex;
-	int link_fd;                    /* tcx link, or -1 */
-	bool tc_attached;               /* fallback: cls_bpf filter TC_HANDLE/TC_PRIORITY */
-	bool hook_created;              /* fallback: we created clsact, so we destroy it */
-};
-
-/*
- * Invariants: @skel != NULL exactly between a successful setup and teardown, and then
- * @cluster is set and ports[0 .. port_count-1] are attached. @current mirrors the blocked
- * map entry for entry (it is updated per successful map operation).
- */
-struct nem_partition {
-	struct nemesis base;
-	struct cluster *cluster;        /* borrowed */
-	struct partition_bpf *skel;
-	uint32_t port_count;
-	struct port ports[CLUSTER_NODES_MAX];
-	struct grudge current;
-	const char *names[CLUSTER_NODES_MAX];
 };
 
 static struct nem_partition *partition_of(struct nemesis *nem)
@@ -189,8 +167,8 @@ out:
 	return err;
 }
 
-static struct fl_partition_key pair_key(const struct nem_partition *p, uint32_t receiver,
-					uint32_t sender)
+struct fl_partition_key partition_pair_key(const struct nem_partition *p, uint32_t receiver,
+					   uint32_t sender)
 {
 	struct fl_partition_key key = {
 		.saddr = cluster_node_addr(p->cluster, sender).s_addr,
@@ -204,7 +182,7 @@ static struct fl_partition_key pair_key(const struct nem_partition *p, uint32_t 
 static int pair_set(struct nem_partition *p, uint32_t receiver, uint32_t sender, bool want,
 		    struct errbuf *eb)
 {
-	struct fl_partition_key key = pair_key(p, receiver, sender);
+	struct fl_partition_key key = partition_pair_key(p, receiver, sender);
 	int map_fd = bpf_map__fd(p->skel->maps.blocked);
 	uint32_t one = 1;
 	int err;
@@ -279,16 +257,35 @@ int nem_partition_heal(struct nemesis *nem, struct errbuf *eb)
 
 int nem_partition_drops(const struct nemesis *nem, uint64_t *drops, struct errbuf *eb)
 {
-	const struct nem_partition *p;
-	uint32_t index = FL_PARTITION_COUNTER_DROPS;
+	struct nem_partition_counters counters;
 	int err;
 
+	ASSERT(drops);
+	err = nem_partition_counters(nem, &counters, eb);
+	if (!err)
+		*drops = counters.drops;
+	return err;
+}
+
+int nem_partition_counters(const struct nemesis *nem, struct nem_partition_counters *out,
+			   struct errbuf *eb)
+{
+	static const uint32_t index[] = { FL_PARTITION_COUNTER_DROPS, FL_PARTITION_COUNTER_LOSS,
+					  FL_PARTITION_COUNTER_DUPS };
+	uint64_t *field[] = { &out->drops, &out->losses, &out->dups };
+	const struct nem_partition *p;
+	int err;
+
+	STATIC_ASSERT(ARRAY_SIZE(index) == FL_PARTITION_COUNTERS, "every counter is read");
 	ASSERT(nem && nem->ops == &nem_partition_ops);
+	ASSERT(out);
 	p = container_of(nem, struct nem_partition, base);
 	ASSERT(p->skel);
-	err = bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.drops), &index, drops);
-	if (err)
-		return errbuf_set(eb, err, "read drops counter");
+	for (size_t i = 0; i < ARRAY_SIZE(index); i++) {
+		err = bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.drops), &index[i], field[i]);
+		if (err)
+			return errbuf_set(eb, err, "read counter %u", index[i]);
+	}
 	return 0;
 }
 
@@ -301,6 +298,8 @@ static int partition_teardown(struct nemesis *nem, struct errbuf *eb)
 		return 0;
 	if (p->cluster)
 		err = nem_partition_heal(nem, eb);
+	if (p->cluster && !err)
+		err = partition_lossy_heal(p, eb);
 	detach_err = ports_in_switch(p, false, err ? NULL : eb);
 	if (!err)
 		err = detach_err;
@@ -330,6 +329,7 @@ static int partition_setup(struct nemesis *nem, struct cluster *cluster, struct 
 	}
 	p->cluster = cluster;
 	memset(&p->current, 0, sizeof(p->current));
+	memset(p->lossy, 0, sizeof(p->lossy));
 	p->current.node_count = cluster_node_count(cluster);
 	for (i = 0; i < p->current.node_count; i++)
 		p->names[i] = cluster_node_name(cluster, i);
@@ -416,6 +416,8 @@ static int partition_invoke(struct nemesis *nem, const struct nem_request *reque
 		return errbuf_set(eb, -EINVAL, "partition nemesis is not set up");
 	if (!strcmp(request->f, "start-partition"))
 		return partition_start(p, request, prng, completion, eb);
+	if (partition_lossy_handles(request->f))
+		return partition_lossy_invoke(p, request, completion, eb);
 	if (strcmp(request->f, "stop-partition"))
 		return errbuf_set(eb, -EINVAL, "partition nemesis: unknown f '%s'", request->f);
 	err = nem_partition_heal(nem, eb);
@@ -428,7 +430,7 @@ static int partition_invoke(struct nemesis *nem, const struct nem_request *reque
 
 const struct nemesis_ops nem_partition_ops = {
 	.name = "partition",
-	.fs = NEM_F_PARTITION,
+	.fs = NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP,
 	.setup = partition_setup,
 	.invoke = partition_invoke,
 	.teardown = partition_teardown,

@@ -18,32 +18,38 @@
 STATIC_ASSERT(CLUSTER_NODES_MAX <= 253, "node addresses are 10.77.0.1 .. 10.77.0.253");
 STATIC_ASSERT(CLUSTER_NAME_BYTES_MAX >= sizeof("n32"), "node names fit");
 
-enum { RUN_ID_CHARS_MAX = 8 };
+STATIC_ASSERT(CLUSTER_RUN_ID_CHARS_MAX < CLUSTER_NAME_BYTES_MAX, "a run id fits run_id[]");
 
-static int opts_check(const struct cluster_opts *opts, struct errbuf *eb)
+enum { RUN_ID_CHARS_MAX = CLUSTER_RUN_ID_CHARS_MAX };
+
+int cluster_run_id_check(const char *run_id, struct errbuf *eb)
 {
 	size_t len, i;
 
-	if (opts->node_count < 1 || opts->node_count > CLUSTER_NODES_MAX)
-		return errbuf_set(eb, -EINVAL, "node_count %u not in 1..%d", opts->node_count,
-				  CLUSTER_NODES_MAX);
-	if (!opts->run_id)
+	if (!run_id)
 		return errbuf_set(eb, -EINVAL, "run_id missing");
-	len = strlen(opts->run_id);
+	len = strlen(run_id);
 	if (len < 1 || len > RUN_ID_CHARS_MAX)
 		return errbuf_set(eb, -EINVAL, "run_id '%s' must be 1..%d characters",
-				  opts->run_id, RUN_ID_CHARS_MAX);
+				  run_id, RUN_ID_CHARS_MAX);
 	for (i = 0; i < len; i++) {
-		char ch = opts->run_id[i];
+		char ch = run_id[i];
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
-			return errbuf_set(eb, -EINVAL, "run_id '%s' must be [a-z0-9]",
-					  opts->run_id);
+			return errbuf_set(eb, -EINVAL, "run_id '%s' must be [a-z0-9]", run_id);
 	}
 	return 0;
 }
 
-static struct cluster *cluster_alloc(const struct cluster_opts *opts)
+static int opts_check(const struct cluster_opts *opts, struct errbuf *eb)
+{
+	if (opts->node_count < 1 || opts->node_count > CLUSTER_NODES_MAX)
+		return errbuf_set(eb, -EINVAL, "node_count %u not in 1..%d", opts->node_count,
+				  CLUSTER_NODES_MAX);
+	return cluster_run_id_check(opts->run_id, eb);
+}
+
+struct cluster *cluster_alloc(const struct cluster_opts *opts)
 {
 	struct cluster *c;
 	uint32_t i;
@@ -100,6 +106,8 @@ int cluster_setup(struct cluster **out, const struct cluster_opts *opts, struct 
 	if (!err)
 		err = cluster_topology_build(c, home_fd, eb);
 	close(home_fd);
+	if (!err)
+		err = cluster_cgroups_create(c, eb);
 	if (err)
 		goto out_free;
 	*out = c;
@@ -171,9 +179,15 @@ int cluster_teardown(struct cluster *c, struct errbuf *eb)
 
 	if (!c)
 		return 0;
+	if (c->attached)
+		goto out_namespaces;    /* the owner kills, removes and unmounts, not us */
 	err = cluster_node_kill_all(c, eb);
 	if (err && !first)
 		first = err;
+	err = cluster_cgroups_remove(c, first ? NULL : eb);
+	if (err && !first)
+		first = err;
+out_namespaces:
 	for (i = 0; i < CLUSTER_NODES_MAX; i++) {
 		err = cluster_ns_destroy(&c->nodes[i].ns, first ? NULL : eb);
 		if (err && !first)

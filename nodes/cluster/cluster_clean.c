@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -27,7 +28,11 @@ enum {
 	DIR_ENTRIES_MAX = 1 << 22,      /* bound on any directory scan */
 	ENVIRON_BYTES_MAX = 1 << 20,
 	LINKS_MAX = 1 << 16,
+	CGROUP_PIDS_MAX = 1 << 16,      /* bound on one cgroup.procs read */
+	CGROUP_V1_KILL_ROUNDS = 50,     /* v1 has no cgroup.kill: SIGKILL, recheck, 20 ms apart */
 };
+
+#define CGROUP_V1_FREEZER_DIR "/sys/fs/cgroup/freezer"
 
 #define BPF_FS_DIR "/sys/fs/bpf"
 #define SHM_DIR "/dev/shm"
@@ -369,6 +374,137 @@ static void links_remove(struct clean *cl)
 	nl_socket_free(sk);
 }
 
+/*
+ * Sends @sig (0: only look) to every process in @dir/cgroup.procs. A process outside our PID
+ * namespace reads as pid 0 and sets *@foreign (it is never signalled). Return: how many
+ * there were, -EBUSY if one is this process or an ancestor, or -errno.
+ */
+static int cgroup_procs_signal(struct clean *cl, const char *dir, int sig, bool *foreign)
+{
+	char path[CLUSTER_CGROUP_PATH_BYTES_MAX + 320];
+	int pid, count = 0, err = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (count < CGROUP_PIDS_MAX && fscanf(f, "%d", &pid) == 1) {
+		count++;
+		if (pid == 0)
+			*foreign = true;
+		else if (is_protected(&cl->protected, (pid_t)pid))
+			err = -EBUSY;
+		else if (sig && kill((pid_t)pid, sig) && errno != ESRCH)
+			err = -errno;
+	}
+	fclose(f);
+	return err ? err : count;
+}
+
+/* Child cgroups a node made below its own: cgroup.kill took their processes already. */
+static void cgroup_children_rmdir(const char *dir)
+{
+	char path[CLUSTER_CGROUP_PATH_BYTES_MAX + 640];
+	struct dirent *entry;
+	uint32_t seen = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((entry = readdir(d)) && seen++ < DIR_ENTRIES_MAX) {
+		if (entry->d_type != DT_DIR || entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+		cluster_cgroup_rmdir(path, NULL);
+	}
+	closedir(d);
+}
+
+/*
+ * How many processes @path holds, or -1 if it is to be left alone: not a cgroup, unreadable
+ * or holding this process (an error), or holding processes of another PID namespace (a
+ * sandboxed run, or we are the sandbox: not ours to judge).
+ */
+static int cgroup_precheck(struct clean *cl, const char *path)
+{
+	bool foreign = false;
+	int count;
+
+	count = cgroup_procs_signal(cl, path, 0, &foreign);
+	if (count == -ENOENT || count == -ENOTDIR || (count >= 0 && foreign))
+		return -1;
+	if (count < 0) {
+		clean_fail(cl, errbuf_set(cl->eb, count, "%s: holds this process or an ancestor "
+					  "(or is unreadable)", path));
+		return -1;
+	}
+	return count;
+}
+
+/* A v2 cgroup fl-*: thaw, cgroup.kill, wait until empty, rmdir. */
+static void cgroup_v2_entry_cb(struct clean *cl, const char *dir_path, const char *name)
+{
+	char path[CLUSTER_CGROUP_PATH_BYTES_MAX + 320];
+	int count, err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir_path, name);
+	count = cgroup_precheck(cl, path);
+	if (count < 0)
+		return;
+	cluster_cgroup_write(path, "cgroup.freeze", "0", NULL);
+	err = cluster_cgroup_kill(path, cl->eb);
+	if (!err) {
+		cgroup_children_rmdir(path);
+		err = cluster_cgroup_rmdir(path, cl->eb);
+	}
+	if (err) {
+		clean_fail(cl, err);
+		return;
+	}
+	cl->report->processes_killed += (uint32_t)count;
+	cl->report->cgroups_removed++;
+}
+
+/* A v1 freezer cgroup fl-*: THAWED, SIGKILL its processes until none is left, rmdir. */
+static void cgroup_v1_entry_cb(struct clean *cl, const char *dir_path, const char *name)
+{
+	char path[CLUSTER_CGROUP_PATH_BYTES_MAX + 320];
+	int count, left = 1, round, err;
+	bool foreign = false;
+
+	snprintf(path, sizeof(path), "%s/%s", dir_path, name);
+	count = cgroup_precheck(cl, path);
+	if (count < 0)
+		return;
+	cluster_cgroup_write(path, "freezer.state", "THAWED", NULL);
+	for (round = 0; round < CGROUP_V1_KILL_ROUNDS && left > 0; round++) {
+		left = cgroup_procs_signal(cl, path, SIGKILL, &foreign);
+		if (left > 0)
+			usleep(20000);
+	}
+	err = left ? errbuf_set(cl->eb, left < 0 ? left : -ETIMEDOUT, "empty %s", path)
+		   : cluster_cgroup_rmdir(path, cl->eb);
+	if (err) {
+		clean_fail(cl, err);
+		return;
+	}
+	cl->report->processes_killed += (uint32_t)count;
+	cl->report->cgroups_removed++;
+}
+
+static void cgroups_remove(struct clean *cl)
+{
+	char root[CLUSTER_CGROUP_PATH_BYTES_MAX];
+	struct statfs fs;
+
+	if (!cluster_cgroup_root(root, sizeof(root)))
+		dir_each_ours(cl, root, cgroup_v2_entry_cb);
+	if (!statfs(CGROUP_V1_FREEZER_DIR, &fs) && fs.f_type == CGROUP_SUPER_MAGIC)
+		dir_each_ours(cl, CGROUP_V1_FREEZER_DIR, cgroup_v1_entry_cb);
+}
+
 int cluster_clean(struct cluster_clean_report *report, struct errbuf *eb)
 {
 	struct clean cl = { .report = report, .eb = eb };
@@ -376,6 +512,7 @@ int cluster_clean(struct cluster_clean_report *report, struct errbuf *eb)
 	ASSERT(report);
 	memset(report, 0, sizeof(*report));
 	protected_collect(&cl.protected);
+	cgroups_remove(&cl);    /* first: thawing lets v1-frozen marked processes die */
 	kill_marked(&cl);
 	dir_each_ours(&cl, CLUSTER_NETNS_DIR, netns_entry_cb);
 	links_remove(&cl);

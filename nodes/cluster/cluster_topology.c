@@ -216,3 +216,24 @@ int cluster_topology_build(struct cluster *c, int home_fd, struct errbuf *eb)
 	nl_socket_free(sk_sw);
 	return err;
 }
+
+/* An attached cluster: look the ports p1..pN up in the switch namespace someone else built. */
+int cluster_topology_find(struct cluster *c, int home_fd, struct errbuf *eb)
+{
+	char port[IFNAMSIZ];
+	struct nl_sock *sk_sw;
+	uint32_t i;
+	int err;
+
+	ASSERT(c->sw.fd >= 0);
+	ASSERT(c->node_count >= 1 && c->node_count <= CLUSTER_NODES_MAX);
+	err = sock_open_in(c->sw.fd, home_fd, &sk_sw, eb);
+	if (err)
+		return err;
+	for (i = 0; !err && i < c->node_count; i++) {
+		snprintf(port, sizeof(port), "p%u", i + 1);
+		err = link_ifindex(sk_sw, port, &c->nodes[i].port_ifindex, eb);
+	}
+	nl_socket_free(sk_sw);
+	return err;
+}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crdt_store.h"
 #include "crdt_wire.h"
 #include "fl_assert.h"
 
@@ -108,6 +109,30 @@ static struct crdt_object *create(struct crdt_replica *r, enum crdt_type type,
 	obj = &r->objects[r->object_count++];
 	crdt_object_init(obj, type, name, strlen(name));
 	return obj;
+}
+
+/*
+ * seq_available() - may a tag sequence number be taken at @now_ns? Never past
+ * CRDT_SEQ_LIMIT (a refusal, not a crash), and when paced never faster than
+ * CRDT_SEQS_PER_MS per millisecond since seq_clock_ns (see struct crdt_config).
+ */
+static bool seq_available(const struct crdt_replica *r, int64_t now_ns)
+{
+	const uint64_t elapsed_ms_max = (CRDT_SEQ_LIMIT >> CRDT_SEQS_PER_MS_BITS);
+	uint64_t elapsed_ms;
+
+	ASSERT(r->next_seq >= r->config.seq_base);
+	if (r->next_seq >= CRDT_SEQ_LIMIT)
+		return false;
+	if (!r->config.seq_paced)
+		return true;
+	if (now_ns < r->config.seq_clock_ns)
+		return false;
+	elapsed_ms = (uint64_t)(now_ns - r->config.seq_clock_ns) / 1000000;
+	if (elapsed_ms >= elapsed_ms_max)
+		return true;
+	/* No overflow: seq_base <= 2^55 (a loaded state may raise it) and the product < 2^55. */
+	return r->next_seq < r->config.seq_base + (elapsed_ms << CRDT_SEQS_PER_MS_BITS);
 }
 
 static uint64_t take_seq(struct crdt_replica *r)
@@ -223,7 +248,7 @@ static void read_reply(const struct crdt_object *obj, enum crdt_type type,
 
 /* apply() - the update of @req on @obj. Return: NULL, or the reason for an err reply. */
 static const char *apply(struct crdt_replica *r, struct crdt_object *obj,
-			 const struct crdt_request *req)
+			 const struct crdt_request *req, int64_t now_ns)
 {
 	struct orset *o = &obj->u.orset;
 
@@ -240,17 +265,22 @@ static const char *apply(struct crdt_replica *r, struct crdt_object *obj,
 	if (req->verb == CRDT_VERB_ADD) {
 		if (!orset_contains(o, req->value) && live_count(o) >= CRDT_SET_ELEMENTS_MAX)
 			return "full";
+		if (!seq_available(r, now_ns))
+			return "busy";
 		return orset_add(o, req->value, r->config.id, take_seq(r)) < 0 ? "full" : NULL;
 	}
-	if (r->config.bugs & CRDT_BUG_ORSET_REMOVE_WINS)
+	if (r->config.bugs & CRDT_BUG_ORSET_REMOVE_WINS) {
+		if (!seq_available(r, now_ns))
+			return "busy";
 		return orset_remove_event(o, req->value, r->config.id, take_seq(r)) < 0 ? "full"
 											  : NULL;
+	}
 	orset_remove(o, req->value);
 	return NULL;
 }
 
 static void on_request(struct crdt_replica *r, const struct crdt_request *req,
-		       struct crdt_outbox *out)
+		       int64_t now_ns, struct crdt_outbox *out)
 {
 	struct crdt_object *obj = find(r, req->name);
 	const char *reason;
@@ -276,31 +306,56 @@ static void on_request(struct crdt_replica *r, const struct crdt_request *req,
 	}
 	if (!obj)
 		obj = create(r, req->type, req->name);
-	reason = obj ? apply(r, obj, req) : "full";
+	reason = obj ? apply(r, obj, req, now_ns) : "full";
 	if (reason) {
 		reply(out, "err %s\n", reason);
 		return;
 	}
 	emit_delta(r, obj, req, out);
+	out->persist = CRDT_PERSIST_NOW;
 	reply(out, "ok\n");
 }
 
 /* --- peer datagrams --- */
 
-/* merge_record() - join one decoded record (in scratch) into the replica. */
+/* news() - would joining @rec into @obj change it? (The buggy sum merge always does.) */
+static bool news(const struct crdt_replica *r, const struct crdt_object *obj,
+		 const struct crdt_object *rec)
+{
+	if (!obj)
+		return true;
+	switch (rec->type) {
+	case CRDT_TYPE_GCOUNTER:
+		return (r->config.bugs & CRDT_BUG_GCOUNTER_SUM_MERGE) ||
+		       !gcounter_leq(&rec->u.gcounter, &obj->u.gcounter);
+	case CRDT_TYPE_GSET:
+		return !gset_leq(&rec->u.gset, &obj->u.gset);
+	default:
+		return !orset_leq(&rec->u.orset, &obj->u.orset);
+	}
+}
+
+/*
+ * merge_record() - join one decoded record (in scratch) into the replica; raise
+ * @persist to CRDT_PERSIST_LAZY if the state changed.
+ */
 static int merge_record(struct crdt_replica *r, const struct crdt_object *rec,
-			struct errbuf *eb)
+			enum crdt_persist *persist, struct errbuf *eb)
 {
 	struct crdt_object *obj = find(r, rec->name);
 
 	if (obj && obj->type != rec->type)
 		return errbuf_set(eb, -EPROTO, "object '%s' is a %s here, a %s at the peer",
 				  rec->name, crdt_type_name(obj->type), crdt_type_name(rec->type));
+	if (!news(r, obj, rec))
+		return 0;
 	if (!obj)
 		obj = create(r, rec->type, rec->name);
 	if (!obj)
 		return errbuf_set(eb, -E2BIG, "no slot for object '%s' (%d objects)", rec->name,
 				  CRDT_OBJECTS_MAX);
+	/* Also when the merge fails: create() may have made the (empty) object. */
+	*persist = CRDT_PERSIST_LAZY;
 	if (crdt_object_merge(obj, rec, r->config.bugs) < 0)
 		return errbuf_set(eb, -E2BIG, "merging '%s' would exceed its bound", rec->name);
 	return 0;
@@ -311,8 +366,9 @@ static int merge_record(struct crdt_replica *r, const struct crdt_object *rec,
  * decode again and join record by record. Decoding twice costs CPU, not memory.
  */
 static int on_datagram(struct crdt_replica *r, const void *bytes, size_t size,
-		       struct errbuf *eb)
+		       struct crdt_outbox *out)
 {
+	struct errbuf *eb = &out->eb;
 	struct crdt_wire_reader reader;
 	int err, first_err = 0, n = 0;
 
@@ -332,7 +388,7 @@ static int on_datagram(struct crdt_replica *r, const void *bytes, size_t size,
 	err = crdt_wire_open(&reader, bytes, size, r->config.replicas, eb);
 	ASSERT(err == 0);
 	while (crdt_wire_next(&reader, r->scratch, NULL) == 1) {
-		err = merge_record(r, r->scratch, first_err ? NULL : eb);
+		err = merge_record(r, r->scratch, &out->persist, first_err ? NULL : eb);
 		if (err < 0 && first_err == 0)
 			first_err = err;
 	}
@@ -361,17 +417,18 @@ static void on_tick(struct crdt_replica *r, int64_t now_ns, struct crdt_outbox *
 int crdt_step(struct crdt_replica *r, const struct crdt_input *in, int64_t now_ns,
 	      struct crdt_outbox *out)
 {
+	out->persist = CRDT_PERSIST_NONE;
 	out->reply_size = 0;
 	out->reply[0] = '\0';
 	out->message_count = 0;
 	errbuf_clear(&out->eb);
 	switch (in->kind) {
 	case CRDT_INPUT_CLIENT:
-		on_request(r, &in->request, out);
+		on_request(r, &in->request, now_ns, out);
 		ASSERT(out->reply_size > 0 && out->reply[out->reply_size - 1] == '\n');
 		return 0;
 	case CRDT_INPUT_PEER:
-		return on_datagram(r, in->bytes, in->size, &out->eb);
+		return on_datagram(r, in->bytes, in->size, out);
 	case CRDT_INPUT_TICK:
 		on_tick(r, now_ns, out);
 		return 0;
@@ -379,4 +436,55 @@ int crdt_step(struct crdt_replica *r, const struct crdt_input *in, int64_t now_n
 		ASSERT(!"unknown input kind");
 		return -EINVAL;
 	}
+}
+
+/* --- the state file (the shell does the I/O) --- */
+
+ssize_t crdt_replica_save(const struct crdt_replica *r, void *buf, size_t size)
+{
+	return crdt_store_encode(r->objects, r->object_count, r->config.id, r->config.replicas,
+				 r->next_seq, buf, size);
+}
+
+/* seq_after() - the first seq above @next_seq and above every tag of our own in the state. */
+static uint64_t seq_after(const struct crdt_replica *r, uint64_t next_seq)
+{
+	for (uint32_t i = 0; i < r->object_count; i++) {
+		const struct orset *o = &r->objects[i].u.orset;
+
+		if (r->objects[i].type != CRDT_TYPE_ORSET)
+			continue;
+		for (uint32_t k = 0; k < o->tag_count + o->remove_count; k++) {
+			uint64_t id = k < o->tag_count ? o->tags[k].id :
+							 o->removes[k - o->tag_count].id;
+
+			if (orset_id_origin(id) == r->config.id && orset_id_seq(id) >= next_seq)
+				next_seq = orset_id_seq(id) + 1;
+		}
+	}
+	return next_seq;
+}
+
+int crdt_replica_load(struct crdt_replica *r, const void *buf, size_t size, struct errbuf *eb)
+{
+	uint64_t next_seq;
+	int err;
+
+	ASSERT(r->object_count == 0 && r->next_seq == r->config.seq_base);
+	err = crdt_store_decode(buf, size, r->config.id, r->config.replicas, r->objects,
+				&r->object_count, &next_seq, r->scratch, eb);
+	if (err < 0 || (r->config.bugs & CRDT_BUG_RESTART_EMPTY)) {
+		r->object_count = 0;
+		return err;
+	}
+	next_seq = seq_after(r, next_seq);
+	/*
+	 * Continue after the file's tags. The pacing budget then counts from the new base, so
+	 * the next incarnation's wall-clock base stays above every tag of this one too.
+	 */
+	if (next_seq > r->next_seq) {
+		r->next_seq = next_seq;
+		r->config.seq_base = next_seq;
+	}
+	return 0;
 }

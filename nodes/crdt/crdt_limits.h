@@ -38,6 +38,9 @@ enum {
 
 /* Sequence numbers of tags live in 55 bits (see orset.h). */
 #define CRDT_SEQ_LIMIT (1ull << 55)
+/* A paced replica hands out at most this many tag sequence numbers per millisecond. */
+#define CRDT_SEQS_PER_MS_BITS 12
+#define CRDT_SEQS_PER_MS (1ull << CRDT_SEQS_PER_MS_BITS)
 
 STATIC_ASSERT(CRDT_REPLICAS_MAX <= 128, "replica ids fit in 7 bits of a tag id");
 STATIC_ASSERT(CRDT_SET_ELEMENTS_MAX <= CRDT_ORSET_TAGS_MAX, "a set read fits the tag bound");
@@ -45,6 +48,15 @@ STATIC_ASSERT(CRDT_ORSET_TAGS_MAX < (1 << 30), "tag counts fit a u32 with room")
 STATIC_ASSERT(CRDT_OBJECTS_MAX <= 65535, "record counts fit a u16");
 STATIC_ASSERT(CRDT_DATAGRAM_BYTES_MAX <= 65507, "a datagram fits in one UDP/IPv4 packet");
 STATIC_ASSERT(CRDT_DATAGRAM_BYTES_MAX >= 1024, "a datagram holds a full G-Counter record");
-STATIC_ASSERT(CRDT_REQUEST_BYTES_MAX > 2 * CRDT_NAME_BYTES_MAX, "a request fits a name");
+STATIC_ASSERT(CRDT_ORSET_REMOVES_MAX < (1 << 30), "remove counts fit a u32 with room");
+STATIC_ASSERT(CRDT_NAME_BYTES_MAX <= 255, "name sizes fit the u8 of a wire record");
+STATIC_ASSERT(CRDT_INTEGER_CHARS_MAX == sizeof("-9223372036854775808") - 1,
+	      "the longest int64 in decimal");
+STATIC_ASSERT(sizeof("remove gcounter ") - 1 + CRDT_NAME_BYTES_MAX + 1 + CRDT_INTEGER_CHARS_MAX +
+	      sizeof("\r\n") - 1 <= CRDT_REQUEST_BYTES_MAX, "the longest valid request fits");
+STATIC_ASSERT(CRDT_OUTBOX_MSGS_MAX >= 1, "a step can emit its delta");
+/* Wall-clock ms stay below 2^42 until the year 2109; the base must stay below half the range. */
+STATIC_ASSERT(((CRDT_SEQ_LIMIT / 2) >> CRDT_SEQS_PER_MS_BITS) >= (1ull << 42),
+	      "wall-clock-ms << CRDT_SEQS_PER_MS_BITS is a valid seq_base");
 
 #endif /* CRDT_LIMITS_H */

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crdt.h"
+#include "crdt_disk.h"
 #include "crdt_net.h"
 #include "errbuf.h"
 #include "fl_assert.h"
@@ -39,6 +41,7 @@ struct main_opts {
 	struct peer_arg peers[CRDT_REPLICAS_MAX];
 	int64_t client_port, gossip_port, gossip_ms;
 	uint32_t bugs;
+	const char *data_dir;           /* NULL: memory only */
 	bool seed_given;
 	uint64_t seed;
 };
@@ -54,7 +57,7 @@ static void usage(FILE *f)
 		"usage: crdt-node --id I --replicas N --listen ADDR[:PORT]\n"
 		"                 --peer J=ADDR[:PORT] (once per other replica)\n"
 		"                 [--client-port P] [--gossip-port P] [--gossip-ms MS]\n"
-		"                 [--bug NAME] [--seed X]\n"
+		"                 [--data-dir DIR] [--bug NAME] [--seed X]\n"
 		"  --listen ADDR[:PORT]  this replica's IPv4 address; PORT, if given, overrides\n"
 		"                        --gossip-port for the UDP socket; clients connect to\n"
 		"                        ADDR:client-port\n"
@@ -62,9 +65,15 @@ static void usage(FILE *f)
 		"  --client-port P       TCP port for clients (default 7000)\n"
 		"  --gossip-port P       UDP port for anti-entropy (default 7001)\n"
 		"  --gossip-ms MS        anti-entropy period (default 100)\n"
-		"  --bug NAME            gcounter-sum-merge | orset-remove-wins | no-retransmit\n"
+		"  --data-dir DIR        durable mode: state in DIR/state (DIR is created, 0700),\n"
+		"                        every update saved and fsynced before its ok; without\n"
+		"                        it state is in memory only and a crash can lose\n"
+		"                        acknowledged updates\n"
+		"  --bug NAME            gcounter-sum-merge | orset-remove-wins | no-retransmit |\n"
+		"                        restart-empty (may be repeated)\n"
 		"  --seed X              printed as seed=X first (the core uses no randomness)\n"
-		"exit codes: 0 stopped by SIGTERM/SIGINT, 64 usage error, 70 system error\n");
+		"exit codes: 0 stopped by SIGTERM/SIGINT, 64 usage error, 70 system error\n"
+		"            (also a corrupt or foreign DIR/state, or a failed save)\n");
 }
 
 /* parse_int() - a whole decimal number in [@min, @max]. Return: 0 or -EINVAL. */
@@ -139,6 +148,11 @@ static int parse_option(int c, const char *arg, struct main_opts *o, struct errb
 					  CRDT_REPLICAS_MAX) : 0;
 	case 'l':
 		o->listen = arg;
+		return 0;
+	case 'd':
+		if (arg[0] == '\0' || strlen(arg) + sizeof("/state.tmp") > CRDT_DISK_PATH_BYTES_MAX)
+			return errbuf_set(eb, -EINVAL, "--data-dir: empty or too long");
+		o->data_dir = arg;
 		return 0;
 	case 'p':
 		return parse_peer(arg, o, eb);
@@ -220,6 +234,7 @@ static int parse_args(int argc, char **argv, struct main_opts *o, struct crdt_ne
 		{ "gossip-port", required_argument, NULL, 'g' },
 		{ "gossip-ms", required_argument, NULL, 'm' },
 		{ "bug", required_argument, NULL, 'b' },
+		{ "data-dir", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -248,12 +263,91 @@ static void log_startup(const struct main_opts *o, const struct crdt_net_opts *n
 	char ip[INET_ADDRSTRLEN];
 
 	log_info("crdt-node: replica %" PRId64 " of %" PRId64 ", gossip every %" PRId64
-		 " ms, bugs 0x%x", o->id, o->replicas, o->gossip_ms, o->bugs);
+		 " ms, bugs 0x%x, %s%s", o->id, o->replicas, o->gossip_ms, o->bugs,
+		 o->data_dir ? "state in " : "state in memory only (not crash-safe)",
+		 o->data_dir ? o->data_dir : "");
 	for (uint32_t i = 0; i < net->peer_count; i++) {
 		inet_ntop(AF_INET, &net->peer_addrs[i].sin_addr, ip, sizeof(ip));
 		log_info("peer %u at udp %s:%u", net->peer_ids[i], ip,
 			 ntohs(net->peer_addrs[i].sin_port));
 	}
+}
+
+/*
+ * seq_clock_init() - a new incarnation never reuses a tag: seqs start at wall-clock-ms << 12
+ * and the core hands out at most 4096 per ms from then on (struct crdt_config). The wall
+ * clock is read before the monotonic one, so wall(seq_clock_ns + E) >= start + E. Then wait
+ * out the first millisecond, which has no seqs to hand out, before any client can connect.
+ */
+static int seq_clock_init(struct crdt_config *config, struct errbuf *eb)
+{
+	const struct timespec pause = { .tv_nsec = 1500000 };
+	int64_t wall_ms = realtime_ns() / 1000000;
+
+	if (wall_ms < 0 || (uint64_t)wall_ms >= (CRDT_SEQ_LIMIT / 2) >> CRDT_SEQS_PER_MS_BITS)
+		return errbuf_set(eb, -ERANGE, "wall clock %" PRId64 " ms gives no tag base",
+				  wall_ms);
+	config->seq_base = (uint64_t)wall_ms << CRDT_SEQS_PER_MS_BITS;
+	config->seq_paced = true;
+	config->seq_clock_ns = monotime_ns();
+	nanosleep(&pause, NULL);
+	return 0;
+}
+
+/*
+ * state_load() - open the data dir and restore DIR/state into @r (no file yet: start empty).
+ * Return: 0; -errno, -EBADMSG (corrupt) or -EPROTO (another replica's) with @eb naming the
+ * file: the daemon then refuses to start rather than come back silently empty.
+ */
+static int state_load(const char *dir, struct crdt_replica *r, uint32_t bugs,
+		      struct crdt_disk *disk, struct errbuf *eb)
+{
+	ssize_t n;
+	int err = crdt_disk_open(disk, dir, eb);
+
+	if (err < 0)
+		return err;
+	n = crdt_disk_read(disk, eb);
+	if (n == -ENOENT) {
+		log_info("%s: no state file yet, starting empty", disk->path);
+		return 0;
+	}
+	if (n < 0)
+		return errbuf_prefix(eb, (int)n, "refusing to start: ");
+	err = crdt_replica_load(r, disk->buf, (size_t)n, eb);
+	if (err < 0)
+		return errbuf_prefix(eb, err, "refusing to start: state file %s: ", disk->path);
+	if (bugs & CRDT_BUG_RESTART_EMPTY)
+		log_info("%s: %zd bytes valid but IGNORED (bug restart-empty)", disk->path, n);
+	else
+		log_info("%s: %zd bytes, %u objects restored", disk->path, n,
+			 crdt_replica_object_count(r));
+	return 0;
+}
+
+/* serve() - the replica, its state file if any, then the loop until a signal. */
+static int serve(const struct main_opts *o, struct crdt_net_opts *net,
+		 const struct crdt_config *config, struct errbuf *eb)
+{
+	struct crdt_disk disk = { .dir_fd = -1 };
+	struct crdt_replica *r;
+	int err = crdt_replica_new(&r, config, eb);
+
+	if (err < 0)
+		return err;
+	if (o->data_dir)
+		err = state_load(o->data_dir, r, o->bugs, &disk, eb);
+	net->disk = o->data_dir ? &disk : NULL;
+	if (err == 0)
+		err = crdt_net_run(r, net, eb);
+	if (disk.write_count > 0)
+		log_info("%s: %llu saves, mean %lld us, max %lld us", disk.path,
+			 (unsigned long long)disk.write_count,
+			 (long long)(disk.write_ns_total / (int64_t)disk.write_count / 1000),
+			 (long long)(disk.write_ns_max / 1000));
+	crdt_disk_close(&disk);
+	crdt_replica_free(r);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -262,7 +356,6 @@ int main(int argc, char **argv)
 	struct main_opts o;
 	struct crdt_net_opts net;
 	struct crdt_config config;
-	struct crdt_replica *r;
 	sigset_t mask;
 	int err = parse_args(argc, argv, &o, &net, &eb);
 
@@ -278,21 +371,20 @@ int main(int argc, char **argv)
 	log_startup(&o, &net);
 	config = (struct crdt_config){
 		.id = (uint32_t)o.id, .replicas = (uint32_t)o.replicas, .bugs = o.bugs,
-		/* A new incarnation never reuses a tag: 4096 tags per ms of wall clock. */
-		.seq_base = (uint64_t)(realtime_ns() / 1000000) << 12,
 		.gossip_interval_ns = o.gossip_ms * 1000000,
 	};
+	err = seq_clock_init(&config, &eb);
+	if (err < 0) {
+		log_error("crdt-node: %s: %s", eb.msg, strerror(-err));
+		return EXIT_INTERNAL;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
 	err = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
 	if (err == 0)
-		err = crdt_replica_new(&r, &config, &eb);
-	if (err == 0) {
-		err = crdt_net_run(r, &net, &eb);
-		crdt_replica_free(r);
-	}
+		err = serve(&o, &net, &config, &eb);
 	if (err < 0) {
 		log_error("crdt-node: %s: %s", eb.msg, strerror(-err));
 		return EXIT_INTERNAL;

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "crdt.h"
+#include "crdt_disk.h"
+#include "crdt_store.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "log.h"
@@ -56,6 +58,9 @@ struct net {
 	uint8_t *datagram;              /* [CRDT_DATAGRAM_BYTES_MAX + 1] */
 	int epoll_fd, listen_fd, udp_fd, signal_fd;
 	bool stop;
+	bool dirty;                     /* merged state not yet saved (peers still hold it) */
+	int save_err;                   /* a failed save: stop, exit with it */
+	struct errbuf save_eb;
 	struct ratelimit limit;
 };
 
@@ -93,6 +98,44 @@ static int epoll_set(struct net *net, int op, int fd, uint32_t events, uint64_t 
 	return epoll_ctl(net->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* --- the state file --- */
+
+/* save() - write the whole state durably. Return: true, or false after a fatal failure. */
+static bool save(struct net *net)
+{
+	struct crdt_disk *disk = net->opts->disk;
+	ssize_t n;
+
+	if (!disk)
+		return true;
+	if (net->save_err < 0)
+		return false;
+	n = crdt_replica_save(net->replica, disk->buf, CRDT_STORE_BYTES_MAX);
+	ASSERT(n > 0);
+	net->save_err = crdt_disk_write(disk, (size_t)n, &net->save_eb);
+	if (net->save_err < 0) {
+		/* Never acknowledge what is not durable: stop (exit 70) instead. */
+		net->stop = true;
+		return false;
+	}
+	net->dirty = false;
+	return true;
+}
+
+/* persist() - act on the outbox's persist request. Return: false if the save failed. */
+static bool persist(struct net *net)
+{
+	switch (net->outbox->persist) {
+	case CRDT_PERSIST_NOW:
+		return save(net);
+	case CRDT_PERSIST_LAZY:
+		net->dirty = net->opts->disk != NULL;
+		return true;
+	default:
+		return true;
+	}
+}
+
 /* --- peers --- */
 
 static void send_messages(struct net *net)
@@ -101,6 +144,9 @@ static void send_messages(struct net *net)
 	char buf[64];
 
 	ASSERT(out->message_count <= CRDT_OUTBOX_MSGS_MAX);
+	/* After a failed save, nothing that may not be durable (a new tag) leaves. */
+	if (net->save_err < 0)
+		return;
 	for (uint32_t m = 0; m < out->message_count; m++) {
 		ASSERT(out->messages[m].dest == CRDT_DEST_PEERS);
 		for (uint32_t p = 0; p < net->opts->peer_count; p++) {
@@ -114,6 +160,22 @@ static void send_messages(struct net *net)
 					 addr_str(to, buf, sizeof(buf)), strerror(errno));
 		}
 	}
+}
+
+/*
+ * peer_known() - did @from come from a configured peer's gossip socket? Replicas send from
+ * the socket they bind, so anything else (a stray or spoofing host) is not a replica.
+ */
+static bool peer_known(const struct net *net, const struct sockaddr_in *from)
+{
+	ASSERT(net->opts->peer_count < CRDT_REPLICAS_MAX);
+	for (uint32_t p = 0; p < net->opts->peer_count; p++) {
+		const struct sockaddr_in *a = &net->opts->peer_addrs[p];
+
+		if (a->sin_addr.s_addr == from->sin_addr.s_addr && a->sin_port == from->sin_port)
+			return true;
+	}
+	return false;
 }
 
 static void on_udp(struct net *net)
@@ -134,6 +196,13 @@ static void on_udp(struct net *net)
 			return;
 		}
 		in.size = (size_t)n;
+		if (from_size != sizeof(from) || from.sin_family != AF_INET ||
+		    !peer_known(net, &from)) {
+			if (log_allowed(net))
+				log_warn("datagram from unknown source %s dropped",
+					 addr_str(&from, buf, sizeof(buf)));
+			continue;
+		}
 		if (in.size > CRDT_DATAGRAM_BYTES_MAX) {
 			if (log_allowed(net))
 				log_warn("peer %s: oversized datagram (%zd bytes) dropped",
@@ -145,6 +214,7 @@ static void on_udp(struct net *net)
 			log_warn("peer %s: datagram rejected: %s: %s",
 				 addr_str(&from, buf, sizeof(buf)), net->outbox->eb.msg,
 				 strerror(-err));
+		persist(net);
 		send_messages(net);
 	}
 }
@@ -156,6 +226,8 @@ static void on_tick(struct net *net)
 
 	ASSERT(err == 0);
 	ASSERT(net->outbox->reply_size == 0);
+	if (net->dirty)
+		save(net);
 	send_messages(net);
 }
 
@@ -224,6 +296,11 @@ static void client_request(struct net *net, struct client *c, const char *line, 
 	n = crdt_step(net->replica, &in, monotime_ns(), net->outbox);
 	ASSERT(n == 0);
 	ASSERT(net->outbox->reply_size > 0 && net->outbox->reply_size <= sizeof(c->out));
+	/* Durable before the ok and before the delta leaves (its tag must not be reused). */
+	if (!persist(net)) {
+		c->closing = true;      /* no reply: the client sees the update as unknown */
+		return;
+	}
 	memcpy(c->out, net->outbox->reply, net->outbox->reply_size);
 	c->out_size = net->outbox->reply_size;
 	send_messages(net);
@@ -442,6 +519,12 @@ int crdt_net_run(struct crdt_replica *r, const struct crdt_net_opts *opts, struc
 			dispatch(&net, &events[i]);
 		if (monotime_ns() >= crdt_replica_next_tick_ns(r))
 			on_tick(&net);
+	}
+	if (err == 0 && net.dirty)
+		save(&net);
+	if (err == 0 && net.save_err < 0) {
+		*eb = net.save_eb;
+		err = net.save_err;
 	}
 out:
 	net_close(&net);

@@ -20,6 +20,7 @@ static const struct {
 	{ "gcounter-sum-merge", CRDT_BUG_GCOUNTER_SUM_MERGE },
 	{ "orset-remove-wins", CRDT_BUG_ORSET_REMOVE_WINS },
 	{ "no-retransmit", CRDT_BUG_NO_RETRANSMIT },
+	{ "restart-empty", CRDT_BUG_RESTART_EMPTY },
 };
 
 const char *crdt_type_name(enum crdt_type type)

@@ -25,6 +25,7 @@ enum crdt_bug {
 	CRDT_BUG_GCOUNTER_SUM_MERGE = 1u << 0,
 	CRDT_BUG_ORSET_REMOVE_WINS = 1u << 1,
 	CRDT_BUG_NO_RETRANSMIT = 1u << 2,
+	CRDT_BUG_RESTART_EMPTY = 1u << 3,       /* crdt_replica_load() ignores the file */
 };
 
 /*

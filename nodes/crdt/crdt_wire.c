@@ -18,6 +18,9 @@ enum {
 STATIC_ASSERT(CRDT_WIRE_HEADER_BYTES + 3 + CRDT_NAME_BYTES_MAX +
 	      CRDT_REPLICAS_MAX * GCOUNTER_ENTRY_BYTES <= CRDT_DATAGRAM_BYTES_MAX,
 	      "a whole G-Counter record fits one datagram");
+STATIC_ASSERT(CRDT_WIRE_HEADER_BYTES + 2 + CRDT_NAME_BYTES_MAX + 8 + ORSET_ITEM_BYTES <=
+	      CRDT_DATAGRAM_BYTES_MAX, "every record carries at least one set item");
+STATIC_ASSERT(CRDT_OBJECTS_MAX <= 0xffff, "record counts fit the u16 of the header");
 
 /* --- encoding: space is checked before writing, so the writer only asserts --- */
 

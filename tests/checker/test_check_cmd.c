@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_check_cmd.c - `faultline check`: exit codes, messages, results.json. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,4 +215,33 @@ Test(check_cmd, run_dir_api_returns_the_verdict)
 	cr_expect_str_eq(r.model, "orset");
 	cr_expect_eq(r.final_read_count, 3);
 	check_result_fini(&r);
+}
+
+/* No unknown_* sample may print or write "valid", in the summary or in --json. */
+Test(check_cmd, unknown_samples_never_say_valid)
+{
+	char hist[128], results[128];
+	char *argv[] = { "check", hist, NULL };
+	char *json[] = { "check", hist, "--json", NULL };
+	DIR *d = opendir(SAMPLES_DIR);
+	struct dirent *e;
+	int seen = 0;
+
+	cr_assert(d, "%s", SAMPLES_DIR);
+	snprintf(hist, sizeof(hist), "%s/h.jsonl", dir);
+	snprintf(results, sizeof(results), "%s/results.json", dir);
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "unknown_", 8) != 0)
+			continue;
+		copy_sample(e->d_name, hist);
+		cr_expect_eq(run_cmd(2, argv, out, err), 2, "%s: %s", e->d_name, out);
+		cr_expect(strstr(out, "verdict: unknown\n"), "%s: %s", e->d_name, out);
+		cr_expect_null(strstr(out, "valid\n"), "%s: %s", e->d_name, out);
+		cr_expect(strstr(slurp(results), "\"verdict\": \"unknown\""), "%s", e->d_name);
+		cr_expect_eq(run_cmd(3, json, out, err), 2, "%s: %s", e->d_name, out);
+		cr_expect(strstr(out, "\"verdict\": \"unknown\""), "%s: %s", e->d_name, out);
+		seen++;
+	}
+	closedir(d);
+	cr_expect_geq(seen, 5);
 }

@@ -8,8 +8,8 @@
 Test(nemesis_noop, echoes_the_request_arg_and_needs_no_setup)
 {
 	struct nemesis nem = { .ops = &nem_noop_ops };
-	struct nem_request with_arg = { "start-partition", "\"halves\"" };
-	struct nem_request without = { "stop-partition", NULL };
+	struct nem_request with_arg = { .f = "start-partition", .arg = "\"halves\"" };
+	struct nem_request without = { .f = "stop-partition", .arg = NULL };
 	struct nem_completion done;
 	struct prng prng;
 

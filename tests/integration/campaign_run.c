@@ -62,10 +62,11 @@ static void read_results(struct campaign_outcome *out)
 	json_decref(root);
 }
 
-void campaign_outcome_run(struct campaign_outcome *out, const char *model, const char *seed,
-			  const char *bug, const char *time_s, const char *interval_s)
+/* Runs faultline with the common arguments plus @extra (NULL-ended, at most 8). */
+static void run_with(struct campaign_outcome *out, const char *model, const char *seed,
+		     const char *bug, const char *time_s, const char *const *extra)
 {
-	char *argv[32];
+	char *argv[40];
 	int argc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -75,8 +76,9 @@ void campaign_outcome_run(struct campaign_outcome *out, const char *model, const
 #define ARG(x) (argv[argc++] = (char *)(x))
 	ARG("faultline"); ARG("run"); ARG("crdt"); ARG("--model"); ARG(model);
 	ARG("--nodes"); ARG("5"); ARG("--time"); ARG(time_s); ARG("--rate"); ARG("100");
-	ARG("--nemesis"); ARG("partition"); ARG("--nemesis-interval"); ARG(interval_s);
 	ARG("--seed"); ARG(seed); ARG("--store"); ARG(out->store);
+	for (int i = 0; extra[i]; i++)
+		ARG(extra[i]);
 	if (bug) {
 		ARG("--bug");
 		ARG(bug);
@@ -85,6 +87,23 @@ void campaign_outcome_run(struct campaign_outcome *out, const char *model, const
 	argv[argc] = NULL;
 	out->exit_code = faultline_wait(faultline_spawn(argv, out->log_path));
 	read_results(out);
+}
+
+void campaign_outcome_run(struct campaign_outcome *out, const char *model, const char *seed,
+			  const char *bug, const char *time_s, const char *interval_s)
+{
+	const char *extra[] = { "--nemesis", "partition", "--nemesis-interval", interval_s, NULL };
+
+	run_with(out, model, seed, bug, time_s, extra);
+}
+
+void campaign_outcome_run_nemesis(struct campaign_outcome *out, const char *model,
+				  const char *seed, const char *bug, const char *time_s,
+				  const char *nemesis)
+{
+	const char *extra[] = { "--nemesis", nemesis, NULL };
+
+	run_with(out, model, seed, bug, time_s, extra);
 }
 
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind)

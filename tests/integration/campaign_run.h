@@ -19,6 +19,11 @@ struct campaign_outcome {
 void campaign_outcome_run(struct campaign_outcome *out, const char *model, const char *seed,
 			  const char *bug, const char *time_s, const char *interval_s);
 
+/* campaign_outcome_run_nemesis() - the same with --nemesis @nemesis instead of partitions. */
+void campaign_outcome_run_nemesis(struct campaign_outcome *out, const char *model,
+				  const char *seed, const char *bug, const char *time_s,
+				  const char *nemesis);
+
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind);
 
 /* campaign_outcome_fini() - remove the temporary store, unless the run was not as expected. */

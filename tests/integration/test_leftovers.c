@@ -101,3 +101,46 @@ Test(leftovers, kill9_mid_campaign_with_named_namespaces_then_clean_leaves_nothi
 {
 	kill9_then_clean(true);
 }
+
+/*
+ * The harness killed with SIGKILL at every crash point of a short campaign with partitions,
+ * kills and pauses (campaign_crash_point(): set-up, each node start, each fault, the final
+ * heal, teardown, before the check). After `faultline clean` nothing of ours may remain.
+ */
+Test(leftovers, sigkill_at_every_crash_point_then_clean_leaves_nothing, .timeout = 900)
+{
+	char *clean_argv[] = { "faultline", "clean", NULL };
+	char store[256], log[300], point[16];
+	char *argv[] = { "faultline", "run", "crdt", "--model", "gset", "--time", "2",
+			 "--nemesis", "partition:0.4,kill:0.5,pause:0.7", "--seed", "13",
+			 "--store", store, NULL };
+	struct leftovers before;
+	int killed = 0, point_number;
+
+	snprintf(store, sizeof(store), "/tmp/faultline-it-XXXXXX");
+	cr_assert(mkdtemp(store));
+	snprintf(log, sizeof(log), "%s/run.log", store);
+	leftovers_take(&before, 0);
+	for (point_number = 1; point_number <= 60; point_number++) {
+		int code;
+
+		snprintf(point, sizeof(point), "%d", point_number);
+		setenv("FAULTLINE_CRASH_POINT", point, 1);
+		code = faultline_wait(faultline_spawn(argv, log));
+		unsetenv("FAULTLINE_CRASH_POINT");
+		if (code != 128 + SIGKILL) {
+			/* Past the last crash point the run completes with a verdict (other
+			 * tests judge verdicts; this one judges what is left behind). */
+			cr_expect(code >= 0 && code <= 2, "crash point %d: exit %d (%s)",
+				  point_number, code, log);
+			break;
+		}
+		killed++;
+		code = faultline_wait(faultline_spawn(clean_argv, log));
+		cr_expect_eq(code, 0, "clean after crash point %d: exit %d", point_number, code);
+		snprintf(point, sizeof(point), "point %d", point_number);
+		expect_clean(&before, point);
+	}
+	cr_expect_geq(killed, 20, "only %d crash points were reached", killed);
+	fprintf(stderr, "killed at %d crash points\n", killed);
+}

@@ -83,6 +83,8 @@ void leftovers_take(struct leftovers *l, pid_t ignore_pid)
 	l->named_netns = count_prefixed("/run/netns", "fl-");
 	l->root_links = count_prefixed("/sys/class/net", "fl-");
 	l->shm_files = count_prefixed("/dev/shm", "fl-");
+	l->cgroups = count_prefixed("/sys/fs/cgroup/unified", "fl-") +
+		     count_prefixed("/sys/fs/cgroup", "fl-");
 	l->bpf_programs = count_bpf_programs();
 }
 
@@ -100,12 +102,15 @@ bool leftovers_new_since(const struct leftovers *before, const struct leftovers 
 		new_netns += !old;
 	}
 	n = snprintf(msg, size, "new netns %u, marked processes %u, /run/netns/fl-* %u, "
-		     "fl-* links %u, fl_* bpf programs %u, /dev/shm/fl-* %u", new_netns,
-		     now->marked_processes, now->named_netns, now->root_links, now->bpf_programs,
-		     now->shm_files);
+		     "fl-* links %u, fl_* bpf programs %u, /dev/shm/fl-* %u, fl-* cgroups %u",
+		     new_netns, now->marked_processes, now->named_netns, now->root_links,
+		     now->bpf_programs, now->shm_files, now->cgroups);
 	(void)n;
-	return new_netns || now->marked_processes || now->named_netns || now->root_links ||
-	       now->bpf_programs > before->bpf_programs || now->shm_files;
+	/* Counts, not names: more than before means this test left something. */
+	return new_netns || now->marked_processes > before->marked_processes ||
+	       now->named_netns > before->named_netns || now->root_links > before->root_links ||
+	       now->bpf_programs > before->bpf_programs || now->shm_files > before->shm_files ||
+	       now->cgroups > before->cgroups;
 }
 
 bool leftovers_wait_clean(const struct leftovers *before, struct leftovers *now, int timeout_ms,

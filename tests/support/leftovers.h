@@ -17,14 +17,15 @@ struct leftovers {
 	uint32_t root_links;                    /* /sys/class/net/fl-* in our namespace */
 	uint32_t bpf_programs;                  /* loaded programs whose name starts with fl_ */
 	uint32_t shm_files;                     /* /dev/shm/fl-* */
+	uint32_t cgroups;                       /* fl-* under the cgroup v2 root */
 };
 
 /* leftovers_take() - snapshot the machine now; @ignore_pid's tree is not counted (0: none). */
 void leftovers_take(struct leftovers *l, pid_t ignore_pid);
 
 /*
- * leftovers_new_since() - describe into @msg what @now has that @before had not (new
- * namespaces, and any marked process, named netns, fl- link, fl_ program or shm file).
+ * leftovers_new_since() - describe into @msg what @now has that @before had not: new
+ * namespaces, and more marked processes, named netns, fl- links, fl_ programs or shm files.
  * Return: true if anything is left.
  */
 bool leftovers_new_since(const struct leftovers *before, const struct leftovers *now, char *msg,

@@ -14,7 +14,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: faultline clean\n\n"
 		     "Kills processes started by faultline runs (marked with %s in their\n"
 		     "environment), removes /run/netns/%s* namespaces, root-namespace links\n"
-		     "named %s*, and %s* files in /sys/fs/bpf and /dev/shm. Recorded runs in\n"
+		     "named %s*, fl-* cgroups with their processes, and %s* files in\n"
+		     "/sys/fs/bpf and /dev/shm. Recorded runs in\n"
 		     "store/ are never touched. Safe to run at any time; needs root.\n",
 		CLUSTER_RUN_ENV, CLUSTER_PREFIX, CLUSTER_PREFIX, CLUSTER_PREFIX);
 }
@@ -35,9 +36,9 @@ int cmd_clean(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	err = cluster_clean(&report, &eb);
-	printf("clean: %u processes killed, %u namespaces, %u links, %u files removed\n",
-	       report.processes_killed, report.namespaces_removed, report.links_removed,
-	       report.files_removed);
+	printf("clean: %u processes killed, %u namespaces, %u links, %u cgroups, %u files "
+	       "removed\n", report.processes_killed, report.namespaces_removed,
+	       report.links_removed, report.cgroups_removed, report.files_removed);
 	if (err < 0) {
 		fprintf(stderr, "faultline: clean: %s: %s\n", eb.msg, strerror(-err));
 		return CMD_EXIT_INTERNAL;

@@ -22,7 +22,8 @@
 #define FL_CRDT_NODE_PATH "crdt-node"
 #endif
 
-static const char *const bugs[] = { "gcounter-sum-merge", "orset-remove-wins", "no-retransmit" };
+static const char *const bugs[] = { "gcounter-sum-merge", "orset-remove-wins", "no-retransmit",
+				     "restart-empty" };
 
 static void usage(FILE *out)
 {
@@ -33,20 +34,29 @@ static void usage(FILE *out)
 		"  --time S                      seconds of client load (default 20)\n"
 		"  --rate R                      ops/s over all clients (default 50)\n"
 		"  --concurrency C               client threads (default 10)\n"
-		"  --nemesis partition|none      fault to inject (default partition)\n"
-		"  --nemesis-interval S          fault for S seconds, heal for S (default 3)\n"
+		"  --nemesis LIST                faults, comma-separated, each given as\n"
+		"                                name[:interval_s[:probability]]; names:\n"
+		"                                partition, loss, dup, delay, reorder,\n"
+		"                                bandwidth, kill, pause; or none\n"
+		"                                (default partition)\n"
+		"  --nemesis-interval S          default interval: every S seconds each\n"
+		"                                fault starts (with its probability) or\n"
+		"                                stops (default 3)\n"
 		"  --shapes LIST                 partition shapes drawn at random, comma-\n"
 		"                                separated, from isolate, halves, bridge,\n"
 		"                                majorities-ring and random (default: all)\n"
 		"  --seed X                      seed for every random choice (default: random)\n"
 		"  --bug NAME                    run deliberately broken nodes: one of\n"
 		"                                gcounter-sum-merge, orset-remove-wins,\n"
-		"                                no-retransmit\n"
+		"                                no-retransmit, restart-empty\n"
 		"  --store DIR                   where runs are written (default store)\n"
 		"  --keep                        name the namespaces fl-<id>-*, so that\n"
 		"                                `ip netns exec` works; `faultline clean`\n"
 		"                                removes them if the run dies\n"
 		"  --op-timeout-ms MS            client op timeout, then info (default 1000)\n"
+		"  --no-capture                  do not record packets (default: every node's\n"
+		"                                traffic into capture.pcapng in the run dir)\n"
+		"  --capture-max-mb MB           cap on the capture file (default 64)\n"
 		"\nexit codes: 0 valid, 1 invalid, 2 unknown, 64 usage, 70 internal error\n",
 		CLUSTER_NODES_MAX);
 }
@@ -119,6 +129,54 @@ static const char *find_node_exe(char *buf, size_t size)
 	return FL_CRDT_NODE_PATH;
 }
 
+static bool has_fault(const struct campaign_opts *o, uint32_t fault)
+{
+	for (uint32_t i = 0; i < o->fault_count; i++) {
+		if (o->faults[i].fault == fault)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * --nemesis LIST: "none", or items name[:interval_s[:probability]] separated by commas, e.g.
+ * "partition,kill:5:0.5". An item without an interval takes --nemesis-interval; without a
+ * probability, 1 (every decision starts the fault). Parsed in place.
+ */
+static int parse_nemesis(char *list, struct campaign_opts *o, struct errbuf *eb)
+{
+	o->fault_count = 0;
+	if (strcmp(list, "none") == 0)
+		return 0;
+	for (char *save, *item = strtok_r(list, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *interval = strchr(item, ':'), *probability = NULL;
+		struct schedule_fault f = { .interval_s = o->nemesis_interval_s, .probability = 1 };
+
+		if (interval) {
+			*interval++ = '\0';
+			probability = strchr(interval, ':');
+			if (probability)
+				*probability++ = '\0';
+		}
+		f.fault = schedule_fault_parse(item);
+		if (!f.fault)
+			return errbuf_set(eb, -EINVAL, "--nemesis: unknown fault '%s' (expected "
+					  "partition, loss, dup, delay, reorder, bandwidth, kill, "
+					  "pause or none)", item);
+		if (has_fault(o, f.fault) || o->fault_count >= SCHEDULE_FAULTS_MAX)
+			return errbuf_set(eb, -EINVAL, "--nemesis: %s given twice", item);
+		if (interval && parse_double(interval, 0.05, 3600, &f.interval_s) < 0)
+			return errbuf_set(eb, -EINVAL, "--nemesis: %s: interval '%s' is not "
+					  "0.05..3600 s", item, interval);
+		if (probability && parse_double(probability, 0, 1, &f.probability) < 0)
+			return errbuf_set(eb, -EINVAL, "--nemesis: %s: probability '%s' is not in "
+					  "[0, 1]", item, probability);
+		o->faults[o->fault_count++] = f;
+	}
+	return 0;
+}
+
 /* A cut needs two sides; a bridge or a ring of majorities needs a third node. */
 static uint32_t shape_nodes_min(int shape)
 {
@@ -145,13 +203,10 @@ static int check_cross_fields(struct campaign_opts *o, bool shapes_given, struct
 		found = strcmp(o->bug, bugs[i]) == 0;
 	if (!found)
 		return errbuf_set(eb, -EINVAL, "--bug: unknown bug '%s'", o->bug);
-	if (strcmp(o->nemesis, "partition") != 0 && strcmp(o->nemesis, "none") != 0)
-		return errbuf_set(eb, -EINVAL, "--nemesis: expected partition or none, got '%s'",
-				  o->nemesis);
-	if (strcmp(o->nemesis, "partition") == 0 && o->node_count < 2)
+	if (has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
 		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
 				  "use --nemesis none for one node");
-	if (strcmp(o->nemesis, "partition") == 0) {
+	if (has_fault(o, NEM_F_PARTITION)) {
 		if (!shapes_given)
 			fit_default_shapes(o);
 		for (uint32_t i = 0; o->shapes[i]; i++) {
@@ -174,7 +229,8 @@ static void on_signal(int sig)
 	signal(sig, SIG_DFL);           /* a second Ctrl-C ends the process at once */
 }
 
-static int parse_option(int c, struct campaign_opts *o, struct errbuf *eb)
+static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
+			struct errbuf *eb)
 {
 	double d;
 
@@ -200,7 +256,7 @@ static int parse_option(int c, struct campaign_opts *o, struct errbuf *eb)
 					  CAMPAIGN_CONCURRENCY_MAX);
 		o->concurrency = (uint32_t)d;
 		return 0;
-	case 'N': o->nemesis = optarg; return 0;
+	case 'N': *nemesis_text = optarg; return 0;
 	case 'i':
 		return parse_double(optarg, 0.05, 3600, &o->nemesis_interval_s) < 0
 			? errbuf_set(eb, -EINVAL, "--nemesis-interval: expected 0.05..3600 s") : 0;
@@ -212,6 +268,12 @@ static int parse_option(int c, struct campaign_opts *o, struct errbuf *eb)
 	case 'b': o->bug = optarg; return 0;
 	case 'd': o->store_root = optarg; return 0;
 	case 'k': o->keep = true; return 0;
+	case 'C': o->capture = false; return 0;
+	case 'M':
+		if (parse_double(optarg, 0.01, 1 << 20, &d) < 0)
+			return errbuf_set(eb, -EINVAL, "--capture-max-mb: expected 0.01..1048576");
+		o->capture_bytes_max = (uint64_t)(d * (1 << 20));
+		return 0;
 	case 'o':
 		if (parse_double(optarg, 1, 600000, &d) < 0)
 			return errbuf_set(eb, -EINVAL, "--op-timeout-ms: expected 1..600000");
@@ -238,10 +300,13 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		{ "store", required_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "op-timeout-ms", required_argument, NULL, 'o' },
+		{ "no-capture", no_argument, NULL, 'C' },
+		{ "capture-max-mb", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	bool seeded = false, shapes_given = false;
+	char *nemesis_text = NULL;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -251,12 +316,19 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 			return errbuf_set(eb, -EINVAL, "bad option (see --help)");
 		seeded |= c == 's';
 		shapes_given |= c == 'S';
-		err = parse_option(c, o, eb);
+		err = parse_option(c, o, &nemesis_text, eb);
 		if (err < 0)
 			return err;
 	}
 	if (optind + 1 != argc || strcmp(argv[optind], "crdt") != 0)
 		return errbuf_set(eb, -EINVAL, "expected one system: crdt");
+	if (nemesis_text) {
+		err = parse_nemesis(nemesis_text, o, eb);
+		if (err < 0)
+			return err;
+	} else {
+		o->faults[0].interval_s = o->nemesis_interval_s;
+	}
 	if (!seeded && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
 		return errbuf_set(eb, -EIO, "cannot draw a random seed");
 	return check_cross_fields(o, shapes_given, eb);

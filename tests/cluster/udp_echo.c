@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* udp_echo.c - a test node: echoes UDP datagrams on port 7007; can leave a daemonised child. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { ECHO_PORT = 7007 };
+
+/*
+ * With --daemon, first fork a child that leaves the process group (setsid) and sleeps, and
+ * print "daemon <pid>" to stdout: only a cgroup-wide kill catches it.
+ */
+static int daemon_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setsid();
+		for (;;)
+			pause();
+	}
+	printf("daemon %d\n", (int)pid);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(ECHO_PORT) };
+	struct sockaddr_in peer;
+	socklen_t peer_len;
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	if (argc > 1 && !strcmp(argv[1], "--daemon") && daemon_fork())
+		return 1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		perror("udp_echo: bind");
+		return 1;
+	}
+	for (;;) {
+		peer_len = sizeof(peer);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &peer_len);
+		if (n > 0)
+			sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, peer_len);
+	}
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* test_schedule.c - the fault schedule is a pure function of the seed, and well formed. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "compose.h"
+#include "errbuf.h"
+#include "schedule.h"
+
+static struct schedule_opts every_fault(uint64_t seed, double probability)
+{
+	static const uint32_t faults[] = { NEM_F_PARTITION, NEM_F_LOSS, NEM_F_DUP, NEM_F_DELAY,
+					   NEM_F_REORDER, NEM_F_BANDWIDTH, NEM_F_KILL,
+					   NEM_F_PAUSE };
+	struct schedule_opts o = { .seed = seed, .time_s = 60, .node_count = 5,
+				   .shapes = { "halves", "isolate", NULL } };
+
+	for (uint32_t i = 0; i < 8; i++)
+		o.faults[o.fault_count++] = (struct schedule_fault){ faults[i], 1.0 + i * 0.5,
+								     probability };
+	return o;
+}
+
+Test(schedule, the_same_seed_gives_the_same_schedule)
+{
+	struct schedule_opts o = every_fault(42, 0.5);
+	struct schedule a, b;
+
+	cr_assert_eq(schedule_build(&a, &o, NULL), 0);
+	cr_assert_eq(schedule_build(&b, &o, NULL), 0);
+	cr_assert_gt(a.count, 20);
+	cr_assert_eq(a.count, b.count);
+	for (uint32_t i = 0; i < a.count; i++) {
+		cr_assert_eq(a.events[i].at_ns, b.events[i].at_ns);
+		cr_assert_str_eq(a.events[i].f, b.events[i].f);
+		cr_assert_str_eq(a.events[i].value, b.events[i].value);
+		cr_assert_eq(memcmp(&a.events[i].params, &b.events[i].params,
+				    sizeof(a.events[i].params)), 0);
+		cr_assert_eq(a.events[i].stream, b.events[i].stream);
+	}
+	schedule_fini(&a);
+	schedule_fini(&b);
+}
+
+Test(schedule, another_seed_gives_another_schedule)
+{
+	struct schedule_opts o1 = every_fault(1, 0.5), o2 = every_fault(2, 0.5);
+	struct schedule a, b;
+	bool differ = false;
+
+	cr_assert_eq(schedule_build(&a, &o1, NULL), 0);
+	cr_assert_eq(schedule_build(&b, &o2, NULL), 0);
+	for (uint32_t i = 0; i < a.count && i < b.count && !differ; i++)
+		differ = a.events[i].at_ns != b.events[i].at_ns ||
+			 strcmp(a.events[i].value, b.events[i].value) != 0;
+	cr_assert(differ || a.count != b.count);
+	schedule_fini(&a);
+	schedule_fini(&b);
+}
+
+/* Per fault, starts and stops alternate, beginning with a start; times are in range. */
+Test(schedule, events_are_sorted_and_alternate_per_fault)
+{
+	struct schedule_opts o = every_fault(7, 0.6);
+	bool active[9] = { false };
+	struct schedule s;
+
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	for (uint32_t i = 0; i < s.count; i++) {
+		const struct schedule_event *ev = &s.events[i];
+		uint32_t fault = nem_f_of(ev->f), bit = (uint32_t)__builtin_ctz(fault);
+		bool start = strncmp(ev->f, "start-", 6) == 0 || !strcmp(ev->f, "kill") ||
+			     !strcmp(ev->f, "pause");
+
+		cr_assert(fault, "unknown f %s", ev->f);
+		cr_assert(ev->at_ns >= 1000000000 && ev->at_ns < 60000000000ll);
+		if (i > 0)
+			cr_assert_leq(s.events[i - 1].at_ns, ev->at_ns);
+		cr_assert_eq(start, !active[bit], "%s at %lld out of turn", ev->f,
+			     (long long)ev->at_ns);
+		active[bit] = !active[bit];
+	}
+	schedule_fini(&s);
+}
+
+Test(schedule, probability_zero_means_no_fault_and_one_means_every_interval)
+{
+	struct schedule_opts o = { .seed = 3, .time_s = 10.5, .node_count = 3,
+				   .faults = { { NEM_F_LOSS, 1, 0 }, { NEM_F_KILL, 2, 1 } },
+				   .fault_count = 2 };
+	struct schedule s;
+	uint32_t kills = 0, starts = 0;
+
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	for (uint32_t i = 0; i < s.count; i++) {
+		cr_assert_neq(nem_f_of(s.events[i].f), NEM_F_LOSS, "loss with probability 0");
+		kills += !strcmp(s.events[i].f, "kill");
+		starts += !strcmp(s.events[i].f, "start");
+	}
+	cr_assert_eq(kills, 3, "kill at 2, 6, 10 s");
+	cr_assert_eq(starts, 2, "start at 4, 8 s");
+	schedule_fini(&s);
+}
+
+Test(schedule, values_are_json_and_say_what_params_hold)
+{
+	struct schedule_opts o = every_fault(11, 0.7);
+	struct schedule s;
+
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	for (uint32_t i = 0; i < s.count; i++) {
+		const struct schedule_event *ev = &s.events[i];
+		json_t *v = json_loads(ev->value, JSON_DECODE_ANY, NULL);
+		uint32_t fault = nem_f_of(ev->f);
+
+		cr_assert(v, "event %u: %s is not JSON", i, ev->value);
+		if (!strcmp(ev->f, "kill") || !strcmp(ev->f, "pause")) {
+			size_t n = json_array_size(json_object_get(v, "nodes"));
+
+			cr_assert(n >= 1 && n <= 2, "a minority of 5, got %zu", n);
+			cr_assert_eq((size_t)__builtin_popcountll(ev->params.nodes), n);
+		} else if (!strcmp(ev->f, "start-delay")) {
+			cr_assert_eq(json_integer_value(json_object_get(v, "delay_ms")) * 1000000,
+				     ev->params.delay_ns);
+		} else if (fault == NEM_F_LOSS && !strcmp(ev->f, "start-loss")) {
+			double p = json_real_value(json_object_get(v, "p"));
+
+			cr_assert(p >= 0.05 && p <= 0.3 && p - ev->params.probability < 0.001);
+		} else if (!strcmp(ev->f, "start-bandwidth")) {
+			cr_assert_gt(ev->params.rate_bytes_per_s, 0);
+			cr_assert(ev->params.nodes > 0 && ev->params.nodes < 32);
+		} else if (!strcmp(ev->f, "start-partition")) {
+			cr_assert_str_eq(ev->arg, ev->value);
+		}
+		json_decref(v);
+	}
+	schedule_fini(&s);
+}
+
+Test(schedule, the_final_generator_brings_processes_back_before_healing_the_network)
+{
+	struct schedule_event ev[8];
+	uint32_t faults = NEM_F_PARTITION | NEM_F_KILL | NEM_F_PAUSE | NEM_F_DELAY;
+	uint32_t n = schedule_final(faults, ev, 8);
+
+	cr_assert_eq(n, 4);
+	cr_assert_str_eq(ev[0].f, "resume");
+	cr_assert_str_eq(ev[1].f, "start");
+	cr_assert_str_eq(ev[2].f, "stop-partition");
+	cr_assert_str_eq(ev[3].f, "stop-delay");
+	cr_assert_eq(schedule_final(0, ev, 8), 0);
+}
+
+Test(schedule, rejects_bad_options_with_a_message)
+{
+	struct schedule_opts o = every_fault(1, 0.5);
+	struct errbuf eb = { "" };
+	struct schedule s;
+
+	o.faults[1].fault = NEM_F_PARTITION;
+	cr_assert_eq(schedule_build(&s, &o, &eb), -EINVAL);
+	cr_assert(strstr(eb.msg, "twice"), "%s", eb.msg);
+	o = every_fault(1, 0.5);
+	o.faults[0].interval_s = 0;
+	cr_assert_eq(schedule_build(&s, &o, &eb), -EINVAL);
+	o = every_fault(1, 0.5);
+	o.shapes[0] = NULL;
+	cr_assert_eq(schedule_build(&s, &o, &eb), -EINVAL);
+	o = every_fault(1, 0.5);
+	o.time_s = 1e6;
+	o.faults[0].interval_s = 0.05;
+	cr_assert_eq(schedule_build(&s, &o, &eb), -E2BIG);
+	o = every_fault(1, 1.5);
+	cr_assert_eq(schedule_build(&s, &o, &eb), -EINVAL);
+}
+
+Test(schedule, fault_names_round_trip)
+{
+	static const char *const names[] = { "partition", "loss", "dup", "delay", "reorder",
+					     "bandwidth", "kill", "pause" };
+
+	for (size_t i = 0; i < 8; i++)
+		cr_assert_str_eq(schedule_fault_name(schedule_fault_parse(names[i])), names[i]);
+	cr_assert_eq(schedule_fault_parse("chaos"), 0);
+}
