@@ -245,6 +245,11 @@ static int run_cluster(struct campaign *cp, struct errbuf *eb)
 	err = cluster_setup(&cp->cluster, &copts, eb);
 	if (err < 0)
 		return err;
+	if (o->keep) {
+		printf("keep: run id %s (namespaces fl-%s-*; faults by hand: faultline nemesis "
+		       "--run %s partition --for 10)\n", run_id, run_id, run_id);
+		fflush(stdout);
+	}
 	campaign_crash_point("cluster set up");
 	err = start_capture(cp, eb);
 	if (err == 0)

@@ -28,7 +28,7 @@ static int cmd_help(int argc, char **argv)
 	(void)argv;
 	printf("usage: faultline <command> [options]   (faultline <command> --help for more)\n\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		printf("  %-6s %s\n", cmds[i].name, cmds[i].help);
+		printf("  %-7s %s\n", cmds[i].name, cmds[i].help);
 	printf("\nexit codes: 0 valid/success, 1 invalid, 2 unknown or bad history,"
 	       " 64 usage error, 70 internal or system error\n");
 	return 0;
