@@ -173,3 +173,42 @@ Test(faults, restart_empty_is_flagged_as_lost_add)
 					   campaign_outcome_has_kind(&out, "lost-add"));
 	}
 }
+
+/*
+ * Every pair of faults together at least once: six campaigns of four faults each form a
+ * covering of the 28 pairs (checked below), rotating the model. With the singles and the
+ * all-eight campaigns above, every fault meets every other under load.
+ */
+Test(faults, every_pair_of_faults_together_keeps_correct_nodes_valid)
+{
+	static const char *const blocks[] = {
+		"partition:0.9,loss:1.1:0.6,dup:1.3:0.6,delay:0.7:0.6",
+		"partition:0.9,loss:1.1:0.6,reorder:0.7:0.6,bandwidth:1.3:0.6",
+		"partition:0.9,loss:1.1:0.6,kill:0.7:0.6,pause:1.3:0.6",
+		"dup:0.9,delay:1.1:0.6,reorder:1.3:0.6,bandwidth:0.7:0.6",
+		"dup:0.9,delay:1.1:0.6,kill:0.7:0.6,pause:1.3:0.6",
+		"reorder:0.9,bandwidth:1.1:0.6,kill:0.7:0.6,pause:1.3:0.6",
+	};
+	static const char *const names[] = { "partition", "loss", "dup", "delay", "reorder",
+					     "bandwidth", "kill", "pause" };
+	static const char *const models[] = { "gcounter", "gset", "orset" };
+
+	for (int a = 0; a < 8; a++) {
+		for (int b = a + 1; b < 8; b++) {
+			bool together = false;
+
+			for (size_t i = 0; i < 6 && !together; i++)
+				together = strstr(blocks[i], names[a]) && strstr(blocks[i], names[b]);
+			cr_assert(together, "%s and %s never meet", names[a], names[b]);
+		}
+	}
+	for (size_t i = 0; i < 6; i++) {
+		struct campaign_outcome out;
+
+		campaign_outcome_run_nemesis(&out, models[i % 3], "81", NULL, "5", blocks[i]);
+		cr_expect_eq(out.exit_code, 0,
+			     "%s under %s: exit %d, verdict %s, anomalies %s (%s)", models[i % 3],
+			     blocks[i], out.exit_code, out.verdict, out.kinds, out.log_path);
+		campaign_outcome_fini(&out, out.exit_code == 0);
+	}
+}
