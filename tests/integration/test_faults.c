@@ -198,7 +198,8 @@ Test(faults, every_pair_of_faults_together_keeps_correct_nodes_valid)
 			bool together = false;
 
 			for (size_t i = 0; i < 6 && !together; i++)
-				together = strstr(blocks[i], names[a]) && strstr(blocks[i], names[b]);
+				together = strstr(blocks[i], names[a]) &&
+					   strstr(blocks[i], names[b]);
 			cr_assert(together, "%s and %s never meet", names[a], names[b]);
 		}
 	}
