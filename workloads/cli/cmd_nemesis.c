@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cli_parse.h"
 #include "cluster.h"
 #include "errbuf.h"
 #include "fl_assert.h"
@@ -110,23 +111,8 @@ static void usage(FILE *out)
 		"\nexit codes: 0 done, 64 usage, 70 system error (e.g. no such run)\n");
 }
 
-static int parse_double(const char *text, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || *end || !(v >= min && v <= max))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_option(int c, struct nemesis_opts *o, struct errbuf *eb)
 {
-	char *end;
-
 	switch (c) {
 	case 'r': o->run_id = optarg; return 0;
 	case 'l': o->list = true; return 0;
@@ -135,31 +121,29 @@ static int parse_option(int c, struct nemesis_opts *o, struct errbuf *eb)
 	case 'P': o->pairs_text = optarg; o->given |= OPT_PAIRS; return 0;
 	case 'f':
 		o->given |= OPT_FOR;
-		return parse_double(optarg, 1e-3, HOLD_S_MAX, &o->for_s) < 0
+		return cli_parse_double(optarg, 1e-3, HOLD_S_MAX, &o->for_s) < 0
 			? errbuf_set(eb, -EINVAL, "--for: expected seconds > 0") : 0;
 	case 'p':
 		o->given |= OPT_P;
-		return parse_double(optarg, 0, 1, &o->p) < 0 || o->p == 0
+		return cli_parse_double(optarg, 0, 1, &o->p) < 0 || o->p == 0
 			? errbuf_set(eb, -EINVAL, "--p: expected a probability in (0, 1]") : 0;
 	case 'm':
 		o->given |= OPT_MS;
-		return parse_double(optarg, 1e-3, MS_MAX, &o->ms) < 0
+		return cli_parse_double(optarg, 1e-3, MS_MAX, &o->ms) < 0
 			? errbuf_set(eb, -EINVAL, "--ms: expected 0.001..%g ms", MS_MAX) : 0;
 	case 'j':
 		o->given |= OPT_JITTER;
-		return parse_double(optarg, 0, MS_MAX, &o->jitter_ms) < 0
+		return cli_parse_double(optarg, 0, MS_MAX, &o->jitter_ms) < 0
 			? errbuf_set(eb, -EINVAL, "--jitter-ms: expected 0..%g ms", MS_MAX) : 0;
 	case 'k':
 		o->given |= OPT_KBIT;
-		return parse_double(optarg, (double)QDISC_TBF_RATE_BYTES_PER_S_MIN * 8 / 1000,
+		return cli_parse_double(optarg, (double)QDISC_TBF_RATE_BYTES_PER_S_MIN * 8 / 1000,
 				    (double)QDISC_TBF_RATE_BYTES_PER_S_MAX * 8 / 1000,
 				    &o->kbit) < 0
 			? errbuf_set(eb, -EINVAL, "--kbit: expected 1..%llu",
 				     QDISC_TBF_RATE_BYTES_PER_S_MAX * 8 / 1000) : 0;
 	case 's':
-		errno = 0;
-		o->seed = strtoull(optarg, &end, 0);
-		return errno || end == optarg || *end || *optarg == '-'
+		return cli_parse_u64(optarg, &o->seed) < 0
 			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer")
 			: 0;
 	default:

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "campaign.h"
+#include "cli_parse.h"
 #include "cluster.h"
 #include "checker.h"
 #include "errbuf.h"
@@ -59,30 +60,6 @@ static void usage(FILE *out)
 		"  --capture-max-mb MB           cap on the capture file (default 64)\n"
 		"\nexit codes: 0 valid, 1 invalid, 2 unknown, 64 usage, 70 internal error\n",
 		CLUSTER_NODES_MAX);
-}
-
-static int parse_double(const char *text, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_u64(const char *text, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	if (*text == '-')
-		return -EINVAL;
-	*out = strtoull(text, &end, 0);
-	return errno || end == text || *end ? -EINVAL : 0;
 }
 
 /* Splits @list in place into @opts->shapes; -EINVAL names the bad shape in @eb. */
@@ -166,10 +143,10 @@ static int parse_nemesis(char *list, struct campaign_opts *o, struct errbuf *eb)
 					  "pause or none)", item);
 		if (has_fault(o, f.fault) || o->fault_count >= SCHEDULE_FAULTS_MAX)
 			return errbuf_set(eb, -EINVAL, "--nemesis: %s given twice", item);
-		if (interval && parse_double(interval, 0.05, 3600, &f.interval_s) < 0)
+		if (interval && cli_parse_double(interval, 0.05, 3600, &f.interval_s) < 0)
 			return errbuf_set(eb, -EINVAL, "--nemesis: %s: interval '%s' is not "
 					  "0.05..3600 s", item, interval);
-		if (probability && parse_double(probability, 0, 1, &f.probability) < 0)
+		if (probability && cli_parse_double(probability, 0, 1, &f.probability) < 0)
 			return errbuf_set(eb, -EINVAL, "--nemesis: %s: probability '%s' is not in "
 					  "[0, 1]", item, probability);
 		o->faults[o->fault_count++] = f;
@@ -239,30 +216,31 @@ static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 		return crdt_model_parse(optarg, &o->model) < 0
 			? errbuf_set(eb, -EINVAL, "--model: expected gcounter, gset or orset") : 0;
 	case 'n':
-		if (parse_double(optarg, 1, CLUSTER_NODES_MAX, &d) < 0 || d != (uint32_t)d)
+		if (cli_parse_double(optarg, 1, CLUSTER_NODES_MAX, &d) < 0 || d != (uint32_t)d)
 			return errbuf_set(eb, -EINVAL, "--nodes: expected 1..%d",
 					  CLUSTER_NODES_MAX);
 		o->node_count = (uint32_t)d;
 		return 0;
 	case 't':
-		return parse_double(optarg, 0.1, 86400, &o->time_s) < 0
+		return cli_parse_double(optarg, 0.1, 86400, &o->time_s) < 0
 			? errbuf_set(eb, -EINVAL, "--time: expected seconds, 0.1..86400") : 0;
 	case 'r':
-		return parse_double(optarg, 0.1, 1e6, &o->rate) < 0
+		return cli_parse_double(optarg, 0.1, 1e6, &o->rate) < 0
 			? errbuf_set(eb, -EINVAL, "--rate: expected ops/s, 0.1..1e6") : 0;
 	case 'c':
-		if (parse_double(optarg, 1, CAMPAIGN_CONCURRENCY_MAX, &d) < 0 || d != (uint32_t)d)
+		if (cli_parse_double(optarg, 1, CAMPAIGN_CONCURRENCY_MAX, &d) < 0 ||
+		    d != (uint32_t)d)
 			return errbuf_set(eb, -EINVAL, "--concurrency: expected 1..%d",
 					  CAMPAIGN_CONCURRENCY_MAX);
 		o->concurrency = (uint32_t)d;
 		return 0;
 	case 'N': *nemesis_text = optarg; return 0;
 	case 'i':
-		return parse_double(optarg, 0.05, 3600, &o->nemesis_interval_s) < 0
+		return cli_parse_double(optarg, 0.05, 3600, &o->nemesis_interval_s) < 0
 			? errbuf_set(eb, -EINVAL, "--nemesis-interval: expected 0.05..3600 s") : 0;
 	case 'S': return parse_shapes(optarg, o, eb);
 	case 's':
-		return parse_u64(optarg, &o->seed) < 0
+		return cli_parse_u64(optarg, &o->seed) < 0
 			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer")
 			: 0;
 	case 'b': o->bug = optarg; return 0;
@@ -270,12 +248,12 @@ static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 	case 'k': o->keep = true; return 0;
 	case 'C': o->capture = false; return 0;
 	case 'M':
-		if (parse_double(optarg, 0.01, 1 << 20, &d) < 0)
+		if (cli_parse_double(optarg, 0.01, 1 << 20, &d) < 0)
 			return errbuf_set(eb, -EINVAL, "--capture-max-mb: expected 0.01..1048576");
 		o->capture_bytes_max = (uint64_t)(d * (1 << 20));
 		return 0;
 	case 'o':
-		if (parse_double(optarg, 1, 600000, &d) < 0)
+		if (cli_parse_double(optarg, 1, 600000, &d) < 0)
 			return errbuf_set(eb, -EINVAL, "--op-timeout-ms: expected 1..600000");
 		o->op_timeout_ns = (int64_t)(d * 1e6);
 		return 0;
