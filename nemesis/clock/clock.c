@@ -3,7 +3,6 @@
 #include "clock.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "cluster.h"
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "nem_value.h"
 #include "prng.h"
 
 STATIC_ASSERT((int)CLUSTER_NODES_MAX <= (int)NEM_NODES_MAX, "a node set fits nem_params.nodes");
@@ -183,90 +183,65 @@ static int args_fill(const struct clock_nem *c, const struct nem_request *reques
 	return 0;
 }
 
-/* A JSON value built with snprintf into the completion; overflow is a programmer error. */
-struct value_writer {
-	char *buf;
-	size_t size, pos;
-};
-
-static void value_put(struct value_writer *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void value_put(struct value_writer *w, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(w->buf + w->pos, w->size - w->pos, fmt, ap);
-	va_end(ap);
-	ASSERT(n >= 0);
-	ASSERT((size_t)n < w->size - w->pos);
-	w->pos += (size_t)n;
-}
-
 /* The shortest of %.15g and %.17g that reads back as @v exactly. */
-static void value_rate(struct value_writer *w, double v)
+static void value_rate(struct nem_value *w, double v)
 {
 	char text[32];
 
 	snprintf(text, sizeof(text), "%.15g", v);
 	if (strtod(text, NULL) != v)
 		snprintf(text, sizeof(text), "%.17g", v);
-	value_put(w, "%s", text);
+	nem_value_put(w, "%s", text);
 }
 
 /* "key":{"n1":<x>,...} over @set, or "key":["n1",...] if @list; x per action. */
-static void value_nodes(struct value_writer *w, const struct clock_nem *c, const char *key,
-			uint64_t set, const struct clock_args *a, int64_t now_ns, bool list)
+/* "key":{"n2":<value>,...}: each node's rate, offset (when @now_ns) or step. */
+static void value_nodes(struct nem_value *w, const struct clock_nem *c, const char *key,
+			uint64_t set, const struct clock_args *a, int64_t now_ns)
 {
 	const char *sep = "";
 	uint32_t i;
 
-	value_put(w, "\"%s\":%c", key, list ? '[' : '{');
+	nem_value_put(w, "\"%s\":{", key);
 	for (i = 0; i < c->node_count; i++) {
 		if (!(set & (1ull << i)))
 			continue;
-		value_put(w, "%s\"%s\"", sep, cluster_node_name(c->cluster, i));
+		nem_value_put(w, "%s\"%s\":", sep, cluster_node_name(c->cluster, i));
 		sep = ",";
-		if (list)
-			continue;
-		if (a->act == ACT_DRIFT) {
-			value_put(w, ":");
+		if (a->act == ACT_DRIFT)
 			value_rate(w, a->rate);
-		} else if (now_ns) {
-			value_put(w, ":%lld", (long long)clock_ctl_offset_ns(c->ctls[i], now_ns));
-		} else {
-			value_put(w, ":%lld", (long long)a->delta_ns);
-		}
+		else if (now_ns)
+			nem_value_put(w, "%lld", (long long)clock_ctl_offset_ns(c->ctls[i], now_ns));
+		else
+			nem_value_put(w, "%lld", (long long)a->delta_ns);
 	}
-	value_put(w, "%c", list ? ']' : '}');
+	nem_value_put(w, "}");
 }
 
-static void value_write(struct value_writer *w, const struct clock_nem *c,
+static void value_write(struct nem_value *w, const struct clock_nem *c,
 			const struct clock_args *a, uint64_t done)
 {
-	value_put(w, "{");
+	nem_value_put(w, "{");
 	switch (a->act) {
 	case ACT_BUMP:
-		value_nodes(w, c, "bumped", done, a, 0, false);
-		value_put(w, ",");
-		value_nodes(w, c, "offset_ns", done, a, real_now_ns(), false);
+		value_nodes(w, c, "bumped", done, a, 0);
+		nem_value_put(w, ",");
+		value_nodes(w, c, "offset_ns", done, a, real_now_ns());
 		break;
 	case ACT_STROBE:
-		value_nodes(w, c, "strobed", done, a, 0, false);
-		value_put(w, ",\"period_ns\":%lld,\"duration_ns\":%lld", (long long)a->period_ns,
-			  (long long)a->duration_ns);
+		value_nodes(w, c, "strobed", done, a, 0);
+		nem_value_put(w, ",\"period_ns\":%lld,\"duration_ns\":%lld",
+			      (long long)a->period_ns, (long long)a->duration_ns);
 		break;
 	case ACT_DRIFT:
-		value_nodes(w, c, "drift", done, a, 0, false);
+		value_nodes(w, c, "drift", done, a, 0);
 		break;
 	default:
 		ASSERT(a->act == ACT_RESET);
-		value_nodes(w, c, "reset", done, a, 0, true);
+		nem_value_nodes(w, c->cluster, "reset", done);
 		break;
 	}
-	value_put(w, "}");
+	nem_value_put(w, "}");
 }
 
 static int act_one(struct clock_nem *c, const struct clock_args *a, uint32_t node,
@@ -292,7 +267,7 @@ static int act_one(struct clock_nem *c, const struct clock_args *a, uint32_t nod
 static int clock_invoke(struct nemesis *nem, const struct nem_request *request,
 			struct prng *prng, struct nem_completion *completion, struct errbuf *eb)
 {
-	struct value_writer w = { completion->value, sizeof(completion->value), 0 };
+	struct nem_value w;
 	struct clock_nem *c = clock_of(nem);
 	struct clock_args a = { .act = ACT_COUNT };
 	int64_t now_ns = real_now_ns();
@@ -302,6 +277,7 @@ static int clock_invoke(struct nemesis *nem, const struct nem_request *request,
 
 	ASSERT(c->cluster);
 	ASSERT(request && request->f);
+	nem_value_init(&w, completion);
 	for (i = 0; i < ACT_COUNT; i++) {
 		if (!strcmp(request->f, action_names[i]))
 			a.act = (enum clock_action)i;

@@ -3,7 +3,6 @@
 #include "proc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "cluster.h"
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "nem_value.h"
 #include "prng.h"
 
 STATIC_ASSERT((int)CLUSTER_NODES_MAX <= (int)NEM_NODES_MAX, "a node set fits nem_params.nodes");
@@ -164,44 +164,6 @@ static int act_one(struct proc_nem *p, enum proc_action act, uint32_t node, bool
 	return err;
 }
 
-/* A JSON value built with snprintf into the completion; overflow is a programmer error. */
-struct value_writer {
-	char *buf;
-	size_t size, pos;
-};
-
-static void value_put(struct value_writer *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void value_put(struct value_writer *w, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(w->buf + w->pos, w->size - w->pos, fmt, ap);
-	va_end(ap);
-	ASSERT(n >= 0);
-	ASSERT((size_t)n < w->size - w->pos);
-	w->pos += (size_t)n;
-}
-
-static void value_list(struct value_writer *w, const struct cluster *c, const char *key,
-		       uint64_t set)
-{
-	const char *sep = "";
-	uint32_t i;
-
-	value_put(w, "\"%s\":[", key);
-	for (i = 0; i < cluster_node_count(c); i++) {
-		if (!(set & (1ull << i)))
-			continue;
-		value_put(w, "%s\"%s\"", sep, cluster_node_name(c, i));
-		sep = ",";
-	}
-	value_put(w, "]");
-}
-
 static int action_parse(const char *f, enum proc_action *act)
 {
 	int i;
@@ -218,7 +180,7 @@ static int action_parse(const char *f, enum proc_action *act)
 static int proc_invoke(struct nemesis *nem, const struct nem_request *request,
 		       struct prng *prng, struct nem_completion *completion, struct errbuf *eb)
 {
-	struct value_writer w = { completion->value, sizeof(completion->value), 0 };
+	struct nem_value w;
 	struct proc_nem *p = proc_of(nem);
 	uint64_t nodes, all, done = 0, noop = 0;
 	enum proc_action act;
@@ -228,6 +190,7 @@ static int proc_invoke(struct nemesis *nem, const struct nem_request *request,
 
 	ASSERT(p->cluster);
 	ASSERT(request && request->f);
+	nem_value_init(&w, completion);
 	if (action_parse(request->f, &act))
 		return errbuf_set(eb, -EINVAL, "proc nemesis: unknown f '%s'", request->f);
 	nodes = request->params ? request->params->nodes : 0;
@@ -250,13 +213,13 @@ static int proc_invoke(struct nemesis *nem, const struct nem_request *request,
 		else if (!err)
 			noop |= 1ull << i;
 	}
-	value_put(&w, "{");
-	value_list(&w, p->cluster, actions[act].done_key, done);
+	nem_value_put(&w, "{");
+	nem_value_nodes(&w, p->cluster, actions[act].done_key, done);
 	if (noop) {
-		value_put(&w, ",");
-		value_list(&w, p->cluster, "noop", noop);
+		nem_value_put(&w, ",");
+		nem_value_nodes(&w, p->cluster, "noop", noop);
 	}
-	value_put(&w, "}");
+	nem_value_put(&w, "}");
 	return first;
 }
 
