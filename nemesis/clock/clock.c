@@ -211,7 +211,8 @@ static void value_nodes(struct nem_value *w, const struct clock_nem *c, const ch
 		if (a->act == ACT_DRIFT)
 			value_rate(w, a->rate);
 		else if (now_ns)
-			nem_value_put(w, "%lld", (long long)clock_ctl_offset_ns(c->ctls[i], now_ns));
+			nem_value_put(w, "%lld",
+				      (long long)clock_ctl_offset_ns(c->ctls[i], now_ns));
 		else
 			nem_value_put(w, "%lld", (long long)a->delta_ns);
 	}
