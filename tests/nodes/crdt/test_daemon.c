@@ -3,6 +3,7 @@
  * --data-dir: acknowledged updates survive; restart-empty loses them; a corrupt state file
  * stops the daemon with a message naming it. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +39,12 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(tmp_dir));
 	snprintf(data_dir, sizeof(data_dir), "%s/n0.data", tmp_dir);
 	snprintf(log_path, sizeof(log_path), "%s/n0.log", tmp_dir);
-	/* Criterion runs each test in its own process: the pid spreads the ports. */
-	client_port = 20000 + (int)(getpid() % 20000) * 2;
+	/*
+	 * Criterion runs each test in its own process: the pid spreads the ports. They stay
+	 * below the ephemeral range (from 32768), where a connect retried before the node
+	 * listens could be given the same port as its source and connect to itself.
+	 */
+	client_port = 12000 + (int)(getpid() % 10000) * 2;
 }
 
 static void stop_node(int sig)
@@ -99,6 +104,18 @@ static pid_t spawn(const char *bug)
 	return pid;
 }
 
+/* A TCP simultaneous open with its own port: the "reply" would be our own request. */
+static bool connected_to_itself(int fd)
+{
+	struct sockaddr_in self, peer;
+	socklen_t self_size = sizeof(self), peer_size = sizeof(peer);
+
+	if (getsockname(fd, (struct sockaddr *)&self, &self_size) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &peer_size) < 0)
+		return false;
+	return self.sin_port == peer.sin_port && self.sin_addr.s_addr == peer.sin_addr.s_addr;
+}
+
 /* start() - spawn and connect (retrying while the node starts up). */
 static void start(const char *bug)
 {
@@ -109,7 +126,8 @@ static void start(const char *bug)
 	for (int ms = 0; ms < WAIT_MS_MAX; ms += 10) {
 		client_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		cr_assert_geq(client_fd, 0);
-		if (connect(client_fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+		if (connect(client_fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		    !connected_to_itself(client_fd))
 			return;
 		close(client_fd);
 		client_fd = -1;
