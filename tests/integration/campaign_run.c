@@ -97,6 +97,15 @@ void campaign_outcome_run(struct campaign_outcome *out, const char *model, const
 	run_with(out, model, seed, bug, time_s, extra);
 }
 
+void campaign_outcome_run_cut(struct campaign_outcome *out, const char *model, const char *seed,
+			      const char *bug, const char *time_s, const char *interval_s)
+{
+	const char *extra[] = { "--nemesis", "partition", "--nemesis-interval", interval_s,
+				"--shapes", "halves,isolate,random", NULL };
+
+	run_with(out, model, seed, bug, time_s, extra);
+}
+
 void campaign_outcome_run_nemesis(struct campaign_outcome *out, const char *model,
 				  const char *seed, const char *bug, const char *time_s,
 				  const char *nemesis)

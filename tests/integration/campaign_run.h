@@ -19,6 +19,13 @@ struct campaign_outcome {
 void campaign_outcome_run(struct campaign_outcome *out, const char *model, const char *seed,
 			  const char *bug, const char *time_s, const char *interval_s);
 
+/*
+ * campaign_outcome_run_cut() - as campaign_outcome_run(), with partitions drawn only from
+ * the clean cuts (halves, isolate, random): no node relays state across them.
+ */
+void campaign_outcome_run_cut(struct campaign_outcome *out, const char *model, const char *seed,
+			      const char *bug, const char *time_s, const char *interval_s);
+
 /* campaign_outcome_run_nemesis() - the same with --nemesis @nemesis instead of partitions. */
 void campaign_outcome_run_nemesis(struct campaign_outcome *out, const char *model,
 				  const char *seed, const char *bug, const char *time_s,

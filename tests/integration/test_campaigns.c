@@ -21,7 +21,9 @@ TestSuite(campaign, .init = require_root, .timeout = 600);
 /*
  * Schedules that end inside a fault (time = 4 x interval: heal, fault, heal, fault), so the
  * last partition heals only in the final phase, after the clients stopped: what a buggy merge
- * destroys at that heal cannot be repaired by later ops.
+ * destroys at that heal cannot be repaired by later ops. Bug campaigns cut cleanly: in a
+ * bridge or a ring of majorities some node relays state between the sides within a gossip
+ * round or two, which leaves a buggy merge almost nothing to destroy.
  */
 static const char *const correct_seeds[] = { "11", "12" };
 static const char *const bug_seeds[] = { "21", "22", "23" };
@@ -51,7 +53,7 @@ static void expect_bug_caught(const char *model, const char *bug, const char *ki
 	for (size_t s = 0; s < 3; s++) {
 		struct campaign_outcome out;
 
-		campaign_outcome_run(&out, model, bug_seeds[s], bug, "6", "1.5");
+		campaign_outcome_run_cut(&out, model, bug_seeds[s], bug, "6", "1.5");
 		cr_expect_eq(out.exit_code, 1, "%s seed %s: exit %d, verdict %s (%s)", bug,
 			     bug_seeds[s], out.exit_code, out.verdict, out.log_path);
 		cr_expect_str_eq(out.verdict, "invalid", "%s seed %s (%s)", bug, bug_seeds[s],
