@@ -41,6 +41,8 @@ struct nem_params {
 	int64_t jitter_ns;              /* delay */
 	double probability;             /* loss, dup, reorder: 0 < p <= 1 */
 	uint64_t rate_bytes_per_s;      /* bandwidth */
+	int64_t duration_ns;            /* clock strobe: how long it lasts */
+	double rate;                    /* clock drift: the clock's speed, 1.0 is real time */
 };
 
 /*

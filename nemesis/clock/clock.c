@@ -15,6 +15,7 @@
 #include "cluster.h"
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "log.h"
 #include "nem_value.h"
 #include "prng.h"
 
@@ -40,6 +41,7 @@ struct clock_nem {
 	struct cluster *cluster;        /* borrowed */
 	uint32_t node_count;
 	struct clock_ctl *ctls[CLUSTER_NODES_MAX];
+	int timens_fds[CLUSTER_NODES_MAX];      /* -1: no time namespace for the node */
 };
 
 /* The parameters of one invoke, defaults filled in and checked. */
@@ -79,11 +81,34 @@ static void close_all(struct clock_nem *c, struct errbuf *eb, int *first)
 	for (i = 0; i < CLUSTER_NODES_MAX; i++) {
 		if (!c->ctls[i])
 			continue;
+		if (c->timens_fds[i] >= 0)
+			close(c->timens_fds[i]);
+		c->timens_fds[i] = -1;
 		clock_ctl_reset(c->ctls[i]);
 		err = clock_ctl_close(c->ctls[i], true, *first ? NULL : eb);
 		if (err && !*first)
 			*first = err;
 		c->ctls[i] = NULL;
+	}
+}
+
+/*
+ * Node i's monotonic clocks start (i + 1) * NEM_CLOCK_TIMENS_STEP_NS ahead of the host's, as
+ * if the machines had booted at different times. Without time namespaces (a kernel before
+ * 5.6, no CAP_SYS_ADMIN) the nodes share the host's monotonic clock: a warning, not an error.
+ */
+static void timens_open_all(struct clock_nem *c)
+{
+	struct errbuf eb = { "" };
+
+	for (uint32_t i = 0; i < c->node_count; i++) {
+		int64_t offset = (int64_t)(i + 1) * NEM_CLOCK_TIMENS_STEP_NS;
+
+		if (clock_timens_open(offset, &c->timens_fds[i], &eb) < 0) {
+			log_warn("clock: no time namespace for node %u (%s); monotonic clocks "
+				 "not offset", i, eb.msg);
+			c->timens_fds[i] = -1;
+		}
 	}
 }
 
@@ -107,6 +132,7 @@ static int clock_setup(struct nemesis *nem, struct cluster *cluster, struct errb
 			return err;
 		}
 	}
+	timens_open_all(c);
 	c->cluster = cluster;
 	return 0;
 }
@@ -156,8 +182,8 @@ static int args_fill(const struct clock_nem *c, const struct nem_request *reques
 	a->nodes = p->nodes ? p->nodes : a->act == ACT_RESET ? all : pick_one(prng, all);
 	a->delta_ns = p->delay_ns;
 	a->period_ns = p->jitter_ns;
-	a->duration_ns = (int64_t)p->rate_bytes_per_s;
-	a->rate = p->probability;
+	a->duration_ns = p->duration_ns;
+	a->rate = p->rate;
 	if (a->act == ACT_BUMP && !a->delta_ns)
 		a->delta_ns = pow2_ms(prng, 2, 18) * (prng_chance(prng, 0.5) ? 1 : -1);
 	if (a->act == ACT_STROBE) {
@@ -167,18 +193,17 @@ static int args_fill(const struct clock_nem *c, const struct nem_request *reques
 			a->period_ns = pow2_ms(prng, 0, 10);
 		if (!a->duration_ns)
 			a->duration_ns = pow2_ms(prng, 10, 15);
-		if (p->rate_bytes_per_s > (uint64_t)CLOCK_DURATION_NS_MAX ||
+		if (a->duration_ns < 0 || a->duration_ns > CLOCK_DURATION_NS_MAX ||
 		    a->period_ns < CLOCK_PERIOD_NS_MIN || a->period_ns > CLOCK_PERIOD_NS_MAX ||
 		    llabs(a->delta_ns) > CLOCK_OFFSET_NS_MAX)
 			return errbuf_set(eb, -EINVAL, "strobe: delta %lld, period %lld or "
-					  "duration %llu ns out of range", (long long)a->delta_ns,
-					  (long long)a->period_ns,
-					  (unsigned long long)p->rate_bytes_per_s);
+					  "duration %lld ns out of range", (long long)a->delta_ns,
+					  (long long)a->period_ns, (long long)a->duration_ns);
 	}
 	if (a->act == ACT_DRIFT && a->rate == 0.0)
 		a->rate = default_rates[prng_below(prng, ARRAY_SIZE(default_rates))];
 	if (a->act == ACT_DRIFT && !(a->rate >= CLOCK_RATE_MIN && a->rate <= CLOCK_RATE_MAX))
-		return errbuf_set(eb, -EINVAL, "drift: rate (probability) %g outside [%g, %g]",
+		return errbuf_set(eb, -EINVAL, "drift: rate %g outside [%g, %g]",
 				  a->rate, CLOCK_RATE_MIN, CLOCK_RATE_MAX);
 	return 0;
 }
@@ -319,6 +344,8 @@ int nem_clock_new(struct nemesis **out, struct errbuf *eb)
 	if (!c)
 		return errbuf_set(eb, -ENOMEM, "allocate clock nemesis");
 	c->base.ops = &nem_clock_ops;
+	for (uint32_t i = 0; i < CLUSTER_NODES_MAX; i++)
+		c->timens_fds[i] = -1;
 	*out = &c->base;
 	return 0;
 }
@@ -347,5 +374,32 @@ int nem_clock_env(const struct nemesis *nem, uint32_t node, char *preload, size_
 	n = snprintf(file, file_size, "%s", clock_ctl_path(c->ctls[node]));
 	if (n < 0 || (size_t)n >= file_size)
 		return -ENAMETOOLONG;
+	return 0;
+}
+
+int nem_clock_node_start(const struct nemesis *nem, uint32_t node,
+			 struct nem_clock_start *out)
+{
+	const struct clock_nem *c = clock_of_const(nem);
+	int n;
+
+	if (!c->cluster)
+		return -ENOENT;
+	if (node >= c->node_count)
+		return -EINVAL;
+	n = snprintf(out->preload_env, sizeof(out->preload_env), "LD_PRELOAD=%s",
+		     FL_CLOCK_SHIM_PATH);
+	if (n < 0 || (size_t)n >= sizeof(out->preload_env))
+		return -ENAMETOOLONG;
+	n = snprintf(out->file_env, sizeof(out->file_env), "%s=%s", CLOCK_SHM_ENV,
+		     clock_ctl_path(c->ctls[node]));
+	if (n < 0 || (size_t)n >= sizeof(out->file_env))
+		return -ENAMETOOLONG;
+	out->env[0] = out->preload_env;
+	out->env[1] = out->file_env;
+	out->env[2] = NULL;
+	out->timens_fd = c->timens_fds[node];
+	out->mono_offset_ns = out->timens_fd >= 0
+		? (int64_t)(node + 1) * NEM_CLOCK_TIMENS_STEP_NS : 0;
 	return 0;
 }

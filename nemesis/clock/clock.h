@@ -88,11 +88,11 @@ int64_t clock_ctl_offset_ns(const struct clock_ctl *ctl, int64_t now_ns);
  *             {"bumped":{"n2":250000000},"offset_ns":{"n2":250000000}}: the step and the
  *             node's whole realtime offset afterwards (strobe excluded).
  *   "strobe": nodes (0: one random node); delay_ns = delta (signed, 0: 2^k ms, k 2..18);
- *             jitter_ns = period (0: 2^k ms, k 0..10); rate_bytes_per_s = duration in ns
- *             (0: 2^k ms, k 10..15). Value
+ *             jitter_ns = period (0: 2^k ms, k 0..10); duration_ns (0: 2^k ms,
+ *             k 10..15). Value
  *             {"strobed":{"n1":8000000},"period_ns":4000000,"duration_ns":2048000000}.
- *   "drift":  nodes (0: one random node); probability = rate (0: one of 0.5, 0.8, 0.95,
- *             1.05, 1.25, 2). Value {"drift":{"n3":1.05}}.
+ *   "drift":  nodes (0: one random node); rate (0: one of 0.5, 0.8, 0.95, 1.05, 1.25,
+ *             2). Value {"drift":{"n3":1.05}}.
  *   "reset":  nodes (0: every node). Value {"reset":["n1","n2"]}.
  * Other fields are ignored. Out-of-range values are -EINVAL before anything changes. A bump
  * past CLOCK_OFFSET_NS_MAX on one node is -ERANGE for it; the others are still bumped and
@@ -114,6 +114,29 @@ void nem_clock_free(struct nemesis *nem);
  */
 int nem_clock_env(const struct nemesis *nem, uint32_t node, char *preload, size_t preload_size,
 		  char *file, size_t file_size);
+
+/* Node i's monotonic clocks run (i + 1) times this far ahead of the host's (1 h). */
+#define NEM_CLOCK_TIMENS_STEP_NS 3600000000000ll
+
+/* What one node's process needs at start to live under the clock nemesis. */
+struct nem_clock_start {
+	char preload_env[512];          /* "LD_PRELOAD=<the built libfl-clock.so>" */
+	char file_env[128];             /* "FL_CLOCK_FILE=<the node's block>" */
+	const char *env[3];             /* the two above, NULL-ended: cluster_start_opts.env */
+	int timens_fd;                  /* the node's time namespace, or -1 (borrowed) */
+	int64_t mono_offset_ns;         /* its monotonic offset from the host, 0 without one */
+};
+
+/**
+ * nem_clock_node_start() - fill @out for node @node: its environment (the shim and its block)
+ * and its time namespace, which setup made with a monotonic offset of
+ * (node + 1) * NEM_CLOCK_TIMENS_STEP_NS (or none, with a warning, where the kernel refuses).
+ * Pass @out->env and @out->timens_fd to cluster_node_start_opts(). Valid until teardown;
+ * @out points into itself, so do not copy it. Return: 0; -ENOENT if not set up; -EINVAL for
+ * a node past the cluster; -ENAMETOOLONG.
+ */
+int nem_clock_node_start(const struct nemesis *nem, uint32_t node,
+			 struct nem_clock_start *out);
 
 /* ---- Time namespaces: fixed monotonic and boottime offsets (MECHANICS 4a). ---- */
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -40,6 +41,8 @@ static gettimeofday_fn *real_gettimeofday;
 static time_fn *real_time;
 static timespec_get_fn *real_timespec_get;
 static const struct clock_shm *shm;     /* NULL: behave exactly like libc */
+/* This process's time-namespace offsets (0 outside one): the block is in host terms. */
+static int64_t timens_mono_ns, timens_boot_ns;
 
 /* One consistent copy of the transform of one clock kind. */
 struct snapshot {
@@ -75,6 +78,60 @@ static const struct clock_shm *block_map(const char *path)
 	return b;
 }
 
+/* Parses a signed decimal at *@p, skipping leading blanks; 0 if there is none. */
+static int64_t parse_int(const char **p, const char *end)
+{
+	int64_t v = 0;
+	bool neg = false;
+
+	while (*p < end && (**p == ' ' || **p == '\t'))
+		(*p)++;
+	if (*p < end && **p == '-') {
+		neg = true;
+		(*p)++;
+	}
+	while (*p < end && **p >= '0' && **p <= '9')
+		v = v * 10 + (*(*p)++ - '0');
+	return neg ? -v : v;
+}
+
+/*
+ * /proc/self/timens_offsets: lines "monotonic <s> <ns>" and "boottime <s> <ns>" (Linux 5.6+).
+ * A node started in a time namespace (clock_timens_open()) reads its monotonic clocks
+ * shifted by these; the controller anchors in host terms, so the shim subtracts them first.
+ * No stdio: this runs in a constructor, before the program may have set anything up.
+ */
+static void timens_offsets_read(void)
+{
+	char buf[256];
+	const char *p = buf, *end;
+	ssize_t n;
+	int fd = open("/proc/self/timens_offsets", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return;
+	end = buf + n;
+	while (p < end) {
+		const char *line = p;
+		int64_t sec, nsec;
+
+		while (p < end && *p != ' ' && *p != '\n')
+			p++;
+		sec = parse_int(&p, end);
+		nsec = parse_int(&p, end);
+		if (end - line > 9 && memcmp(line, "monotonic", 9) == 0)
+			timens_mono_ns = sec * NS_PER_S + nsec;
+		else if (end - line > 8 && memcmp(line, "boottime", 8) == 0)
+			timens_boot_ns = sec * NS_PER_S + nsec;
+		while (p < end && *p++ != '\n')
+			;
+	}
+}
+
 /* Runs at load; also on the first wrapped call if another constructor got there first. */
 __attribute__((constructor)) static void shim_init(void)
 {
@@ -88,6 +145,8 @@ __attribute__((constructor)) static void shim_init(void)
 	path = getenv(CLOCK_SHM_ENV);
 	if (path && path[0] == '/')
 		shm = block_map(path);
+	if (shm)
+		timens_offsets_read();
 	__atomic_store_n(&real_clock_gettime, (clock_gettime_fn *)dlsym(RTLD_NEXT, "clock_gettime"),
 			 __ATOMIC_RELEASE);
 }
@@ -189,6 +248,8 @@ static int faked_gettime(clockid_t id, enum clock_kind kind, struct timespec *ts
 		base = *ts;
 		if (id == CLOCK_TAI && real_clock_gettime(CLOCK_REALTIME, &base))
 			base = *ts;
+		if (kind == KIND_MONO)
+			ts_add(&base, id == CLOCK_BOOTTIME ? -timens_boot_ns : -timens_mono_ns);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&shm->seq, __ATOMIC_RELAXED) != seq)
 			continue;

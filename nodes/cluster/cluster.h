@@ -14,6 +14,7 @@ enum {
 	CLUSTER_NODES_MAX = 32,
 	CLUSTER_NAME_BYTES_MAX = 16,    /* "n1".."n32", and namespace-name parts */
 	CLUSTER_ARGS_MAX = 64,          /* argv entries for a node process */
+	CLUSTER_ENV_MAX = 8,            /* extra environment entries for a node process */
 	CLUSTER_RUN_ID_CHARS_MAX = 8,   /* [a-z0-9] */
 };
 
@@ -76,6 +77,23 @@ bool cluster_has_cgroups(const struct cluster *c);
  */
 int cluster_node_start(struct cluster *c, uint32_t node, char *const argv[],
 		       const char *log_path, struct errbuf *eb);
+
+/* What else a node process gets at start. */
+struct cluster_start_opts {
+	const char *const *env;         /* extra "NAME=value" entries, NULL-ended, at most
+					 * CLUSTER_ENV_MAX; NULL for none */
+	int timens_fd;                  /* a time namespace to join (clock_timens_open()), or -1 */
+};
+
+/**
+ * cluster_node_start_opts() - cluster_node_start() with @opts: the child also joins the time
+ * namespace @opts->timens_fd (after the network namespace) and puts @opts->env into its
+ * environment before exec. Same threading rule.
+ * Return: as cluster_node_start(); -EINVAL for an entry without '=' or too many entries.
+ */
+int cluster_node_start_opts(struct cluster *c, uint32_t node, char *const argv[],
+			    const char *log_path, const struct cluster_start_opts *opts,
+			    struct errbuf *eb);
 
 /**
  * cluster_node_kill() - kill every process of the node with cgroup.kill (daemonised children

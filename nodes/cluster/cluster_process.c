@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,14 +17,17 @@
 #include "fl_assert.h"
 
 /* Which step of the child failed, sent to the parent together with errno. */
-enum child_step { STEP_DEATHSIG, STEP_SETNS, STEP_CGROUP, STEP_STDIO, STEP_ENV, STEP_EXEC };
+enum child_step {
+	STEP_DEATHSIG, STEP_SETNS, STEP_TIMENS, STEP_CGROUP, STEP_STDIO, STEP_ENV, STEP_EXEC
+};
 
 static const char *const step_names[] = {
 	[STEP_DEATHSIG] = "prctl(PR_SET_PDEATHSIG)",
 	[STEP_SETNS] = "setns into node namespace",
+	[STEP_TIMENS] = "setns into time namespace",
 	[STEP_CGROUP] = "join node cgroup",
 	[STEP_STDIO] = "redirect stdio",
-	[STEP_ENV] = "setenv " CLUSTER_RUN_ENV,
+	[STEP_ENV] = "set the environment",
 	[STEP_EXEC] = "exec",
 };
 
@@ -51,7 +55,7 @@ static __attribute__((noreturn)) void child_fail(int report_fd, enum child_step 
 /* Runs in the forked child only; never returns. */
 static __attribute__((noreturn)) void child_run(const struct cluster *c, uint32_t node,
 						char *const argv[], const struct child_fds *fds,
-						pid_t parent)
+						const struct cluster_start_opts *opts, pid_t parent)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 		child_fail(fds->report, STEP_DEATHSIG);
@@ -60,6 +64,9 @@ static __attribute__((noreturn)) void child_run(const struct cluster *c, uint32_
 	setpgid(0, 0);
 	if (setns(c->nodes[node].ns.fd, CLONE_NEWNET))
 		child_fail(fds->report, STEP_SETNS);
+	/* The child is single-threaded, which setns(CLONE_NEWTIME) needs; it moves at once. */
+	if (opts->timens_fd >= 0 && setns(opts->timens_fd, CLONE_NEWTIME))
+		child_fail(fds->report, STEP_TIMENS);
 	/* "0" moves the writer; from here on everything this node forks is in the cgroup. */
 	if (fds->cgroup_procs >= 0 && write(fds->cgroup_procs, "0", 1) != 1)
 		child_fail(fds->report, STEP_CGROUP);
@@ -67,6 +74,10 @@ static __attribute__((noreturn)) void child_run(const struct cluster *c, uint32_
 		child_fail(fds->report, STEP_STDIO);
 	if (setenv(CLUSTER_RUN_ENV, c->run_id, 1))
 		child_fail(fds->report, STEP_ENV);
+	/* The strings are the parent's, copied by fork and alive until exec. */
+	for (const char *const *e = opts->env; e && *e; e++)
+		if (putenv((char *)*e))
+			child_fail(fds->report, STEP_ENV);
 	execv(argv[0], argv);
 	child_fail(fds->report, STEP_EXEC);
 }
@@ -155,6 +166,28 @@ static int node_sweep(struct cluster_node *n, struct errbuf *eb)
 int cluster_node_start(struct cluster *c, uint32_t node, char *const argv[],
 		       const char *log_path, struct errbuf *eb)
 {
+	static const struct cluster_start_opts plain = { .timens_fd = -1 };
+
+	return cluster_node_start_opts(c, node, argv, log_path, &plain, eb);
+}
+
+static bool env_entries_valid(const char *const *env)
+{
+	uint32_t n = 0;
+
+	for (; env && *env; env++, n++) {
+		const char *eq = strchr(*env, '=');
+
+		if (n >= CLUSTER_ENV_MAX || !eq || eq == *env)
+			return false;
+	}
+	return true;
+}
+
+int cluster_node_start_opts(struct cluster *c, uint32_t node, char *const argv[],
+			    const char *log_path, const struct cluster_start_opts *opts,
+			    struct errbuf *eb)
+{
 	pid_t pid, parent = getpid();
 	struct child_fds fds;
 	int err, report[2];
@@ -162,6 +195,10 @@ int cluster_node_start(struct cluster *c, uint32_t node, char *const argv[],
 	ASSERT(node < c->node_count);
 	ASSERT(argv && argv[0]);
 	ASSERT((pid_t)syscall(SYS_gettid) == c->owner_tid);
+	ASSERT(opts);
+	if (!env_entries_valid(opts->env))
+		return errbuf_set(eb, -EINVAL, "start node %s: environment entries must be "
+				  "NAME=value, at most %d", c->nodes[node].name, CLUSTER_ENV_MAX);
 	if (c->attached)
 		return errbuf_set(eb, -EOPNOTSUPP, "start node %s: run %s is attached; the "
 				  "process that set it up launches its nodes",
@@ -186,7 +223,7 @@ int cluster_node_start(struct cluster *c, uint32_t node, char *const argv[],
 		goto out_pipe;
 	}
 	if (pid == 0)
-		child_run(c, node, argv, &fds, parent);
+		child_run(c, node, argv, &fds, opts, parent);
 	setpgid(pid, pid);      /* both sides set it, so kill(-pid) works at once */
 	close(report[1]);
 	report[1] = -1;

@@ -108,13 +108,13 @@ Test(nemesis_clock, bump_records_exact_offsets_and_skews_only_its_node)
 
 Test(nemesis_clock, drift_strobe_and_reset_values)
 {
-	struct nem_params params = { .nodes = 1u << 2, .probability = 1.05 };
+	struct nem_params params = { .nodes = 1u << 2, .rate = 1.05 };
 	char value[NEM_VALUE_BYTES_MAX];
 
 	cr_assert_eq(invoke("drift", &params, value), 0);
 	cr_expect_str_eq(value, "{\"drift\":{\"n3\":1.05}}");
 	params = (struct nem_params){ .nodes = 1u, .delay_ns = 8 * MS, .jitter_ns = 4 * MS,
-				      .rate_bytes_per_s = 2048ull * MS };
+				      .duration_ns = 2048ll * MS };
 	cr_assert_eq(invoke("strobe", &params, value), 0);
 	cr_expect_str_eq(value, "{\"strobed\":{\"n1\":8000000},\"period_ns\":4000000,"
 			 "\"duration_ns\":2048000000}");
@@ -144,7 +144,7 @@ Test(nemesis_clock, rejects_bad_requests_before_acting)
 
 	cr_expect_eq(invoke("jump", NULL, value), -EINVAL);
 	cr_expect_eq(invoke("bump", &params, value), -EINVAL);
-	params = (struct nem_params){ .nodes = 1, .probability = 1000.0 };
+	params = (struct nem_params){ .nodes = 1, .rate = 1000.0 };
 	cr_expect_eq(invoke("drift", &params, value), -EINVAL);
 	params = (struct nem_params){ .nodes = 1, .delay_ns = MS, .jitter_ns = 1 };
 	cr_expect_eq(invoke("strobe", &params, value), -EINVAL);
@@ -233,4 +233,59 @@ Test(nemesis_clock, timens_offsets_move_only_the_children)
 		  "prepared grandchild: %lld vs %lld", (long long)seen, (long long)before);
 	cr_expect(own - before < 1000 * MS && own >= before, "the caller itself did not move");
 	cr_expect_lt(clock_timens_open(-(1ll << 62), &fd, NULL), 0);
+}
+
+/*
+ * A node started the way campaigns start it (nem_clock_node_start): its monotonic clock is
+ * (node + 1) hours ahead of the host's, and drift then reset of its clocks never moves its
+ * monotonic clock back, though the controller anchors in host time (the shim subtracts the
+ * namespace's offset).
+ */
+Test(nemesis_clock, node_in_its_time_namespace_drifts_and_resets_monotonically)
+{
+	struct nem_params params = { .nodes = 1u << 2, .rate = 2.0 };
+	char value[NEM_VALUE_BYTES_MAX], log[128], samples[] = "300", interval[] = "5000";
+	char *argv[] = { FL_CLOCK_PROBE_PATH, samples, interval, NULL };
+	struct nem_clock_start start;
+	struct cluster_start_opts opts;
+	long long v[6], last_mono = 0, first_gap = 0, n = 0;
+	int64_t host;
+	FILE *f;
+
+	cr_assert_eq(nem_clock_node_start(nem, 2, &start), 0);
+	cr_assert_geq(start.timens_fd, 0, "setup made a time namespace");
+	cr_expect_eq(start.mono_offset_ns, 3 * NEM_CLOCK_TIMENS_STEP_NS);
+	opts = (struct cluster_start_opts){ .env = start.env, .timens_fd = start.timens_fd };
+	snprintf(log, sizeof(log), "/tmp/fl-test%d-timens.log", (int)getpid());
+	unlink(log);
+	host = host_monotonic_ns();
+	cr_assert_eq(cluster_node_start_opts(cl, 2, argv, log, &opts, NULL), 0);
+	usleep(300000);
+	cr_assert_eq(invoke("drift", &params, value), 0);
+	usleep(500000);
+	params = (struct nem_params){ .nodes = 1u << 2 };
+	cr_assert_eq(invoke("reset", &params, value), 0);
+	for (int i = 0; i < 500 && cluster_node_alive(cl, 2); i++)
+		usleep(10000);
+	f = fopen(log, "r");
+	cr_assert(f);
+	while (fscanf(f, "%lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3], &v[4],
+		      &v[5]) == 6) {
+		if (n++ == 0) {
+			first_gap = v[5] - host;
+			cr_expect(llabs(v[4] - v[5]) < MS, "unskewed at first: %lld", v[4] - v[5]);
+		}
+		cr_expect_geq(v[4], last_mono, "monotonic went back at sample %lld", n);
+		cr_expect(llabs(v[4] - v[5]) < 2000 * MS, "no jump by the namespace offset: %lld",
+			  v[4] - v[5]);
+		last_mono = v[4];
+	}
+	fclose(f);
+	unlink(log);
+	cr_expect_eq(n, 300);
+	cr_expect(first_gap > 3 * NEM_CLOCK_TIMENS_STEP_NS - 1000 * MS &&
+		  first_gap < 3 * NEM_CLOCK_TIMENS_STEP_NS + 1000 * MS,
+		  "node monotonic 3 h ahead of the host's: %lld", first_gap);
+	/* Drift 2.0 for ~0.5 s built up ~0.5 s of monotonic lead, kept after the reset. */
+	cr_expect(v[4] - v[5] > 300 * MS, "monotonic lead after drift: %lld", v[4] - v[5]);
 }
