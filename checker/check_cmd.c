@@ -16,7 +16,9 @@
 #include "fl_assert.h"
 #include "hist.h"
 #include "chk_limits.h"
+#include "lww_check.h"
 #include "results.h"
+#include "skew.h"
 
 struct check_paths {
 	char history[PATH_MAX];
@@ -61,24 +63,65 @@ static int paths_resolve(const char *arg, struct check_paths *p, struct errbuf *
 	return err;
 }
 
-/* The "model" of config.json, if the file and the key exist. */
-static int config_model(const char *config, enum crdt_model *model, struct errbuf *eb)
+/*
+ * The model named by config.json: its "model" key, else "lww" when its "system" is "lww"
+ * (an LWW campaign may name no model). *@name is left NULL when the file or the keys are
+ * absent; otherwise it points into @buf.
+ */
+static int config_model(const char *config, char *buf, size_t size, const char **name,
+			struct errbuf *eb)
 {
 	json_error_t jerr;
-	const char *name;
+	const char *model, *system;
 	json_t *doc;
-	int err = 0;
 
+	*name = NULL;
 	if (!config[0] || access(config, F_OK) != 0)
 		return 0;
 	doc = json_load_file(config, 0, &jerr);
 	if (!doc)
 		return errbuf_set(eb, -EINVAL, "%s:%d: %s", config, jerr.line, jerr.text);
-	name = json_string_value(json_object_get(doc, "model"));
-	if (name && crdt_model_parse(name, model) != 0)
-		err = errbuf_set(eb, -EINVAL, "%s: unknown model \"%s\"", config, name);
+	model = json_string_value(json_object_get(doc, "model"));
+	system = json_string_value(json_object_get(doc, "system"));
+	if (!model && system && strcmp(system, "lww") == 0)
+		model = "lww";
+	if (model) {
+		snprintf(buf, size, "%s", model);
+		*name = buf;
+	}
 	json_decref(doc);
-	return err;
+	return 0;
+}
+
+/* Which checker (and CRDT model) a model name selects; NULL @name selects none yet. */
+struct model_choice {
+	const struct checker *checker;          /* NULL: infer from the history */
+	enum crdt_model crdt;
+};
+
+static int model_choose(const char *name, struct model_choice *out)
+{
+	out->checker = NULL;
+	out->crdt = CRDT_MODEL_NONE;
+	if (!name)
+		return 0;
+	if (strcmp(name, "lww") == 0) {
+		out->checker = &lww_checker;
+		return 0;
+	}
+	if (crdt_model_parse(name, &out->crdt) != 0)
+		return -EINVAL;
+	out->checker = &crdt_checker;
+	return 0;
+}
+
+/* An LWW history (read/write ops with a key and JSON results with "ts"), else the CRDT
+ * checker, which infers its own model. */
+static void model_infer(const struct history *h, struct model_choice *choice)
+{
+	if (choice->checker)
+		return;
+	choice->checker = lww_history_detect(h) ? &lww_checker : &crdt_checker;
 }
 
 static void summary_print(FILE *out, const char *history_path, const struct check_result *r)
@@ -102,6 +145,7 @@ static void summary_print(FILE *out, const char *history_path, const struct chec
 		fprintf(out, "  ... and %" PRIu64 " more\n", r->anomalies_total - shown);
 	if (r->unknown_reason[0])
 		fprintf(out, "unknown: %s\n", r->unknown_reason);
+	skew_fprint(out, r->skew);
 	fprintf(out, "verdict: %s\n", verdict_name(r->verdict));
 }
 
@@ -115,10 +159,37 @@ static void results_save(const struct check_paths *p, const struct check_result 
 		errbuf_set(warn, 0, "warning: results not saved: %s", eb.msg);
 }
 
-int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print_summary,
-		  struct check_result *out, struct errbuf *eb)
+/* The model from @model, else config.json; -EINVAL for an unknown name (@eb says where). */
+static int model_resolve(const char *model, const struct check_paths *p,
+			 struct model_choice *choice, struct errbuf *eb)
 {
-	struct check_opts opts = { .model = model };
+	char buf[64];
+	const char *name = model;
+	int err = 0;
+
+	if (!name)
+		err = config_model(p->config, buf, sizeof(buf), &name, eb);
+	if (!err && model_choose(name, choice) != 0)
+		err = errbuf_set(eb, -EINVAL, "%s: unknown model \"%s\" (gcounter, gset, orset, "
+				 "lww)", model ? "--model" : p->config, name);
+	return err;
+}
+
+/* The clock summary is data beside the verdict: failing to make it is only a warning. */
+static void skew_attach(const struct history *h, struct check_result *out,
+			struct errbuf *warn)
+{
+	struct errbuf eb = { .msg = "" };
+
+	if (skew_summarize(h, &out->skew, &eb) != 0 && warn && !warn->msg[0])
+		errbuf_set(warn, 0, "warning: no clock skew summary: %s", eb.msg);
+}
+
+int check_run_dir_model(const char *run_dir_or_file, const char *model, bool print_summary,
+			struct check_result *out, struct errbuf *eb)
+{
+	struct model_choice choice = { NULL, CRDT_MODEL_NONE };
+	struct check_opts opts = { .model = CRDT_MODEL_NONE };
 	struct history h;
 	struct check_paths p;
 	int err;
@@ -134,8 +205,9 @@ int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print
 		check_result_set_unknown(out, "%s", eb ? eb->msg : "bad path");
 		return err;
 	}
-	if (opts.model == CRDT_MODEL_NONE)
-		err = config_model(p.config, &opts.model, eb);
+	err = model_resolve(model, &p, &choice, eb);
+	if (choice.checker)
+		out->checker = choice.checker->ops->name;
 	if (!err)
 		err = hist_load(&h, p.history, eb);
 	if (err) {
@@ -143,9 +215,12 @@ int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print
 		results_save(&p, out, NULL);
 		return err;
 	}
-	err = check_history(&crdt_checker, &h, &opts, out, eb);
+	model_infer(&h, &choice);
+	opts.model = choice.crdt;
+	err = check_history(choice.checker, &h, &opts, out, eb);
 	if (!err && h.warning[0])
 		errbuf_set(eb, 0, "warning: %s", h.warning);
+	skew_attach(&h, out, err ? NULL : eb);
 	results_save(&p, out, err ? NULL : eb);
 	if (print_summary)
 		summary_print(stdout, p.history, out);
@@ -154,17 +229,27 @@ int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print
 	return err;
 }
 
+int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print_summary,
+		  struct check_result *out, struct errbuf *eb)
+{
+	return check_run_dir_model(run_dir_or_file,
+				   model == CRDT_MODEL_NONE ? NULL : crdt_model_name(model),
+				   print_summary, out, eb);
+}
+
 /* ---- The command ----------------------------------------------------------------------- */
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: faultline check <run-dir|history.jsonl> [--model gcounter|gset|orset]\n"
+		"usage: faultline check <run-dir|history.jsonl> [--model gcounter|gset|orset|lww]\n"
 		"                       [--json] [--quiet]\n"
-		"  Check a CRDT history (a run directory's history.jsonl, or a file) and write\n"
+		"  Check a history (a run directory's history.jsonl, or a file) and write\n"
 		"  results.json beside it. The model comes from --model, else the run's\n"
-		"  config.json, else the ops.\n"
-		"  --model M   the CRDT the history exercised\n"
+		"  config.json (\"model\", or \"system\": \"lww\"), else the ops: read/write ops\n"
+		"  with a key and results carrying \"ts\" are lww, anything else a CRDT.\n"
+		"  Ops that report clocks add a clock skew summary (\"skew\" in results.json).\n"
+		"  --model M   gcounter, gset, orset (the CRDT checker) or lww (LWW registers)\n"
 		"  --json      print the results.json document instead of the summary\n"
 		"  --quiet     print nothing but errors; the exit code tells the verdict\n"
 		"exit codes: 0 valid, 1 invalid, 2 unknown or error, 64 usage error\n");
@@ -172,14 +257,14 @@ static void usage(FILE *out)
 
 struct check_cmd_opts {
 	const char *target;
-	enum crdt_model model;
+	const char *model;              /* NULL: config.json or inference */
 	bool json;
 	bool quiet;
 };
 
 static const struct check_cmd_opts check_cmd_defaults = {
 	.target = NULL,
-	.model = CRDT_MODEL_NONE,
+	.model = NULL,
 	.json = false,
 	.quiet = false,
 };
@@ -202,13 +287,17 @@ static int parse(int argc, char **argv, struct check_cmd_opts *o)
 	optind = 0;             /* GNU: re-initialize, so the command can run more than once */
 	while ((c = getopt_long(argc, argv, "hq", long_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_MODEL:
-			if (crdt_model_parse(optarg, &o->model) != 0) {
+		case OPT_MODEL: {
+			struct model_choice choice;
+
+			if (model_choose(optarg, &choice) != 0) {
 				fprintf(stderr, "faultline check: --model: unknown model \"%s\" "
-					"(gcounter, gset, orset)\n", optarg);
+					"(gcounter, gset, orset, lww)\n", optarg);
 				return CHECK_EXIT_USAGE;
 			}
+			o->model = optarg;
 			break;
+		}
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -251,7 +340,7 @@ int check_cmd_main(int argc, char **argv)
 		fprintf(stderr, "faultline check: --json and --quiet exclude each other\n");
 		return CHECK_EXIT_USAGE;
 	}
-	err = check_run_dir(o.target, o.model, !o.json && !o.quiet, &result, &eb);
+	err = check_run_dir_model(o.target, o.model, !o.json && !o.quiet, &result, &eb);
 	if (err)
 		fprintf(stderr, "faultline check: %s\n", eb.msg[0] ? eb.msg : strerror(-err));
 	else if (eb.msg[0])

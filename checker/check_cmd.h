@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_cmd.h - `faultline check`: check a run directory or history file with the CRDT checker. */
+/* check_cmd.h - `faultline check`: check a run directory or history file (CRDT or LWW). */
 #ifndef CHECK_CMD_H
 #define CHECK_CMD_H
 
@@ -18,28 +18,39 @@ enum {
 };
 
 /**
- * check_cmd_main() - `faultline check <run-dir|history.jsonl> [--model gcounter|gset|orset]
- * [--json] [--quiet]`; @argv[0] is "check". Prints a summary (or, with --json, the results.json
- * document) on stdout, errors and warnings on stderr as "faultline check: ...".
+ * check_cmd_main() - `faultline check <run-dir|history.jsonl>
+ * [--model gcounter|gset|orset|lww] [--json] [--quiet]`; @argv[0] is "check". Prints a
+ * summary (or, with --json, the results.json document) on stdout, errors and warnings on
+ * stderr as "faultline check: ...".
  * Return: an exit code: CHECK_EXIT_* (0 valid, 1 invalid, 2 unknown or error, 64 usage).
  */
 int check_cmd_main(int argc, char **argv);
 
 /**
- * check_run_dir() - check one run the way `faultline check` does; for the campaign runner.
- * @run_dir_or_file: a run directory (reads <dir>/history.jsonl and, when @model is
- *	CRDT_MODEL_NONE, the "model" key of <dir>/config.json) or a history file.
- * @model: CRDT_MODEL_NONE to take it from config.json or infer it from the ops.
+ * check_run_dir_model() - check one run the way `faultline check` does; for the campaign
+ * runner.
+ * @run_dir_or_file: a run directory (reads <dir>/history.jsonl and, when @model is NULL,
+ *	<dir>/config.json: its "model", or "lww" when its "system" is "lww") or a history file.
+ * @model: "gcounter", "gset", "orset" (crdt_checker) or "lww" (lww_checker); NULL to take it
+ *	from config.json, else infer it: read/write ops with a key whose results carry "ts"
+ *	are lww, anything else goes to the CRDT checker, which infers its own model.
  * @print_summary: print the human summary on stdout (nothing else is ever printed).
  * @out: initialized here (do not init it before); the caller check_result_fini()s it in every
  *	case. Its verdict is UNKNOWN whenever the function fails.
  * Writes results.json beside the history (in the run directory, or the history file's
  * directory), also when the history cannot be loaded (verdict unknown, with the reason).
+ * When ops report clocks (or the nemesis changed them), @out->skew holds the summary
+ * (skew.h), written into results.json as "skew" and printed in the summary.
  * Return: 0 when the check ran; @eb then holds a warning, or "" (results.json not writable,
- * torn last line in the history). -errno when the history could not be loaded (@eb says
- * "path:line: expected ...") or the checker failed (@eb says why); -EINVAL for a bad
- * config.json model; -ENAMETOOLONG. Blocks on file I/O only.
+ * torn last line in the history, no skew summary). -errno when the history could not be
+ * loaded (@eb says "path:line: expected ...") or the checker failed (@eb says why); -EINVAL
+ * for an unknown @model or config.json model; -ENAMETOOLONG. Blocks on file I/O only.
  */
+int check_run_dir_model(const char *run_dir_or_file, const char *model, bool print_summary,
+			struct check_result *out, struct errbuf *eb);
+
+/* check_run_dir() - check_run_dir_model() with a CRDT model; CRDT_MODEL_NONE is NULL there
+ * (config.json or inference, which may also pick lww). */
 int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print_summary,
 		  struct check_result *out, struct errbuf *eb);
 

@@ -11,6 +11,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist.h"
+#include "skew.h"
 
 static const char *const verdict_names[] = {
 	[VERDICT_VALID] = "valid",
@@ -70,6 +71,7 @@ void check_result_fini(struct check_result *result)
 	if (!result)
 		return;
 	free(result->anomalies);
+	skew_free(result->skew);
 	check_result_init(result);
 }
 
@@ -122,6 +124,29 @@ void check_result_set_unknown(struct check_result *result, const char *fmt, ...)
 	vsnprintf(result->unknown_reason + used, sizeof(result->unknown_reason) - used, fmt, ap);
 	va_end(ap);
 	ASSERT(result->unknown_reason[0]);
+}
+
+void check_text_init(struct check_text *t)
+{
+	ASSERT(t);
+	t->buf[0] = '\0';
+	t->used = 0;
+}
+
+void check_text_add(struct check_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	ASSERT(t->used < sizeof(t->buf));
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->used, sizeof(t->buf) - t->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->used += (size_t)n;
+	if (t->used >= sizeof(t->buf))
+		t->used = sizeof(t->buf) - 1;
+	ASSERT(t->buf[t->used] == '\0');
 }
 
 static void assert_result_sane(const struct check_result *r)

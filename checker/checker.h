@@ -3,10 +3,12 @@
 #ifndef CHECKER_H
 #define CHECKER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct errbuf;
 struct history;
+struct skew;
 
 /* Verdicts compose by maximum: INVALID > UNKNOWN > VALID (STYLE S25). */
 enum verdict { VERDICT_VALID = 0, VERDICT_UNKNOWN = 1, VERDICT_INVALID = 2 };
@@ -36,8 +38,11 @@ struct check_result {
 	char unknown_reason[CHECK_MESSAGE_BYTES_MAX]; /* why UNKNOWN, "" otherwise */
 	/* Figures for the summary: ops read, final reads seen, and so on. */
 	uint64_t op_count, final_read_count;
-	/* Added: the model that was checked ("gcounter", "gset", "orset"), NULL if none. */
+	/* Added: the model that was checked ("gcounter", "gset", "orset", "lww"), NULL if none. */
 	const char *model;
+	/* Owned, optional: the clock offsets seen in the history (skew.h), NULL when it has
+	 * none. Data, not a verdict; freed by check_result_fini(). */
+	struct skew *skew;
 };
 
 struct check_opts {
@@ -77,7 +82,7 @@ int crdt_model_parse(const char *name, enum crdt_model *out);
 /* check_result_init() - an empty VALID result in caller storage; allocates nothing. */
 void check_result_init(struct check_result *result);
 
-/* check_result_fini() - free the anomalies; the result is left empty (re-init'ed). */
+/* check_result_fini() - free the anomalies and the skew; the result is left re-init'ed. */
 void check_result_fini(struct check_result *result);
 
 /**
@@ -95,6 +100,17 @@ void check_result_add_anomaly(struct check_result *result, const char *kind,
  * append the reason (joined by "; ", truncated to the buffer) to unknown_reason.
  */
 void check_result_set_unknown(struct check_result *result, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A bounded anomaly message under construction; overflow truncates (it is a diagnostic). */
+struct check_text {
+	char buf[CHECK_MESSAGE_BYTES_MAX];
+	size_t used;                             /* < sizeof(buf); buf[used] == '\0' */
+};
+
+/* check_text_init() - empty @t. check_text_add() - append printf-style, truncating. */
+void check_text_init(struct check_text *t);
+void check_text_add(struct check_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /**

@@ -12,6 +12,9 @@ enum {
 	CHK_ELEMENTS_MAX = 1 << 12,               /* distinct set elements tracked */
 	CHK_SUBSET_SUM_TARGET_MAX = 1 << 10,      /* bits of the subset-sum bitset */
 	CHK_SUBSET_SUM_INFO_MAX = 8,              /* info adds in a subset-sum search */
+	CHK_KEYS_MAX = 8,                         /* distinct keys in an lww history */
+	CHK_SKEW_BUCKETS_MAX = 4,                 /* 1 s skew buckets kept per node */
+	CHK_SKEW_EVENTS_MAX = 4,                  /* nemesis clock ops kept in the timeline */
 };
 #else
 enum {
@@ -19,6 +22,9 @@ enum {
 	CHK_ELEMENTS_MAX = 1 << 22,
 	CHK_SUBSET_SUM_TARGET_MAX = 1 << 26,      /* 8 MiB of bitset */
 	CHK_SUBSET_SUM_INFO_MAX = 1 << 16,
+	CHK_KEYS_MAX = 1 << 10,
+	CHK_SKEW_BUCKETS_MAX = 1 << 16,           /* 18 hours of 1 s buckets */
+	CHK_SKEW_EVENTS_MAX = 1 << 12,
 };
 #endif
 
@@ -29,9 +35,13 @@ enum {
 #define CHK_SUBSET_SUM_WORK_MAX (1ull << 32)
 
 enum { CHK_SUMMARY_ANOMALIES_MAX = 20 };  /* anomalies listed by `faultline check` */
+enum { CHK_SUMMARY_CLOCK_OPS_MAX = 8 };   /* nemesis clock ops listed by `faultline check` */
 
 STATIC_ASSERT(CHK_NODES_MAX >= 2, "convergence compares at least two nodes");
 STATIC_ASSERT(CHK_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words");
+STATIC_ASSERT(CHK_NODES_MAX <= 64, "lww keeps the nodes with a final read in a uint64_t mask");
+STATIC_ASSERT((CHK_KEYS_MAX & (CHK_KEYS_MAX - 1)) == 0, "the lww key table is a power of two");
+STATIC_ASSERT(CHK_KEYS_MAX < (1 << 16), "lww key slots (+ 1) are uint16_t");
 STATIC_ASSERT(CHK_ELEMENTS_MAX <= (1 << 30), "element slots are uint32_t with room to double");
 
 #endif /* CHECKER_LIMITS_H */

@@ -4,35 +4,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errbuf.h"
 #include "fl_assert.h"
-
-/* A bounded text accumulator for messages; overflow truncates (messages are diagnostics). */
-struct text {
-	char buf[CHECK_MESSAGE_BYTES_MAX];
-	size_t used;
-};
-
-static void __attribute__((format(printf, 2, 3))) text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	ASSERT(t->used < sizeof(t->buf));
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->used, sizeof(t->buf) - t->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		t->used += (size_t)n;
-	if (t->used >= sizeof(t->buf))
-		t->used = sizeof(t->buf) - 1;
-	ASSERT(t->buf[t->used] == '\0');
-}
 
 static int int64_compare(const void *a, const void *b)
 {
@@ -149,20 +126,20 @@ static void report_divergence(const struct crdt_scan *s, const struct crdt_final
 	const struct crdt_final *first = &s->finals[0];
 	uint64_t ops[CHECK_ANOMALY_OPS_MAX];
 	uint32_t op_count = 0;
-	struct text t = { .used = 0 };
+	struct check_text t;
 	int64_t example;
 	bool in_first;
 
-	t.buf[0] = '\0';
-	text_add(&t, "final reads disagree:");
+	check_text_init(&t);
+	check_text_add(&t, "final reads disagree:");
 	for (uint32_t k = 0; k < s->final_count; k++) {
 		const struct crdt_final *f = &s->finals[k];
 
 		if (s->model == CRDT_MODEL_GCOUNTER)
-			text_add(&t, " %s=%" PRId64, crdt_node_name(f->node), f->counter);
+			check_text_add(&t, " %s=%" PRId64, crdt_node_name(f->node), f->counter);
 		else
-			text_add(&t, " %s has %" PRIu32 " elements;", crdt_node_name(f->node),
-				 f->element_count);
+			check_text_add(&t, " %s has %" PRIu32 " elements;",
+				       crdt_node_name(f->node), f->element_count);
 		if (op_count + 2 <= CHECK_ANOMALY_OPS_MAX) {
 			ops[op_count++] = f->invoke_index;
 			ops[op_count++] = f->result_index;
@@ -170,33 +147,33 @@ static void report_divergence(const struct crdt_scan *s, const struct crdt_final
 	}
 	if (s->model != CRDT_MODEL_GCOUNTER) {
 		example = example_difference(first, other, &in_first);
-		text_add(&t, " e.g. element %" PRId64 " is on %s but not %s", example,
-			 crdt_node_name(in_first ? first->node : other->node),
-			 crdt_node_name(in_first ? other->node : first->node));
+		check_text_add(&t, " e.g. element %" PRId64 " is on %s but not %s", example,
+			       crdt_node_name(in_first ? first->node : other->node),
+			       crdt_node_name(in_first ? other->node : first->node));
 	}
 	check_result_add_anomaly(result, "divergence", ops, op_count, "%s", t.buf);
 }
 
 static void report_missing_finals(const struct crdt_scan *s, struct check_result *result)
 {
-	struct text t = { .used = 0 };
+	struct check_text t;
 	uint32_t missing = 0;
 
-	t.buf[0] = '\0';
+	check_text_init(&t);
 	for (uint32_t k = 0; k < s->node_count; k++) {
 		const struct crdt_node *n = &s->nodes[k];
 
 		if (n->final_ok)
 			continue;
-		text_add(&t, "%s%s", missing++ ? ", " : "", crdt_node_name(n->name));
+		check_text_add(&t, "%s%s", missing++ ? ", " : "", crdt_node_name(n->name));
 		if (!n->final_invoked)
-			text_add(&t, " (no final read)");
+			check_text_add(&t, " (no final read)");
 		else if (n->final_outcome == OP_FAIL)
-			text_add(&t, " (final read failed, op %" PRIu64 ")",
-				 n->final_invoke_index);
+			check_text_add(&t, " (final read failed, op %" PRIu64 ")",
+				       n->final_invoke_index);
 		else
-			text_add(&t, " (final read timed out or never completed, op %" PRIu64 ")",
-				 n->final_invoke_index);
+			check_text_add(&t, " (final read timed out or never completed, op %"
+				       PRIu64 ")", n->final_invoke_index);
 	}
 	if (missing)
 		check_result_set_unknown(result, "convergence not judged for %s", t.buf);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "checker.h"
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "skew.h"
 
 static json_t *anomaly_to_json(const struct anomaly *a)
 {
@@ -26,6 +28,65 @@ static json_t *anomaly_to_json(const struct anomaly *a)
 	}
 	o = json_pack("{s:s, s:s, s:o}", "kind", a->kind, "message", a->message, "ops", ops);
 	return o;
+}
+
+static json_t *bucket_to_json(const struct skew_bucket *b)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "start_ns", (json_int_t)b->start_ns,
+			 "offset_ns_min", (json_int_t)b->offset_ns_min,
+			 "offset_ns_max", (json_int_t)b->offset_ns_max,
+			 "samples", (json_int_t)b->sample_count);
+}
+
+static json_t *skew_node_to_json(const struct skew_node *n)
+{
+	json_t *buckets = json_array();
+
+	for (uint32_t k = 0; buckets && k < n->bucket_count; k++) {
+		if (json_array_append_new(buckets, bucket_to_json(&n->buckets[k]))) {
+			json_decref(buckets);
+			return NULL;
+		}
+	}
+	if (!buckets)
+		return NULL;
+	return json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:o}", "node", n->name,
+			 "samples", (json_int_t)n->sample_count,
+			 "samples_dropped", (json_int_t)n->samples_dropped,
+			 "max_abs", "offset_ns", (json_int_t)n->extreme_offset_ns,
+			 "time_ns", (json_int_t)n->extreme_time_ns,
+			 "uncertainty_ns", (json_int_t)n->extreme_uncertainty_ns,
+			 "op", (json_int_t)n->extreme_index,
+			 "buckets", buckets);
+}
+
+static json_t *skew_event_to_json(const struct skew_event *e)
+{
+	return json_pack("{s:I, s:I, s:s, s:O, s:O?}", "op", (json_int_t)e->index,
+			 "time_ns", (json_int_t)e->time_ns, "f", e->f, "value", e->value,
+			 "result", e->result);
+}
+
+/* The "skew" object: clock offsets per node in 1 s buckets, and the clock ops asked. */
+static json_t *skew_to_json(const struct skew *s)
+{
+	json_t *nodes = json_array(), *ops = json_array();
+	bool failed = !nodes || !ops;
+
+	for (uint32_t n = 0; !failed && n < s->node_count; n++)
+		failed = json_array_append_new(nodes, skew_node_to_json(&s->nodes[n])) != 0;
+	for (uint32_t k = 0; !failed && k < s->event_count; k++)
+		failed = json_array_append_new(ops, skew_event_to_json(&s->events[k])) != 0;
+	if (failed) {
+		json_decref(nodes);
+		json_decref(ops);
+		return NULL;
+	}
+	return json_pack("{s:I, s:o, s:o, s:I, s:I, s:I}", "bucket_ns", (json_int_t)SKEW_BUCKET_NS,
+			 "nodes", nodes, "clock_ops", ops,
+			 "clock_ops_dropped", (json_int_t)s->events_dropped,
+			 "samples_unnamed", (json_int_t)s->samples_unnamed,
+			 "clocks_malformed", (json_int_t)s->clocks_malformed);
 }
 
 static json_t *result_to_json(const struct check_result *r, const char *history_path)
@@ -50,6 +111,11 @@ static json_t *result_to_json(const struct check_result *r, const char *history_
 			"anomalies_total", (json_int_t)r->anomalies_total,
 			"anomalies", anomalies,
 			"unknown_reason", r->unknown_reason);
+	/* Only when there is data: results.json of a history without clocks is unchanged. */
+	if (doc && r->skew && json_object_set_new(doc, "skew", skew_to_json(r->skew)) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
 	return doc;
 }
 

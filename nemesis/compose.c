@@ -22,6 +22,8 @@ static const struct {
 	{ "start-bandwidth", NEM_F_BANDWIDTH }, { "stop-bandwidth", NEM_F_BANDWIDTH },
 	{ "kill", NEM_F_KILL },                 { "start", NEM_F_KILL },
 	{ "pause", NEM_F_PAUSE },               { "resume", NEM_F_PAUSE },
+	{ "bump", NEM_F_CLOCK },                { "strobe", NEM_F_CLOCK },
+	{ "drift", NEM_F_CLOCK },               { "reset", NEM_F_CLOCK },
 };
 
 uint32_t nem_f_of(const char *f)

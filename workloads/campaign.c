@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "check_cmd.h"
+#include "clock.h"
 #include "cluster.h"
 #include "errbuf.h"
 #include "fl_assert.h"
@@ -136,16 +137,30 @@ static void *progress_main(void *arg)
 	return NULL;
 }
 
+int campaign_start_node(struct campaign *cp, uint32_t node, struct errbuf *eb)
+{
+	struct cluster_start_opts opts = { .timens_fd = -1 };
+	char log_path[HIST_PATH_BYTES_MAX + 64];
+	struct nem_clock_start clock;
+
+	if (cp->clock) {
+		int err = nem_clock_node_start(cp->clock, node, &clock);
+
+		if (err < 0)
+			return errbuf_set(eb, err, "clock environment for node %u", node);
+		opts.env = clock.env;
+		opts.timens_fd = clock.timens_fd;
+	}
+	snprintf(log_path, sizeof(log_path), "%s/nodes/%s.log", cp->report->run_dir,
+		 cluster_node_name(cp->cluster, node));
+	return db_start(cp->sys->db, cp->cluster, node, log_path, &opts, eb);
+}
+
 static int start_nodes(struct campaign *cp, struct errbuf *eb)
 {
-	char log_path[HIST_PATH_BYTES_MAX + 64];
-
 	for (uint32_t i = 0; i < cp->opts->node_count; i++) {
-		int err;
+		int err = campaign_start_node(cp, i, eb);
 
-		snprintf(log_path, sizeof(log_path), "%s/nodes/%s.log", cp->report->run_dir,
-			 cluster_node_name(cp->cluster, i));
-		err = db_start(&cp->db.base, cp->cluster, i, log_path, eb);
 		if (err < 0)
 			return errbuf_prefix(eb, err, "starting %s: ",
 					     cluster_node_name(cp->cluster, i));
@@ -251,14 +266,15 @@ static int run_cluster(struct campaign *cp, struct errbuf *eb)
 		fflush(stdout);
 	}
 	campaign_crash_point("cluster set up");
+	/* The nemesis first: the clock nemesis makes what the nodes start under. */
 	err = start_capture(cp, eb);
+	if (err == 0)
+		err = campaign_nemesis_setup(cp, eb);
+	campaign_crash_point("nemesis set up");
 	if (err == 0)
 		err = start_nodes(cp, eb);
 	if (err == 0)
-		err = campaign_nemesis_setup(cp, eb);
-	if (err == 0)
 		err = campaign_config_write(cp, run_id, eb);
-	campaign_crash_point("nemesis set up");
 	if (err == 0)
 		err = cluster_enter_switch(cp->cluster, eb);
 	if (err == 0)
@@ -279,39 +295,14 @@ static void fill_report(struct campaign *cp)
 	cp->report->interrupted = campaign_stopping();
 }
 
-int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
-		 struct errbuf *eb)
+/* Prints the run's figures, checks its history and prints the verdict's context. */
+static int report_and_check(struct campaign *cp, struct errbuf *eb)
 {
-	static struct campaign cp;      /* one campaign per process; too big for the stack */
-	char data_root[HIST_PATH_BYTES_MAX + 8];
+	const struct campaign_opts *o = cp->opts;
+	struct campaign_report *report = cp->report;
 	struct check_result result;
 	int err;
 
-	ASSERT(o->node_count > 0 && o->node_count <= CLUSTER_NODES_MAX);
-	ASSERT(o->concurrency > 0 && o->concurrency <= CAMPAIGN_CONCURRENCY_MAX);
-	memset(&cp, 0, sizeof(cp));
-	memset(report, 0, sizeof(*report));
-	cp.opts = o;
-	cp.report = report;
-	snprintf(cp.object, sizeof(cp.object), "x");
-	prng_init(&cp.prng, o->seed);
-	crdt_gen_init(&cp.gen, o->model);
-	printf("seed=%" PRIu64 "\n", o->seed);
-	fflush(stdout);
-	err = hist_run_dir_create(o->store_root, o->system, o->seed, report->run_dir, eb);
-	if (err < 0)
-		return err;
-	snprintf(data_root, sizeof(data_root), "%s/nodes", report->run_dir);
-	err = crdt_db_init(&cp.db, o->node_exe, data_root, o->bug, o->seed);
-	if (err < 0)
-		return errbuf_set(eb, err, "path too long: %s or %s", o->node_exe, data_root);
-	campaign_crash_point("run directory made");
-	printf("run: %s\n", report->run_dir);
-	fflush(stdout);
-	err = run_cluster(&cp, eb);
-	fill_report(&cp);
-	if (err < 0)
-		return err;
 	if (o->capture)
 		printf("capture: %" PRIu64 " packets in capture.pcapng%s\n",
 		       report->captured_packets,
@@ -321,13 +312,52 @@ int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
 	       report->info, report->nemesis_ops,
 	       report->quiet ? "went quiet" : "did NOT go quiet");
 	campaign_crash_point("before the check");
-	err = check_run_dir(report->run_dir, o->model, true, &result, eb);
-	if (err < 0)
-		return err;
+	err = check_run_dir_model(report->run_dir, cp->sys->check_model, true, &result, eb);
 	report->verdict = result.verdict;
 	check_result_fini(&result);
+	if (err < 0)
+		return err;
 	printf("reproduce: ");
 	campaign_print_reproduce(o, stdout);
 	printf("run: %s\n", report->run_dir);
 	return 0;
+}
+
+int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
+		 struct errbuf *eb)
+{
+	static struct campaign cp;      /* one campaign per process; too big for the stack */
+	char data_root[HIST_PATH_BYTES_MAX + 8];
+	const struct system_kind *kind = system_kind_find(o->system);
+	int err;
+
+	ASSERT(o->node_count > 0 && o->node_count <= CLUSTER_NODES_MAX);
+	ASSERT(o->concurrency > 0 && o->concurrency <= CAMPAIGN_CONCURRENCY_MAX);
+	memset(&cp, 0, sizeof(cp));
+	memset(report, 0, sizeof(*report));
+	cp.opts = o;
+	cp.report = report;
+	if (!kind)
+		return errbuf_set(eb, -EINVAL, "unknown system %s (known: %s)", o->system,
+				  system_kind_names());
+	prng_init(&cp.prng, o->seed);
+	printf("seed=%" PRIu64 "\n", o->seed);
+	fflush(stdout);
+	err = hist_run_dir_create(o->store_root, o->system, o->seed, report->run_dir, eb);
+	if (err < 0)
+		return err;
+	snprintf(data_root, sizeof(data_root), "%s/nodes", report->run_dir);
+	err = kind->make(o, data_root, &cp.sys, eb);
+	if (err < 0)
+		return err;
+	campaign_crash_point("run directory made");
+	printf("run: %s\n", report->run_dir);
+	fflush(stdout);
+	err = run_cluster(&cp, eb);
+	fill_report(&cp);
+	if (err == 0)
+		err = report_and_check(&cp, eb);
+	system_free(cp.sys);
+	cp.sys = NULL;
+	return err;
 }

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "cluster.h"
-#include "crdt_client.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "log.h"
@@ -24,7 +23,7 @@ struct client_thread {
 	struct campaign *cp;
 	uint32_t slot;
 	pthread_t thread;
-	struct crdt_client *conns;              /* one per node, connected on demand */
+	struct system_thread *conns;            /* one client per node, connected on demand */
 	int err;
 	struct errbuf eb;
 };
@@ -43,25 +42,25 @@ static void count_completion(struct campaign *cp, enum op_type type)
 }
 
 /* Invokes the recorded @inv on @conn and records its completion. */
-static int complete(struct campaign *cp, struct crdt_client *conn, struct in_addr addr,
+static int complete(struct campaign *cp, struct client *conn, struct in_addr addr,
 		    const struct op *inv, struct client_result *res, struct errbuf *eb)
 {
 	struct op done;
 	int err;
 
-	if (conn->fd < 0 && client_open(&conn->base, addr, NULL) < 0) {
+	if (!client_connected(conn) && client_open(conn, addr, NULL) < 0) {
 		/* Nothing was sent: the op certainly did not happen. */
 		res->type = OP_FAIL;
 		res->value.kind = OP_VALUE_NULL;
 		snprintf(res->error, sizeof(res->error), "connect refused or timed out");
 	} else {
-		err = client_invoke(&conn->base, inv, res, eb);
+		err = client_invoke(conn, inv, res, eb);
 		if (err < 0)
 			return err;
 	}
 	done = *inv;
 	done.type = res->type;
-	if (res->type == OP_OK && strcmp(inv->f, "read") == 0)
+	if (res->type == OP_OK && (res->value_set || strcmp(inv->f, "read") == 0))
 		done.value = res->value;
 	done.error = res->error[0] ? res->error : NULL;
 	err = campaign_record(cp, &done, eb);
@@ -69,12 +68,12 @@ static int complete(struct campaign *cp, struct crdt_client *conn, struct in_add
 		return err;
 	count_completion(cp, res->type);
 	if (res->type == OP_INFO)
-		client_close(&conn->base);      /* the connection's state is unknown */
+		client_close(conn);             /* the connection's state is unknown */
 	return 0;
 }
 
 /* Records the invocation, then completes it. */
-static int perform(struct campaign *cp, struct crdt_client *conn, struct in_addr addr,
+static int perform(struct campaign *cp, struct client *conn, struct in_addr addr,
 		   struct op *inv, struct client_result *res, struct errbuf *eb)
 {
 	int err = campaign_record(cp, inv, eb);
@@ -132,8 +131,8 @@ static void draw_op(struct campaign *cp, uint64_t k, int32_t process, struct gen
 	enum gen_status status;
 
 	prng_init(&prng, cp->opts->seed ^ (k + 1) * 0xbf58476d1ce4e5b9ull);
-	status = gen_op(&cp->gen.base, &ctx, g);
-	ASSERT(status == GEN_OP);       /* the CRDT generator always has an op */
+	status = gen_op(cp->sys->gen, &ctx, g);
+	ASSERT(status == GEN_OP);       /* the generators always have an op */
 	g->op.type = OP_INVOKE;
 	g->op.process = process;
 	g->op.node = cluster_node_name(cp->cluster, g->node);
@@ -170,8 +169,8 @@ static void *client_thread_main(void *arg)
 			t->err = recorded;
 			break;
 		}
-		t->err = complete(cp, &t->conns[g.node], cluster_node_addr(cp->cluster, g.node),
-				  &g.op, res, &t->eb);
+		t->err = complete(cp, cp->sys->ops->thread_client(t->conns, g.node),
+				  cluster_node_addr(cp->cluster, g.node), &g.op, res, &t->eb);
 		if (t->err < 0)
 			break;
 		/* Jepsen: a process whose op is indeterminate never invokes again. */
@@ -202,17 +201,12 @@ int campaign_clients_start(struct campaign *cp, struct errbuf *eb)
 
 		t->cp = cp;
 		t->slot = client_threads_started;
-		t->conns = calloc(o->node_count, sizeof(*t->conns));
-		if (!t->conns) {
-			err = errbuf_set(eb, -ENOMEM, "out of memory for client connections");
+		err = cp->sys->ops->thread_new(cp->sys, o->node_count, &t->conns, eb);
+		if (err < 0)
 			break;
-		}
-		for (uint32_t i = 0; i < o->node_count; i++)
-			crdt_client_init(&t->conns[i], o->model, cp->object,
-					 CRDT_CLIENT_PORT_DEFAULT, o->op_timeout_ns);
 		err = -pthread_create(&t->thread, NULL, client_thread_main, t);
 		if (err < 0) {
-			free(t->conns);
+			cp->sys->ops->thread_free(t->conns);
 			errbuf_set(eb, err, "cannot start client thread %u", t->slot);
 			break;
 		}
@@ -230,9 +224,7 @@ int campaign_clients_join(struct campaign *cp, struct errbuf *eb)
 		struct client_thread *t = &client_threads[i];
 
 		pthread_join(t->thread, NULL);
-		for (uint32_t n = 0; n < cp->opts->node_count; n++)
-			client_close(&t->conns[n].base);
-		free(t->conns);
+		cp->sys->ops->thread_free(t->conns);
 		if (t->err < 0 && err == 0) {
 			err = t->err;
 			if (eb)
@@ -251,16 +243,14 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb)
 {
 	const struct campaign_opts *o = cp->opts;
 	int64_t deadline = monotime_ns() + READY_TIMEOUT_NS;
-	struct crdt_client *probe = malloc(sizeof(*probe));
-	int err = 0;
+	struct system_thread *probes = NULL;
+	int err = cp->sys->ops->thread_new(cp->sys, o->node_count, &probes, eb);
 
-	if (!probe)
-		return errbuf_set(eb, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < o->node_count && err == 0; i++) {
-		crdt_client_init(probe, o->model, cp->object, CRDT_CLIENT_PORT_DEFAULT, 200000000);
+		struct client *probe = cp->sys->ops->thread_client(probes, i);
 		struct in_addr addr = cluster_node_addr(cp->cluster, i);
 
-		while ((err = client_open(&probe->base, addr, eb)) < 0) {
+		while ((err = client_open(probe, addr, eb)) < 0) {
 			if (!cluster_node_alive(cp->cluster, i)) {
 				err = errbuf_set(eb, -ECHILD,
 						 "node %s exited at start-up (see its log)",
@@ -271,51 +261,45 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb)
 				break;
 			campaign_sleep_until(monotime_ns() + 50000000);
 		}
-		client_close(&probe->base);
+		client_close(probe);
 	}
-	free(probe);
+	cp->sys->ops->thread_free(probes);
 	return err;
 }
 
-/* A digest of one read, to tell whether a replica's state changed between probes. */
-static uint64_t value_digest(const struct client_result *r)
-{
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)r->type;
-
-	if (r->value.kind == OP_VALUE_INT)
-		return h ^ (uint64_t)r->value.integer * 1099511628211ull;
-	for (uint32_t i = 0; r->value.kind == OP_VALUE_INTS && i < r->value.count; i++)
-		h = (h ^ (uint64_t)r->value.ints[i]) * 1099511628211ull;
-	return h;
-}
-
 /*
- * Probes every replica (unrecorded reads) until no replica's state has changed for
+ * Probes every replica (unrecorded final reads) until no replica's state has changed for
  * QUIET_ROUNDS rounds, or the quiet timeout passes. Quiet is not convergence: a replica that
  * never hears from its peers is quiet too, and the checker judges what the final reads show.
  */
-static bool wait_quiet(struct campaign *cp, struct crdt_client *probe, struct client_result *res)
+static bool wait_quiet(struct campaign *cp, struct system_thread *probes,
+		       struct client_result *res)
 {
 	const struct campaign_opts *o = cp->opts;
 	int64_t deadline = monotime_ns() + o->quiet_timeout_ns;
 	uint64_t last[CLUSTER_NODES_MAX] = { 0 };
-	uint32_t stable = 0;
-	struct op read = { .f = "read", .value = { .kind = OP_VALUE_NULL } };
+	struct op reads[SYSTEM_FINAL_READS_MAX];
+	uint32_t stable = 0, nreads = cp->sys->ops->final_reads(cp->sys, reads,
+								  SYSTEM_FINAL_READS_MAX);
 
 	while (monotime_ns() < deadline) {
 		bool same = true;
 
 		for (uint32_t i = 0; i < o->node_count; i++) {
-			crdt_client_init(probe, o->model, cp->object, CRDT_CLIENT_PORT_DEFAULT,
-					 o->op_timeout_ns);
-			struct in_addr addr = cluster_node_addr(cp->cluster, i);
+			struct client *probe = cp->sys->ops->thread_client(probes, i);
+			uint64_t digest = 0;
 
-			if (client_open(&probe->base, addr, NULL) < 0 ||
-			    client_invoke(&probe->base, &read, res, NULL) < 0)
+			if (client_open(probe, cluster_node_addr(cp->cluster, i), NULL) < 0)
 				res->type = OP_FAIL;
-			client_close(&probe->base);
-			same &= res->type == OP_OK && value_digest(res) == last[i];
-			last[i] = value_digest(res);
+			for (uint32_t r = 0; r < nreads && client_connected(probe); r++) {
+				if (client_invoke(probe, &reads[r], res, NULL) < 0)
+					res->type = OP_FAIL;
+				same &= res->type == OP_OK;
+				digest = digest * 31 + cp->sys->ops->digest(res);
+			}
+			same &= client_connected(probe) && digest == last[i];
+			client_close(probe);
+			last[i] = digest;
 		}
 		stable = same ? stable + 1 : 0;
 		if (stable >= QUIET_ROUNDS)
@@ -329,31 +313,34 @@ static bool wait_quiet(struct campaign *cp, struct crdt_client *probe, struct cl
 int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 {
 	const struct campaign_opts *o = cp->opts;
-	struct crdt_client *conn = malloc(sizeof(*conn));
 	struct client_result *res = malloc(sizeof(*res));
-	int err = 0;
+	struct system_thread *conns = NULL;
+	struct op reads[SYSTEM_FINAL_READS_MAX];
+	uint32_t nreads = cp->sys->ops->final_reads(cp->sys, reads, SYSTEM_FINAL_READS_MAX);
+	int err = res ? cp->sys->ops->thread_new(cp->sys, o->node_count, &conns, eb)
+		      : errbuf_set(eb, -ENOMEM, "out of memory");
 
-	if (!conn || !res) {
-		err = errbuf_set(eb, -ENOMEM, "out of memory");
-		goto out;
+	if (err == 0) {
+		cp->report->quiet = wait_quiet(cp, conns, res);
+		if (!cp->report->quiet)
+			log_warn("replicas did not go quiet within %.1f s; taking final reads "
+				 "anyway", (double)o->quiet_timeout_ns / 1e9);
 	}
-	cp->report->quiet = wait_quiet(cp, conn, res);
-	if (!cp->report->quiet)
-		log_warn("replicas did not go quiet within %.1f s; taking final reads anyway",
-			 (double)o->quiet_timeout_ns / 1e9);
 	for (uint32_t i = 0; i < o->node_count && err == 0; i++) {
-		struct op inv = { .type = OP_INVOKE, .f = "read", .final = true,
-				  .value = { .kind = OP_VALUE_NULL } };
+		struct client *conn = cp->sys->ops->thread_client(conns, i);
 
-		inv.process = (int32_t)atomic_fetch_add(&cp->next_process, 1);
-		inv.node = cluster_node_name(cp->cluster, i);
-		crdt_client_init(conn, o->model, cp->object, CRDT_CLIENT_PORT_DEFAULT,
-				 o->op_timeout_ns);
-		err = perform(cp, conn, cluster_node_addr(cp->cluster, i), &inv, res, eb);
-		client_close(&conn->base);
+		for (uint32_t r = 0; r < nreads && err == 0; r++) {
+			struct op inv = reads[r];
+
+			inv.type = OP_INVOKE;
+			inv.final = true;
+			inv.process = (int32_t)atomic_fetch_add(&cp->next_process, 1);
+			inv.node = cluster_node_name(cp->cluster, i);
+			err = perform(cp, conn, cluster_node_addr(cp->cluster, i), &inv, res, eb);
+		}
+		client_close(conn);
 	}
-out:
-	free(conn);
+	cp->sys->ops->thread_free(conns);
 	free(res);
 	return err;
 }

@@ -31,12 +31,17 @@ static void nemesis_arg(const struct campaign_opts *o, char *out, size_t size)
 void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 {
 	char nemesis[256];
+	bool partitions = false;
 
+	for (uint32_t i = 0; i < o->fault_count; i++)
+		partitions |= o->faults[i].fault == NEM_F_PARTITION;
 	nemesis_arg(o, nemesis, sizeof(nemesis));
-	fprintf(out, "faultline run %s --model %s --nodes %u --time %g --rate %g --concurrency %u"
-		     " --nemesis %s", o->system, crdt_model_name(o->model), o->node_count,
-		o->time_s, o->rate, o->concurrency, nemesis);
-	if (o->fault_count > 0 && o->shapes[0]) {
+	fprintf(out, "faultline run %s", o->system);
+	if (strcmp(o->system, "crdt") == 0)
+		fprintf(out, " --model %s", crdt_model_name(o->model));
+	fprintf(out, " --nodes %u --time %g --rate %g --concurrency %u --nemesis %s",
+		o->node_count, o->time_s, o->rate, o->concurrency, nemesis);
+	if (partitions && o->shapes[0]) {
 		fprintf(out, " --shapes ");
 		for (uint32_t i = 0; o->shapes[i]; i++)
 			fprintf(out, "%s%s", i ? "," : "", o->shapes[i]);
@@ -115,8 +120,8 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 	/* The seed is a string too: JSON readers that use doubles would round a u64. */
 	snprintf(seed, sizeof(seed), "%" PRIu64, o->seed);
 	root = json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:f, s:f, s:i, s:o, s:f, s:o, s:s?,"
-			 " s:s, s:b, s:I, s:I, s:s, s:o, s:o, s:s, s:o}",
-			 "system", o->system, "model", crdt_model_name(o->model),
+			 " s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o}",
+			 "system", o->system, "model", cp->sys->check_model,
 			 "run_id", run_id, "seed", (json_int_t)o->seed, "seed_text", seed,
 			 "nodes_count", (int)o->node_count, "time_s", o->time_s, "rate", o->rate,
 			 "concurrency", (int)o->concurrency, "nemesis", faults_json(o),
@@ -124,7 +129,7 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 			 "bug", o->bug, "node_exe", o->node_exe, "keep", o->keep,
 			 "op_timeout_ns", (json_int_t)o->op_timeout_ns,
 			 "quiet_timeout_ns", (json_int_t)o->quiet_timeout_ns,
-			 "object", cp->object, "nodes", nodes_json(cp), "command", command_json(o),
+			 "nodes", nodes_json(cp), "command", command_json(o),
 			 "subnet", CLUSTER_SUBNET, "schedule", schedule_json(&cp->schedule));
 	if (!root)
 		return errbuf_set(eb, -ENOMEM, "cannot build config.json");

@@ -8,9 +8,8 @@
 #include <stdint.h>
 
 #include "campaign.h"
-#include "crdt_db.h"
-#include "crdt_gen.h"
 #include "prng.h"
+#include "system.h"
 
 struct capture;
 struct cluster;
@@ -41,14 +40,14 @@ struct campaign {
 	struct cluster *cluster;
 	struct nemesis *nemesis;        /* the composition of @members, or NULL */
 	struct nemesis *members[CAMPAIGN_NEMESIS_MEMBERS_MAX];
+	struct nemesis *clock;          /* the clock member, or NULL: node starts ask it */
 	void (*member_free[CAMPAIGN_NEMESIS_MEMBERS_MAX])(struct nemesis *nem);
 	uint32_t member_count;
 	struct schedule schedule;
 	struct capture *capture;        /* NULL when not capturing */
 	const char *delay_backend;      /* static text; NULL without delay or reorder */
 	struct op_sequence sequence;
-	struct crdt_db db;
-	struct crdt_gen gen;
+	struct system *sys;             /* the system under test: gen, db, clients, final reads */
 	struct hist_writer *writer;
 	struct prng prng;               /* the root generator; threads get split streams */
 	int64_t start_ns;               /* monotonic start of the history */
@@ -56,7 +55,6 @@ struct campaign {
 	atomic_uint_fast64_t ok, fail, info, nemesis_ops;
 	atomic_uint active_faults;      /* NEM_F_* bits of the faults in force, for progress */
 	atomic_bool clients_done;       /* tells the nemesis and progress threads to finish */
-	char object[16];                /* the object every client works on */
 };
 
 /* campaign_clients.c */
@@ -78,6 +76,9 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 void campaign_print_reproduce(const struct campaign_opts *opts, FILE *out);
 
 /* campaign.c */
+/* campaign_start_node() - (re)start node @node as the campaign first did, under the clock
+ * nemesis when there is one; its output goes to <run>/nodes/<name>.log. Main thread only. */
+int campaign_start_node(struct campaign *cp, uint32_t node, struct errbuf *eb);
 bool campaign_stopping(void);
 void campaign_sleep_until(int64_t deadline_ns);
 int campaign_record(struct campaign *cp, struct op *op, struct errbuf *eb);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "cluster.h"
 #include "compose.h"
 #include "errbuf.h"
@@ -69,12 +70,7 @@ static int make_bandwidth(struct campaign *cp, struct nemesis **out, struct errb
 /* The proc nemesis restarts a killed node the way the campaign first started it. */
 static int restart_node(void *ctx, uint32_t node, struct errbuf *eb)
 {
-	struct campaign *cp = ctx;
-	char log_path[HIST_PATH_BYTES_MAX + 64];
-
-	snprintf(log_path, sizeof(log_path), "%s/nodes/%s.log", cp->report->run_dir,
-		 cluster_node_name(cp->cluster, node));
-	return db_start(&cp->db.base, cp->cluster, node, log_path, eb);
+	return campaign_start_node(ctx, node, eb);
 }
 
 static int make_proc(struct campaign *cp, struct nemesis **out, struct errbuf *eb)
@@ -82,11 +78,21 @@ static int make_proc(struct campaign *cp, struct nemesis **out, struct errbuf *e
 	return nem_proc_new(out, restart_node, cp, eb);
 }
 
+static int make_clock(struct campaign *cp, struct nemesis **out, struct errbuf *eb)
+{
+	int err = nem_clock_new(out, eb);
+
+	if (err == 0)
+		cp->clock = *out;
+	return err;
+}
+
 static const struct member_kind member_kinds[] = {
 	{ NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP, make_partition, nem_partition_free },
 	{ NEM_F_DELAY | NEM_F_REORDER, make_delay, free_delay },
 	{ NEM_F_BANDWIDTH, make_bandwidth, nem_qdisc_bandwidth_free },
 	{ NEM_F_KILL | NEM_F_PAUSE, make_proc, nem_proc_free },
+	{ NEM_F_CLOCK, make_clock, nem_clock_free },
 };
 
 /* Records one nemesis op: invoke (with the schedule's value), the fault, the info completion. */
@@ -204,6 +210,7 @@ void campaign_nemesis_teardown(struct campaign *cp)
 		log_warn("nemesis teardown: %s", eb.msg);
 	nem_compose_free(cp->nemesis);
 	cp->nemesis = NULL;
+	cp->clock = NULL;
 	while (cp->member_count > 0) {
 		cp->member_count--;
 		cp->member_free[cp->member_count](cp->members[cp->member_count]);

@@ -4,6 +4,7 @@
 #define CLIENT_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "op.h"
@@ -13,17 +14,21 @@ struct errbuf;
 enum {
 	CLIENT_ERROR_BYTES_MAX = 128,
 	CLIENT_VALUE_INTS_MAX = 8192,   /* elements a read may return */
+	CLIENT_VALUE_JSON_BYTES_MAX = 512, /* a completion value as JSON text */
 };
 
 /*
  * The outcome of one invocation. @type is OP_OK (it happened), OP_FAIL (it certainly did
  * not happen) or OP_INFO (unknown: timed out or the connection broke after sending).
- * @value borrows @ints until the next invoke on the same client.
+ * @value borrows @ints or @json until the next invoke on the same client. An ok completion
+ * records @value when @value_set (or when f is "read"), else the invocation's value.
  */
 struct client_result {
 	enum op_type type;
 	struct op_value value;
+	bool value_set;
 	char error[CLIENT_ERROR_BYTES_MAX];     /* "" when none */
+	char json[CLIENT_VALUE_JSON_BYTES_MAX];
 	int64_t ints[CLIENT_VALUE_INTS_MAX];
 };
 
@@ -38,6 +43,8 @@ struct client_ops {
 	int (*invoke)(struct client *client, const struct op *invocation,
 		      struct client_result *result, struct errbuf *eb);
 	void (*close)(struct client *client);
+	/* True between a successful open and the next close. */
+	bool (*connected)(const struct client *client);
 };
 
 struct client {
@@ -53,6 +60,11 @@ static inline int client_invoke(struct client *c, const struct op *invocation,
 				struct client_result *result, struct errbuf *eb)
 {
 	return c->ops->invoke(c, invocation, result, eb);
+}
+
+static inline bool client_connected(const struct client *c)
+{
+	return c->ops->connected(c);
 }
 
 static inline void client_close(struct client *c)

@@ -1,127 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* crdt_client.c - one TCP connection to a crdt-node, one request line and one reply at a time. */
+/* crdt_client.c - crdt-node's text protocol over one line_conn: one request, one reply. */
 #include "crdt_client.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "monotime.h"
 
-static int remaining_ms(int64_t deadline_ns)
-{
-	int64_t left = deadline_ns - monotime_ns();
-
-	if (left <= 0)
-		return 0;
-	return (int)((left + 999999) / 1000000);
-}
-
 static int crdt_client_open(struct client *base, struct in_addr addr, struct errbuf *eb)
 {
 	struct crdt_client *c = container_of(base, struct crdt_client, base);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(c->port),
-				  .sin_addr = addr };
-	int64_t deadline = monotime_ns() + c->timeout_ns;
-	struct pollfd pfd;
-	socklen_t len = sizeof(int);
-	int fd, err = 0, r;
 
-	ASSERT(c->fd < 0);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0)
-		return errbuf_set(eb, -errno, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
-		err = -errno;
-		goto fail;
-	}
-	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	do {
-		r = poll(&pfd, 1, remaining_ms(deadline));
-	} while (r < 0 && errno == EINTR);
-	if (r == 0) {
-		err = -ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
-		err = err ? -err : -errno;
-		goto fail;
-	}
-	c->fd = fd;
-	c->buffer_used = 0;
-	return 0;
-fail:
-	close(fd);
-	return errbuf_set(eb, err, "connect %s:%u: %s", inet_ntoa(addr), c->port, strerror(-err));
+	return line_conn_open(&c->conn, addr, monotime_ns() + c->timeout_ns, eb);
 }
 
 static void crdt_client_close(struct client *base)
 {
-	struct crdt_client *c = container_of(base, struct crdt_client, base);
-
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	c->buffer_used = 0;
-}
-
-/* Sends all of @line before @deadline; -ETIMEDOUT or -errno otherwise. */
-static int send_line(struct crdt_client *c, const char *line, size_t size, int64_t deadline)
-{
-	size_t sent = 0;
-
-	while (sent < size) {
-		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-		ssize_t n = send(c->fd, line + sent, size - sent, MSG_NOSIGNAL);
-
-		if (n > 0) {
-			sent += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (poll(&pfd, 1, remaining_ms(deadline)) == 0)
-			return -ETIMEDOUT;
-	}
-	return 0;
-}
-
-/* Receives one line into c->buffer (NUL replaces the newline); returns its length. */
-static ssize_t recv_line(struct crdt_client *c, int64_t deadline)
-{
-	for (;;) {
-		char *nl = memchr(c->buffer, '\n', c->buffer_used);
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		ssize_t n;
-
-		if (nl) {
-			*nl = '\0';
-			return nl - c->buffer;
-		}
-		if (c->buffer_used >= sizeof(c->buffer) - 1)
-			return -EMSGSIZE;
-		n = recv(c->fd, c->buffer + c->buffer_used,
-			 sizeof(c->buffer) - 1 - c->buffer_used, 0);
-		if (n > 0) {
-			c->buffer_used += (uint32_t)n;
-			continue;
-		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (poll(&pfd, 1, remaining_ms(deadline)) == 0)
-			return -ETIMEDOUT;
-	}
+	line_conn_close(&container_of(base, struct crdt_client, base)->conn);
 }
 
 static int parse_ints(char *text, struct client_result *result)
@@ -214,26 +114,26 @@ static int crdt_client_invoke(struct client *base, const struct op *inv,
 	int err;
 
 	result->value = (struct op_value){ .kind = OP_VALUE_NULL };
+	result->value_set = false;
 	result->error[0] = '\0';
 	n = format_request(c, inv, request, sizeof(request));
 	if (n < 0)
 		return errbuf_set(eb, (int)n, "crdt client: unsupported op f=%s", inv->f);
-	if (c->fd < 0) {
+	if (c->conn.fd < 0) {
 		fail_result(result, OP_FAIL, -ENOTCONN);
 		return 0;
 	}
-	err = send_line(c, request, (size_t)n, deadline);
+	err = line_conn_send(&c->conn, request, (size_t)n, deadline);
 	if (err < 0) {
 		/* A partial send may still reach the node: unknown outcome. */
 		fail_result(result, OP_INFO, err);
 		return 0;
 	}
-	n = recv_line(c, deadline);
+	n = line_conn_recv(&c->conn, deadline);
 	if (n < 0) {
 		fail_result(result, OP_INFO, (int)n);
 		return 0;
 	}
-	c->buffer_used = 0;
 	if (crdt_client_parse_reply(c->model, inv->f, c->buffer, result) < 0) {
 		result->type = OP_INFO;
 		snprintf(result->error, sizeof(result->error), "malformed reply");
@@ -241,11 +141,17 @@ static int crdt_client_invoke(struct client *base, const struct op *inv,
 	return 0;
 }
 
+static bool crdt_client_connected(const struct client *base)
+{
+	return container_of(base, const struct crdt_client, base)->conn.fd >= 0;
+}
+
 static const struct client_ops crdt_client_ops = {
 	.name = "crdt",
 	.open = crdt_client_open,
 	.invoke = crdt_client_invoke,
 	.close = crdt_client_close,
+	.connected = crdt_client_connected,
 };
 
 void crdt_client_init(struct crdt_client *c, enum crdt_model model, const char *object,
@@ -256,8 +162,6 @@ void crdt_client_init(struct crdt_client *c, enum crdt_model model, const char *
 	c->base.ops = &crdt_client_ops;
 	c->model = model;
 	c->object = object;
-	c->port = port;
 	c->timeout_ns = timeout_ns;
-	c->fd = -1;
-	c->buffer_used = 0;
+	line_conn_init(&c->conn, port, c->buffer, sizeof(c->buffer));
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "line_conn.h"
 #include "checker.h"
 
 enum {
@@ -21,10 +22,8 @@ struct crdt_client {
 	struct client base;
 	enum crdt_model model;
 	const char *object;                     /* borrowed, e.g. "x" */
-	uint16_t port;
 	int64_t timeout_ns;                     /* per connect and per request */
-	int fd;
-	uint32_t buffer_used;
+	struct line_conn conn;                  /* its buffer is @buffer */
 	char buffer[CRDT_CLIENT_LINE_BYTES_MAX];
 };
 

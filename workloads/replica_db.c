@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* crdt_db.c - builds crdt-node's command line for one replica and starts it in its namespace. */
-#include "crdt_db.h"
+/*
+ * replica_db.c - builds a replica's command line and starts it in its namespace. crdt-node and
+ * lww-node share it: --id --replicas --listen --peer... --data-dir --seed [--bug].
+ */
+#include "replica_db.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,12 +15,13 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 
-enum { ARG_BYTES_MAX = CRDT_DB_PATH_BYTES_MAX + 32 };
+enum { ARG_BYTES_MAX = REPLICA_DB_PATH_BYTES_MAX + 32 };
 
-static int crdt_db_start(struct db *base, struct cluster *cluster, uint32_t node,
-			 const char *log_path, struct errbuf *eb)
+static int replica_db_start(struct db *base, struct cluster *cluster, uint32_t node,
+			    const char *log_path, const struct cluster_start_opts *opts,
+			    struct errbuf *eb)
 {
-	struct crdt_db *db = container_of(base, struct crdt_db, base);
+	struct replica_db *db = container_of(base, struct replica_db, base);
 	uint32_t n = cluster_node_count(cluster);
 	char args[CLUSTER_ARGS_MAX][ARG_BYTES_MAX];
 	char *argv[CLUSTER_ARGS_MAX + 1];
@@ -26,7 +30,7 @@ static int crdt_db_start(struct db *base, struct cluster *cluster, uint32_t node
 	ASSERT(node < n);
 	/* 2 per peer plus at most 14 fixed: fits, since nodes <= 32 but args max 64 → check. */
 	if (2 * (n - 1) + 14 > CLUSTER_ARGS_MAX)
-		return errbuf_set(eb, -E2BIG, "too many nodes for crdt-node's command line");
+		return errbuf_set(eb, -E2BIG, "too many nodes for a replica's command line");
 #define ARG(...) snprintf(args[argc], ARG_BYTES_MAX, __VA_ARGS__), argv[argc] = args[argc], argc++
 	argv[argc++] = db->exe;
 	ARG("--id");
@@ -55,21 +59,21 @@ static int crdt_db_start(struct db *base, struct cluster *cluster, uint32_t node
 	}
 #undef ARG
 	argv[argc] = NULL;
-	return cluster_node_start(cluster, node, argv, log_path, eb);
+	return cluster_node_start_opts(cluster, node, argv, log_path, opts, eb);
 }
 
-static const struct db_ops crdt_db_ops = {
-	.name = "crdt",
-	.start = crdt_db_start,
+static const struct db_ops replica_db_ops = {
+	.name = "replica",
+	.start = replica_db_start,
 	.kill = db_process_kill,
 	.pause = db_process_pause,
 	.resume = db_process_resume,
 };
 
-int crdt_db_init(struct crdt_db *db, const char *exe, const char *data_root, const char *bug,
-		 uint64_t seed)
+int replica_db_init(struct replica_db *db, const char *exe, const char *data_root,
+		    const char *bug, uint64_t seed)
 {
-	db->base.ops = &crdt_db_ops;
+	db->base.ops = &replica_db_ops;
 	if (strlen(exe) >= sizeof(db->exe) || strlen(data_root) >= sizeof(db->data_root))
 		return -ENAMETOOLONG;
 	snprintf(db->exe, sizeof(db->exe), "%s", exe);

@@ -116,6 +116,46 @@ static void draw_minority(struct prng *prng, const struct schedule_opts *o,
 	nodes_value(ev->value, sizeof(ev->value), "{", ev->params.nodes);
 }
 
+/* 2^k ms for k in [k_min, k_max]. */
+static int64_t pow2_ms(struct prng *prng, uint32_t k_min, uint32_t k_max)
+{
+	return (int64_t)(1ull << (k_min + prng_below(prng, k_max - k_min + 1))) * 1000000;
+}
+
+/*
+ * One node's clock: a bump of +-2^k ms (k 2..12: 4 ms to 4 s, past any op's latency), a
+ * strobe (2^k ms, k 2..10, flipping every 1..64 ms for 1..4 s) or a drift at one of a few
+ * rates; the stop ("reset") returns that node's clock to real time. The draw names its own f.
+ */
+static void draw_clock(struct prng *prng, const struct schedule_opts *o,
+		       struct schedule_event *ev)
+{
+	static const double rates[] = { 0.5, 0.8, 0.95, 1.05, 1.25, 2.0 };
+	uint64_t which = prng_below(prng, 4);
+	char prefix[160];
+
+	ev->params.nodes = 1ull << prng_below(prng, o->node_count);
+	if (which <= 1) {
+		ev->f = "bump";
+		ev->params.delay_ns = pow2_ms(prng, 2, 12) * (prng_chance(prng, 0.5) ? 1 : -1);
+		snprintf(prefix, sizeof(prefix), "{\"delta_ns\":%lld,",
+			 (long long)ev->params.delay_ns);
+	} else if (which == 2) {
+		ev->f = "strobe";
+		ev->params.delay_ns = pow2_ms(prng, 2, 10);
+		ev->params.jitter_ns = pow2_ms(prng, 0, 6);
+		ev->params.duration_ns = pow2_ms(prng, 10, 12);
+		snprintf(prefix, sizeof(prefix), "{\"delta_ns\":%lld,\"period_ns\":%lld,"
+			 "\"duration_ns\":%lld,", (long long)ev->params.delay_ns,
+			 (long long)ev->params.jitter_ns, (long long)ev->params.duration_ns);
+	} else {
+		ev->f = "drift";
+		ev->params.rate = rates[prng_below(prng, ARRAY_SIZE(rates))];
+		snprintf(prefix, sizeof(prefix), "{\"rate\":%g,", ev->params.rate);
+	}
+	nodes_value(ev->value, sizeof(ev->value), prefix, ev->params.nodes);
+}
+
 static const struct fault_kind kinds[] = {
 	{ NEM_F_PARTITION, "partition", "start-partition", "stop-partition", draw_partition },
 	{ NEM_F_LOSS, "loss", "start-loss", "stop-loss", draw_probability },
@@ -125,6 +165,7 @@ static const struct fault_kind kinds[] = {
 	{ NEM_F_BANDWIDTH, "bandwidth", "start-bandwidth", "stop-bandwidth", draw_bandwidth },
 	{ NEM_F_KILL, "kill", "kill", "start", draw_minority },
 	{ NEM_F_PAUSE, "pause", "pause", "resume", draw_minority },
+	{ NEM_F_CLOCK, "clock", "bump", "reset", draw_clock },
 };
 
 static const struct fault_kind *kind_of(uint32_t fault)
@@ -219,7 +260,8 @@ static int build_fault(struct schedule *s, const struct schedule_opts *o, uint32
 		} else {
 			ev->f = k->stop;
 			ev->params = started.params;
-			if (f->fault == NEM_F_KILL || f->fault == NEM_F_PAUSE)
+			if (f->fault == NEM_F_KILL || f->fault == NEM_F_PAUSE ||
+			    f->fault == NEM_F_CLOCK)
 				nodes_value(ev->value, sizeof(ev->value), "{", ev->params.nodes);
 			else
 				snprintf(ev->value, sizeof(ev->value), "null");
@@ -265,7 +307,8 @@ uint32_t schedule_final(uint32_t faults, struct schedule_event *out, uint32_t si
 {
 	/* Processes first, so the heals that follow reach every node. */
 	static const uint32_t order[] = { NEM_F_PAUSE, NEM_F_KILL, NEM_F_PARTITION, NEM_F_LOSS,
-					  NEM_F_DUP, NEM_F_DELAY, NEM_F_REORDER, NEM_F_BANDWIDTH };
+					  NEM_F_DUP, NEM_F_DELAY, NEM_F_REORDER, NEM_F_BANDWIDTH,
+					  NEM_F_CLOCK };
 	uint32_t n = 0;
 
 	STATIC_ASSERT(ARRAY_SIZE(order) == ARRAY_SIZE(kinds), "every fault has a final heal");
@@ -274,7 +317,7 @@ uint32_t schedule_final(uint32_t faults, struct schedule_event *out, uint32_t si
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].f = kind_of(order[i])->stop;
-		/* nodes 0: every node this nemesis took down or paused. */
+		/* nodes 0: every node this nemesis took down, paused or skewed. */
 		snprintf(out[n].value, sizeof(out[n].value), "null");
 		out[n].stream = UINT64_MAX - i;
 		n++;

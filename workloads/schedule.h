@@ -10,7 +10,7 @@
 struct errbuf;
 
 enum {
-	SCHEDULE_FAULTS_MAX = 8,        /* kinds of fault in one campaign */
+	SCHEDULE_FAULTS_MAX = 16,       /* kinds of fault in one campaign */
 	SCHEDULE_SHAPES_MAX = 8,        /* partition shapes to draw from */
 	SCHEDULE_EVENTS_MAX = 100000,   /* events in one schedule */
 	SCHEDULE_ARG_BYTES_MAX = 32,    /* partition shape as JSON text */

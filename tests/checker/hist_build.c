@@ -12,15 +12,19 @@ void hb_init(struct hist_build *b)
 	memset(b, 0, sizeof(*b));
 	b->h.ops = calloc(HB_OPS_MAX, sizeof(*b->h.ops));
 	b->h.pair = calloc(HB_OPS_MAX, sizeof(*b->h.pair));
-	ASSERT(b->h.ops && b->h.pair);
+	b->json = calloc(HB_OPS_MAX, sizeof(*b->json));
+	ASSERT(b->h.ops && b->h.pair && b->json);
 	for (int k = 0; k < HB_PROCESSES_MAX; k++)
 		b->open[k] = HIST_NO_PAIR;
 }
 
 void hb_fini(struct hist_build *b)
 {
-	for (uint64_t i = 0; i < b->h.count; i++)
+	for (uint64_t i = 0; i < b->h.count; i++) {
 		free((void *)b->h.ops[i].value.ints);
+		free(b->json[i]);
+	}
+	free(b->json);
 	free(b->h.ops);
 	free(b->h.pair);
 	memset(b, 0, sizeof(*b));
@@ -41,7 +45,8 @@ static struct op *append(struct hist_build *b, int32_t process, enum op_type typ
 	op = &b->h.ops[b->h.count];
 	memset(op, 0, sizeof(*op));
 	op->index = b->h.count;
-	op->time_ns = (int64_t)b->h.count * 1000;
+	op->time_ns = b->time_ns_next;
+	b->time_ns_next += 1000;
 	op->type = type;
 	op->process = process;
 	op->f = f;
@@ -54,6 +59,12 @@ static struct op *append(struct hist_build *b, int32_t process, enum op_type typ
 		ASSERT(ints);
 		memcpy(ints, v.ints, v.count * sizeof(int64_t));
 		op->value.ints = ints;
+	}
+	if (v.kind == OP_VALUE_JSON) {
+		/* Owned through json[], so a test may repoint value.json at a literal. */
+		b->json[op->index] = strdup(v.json);
+		ASSERT(b->json[op->index]);
+		op->value.json = b->json[op->index];
 	}
 	b->h.pair[b->h.count] = HIST_NO_PAIR;
 	b->h.count++;
@@ -68,6 +79,7 @@ uint64_t hb_invoke(struct hist_build *b, int32_t process, const char *f, const c
 	ASSERT(b->open[slot_of(process)] == HIST_NO_PAIR);
 	op = append(b, process, OP_INVOKE, f, v);
 	op->node = node;
+	op->key = b->key;
 	op->final = final;
 	b->open[slot_of(process)] = op->index;
 	return op->index;
@@ -82,6 +94,7 @@ uint64_t hb_complete(struct hist_build *b, int32_t process, enum op_type type, s
 	ASSERT(type != OP_INVOKE);
 	op = append(b, process, type, b->h.ops[i].f, v);
 	op->node = b->h.ops[i].node;
+	op->key = b->h.ops[i].key;
 	op->final = b->h.ops[i].final;
 	b->h.pair[i] = op->index;
 	b->h.pair[op->index] = i;
@@ -100,12 +113,23 @@ uint64_t hb_op(struct hist_build *b, int32_t process, const char *f, const char 
 
 uint64_t hb_nemesis(struct hist_build *b, const char *f)
 {
-	uint64_t i = hb_invoke(b, OP_PROCESS_NEMESIS, f, NULL, HB_NULL, false);
-	struct op *op;
+	const char *key = b->key;
+	uint64_t i;
 
-	hb_complete(b, OP_PROCESS_NEMESIS, OP_INFO, HB_NULL);
-	op = &b->h.ops[b->h.count - 1];
-	op->value.kind = OP_VALUE_JSON;
-	op->value.json = "{\"shape\":\"halves\"}";
+	b->key = NULL;
+	i = hb_invoke(b, OP_PROCESS_NEMESIS, f, NULL, HB_NULL, false);
+	hb_complete(b, OP_PROCESS_NEMESIS, OP_INFO, HB_JSON("{\"shape\":\"halves\"}"));
+	b->key = key;
 	return i;
+}
+
+void hb_key(struct hist_build *b, const char *key)
+{
+	b->key = key;
+}
+
+void hb_time(struct hist_build *b, int64_t time_ns)
+{
+	ASSERT(b->h.count == 0 || time_ns >= b->h.ops[b->h.count - 1].time_ns);
+	b->time_ns_next = time_ns;
 }

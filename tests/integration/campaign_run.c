@@ -62,7 +62,8 @@ static void read_results(struct campaign_outcome *out)
 	json_decref(root);
 }
 
-/* Runs faultline with the common arguments plus @extra (NULL-ended, at most 8). */
+/* Runs faultline with the common arguments plus @extra (NULL-ended, at most 8); a NULL
+ * @model runs lww, any other crdt with that model. */
 static void run_with(struct campaign_outcome *out, const char *model, const char *seed,
 		     const char *bug, const char *time_s, const char *const *extra)
 {
@@ -74,7 +75,12 @@ static void run_with(struct campaign_outcome *out, const char *model, const char
 	cr_assert(mkdtemp(out->store), "mkdtemp");
 	snprintf(out->log_path, sizeof(out->log_path), "%s/run.log", out->store);
 #define ARG(x) (argv[argc++] = (char *)(x))
-	ARG("faultline"); ARG("run"); ARG("crdt"); ARG("--model"); ARG(model);
+	ARG("faultline"); ARG("run");
+	if (model) {
+		ARG("crdt"); ARG("--model"); ARG(model);
+	} else {
+		ARG("lww");
+	}
 	ARG("--nodes"); ARG("5"); ARG("--time"); ARG(time_s); ARG("--rate"); ARG("100");
 	ARG("--seed"); ARG(seed); ARG("--store"); ARG(out->store);
 	for (int i = 0; extra[i]; i++)
@@ -113,6 +119,14 @@ void campaign_outcome_run_nemesis(struct campaign_outcome *out, const char *mode
 	const char *extra[] = { "--nemesis", nemesis, NULL };
 
 	run_with(out, model, seed, bug, time_s, extra);
+}
+
+void campaign_outcome_run_lww(struct campaign_outcome *out, const char *seed, const char *bug,
+			      const char *time_s, const char *nemesis)
+{
+	const char *extra[] = { "--nemesis", nemesis, NULL };
+
+	run_with(out, NULL, seed, bug, time_s, extra);
 }
 
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind)

@@ -31,6 +31,10 @@ void campaign_outcome_run_nemesis(struct campaign_outcome *out, const char *mode
 				  const char *seed, const char *bug, const char *time_s,
 				  const char *nemesis);
 
+/* campaign_outcome_run_lww() - faultline run lww --seed S [--bug B] --time T --nemesis N. */
+void campaign_outcome_run_lww(struct campaign_outcome *out, const char *seed, const char *bug,
+			      const char *time_s, const char *nemesis);
+
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind);
 
 /* campaign_outcome_fini() - remove the temporary store, unless the run was not as expected. */

@@ -104,15 +104,16 @@ Test(leftovers, kill9_mid_campaign_with_named_namespaces_then_clean_leaves_nothi
 
 /*
  * The harness killed with SIGKILL at every crash point of a short campaign with partitions,
- * kills and pauses (campaign_crash_point(): set-up, each node start, each fault, the final
- * heal, teardown, before the check). After `faultline clean` nothing of ours may remain.
+ * kills, pauses and clock faults (campaign_crash_point(): set-up, each node start, each
+ * fault, the final heal, teardown, before the check). After `faultline clean` nothing of ours
+ * may remain.
  */
 Test(leftovers, sigkill_at_every_crash_point_then_clean_leaves_nothing, .timeout = 900)
 {
 	char *clean_argv[] = { "faultline", "clean", NULL };
 	char store[256], log[300], point[16];
 	char *argv[] = { "faultline", "run", "crdt", "--model", "gset", "--time", "2",
-			 "--nemesis", "partition:0.4,kill:0.5,pause:0.7", "--seed", "13",
+			 "--nemesis", "partition:0.4,kill:0.5,pause:0.7,clock:0.3", "--seed", "13",
 			 "--store", store, NULL };
 	struct leftovers before;
 	int killed = 0, point_number;

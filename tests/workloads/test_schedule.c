@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compose.h"
@@ -13,11 +14,11 @@ static struct schedule_opts every_fault(uint64_t seed, double probability)
 {
 	static const uint32_t faults[] = { NEM_F_PARTITION, NEM_F_LOSS, NEM_F_DUP, NEM_F_DELAY,
 					   NEM_F_REORDER, NEM_F_BANDWIDTH, NEM_F_KILL,
-					   NEM_F_PAUSE };
+					   NEM_F_PAUSE, NEM_F_CLOCK };
 	struct schedule_opts o = { .seed = seed, .time_s = 60, .node_count = 5,
 				   .shapes = { "halves", "isolate", NULL } };
 
-	for (uint32_t i = 0; i < 8; i++)
+	for (uint32_t i = 0; i < 9; i++)
 		o.faults[o.fault_count++] = (struct schedule_fault){ faults[i], 1.0 + i * 0.5,
 								     probability };
 	return o;
@@ -72,7 +73,8 @@ Test(schedule, events_are_sorted_and_alternate_per_fault)
 		const struct schedule_event *ev = &s.events[i];
 		uint32_t fault = nem_f_of(ev->f), bit = (uint32_t)__builtin_ctz(fault);
 		bool start = strncmp(ev->f, "start-", 6) == 0 || !strcmp(ev->f, "kill") ||
-			     !strcmp(ev->f, "pause");
+			     !strcmp(ev->f, "pause") || (fault == NEM_F_CLOCK &&
+							  strcmp(ev->f, "reset") != 0);
 
 		cr_assert(fault, "unknown f %s", ev->f);
 		cr_assert(ev->at_ns >= 1000000000 && ev->at_ns < 60000000000ll);
@@ -101,6 +103,62 @@ Test(schedule, probability_zero_means_no_fault_and_one_means_every_interval)
 	}
 	cr_assert_eq(kills, 3, "kill at 2, 6, 10 s");
 	cr_assert_eq(starts, 2, "start at 4, 8 s");
+	schedule_fini(&s);
+}
+
+/* A clock start names one node and exactly the offsets, rate or strobe the nemesis gets. */
+static void check_clock_event(const struct schedule_event *ev, json_t *v)
+{
+	cr_assert_eq(json_array_size(json_object_get(v, "nodes")), 1, "%s", ev->value);
+	cr_assert_eq(__builtin_popcountll(ev->params.nodes), 1);
+	if (!strcmp(ev->f, "bump")) {
+		int64_t d = ev->params.delay_ns;
+
+		cr_assert_eq(json_integer_value(json_object_get(v, "delta_ns")), d);
+		cr_assert(llabs(d) >= 4000000 && llabs(d) <= 4096000000ll, "bump %lld",
+			  (long long)d);
+	} else if (!strcmp(ev->f, "strobe")) {
+		cr_assert_eq(json_integer_value(json_object_get(v, "period_ns")),
+			     ev->params.jitter_ns);
+		cr_assert_eq(json_integer_value(json_object_get(v, "duration_ns")),
+			     ev->params.duration_ns);
+		cr_assert_gt(ev->params.duration_ns, 0);
+	} else if (!strcmp(ev->f, "drift")) {
+		cr_assert_float_eq(json_number_value(json_object_get(v, "rate")), ev->params.rate,
+				   1e-9);
+		cr_assert(ev->params.rate >= 0.5 && ev->params.rate <= 2.0);
+	} else {
+		cr_assert_str_eq(ev->f, "reset");
+	}
+}
+
+Test(schedule, clock_faults_draw_bump_strobe_and_drift_and_reset_the_same_node)
+{
+	struct schedule_opts o = { .seed = 5, .time_s = 120, .node_count = 5,
+				   .faults = { { NEM_F_CLOCK, 1, 1 } }, .fault_count = 1 };
+	uint32_t seen[3] = { 0 }, starts = 0, resets = 0;
+	uint64_t last_nodes = 0;
+	struct schedule s;
+
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	for (uint32_t i = 0; i < s.count; i++) {
+		const struct schedule_event *ev = &s.events[i];
+
+		cr_assert_eq(nem_f_of(ev->f), NEM_F_CLOCK, "%s routes to the clock nemesis", ev->f);
+		if (!strcmp(ev->f, "reset")) {
+			cr_assert_eq(ev->params.nodes, last_nodes, "reset the node it skewed");
+			resets++;
+			continue;
+		}
+		starts++;
+		last_nodes = ev->params.nodes;
+		seen[0] += !strcmp(ev->f, "bump");
+		seen[1] += !strcmp(ev->f, "strobe");
+		seen[2] += !strcmp(ev->f, "drift");
+	}
+	cr_assert(seen[0] > 0 && seen[1] > 0 && seen[2] > 0, "bump %u strobe %u drift %u",
+		  seen[0], seen[1], seen[2]);
+	cr_assert(starts == resets || starts == resets + 1);
 	schedule_fini(&s);
 }
 
@@ -133,6 +191,8 @@ Test(schedule, values_are_json_and_say_what_params_hold)
 			cr_assert(ev->params.nodes > 0 && ev->params.nodes < 32);
 		} else if (!strcmp(ev->f, "start-partition")) {
 			cr_assert_str_eq(ev->arg, ev->value);
+		} else if (fault == NEM_F_CLOCK) {
+			check_clock_event(ev, v);
 		}
 		json_decref(v);
 	}
@@ -141,15 +201,16 @@ Test(schedule, values_are_json_and_say_what_params_hold)
 
 Test(schedule, the_final_generator_brings_processes_back_before_healing_the_network)
 {
-	struct schedule_event ev[8];
-	uint32_t faults = NEM_F_PARTITION | NEM_F_KILL | NEM_F_PAUSE | NEM_F_DELAY;
-	uint32_t n = schedule_final(faults, ev, 8);
+	struct schedule_event ev[9];
+	uint32_t faults = NEM_F_PARTITION | NEM_F_KILL | NEM_F_PAUSE | NEM_F_DELAY | NEM_F_CLOCK;
+	uint32_t n = schedule_final(faults, ev, 9);
 
-	cr_assert_eq(n, 4);
+	cr_assert_eq(n, 5);
 	cr_assert_str_eq(ev[0].f, "resume");
 	cr_assert_str_eq(ev[1].f, "start");
 	cr_assert_str_eq(ev[2].f, "stop-partition");
 	cr_assert_str_eq(ev[3].f, "stop-delay");
+	cr_assert_str_eq(ev[4].f, "reset");
 	cr_assert_eq(schedule_final(0, ev, 8), 0);
 }
 
@@ -179,9 +240,9 @@ Test(schedule, rejects_bad_options_with_a_message)
 Test(schedule, fault_names_round_trip)
 {
 	static const char *const names[] = { "partition", "loss", "dup", "delay", "reorder",
-					     "bandwidth", "kill", "pause" };
+					     "bandwidth", "kill", "pause", "clock" };
 
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = 0; i < 9; i++)
 		cr_assert_str_eq(schedule_fault_name(schedule_fault_parse(names[i])), names[i]);
 	cr_assert_eq(schedule_fault_parse("chaos"), 0);
 }

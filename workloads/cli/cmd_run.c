@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_run.c - `faultline run crdt ...`: parse, validate across fields, run one campaign. */
+/* cmd_run.c - `faultline run crdt|lww ...`: parse, validate across fields, run one campaign. */
 #include "cmd.h"
 
 #include <errno.h>
@@ -18,19 +18,22 @@
 #include "checker.h"
 #include "errbuf.h"
 #include "partition_shape.h"
+#include "system.h"
 
-#ifndef FL_CRDT_NODE_PATH
-#define FL_CRDT_NODE_PATH "crdt-node"
-#endif
-
-static const char *const bugs[] = { "gcounter-sum-merge", "orset-remove-wins", "no-retransmit",
-				     "restart-empty" };
+/* The bugs each system's nodes know (--bug), NULL-ended. */
+static const char *const crdt_bugs[] = { "gcounter-sum-merge", "orset-remove-wins",
+					 "no-retransmit", "restart-empty", NULL };
+static const char *const lww_bugs[] = { "wallclock-lww", NULL };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: faultline run crdt [options]\n\n"
-		"  --model gcounter|gset|orset   CRDT under test (default gset)\n"
+		"usage: faultline run crdt|lww [options]\n\n"
+		"  crdt                          CRDT replicas (crdt-node), checked for\n"
+		"                                convergence and lost or phantom updates\n"
+		"  lww                           last-writer-wins registers (lww-node) with\n"
+		"                                HLC timestamps, checked for causality\n"
+		"  --model gcounter|gset|orset   crdt only: CRDT under test (default gset)\n"
 		"  --nodes N                     replicas, 1..%d (default 5)\n"
 		"  --time S                      seconds of client load (default 20)\n"
 		"  --rate R                      ops/s over all clients (default 50)\n"
@@ -38,7 +41,7 @@ static void usage(FILE *out)
 		"  --nemesis LIST                faults, comma-separated, each given as\n"
 		"                                name[:interval_s[:probability]]; names:\n"
 		"                                partition, loss, dup, delay, reorder,\n"
-		"                                bandwidth, kill, pause; or none\n"
+		"                                bandwidth, kill, pause, clock; or none\n"
 		"                                (default partition)\n"
 		"  --nemesis-interval S          default interval: every S seconds each\n"
 		"                                fault starts (with its probability) or\n"
@@ -47,9 +50,10 @@ static void usage(FILE *out)
 		"                                separated, from isolate, halves, bridge,\n"
 		"                                majorities-ring and random (default: all)\n"
 		"  --seed X                      seed for every random choice (default: random)\n"
-		"  --bug NAME                    run deliberately broken nodes: one of\n"
+		"  --bug NAME                    run deliberately broken nodes: crdt:\n"
 		"                                gcounter-sum-merge, orset-remove-wins,\n"
-		"                                no-retransmit, restart-empty\n"
+		"                                no-retransmit, restart-empty; lww:\n"
+		"                                wallclock-lww (wall-clock timestamps)\n"
 		"  --store DIR                   where runs are written (default store)\n"
 		"  --keep                        name the namespaces fl-<id>-*, so that\n"
 		"                                `ip netns exec` works; `faultline clean`\n"
@@ -81,10 +85,14 @@ static int parse_shapes(char *list, struct campaign_opts *o, struct errbuf *eb)
 	return 0;
 }
 
-static const char *find_node_exe(char *buf, size_t size)
+/*
+ * The node program of @kind: $FAULTLINE_NODE_EXE if set, else beside the faultline binary in
+ * its build tree (nodes/<system>/<program>), else the program name, found in $PATH.
+ */
+static const char *find_node_exe(const struct system_kind *kind, char *buf, size_t size)
 {
-	const char *env = getenv("FAULTLINE_CRDT_NODE");
-	char self[PATH_MAX - 32];
+	const char *env = getenv("FAULTLINE_NODE_EXE");
+	char self[PATH_MAX - 64];
 	ssize_t n;
 
 	if (env && *env)
@@ -98,12 +106,13 @@ static const char *find_node_exe(char *buf, size_t size)
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(buf, size, "%s/nodes/crdt/crdt-node", self);
+			snprintf(buf, size, "%s/nodes/%s/%s", self, kind->name,
+				 kind->node_exe_name);
 			if (access(buf, X_OK) == 0)
 				return buf;
 		}
 	}
-	return FL_CRDT_NODE_PATH;
+	return kind->node_exe_name;
 }
 
 static bool has_fault(const struct campaign_opts *o, uint32_t fault)
@@ -140,7 +149,7 @@ static int parse_nemesis(char *list, struct campaign_opts *o, struct errbuf *eb)
 		if (!f.fault)
 			return errbuf_set(eb, -EINVAL, "--nemesis: unknown fault '%s' (expected "
 					  "partition, loss, dup, delay, reorder, bandwidth, kill, "
-					  "pause or none)", item);
+					  "pause, clock or none)", item);
 		if (has_fault(o, f.fault) || o->fault_count >= SCHEDULE_FAULTS_MAX)
 			return errbuf_set(eb, -EINVAL, "--nemesis: %s given twice", item);
 		if (interval && cli_parse_double(interval, 0.05, 3600, &f.interval_s) < 0)
@@ -172,14 +181,18 @@ static void fit_default_shapes(struct campaign_opts *o)
 	o->shapes[kept] = NULL;
 }
 
-static int check_cross_fields(struct campaign_opts *o, bool shapes_given, struct errbuf *eb)
+static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool model_given,
+			      struct errbuf *eb)
 {
-	bool found = o->bug == NULL;
+	bool lww = strcmp(o->system, "lww") == 0, found = o->bug == NULL;
+	const char *const *bugs = lww ? lww_bugs : crdt_bugs;
 
-	for (size_t i = 0; i < sizeof(bugs) / sizeof(bugs[0]) && !found; i++)
+	for (size_t i = 0; bugs[i] && !found; i++)
 		found = strcmp(o->bug, bugs[i]) == 0;
 	if (!found)
-		return errbuf_set(eb, -EINVAL, "--bug: unknown bug '%s'", o->bug);
+		return errbuf_set(eb, -EINVAL, "--bug: %s has no bug '%s'", o->system, o->bug);
+	if (lww && model_given)
+		return errbuf_set(eb, -EINVAL, "--model is for crdt; lww has one model");
 	if (has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
 		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
 				  "use --nemesis none for one node");
@@ -283,7 +296,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	bool seeded = false, shapes_given = false;
+	bool seeded = false, shapes_given = false, model_given = false;
 	char *nemesis_text = NULL;
 	int c, err;
 
@@ -294,12 +307,14 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 			return errbuf_set(eb, -EINVAL, "bad option (see --help)");
 		seeded |= c == 's';
 		shapes_given |= c == 'S';
+		model_given |= c == 'm';
 		err = parse_option(c, o, &nemesis_text, eb);
 		if (err < 0)
 			return err;
 	}
-	if (optind + 1 != argc || strcmp(argv[optind], "crdt") != 0)
-		return errbuf_set(eb, -EINVAL, "expected one system: crdt");
+	if (optind + 1 != argc || !system_kind_find(argv[optind]))
+		return errbuf_set(eb, -EINVAL, "expected one system: %s", system_kind_names());
+	o->system = argv[optind];
 	if (nemesis_text) {
 		err = parse_nemesis(nemesis_text, o, eb);
 		if (err < 0)
@@ -309,7 +324,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 	}
 	if (!seeded && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
 		return errbuf_set(eb, -EIO, "cannot draw a random seed");
-	return check_cross_fields(o, shapes_given, eb);
+	return check_cross_fields(o, shapes_given, model_given, eb);
 }
 
 int cmd_run(int argc, char **argv)
@@ -330,7 +345,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "faultline: run: %s (see faultline run --help)\n", eb.msg);
 		return CMD_EXIT_USAGE;
 	}
-	o.node_exe = find_node_exe(exe, sizeof(exe));
+	o.node_exe = find_node_exe(system_kind_find(o.system), exe, sizeof(exe));
 	o.progress = isatty(STDERR_FILENO);
 	o.argc = argc;
 	o.argv = argv;
