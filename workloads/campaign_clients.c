@@ -169,7 +169,7 @@ static void *client_thread_main(void *arg)
 			t->err = recorded;
 			break;
 		}
-		t->err = complete(cp, cp->sys->ops->thread_client(t->conns, g.node),
+		t->err = complete(cp, system_thread_client(t->conns, g.node),
 				  cluster_node_addr(cp->cluster, g.node), &g.op, res, &t->eb);
 		if (t->err < 0)
 			break;
@@ -201,12 +201,12 @@ int campaign_clients_start(struct campaign *cp, struct errbuf *eb)
 
 		t->cp = cp;
 		t->slot = client_threads_started;
-		err = cp->sys->ops->thread_new(cp->sys, o->node_count, &t->conns, eb);
+		err = system_thread_new(cp->sys, o->node_count, &t->conns, eb);
 		if (err < 0)
 			break;
 		err = -pthread_create(&t->thread, NULL, client_thread_main, t);
 		if (err < 0) {
-			cp->sys->ops->thread_free(t->conns);
+			system_thread_free(t->conns);
 			errbuf_set(eb, err, "cannot start client thread %u", t->slot);
 			break;
 		}
@@ -224,7 +224,7 @@ int campaign_clients_join(struct campaign *cp, struct errbuf *eb)
 		struct client_thread *t = &client_threads[i];
 
 		pthread_join(t->thread, NULL);
-		cp->sys->ops->thread_free(t->conns);
+		system_thread_free(t->conns);
 		if (t->err < 0 && err == 0) {
 			err = t->err;
 			if (eb)
@@ -244,10 +244,10 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb)
 	const struct campaign_opts *o = cp->opts;
 	int64_t deadline = monotime_ns() + READY_TIMEOUT_NS;
 	struct system_thread *probes = NULL;
-	int err = cp->sys->ops->thread_new(cp->sys, o->node_count, &probes, eb);
+	int err = system_thread_new(cp->sys, o->node_count, &probes, eb);
 
 	for (uint32_t i = 0; i < o->node_count && err == 0; i++) {
-		struct client *probe = cp->sys->ops->thread_client(probes, i);
+		struct client *probe = system_thread_client(probes, i);
 		struct in_addr addr = cluster_node_addr(cp->cluster, i);
 
 		while ((err = client_open(probe, addr, eb)) < 0) {
@@ -263,7 +263,7 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb)
 		}
 		client_close(probe);
 	}
-	cp->sys->ops->thread_free(probes);
+	system_thread_free(probes);
 	return err;
 }
 
@@ -286,7 +286,7 @@ static bool wait_quiet(struct campaign *cp, struct system_thread *probes,
 		bool same = true;
 
 		for (uint32_t i = 0; i < o->node_count; i++) {
-			struct client *probe = cp->sys->ops->thread_client(probes, i);
+			struct client *probe = system_thread_client(probes, i);
 			uint64_t digest = 0;
 
 			if (client_open(probe, cluster_node_addr(cp->cluster, i), NULL) < 0)
@@ -317,7 +317,7 @@ int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 	struct system_thread *conns = NULL;
 	struct op reads[SYSTEM_FINAL_READS_MAX];
 	uint32_t nreads = cp->sys->ops->final_reads(cp->sys, reads, SYSTEM_FINAL_READS_MAX);
-	int err = res ? cp->sys->ops->thread_new(cp->sys, o->node_count, &conns, eb)
+	int err = res ? system_thread_new(cp->sys, o->node_count, &conns, eb)
 		      : errbuf_set(eb, -ENOMEM, "out of memory");
 
 	if (err == 0) {
@@ -327,7 +327,7 @@ int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 				 "anyway", (double)o->quiet_timeout_ns / 1e9);
 	}
 	for (uint32_t i = 0; i < o->node_count && err == 0; i++) {
-		struct client *conn = cp->sys->ops->thread_client(conns, i);
+		struct client *conn = system_thread_client(conns, i);
 
 		for (uint32_t r = 0; r < nreads && err == 0; r++) {
 			struct op inv = reads[r];
@@ -340,7 +340,7 @@ int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 		}
 		client_close(conn);
 	}
-	cp->sys->ops->thread_free(conns);
+	system_thread_free(conns);
 	free(res);
 	return err;
 }

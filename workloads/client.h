@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "op.h"
 
@@ -61,6 +62,25 @@ static inline int client_invoke(struct client *c, const struct op *invocation,
 {
 	return c->ops->invoke(c, invocation, result, eb);
 }
+
+/*
+ * client_result_reset() - before an invoke: no value of its own, no error. client_result_fail()
+ * - the op ended with @type (OP_FAIL: nothing was sent; OP_INFO: it may have reached the node)
+ * because of -errno @err, said in @error ("timeout" for -ETIMEDOUT).
+ */
+void client_result_reset(struct client_result *result);
+void client_result_fail(struct client_result *result, enum op_type type, int err);
+
+struct line_conn;
+
+/**
+ * client_line_exchange() - send @request on @conn and receive one reply line before
+ * @deadline_ns; on failure fill @result: OP_FAIL when not connected (nothing sent), OP_INFO
+ * once anything may have been sent. Return: the reply's length (the line is in the conn's
+ * buffer), or -errno with @result filled.
+ */
+ssize_t client_line_exchange(struct line_conn *conn, const char *request, size_t size,
+			     int64_t deadline_ns, struct client_result *result);
 
 static inline bool client_connected(const struct client *c)
 {

@@ -97,13 +97,6 @@ static int format_request(const struct crdt_client *c, const struct op *inv, cha
 }
 
 /* What a broken exchange means: nothing sent yet is a certain failure, anything later is info. */
-static void fail_result(struct client_result *result, enum op_type type, int err)
-{
-	result->type = type;
-	snprintf(result->error, sizeof(result->error), "%s",
-		 err == -ETIMEDOUT ? "timeout" : strerror(-err));
-}
-
 static int crdt_client_invoke(struct client *base, const struct op *inv,
 			      struct client_result *result, struct errbuf *eb)
 {
@@ -111,29 +104,13 @@ static int crdt_client_invoke(struct client *base, const struct op *inv,
 	int64_t deadline = monotime_ns() + c->timeout_ns;
 	char request[160];
 	ssize_t n;
-	int err;
 
-	result->value = (struct op_value){ .kind = OP_VALUE_NULL };
-	result->value_set = false;
-	result->error[0] = '\0';
+	client_result_reset(result);
 	n = format_request(c, inv, request, sizeof(request));
 	if (n < 0)
 		return errbuf_set(eb, (int)n, "crdt client: unsupported op f=%s", inv->f);
-	if (c->conn.fd < 0) {
-		fail_result(result, OP_FAIL, -ENOTCONN);
+	if (client_line_exchange(&c->conn, request, (size_t)n, deadline, result) < 0)
 		return 0;
-	}
-	err = line_conn_send(&c->conn, request, (size_t)n, deadline);
-	if (err < 0) {
-		/* A partial send may still reach the node: unknown outcome. */
-		fail_result(result, OP_INFO, err);
-		return 0;
-	}
-	n = line_conn_recv(&c->conn, deadline);
-	if (n < 0) {
-		fail_result(result, OP_INFO, (int)n);
-		return 0;
-	}
 	if (crdt_client_parse_reply(c->model, inv->f, c->buffer, result) < 0) {
 		result->type = OP_INFO;
 		snprintf(result->error, sizeof(result->error), "malformed reply");

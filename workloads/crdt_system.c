@@ -3,6 +3,7 @@
 #include "system.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "campaign.h"
@@ -20,45 +21,18 @@ struct crdt_system {
 	char object[16];                /* the object every client works on: "x" */
 };
 
-struct system_thread {
-	uint32_t node_count;
-	struct crdt_client conns[];     /* one per node */
-};
-
-static struct crdt_system *crdt_of(struct system *sys)
+static const struct crdt_system *crdt_of(const struct system *sys)
 {
-	return container_of(sys, struct crdt_system, base);
+	return container_of(sys, const struct crdt_system, base);
 }
 
-static int crdt_thread_new(struct system *sys, uint32_t node_count, struct system_thread **out,
-			   struct errbuf *eb)
+static void crdt_client_setup(const struct system *sys, struct client *client, void *session)
 {
-	struct crdt_system *s = crdt_of(sys);
-	struct system_thread *t = calloc(1, sizeof(*t) + node_count * sizeof(t->conns[0]));
+	const struct crdt_system *s = crdt_of(sys);
 
-	if (!t)
-		return errbuf_set(eb, -ENOMEM, "out of memory for client connections");
-	t->node_count = node_count;
-	for (uint32_t i = 0; i < node_count; i++)
-		crdt_client_init(&t->conns[i], s->model, s->object, CRDT_CLIENT_PORT_DEFAULT,
-				 sys->op_timeout_ns);
-	*out = t;
-	return 0;
-}
-
-static struct client *crdt_thread_client(struct system_thread *t, uint32_t node)
-{
-	ASSERT(node < t->node_count);
-	return &t->conns[node].base;
-}
-
-static void crdt_thread_free(struct system_thread *t)
-{
-	if (!t)
-		return;
-	for (uint32_t i = 0; i < t->node_count; i++)
-		client_close(&t->conns[i].base);
-	free(t);
+	(void)session;
+	crdt_client_init(container_of(client, struct crdt_client, base), s->model, s->object,
+			 CRDT_CLIENT_PORT_DEFAULT, sys->op_timeout_ns);
 }
 
 static uint32_t crdt_final_reads(const struct system *sys, struct op *out, uint32_t max)
@@ -69,28 +43,26 @@ static uint32_t crdt_final_reads(const struct system *sys, struct op *out, uint3
 	return 1;
 }
 
-/* FNV-1a over the read's value. */
 static uint64_t crdt_digest(const struct client_result *r)
 {
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)r->type;
+	uint64_t h = system_digest_fnv(SYSTEM_FNV_BASIS, &r->type, sizeof(r->type));
 
 	if (r->value.kind == OP_VALUE_INT)
-		return h ^ (uint64_t)r->value.integer * 1099511628211ull;
-	for (uint32_t i = 0; r->value.kind == OP_VALUE_INTS && i < r->value.count; i++)
-		h = (h ^ (uint64_t)r->value.ints[i]) * 1099511628211ull;
+		return system_digest_fnv(h, &r->value.integer, sizeof(r->value.integer));
+	if (r->value.kind == OP_VALUE_INTS && r->value.count)
+		return system_digest_fnv(h, r->value.ints, r->value.count * sizeof(int64_t));
 	return h;
 }
 
 static void crdt_free(struct system *sys)
 {
-	free(crdt_of(sys));
+	free(container_of(sys, struct crdt_system, base));
 }
 
 static const struct system_ops crdt_system_ops = {
 	.name = "crdt",
-	.thread_new = crdt_thread_new,
-	.thread_client = crdt_thread_client,
-	.thread_free = crdt_thread_free,
+	.client_size = sizeof(struct crdt_client),
+	.client_init = crdt_client_setup,
 	.final_reads = crdt_final_reads,
 	.digest = crdt_digest,
 	.free = crdt_free,
@@ -105,19 +77,15 @@ int crdt_system_new(const struct campaign_opts *o, const char *data_root, struct
 	if (!s)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
 	ASSERT(o->model != CRDT_MODEL_NONE);
-	s->base.ops = &crdt_system_ops;
 	s->model = o->model;
 	snprintf(s->object, sizeof(s->object), "x");
 	crdt_gen_init(&s->gen, o->model);
-	err = replica_db_init(&s->db, o->node_exe, data_root, o->bug, o->seed);
+	err = system_init(&s->base, &crdt_system_ops, &s->gen.base, &s->db,
+			  crdt_model_name(o->model), o, data_root, eb);
 	if (err < 0) {
 		free(s);
-		return errbuf_set(eb, err, "path too long: %s or %s", o->node_exe, data_root);
+		return err;
 	}
-	s->base.gen = &s->gen.base;
-	s->base.db = &s->db.base;
-	s->base.check_model = crdt_model_name(o->model);
-	s->base.op_timeout_ns = o->op_timeout_ns;
 	*out = &s->base;
 	return 0;
 }

@@ -145,13 +145,6 @@ static int64_t host_realtime_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-static void fail_result(struct client_result *result, enum op_type type, int err)
-{
-	result->type = type;
-	snprintf(result->error, sizeof(result->error), "%s",
-		 err == -ETIMEDOUT ? "timeout" : strerror(-err));
-}
-
 static int format_request(const struct op *inv, uint64_t after, char *out, size_t size)
 {
 	int n;
@@ -177,29 +170,14 @@ static int lww_client_invoke(struct client *base, const struct op *inv,
 	char request[LWW_CLIENT_LINE_BYTES_MAX];
 	uint64_t ts;
 	ssize_t n;
-	int err;
 
-	result->value = (struct op_value){ .kind = OP_VALUE_NULL };
-	result->value_set = false;
-	result->error[0] = '\0';
+	client_result_reset(result);
 	n = seen ? format_request(inv, *seen, request, sizeof(request)) : -EINVAL;
 	if (n < 0)
 		return errbuf_set(eb, (int)n, "lww client: unsupported op f=%s key=%s", inv->f,
 				  inv->key ? inv->key : "(none)");
-	if (c->conn.fd < 0) {
-		fail_result(result, OP_FAIL, -ENOTCONN);
+	if (client_line_exchange(&c->conn, request, (size_t)n, deadline, result) < 0)
 		return 0;
-	}
-	err = line_conn_send(&c->conn, request, (size_t)n, deadline);
-	if (err < 0) {
-		fail_result(result, OP_INFO, err);
-		return 0;
-	}
-	n = line_conn_recv(&c->conn, deadline);
-	if (n < 0) {
-		fail_result(result, OP_INFO, (int)n);
-		return 0;
-	}
 	if (lww_client_parse_reply(inv->f, inv->value.integer, c->buffer, host_realtime_ns(),
 				   result, &ts) < 0) {
 		result->type = OP_INFO;

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* lww_system.c - lww-node behind the System seam: a few registers, sessions per thread. */
+/* lww_system.c - lww-node behind the System seam: a few registers, a session per thread. */
 #include "system.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,45 +24,11 @@ struct lww_system {
 	struct replica_db db;
 };
 
-struct system_thread {
-	uint32_t node_count;
-	struct lww_session session;     /* shared by the thread's clients */
-	struct lww_client conns[];      /* one per node */
-};
-
-static struct lww_system *lww_of(struct system *sys)
+/* A thread's clients share its session: every write carries what any of them saw. */
+static void lww_client_setup(const struct system *sys, struct client *client, void *session)
 {
-	return container_of(sys, struct lww_system, base);
-}
-
-static int lww_thread_new(struct system *sys, uint32_t node_count, struct system_thread **out,
-			  struct errbuf *eb)
-{
-	struct system_thread *t = calloc(1, sizeof(*t) + node_count * sizeof(t->conns[0]));
-
-	if (!t)
-		return errbuf_set(eb, -ENOMEM, "out of memory for client connections");
-	t->node_count = node_count;
-	for (uint32_t i = 0; i < node_count; i++)
-		lww_client_init(&t->conns[i], &t->session, LWW_CLIENT_PORT_DEFAULT,
-				sys->op_timeout_ns);
-	*out = t;
-	return 0;
-}
-
-static struct client *lww_thread_client(struct system_thread *t, uint32_t node)
-{
-	ASSERT(node < t->node_count);
-	return &t->conns[node].base;
-}
-
-static void lww_thread_free(struct system_thread *t)
-{
-	if (!t)
-		return;
-	for (uint32_t i = 0; i < t->node_count; i++)
-		client_close(&t->conns[i].base);
-	free(t);
+	lww_client_init(container_of(client, struct lww_client, base), session,
+			LWW_CLIENT_PORT_DEFAULT, sys->op_timeout_ns);
 }
 
 static uint32_t lww_final_reads(const struct system *sys, struct op *out, uint32_t max)
@@ -76,28 +41,26 @@ static uint32_t lww_final_reads(const struct system *sys, struct op *out, uint32
 	return LWW_KEYS;
 }
 
-/* The register, not the clock: hashes the JSON up to "clock", which changes every read. */
+/* The register, not the clocks: the JSON up to "clock", which changes on every read. */
 static uint64_t lww_digest(const struct client_result *r)
 {
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)r->type;
-	const char *p = r->value.kind == OP_VALUE_JSON ? r->value.json : "";
-	const char *end = strstr(p, ",\"clock\"");
+	uint64_t h = system_digest_fnv(SYSTEM_FNV_BASIS, &r->type, sizeof(r->type));
+	const char *json = r->value.kind == OP_VALUE_JSON ? r->value.json : "";
+	const char *end = strstr(json, ",\"clock\"");
 
-	for (; *p && p != end; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return h;
+	return system_digest_fnv(h, json, end ? (size_t)(end - json) : strlen(json));
 }
 
 static void lww_free(struct system *sys)
 {
-	free(lww_of(sys));
+	free(container_of(sys, struct lww_system, base));
 }
 
 static const struct system_ops lww_system_ops = {
 	.name = "lww",
-	.thread_new = lww_thread_new,
-	.thread_client = lww_thread_client,
-	.thread_free = lww_thread_free,
+	.client_size = sizeof(struct lww_client),
+	.session_size = sizeof(struct lww_session),
+	.client_init = lww_client_setup,
 	.final_reads = lww_final_reads,
 	.digest = lww_digest,
 	.free = lww_free,
@@ -111,17 +74,13 @@ int lww_system_new(const struct campaign_opts *o, const char *data_root, struct 
 
 	if (!s)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
-	s->base.ops = &lww_system_ops;
 	lww_gen_init(&s->gen, LWW_KEYS);
-	err = replica_db_init(&s->db, o->node_exe, data_root, o->bug, o->seed);
+	err = system_init(&s->base, &lww_system_ops, &s->gen.base, &s->db, "lww", o, data_root,
+			  eb);
 	if (err < 0) {
 		free(s);
-		return errbuf_set(eb, err, "path too long: %s or %s", o->node_exe, data_root);
+		return err;
 	}
-	s->base.gen = &s->gen.base;
-	s->base.db = &s->db.base;
-	s->base.check_model = "lww";
-	s->base.op_timeout_ns = o->op_timeout_ns;
 	*out = &s->base;
 	return 0;
 }

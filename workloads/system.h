@@ -3,6 +3,7 @@
 #ifndef SYSTEM_H
 #define SYSTEM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "client.h"
@@ -15,22 +16,20 @@ struct errbuf;
 enum { SYSTEM_FINAL_READS_MAX = 16 };   /* final reads taken on each node */
 
 struct system;
-struct system_thread;                   /* one client thread's connections, one per node */
+struct system_thread;                   /* one client thread's clients, one per node */
 
 /*
  * A system under test as the campaign runner sees it: a generator and a db (system.gen,
- * system.db), clients grouped per client thread (a thread keeps one connection per node and
- * whatever session state its system needs, e.g. the causal token of lww), the reads that end
- * a campaign and the checker model that judges it.
+ * system.db), its clients, the reads that end a campaign and the checker model that judges
+ * it. A client thread holds one client per node, all sharing one session of
+ * @session_size bytes (zeroed), where a system keeps what a client carries from one op to
+ * the next (lww: the causal token); @client_init sets up each client on it.
  */
 struct system_ops {
 	const char *name;               /* "crdt", "lww": `faultline run <name>` */
-	/* One client thread's clients, one per node, not connected until used. */
-	int (*thread_new)(struct system *sys, uint32_t node_count, struct system_thread **out,
-			  struct errbuf *eb);
-	struct client *(*thread_client)(struct system_thread *thread, uint32_t node);
-	/* Closes every connection and frees; NULL is allowed. */
-	void (*thread_free)(struct system_thread *thread);
+	size_t client_size;             /* bytes of one client, which embeds struct client */
+	size_t session_size;            /* bytes of a thread's session; 0 for none */
+	void (*client_init)(const struct system *sys, struct client *client, void *session);
 	/* The reads to take on every node after the final heal: f "read" and key, value null.
 	 * Fills up to @max; returns how many. */
 	uint32_t (*final_reads)(const struct system *sys, struct op *out, uint32_t max);
@@ -46,6 +45,32 @@ struct system {
 	const char *check_model;        /* the checker model: "gset", "lww", ... */
 	int64_t op_timeout_ns;          /* per connect and per request */
 };
+
+/* system_thread_new() - a thread's @node_count clients (not connected) and their session.
+ * Return: 0 or -ENOMEM. */
+int system_thread_new(const struct system *sys, uint32_t node_count,
+		      struct system_thread **out, struct errbuf *eb);
+
+/* system_thread_client() - the thread's client of node @node. */
+struct client *system_thread_client(struct system_thread *thread, uint32_t node);
+
+/* system_thread_free() - close every client and free; NULL is allowed. */
+void system_thread_free(struct system_thread *thread);
+
+/* system_digest_fnv() - FNV-1a of @size bytes, continuing from @h (start: SYSTEM_FNV_BASIS). */
+#define SYSTEM_FNV_BASIS 1469598103934665603ull
+uint64_t system_digest_fnv(uint64_t h, const void *data, size_t size);
+
+struct replica_db;
+
+/**
+ * system_init() - fill @sys and start @db (crdt-node and lww-node share its command line)
+ * from @opts: node program, bug, seed; node state under @data_root.
+ * Return: 0 or -ENAMETOOLONG (@eb names the paths).
+ */
+int system_init(struct system *sys, const struct system_ops *ops, struct gen *gen,
+		struct replica_db *db, const char *check_model,
+		const struct campaign_opts *opts, const char *data_root, struct errbuf *eb);
 
 /* How a system is made from the campaign options; the node binary is @opts->node_exe. */
 struct system_kind {
