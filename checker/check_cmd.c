@@ -16,6 +16,8 @@
 #include "fl_assert.h"
 #include "hist.h"
 #include "chk_limits.h"
+#include "jepsen_import.h"
+#include "linear.h"
 #include "lww_check.h"
 #include "results.h"
 #include "skew.h"
@@ -97,14 +99,31 @@ static int config_model(const char *config, char *buf, size_t size, const char *
 struct model_choice {
 	const struct checker *checker;          /* NULL: infer from the history */
 	enum crdt_model crdt;
+	struct linear_checker linear;           /* cas-register, kv: checker points here */
 };
 
-static int model_choose(const char *name, struct model_choice *out)
+#define MODEL_NAMES "gcounter, gset, orset, lww, cas-register, kv"
+
+/* @linear: the linearizability options (its model is set here), NULL for the defaults. */
+static int model_choose(const char *name, const struct linear_opts *linear,
+			struct model_choice *out)
 {
+	struct linear_opts lo = { .model = LINEAR_MODEL_CAS_REGISTER };
+
 	out->checker = NULL;
 	out->crdt = CRDT_MODEL_NONE;
 	if (!name)
 		return 0;
+	if (linear_model_parse(name, &lo.model) == 0) {
+		enum linear_model model = lo.model;
+
+		if (linear)
+			lo = *linear;
+		lo.model = model;
+		linear_checker_init(&out->linear, &lo);
+		out->checker = &out->linear.base;
+		return 0;
+	}
 	if (strcmp(name, "lww") == 0) {
 		out->checker = &lww_checker;
 		return 0;
@@ -155,13 +174,31 @@ static void results_save(const struct check_paths *p, const struct check_result 
 {
 	struct errbuf eb = { .msg = "" };
 
+	if (!p->results[0])
+		return;         /* an imported history: nothing is written beside it */
 	if (results_write_json(p->results, r, p->history, &eb) != 0)
 		errbuf_set(warn, 0, "warning: results not saved: %s", eb.msg);
 }
 
+/*
+ * results.json goes beside our histories only: a Jepsen history (EDN or log, or an empty
+ * file not named *.jsonl outside a run directory) may sit in a folder of reference data,
+ * which checking must not change.
+ */
+static void results_skip_imported(struct check_paths *p, enum jepsen_form form)
+{
+	size_t size = strlen(p->history);
+	bool jsonl = size >= 6 && strcmp(p->history + size - 6, ".jsonl") == 0;
+
+	if (form == JEPSEN_FORM_EDN || form == JEPSEN_FORM_LOG ||
+	    (form == JEPSEN_FORM_EMPTY && !p->config[0] && !jsonl))
+		p->results[0] = '\0';
+}
+
 /* The model from @model, else config.json; -EINVAL for an unknown name (@eb says where). */
-static int model_resolve(const char *model, const struct check_paths *p,
-			 struct model_choice *choice, struct errbuf *eb)
+static int model_resolve(const char *model, const struct linear_opts *linear,
+			 const struct check_paths *p, struct model_choice *choice,
+			 struct errbuf *eb)
 {
 	char buf[64];
 	const char *name = model;
@@ -169,9 +206,9 @@ static int model_resolve(const char *model, const struct check_paths *p,
 
 	if (!name)
 		err = config_model(p->config, buf, sizeof(buf), &name, eb);
-	if (!err && model_choose(name, choice) != 0)
-		err = errbuf_set(eb, -EINVAL, "%s: unknown model \"%s\" (gcounter, gset, orset, "
-				 "lww)", model ? "--model" : p->config, name);
+	if (!err && model_choose(name, linear, choice) != 0)
+		err = errbuf_set(eb, -EINVAL, "%s: unknown model \"%s\" (" MODEL_NAMES ")",
+				 model ? "--model" : p->config, name);
 	return err;
 }
 
@@ -188,8 +225,16 @@ static void skew_attach(const struct history *h, struct check_result *out,
 int check_run_dir_model(const char *run_dir_or_file, const char *model, bool print_summary,
 			struct check_result *out, struct errbuf *eb)
 {
-	struct model_choice choice = { NULL, CRDT_MODEL_NONE };
+	return check_run_dir_linear(run_dir_or_file, model, NULL, print_summary, out, eb);
+}
+
+int check_run_dir_linear(const char *run_dir_or_file, const char *model,
+			 const struct linear_opts *linear, bool print_summary,
+			 struct check_result *out, struct errbuf *eb)
+{
+	struct model_choice choice = { .checker = NULL, .crdt = CRDT_MODEL_NONE };
 	struct check_opts opts = { .model = CRDT_MODEL_NONE };
+	enum jepsen_form form = JEPSEN_FORM_JSONL;
 	struct history h;
 	struct check_paths p;
 	int err;
@@ -205,11 +250,12 @@ int check_run_dir_model(const char *run_dir_or_file, const char *model, bool pri
 		check_result_set_unknown(out, "%s", eb ? eb->msg : "bad path");
 		return err;
 	}
-	err = model_resolve(model, &p, &choice, eb);
+	err = model_resolve(model, linear, &p, &choice, eb);
 	if (choice.checker)
 		out->checker = choice.checker->ops->name;
 	if (!err)
-		err = hist_load(&h, p.history, eb);
+		err = jepsen_import_load(&h, p.history, &form, eb);
+	results_skip_imported(&p, form);
 	if (err) {
 		check_result_set_unknown(out, "history not checked: %s", eb ? eb->msg : "error");
 		results_save(&p, out, NULL);
@@ -242,14 +288,19 @@ int check_run_dir(const char *run_dir_or_file, enum crdt_model model, bool print
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: faultline check <run-dir|history.jsonl> [--model gcounter|gset|orset|lww]\n"
-		"                       [--json] [--quiet]\n"
+		"usage: faultline check <run-dir|history> [--model M] [--initial V]\n"
+		"                       [--null-read any|empty] [--json] [--quiet]\n"
 		"  Check a history (a run directory's history.jsonl, or a file) and write\n"
 		"  results.json beside it. The model comes from --model, else the run's\n"
 		"  config.json (\"model\", or \"system\": \"lww\"), else the ops: read/write ops\n"
 		"  with a key and results carrying \"ts\" are lww, anything else a CRDT.\n"
 		"  Ops that report clocks add a clock skew summary (\"skew\" in results.json).\n"
-		"  --model M   gcounter, gset, orset (the CRDT checker) or lww (LWW registers)\n"
+		"  The history may also be a Jepsen one: EDN op maps or a console log.\n"
+		"  --model M   gcounter, gset, orset (the CRDT checker), lww (LWW registers),\n"
+		"              cas-register or kv (linearizability, each key separately)\n"
+		"  --initial V cas-register/kv: the initial value (default nil; kv \"\")\n"
+		"  --null-read any|empty  a read of nil constrains nothing (any) or means the\n"
+		"              register is empty (empty, the default)\n"
 		"  --json      print the results.json document instead of the summary\n"
 		"  --quiet     print nothing but errors; the exit code tells the verdict\n"
 		"exit codes: 0 valid, 1 invalid, 2 unknown or error, 64 usage error\n");
@@ -258,6 +309,8 @@ static void usage(FILE *out)
 struct check_cmd_opts {
 	const char *target;
 	const char *model;              /* NULL: config.json or inference */
+	struct linear_opts linear;      /* cas-register and kv */
+	bool linear_set;                /* --initial or --null-read given */
 	bool json;
 	bool quiet;
 };
@@ -269,15 +322,34 @@ static const struct check_cmd_opts check_cmd_defaults = {
 	.quiet = false,
 };
 
-enum { OPT_MODEL = 256, OPT_JSON, OPT_QUIET, OPT_HELP };
+enum { OPT_MODEL = 256, OPT_INITIAL, OPT_NULL_READ, OPT_JSON, OPT_QUIET, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "initial", required_argument, NULL, OPT_INITIAL },
+	{ "null-read", required_argument, NULL, OPT_NULL_READ },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --initial and --null-read. Return: 0 or -EINVAL (printed). */
+static int parse_linear(int c, const char *arg, struct check_cmd_opts *o)
+{
+	o->linear_set = true;
+	if (c == OPT_INITIAL && linear_initial_parse(arg, o->linear.initial,
+						     sizeof(o->linear.initial)) == 0)
+		return 0;
+	if (c == OPT_NULL_READ && (strcmp(arg, "any") == 0 || strcmp(arg, "empty") == 0)) {
+		o->linear.null_read_any = strcmp(arg, "any") == 0;
+		return 0;
+	}
+	fprintf(stderr, "faultline check: --%s: expected %s, got \"%s\"\n",
+		c == OPT_INITIAL ? "initial" : "null-read",
+		c == OPT_INITIAL ? "a value (nil, an integer, JSON or text)" : "any or empty", arg);
+	return -EINVAL;
+}
 
 /* Return: 0 parsed, 1 help shown, CHECK_EXIT_USAGE. */
 static int parse(int argc, char **argv, struct check_cmd_opts *o)
@@ -290,14 +362,19 @@ static int parse(int argc, char **argv, struct check_cmd_opts *o)
 		case OPT_MODEL: {
 			struct model_choice choice;
 
-			if (model_choose(optarg, &choice) != 0) {
+			if (model_choose(optarg, NULL, &choice) != 0) {
 				fprintf(stderr, "faultline check: --model: unknown model \"%s\" "
-					"(gcounter, gset, orset, lww)\n", optarg);
+					"(" MODEL_NAMES ")\n", optarg);
 				return CHECK_EXIT_USAGE;
 			}
 			o->model = optarg;
 			break;
 		}
+		case OPT_INITIAL:
+		case OPT_NULL_READ:
+			if (parse_linear(c, optarg, o) != 0)
+				return CHECK_EXIT_USAGE;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -340,7 +417,13 @@ int check_cmd_main(int argc, char **argv)
 		fprintf(stderr, "faultline check: --json and --quiet exclude each other\n");
 		return CHECK_EXIT_USAGE;
 	}
-	err = check_run_dir_model(o.target, o.model, !o.json && !o.quiet, &result, &eb);
+	if (o.linear_set && (!o.model || linear_model_parse(o.model, &o.linear.model) != 0)) {
+		fprintf(stderr, "faultline check: --initial and --null-read need --model "
+			"cas-register or kv\n");
+		return CHECK_EXIT_USAGE;
+	}
+	err = check_run_dir_linear(o.target, o.model, &o.linear, !o.json && !o.quiet, &result,
+				   &eb);
 	if (err)
 		fprintf(stderr, "faultline check: %s\n", eb.msg[0] ? eb.msg : strerror(-err));
 	else if (eb.msg[0])

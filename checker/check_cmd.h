@@ -18,8 +18,9 @@ enum {
 };
 
 /**
- * check_cmd_main() - `faultline check <run-dir|history.jsonl>
- * [--model gcounter|gset|orset|lww] [--json] [--quiet]`; @argv[0] is "check". Prints a
+ * check_cmd_main() - `faultline check <run-dir|history>
+ * [--model gcounter|gset|orset|lww|cas-register|kv] [--initial V] [--null-read any|empty]
+ * [--json] [--quiet]`; @argv[0] is "check". The history may be a Jepsen one. Prints a
  * summary (or, with --json, the results.json document) on stdout, errors and warnings on
  * stderr as "faultline check: ...".
  * Return: an exit code: CHECK_EXIT_* (0 valid, 1 invalid, 2 unknown or error, 64 usage).
@@ -31,7 +32,8 @@ int check_cmd_main(int argc, char **argv);
  * runner.
  * @run_dir_or_file: a run directory (reads <dir>/history.jsonl and, when @model is NULL,
  *	<dir>/config.json: its "model", or "lww" when its "system" is "lww") or a history file.
- * @model: "gcounter", "gset", "orset" (crdt_checker) or "lww" (lww_checker); NULL to take it
+ * @model: "gcounter", "gset", "orset" (crdt_checker), "lww" (lww_checker), "cas-register"
+ *	or "kv" (the linearizability checker, linear.h, default options); NULL to take it
  *	from config.json, else infer it: read/write ops with a key whose results carry "ts"
  *	are lww, anything else goes to the CRDT checker, which infers its own model.
  * @print_summary: print the human summary on stdout (nothing else is ever printed).
@@ -48,6 +50,19 @@ int check_cmd_main(int argc, char **argv);
  */
 int check_run_dir_model(const char *run_dir_or_file, const char *model, bool print_summary,
 			struct check_result *out, struct errbuf *eb);
+
+struct linear_opts;
+
+/**
+ * check_run_dir_linear() - check_run_dir_model() with the linearizability options @linear
+ * (initial value, null reads, budget; its model is ignored: @model names it), used when
+ * @model (or config.json) is "cas-register" or "kv"; NULL @linear takes the defaults.
+ * The history may be our JSONL or any Jepsen form (jepsen_import.h). Return: as
+ * check_run_dir_model().
+ */
+int check_run_dir_linear(const char *run_dir_or_file, const char *model,
+			 const struct linear_opts *linear, bool print_summary,
+			 struct check_result *out, struct errbuf *eb);
 
 /* check_run_dir() - check_run_dir_model() with a CRDT model; CRDT_MODEL_NONE is NULL there
  * (config.json or inference, which may also pick lww). */

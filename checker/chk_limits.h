@@ -15,7 +15,9 @@ enum {
 	CHK_KEYS_MAX = 8,                         /* distinct keys in an lww history */
 	CHK_SKEW_BUCKETS_MAX = 4,                 /* 1 s skew buckets kept per node */
 	CHK_SKEW_EVENTS_MAX = 4,                  /* nemesis clock ops kept in the timeline */
+	CHK_LIN_KEYS_MAX = 16,                    /* keys (independent objects) in one check */
 };
+#define CHK_LIN_STEPS_MAX (1ull << 24)           /* linearizability search steps per key */
 #else
 enum {
 	CHK_NODES_MAX = 64,
@@ -25,7 +27,9 @@ enum {
 	CHK_KEYS_MAX = 1 << 10,
 	CHK_SKEW_BUCKETS_MAX = 1 << 16,           /* 18 hours of 1 s buckets */
 	CHK_SKEW_EVENTS_MAX = 1 << 12,
+	CHK_LIN_KEYS_MAX = 1 << 20,
 };
+#define CHK_LIN_STEPS_MAX (1ull << 28)
 #endif
 
 /* Default checker memory budget (check_opts.memory_bytes_max == 0), STYLE S20. */
@@ -40,6 +44,7 @@ enum { CHK_SUMMARY_CLOCK_OPS_MAX = 8 };   /* nemesis clock ops listed by `faultl
 STATIC_ASSERT(CHK_NODES_MAX >= 2, "convergence compares at least two nodes");
 STATIC_ASSERT(CHK_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words");
 STATIC_ASSERT(CHK_NODES_MAX <= 64, "lww keeps the nodes with a final read in a uint64_t mask");
+STATIC_ASSERT(CHK_LIN_KEYS_MAX < (1 << 30), "linear key ids are interned uint32_t ids");
 STATIC_ASSERT((CHK_KEYS_MAX & (CHK_KEYS_MAX - 1)) == 0, "the lww key table is a power of two");
 STATIC_ASSERT(CHK_KEYS_MAX < (1 << 16), "lww key slots (+ 1) are uint16_t");
 STATIC_ASSERT(CHK_ELEMENTS_MAX <= (1 << 30), "element slots are uint32_t with room to double");

@@ -41,6 +41,13 @@ int hist_writer_open(struct hist_writer **out, const char *path, int64_t start_n
  */
 int hist_writer_append(struct hist_writer *w, struct op *op, struct errbuf *eb);
 
+/**
+ * hist_writer_print() - write @op as one line of the format (as hist_writer_append() would,
+ * but with @op's own index and time, unchecked) to @file; for converters. Blocks on @file.
+ * Return: 0; -EINVAL if a string is not UTF-8 or a JSON value not JSON; -EIO.
+ */
+int hist_writer_print(FILE *file, const struct op *op, struct errbuf *eb);
+
 /* hist_writer_close() - close; NULL is allowed. Return: 0 or -errno from close(2). */
 int hist_writer_close(struct hist_writer *w);
 
@@ -98,6 +105,34 @@ int hist_load(struct history *h, const char *path, struct errbuf *eb);
 
 /* hist_fini() - free what hist_load() allocated; a zeroed history is allowed. */
 void hist_fini(struct history *h);
+
+/* ---- Building a history op by op (importers) ------------------------------------------ */
+
+struct hist_builder;
+
+/* hist_builder_new() - an empty history; @path (copied) names the input in messages. */
+int hist_builder_new(struct hist_builder **out, const char *path, struct errbuf *eb);
+
+/**
+ * hist_builder_append() - check @op against the format's rules (as the reader does) and
+ * append a copy. @op->index is set here (the next position); @op->time_ns is the caller's.
+ * @line: 1-based line of @op in the input, for "path:line: expected ..." messages.
+ * Return: 0; -EINVAL (rule broken, nothing appended); -E2BIG; -ENOMEM.
+ */
+int hist_builder_append(struct hist_builder *b, struct op *op, uint64_t line,
+			struct errbuf *eb);
+
+/* hist_builder_count() - ops appended so far. */
+uint64_t hist_builder_count(const struct hist_builder *b);
+
+/**
+ * hist_builder_finish() - move the ops into @h (as hist_load() leaves it; hist_fini() it)
+ * and free @b, on success and on failure. Return: 0 or -ENOMEM (@h left empty).
+ */
+int hist_builder_finish(struct hist_builder *b, struct history *h, struct errbuf *eb);
+
+/* hist_builder_free() - abandon @b; NULL is allowed. */
+void hist_builder_free(struct hist_builder *b);
 
 /* ---- Run directories ------------------------------------------------------------------- */
 

@@ -12,6 +12,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist_procs.h"
+#include "hist_rules.h"
 
 enum {
 	ARENA_CHUNK_BYTES = 1 << 20,
@@ -353,6 +354,98 @@ out_arena:
 	free(ld.ops);
 	arena_free(ld.arena);
 	return err;
+}
+
+/*
+ * An importer's history under construction: the same copies as hist_load(), checked by the
+ * same rules as the reader (STYLE S17). Invariants: every op in @ld passed @rules.
+ */
+struct hist_builder {
+	struct load ld;
+	struct hist_rules rules;
+	char path[HIST_PATH_BYTES_MAX];
+};
+
+int hist_builder_new(struct hist_builder **out, const char *path, struct errbuf *eb)
+{
+	struct hist_builder *b;
+
+	ASSERT(out);
+	ASSERT(path);
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (b)
+		b->ld.arena = calloc(1, sizeof(*b->ld.arena));
+	if (!b || !b->ld.arena) {
+		free(b);
+		return errbuf_set(eb, -ENOMEM, "%s: out of memory", path);
+	}
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	hist_rules_init(&b->rules, b->path);
+	*out = b;
+	return 0;
+}
+
+uint64_t hist_builder_count(const struct hist_builder *b)
+{
+	ASSERT(b);
+	return b->ld.count;
+}
+
+int hist_builder_append(struct hist_builder *b, struct op *op, uint64_t line,
+			struct errbuf *eb)
+{
+	int err;
+
+	ASSERT(b);
+	ASSERT(op);
+	op->index = b->ld.count;
+	err = hist_rules_check(&b->rules, op, line, eb);
+	if (err < 0)
+		return err;
+	err = copy_op(&b->ld, op);
+	if (err == -E2BIG)
+		return errbuf_set(eb, err, "%s:%" PRIu64 ": expected at most %d ops", b->path,
+				  line, HIST_OPS_MAX);
+	if (err < 0)
+		return errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", b->path, line);
+	hist_rules_commit(&b->rules, op);
+	ASSERT(b->ld.count == op->index + 1);
+	return 0;
+}
+
+int hist_builder_finish(struct hist_builder *b, struct history *h, struct errbuf *eb)
+{
+	int err;
+
+	ASSERT(b);
+	ASSERT(h);
+	*h = (struct history){ 0 };
+	h->ops = b->ld.ops;
+	h->count = b->ld.count;
+	h->arena = b->ld.arena;
+	b->ld.ops = NULL;
+	b->ld.arena = NULL;
+	b->ld.count = 0;
+	err = build_pairs(h);
+	if (err < 0) {
+		hist_fini(h);
+		errbuf_set(eb, err, "%s: out of memory for the pair index", b->path);
+	}
+	hist_builder_free(b);
+	return err;
+}
+
+void hist_builder_free(struct hist_builder *b)
+{
+	if (!b)
+		return;
+	hist_rules_fini(&b->rules);
+	free(b->ld.intern.strings);
+	free(b->ld.intern.hashes);
+	free(b->ld.ops);
+	arena_free(b->ld.arena);
+	free(b);
 }
 
 void hist_fini(struct history *h)

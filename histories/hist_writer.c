@@ -163,6 +163,25 @@ out_obj:
 	return NULL;
 }
 
+int hist_writer_print(FILE *file, const struct op *op, struct errbuf *eb)
+{
+	const char *bad_field = NULL;
+	json_t *obj;
+	int rc;
+
+	ASSERT(file);
+	ASSERT(op);
+	obj = op_to_json(op, &bad_field);
+	if (!obj)
+		return errbuf_set(eb, -EINVAL, "op %" PRIu64 ": expected \"%s\" to be valid UTF-8 "
+				  "text (or JSON text for a JSON value)", op->index, bad_field);
+	rc = json_dumpf(obj, file, JSON_COMPACT);
+	json_decref(obj);
+	if (rc != 0 || fputc('\n', file) == EOF)
+		return errbuf_set(eb, -EIO, "op %" PRIu64 ": write failed", op->index);
+	return 0;
+}
+
 /* Dumps @obj plus a newline into w->line. Return: the line's size, -E2BIG or -ENOMEM. */
 static ssize_t dump_line(struct hist_writer *w, const json_t *obj)
 {

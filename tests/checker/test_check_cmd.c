@@ -203,7 +203,8 @@ Test(check_cmd, usage_errors_exit_64)
 
 	cr_expect_eq(run_cmd(1, none, out, err), 64);
 	cr_expect_eq(run_cmd(4, model, out, err), 64);
-	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww)"), "%s", err);
+	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, kv)"), "%s",
+		  err);
 	cr_expect_eq(run_cmd(3, two, out, err), 64);
 	cr_expect_eq(run_cmd(3, bad, out, err), 64);
 }
@@ -350,4 +351,47 @@ Test(check_cmd, run_dir_model_api_and_the_crdt_wrapper_agree)
 	cr_expect(strstr(eb.msg, "--model: unknown model \"nosuch\""), "%s", eb.msg);
 	cr_expect_eq(r.verdict, VERDICT_UNKNOWN);
 	check_result_fini(&r);
+}
+
+Test(check_cmd, linear_models_check_jepsen_logs_and_write_no_results_beside_them)
+{
+	char hist[128], results[128];
+	char *argv[] = { "check", hist, "--model", "cas-register", NULL };
+	char *any[] = { "check", hist, "--model", "cas-register", "--null-read", "any", NULL };
+	char *init[] = { "check", hist, "--model", "cas-register", "--initial", "1", NULL };
+
+	snprintf(hist, sizeof(hist), "%s/etcd.log", dir);
+	snprintf(results, sizeof(results), "%s/results.json", dir);
+	write_file(hist, "INFO  jepsen.util - 0\t:invoke\t:write\t1\n"
+			 "INFO  jepsen.util - 0\t:ok\t:write\t1\n"
+			 "INFO  jepsen.util - 1\t:invoke\t:read\tnil\n"
+			 "INFO  jepsen.util - 1\t:ok\t:read\tnil\n");
+	cr_expect_eq(run_cmd(4, argv, out, err), 1, "%s", err);
+	cr_expect(strstr(out, "not-linearizable: op 2 (read -> nil)"), "%s", out);
+	cr_expect(strstr(out, "model: cas-register"), "%s", out);
+	cr_expect_eq(access(results, F_OK), -1, "results.json written beside a Jepsen log");
+	cr_expect_eq(run_cmd(6, any, out, err), 0, "%s", err);
+	cr_expect_eq(run_cmd(6, init, out, err), 1, "%s", err);
+}
+
+Test(check_cmd, linear_options_need_a_linear_model)
+{
+	char *initial[] = { "check", "x.log", "--initial", "3", NULL };
+	char *null_read[] = { "check", "x.log", "--model", "kv", "--null-read", "some", NULL };
+
+	cr_expect_eq(run_cmd(4, initial, out, err), 64);
+	cr_expect(strstr(err, "need --model cas-register or kv"), "%s", err);
+	cr_expect_eq(run_cmd(6, null_read, out, err), 64);
+	cr_expect(strstr(err, "--null-read: expected any or empty"), "%s", err);
+}
+
+Test(check_cmd, bad_jepsen_input_is_unknown_with_file_and_line)
+{
+	char hist[128];
+	char *argv[] = { "check", hist, "--model", "kv", NULL };
+
+	snprintf(hist, sizeof(hist), "%s/kv.edn", dir);
+	write_file(hist, "{:process 0, :type :invoke, :f :get, :key \"a\"}\n{:process 0 :type\n");
+	cr_expect_eq(run_cmd(4, argv, out, err), 2);
+	cr_expect(strstr(err, "kv.edn:2: expected"), "%s", err);
 }

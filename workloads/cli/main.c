@@ -17,6 +17,7 @@ static int cmd_help(int argc, char **argv);
 static const struct cmd cmds[] = {
 	{ "run", cmd_run, "run a campaign: nodes in namespaces, workload, nemesis, verdict" },
 	{ "check", check_cmd_main, "check a recorded history (run dir or history.jsonl)" },
+	{ "convert", cmd_convert, "write a Jepsen history (EDN or log) as faultline JSONL" },
 	{ "clean", cmd_clean, "remove every leftover of crashed runs (namespaces, processes...)" },
 	{ "nemesis", cmd_nemesis, "one fault by hand on a live `run --keep` cluster (--list)" },
 	{ "help", cmd_help, "show this help" },

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* linear.h - the linearizability checker (Wing-Gong/Lowe search, per key) and its models. */
+#ifndef LINEAR_H
+#define LINEAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checker.h"
+
+struct errbuf;
+struct history;
+struct op;
+
+/* The models (rules in checker/CHECKS.md, "Linearizability"). */
+enum linear_model { LINEAR_MODEL_CAS_REGISTER, LINEAR_MODEL_KV, LINEAR_MODEL_COUNT };
+
+enum { LINEAR_INITIAL_BYTES_MAX = 256 };
+
+struct linear_opts {
+	enum linear_model model;
+	/* The initial value as JSON text (see linear_initial_parse()), "" for the model's
+	 * default: null for cas-register, "" (absent) for every key of kv. */
+	char initial[LINEAR_INITIAL_BYTES_MAX];
+	bool null_read_any;     /* a read that returns null constrains nothing */
+	uint64_t steps_max;     /* search steps per key; 0: CHK_LIN_STEPS_MAX */
+};
+
+/* A checker instance: the seam's base with the model options (recovered by container_of). */
+struct linear_checker {
+	struct checker base;
+	struct linear_opts opts;
+};
+
+/* The checker ops, named "linear". */
+extern const struct checker_ops linear_checker_ops;
+
+/* linear_checker_init() - a checker for @opts (copied). */
+void linear_checker_init(struct linear_checker *c, const struct linear_opts *opts);
+
+/* linear_model_name() - "cas-register" or "kv". */
+const char *linear_model_name(enum linear_model model);
+
+/* linear_model_parse() - inverse of linear_model_name(). Return: 0 or -EINVAL. */
+int linear_model_parse(const char *name, enum linear_model *out);
+
+/**
+ * linear_initial_parse() - a command-line value into JSON text in @out: "nil" or "null" is
+ * null, an integer stays an integer, text that is already JSON (a "string", [1, 2]) is kept,
+ * anything else becomes a JSON string. Return: 0; -EINVAL over @size bytes or unparseable.
+ */
+int linear_initial_parse(const char *arg, char *out, size_t size);
+
+/* ---- private to checker/: shared by linear.c, linear_model.c and linear_search.c ------- */
+
+/*
+ * Interned values: each distinct byte string gets a dense id; id 0 is null (no bytes).
+ * Invariants: bytes[offsets[id] .. offsets[id] + sizes[id]) is value id's text; the hash
+ * table has table_mask + 1 slots (power of two), each 0 or id + 1, at most half full;
+ * memory_bytes counts what is allocated here.
+ */
+struct linear_values {
+	char *bytes;
+	uint64_t bytes_used, bytes_size;
+	uint64_t *offsets;
+	uint32_t *sizes;
+	uint32_t count, capacity;
+	uint32_t *table;
+	uint32_t table_mask;
+	uint64_t memory_bytes;
+};
+
+enum { LINEAR_VALUE_NULL = 0 };
+
+void linear_values_init(struct linear_values *v);
+void linear_values_fini(struct linear_values *v);
+
+/* linear_values_intern() - the id of @size bytes at @text. Return: id (> 0) or -ENOMEM. */
+int64_t linear_values_intern(struct linear_values *v, const char *text, size_t size);
+
+/* linear_values_text() - the bytes of @id (not NUL-terminated); *@size gets their count. */
+const char *linear_values_text(const struct linear_values *v, uint32_t id, uint32_t *size);
+
+enum linear_kind { LINEAR_READ, LINEAR_WRITE, LINEAR_CAS, LINEAR_APPEND };
+
+/* One client operation that did not fail, as the model sees it. */
+struct linear_call {
+	uint64_t invoke_index;
+	uint64_t result_index;  /* HIST_NO_PAIR for info or in flight (returns "at infinity") */
+	uint32_t arg, arg2;     /* write/append: arg; cas: arg -> arg2 (value ids) */
+	uint32_t ret;           /* ok read: the value returned */
+	uint32_t key;           /* key id (0 for ops without a key) */
+	uint8_t kind;           /* enum linear_kind */
+	bool info;              /* may or may not take effect, at any time after invoke */
+	bool read_any;          /* a null read under null_read_any: constrains nothing */
+};
+
+/* The model as the search sees it: values, rules and the initial state. */
+struct linear_model_state {
+	enum linear_model model;
+	struct linear_values values;
+	uint32_t initial;       /* value id of every key's initial state */
+	char *scratch;          /* kv appends: concatenation buffer, scratch_size bytes */
+	size_t scratch_size;
+};
+
+/**
+ * linear_model_init() - values and the initial state for @model; @initial is JSON text, ""
+ * for the default (null for cas-register, "" for kv). Return: 0 or -ENOMEM.
+ * linear_model_fini() - free it all; a zeroed state is allowed.
+ */
+int linear_model_init(struct linear_model_state *ms, enum linear_model model,
+		      const char *initial);
+void linear_model_fini(struct linear_model_state *ms);
+
+/**
+ * linear_model_call() - turn invocation @invoke (with completion @result, NULL if in flight)
+ * into @call for @ms's model. Fail completions are the caller's to skip.
+ * Return: 0; 1 the op is ignored (an info read); -EINVAL with "op N: expected ..." in @eb
+ * (the op does not fit the model); -ENOMEM.
+ */
+int linear_model_call(struct linear_model_state *ms, const struct linear_opts *opts,
+		      const struct op *invoke, const struct op *result,
+		      struct linear_call *call, struct errbuf *eb);
+
+/**
+ * linear_model_step() - apply @call to @state. Return: 1 legal with *@next set, 0 illegal,
+ * -ENOMEM (a kv append could not intern its result).
+ */
+int linear_model_step(struct linear_model_state *ms, uint32_t state,
+		      const struct linear_call *call, uint32_t *next);
+
+enum { LINEAR_EVIDENCE_CALLS = 6 };
+
+/* What one key's search found. On INVALID: the call that could not be linearized after the
+ * longest linearizable prefix (prefix_count calls; the last few in prefix_tail, oldest
+ * first), and the model state after that prefix. */
+struct linear_outcome {
+	enum verdict verdict;
+	uint64_t steps;
+	uint32_t blocked;                       /* call index within the key */
+	uint32_t prefix_count;
+	uint32_t prefix_tail[LINEAR_EVIDENCE_CALLS];
+	uint32_t prefix_tail_count;
+	uint32_t state;
+	const char *unknown_reason;             /* static text when UNKNOWN */
+	bool out_of_steps;                      /* UNKNOWN for want of steps (not memory) */
+};
+
+/**
+ * linear_search() - is the sequence @calls (@count calls of one key, in invocation order)
+ * linearizable? @events lists 2 * @count entries in real-time order: call c's invocation
+ * as 2c, its return as 2c + 1. @memory_bytes_max bounds the search's cache and stack.
+ * Return: 0 with @out filled (UNKNOWN past steps_max or the memory budget); -ENOMEM.
+ */
+int linear_search(struct linear_model_state *ms, const struct linear_call *calls,
+		  uint32_t count, const uint32_t *events, uint64_t steps_max,
+		  uint64_t memory_bytes_max, struct linear_outcome *out);
+
+/**
+ * linear_report() - put the outcome of key @key (@calls, @count of them) into @result: on
+ * INVALID a "not-linearizable" anomaly citing the blocked op and the end of the longest
+ * linearizable prefix, on UNKNOWN the reason. Never fails.
+ */
+void linear_report(const struct history *h, const struct linear_model_state *ms,
+		   const struct linear_values *keys, uint32_t key, const struct linear_call *calls,
+		   uint32_t count, const struct linear_outcome *out, struct check_result *result);
+
+#endif /* LINEAR_H */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* linear_report.c - one key's search outcome as evidence: the anomaly or the unknown reason. */
+#include "linear.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "fl_assert.h"
+#include "hist.h"
+
+/* A value for a message: nil, a kv string in quotes, a register value as its JSON text. */
+static void value_add(struct check_text *t, const struct linear_model_state *ms, uint32_t id)
+{
+	uint32_t size;
+	const char *text;
+
+	if (id == LINEAR_VALUE_NULL) {
+		check_text_add(t, "nil");
+		return;
+	}
+	text = linear_values_text(&ms->values, id, &size);
+	if (size > 40)
+		size = 40;      /* a diagnostic: long kv strings are cut */
+	if (ms->model == LINEAR_MODEL_KV)
+		check_text_add(t, "\"%.*s\"", (int)size, text);
+	else
+		check_text_add(t, "%.*s", (int)size, text);
+}
+
+/* "op 12 (cas [3 0])": the invocation's index, f and what the model made of it. */
+static void call_add(struct check_text *t, const struct history *h,
+		     const struct linear_model_state *ms, const struct linear_call *call)
+{
+	check_text_add(t, "op %" PRIu64 " (%s ", call->invoke_index,
+		       h->ops[call->invoke_index].f);
+	switch ((enum linear_kind)call->kind) {
+	case LINEAR_READ:
+		check_text_add(t, "-> ");
+		if (call->read_any)
+			check_text_add(t, "nil");
+		else
+			value_add(t, ms, call->ret);
+		break;
+	case LINEAR_CAS:
+		check_text_add(t, "[");
+		value_add(t, ms, call->arg);
+		check_text_add(t, " ");
+		value_add(t, ms, call->arg2);
+		check_text_add(t, "]");
+		break;
+	case LINEAR_WRITE:
+	case LINEAR_APPEND:
+		value_add(t, ms, call->arg);
+		break;
+	}
+	check_text_add(t, "%s)", call->info ? ", info" : "");
+}
+
+static void key_add(struct check_text *t, const struct linear_values *keys, uint32_t key)
+{
+	uint32_t size;
+	const char *text;
+
+	if (key == 0)
+		return;
+	text = linear_values_text(keys, key, &size);
+	check_text_add(t, "key \"%.*s\": ", (int)(size > 40 ? 40 : size), text);
+}
+
+static void report_invalid(const struct history *h, const struct linear_model_state *ms,
+			   const struct linear_values *keys, uint32_t key,
+			   const struct linear_call *calls, uint32_t count,
+			   const struct linear_outcome *out, struct check_result *result)
+{
+	const struct linear_call *blocked = &calls[out->blocked];
+	uint64_t ops[2 + LINEAR_EVIDENCE_CALLS];
+	uint32_t n = 0;
+	struct check_text t;
+
+	ASSERT(out->blocked < count);
+	ASSERT(out->prefix_tail_count <= LINEAR_EVIDENCE_CALLS);
+	check_text_init(&t);
+	key_add(&t, keys, key);
+	call_add(&t, h, ms, blocked);
+	check_text_add(&t, " cannot be linearized: the longest linearizable "
+		       "prefix has %" PRIu32 " of %" PRIu32 " ops, leaving ", out->prefix_count,
+		       count);
+	value_add(&t, ms, out->state);
+	ops[n++] = blocked->invoke_index;
+	ops[n++] = blocked->result_index;
+	for (uint32_t k = 0; k < out->prefix_tail_count; k++) {
+		const struct linear_call *c = &calls[out->prefix_tail[k]];
+
+		check_text_add(&t, k ? ", " : "; it ends with ");
+		call_add(&t, h, ms, c);
+		ops[n++] = c->invoke_index;
+	}
+	check_result_add_anomaly(result, "not-linearizable", ops, n, "%s", t.buf);
+}
+
+void linear_report(const struct history *h, const struct linear_model_state *ms,
+		   const struct linear_values *keys, uint32_t key, const struct linear_call *calls,
+		   uint32_t count, const struct linear_outcome *out, struct check_result *result)
+{
+	struct check_text t;
+
+	ASSERT(out);
+	ASSERT(result);
+	if (out->verdict == VERDICT_INVALID) {
+		report_invalid(h, ms, keys, key, calls, count, out, result);
+		return;
+	}
+	if (out->verdict == VERDICT_UNKNOWN) {
+		check_text_init(&t);
+		key_add(&t, keys, key);
+		check_result_set_unknown(result, "%s%s after %" PRIu64 " steps", t.buf,
+					 out->unknown_reason, out->steps);
+	}
+}

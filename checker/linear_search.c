@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/* linear_search.c - Wing-Gong linearizability search with Lowe's just-in-time linearization
+ * and a cache of (linearized set, model state) configurations already explored. */
+#include "linear.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl_assert.h"
+#include "hist.h"
+
+enum { CACHE_SLOTS_MIN = 1024 };
+
+/* One linearized call on the explicit stack (STYLE S23): which, and the state before it. */
+struct frame {
+	uint32_t call;
+	uint32_t state;
+};
+
+/*
+ * The search over one key. The entries are a doubly linked list of the calls' invocations
+ * (entry 2c) and returns (entry 2c + 1) not yet linearized, in real-time order, with a head
+ * sentinel at entry 2 * count; linearizing a call lifts both its entries out, backtracking
+ * puts them back (undone in reverse order, so the saved links stay right).
+ * Invariants: bits has bit c set iff call c is on the stack; hash is the XOR of mix(c) over
+ * those calls; the cache holds every (bits, state) configuration entered so far, each record
+ * being record_words uint64s: hash, state, then the bitset words.
+ */
+struct search {
+	struct linear_model_state *ms;
+	const struct linear_call *calls;
+	uint32_t count, head;
+	uint32_t *next, *prev;
+	uint64_t *bits;
+	uint32_t words;
+	uint64_t hash;
+	struct frame *stack;
+	uint32_t depth;
+	uint32_t ok_left;               /* calls that completed ok, not yet linearized */
+	uint64_t *records;
+	uint64_t record_count, record_capacity;
+	uint32_t record_words;
+	uint32_t *table;                /* record index + 1, 0 when free; at most half full */
+	uint64_t table_mask;
+	uint64_t memory_bytes, memory_bytes_max;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;     /* splitmix64's finalizer */
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Counts @bytes against the budget (the interned values count too). */
+static int charge(struct search *s, uint64_t bytes)
+{
+	if (s->memory_bytes + bytes + s->ms->values.memory_bytes > s->memory_bytes_max)
+		return -E2BIG;
+	s->memory_bytes += bytes;
+	return 0;
+}
+
+static int table_grow(struct search *s)
+{
+	uint64_t slots = s->table ? (s->table_mask + 1) * 2 : CACHE_SLOTS_MIN;
+	uint64_t mask = slots - 1;
+	uint32_t *table;
+
+	if (slots > ((uint64_t)1 << 32) || charge(s, slots * sizeof(*table)) < 0)
+		return -E2BIG;
+	table = calloc(slots, sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	for (uint64_t r = 0; r < s->record_count; r++) {
+		uint64_t k = s->records[r * s->record_words] & mask;
+
+		while (table[k])
+			k = (k + 1) & mask;
+		table[k] = (uint32_t)(r + 1);
+	}
+	if (s->table)
+		s->memory_bytes -= (s->table_mask + 1) * sizeof(*table);
+	free(s->table);
+	s->table = table;
+	s->table_mask = mask;
+	return 0;
+}
+
+static int records_grow(struct search *s)
+{
+	uint64_t capacity = s->record_capacity ? s->record_capacity * 2 : CACHE_SLOTS_MIN / 2;
+	uint64_t bytes = (capacity - s->record_capacity) * s->record_words * sizeof(uint64_t);
+	uint64_t *records;
+
+	if (capacity >= UINT32_MAX || charge(s, bytes) < 0)
+		return -E2BIG;
+	records = reallocarray(s->records, capacity, s->record_words * sizeof(uint64_t));
+	if (!records)
+		return -ENOMEM;
+	s->records = records;
+	s->record_capacity = capacity;
+	return 0;
+}
+
+/* Adds (bits, @state) with @hash. Return: 1 new, 0 seen before, -E2BIG budget, -ENOMEM. */
+static int cache_add(struct search *s, uint64_t hash, uint32_t state)
+{
+	uint64_t key = hash ^ mix((uint64_t)state << 32 | 0x5bd1e995u);
+	size_t bits_size = s->words * sizeof(uint64_t);
+	uint64_t k, *rec;
+	int err;
+
+	/* Bounded: the table is at most half full, so a free slot ends the probe. */
+	for (k = key & s->table_mask; s->table[k]; k = (k + 1) & s->table_mask) {
+		rec = s->records + (uint64_t)(s->table[k] - 1) * s->record_words;
+		if (rec[0] == key && rec[1] == state && memcmp(rec + 2, s->bits, bits_size) == 0)
+			return 0;
+	}
+	if (s->record_count == s->record_capacity && (err = records_grow(s)) < 0)
+		return err;
+	rec = s->records + s->record_count * s->record_words;
+	rec[0] = key;
+	rec[1] = state;
+	memcpy(rec + 2, s->bits, bits_size);
+	s->table[k] = (uint32_t)(s->record_count + 1);
+	s->record_count++;
+	if (s->record_count * 2 > s->table_mask + 1)
+		return table_grow(s) < 0 ? -E2BIG : 1;
+	return 1;
+}
+
+static void lift(struct search *s, uint32_t e)
+{
+	s->next[s->prev[e]] = s->next[e];
+	s->prev[s->next[e]] = s->prev[e];
+}
+
+static void unlift(struct search *s, uint32_t e)
+{
+	s->next[s->prev[e]] = e;
+	s->prev[s->next[e]] = e;
+}
+
+static int search_init(struct search *s, const uint32_t *events)
+{
+	uint64_t entries = 2 * (uint64_t)s->count + 1;
+	uint64_t bytes = entries * 2 * sizeof(uint32_t) + s->count * sizeof(struct frame) +
+			 s->words * sizeof(uint64_t);
+	uint32_t last;
+
+	if (charge(s, bytes) < 0)
+		return -E2BIG;
+	s->next = malloc(entries * sizeof(uint32_t));
+	s->prev = malloc(entries * sizeof(uint32_t));
+	s->stack = malloc((s->count ? s->count : 1) * sizeof(struct frame));
+	s->bits = calloc(s->words ? s->words : 1, sizeof(uint64_t));
+	if (!s->next || !s->prev || !s->stack || !s->bits)
+		return -ENOMEM;
+	last = s->head;
+	for (uint64_t k = 0; k + 1 < entries; k++) {
+		ASSERT(events[k] < s->head);
+		s->next[last] = events[k];
+		s->prev[events[k]] = last;
+		last = events[k];
+	}
+	s->next[last] = s->head;
+	s->prev[s->head] = last;
+	for (uint32_t c = 0; c < s->count; c++)
+		s->ok_left += !s->calls[c].info;
+	if (records_grow(s) < 0)
+		return -E2BIG;
+	return table_grow(s);
+}
+
+static void search_fini(struct search *s)
+{
+	free(s->next);
+	free(s->prev);
+	free(s->stack);
+	free(s->bits);
+	free(s->records);
+	free(s->table);
+}
+
+/* A return was reached: note the deepest prefix as evidence, then undo the last call. */
+static bool backtrack(struct search *s, uint32_t *e, uint32_t *state,
+		      struct linear_outcome *out)
+{
+	struct frame f;
+
+	if (out->blocked == UINT32_MAX || s->depth > out->prefix_count) {
+		uint32_t tail = s->depth < LINEAR_EVIDENCE_CALLS ? s->depth :
+				LINEAR_EVIDENCE_CALLS;
+
+		out->blocked = *e / 2;
+		out->prefix_count = s->depth;
+		out->state = *state;
+		out->prefix_tail_count = tail;
+		for (uint32_t k = 0; k < tail; k++)
+			out->prefix_tail[k] = s->stack[s->depth - tail + k].call;
+	}
+	if (s->depth == 0)
+		return false;
+	f = s->stack[--s->depth];
+	s->bits[f.call / 64] &= ~(1ull << (f.call % 64));
+	s->hash ^= mix(f.call);
+	s->ok_left += !s->calls[f.call].info;
+	unlift(s, 2 * f.call + 1);
+	unlift(s, 2 * f.call);
+	*state = f.state;
+	*e = s->next[2 * f.call];
+	return true;
+}
+
+/* Tries call @c in @state. Return: 1 linearized (pushed), 0 not now, -E2BIG, -ENOMEM. */
+static int try_call(struct search *s, uint32_t c, uint32_t *state)
+{
+	uint32_t after;
+	int rc = linear_model_step(s->ms, *state, &s->calls[c], &after);
+
+	if (rc <= 0)
+		return rc;
+	s->bits[c / 64] |= 1ull << (c % 64);
+	rc = cache_add(s, s->hash ^ mix(c), after);
+	if (rc <= 0) {
+		s->bits[c / 64] &= ~(1ull << (c % 64));
+		return rc;
+	}
+	s->hash ^= mix(c);
+	s->stack[s->depth++] = (struct frame){ .call = c, .state = *state };
+	s->ok_left -= !s->calls[c].info;
+	lift(s, 2 * c);
+	lift(s, 2 * c + 1);
+	*state = after;
+	return 1;
+}
+
+static int run(struct search *s, uint64_t steps_max, struct linear_outcome *out)
+{
+	uint32_t state = s->ms->initial, e = s->next[s->head];
+	int rc;
+
+	/* Bounded by steps_max; each step moves along the list, linearizes or backtracks. */
+	while (s->ok_left > 0) {
+		if (++out->steps > steps_max) {
+			out->verdict = VERDICT_UNKNOWN;
+			out->unknown_reason = "search step budget exhausted";
+			out->out_of_steps = true;
+			return 0;
+		}
+		ASSERT(e != s->head);
+		if (e % 2 == 1) {
+			ASSERT(!s->calls[e / 2].info);
+			if (!backtrack(s, &e, &state, out)) {
+				out->verdict = VERDICT_INVALID;
+				return 0;
+			}
+			continue;
+		}
+		rc = try_call(s, e / 2, &state);
+		if (rc == -E2BIG) {
+			out->verdict = VERDICT_UNKNOWN;
+			out->unknown_reason = "search memory budget exhausted";
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+		e = rc ? s->next[s->head] : s->next[e];
+	}
+	out->verdict = VERDICT_VALID;
+	return 0;
+}
+
+int linear_search(struct linear_model_state *ms, const struct linear_call *calls,
+		  uint32_t count, const uint32_t *events, uint64_t steps_max,
+		  uint64_t memory_bytes_max, struct linear_outcome *out)
+{
+	struct search s = {
+		.ms = ms, .calls = calls, .count = count, .head = 2 * count,
+		.words = (count + 63) / 64, .memory_bytes_max = memory_bytes_max,
+	};
+	int err;
+
+	ASSERT(ms);
+	ASSERT(out);
+	ASSERT(count < UINT32_MAX / 2);
+	*out = (struct linear_outcome){ .verdict = VERDICT_VALID, .blocked = UINT32_MAX };
+	s.record_words = 2 + s.words;
+	err = search_init(&s, events);
+	if (err == -E2BIG) {
+		out->verdict = VERDICT_UNKNOWN;
+		out->unknown_reason = "search memory budget exhausted";
+		err = 0;
+	} else if (!err) {
+		err = run(&s, steps_max, out);
+	}
+	search_fini(&s);
+	ASSERT(err || out->verdict != VERDICT_UNKNOWN || out->unknown_reason);
+	return err;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* jepsen_import.h - load Jepsen histories (EDN, console log) or ours, detected by content. */
+#ifndef JEPSEN_IMPORT_H
+#define JEPSEN_IMPORT_H
+
+#include <stddef.h>
+
+struct errbuf;
+struct history;
+
+enum {
+	JEPSEN_FILE_BYTES_MAX = 1 << 30,        /* an imported file is read whole */
+};
+
+/*
+ * The forms a history file may take:
+ * - JSONL: ours (histories/FORMAT.md), first non-blank character '{' followed by '"'.
+ * - EDN: Jepsen op maps, one per line or inside one vector or list, `;` comments allowed:
+ *   {:process 0, :type :invoke, :f :cas, :key "k", :value [1 2], :time 12}
+ * - LOG: Jepsen's console log, one op per line after a "jepsen.util - " (or ": ") marker:
+ *   INFO  jepsen.util - 3<TAB>:ok<TAB>:cas<TAB>[3 0]
+ * - EMPTY: nothing but whitespace and comments; an empty history.
+ */
+enum jepsen_form { JEPSEN_FORM_EMPTY, JEPSEN_FORM_JSONL, JEPSEN_FORM_EDN, JEPSEN_FORM_LOG };
+
+/* jepsen_form_name() - "empty", "jsonl", "edn" or "log". */
+const char *jepsen_form_name(enum jepsen_form form);
+
+/* jepsen_form_detect() - which form @size bytes of @text are in (see above). Never fails. */
+enum jepsen_form jepsen_form_detect(const char *text, size_t size);
+
+/**
+ * jepsen_import_load() - load @path in any form into @h, as hist_load() does (hist_fini() it).
+ * Imported ops get index = position; time = their :time when given, else the position (file
+ * order is real-time order). Of an EDN op map, :process (integer or :nemesis), :type, :f,
+ * :value (absent is nil), :key (string, keyword or integer), :time, :node and :error are
+ * read; :index and any other key are ignored. In the log form a keyword result of a fail or
+ * info completion (":timed-out") is its error, and its value is nil. Values map as
+ * FORMAT.md says: nil, integers, vectors of integers unpacked, anything else as JSON text
+ * (strings, keywords as strings). Every op is checked by the format's rules.
+ * @form: if not NULL, receives the form detected.
+ * Return: 0; -EBADMSG/-EINVAL with "path:line: expected ..." in @eb; -E2BIG (file over
+ * JEPSEN_FILE_BYTES_MAX, or a bound of hist.h); -ENOMEM; -errno opening or reading @path.
+ */
+int jepsen_import_load(struct history *h, const char *path, enum jepsen_form *form,
+		       struct errbuf *eb);
+
+#endif /* JEPSEN_IMPORT_H */
