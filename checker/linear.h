@@ -55,23 +55,34 @@ int linear_initial_parse(const char *arg, char *out, size_t size);
 /* ---- private to checker/: shared by linear.c, linear_model.c and linear_search.c ------- */
 
 /*
- * Interned values: each distinct byte string gets a dense id; id 0 is null (no bytes).
- * Invariants: bytes[offsets[id] .. offsets[id] + sizes[id]) is value id's text; the hash
- * table has table_mask + 1 slots (power of two), each 0 or id + 1, at most half full;
- * memory_bytes counts what is allocated here.
+ * Interned values: each distinct byte string gets a dense id; id 0 is null (no bytes). A
+ * value is a text (bytes[offsets[id] .. + sizes[id])) or, made by linear_values_append(),
+ * an append node: parents[id]'s content then suffixes[id]'s text (offsets[id] is
+ * LINEAR_NO_BYTES). Invariants: distinct ids have distinct contents (null aside), so equal
+ * ids mean equal values; hashes[id] is the polynomial hash of the content and powers[id]
+ * HASH_BASE^sizes[id] (mod 2^64); table (by content) has table_mask + 1 slots, pairs (by
+ * (parent, suffix), id 0 free) pair_mask + 1, each at most half full; memory_bytes counts
+ * what is allocated here.
  */
+struct linear_pair {
+	uint32_t parent, suffix, id;
+};
+
 struct linear_values {
 	char *bytes;
 	uint64_t bytes_used, bytes_size;
-	uint64_t *offsets;
-	uint32_t *sizes;
+	uint64_t *offsets, *hashes, *powers;
+	uint32_t *sizes, *parents, *suffixes;
 	uint32_t count, capacity;
 	uint32_t *table;
 	uint32_t table_mask;
+	struct linear_pair *pairs;
+	uint32_t pair_count, pair_mask;
 	uint64_t memory_bytes;
 };
 
 enum { LINEAR_VALUE_NULL = 0 };
+#define LINEAR_NO_BYTES UINT64_MAX
 
 void linear_values_init(struct linear_values *v);
 void linear_values_fini(struct linear_values *v);
@@ -79,8 +90,17 @@ void linear_values_fini(struct linear_values *v);
 /* linear_values_intern() - the id of @size bytes at @text. Return: id (> 0) or -ENOMEM. */
 int64_t linear_values_intern(struct linear_values *v, const char *text, size_t size);
 
-/* linear_values_text() - the bytes of @id (not NUL-terminated); *@size gets their count. */
+/* linear_values_append() - the id of @parent's content then @suffix's (a text id): O(1)
+ * once seen. Return: id (> 0) or -ENOMEM. */
+int64_t linear_values_append(struct linear_values *v, uint32_t parent, uint32_t suffix);
+
+/* linear_values_text() - the bytes of text @id (not NUL-terminated); *@size their count. */
 const char *linear_values_text(const struct linear_values *v, uint32_t id, uint32_t *size);
+
+/* linear_values_prefix() - the first (up to) @cap bytes of any @id into @buf. Return: the
+ * content's full size. */
+uint32_t linear_values_prefix(const struct linear_values *v, uint32_t id, char *buf,
+			      uint32_t cap);
 
 enum linear_kind { LINEAR_READ, LINEAR_WRITE, LINEAR_CAS, LINEAR_APPEND };
 
@@ -101,8 +121,6 @@ struct linear_model_state {
 	enum linear_model model;
 	struct linear_values values;
 	uint32_t initial;       /* value id of every key's initial state */
-	char *scratch;          /* kv appends: concatenation buffer, scratch_size bytes */
-	size_t scratch_size;
 };
 
 /**

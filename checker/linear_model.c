@@ -12,7 +12,10 @@
 #include "fl_assert.h"
 #include "hist.h"
 
-enum { VALUES_CAPACITY_MIN = 64, VALUES_BYTES_MIN = 4096 };
+enum { VALUES_CAPACITY_MIN = 64, VALUES_BYTES_MIN = 4096, PAIRS_SLOTS_MIN = 256 };
+
+#define HASH_BASE 0x9e3779b97f4a7c15ull /* odd: powers never vanish mod 2^64 */
+#define NO_NODE UINT32_MAX
 
 void linear_values_init(struct linear_values *v)
 {
@@ -26,63 +29,102 @@ void linear_values_fini(struct linear_values *v)
 		return;
 	free(v->bytes);
 	free(v->offsets);
+	free(v->hashes);
+	free(v->powers);
 	free(v->sizes);
+	free(v->parents);
+	free(v->suffixes);
 	free(v->table);
+	free(v->pairs);
 	*v = (struct linear_values){ 0 };
 }
 
-static uint64_t hash_bytes(const char *s, size_t size)
+/* Polynomial: hash(a b) = hash(a) * HASH_BASE^|b| + hash(b), so appends hash in O(1). */
+static uint64_t hash_bytes(const char *s, size_t size, uint64_t *power)
 {
-	uint64_t h = 14695981039346656037ull;   /* FNV-1a */
+	uint64_t h = 0, p = 1;
 
-	for (size_t k = 0; k < size; k++)
-		h = (h ^ (unsigned char)s[k]) * 1099511628211ull;
+	for (size_t k = 0; k < size; k++) {
+		h = h * HASH_BASE + (unsigned char)s[k] + 1;
+		p *= HASH_BASE;
+	}
+	*power = p;
 	return h;
 }
 
-/* Rebuilds the hash table at twice the ids' capacity (so it stays at most half full). */
+static uint64_t mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;    /* splitmix64's finalizer */
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint32_t content_slot(const struct linear_values *v, uint64_t hash, uint32_t size)
+{
+	return (uint32_t)mix64(hash ^ ((uint64_t)size << 40 | size)) & v->table_mask;
+}
+
+static uint32_t pair_slot(const struct linear_values *v, uint32_t parent, uint32_t suffix)
+{
+	return (uint32_t)mix64((uint64_t)parent << 32 | suffix) & v->pair_mask;
+}
+
+/* Rebuilds the content table at twice the ids' capacity (so it stays at most half full). */
 static int table_rebuild(struct linear_values *v, uint32_t capacity)
 {
-	uint32_t slots = capacity * 2, mask = slots - 1;
-	uint32_t *table = calloc(slots, sizeof(*table));
+	uint32_t slots = capacity * 2, *old = v->table;
+	uint64_t old_slots = old ? (uint64_t)v->table_mask + 1 : 0;
 
-	if (!table)
+	v->table = calloc(slots, sizeof(*v->table));
+	if (!v->table) {
+		v->table = old;
 		return -ENOMEM;
-	for (uint32_t id = 1; id < v->count; id++) {
-		uint32_t k = (uint32_t)hash_bytes(v->bytes + v->offsets[id], v->sizes[id]) & mask;
-
-		while (table[k])
-			k = (k + 1) & mask;
-		table[k] = id + 1;
 	}
-	v->memory_bytes += (uint64_t)slots * sizeof(*table);
-	v->memory_bytes -= (uint64_t)(v->table ? v->table_mask + 1 : 0) * sizeof(*table);
-	free(v->table);
-	v->table = table;
-	v->table_mask = mask;
+	v->table_mask = slots - 1;
+	for (uint32_t id = 1; id < v->count; id++) {
+		uint32_t k = content_slot(v, v->hashes[id], v->sizes[id]);
+
+		while (v->table[k])
+			k = (k + 1) & v->table_mask;
+		v->table[k] = id + 1;
+	}
+	v->memory_bytes += ((uint64_t)slots - old_slots) * sizeof(*v->table);
+	free(old);
+	return 0;
+}
+
+/* *@p (of @size-byte elements) to @capacity of them. Return: 0 or -ENOMEM. */
+static int array_grow(void *p, uint32_t capacity, size_t size)
+{
+	void **array = p;
+	void *grown = reallocarray(*array, capacity, size);
+
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
 	return 0;
 }
 
 static int ids_grow(struct linear_values *v)
 {
 	uint32_t capacity = v->capacity ? v->capacity * 2 : VALUES_CAPACITY_MIN;
-	uint64_t *offsets;
-	uint32_t *sizes;
+	size_t wide = sizeof(uint64_t), narrow = sizeof(uint32_t);
 
 	if (capacity > (1u << 30))
 		return -ENOMEM;
-	offsets = reallocarray(v->offsets, capacity, sizeof(*offsets));
-	if (offsets)
-		v->offsets = offsets;
-	sizes = offsets ? reallocarray(v->sizes, capacity, sizeof(*sizes)) : NULL;
-	if (!sizes)
+	if (array_grow(&v->offsets, capacity, wide) || array_grow(&v->hashes, capacity, wide) ||
+	    array_grow(&v->powers, capacity, wide) || array_grow(&v->sizes, capacity, narrow) ||
+	    array_grow(&v->parents, capacity, narrow) ||
+	    array_grow(&v->suffixes, capacity, narrow))
 		return -ENOMEM;
-	v->sizes = sizes;
-	v->memory_bytes += (uint64_t)(capacity - v->capacity) * (sizeof(*offsets) + sizeof(*sizes));
+	v->memory_bytes += (uint64_t)(capacity - v->capacity) * (3 * wide + 3 * narrow);
 	v->capacity = capacity;
-	if (v->count == 0) {                    /* id 0 is null: no bytes */
+	if (v->count == 0) {                    /* id 0 is null: no bytes, content "" */
 		v->offsets[0] = 0;
+		v->hashes[0] = 0;
+		v->powers[0] = 1;
 		v->sizes[0] = 0;
+		v->parents[0] = v->suffixes[0] = 0;
 		v->count = 1;
 	}
 	return table_rebuild(v, capacity);
@@ -106,41 +148,233 @@ static int bytes_reserve(struct linear_values *v, size_t size)
 	return 0;
 }
 
-int64_t linear_values_intern(struct linear_values *v, const char *text, size_t size)
+/*
+ * Walks a content backwards, a piece at a time: first @tail (if any), then node's pieces
+ * (an append node's suffix text, then its parent's, down to a text).
+ */
+struct cursor {
+	const struct linear_values *v;
+	uint32_t node;          /* NO_NODE when no pieces are left */
+	const char *piece;      /* piece[0 .. left) not yet consumed */
+	uint32_t left;
+};
+
+/* The next piece, if the current one is used up. Return: false at the content's start. */
+static bool cursor_fill(struct cursor *c)
 {
-	uint64_t h = hash_bytes(text, size);
+	const struct linear_values *v = c->v;
+
+	/* Bounded: each turn moves to a parent (ids decrease) or ends at a text. */
+	while (c->left == 0) {
+		uint32_t n = c->node, piece = n;
+
+		if (n == NO_NODE)
+			return false;
+		c->node = NO_NODE;
+		if (v->offsets[n] == LINEAR_NO_BYTES) {
+			piece = v->suffixes[n];
+			c->node = v->parents[n];
+		}
+		ASSERT(v->offsets[piece] != LINEAR_NO_BYTES);
+		if (v->sizes[piece]) {
+			c->piece = v->bytes + v->offsets[piece];
+			c->left = v->sizes[piece];
+		}
+	}
+	return true;
+}
+
+/* Whether node @id's content is @node's then @tail's (the caller checked the sizes match). */
+static bool content_equal(const struct linear_values *v, uint32_t id, uint32_t node,
+			  const char *tail, uint32_t tail_size)
+{
+	struct cursor a = { .v = v, .node = id }, b = { v, node, tail, tail_size };
+
+	/* Bounded: each turn consumes at least one byte of both. */
+	for (;;) {
+		bool more_a = cursor_fill(&a), more_b = cursor_fill(&b);
+		uint32_t n = a.left < b.left ? a.left : b.left;
+
+		if (!more_a || !more_b)
+			return more_a == more_b;
+		if (memcmp(a.piece + a.left - n, b.piece + b.left - n, n) != 0)
+			return false;
+		a.left -= n;
+		b.left -= n;
+	}
+}
+
+/* The id whose content is @node's then @tail's, else NO_NODE with *@slot its free slot. */
+static uint32_t content_find(const struct linear_values *v, uint64_t hash, uint32_t size,
+			     uint32_t node, const char *tail, uint32_t tail_size, uint32_t *slot)
+{
 	uint32_t k;
 
-	ASSERT(text || size == 0);
-	if (size > UINT32_MAX)
-		return -ENOMEM;
-	if (v->count + 1 > v->capacity && ids_grow(v) < 0)
-		return -ENOMEM;
 	/* Bounded: the table is at most half full, so a free slot ends the probe. */
-	for (k = (uint32_t)h & v->table_mask; v->table[k]; k = (k + 1) & v->table_mask) {
+	for (k = content_slot(v, hash, size); v->table[k]; k = (k + 1) & v->table_mask) {
 		uint32_t id = v->table[k] - 1;
 
-		if (v->sizes[id] == size &&
-		    (size == 0 || memcmp(v->bytes + v->offsets[id], text, size) == 0))
+		if (v->hashes[id] == hash && v->sizes[id] == size &&
+		    content_equal(v, id, node, tail, tail_size))
 			return id;
 	}
+	*slot = k;
+	return NO_NODE;
+}
+
+/* A new id for content of @size with @hash and @power in free table slot @slot. */
+static uint32_t id_add(struct linear_values *v, uint64_t hash, uint64_t power, uint32_t size,
+		       uint32_t slot)
+{
+	uint32_t id = v->count++;
+
+	ASSERT(id < v->capacity);
+	v->hashes[id] = hash;
+	v->powers[id] = power;
+	v->sizes[id] = size;
+	v->parents[id] = v->suffixes[id] = 0;
+	v->table[slot] = id + 1;
+	return id;
+}
+
+/* Gives @id (an append node, or new) the @size bytes at @text. Return: 0 or -ENOMEM. */
+static int bytes_set(struct linear_values *v, uint32_t id, const char *text, uint32_t size)
+{
 	if (bytes_reserve(v, size) < 0)
 		return -ENOMEM;
 	if (size)
 		memcpy(v->bytes + v->bytes_used, text, size);
-	v->offsets[v->count] = v->bytes_used;
-	v->sizes[v->count] = (uint32_t)size;
+	v->offsets[id] = v->bytes_used;
 	v->bytes_used += size;
-	v->table[k] = v->count + 1;
-	ASSERT(v->count < v->capacity);
-	return v->count++;
+	return 0;
+}
+
+int64_t linear_values_intern(struct linear_values *v, const char *text, size_t size)
+{
+	uint64_t power, hash = hash_bytes(text, size, &power);
+	uint32_t slot, id;
+
+	ASSERT(text || size == 0);
+	if (size >= UINT32_MAX)
+		return -ENOMEM;
+	if (v->count + 1 > v->capacity && ids_grow(v) < 0)
+		return -ENOMEM;
+	id = content_find(v, hash, (uint32_t)size, NO_NODE, text, (uint32_t)size, &slot);
+	if (id != NO_NODE && v->offsets[id] != LINEAR_NO_BYTES)
+		return id;
+	/* New, or an append node that becomes a text (so it can be a suffix): same id. */
+	if (id == NO_NODE && bytes_reserve(v, size) < 0)
+		return -ENOMEM;
+	if (id == NO_NODE)
+		id = id_add(v, hash, power, (uint32_t)size, slot);
+	if (bytes_set(v, id, text, (uint32_t)size) < 0)
+		return -ENOMEM;
+	return id;
+}
+
+/* Doubles the pair table (so it stays at most half full). Return: 0 or -ENOMEM. */
+static int pairs_grow(struct linear_values *v)
+{
+	uint64_t old_slots = v->pairs ? (uint64_t)v->pair_mask + 1 : 0;
+	uint64_t slots = old_slots ? old_slots * 2 : PAIRS_SLOTS_MIN;
+	struct linear_pair *old = v->pairs;
+
+	if (slots > ((uint64_t)1 << 31))
+		return -ENOMEM;
+	v->pairs = calloc(slots, sizeof(*v->pairs));
+	if (!v->pairs) {
+		v->pairs = old;
+		return -ENOMEM;
+	}
+	v->pair_mask = (uint32_t)(slots - 1);
+	for (uint64_t k = 0; k < old_slots; k++) {
+		uint32_t j;
+
+		if (!old[k].id)
+			continue;
+		for (j = pair_slot(v, old[k].parent, old[k].suffix); v->pairs[j].id;)
+			j = (j + 1) & v->pair_mask;
+		v->pairs[j] = old[k];
+	}
+	v->memory_bytes += (slots - old_slots) * sizeof(*v->pairs);
+	free(old);
+	return 0;
+}
+
+/* The id of @parent's content then @suffix's, found by content or new. Return: id or -1. */
+static int64_t append_id(struct linear_values *v, uint32_t parent, uint32_t suffix)
+{
+	uint64_t size = (uint64_t)v->sizes[parent] + v->sizes[suffix];
+	uint64_t hash = v->hashes[parent] * v->powers[suffix] + v->hashes[suffix];
+	const char *tail = v->sizes[suffix] ? v->bytes + v->offsets[suffix] : "";
+	uint32_t slot, id;
+
+	if (size >= UINT32_MAX)
+		return -1;
+	if (v->count + 1 > v->capacity && ids_grow(v) < 0)
+		return -1;
+	id = content_find(v, hash, (uint32_t)size, parent, tail, v->sizes[suffix], &slot);
+	if (id != NO_NODE)
+		return id;
+	id = id_add(v, hash, v->powers[parent] * v->powers[suffix], (uint32_t)size, slot);
+	v->offsets[id] = LINEAR_NO_BYTES;
+	v->parents[id] = parent;
+	v->suffixes[id] = suffix;
+	return id;
+}
+
+int64_t linear_values_append(struct linear_values *v, uint32_t parent, uint32_t suffix)
+{
+	uint32_t k;
+	int64_t id;
+
+	ASSERT(parent < v->count && suffix < v->count);
+	ASSERT(v->offsets[suffix] != LINEAR_NO_BYTES);
+	if ((v->pair_count + 1) * 2 > (v->pairs ? v->pair_mask + 1 : 0) && pairs_grow(v) < 0)
+		return -ENOMEM;
+	/* Bounded: the table is at most half full, so a free slot ends the probe. */
+	for (k = pair_slot(v, parent, suffix); v->pairs[k].id; k = (k + 1) & v->pair_mask) {
+		if (v->pairs[k].parent == parent && v->pairs[k].suffix == suffix)
+			return v->pairs[k].id;
+	}
+	id = append_id(v, parent, suffix);
+	if (id < 0)
+		return -ENOMEM;
+	ASSERT(id > 0);
+	v->pairs[k] = (struct linear_pair){ parent, suffix, (uint32_t)id };
+	v->pair_count++;
+	return id;
 }
 
 const char *linear_values_text(const struct linear_values *v, uint32_t id, uint32_t *size)
 {
 	ASSERT(id < v->count || id == LINEAR_VALUE_NULL);
 	*size = id == LINEAR_VALUE_NULL ? 0 : v->sizes[id];
-	return id == LINEAR_VALUE_NULL ? "" : v->bytes + v->offsets[id];
+	if (*size == 0)
+		return "";
+	ASSERT(v->offsets[id] != LINEAR_NO_BYTES);
+	return v->bytes + v->offsets[id];
+}
+
+uint32_t linear_values_prefix(const struct linear_values *v, uint32_t id, char *buf,
+			      uint32_t cap)
+{
+	struct cursor c = { .v = v, .node = id };
+	uint32_t end;
+
+	ASSERT(id < v->count || id == LINEAR_VALUE_NULL);
+	if (id == LINEAR_VALUE_NULL)
+		return 0;
+	/* Bounded: each piece ends where the one before it (in the content) starts. */
+	for (end = v->sizes[id]; cursor_fill(&c); c.left = 0) {
+		uint32_t start = end - c.left;
+
+		if (start < cap)
+			memcpy(buf + start, c.piece, (end < cap ? end : cap) - start);
+		end = start;
+	}
+	ASSERT(end == 0);
+	return v->sizes[id];
 }
 
 /* The id of JSON text @json: kv keeps a string's inner (escaped) text, so appends concat. */
@@ -183,7 +417,6 @@ void linear_model_fini(struct linear_model_state *ms)
 	if (!ms)
 		return;
 	linear_values_fini(&ms->values);
-	free(ms->scratch);
 	*ms = (struct linear_model_state){ 0 };
 }
 
@@ -305,37 +538,11 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 	return err;
 }
 
-static int append_step(struct linear_model_state *ms, uint32_t state, uint32_t arg,
-		       uint32_t *next)
-{
-	uint32_t a_size, b_size;
-	const char *a = linear_values_text(&ms->values, state, &a_size);
-	const char *b = linear_values_text(&ms->values, arg, &b_size);
-	size_t size = (size_t)a_size + b_size;
-	int64_t id;
-
-	if (size > ms->scratch_size) {
-		size_t want = size * 2;
-		char *p = realloc(ms->scratch, want);
-
-		if (!p)
-			return -ENOMEM;
-		ms->scratch = p;
-		ms->scratch_size = want;
-	}
-	/* Copy both first: interning may move the bytes @a and @b point into. */
-	memcpy(ms->scratch, a, a_size);
-	memcpy(ms->scratch + a_size, b, b_size);
-	id = linear_values_intern(&ms->values, ms->scratch, size);
-	if (id < 0)
-		return (int)id;
-	*next = (uint32_t)id;
-	return 1;
-}
-
 int linear_model_step(struct linear_model_state *ms, uint32_t state,
 		      const struct linear_call *call, uint32_t *next)
 {
+	int64_t id;
+
 	ASSERT(call);
 	ASSERT(next);
 	switch ((enum linear_kind)call->kind) {
@@ -350,7 +557,11 @@ int linear_model_step(struct linear_model_state *ms, uint32_t state,
 		*next = state == call->arg ? call->arg2 : state;
 		return state == call->arg || call->info;
 	case LINEAR_APPEND:
-		return append_step(ms, state, call->arg, next);
+		id = linear_values_append(&ms->values, state, call->arg);
+		if (id < 0)
+			return (int)id;
+		*next = (uint32_t)id;
+		return 1;
 	}
 	ASSERT(!"unknown call kind");
 	return 0;

@@ -11,16 +11,16 @@
 /* A value for a message: nil, a kv string in quotes, a register value as its JSON text. */
 static void value_add(struct check_text *t, const struct linear_model_state *ms, uint32_t id)
 {
+	char text[40];          /* a diagnostic: long kv strings are cut */
 	uint32_t size;
-	const char *text;
 
 	if (id == LINEAR_VALUE_NULL) {
 		check_text_add(t, "nil");
 		return;
 	}
-	text = linear_values_text(&ms->values, id, &size);
-	if (size > 40)
-		size = 40;      /* a diagnostic: long kv strings are cut */
+	size = linear_values_prefix(&ms->values, id, text, sizeof(text));
+	if (size > sizeof(text))
+		size = sizeof(text);
 	if (ms->model == LINEAR_MODEL_KV)
 		check_text_add(t, "\"%.*s\"", (int)size, text);
 	else

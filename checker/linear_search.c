@@ -223,6 +223,8 @@ static int try_call(struct search *s, uint32_t c, uint32_t *state)
 
 	if (rc <= 0)
 		return rc;
+	if (charge(s, 0) < 0)
+		return -E2BIG;          /* a kv append's new value went over the budget */
 	s->bits[c / 64] |= 1ull << (c % 64);
 	rc = cache_add(s, s->hash ^ mix(c), after);
 	if (rc <= 0) {
