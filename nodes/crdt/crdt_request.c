@@ -6,39 +6,12 @@
 #include <string.h>
 
 #include "fl_assert.h"
+#include "token.h"
 
-enum { WORDS_MAX = 4 };
-
-struct word {
-	const char *p;
-	size_t size;
-};
-
-/* split() - words separated by exactly one space. Return: word count, or -EINVAL. */
-static int split(const char *line, size_t size, struct word *words)
-{
-	int n = 0;
-	size_t start = 0;
-
-	for (size_t i = 0; i <= size; i++) {
-		if (i < size && line[i] != ' ')
-			continue;
-		if (i == start || n == WORDS_MAX)
-			return -EINVAL;
-		words[n++] = (struct word){ line + start, i - start };
-		start = i + 1;
-	}
-	ASSERT(n >= 1 && n <= WORDS_MAX);
-	return n;
-}
-
-static bool word_is(const struct word *w, const char *s)
-{
-	return strlen(s) == w->size && memcmp(w->p, s, w->size) == 0;
-}
+enum { WORDS_MAX = 4 };        /* "add orset o 3": verb, type, object, integer */
 
 /* parse_integer() - a decimal int64 with an optional '-'; no '+', no leading spaces. */
-static int parse_integer(const struct word *w, int64_t *value)
+static int parse_integer(const struct token *w, int64_t *value)
 {
 	bool negative = w->size > 0 && w->p[0] == '-';
 	uint64_t magnitude = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -61,22 +34,17 @@ static int parse_integer(const struct word *w, int64_t *value)
 int crdt_request_parse(const char *line, size_t size, struct crdt_request *req,
 		       struct errbuf *eb)
 {
-	struct word words[WORDS_MAX];
-	int n;
+	struct token words[WORDS_MAX];
+	int n = token_split_line(line, size, words, WORDS_MAX);
 
-	if (size > 0 && line[size - 1] == '\n')
-		size--;
-	if (size > 0 && line[size - 1] == '\r')
-		size--;
-	n = size > 0 && memchr(line, '\0', size) == NULL ? split(line, size, words) : -EINVAL;
 	if (n < 3)
 		return errbuf_set(eb, -EINVAL, "bad syntax");
 	memset(req, 0, sizeof(*req));
-	if (word_is(&words[0], "add"))
+	if (token_is(&words[0], "add"))
 		req->verb = CRDT_VERB_ADD;
-	else if (word_is(&words[0], "remove"))
+	else if (token_is(&words[0], "remove"))
 		req->verb = CRDT_VERB_REMOVE;
-	else if (word_is(&words[0], "read"))
+	else if (token_is(&words[0], "read"))
 		req->verb = CRDT_VERB_READ;
 	else
 		return errbuf_set(eb, -EINVAL, "unknown verb");

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "codec.h"
 #include "crdt_object.h"
 #include "crdt_wire.h"
 #include "errbuf.h"
@@ -12,41 +13,6 @@
 
 STATIC_ASSERT(CRDT_STORE_BYTES_MAX < (1ll << 31), "file sizes fit the u32 of the header");
 STATIC_ASSERT(CRDT_WIRE_HEADER_BYTES == 12, "CRDT_STORE_BYTES_MAX counts 12-byte headers");
-
-/* Half-byte table of the reflected polynomial 0xedb88320. */
-static const uint32_t crc_nibble[16] = {
-	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-	0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-	0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-};
-
-uint32_t crdt_store_crc32(const void *buf, size_t size)
-{
-	const uint8_t *p = buf;
-	uint32_t crc = 0xffffffffu;
-
-	for (size_t i = 0; i < size; i++) {
-		crc ^= p[i];
-		crc = (crc >> 4) ^ crc_nibble[crc & 15];
-		crc = (crc >> 4) ^ crc_nibble[crc & 15];
-	}
-	return ~crc;
-}
-
-static void put_le(uint8_t *p, uint64_t v, size_t bytes)
-{
-	for (size_t i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, size_t bytes)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 ssize_t crdt_store_encode(const struct crdt_object *objects, uint32_t count, uint32_t id,
 			  uint32_t replicas, uint64_t next_seq, void *buf, size_t size)
@@ -73,20 +39,20 @@ ssize_t crdt_store_encode(const struct crdt_object *objects, uint32_t count, uin
 		if (n < 0)
 			return n;
 		ASSERT(n > 0 && chunks < CRDT_STORE_CHUNKS_MAX);
-		put_le(p + offset, (uint64_t)n, 4);
+		codec_put_le(p + offset, (uint64_t)n, 4);
 		offset += CRDT_STORE_CHUNK_HEAD_BYTES + (size_t)n;
 		chunks++;
 	}
-	put_le(p, CRDT_STORE_MAGIC, 4);
-	put_le(p + 4, CRDT_STORE_VERSION, 2);
-	put_le(p + 6, id, 1);
-	put_le(p + 7, replicas, 1);
-	put_le(p + 8, next_seq, 8);
-	put_le(p + 16, chunks, 4);
-	put_le(p + 20, offset - CRDT_STORE_HEADER_BYTES, 4);
-	put_le(p + 24, crdt_store_crc32(p + CRDT_STORE_HEADER_BYTES,
-					offset - CRDT_STORE_HEADER_BYTES), 4);
-	put_le(p + 28, crdt_store_crc32(p, 28), 4);
+	codec_put_le(p, CRDT_STORE_MAGIC, 4);
+	codec_put_le(p + 4, CRDT_STORE_VERSION, 2);
+	codec_put_le(p + 6, id, 1);
+	codec_put_le(p + 7, replicas, 1);
+	codec_put_le(p + 8, next_seq, 8);
+	codec_put_le(p + 16, chunks, 4);
+	codec_put_le(p + 20, offset - CRDT_STORE_HEADER_BYTES, 4);
+	codec_put_le(p + 24, codec_crc32(p + CRDT_STORE_HEADER_BYTES,
+					 offset - CRDT_STORE_HEADER_BYTES), 4);
+	codec_put_le(p + 28, codec_crc32(p, 28), 4);
 	return (ssize_t)offset;
 }
 
@@ -199,7 +165,7 @@ static int decode_body(const uint8_t *body, size_t size, uint32_t chunks, uint32
 	for (uint32_t c = 0; c < chunks; c++) {
 		if (size - offset < CRDT_STORE_CHUNK_HEAD_BYTES)
 			return errbuf_set(eb, -EBADMSG, "chunk %u of %u: truncated", c, chunks);
-		chunk_size = (size_t)get_le(body + offset, 4);
+		chunk_size = (size_t)codec_get_le(body + offset, 4);
 		offset += CRDT_STORE_CHUNK_HEAD_BYTES;
 		if (chunk_size > size - offset || chunk_size > CRDT_DATAGRAM_BYTES_MAX)
 			return errbuf_set(eb, -EBADMSG, "chunk %u: size %zu out of range", c,
@@ -224,25 +190,25 @@ static int check_header(const uint8_t *p, size_t size, uint32_t id, uint32_t rep
 	if (size < CRDT_STORE_HEADER_BYTES)
 		return errbuf_set(eb, -EBADMSG, "%zu bytes, shorter than the %d-byte header",
 				  size, CRDT_STORE_HEADER_BYTES);
-	magic = get_le(p, 4);
-	version = get_le(p + 4, 2);
+	magic = codec_get_le(p, 4);
+	version = codec_get_le(p + 4, 2);
 	if (magic != CRDT_STORE_MAGIC)
 		return errbuf_set(eb, -EBADMSG, "bad magic %#llx", (unsigned long long)magic);
 	if (version != CRDT_STORE_VERSION)
 		return errbuf_set(eb, -EBADMSG, "unsupported version %llu (expected %d)",
 				  (unsigned long long)version, CRDT_STORE_VERSION);
-	if (get_le(p + 28, 4) != crdt_store_crc32(p, 28))
+	if (codec_get_le(p + 28, 4) != codec_crc32(p, 28))
 		return errbuf_set(eb, -EBADMSG, "header checksum mismatch");
 	if (p[6] != id || p[7] != replicas)
 		return errbuf_set(eb, -EPROTO, "written by replica %u of %u, this is replica %u "
 				  "of %u", p[6], p[7], id, replicas);
-	body_size = get_le(p + 20, 4);
+	body_size = codec_get_le(p + 20, 4);
 	if (body_size != size - CRDT_STORE_HEADER_BYTES)
 		return errbuf_set(eb, -EBADMSG, "%zu body bytes, the header says %llu",
 				  size - CRDT_STORE_HEADER_BYTES, (unsigned long long)body_size);
-	if (get_le(p + 24, 4) != crdt_store_crc32(p + CRDT_STORE_HEADER_BYTES, body_size))
+	if (codec_get_le(p + 24, 4) != codec_crc32(p + CRDT_STORE_HEADER_BYTES, body_size))
 		return errbuf_set(eb, -EBADMSG, "body checksum mismatch");
-	*chunks = (uint32_t)get_le(p + 16, 4);
+	*chunks = (uint32_t)codec_get_le(p + 16, 4);
 	if (*chunks > CRDT_STORE_CHUNKS_MAX)
 		return errbuf_set(eb, -EBADMSG, "%u chunks", *chunks);
 	return 0;
@@ -264,7 +230,7 @@ int crdt_store_decode(const void *buf, size_t size, uint32_t id, uint32_t replic
 	err = check_header(p, size, id, replicas, &chunks, eb);
 	if (err < 0)
 		return err;
-	*next_seq = get_le(p + 8, 8);
+	*next_seq = codec_get_le(p + 8, 8);
 	if (*next_seq >= CRDT_SEQ_LIMIT)
 		return errbuf_set(eb, -EBADMSG, "next sequence number %llu out of range",
 				  (unsigned long long)*next_seq);

@@ -18,6 +18,7 @@ struct errbuf;
  *                      u64 next_seq, u32 chunk_count, u32 body_size, u32 crc32(body),
  *                      u32 crc32(header bytes 0..28)
  *   body: chunk_count x { u32 size, one wire datagram of `size` bytes (sender = id) }
+ * CRC-32 is codec_crc32() (codec.h), the IEEE/zlib one.
  * A large object is split across consecutive chunks in item order, exactly as the wire
  * encoder slices it; the decoder reassembles the slices by appending, never by merging.
  */
@@ -40,9 +41,6 @@ enum {
 			       CRDT_STORE_CHUNKS_MAX * (CRDT_STORE_CHUNK_HEAD_BYTES + 12 + 2 +
 							CRDT_NAME_BYTES_MAX + 8),
 };
-
-/* crdt_store_crc32() - CRC-32 (IEEE 802.3, reflected, as zlib's crc32()) of @buf. */
-uint32_t crdt_store_crc32(const void *buf, size_t size);
 
 /**
  * crdt_store_encode() - write @objects[0..@count) and @next_seq as a state file into @buf.

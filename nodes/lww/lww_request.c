@@ -9,36 +9,9 @@
 
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "token.h"
 
-enum { WORDS_MAX = 4 };
-
-struct word {
-	const char *p;
-	size_t size;
-};
-
-/* split() - words separated by exactly one space. Return: word count, or -EINVAL. */
-static int split(const char *line, size_t size, struct word *words)
-{
-	int n = 0;
-	size_t start = 0;
-
-	for (size_t i = 0; i <= size; i++) {
-		if (i < size && line[i] != ' ')
-			continue;
-		if (i == start || n == WORDS_MAX)
-			return -EINVAL;
-		words[n++] = (struct word){ line + start, i - start };
-		start = i + 1;
-	}
-	ASSERT(n >= 1 && n <= WORDS_MAX);
-	return n;
-}
-
-static bool word_is(const struct word *w, const char *s)
-{
-	return strlen(s) == w->size && memcmp(w->p, s, w->size) == 0;
-}
+enum { WORDS_MAX = 4 };        /* "write KEY VALUE AFTER" */
 
 /* parse_decimal() - digits only, no sign, no leading zero, at most @max. Return: 0, -EINVAL. */
 static int parse_decimal(const char *p, size_t size, uint64_t max, uint64_t *out)
@@ -60,7 +33,7 @@ static int parse_decimal(const char *p, size_t size, uint64_t max, uint64_t *out
 }
 
 /* parse_value() - a decimal int64 with an optional '-' ("-0" is refused, as "007" is). */
-static int parse_value(const struct word *w, int64_t *value)
+static int parse_value(const struct token *w, int64_t *value)
 {
 	bool negative = w->size > 0 && w->p[0] == '-';
 	uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, magnitude;
@@ -77,21 +50,17 @@ static int parse_value(const struct word *w, int64_t *value)
 int lww_request_parse(const char *line, size_t size, struct lww_request *req,
 		      struct errbuf *eb)
 {
-	struct word words[WORDS_MAX];
+	struct token words[WORDS_MAX];
 	int n;
 
 	ASSERT(line || size == 0);
-	if (size > 0 && line[size - 1] == '\n')
-		size--;
-	if (size > 0 && line[size - 1] == '\r')
-		size--;
-	n = size > 0 && memchr(line, '\0', size) == NULL ? split(line, size, words) : -EINVAL;
+	n = token_split_line(line, size, words, WORDS_MAX);
 	if (n < 2)
 		return errbuf_set(eb, -EINVAL, "bad syntax");
 	memset(req, 0, sizeof(*req));
-	if (word_is(&words[0], "read"))
+	if (token_is(&words[0], "read"))
 		req->verb = LWW_VERB_READ;
-	else if (word_is(&words[0], "write"))
+	else if (token_is(&words[0], "write"))
 		req->verb = LWW_VERB_WRITE;
 	else
 		return errbuf_set(eb, -EINVAL, "unknown verb");

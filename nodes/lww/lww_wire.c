@@ -6,47 +6,12 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "lww.h"
 
 STATIC_ASSERT(LWW_STORE_BYTES_MAX < (1ll << 31), "file sizes fit the u32 of the header");
-
-/* Half-byte table of the reflected polynomial 0xedb88320. */
-static const uint32_t crc_nibble[16] = {
-	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
-	0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
-	0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-};
-
-uint32_t lww_wire_crc32(const void *buf, size_t size)
-{
-	const uint8_t *p = buf;
-	uint32_t crc = 0xffffffffu;
-
-	ASSERT(p || size == 0);
-	for (size_t i = 0; i < size; i++) {
-		crc ^= p[i];
-		crc = (crc >> 4) ^ crc_nibble[crc & 15];
-		crc = (crc >> 4) ^ crc_nibble[crc & 15];
-	}
-	return ~crc;
-}
-
-static void put_le(uint8_t *p, uint64_t v, size_t bytes)
-{
-	for (size_t i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, size_t bytes)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* put_records() - every entry of @s at @p. Return: bytes written; -EMSGSIZE past @room. */
 static ssize_t put_records(const struct lww_store *s, uint8_t *p, size_t room)
@@ -64,9 +29,9 @@ static ssize_t put_records(const struct lww_store *s, uint8_t *p, size_t room)
 		p[at] = (uint8_t)e->key_size;
 		memcpy(p + at + 1, e->key, e->key_size);
 		at += 1 + e->key_size;
-		put_le(p + at, (uint64_t)e->reg.value, 8);
-		put_le(p + at + 8, e->reg.ts, 8);
-		put_le(p + at + 16, e->reg.writer, 1);
+		codec_put_le(p + at, (uint64_t)e->reg.value, 8);
+		codec_put_le(p + at + 8, e->reg.ts, 8);
+		codec_put_le(p + at + 16, e->reg.writer, 1);
 		at += 17;
 	}
 	ASSERT(at <= room);
@@ -97,9 +62,9 @@ static int get_records(const uint8_t *p, size_t size, uint32_t count, uint32_t r
 		e->key[key_size] = '\0';
 		e->key_size = (uint32_t)key_size;
 		at += 1 + key_size;
-		e->reg.value = (int64_t)get_le(p + at, 8);
-		e->reg.ts = get_le(p + at + 8, 8);
-		e->reg.writer = (uint32_t)get_le(p + at + 16, 1);
+		e->reg.value = (int64_t)codec_get_le(p + at, 8);
+		e->reg.ts = codec_get_le(p + at + 8, 8);
+		e->reg.writer = (uint32_t)codec_get_le(p + at + 16, 1);
 		at += 17;
 		if (e->reg.ts == 0 || e->reg.ts > (uint64_t)INT64_MAX)
 			return errbuf_set(eb, -EBADMSG, "record %u: ts %" PRIu64 " out of range", i,
@@ -128,13 +93,13 @@ ssize_t lww_wire_encode(const struct lww_store *s, uint32_t sender, uint32_t rep
 	n = put_records(s, p + LWW_WIRE_HEADER_BYTES, size - LWW_WIRE_HEADER_BYTES);
 	if (n < 0)
 		return n;
-	put_le(p, LWW_WIRE_MAGIC, 4);
+	codec_put_le(p, LWW_WIRE_MAGIC, 4);
 	p[4] = LWW_WIRE_VERSION;
 	p[5] = (uint8_t)sender;
 	p[6] = (uint8_t)replicas;
 	p[7] = 0;
-	put_le(p + 8, s->count, 2);
-	put_le(p + 10, 0, 2);
+	codec_put_le(p + 8, s->count, 2);
+	codec_put_le(p + 10, 0, 2);
 	ASSERT(LWW_WIRE_HEADER_BYTES + (size_t)n <= LWW_DATAGRAM_BYTES_MAX);
 	return LWW_WIRE_HEADER_BYTES + n;
 }
@@ -147,9 +112,9 @@ int lww_wire_decode(const void *buf, size_t size, uint32_t replicas, uint32_t *s
 	ASSERT(replicas >= 1 && replicas <= LWW_REPLICAS_MAX);
 	if (size < LWW_WIRE_HEADER_BYTES || size > LWW_DATAGRAM_BYTES_MAX)
 		return errbuf_set(eb, -EBADMSG, "datagram of %zu bytes", size);
-	if (get_le(p, 4) != LWW_WIRE_MAGIC || p[4] != LWW_WIRE_VERSION)
+	if (codec_get_le(p, 4) != LWW_WIRE_MAGIC || p[4] != LWW_WIRE_VERSION)
 		return errbuf_set(eb, -EBADMSG, "bad magic or version");
-	if (p[7] != 0 || get_le(p + 10, 2) != 0)
+	if (p[7] != 0 || codec_get_le(p + 10, 2) != 0)
 		return errbuf_set(eb, -EBADMSG, "nonzero padding");
 	if (p[6] != replicas)
 		return errbuf_set(eb, -EPROTO, "datagram for %u replicas, we are %u", p[6],
@@ -158,7 +123,7 @@ int lww_wire_decode(const void *buf, size_t size, uint32_t replicas, uint32_t *s
 		return errbuf_set(eb, -EPROTO, "sender %u >= %u replicas", p[5], replicas);
 	*sender = p[5];
 	return get_records(p + LWW_WIRE_HEADER_BYTES, size - LWW_WIRE_HEADER_BYTES,
-			   (uint32_t)get_le(p + 8, 2), replicas, out, eb);
+			   (uint32_t)codec_get_le(p + 8, 2), replicas, out, eb);
 }
 
 ssize_t lww_wire_save(const struct lww_store *s, uint32_t id, uint32_t replicas, void *buf,
@@ -173,15 +138,15 @@ ssize_t lww_wire_save(const struct lww_store *s, uint32_t id, uint32_t replicas,
 	n = put_records(s, p + LWW_STORE_HEADER_BYTES, size - LWW_STORE_HEADER_BYTES);
 	if (n < 0)
 		return n;
-	put_le(p, LWW_STORE_MAGIC, 4);
-	put_le(p + 4, LWW_STORE_VERSION, 2);
+	codec_put_le(p, LWW_STORE_MAGIC, 4);
+	codec_put_le(p + 4, LWW_STORE_VERSION, 2);
 	p[6] = (uint8_t)id;
 	p[7] = (uint8_t)replicas;
-	put_le(p + 8, s->count, 4);
-	put_le(p + 12, (uint64_t)n, 4);
-	put_le(p + 16, 0, 8);
-	put_le(p + 24, lww_wire_crc32(p + LWW_STORE_HEADER_BYTES, (size_t)n), 4);
-	put_le(p + 28, lww_wire_crc32(p, 28), 4);
+	codec_put_le(p + 8, s->count, 4);
+	codec_put_le(p + 12, (uint64_t)n, 4);
+	codec_put_le(p + 16, 0, 8);
+	codec_put_le(p + 24, codec_crc32(p + LWW_STORE_HEADER_BYTES, (size_t)n), 4);
+	codec_put_le(p + 28, codec_crc32(p, 28), 4);
 	ASSERT(LWW_STORE_HEADER_BYTES + (size_t)n <= LWW_STORE_BYTES_MAX);
 	return LWW_STORE_HEADER_BYTES + n;
 }
@@ -196,20 +161,20 @@ int lww_wire_load(const void *buf, size_t size, uint32_t id, uint32_t replicas,
 	ASSERT(id < replicas && replicas <= LWW_REPLICAS_MAX);
 	if (size < LWW_STORE_HEADER_BYTES)
 		return errbuf_set(eb, -EBADMSG, "truncated: %zu bytes, no header", size);
-	if (get_le(p + 28, 4) != lww_wire_crc32(p, 28))
+	if (codec_get_le(p + 28, 4) != codec_crc32(p, 28))
 		return errbuf_set(eb, -EBADMSG, "header checksum mismatch");
-	if (get_le(p, 4) != LWW_STORE_MAGIC || get_le(p + 4, 2) != LWW_STORE_VERSION)
+	if (codec_get_le(p, 4) != LWW_STORE_MAGIC || codec_get_le(p + 4, 2) != LWW_STORE_VERSION)
 		return errbuf_set(eb, -EBADMSG, "bad magic or version");
-	if (get_le(p + 16, 8) != 0)
+	if (codec_get_le(p + 16, 8) != 0)
 		return errbuf_set(eb, -EBADMSG, "nonzero reserved field");
-	body_size = (size_t)get_le(p + 12, 4);
+	body_size = (size_t)codec_get_le(p + 12, 4);
 	if (body_size != size - LWW_STORE_HEADER_BYTES)
 		return errbuf_set(eb, -EBADMSG, "body of %zu bytes, header says %zu (truncated?)",
 				  size - LWW_STORE_HEADER_BYTES, body_size);
-	if (get_le(p + 24, 4) != lww_wire_crc32(body, body_size))
+	if (codec_get_le(p + 24, 4) != codec_crc32(body, body_size))
 		return errbuf_set(eb, -EBADMSG, "body checksum mismatch");
 	if (p[6] != id || p[7] != replicas)
 		return errbuf_set(eb, -EPROTO, "written by node %u of %u, we are %u of %u", p[6],
 				  p[7], id, replicas);
-	return get_records(body, body_size, (uint32_t)get_le(p + 8, 4), replicas, out, eb);
+	return get_records(body, body_size, (uint32_t)codec_get_le(p + 8, 4), replicas, out, eb);
 }

@@ -20,6 +20,7 @@ struct lww_store;
  * State file: header (32 bytes) u32 magic LWW_STORE_MAGIC, u16 version, u8 id, u8 replicas,
  * u32 record_count, u32 body_size, u64 0, u32 crc32(body), u32 crc32(header bytes 0..27);
  * the body is record_count records as above. Keys are distinct in both forms.
+ * CRC-32 is codec_crc32() (codec.h), the IEEE/zlib one.
  */
 enum {
 	LWW_WIRE_MAGIC = 0x574c4c46,    /* "FLLW" */
@@ -27,9 +28,6 @@ enum {
 	LWW_STORE_MAGIC = 0x534c4c46,   /* "FLLS" */
 	LWW_STORE_VERSION = 1,
 };
-
-/* lww_wire_crc32() - CRC-32 (IEEE 802.3, reflected, as zlib's crc32()) of @buf. */
-uint32_t lww_wire_crc32(const void *buf, size_t size);
 
 /**
  * lww_wire_encode() - @s as a datagram from @sender (< @replicas).

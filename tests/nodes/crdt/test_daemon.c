@@ -3,21 +3,16 @@
  * --data-dir: acknowledged updates survive; restart-empty loses them; a corrupt state file
  * stops the daemon with a message naming it. */
 #include <criterion/criterion.h>
-#include <stdbool.h>
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-enum { LINE_BYTES_MAX = 512, WAIT_MS_MAX = 5000, PATH_BYTES_MAX = 256, EXIT_INTERNAL = 70 };
+#include "daemon_harness.h"
+
+enum { PATH_BYTES_MAX = 256, EXIT_INTERNAL = 70 };
 
 static char tmp_dir[PATH_BYTES_MAX];
 static char data_dir[PATH_BYTES_MAX + 16];
@@ -25,13 +20,6 @@ static char log_path[PATH_BYTES_MAX + 16];
 static pid_t node_pid = -1;
 static int client_fd = -1;
 static int client_port;
-
-static void sleep_ms(int ms)
-{
-	const struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&t, NULL);
-}
 
 static void setup(void)
 {
@@ -49,26 +37,13 @@ static void setup(void)
 
 static void stop_node(int sig)
 {
-	if (client_fd >= 0)
-		close(client_fd);
-	client_fd = -1;
-	if (node_pid > 0) {
-		kill(node_pid, sig);
-		waitpid(node_pid, NULL, 0);
-	}
-	node_pid = -1;
+	daemon_stop(&node_pid, &client_fd, sig);
 }
 
 static void teardown(void)
 {
-	char path[PATH_BYTES_MAX + 32];
-
 	stop_node(SIGKILL);
-	snprintf(path, sizeof(path), "%s/state", data_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/state.tmp", data_dir);
-	unlink(path);
-	rmdir(data_dir);
+	daemon_data_dir_remove(data_dir);
 	unlink(log_path);
 	rmdir(tmp_dir);
 }
@@ -82,7 +57,6 @@ static pid_t spawn(const char *bug)
 	const char *argv[16] = { CRDT_NODE_EXE, "--id", "0", "--replicas", "1", "--listen",
 				 listen, "--client-port", port, "--data-dir", data_dir,
 				 "--gossip-ms", "20", NULL, NULL, NULL };
-	pid_t pid;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", client_port + 1);
 	snprintf(port, sizeof(port), "%d", client_port);
@@ -90,68 +64,20 @@ static pid_t spawn(const char *bug)
 		argv[13] = "--bug";
 		argv[14] = bug;
 	}
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(log, 2);
-		dup2(null, 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* A TCP simultaneous open with its own port: the "reply" would be our own request. */
-static bool connected_to_itself(int fd)
-{
-	struct sockaddr_in self, peer;
-	socklen_t self_size = sizeof(self), peer_size = sizeof(peer);
-
-	if (getsockname(fd, (struct sockaddr *)&self, &self_size) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&peer, &peer_size) < 0)
-		return false;
-	return self.sin_port == peer.sin_port && self.sin_addr.s_addr == peer.sin_addr.s_addr;
+	return daemon_spawn(argv, NULL, log_path);
 }
 
 /* start() - spawn and connect (retrying while the node starts up). */
 static void start(const char *bug)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(client_port) };
-
 	node_pid = spawn(bug);
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	for (int ms = 0; ms < WAIT_MS_MAX; ms += 10) {
-		client_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		cr_assert_geq(client_fd, 0);
-		if (connect(client_fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    !connected_to_itself(client_fd))
-			return;
-		close(client_fd);
-		client_fd = -1;
-		cr_assert_eq(waitpid(node_pid, NULL, WNOHANG), 0, "crdt-node exited early");
-		sleep_ms(10);
-	}
-	cr_assert_fail("crdt-node did not listen on port %d", client_port);
+	client_fd = daemon_connect(node_pid, client_port, "crdt-node");
 }
 
 /* request() - one line out, one line back (valid until the next call). */
 static const char *request(const char *line)
 {
-	static char reply[LINE_BYTES_MAX];
-	size_t size = 0;
-
-	cr_assert_eq(send(client_fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
-	while (size < sizeof(reply) - 1 && (size == 0 || reply[size - 1] != '\n')) {
-		ssize_t n = recv(client_fd, reply + size, sizeof(reply) - 1 - size, 0);
-
-		cr_assert_gt(n, 0, "connection closed after '%s'", line);
-		size += (size_t)n;
-	}
-	reply[size] = '\0';
-	return reply;
+	return daemon_request(client_fd, line);
 }
 
 static void updates(void)
@@ -194,48 +120,31 @@ Test(crdt_daemon, restart_empty_loses_acknowledged_updates)
 /* run_to_exit() - start the node and wait for it to stop by itself. Return: wait status. */
 static int run_to_exit(void)
 {
-	int status = 0;
+	int status;
 
 	node_pid = spawn(NULL);
-	for (int ms = 0; ms < WAIT_MS_MAX; ms += 10) {
-		if (waitpid(node_pid, &status, WNOHANG) == node_pid) {
-			node_pid = -1;
-			return status;
-		}
-		sleep_ms(10);
-	}
-	cr_assert_fail("crdt-node kept running on a corrupt state file");
-	return 0;
+	status = daemon_wait_exit(node_pid);
+	if (status == -1)
+		cr_assert_fail("crdt-node kept running on a corrupt state file");
+	node_pid = -1;
+	return status;
 }
 
 static bool log_mentions(const char *what)
 {
-	static char text[8192];
-	FILE *f = fopen(log_path, "r");
-	size_t n;
-
-	cr_assert_not_null(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	return strstr(text, what) != NULL;
+	return daemon_file_mentions(log_path, what);
 }
 
 Test(crdt_daemon, corrupt_state_file_refuses_to_start)
 {
 	char path[PATH_BYTES_MAX + 32];
-	FILE *f;
 	int status;
 
 	start(NULL);
 	updates();
 	stop_node(SIGKILL);
 	snprintf(path, sizeof(path), "%s/state", data_dir);
-	f = fopen(path, "r+b");
-	cr_assert_not_null(f);
-	fseek(f, 40, SEEK_SET);
-	fputc('!', f);
-	fclose(f);
+	daemon_file_poke(path, 40, '!');
 	status = run_to_exit();
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_INTERNAL, "status %#x",
 		  status);

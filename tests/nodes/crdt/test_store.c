@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
+#include "codec.h"
 #include "crdt_object.h"
 #include "crdt_store.h"
 #include "errbuf.h"
@@ -125,12 +126,12 @@ Test(crdt_store, encode_refuses_a_small_buffer)
 /* rewrite_crcs() - make a tampered header and body self-consistent again. */
 static void rewrite_crcs(uint8_t *p, size_t size)
 {
-	uint32_t body = crdt_store_crc32(p + CRDT_STORE_HEADER_BYTES,
-					 size - CRDT_STORE_HEADER_BYTES), head;
+	uint32_t body = codec_crc32(p + CRDT_STORE_HEADER_BYTES, size - CRDT_STORE_HEADER_BYTES);
+	uint32_t head;
 
 	for (int i = 0; i < 4; i++)
 		p[24 + i] = (uint8_t)(body >> (8 * i));
-	head = crdt_store_crc32(p, 28);
+	head = codec_crc32(p, 28);
 	for (int i = 0; i < 4; i++)
 		p[28 + i] = (uint8_t)(head >> (8 * i));
 }
@@ -148,7 +149,7 @@ static int tampered(size_t size, size_t offset, uint8_t value, bool fix_crcs)
 
 Test(crdt_store, crc32_matches_the_standard_check_value)
 {
-	cr_assert_eq(crdt_store_crc32("123456789", 9), 0xcbf43926u);
+	cr_assert_eq(codec_crc32("123456789", 9), 0xcbf43926u);
 }
 
 Test(crdt_store, corrupt_or_foreign_files_are_rejected)

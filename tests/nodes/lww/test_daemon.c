@@ -3,23 +3,18 @@
  * gossip; causal writes are stamped after their token (and not under wallclock-lww);
  * acknowledged writes survive SIGKILL; a corrupt state file stops the node (exit 70). */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "daemon_harness.h"
+
 enum {
-	LINE_BYTES_MAX = 512,
-	WAIT_MS_MAX = 5000,
 	PATH_BYTES_MAX = 256,
 	NODES = 2,
 	EXIT_USAGE = 64,
@@ -45,45 +40,6 @@ static char tmp_dir[PATH_BYTES_MAX];
 static struct node nodes[NODES];
 static int port_base;                   /* node i: client port_base + 2i, gossip + 1 */
 
-static void sleep_ms(int ms)
-{
-	const struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&t, NULL);
-}
-
-/* port_free() - can @port be bound on 127.0.0.1 (TCP as the node does, or UDP)? */
-static bool port_free(int type, int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
-	bool ok;
-
-	cr_assert_geq(fd, 0);
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	if (type == SOCK_STREAM)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Criterion runs tests in parallel processes: start at a slot from the pid, skip busy ones. */
-static int pick_ports(void)
-{
-	for (int i = 0; i < PORT_SLOTS; i++) {
-		int base = PORT_FIRST + 4 * (int)((getpid() + i) % PORT_SLOTS);
-		bool ok = true;
-
-		for (int p = 0; p < 4 && ok; p++)
-			ok = port_free(p % 2 ? SOCK_DGRAM : SOCK_STREAM, base + p);
-		if (ok)
-			return base;
-	}
-	cr_assert_fail("no free ports in %d..%d", PORT_FIRST, PORT_FIRST + 4 * PORT_SLOTS - 1);
-	return -1;
-}
-
 static void setup(void)
 {
 	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/fl-lww-daemon-XXXXXX");
@@ -95,34 +51,19 @@ static void setup(void)
 		snprintf(nodes[i].out_path, sizeof(nodes[i].out_path), "%s/n%d.out", tmp_dir, i);
 		snprintf(nodes[i].data_dir, sizeof(nodes[i].data_dir), "%s/n%d", tmp_dir, i);
 	}
-	port_base = pick_ports();
+	port_base = daemon_ports_pick(PORT_FIRST, PORT_SLOTS, 4);
 }
 
 static void stop_node(int i, int sig)
 {
-	struct node *n = &nodes[i];
-
-	if (n->fd >= 0)
-		close(n->fd);
-	n->fd = -1;
-	if (n->pid > 0) {
-		kill(n->pid, sig);
-		waitpid(n->pid, NULL, 0);
-	}
-	n->pid = -1;
+	daemon_stop(&nodes[i].pid, &nodes[i].fd, sig);
 }
 
 static void teardown(void)
 {
-	char path[PATH_BYTES_MAX + 32];
-
 	for (int i = 0; i < NODES; i++) {
 		stop_node(i, SIGKILL);
-		snprintf(path, sizeof(path), "%s/state", nodes[i].data_dir);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/state.tmp", nodes[i].data_dir);
-		unlink(path);
-		rmdir(nodes[i].data_dir);
+		daemon_data_dir_remove(nodes[i].data_dir);
 		unlink(nodes[i].log_path);
 		unlink(nodes[i].out_path);
 	}
@@ -139,7 +80,6 @@ static pid_t spawn(int i, int replicas, const char *bug, bool durable)
 				 replicas == 2 ? "2" : "1", "--listen", listen, "--client-port",
 				 port, "--gossip-ms", "20", "--seed", "7" };
 	int argc = 13;
-	pid_t pid;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port_base + 2 * i + 1);
 	snprintf(port, sizeof(port), "%d", port_base + 2 * i);
@@ -156,70 +96,23 @@ static pid_t spawn(int i, int replicas, const char *bug, bool durable)
 		argv[argc++] = "--data-dir";
 		argv[argc++] = nodes[i].data_dir;
 	}
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int log = open(nodes[i].log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		int out = open(nodes[i].out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(log, 2);
-		dup2(out, 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* A TCP simultaneous open with its own port: the "reply" would be our own request. */
-static bool connected_to_itself(int fd)
-{
-	struct sockaddr_in self, peer;
-	socklen_t self_size = sizeof(self), peer_size = sizeof(peer);
-
-	if (getsockname(fd, (struct sockaddr *)&self, &self_size) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&peer, &peer_size) < 0)
-		return false;
-	return self.sin_port == peer.sin_port && self.sin_addr.s_addr == peer.sin_addr.s_addr;
+	return daemon_spawn(argv, nodes[i].out_path, nodes[i].log_path);
 }
 
 /* start() - spawn node @i and connect to it (retrying while it starts up). */
 static void start(int i, int replicas, const char *bug, bool durable)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)(port_base + 2 * i)) };
-	struct node *n = &nodes[i];
+	char what[32];
 
-	n->pid = spawn(i, replicas, bug, durable);
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	for (int ms = 0; ms < WAIT_MS_MAX; ms += 10) {
-		n->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		cr_assert_geq(n->fd, 0);
-		if (connect(n->fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    !connected_to_itself(n->fd))
-			return;
-		close(n->fd);
-		n->fd = -1;
-		cr_assert_eq(waitpid(n->pid, NULL, WNOHANG), 0, "lww-node %d exited early", i);
-		sleep_ms(10);
-	}
-	cr_assert_fail("lww-node %d did not listen on port %d", i, port_base + 2 * i);
+	snprintf(what, sizeof(what), "lww-node %d", i);
+	nodes[i].pid = spawn(i, replicas, bug, durable);
+	nodes[i].fd = daemon_connect(nodes[i].pid, port_base + 2 * i, what);
 }
 
 /* request() - one line to node @i, one line back (valid until the next call). */
 static const char *request(int i, const char *line)
 {
-	static char reply[LINE_BYTES_MAX];
-	size_t size = 0;
-
-	cr_assert_eq(send(nodes[i].fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
-	while (size < sizeof(reply) - 1 && (size == 0 || reply[size - 1] != '\n')) {
-		ssize_t n = recv(nodes[i].fd, reply + size, sizeof(reply) - 1 - size, 0);
-
-		cr_assert_gt(n, 0, "connection closed after '%s'", line);
-		size += (size_t)n;
-	}
-	reply[size] = '\0';
-	return reply;
+	return daemon_request(nodes[i].fd, line);
 }
 
 struct fields {
@@ -259,11 +152,11 @@ static struct fields await(int i, const char *key, const char *value)
 {
 	struct fields f;
 
-	for (int ms = 0; ms < WAIT_MS_MAX; ms += 10) {
+	for (int ms = 0; ms < DAEMON_WAIT_MS_MAX; ms += 10) {
 		f = read_key(i, key);
 		if (strcmp(f.value, value) == 0)
 			return f;
-		sleep_ms(10);
+		daemon_sleep_ms(10);
 	}
 	cr_assert_fail("node %d: %s never became %s (last %s)", i, key, value, f.value);
 	return f;
@@ -343,65 +236,34 @@ Test(lww_daemon, sigkill_and_restart_keep_acknowledged_writes)
 	cr_assert_str_eq(read_key(0, "k").value, "7", "and again");
 }
 
-/* run_to_exit() - run lww-node with @argv and wait for it to stop by itself. */
+/* run_to_exit() - run lww-node with @argv (NULL: node @i, durable) until it stops itself. */
 static int run_to_exit(int i, const char *const *argv)
 {
-	int status = 0;
-	pid_t pid = argv ? fork() : spawn(i, 1, NULL, true);
+	pid_t pid = argv ? daemon_spawn(argv, NULL, NULL) : spawn(i, 1, NULL, true);
+	int status = daemon_wait_exit(pid);
 
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
+	if (status == -1) {
+		nodes[i].pid = pid;     /* killed by the teardown */
+		cr_assert_fail("lww-node kept running");
 	}
-	for (int ms = 0; ms < WAIT_MS_MAX; ms += 10) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		sleep_ms(10);
-	}
-	nodes[i].pid = pid;     /* killed by the teardown */
-	cr_assert_fail("lww-node kept running");
-	return 0;
-}
-
-/* file_text() - the start of @path (valid until the next call). */
-static const char *file_text(const char *path)
-{
-	static char text[8192];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	cr_assert_not_null(f, "%s", path);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	return text;
+	return status;
 }
 
 static bool log_mentions(int i, const char *what)
 {
-	return strstr(file_text(nodes[i].log_path), what) != NULL;
+	return daemon_file_mentions(nodes[i].log_path, what);
 }
 
 Test(lww_daemon, corrupt_state_file_refuses_to_start)
 {
 	char path[PATH_BYTES_MAX + 32];
-	FILE *f;
 	int status;
 
 	start(0, 1, NULL, true);
 	write_key(0, "k", 5, 0);
 	stop_node(0, SIGKILL);
 	snprintf(path, sizeof(path), "%s/state", nodes[0].data_dir);
-	f = fopen(path, "r+b");
-	cr_assert_not_null(f);
-	fseek(f, 40, SEEK_SET);
-	fputc('!', f);
-	fclose(f);
+	daemon_file_poke(path, 40, '!');
 	status = run_to_exit(0, NULL);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_INTERNAL, "status %#x",
 		  status);
@@ -451,6 +313,6 @@ Test(lww_daemon, sigterm_stops_with_exit_0_and_stdout_is_only_the_seed)
 	cr_assert_eq(waitpid(nodes[0].pid, &status, 0), nodes[0].pid);
 	nodes[0].pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
-	cr_assert_str_eq(file_text(nodes[0].out_path), "seed=7\n");
+	cr_assert_str_eq(daemon_file_text(nodes[0].out_path), "seed=7\n");
 	cr_assert(log_mentions(0, "stopped"));
 }
