@@ -14,6 +14,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist_rules.h"
+#include "hist_value.h"
 
 enum {
 	READER_BUF_BYTES_INITIAL = 64 * 1024,
@@ -332,18 +333,6 @@ static int parse_type_f(struct hist_reader *r, struct op *op, struct errbuf *eb)
 	return 0;
 }
 
-static bool all_integers(const json_t *array)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(array, i, e) {
-		if (!json_is_integer(e))
-			return false;
-	}
-	return true;
-}
-
 /* Unpacks null, integers and integer arrays; keeps anything else as compact JSON text. */
 static int parse_value(struct hist_reader *r, struct op_value *out, struct errbuf *eb)
 {
@@ -352,39 +341,10 @@ static int parse_value(struct hist_reader *r, struct op_value *out, struct errbu
 
 	if (err < 0)
 		return err;
-	*out = (struct op_value){ .kind = OP_VALUE_NULL };
-	if (json_is_null(v))
-		return 0;
-	if (json_is_integer(v)) {
-		out->kind = OP_VALUE_INT;
-		out->integer = json_integer_value(v);
-		return 0;
-	}
-	if (json_is_array(v) && all_integers(v)) {
-		size_t count = json_array_size(v);
-
-		/* Each element takes at least two bytes of the bounded line. */
-		ASSERT(count <= HIST_LINE_BYTES_MAX / 2);
-		if (count > r->ints_count_max) {
-			int64_t *ints = reallocarray(r->ints, count, sizeof(*ints));
-
-			if (!ints)
-				return at_line(r, errbuf_set(eb, -ENOMEM, "out of memory"), eb);
-			r->ints = ints;
-			r->ints_count_max = count;
-		}
-		for (size_t i = 0; i < count; i++)
-			r->ints[i] = json_integer_value(json_array_get(v, i));
-		out->kind = OP_VALUE_INTS;
-		out->count = (uint32_t)count;
-		out->ints = count ? r->ints : NULL;
-		return 0;
-	}
-	r->json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!r->json)
-		return at_line(r, errbuf_set(eb, -ENOMEM, "out of memory"), eb);
-	out->kind = OP_VALUE_JSON;
-	out->json = r->json;
+	err = hist_value_unpack(v, &r->ints, &r->ints_count_max, &r->json, out);
+	if (err < 0)
+		return at_line(r, errbuf_set(eb, err, "%s", err == -ENOMEM ? "out of memory"
+					     : "value array too long"), eb);
 	return 0;
 }
 

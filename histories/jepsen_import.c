@@ -15,6 +15,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist.h"
+#include "hist_value.h"
 #include "jepsen_edn.h"
 
 static const char *const form_names[] = {
@@ -112,53 +113,10 @@ static void import_scratch_free(struct import *im)
 	}
 }
 
-static bool all_integers(const json_t *array)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(array, i, e) {
-		if (!json_is_integer(e))
-			return false;
-	}
-	return true;
-}
-
 /* As the JSONL reader: null, integers and integer arrays unpacked, else compact JSON. */
 static int value_convert(struct import *im, const json_t *v, struct op_value *out)
 {
-	*out = (struct op_value){ .kind = OP_VALUE_NULL };
-	if (!v || json_is_null(v))
-		return 0;
-	if (json_is_integer(v)) {
-		out->kind = OP_VALUE_INT;
-		out->integer = json_integer_value(v);
-		return 0;
-	}
-	if (json_is_array(v) && all_integers(v) && json_array_size(v) <= UINT32_MAX) {
-		size_t count = json_array_size(v);
-
-		if (count > im->ints_max) {
-			int64_t *ints = reallocarray(im->ints, count, sizeof(*ints));
-
-			if (!ints)
-				return -ENOMEM;
-			im->ints = ints;
-			im->ints_max = count;
-		}
-		for (size_t i = 0; i < count; i++)
-			im->ints[i] = json_integer_value(json_array_get(v, i));
-		out->kind = OP_VALUE_INTS;
-		out->count = (uint32_t)count;
-		out->ints = count ? im->ints : NULL;
-		return 0;
-	}
-	im->texts[0] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!im->texts[0])
-		return -ENOMEM;
-	out->kind = OP_VALUE_JSON;
-	out->json = im->texts[0];
-	return 0;
+	return hist_value_unpack(v, &im->ints, &im->ints_max, &im->texts[0], out);
 }
 
 /* A string field: strings as they are, integers in decimal, anything else as JSON. */
