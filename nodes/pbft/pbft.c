@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft.c - the replica's step function: authentication, dispatch, the output queue, and the
+ * normal case (pre-prepare, prepare, commit votes). */
+#include "pbft.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "fl_assert.h"
+#include "pbft_internal.h"
+
+uint32_t pbft_primary(uint64_t view, uint32_t replicas)
+{
+	ASSERT(replicas > 0);
+	return (uint32_t)(view % replicas);
+}
+
+uint32_t pbft_popcount(uint32_t mask)
+{
+	return (uint32_t)__builtin_popcount(mask);
+}
+
+static int config_check(const struct pbft_config *c, struct errbuf *eb)
+{
+	if (c->replicas < 4 || c->replicas > PBFT_REPLICAS_MAX || (c->replicas - 1) % 3 != 0)
+		return errbuf_set(eb, -EINVAL, "replicas %u: not 3f+1 in 4..%u", c->replicas,
+				  PBFT_REPLICAS_MAX);
+	if (c->id >= c->replicas)
+		return errbuf_set(eb, -EINVAL, "id %u: not below replicas %u", c->id, c->replicas);
+	if (c->batch_max < 1 || c->batch_max > PBFT_BATCH_MAX)
+		return errbuf_set(eb, -EINVAL, "batch_max %u: not in 1..%u", c->batch_max,
+				  PBFT_BATCH_MAX);
+	if (c->window < 1 || c->window > PBFT_LOG_SEQS_MAX)
+		return errbuf_set(eb, -EINVAL, "window %u: not in 1..%u", c->window,
+				  PBFT_LOG_SEQS_MAX);
+	if (c->checkpoint_interval < 1 || c->window % c->checkpoint_interval != 0)
+		return errbuf_set(eb, -EINVAL, "checkpoint_interval %u: does not divide window %u",
+				  c->checkpoint_interval, c->window);
+	if (c->view_timeout_ticks < 1 || c->retransmit_ticks < 1)
+		return errbuf_set(eb, -EINVAL, "view_timeout_ticks and retransmit_ticks: >= 1");
+	return 0;
+}
+
+int pbft_replica_new(const struct pbft_config *config, struct pbft_replica **out,
+		     struct errbuf *eb)
+{
+	struct pbft_replica *r;
+	uint32_t principals;
+	int err = config_check(config, eb);
+
+	if (err)
+		return err;
+	if (sodium_init() < 0)
+		return errbuf_set(eb, -ENOMEM, "sodium_init failed");
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return errbuf_set(eb, -ENOMEM, "pbft replica: %zu bytes", sizeof(*r));
+	r->config = *config;
+	r->f = (config->replicas - 1) / 3;
+	r->next_seq = 1;
+	principals = config->replicas + PBFT_CLIENTS_MAX;
+	for (uint32_t j = 0; j < principals; j++) {
+		pbft_key_derive(config->secret, config->id, j, r->key_send[j]);
+		pbft_key_derive(config->secret, j, config->id, r->key_recv[j]);
+	}
+	pbft_kv_init(&r->kv);
+	ASSERT(3 * r->f + 1 == config->replicas);
+	*out = r;
+	return 0;
+}
+
+void pbft_replica_free(struct pbft_replica *r)
+{
+	free(r);
+}
+
+/* --- outputs --- */
+
+static void corrupt_digest(uint8_t *plain)
+{
+	plain[1 + 4 + 8 + 8] ^= 0x5a;   /* the first digest byte of the header */
+}
+
+void pbft_out_send(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
+		   uint32_t target)
+{
+	struct pbft_outputs *out = r->out;
+	struct pbft_send *s;
+	ssize_t size;
+
+	ASSERT(out);
+	ASSERT(m->sender == r->config.id);
+	if ((r->config.byzantine & PBFT_BYZ_CONFLICTING_VOTES) && kind == PBFT_TO_ALL &&
+	    (m->type == PBFT_MSG_PREPARE || m->type == PBFT_MSG_COMMIT))
+		return;         /* it only votes through pbft_byz_echo() */
+	if (out->send_count == PBFT_OUT_SENDS_MAX) {
+		r->counters.overflow_count++;
+		return;
+	}
+	size = pbft_encode(m, out->bytes + out->bytes_used, PBFT_OUT_BYTES_MAX - out->bytes_used);
+	if (size < 0) {
+		r->counters.overflow_count++;
+		return;
+	}
+	if ((r->config.byzantine & PBFT_BYZ_CORRUPT_DIGEST) && m->type != PBFT_MSG_PRE_PREPARE &&
+	    m->type != PBFT_MSG_REPLY)
+		corrupt_digest(out->bytes + out->bytes_used);
+	s = &out->sends[out->send_count++];
+	s->target_kind = kind;
+	s->target = target;
+	s->offset = out->bytes_used;
+	s->size = (uint32_t)size;
+	out->bytes_used += (uint32_t)size;
+	ASSERT(out->bytes_used <= PBFT_OUT_BYTES_MAX);
+}
+
+struct pbft_event *pbft_out_event(struct pbft_replica *r, uint8_t type)
+{
+	struct pbft_event *e;
+
+	ASSERT(r->out);
+	if (r->out->event_count == PBFT_OUT_EVENTS_MAX) {
+		r->counters.overflow_count++;
+		return NULL;
+	}
+	e = &r->out->events[r->out->event_count++];
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	return e;
+}
+
+void pbft_msg_init(const struct pbft_replica *r, struct pbft_msg *m, uint8_t type,
+		   uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES])
+{
+	m->type = type;
+	m->sender = r->config.id;
+	m->view = r->view;
+	m->seq = seq;
+	if (digest)
+		memcpy(m->digest, digest, PBFT_DIGEST_BYTES);
+	else
+		memset(m->digest, 0, PBFT_DIGEST_BYTES);
+	m->batch.count = 0;
+	m->cert_count = 0;
+	m->vc_mask = 0;
+}
+
+ssize_t pbft_replica_seal(const struct pbft_replica *r, uint8_t target_kind, uint32_t target,
+			  const uint8_t *plain, size_t plain_size, uint8_t *buf, size_t size)
+{
+	uint32_t principal = target;
+
+	if (target_kind == PBFT_TO_CLIENT) {
+		ASSERT(target < PBFT_CLIENTS_MAX);
+		principal = r->config.replicas + target;
+	} else {
+		ASSERT(target < r->config.replicas);
+	}
+	return pbft_seal(r->key_send[principal], plain, plain_size, buf, size);
+}
+
+/* --- the log --- */
+
+void pbft_slot_reset(struct pbft_slot *s, uint64_t seq)
+{
+	memset(s, 0, sizeof(*s));
+	s->seq = seq;
+}
+
+struct pbft_slot *pbft_slot_get(struct pbft_replica *r, uint64_t seq)
+{
+	struct pbft_slot *s;
+
+	if (seq <= r->stable_seq || seq > r->stable_seq + r->config.window)
+		return NULL;
+	s = &r->slots[seq % r->config.window];
+	if (s->seq != seq) {
+		ASSERT(s->seq == 0);    /* collected below stable_seq, or never used */
+		pbft_slot_reset(s, seq);
+		s->view = r->view;
+	}
+	return s;
+}
+
+/* Votes are per view: a new view starts with none, but keeps decisions and certificates. */
+static void slot_to_view(struct pbft_slot *s, uint64_t view)
+{
+	if (s->view == view)
+		return;
+	s->view = view;
+	s->has_pp = s->committed;       /* a committed slot keeps its batch and digest */
+	s->prepare_mask = 0;
+	s->commit_mask = 0;
+	memset(s->prepare_msgs, 0, sizeof(s->prepare_msgs));
+	memset(s->commit_msgs, 0, sizeof(s->commit_msgs));
+	s->prepared = false;
+	s->commit_sent = false;
+	s->echoed_mask = 0;
+}
+
+static uint32_t votes(const struct pbft_replica *r, const struct pbft_slot *s, bool commit)
+{
+	uint32_t mask = commit ? s->commit_mask : s->prepare_mask, count = 0;
+
+	for (uint32_t i = 0; i < r->config.replicas; i++) {
+		const uint8_t *d = commit ? s->commit_digest[i] : s->prepare_digest[i];
+
+		if (!(mask & (1u << i)) || memcmp(d, s->digest, PBFT_DIGEST_BYTES) != 0)
+			continue;
+		if (r->config.bugs & PBFT_BUG_COUNT_MESSAGES)
+			count += commit ? s->commit_msgs[i] : s->prepare_msgs[i];
+		else
+			count++;
+	}
+	return count;
+}
+
+static void record_vote(struct pbft_slot *s, bool commit, uint32_t sender,
+			const uint8_t digest[PBFT_DIGEST_BYTES])
+{
+	uint32_t *mask = commit ? &s->commit_mask : &s->prepare_mask;
+	uint8_t *d = commit ? s->commit_digest[sender] : s->prepare_digest[sender];
+	uint32_t *msgs = commit ? &s->commit_msgs[sender] : &s->prepare_msgs[sender];
+
+	ASSERT(sender < PBFT_REPLICAS_MAX);
+	if (!(*mask & (1u << sender))) {
+		*mask |= 1u << sender;
+		memcpy(d, digest, PBFT_DIGEST_BYTES);
+		*msgs = 1;
+	} else if (memcmp(d, digest, PBFT_DIGEST_BYTES) == 0) {
+		(*msgs)++;      /* a duplicate: one sender, one vote (unless the bug) */
+	}
+	ASSERT(*mask & (1u << sender));
+}
+
+static void send_vote(struct pbft_replica *r, struct pbft_slot *s, uint8_t type)
+{
+	struct pbft_msg *m = &r->scratch;
+
+	pbft_msg_init(r, m, type, s->seq, s->digest);
+	m->view = s->view;
+	record_vote(s, type == PBFT_MSG_COMMIT, r->config.id, s->digest);
+	pbft_out_send(r, m, PBFT_TO_ALL, 0);
+}
+
+/* prepared: the pre-prepare and 2f matching prepares from distinct backups (ours counts);
+ * committed-local: prepared and 2f+1 matching commits from distinct replicas. */
+void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s)
+{
+	uint32_t quorum = pbft_quorum(r);
+
+	if (r->config.bugs & PBFT_BUG_QUORUM_2F)
+		quorum = 2 * r->f;
+	if (!s->has_pp || s->view != r->view || r->view_changing)
+		return;
+	if (!s->prepared && votes(r, s, false) >= 2 * r->f) {
+		s->prepared = true;
+		s->has_cert = true;
+		s->cert.seq = s->seq;
+		s->cert.view = s->view;
+		memcpy(s->cert.digest, s->digest, PBFT_DIGEST_BYTES);
+		s->cert.batch = s->batch;
+	}
+	if (s->prepared && !s->commit_sent) {
+		s->commit_sent = true;
+		send_vote(r, s, PBFT_MSG_COMMIT);
+	}
+	if (s->prepared && !s->committed && votes(r, s, true) >= quorum) {
+		s->committed = true;
+		for (uint32_t i = 0; i < (s->batch.count ? s->batch.count : 1); i++) {
+			struct pbft_event *e = pbft_out_event(r, PBFT_EV_COMMIT);
+
+			if (!e)
+				break;
+			e->view = s->view;
+			e->seq = s->seq;
+			memcpy(e->digest, s->digest, PBFT_DIGEST_BYTES);
+			e->index = i;
+			e->client = s->batch.count ? s->batch.requests[i].client : UINT32_MAX;
+			e->timestamp = s->batch.count ? s->batch.requests[i].timestamp : 0;
+		}
+		pbft_execute_ready(r);
+	}
+	ASSERT(!s->committed || s->has_cert);
+}
+
+void pbft_accept_pre_prepare(struct pbft_replica *r, uint64_t view, uint64_t seq,
+			     const uint8_t digest[PBFT_DIGEST_BYTES],
+			     const struct pbft_batch *batch)
+{
+	struct pbft_slot *s = pbft_slot_get(r, seq);
+
+	ASSERT(view == r->view);
+	if (!s) {
+		r->counters.refused_count++;
+		return;
+	}
+	slot_to_view(s, view);
+	if (s->has_pp) {
+		if (memcmp(s->digest, digest, PBFT_DIGEST_BYTES) != 0)
+			r->counters.refused_count++;    /* a second pre-prepare, or decided */
+		if (s->committed || memcmp(s->digest, digest, PBFT_DIGEST_BYTES) != 0)
+			return;
+	}
+	s->has_pp = true;
+	memcpy(s->digest, digest, PBFT_DIGEST_BYTES);
+	s->batch = *batch;
+	if (pbft_primary(view, r->config.replicas) != r->config.id &&
+	    !(s->prepare_mask & (1u << r->config.id)))
+		send_vote(r, s, PBFT_MSG_PREPARE);
+	pbft_try_commit(r, s);
+}
+
+static void on_pre_prepare(struct pbft_replica *r, const struct pbft_msg *m)
+{
+	uint8_t digest[PBFT_DIGEST_BYTES];
+
+	if (m->view != r->view || r->view_changing ||
+	    m->sender != pbft_primary(m->view, r->config.replicas)) {
+		r->counters.refused_count++;
+		return;
+	}
+	pbft_batch_digest(&m->batch, digest);
+	if (memcmp(digest, m->digest, PBFT_DIGEST_BYTES) != 0) {
+		r->counters.bad_digest_count++;
+		if (!(r->config.bugs & PBFT_BUG_NO_DIGEST_CHECK))
+			return;
+	}
+	pbft_byz_echo(r, m);
+	pbft_accept_pre_prepare(r, m->view, m->seq, m->digest, &m->batch);
+}
+
+static void on_vote(struct pbft_replica *r, const struct pbft_msg *m)
+{
+	struct pbft_slot *s = pbft_slot_get(r, m->seq);
+
+	if (!s || m->view != r->view || r->view_changing ||
+	    (m->type == PBFT_MSG_PREPARE &&
+	     m->sender == pbft_primary(m->view, r->config.replicas))) {
+		r->counters.refused_count++;
+		return;
+	}
+	slot_to_view(s, m->view);
+	pbft_byz_echo(r, m);
+	record_vote(s, m->type == PBFT_MSG_COMMIT, m->sender, m->digest);
+	pbft_try_commit(r, s);
+}
+
+/* --- the step --- */
+
+static void dispatch(struct pbft_replica *r, const struct pbft_msg *m)
+{
+	uint32_t n = r->config.replicas;
+	bool from_client = m->sender >= n;
+
+	if (m->sender == r->config.id || from_client != (m->type == PBFT_MSG_REQUEST) ||
+	    m->type == PBFT_MSG_REPLY ||
+	    (from_client && m->request.client != m->sender - n)) {
+		r->counters.refused_count++;
+		return;
+	}
+	switch (m->type) {
+	case PBFT_MSG_REQUEST:
+		pbft_on_request(r, &m->request);
+		break;
+	case PBFT_MSG_PRE_PREPARE:
+		on_pre_prepare(r, m);
+		break;
+	case PBFT_MSG_PREPARE:
+	case PBFT_MSG_COMMIT:
+		on_vote(r, m);
+		break;
+	case PBFT_MSG_CHECKPOINT:
+		pbft_on_checkpoint(r, m);
+		break;
+	case PBFT_MSG_VIEW_CHANGE:
+		pbft_on_view_change(r, m);
+		break;
+	default:
+		ASSERT(m->type == PBFT_MSG_NEW_VIEW);
+		pbft_on_new_view(r, m);
+		break;
+	}
+}
+
+static void on_message(struct pbft_replica *r, const uint8_t *bytes, size_t size)
+{
+	uint32_t principals = r->config.replicas + PBFT_CLIENTS_MAX, sender;
+	size_t plain_size;
+
+	if (pbft_sender_peek(bytes, size, &sender) < 0) {
+		r->counters.malformed_count++;
+		return;
+	}
+	if (sender >= principals || pbft_open(r->key_recv[sender], bytes, size, &plain_size)) {
+		r->counters.forged_count++;
+		return;
+	}
+	if (pbft_decode(bytes, plain_size, principals, &r->inbox, NULL) < 0) {
+		r->counters.malformed_count++;
+		return;
+	}
+	ASSERT(r->inbox.sender == sender);
+	dispatch(r, &r->inbox);         /* handlers build what they send in scratch */
+}
+
+int pbft_step(struct pbft_replica *r, const struct pbft_input *in, struct pbft_outputs *out)
+{
+	uint64_t overflow = r->counters.overflow_count;
+
+	ASSERT(r && in && out);
+	out->send_count = 0;
+	out->bytes_used = 0;
+	out->event_count = 0;
+	r->out = out;
+	if (in->type == PBFT_IN_TICK) {
+		r->ticks++;
+		pbft_view_tick(r);
+		if (r->ticks % r->config.retransmit_ticks == 0)
+			pbft_view_retransmit(r);
+	} else {
+		ASSERT(in->type == PBFT_IN_MESSAGE);
+		on_message(r, in->bytes, in->size);
+	}
+	if (r->config.byzantine & PBFT_BYZ_SILENT)
+		out->send_count = 0;
+	r->out = NULL;
+	ASSERT(out->bytes_used <= PBFT_OUT_BYTES_MAX);
+	return r->counters.overflow_count != overflow ? -E2BIG : 0;
+}
+
+void pbft_replica_status(const struct pbft_replica *r, struct pbft_status *status)
+{
+	*status = r->counters;
+	status->view = r->view;
+	status->view_changing = r->view_changing;
+	status->stable_seq = r->stable_seq;
+	status->executed_seq = r->executed_seq;
+	status->pending_count = r->pending_count;
+	status->log_slots_used = 0;
+	for (uint32_t i = 0; i < r->config.window; i++) {
+		if (r->slots[i].seq == 0)
+			continue;
+		ASSERT(r->slots[i].seq > r->stable_seq);
+		status->log_slots_used++;
+	}
+}
+
+static const struct {
+	const char *name;
+	uint32_t flag;
+	bool bug;
+} names[] = {
+	{ "silent", PBFT_BYZ_SILENT, false },
+	{ "equivocate", PBFT_BYZ_EQUIVOCATE, false },
+	{ "corrupt-digest", PBFT_BYZ_CORRUPT_DIGEST, false },
+	{ "conflicting-votes", PBFT_BYZ_CONFLICTING_VOTES, false },
+	{ "quorum-2f", PBFT_BUG_QUORUM_2F, true },
+	{ "no-digest-check", PBFT_BUG_NO_DIGEST_CHECK, true },
+	{ "count-messages-not-senders", PBFT_BUG_COUNT_MESSAGES, true },
+	{ "view-change-drops-prepared", PBFT_BUG_VC_DROPS_PREPARED, true },
+};
+
+static int parse(const char *name, bool bug, uint32_t *flag)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (names[i].bug == bug && strcmp(names[i].name, name) == 0) {
+			*flag = names[i].flag;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int pbft_byzantine_parse(const char *name, uint32_t *flag)
+{
+	return parse(name, false, flag);
+}
+
+int pbft_bug_parse(const char *name, uint32_t *flag)
+{
+	return parse(name, true, flag);
+}

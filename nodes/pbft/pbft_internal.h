@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_internal.h - the replica's state, shared by pbft.c, pbft_exec.c, pbft_view.c and
+ * pbft_byz.c. Not part of the API. */
+#ifndef PBFT_INTERNAL_H
+#define PBFT_INTERNAL_H
+
+#include "pbft.h"
+#include "pbft_kv.h"
+
+/*
+ * One sequence number's agreement state. Invariants: seq == 0 or stable_seq < seq <=
+ * stable_seq + window; has_pp implies digest is the digest the pre-prepare named (and, unless
+ * no-digest-check, batch's digest); a vote is kept per sender, the first one of the view wins;
+ * committed implies prepared in some view; executed implies committed.
+ */
+struct pbft_slot {
+	uint64_t seq;                   /* 0: free */
+	uint64_t view;                  /* the view of the votes below */
+	bool has_pp;
+	uint8_t digest[PBFT_DIGEST_BYTES];
+	struct pbft_batch batch;
+	uint32_t prepare_mask, commit_mask;             /* senders that voted this view */
+	uint8_t prepare_digest[PBFT_REPLICAS_MAX][PBFT_DIGEST_BYTES];
+	uint8_t commit_digest[PBFT_REPLICAS_MAX][PBFT_DIGEST_BYTES];
+	uint32_t prepare_msgs[PBFT_REPLICAS_MAX];       /* messages per sender (the bug) */
+	uint32_t commit_msgs[PBFT_REPLICAS_MAX];
+	bool prepared, commit_sent, committed, executed;
+	/* The last prepared certificate, kept across views for view-change messages. */
+	bool has_cert;
+	struct pbft_cert cert;
+	uint32_t echoed_mask;           /* conflicting-votes: peers already answered */
+};
+
+/* Checkpoint votes for one seq (a multiple of K). */
+struct pbft_ckpt {
+	uint64_t seq;                   /* 0: free */
+	uint32_t mask;
+	uint8_t digest[PBFT_REPLICAS_MAX][PBFT_DIGEST_BYTES];
+	uint32_t msgs[PBFT_REPLICAS_MAX];
+	bool own;                       /* we executed through seq */
+	uint8_t own_digest[PBFT_DIGEST_BYTES];
+};
+
+struct pbft_client {
+	uint64_t last_timestamp;        /* 0: nothing executed */
+	struct pbft_result reply;       /* the reply to last_timestamp */
+};
+
+struct pbft_pending {
+	struct pbft_request request;
+	bool proposed;                  /* in a pre-prepare of the current view */
+};
+
+struct pbft_replica {
+	struct pbft_config config;
+	uint32_t f;
+	uint8_t key_send[PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX][PBFT_KEY_BYTES];
+	uint8_t key_recv[PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX][PBFT_KEY_BYTES];
+	uint64_t view;
+	bool view_changing;             /* sent a view-change for view, no new-view yet */
+	uint64_t next_seq;              /* primary: the next seq to assign */
+	uint64_t stable_seq;
+	uint8_t stable_digest[PBFT_DIGEST_BYTES];
+	uint64_t executed_seq;
+	uint64_t ticks, progress_tick;  /* progress_tick: last execution or view start */
+	struct pbft_slot slots[PBFT_LOG_SEQS_MAX];      /* index seq % window */
+	struct pbft_ckpt ckpts[PBFT_LOG_SEQS_MAX];      /* index (seq / K) % window */
+	struct pbft_kv kv;
+	struct pbft_client clients[PBFT_CLIENTS_MAX];
+	uint32_t pending_count;
+	struct pbft_pending pending[PBFT_PENDING_MAX];
+	uint32_t vc_mask;                               /* senders of vcs[] for view */
+	struct pbft_msg vcs[PBFT_REPLICAS_MAX];         /* the view-changes for view */
+	bool nv_valid;
+	struct pbft_msg nv;                             /* new primary: its new-view */
+	struct pbft_msg inbox;                          /* the message being handled */
+	struct pbft_msg scratch;                        /* the message being built */
+	struct pbft_msg byz;                            /* pbft_byz.c's own */
+	struct pbft_status counters;                    /* the *_count fields */
+	struct pbft_outputs *out;                       /* during a step only */
+};
+
+static inline uint32_t pbft_quorum(const struct pbft_replica *r)
+{
+	return 2 * r->f + 1;
+}
+
+/* Output helpers (pbft.c). */
+void pbft_out_send(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
+		   uint32_t target);
+struct pbft_event *pbft_out_event(struct pbft_replica *r, uint8_t type);
+struct pbft_slot *pbft_slot_get(struct pbft_replica *r, uint64_t seq);
+void pbft_slot_reset(struct pbft_slot *s, uint64_t seq);
+void pbft_msg_init(const struct pbft_replica *r, struct pbft_msg *m, uint8_t type,
+		   uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES]);
+void pbft_accept_pre_prepare(struct pbft_replica *r, uint64_t view, uint64_t seq,
+			     const uint8_t digest[PBFT_DIGEST_BYTES],
+			     const struct pbft_batch *batch);
+void pbft_pending_propose(struct pbft_replica *r);
+uint32_t pbft_popcount(uint32_t mask);
+
+/* Execution and checkpoints (pbft_exec.c). */
+void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s);
+void pbft_execute_ready(struct pbft_replica *r);
+void pbft_on_checkpoint(struct pbft_replica *r, const struct pbft_msg *m);
+void pbft_on_request(struct pbft_replica *r, const struct pbft_request *q);
+
+/* View change (pbft_view.c). */
+void pbft_view_tick(struct pbft_replica *r);
+void pbft_on_view_change(struct pbft_replica *r, const struct pbft_msg *m);
+void pbft_on_new_view(struct pbft_replica *r, const struct pbft_msg *m);
+void pbft_view_retransmit(struct pbft_replica *r);
+
+/* Byzantine hooks (pbft_byz.c). */
+void pbft_byz_pre_prepare(struct pbft_replica *r, const struct pbft_msg *pp);
+void pbft_byz_echo(struct pbft_replica *r, const struct pbft_msg *m);
+void pbft_byz_corrupt(const struct pbft_replica *r, struct pbft_msg *m);
+
+#endif /* PBFT_INTERNAL_H */

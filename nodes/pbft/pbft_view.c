@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_view.c - view changes driven by ticks: view-change messages with the stable
+ * checkpoint and prepared certificates, the new primary's new-view, and retransmission. */
+#include <string.h>
+
+#include "fl_assert.h"
+#include "pbft_internal.h"
+
+static void build_view_change(struct pbft_replica *r, struct pbft_msg *m)
+{
+	pbft_msg_init(r, m, PBFT_MSG_VIEW_CHANGE, r->stable_seq, r->stable_digest);
+	if (r->config.byzantine & PBFT_BYZ_CONFLICTING_VOTES)
+		return;         /* it also lies by omission: claims nothing prepared */
+	for (uint64_t seq = r->stable_seq + 1; seq <= r->stable_seq + r->config.window; seq++) {
+		const struct pbft_slot *s = &r->slots[seq % r->config.window];
+
+		if (s->seq != seq || !s->has_cert)
+			continue;
+		ASSERT(m->cert_count < PBFT_LOG_SEQS_MAX);
+		m->certs[m->cert_count++] = s->cert;
+	}
+}
+
+static void try_new_view(struct pbft_replica *r);
+
+static void start_view_change(struct pbft_replica *r, uint64_t view)
+{
+	ASSERT(view > r->view || (view == r->view && !r->view_changing));
+	r->view = view;
+	r->view_changing = true;
+	r->progress_tick = r->ticks;
+	r->nv_valid = false;
+	for (uint32_t i = 0; i < r->pending_count; i++)
+		r->pending[i].proposed = false;
+	build_view_change(r, &r->vcs[r->config.id]);
+	r->vc_mask |= 1u << r->config.id;
+	pbft_out_send(r, &r->vcs[r->config.id], PBFT_TO_ALL, 0);
+	try_new_view(r);
+}
+
+void pbft_view_tick(struct pbft_replica *r)
+{
+	uint64_t idle = r->ticks - r->progress_tick;
+
+	if (r->view_changing) {
+		if (idle >= 2ull * r->config.view_timeout_ticks)
+			start_view_change(r, r->view + 1);
+		return;
+	}
+	if (r->pending_count > 0 && idle >= r->config.view_timeout_ticks)
+		start_view_change(r, r->view + 1);
+}
+
+/* The view-changes for @view we hold, as a mask of senders. */
+static uint32_t vcs_for(const struct pbft_replica *r, uint64_t view)
+{
+	uint32_t mask = 0;
+
+	for (uint32_t j = 0; j < r->config.replicas; j++) {
+		if ((r->vc_mask & (1u << j)) && r->vcs[j].view == view)
+			mask |= 1u << j;
+	}
+	return mask;
+}
+
+/*
+ * The new-view's certificates from the view-changes in @mask: min_s is the highest stable
+ * checkpoint among them; every seq in (min_s, max_s] gets the certificate prepared in the
+ * highest view, or the null request. Return: false if some sender in @mask is missing.
+ */
+static bool compute_new_view(const struct pbft_replica *r, uint64_t view, uint32_t mask,
+			     struct pbft_msg *nv)
+{
+	uint64_t min_s = 0, max_s = 0;
+	bool drop = r->config.bugs & PBFT_BUG_VC_DROPS_PREPARED;
+
+	for (uint32_t j = 0; j < r->config.replicas; j++) {
+		if (!(mask & (1u << j)))
+			continue;
+		if (!(r->vc_mask & (1u << j)) || r->vcs[j].view != view)
+			return false;
+		if (r->vcs[j].seq > min_s)
+			min_s = r->vcs[j].seq;
+	}
+	max_s = min_s;
+	nv->type = PBFT_MSG_NEW_VIEW;
+	nv->view = view;
+	nv->seq = min_s;
+	nv->vc_mask = mask;
+	nv->cert_count = 0;
+	for (uint32_t j = 0; j < r->config.replicas && !drop; j++) {
+		for (uint32_t k = 0; (mask & (1u << j)) && k < r->vcs[j].cert_count; k++) {
+			if (r->vcs[j].certs[k].seq > max_s)
+				max_s = r->vcs[j].certs[k].seq;
+		}
+	}
+	ASSERT(max_s - min_s <= r->config.window);
+	for (uint64_t seq = min_s + 1; seq <= max_s; seq++) {
+		struct pbft_cert *c = &nv->certs[nv->cert_count++];
+		const struct pbft_cert *best = NULL;
+
+		for (uint32_t j = 0; j < r->config.replicas; j++) {
+			for (uint32_t k = 0; (mask & (1u << j)) && k < r->vcs[j].cert_count; k++) {
+				const struct pbft_cert *x = &r->vcs[j].certs[k];
+
+				if (x->seq == seq && (!best || x->view > best->view))
+					best = x;
+			}
+		}
+		c->seq = seq;
+		c->view = view;
+		c->batch.count = 0;
+		if (best)
+			c->batch = best->batch;
+		pbft_batch_digest(&c->batch, c->digest);
+	}
+	return true;
+}
+
+static void enter_view(struct pbft_replica *r, const struct pbft_msg *nv)
+{
+	r->view = nv->view;
+	r->view_changing = false;
+	r->progress_tick = r->ticks;
+	r->next_seq = nv->seq + nv->cert_count + 1;
+	if (r->next_seq <= r->executed_seq)
+		r->next_seq = r->executed_seq + 1;
+	for (uint32_t i = 0; i < nv->cert_count; i++) {
+		const struct pbft_batch *b = &nv->certs[i].batch;
+
+		if (nv->certs[i].seq <= r->stable_seq)
+			continue;       /* already stable here */
+		for (uint32_t q = 0; q < b->count; q++) {
+			for (uint32_t p = 0; p < r->pending_count; p++) {
+				if (r->pending[p].request.client == b->requests[q].client)
+					r->pending[p].proposed = true;
+			}
+		}
+		pbft_accept_pre_prepare(r, nv->view, nv->certs[i].seq, nv->certs[i].digest, b);
+	}
+	pbft_pending_propose(r);
+	ASSERT(!r->view_changing);
+}
+
+static void try_new_view(struct pbft_replica *r)
+{
+	uint32_t mask = vcs_for(r, r->view), chosen = 0;
+	bool complete;
+
+	if (!r->view_changing || pbft_primary(r->view, r->config.replicas) != r->config.id ||
+	    pbft_popcount(mask) < pbft_quorum(r))
+		return;
+	for (uint32_t j = 0; j < r->config.replicas && pbft_popcount(chosen) < pbft_quorum(r);
+	     j++) {
+		if (mask & (1u << j))
+			chosen |= 1u << j;
+	}
+	complete = compute_new_view(r, r->view, chosen, &r->nv);
+	ASSERT(complete);
+	r->nv.sender = r->config.id;
+	r->nv_valid = true;
+	pbft_out_send(r, &r->nv, PBFT_TO_ALL, 0);
+	enter_view(r, &r->nv);
+}
+
+static bool view_change_valid(const struct pbft_replica *r, const struct pbft_msg *m)
+{
+	uint8_t digest[PBFT_DIGEST_BYTES];
+
+	for (uint32_t k = 0; k < m->cert_count; k++) {
+		const struct pbft_cert *c = &m->certs[k];
+
+		if (c->seq <= m->seq || c->seq > m->seq + r->config.window || c->view >= m->view)
+			return false;
+		pbft_batch_digest(&c->batch, digest);
+		if (memcmp(digest, c->digest, PBFT_DIGEST_BYTES) != 0)
+			return false;
+	}
+	return true;
+}
+
+void pbft_on_view_change(struct pbft_replica *r, const struct pbft_msg *m)
+{
+	uint32_t j = m->sender, higher = 0;
+	uint64_t lowest = UINT64_MAX;
+
+	if (!view_change_valid(r, m) || m->view == 0 ||
+	    ((r->vc_mask & (1u << j)) && r->vcs[j].view >= m->view)) {
+		r->counters.refused_count++;
+		return;
+	}
+	r->vcs[j] = *m;
+	r->vc_mask |= 1u << j;
+	/* f+1 replicas want a higher view: at least one is correct, so join the lowest. */
+	for (uint32_t i = 0; i < r->config.replicas; i++) {
+		if (!(r->vc_mask & (1u << i)) || r->vcs[i].view <= r->view)
+			continue;
+		higher++;
+		if (r->vcs[i].view < lowest)
+			lowest = r->vcs[i].view;
+	}
+	if (higher >= r->f + 1)
+		start_view_change(r, lowest);
+	try_new_view(r);
+}
+
+void pbft_on_new_view(struct pbft_replica *r, const struct pbft_msg *m)
+{
+	struct pbft_msg *mine = &r->scratch;
+
+	if (m->view < r->view || (m->view == r->view && !r->view_changing) ||
+	    m->sender != pbft_primary(m->view, r->config.replicas) ||
+	    pbft_popcount(m->vc_mask) < pbft_quorum(r) ||
+	    (m->vc_mask >> r->config.replicas) != 0) {
+		r->counters.refused_count++;
+		return;
+	}
+	/* Check it against the view-changes we hold; without all of them, wait for the
+	 * primary's retransmission (they arrive by then, or the view change times out). */
+	if (!compute_new_view(r, m->view, m->vc_mask, mine) || mine->seq != m->seq ||
+	    mine->cert_count != m->cert_count) {
+		r->counters.refused_count++;
+		return;
+	}
+	for (uint32_t i = 0; i < m->cert_count; i++) {
+		if (mine->certs[i].seq != m->certs[i].seq ||
+		    memcmp(mine->certs[i].digest, m->certs[i].digest, PBFT_DIGEST_BYTES) != 0) {
+			r->counters.refused_count++;
+			return;
+		}
+	}
+	enter_view(r, m);
+}
+
+/* Every retransmit_ticks: what this replica last said about each unfinished thing. */
+void pbft_view_retransmit(struct pbft_replica *r)
+{
+	uint32_t id = r->config.id;
+	bool primary = pbft_primary(r->view, r->config.replicas) == id;
+
+	if (r->view_changing) {
+		pbft_out_send(r, &r->vcs[id], PBFT_TO_ALL, 0);
+		return;
+	}
+	if (primary && r->nv_valid && r->nv.view == r->view)
+		pbft_out_send(r, &r->nv, PBFT_TO_ALL, 0);
+	/* Backups check a new-view against the view-changes it names: keep ours coming. */
+	if ((r->vc_mask & (1u << id)) && r->vcs[id].view == r->view)
+		pbft_out_send(r, &r->vcs[id], PBFT_TO_ALL, 0);
+	for (uint32_t i = 0; i < r->config.window; i++) {
+		struct pbft_slot *s = &r->slots[i];
+		struct pbft_msg *m = &r->scratch;
+
+		if (s->seq == 0 || s->view != r->view || !s->has_pp)
+			continue;
+		pbft_msg_init(r, m, PBFT_MSG_PRE_PREPARE, s->seq, s->digest);
+		m->batch = s->batch;
+		if (primary && (r->config.byzantine &
+				(PBFT_BYZ_EQUIVOCATE | PBFT_BYZ_CORRUPT_DIGEST)))
+			pbft_byz_pre_prepare(r, m);
+		else if (primary)
+			pbft_out_send(r, m, PBFT_TO_ALL, 0);
+		m->type = PBFT_MSG_PREPARE;
+		if (s->prepare_mask & (1u << id))
+			pbft_out_send(r, m, PBFT_TO_ALL, 0);
+		m->type = PBFT_MSG_COMMIT;
+		if (s->commit_sent)
+			pbft_out_send(r, m, PBFT_TO_ALL, 0);
+	}
+	for (uint32_t i = 0; i < r->config.window; i++) {
+		struct pbft_ckpt *ck = &r->ckpts[i];
+
+		if (ck->seq == 0 || !ck->own)
+			continue;
+		pbft_msg_init(r, &r->scratch, PBFT_MSG_CHECKPOINT, ck->seq, ck->own_digest);
+		pbft_out_send(r, &r->scratch, PBFT_TO_ALL, 0);
+	}
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_wire.c - bounded little-endian encode/decode of PBFT messages, digests and MACs. */
+#include "pbft_wire.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "fl_assert.h"
+
+STATIC_ASSERT(PBFT_MAC_BYTES == crypto_auth_BYTES, "MAC size is libsodium's");
+STATIC_ASSERT(PBFT_KEY_BYTES == crypto_auth_KEYBYTES, "key size is libsodium's");
+STATIC_ASSERT(PBFT_DIGEST_BYTES >= crypto_generichash_BYTES_MIN, "a valid BLAKE2b size");
+
+/* A writer that stops at its bound and remembers that it did. */
+struct wcur {
+	uint8_t *p;
+	size_t size, used;
+	bool overflow;
+};
+
+/* A reader that never passes its bound; a short read sets @bad and yields zeros. */
+struct rcur {
+	const uint8_t *p;
+	size_t size, used;
+	const char *bad;                /* the first field that failed, or NULL */
+};
+
+static void put_bytes(struct wcur *w, const void *src, size_t n)
+{
+	if (w->overflow || w->size - w->used < n) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->p + w->used, src, n);
+	w->used += n;
+	ASSERT(w->used <= w->size);
+}
+
+static void put_le(struct wcur *w, uint64_t v, size_t n)
+{
+	uint8_t b[8];
+
+	ASSERT(n <= sizeof(b));
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(w, b, n);
+}
+
+static void get_bytes(struct rcur *r, void *dst, size_t n, const char *field)
+{
+	if (r->bad || r->size - r->used < n) {
+		if (!r->bad)
+			r->bad = field;
+		memset(dst, 0, n);
+		return;
+	}
+	memcpy(dst, r->p + r->used, n);
+	r->used += n;
+	ASSERT(r->used <= r->size);
+}
+
+static uint64_t get_le(struct rcur *r, size_t n, const char *field)
+{
+	uint8_t b[8];
+	uint64_t v = 0;
+
+	ASSERT(n <= sizeof(b));
+	get_bytes(r, b, n, field);
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static void check(struct rcur *r, bool ok, const char *field)
+{
+	if (!ok && !r->bad)
+		r->bad = field;
+}
+
+static void put_value(struct wcur *w, const struct pbft_value *v)
+{
+	ASSERT(v->present || v->v == 0);
+	put_le(w, v->present, 1);
+	put_le(w, (uint64_t)v->v, 8);
+}
+
+static void get_value(struct rcur *r, struct pbft_value *v)
+{
+	uint64_t present = get_le(r, 1, "value present");
+
+	check(r, present <= 1, "value present");
+	v->present = present == 1;
+	v->v = (int64_t)get_le(r, 8, "value");
+	check(r, v->present || v->v == 0, "null value");
+}
+
+static void put_request(struct wcur *w, const struct pbft_request *q)
+{
+	ASSERT(q->client < PBFT_CLIENTS_MAX);
+	ASSERT(q->op.verb >= PBFT_VERB_READ && q->op.verb < PBFT_VERB_END);
+	ASSERT(q->op.key < PBFT_KEYS_MAX);
+	put_le(w, q->client, 4);
+	put_le(w, q->timestamp, 8);
+	put_le(w, q->op.verb, 1);
+	put_le(w, q->op.key, 4);
+	put_value(w, &q->op.a);
+	put_value(w, &q->op.b);
+}
+
+static void get_request(struct rcur *r, struct pbft_request *q)
+{
+	q->client = (uint32_t)get_le(r, 4, "client");
+	check(r, q->client < PBFT_CLIENTS_MAX, "client");
+	q->timestamp = get_le(r, 8, "timestamp");
+	check(r, q->timestamp > 0, "timestamp");
+	q->op.verb = (uint8_t)get_le(r, 1, "verb");
+	check(r, q->op.verb >= PBFT_VERB_READ && q->op.verb < PBFT_VERB_END, "verb");
+	q->op.key = (uint32_t)get_le(r, 4, "key");
+	check(r, q->op.key < PBFT_KEYS_MAX, "key");
+	get_value(r, &q->op.a);
+	get_value(r, &q->op.b);
+}
+
+static void put_batch(struct wcur *w, const struct pbft_batch *b)
+{
+	ASSERT(b->count <= PBFT_BATCH_MAX);
+	put_le(w, b->count, 1);
+	for (uint32_t i = 0; i < b->count; i++)
+		put_request(w, &b->requests[i]);
+}
+
+static void get_batch(struct rcur *r, struct pbft_batch *b)
+{
+	b->count = (uint32_t)get_le(r, 1, "batch count");
+	check(r, b->count <= PBFT_BATCH_MAX, "batch count");
+	if (b->count > PBFT_BATCH_MAX)
+		b->count = 0;
+	for (uint32_t i = 0; i < b->count; i++)
+		get_request(r, &b->requests[i]);
+}
+
+static void put_certs(struct wcur *w, const struct pbft_msg *m)
+{
+	ASSERT(m->cert_count <= PBFT_LOG_SEQS_MAX);
+	put_le(w, m->cert_count, 1);
+	for (uint32_t i = 0; i < m->cert_count; i++) {
+		put_le(w, m->certs[i].seq, 8);
+		put_le(w, m->certs[i].view, 8);
+		put_bytes(w, m->certs[i].digest, PBFT_DIGEST_BYTES);
+		put_batch(w, &m->certs[i].batch);
+	}
+}
+
+static void get_certs(struct rcur *r, struct pbft_msg *m)
+{
+	m->cert_count = (uint32_t)get_le(r, 1, "cert count");
+	check(r, m->cert_count <= PBFT_LOG_SEQS_MAX, "cert count");
+	if (m->cert_count > PBFT_LOG_SEQS_MAX)
+		m->cert_count = 0;
+	for (uint32_t i = 0; i < m->cert_count; i++) {
+		m->certs[i].seq = get_le(r, 8, "cert seq");
+		m->certs[i].view = get_le(r, 8, "cert view");
+		get_bytes(r, m->certs[i].digest, PBFT_DIGEST_BYTES, "cert digest");
+		get_batch(r, &m->certs[i].batch);
+	}
+}
+
+static void put_body(struct wcur *w, const struct pbft_msg *m)
+{
+	switch (m->type) {
+	case PBFT_MSG_REQUEST:
+		put_request(w, &m->request);
+		break;
+	case PBFT_MSG_PRE_PREPARE:
+		put_batch(w, &m->batch);
+		break;
+	case PBFT_MSG_REPLY:
+		ASSERT(m->result.client < PBFT_CLIENTS_MAX);
+		put_le(w, m->result.client, 4);
+		put_le(w, m->result.timestamp, 8);
+		put_le(w, m->result.ok, 1);
+		put_value(w, &m->result.value);
+		break;
+	case PBFT_MSG_NEW_VIEW:
+		put_le(w, m->vc_mask, 4);
+		put_certs(w, m);
+		break;
+	case PBFT_MSG_VIEW_CHANGE:
+		put_certs(w, m);
+		break;
+	default:
+		break;
+	}
+}
+
+ssize_t pbft_encode(const struct pbft_msg *m, uint8_t *buf, size_t size)
+{
+	struct wcur w = { .p = buf, .size = size };
+
+	ASSERT(m->type >= PBFT_MSG_REQUEST && m->type < PBFT_MSG_TYPE_END);
+	put_le(&w, m->type, 1);
+	put_le(&w, m->sender, 4);
+	put_le(&w, m->view, 8);
+	put_le(&w, m->seq, 8);
+	put_bytes(&w, m->digest, PBFT_DIGEST_BYTES);
+	put_body(&w, m);
+	if (w.overflow)
+		return -EMSGSIZE;
+	ASSERT(w.used <= PBFT_MSG_BYTES_MAX);
+	return (ssize_t)w.used;
+}
+
+static void get_body(struct rcur *r, struct pbft_msg *m)
+{
+	uint64_t ok;
+
+	switch (m->type) {
+	case PBFT_MSG_REQUEST:
+		get_request(r, &m->request);
+		break;
+	case PBFT_MSG_PRE_PREPARE:
+		get_batch(r, &m->batch);
+		break;
+	case PBFT_MSG_REPLY:
+		m->result.client = (uint32_t)get_le(r, 4, "reply client");
+		check(r, m->result.client < PBFT_CLIENTS_MAX, "reply client");
+		m->result.timestamp = get_le(r, 8, "reply timestamp");
+		ok = get_le(r, 1, "reply ok");
+		check(r, ok <= 1, "reply ok");
+		m->result.ok = ok == 1;
+		get_value(r, &m->result.value);
+		break;
+	case PBFT_MSG_NEW_VIEW:
+		m->vc_mask = (uint32_t)get_le(r, 4, "vc mask");
+		get_certs(r, m);
+		break;
+	case PBFT_MSG_VIEW_CHANGE:
+		get_certs(r, m);
+		break;
+	default:
+		break;
+	}
+}
+
+int pbft_decode(const uint8_t *buf, size_t size, uint32_t principals, struct pbft_msg *m,
+		struct errbuf *eb)
+{
+	struct rcur r = { .p = buf, .size = size };
+
+	ASSERT(principals <= PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX);
+	memset(m, 0, sizeof(*m));
+	m->type = (uint8_t)get_le(&r, 1, "type");
+	check(&r, m->type >= PBFT_MSG_REQUEST && m->type < PBFT_MSG_TYPE_END, "type");
+	m->sender = (uint32_t)get_le(&r, 4, "sender");
+	check(&r, m->sender < principals, "sender");
+	m->view = get_le(&r, 8, "view");
+	m->seq = get_le(&r, 8, "seq");
+	get_bytes(&r, m->digest, PBFT_DIGEST_BYTES, "digest");
+	if (!r.bad)
+		get_body(&r, m);
+	check(&r, r.used == size, "trailing bytes");
+	if (r.bad)
+		return errbuf_set(eb, -EBADMSG, "pbft message: bad %s at byte %zu of %zu", r.bad,
+				  r.used, size);
+	ASSERT(m->cert_count <= PBFT_LOG_SEQS_MAX);
+	return 0;
+}
+
+void pbft_batch_digest(const struct pbft_batch *b, uint8_t digest[PBFT_DIGEST_BYTES])
+{
+	uint8_t buf[PBFT_BATCH_BYTES_MAX];
+	struct wcur w = { .p = buf, .size = sizeof(buf) };
+
+	put_batch(&w, b);
+	ASSERT(!w.overflow);
+	crypto_generichash(digest, PBFT_DIGEST_BYTES, buf, w.used, NULL, 0);
+}
+
+void pbft_key_derive(const uint8_t secret[PBFT_SECRET_BYTES], uint32_t source, uint32_t target,
+		     uint8_t key[PBFT_KEY_BYTES])
+{
+	uint8_t buf[sizeof("pbft-pair") - 1 + 8];
+	struct wcur w = { .p = buf, .size = sizeof(buf) };
+
+	put_bytes(&w, "pbft-pair", sizeof("pbft-pair") - 1);
+	put_le(&w, source, 4);
+	put_le(&w, target, 4);
+	ASSERT(!w.overflow && w.used == sizeof(buf));
+	crypto_generichash(key, PBFT_KEY_BYTES, buf, w.used, secret, PBFT_SECRET_BYTES);
+}
+
+ssize_t pbft_seal(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *plain, size_t plain_size,
+		  uint8_t *out, size_t out_size)
+{
+	ASSERT(plain_size <= PBFT_MSG_BYTES_MAX);
+	if (out_size < plain_size + PBFT_MAC_BYTES)
+		return -EMSGSIZE;
+	memmove(out, plain, plain_size);
+	crypto_auth(out + plain_size, out, plain_size, key);
+	return (ssize_t)(plain_size + PBFT_MAC_BYTES);
+}
+
+int pbft_sender_peek(const uint8_t *sealed, size_t size, uint32_t *sender)
+{
+	struct rcur r = { .p = sealed, .size = size };
+
+	if (size < PBFT_HEADER_BYTES + PBFT_MAC_BYTES)
+		return -EBADMSG;
+	(void)get_le(&r, 1, "type");
+	*sender = (uint32_t)get_le(&r, 4, "sender");
+	ASSERT(!r.bad);
+	return 0;
+}
+
+int pbft_open(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *sealed, size_t size,
+	      size_t *plain_size)
+{
+	size_t plain;
+
+	if (size < PBFT_HEADER_BYTES + PBFT_MAC_BYTES)
+		return -EBADMSG;
+	plain = size - PBFT_MAC_BYTES;
+	if (crypto_auth_verify(sealed + plain, sealed, plain, key) != 0)
+		return -EPERM;
+	*plain_size = plain;
+	ASSERT(*plain_size >= PBFT_HEADER_BYTES);
+	return 0;
+}

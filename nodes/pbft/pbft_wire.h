@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_wire.h - PBFT messages in memory and on the wire: bounded encode and decode of the
+ * plain message, and per-pair MACs (libsodium crypto_auth) that seal and open it. */
+#ifndef PBFT_WIRE_H
+#define PBFT_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pbft_limits.h"
+
+struct errbuf;
+
+enum pbft_msg_type {
+	PBFT_MSG_REQUEST = 1,           /* client -> replicas: request */
+	PBFT_MSG_PRE_PREPARE,           /* primary -> backups: view, seq, digest, batch */
+	PBFT_MSG_PREPARE,               /* backup -> all: view, seq, digest */
+	PBFT_MSG_COMMIT,                /* replica -> all: view, seq, digest */
+	PBFT_MSG_CHECKPOINT,            /* replica -> all: seq, state digest */
+	PBFT_MSG_VIEW_CHANGE,           /* view = new view; seq, digest = stable checkpoint */
+	PBFT_MSG_NEW_VIEW,              /* new primary -> all: view, certificates */
+	PBFT_MSG_REPLY,                 /* replica -> client: view, reply */
+	PBFT_MSG_TYPE_END,
+};
+
+enum pbft_verb { PBFT_VERB_READ = 1, PBFT_VERB_WRITE, PBFT_VERB_CAS, PBFT_VERB_END };
+
+/* A register value: null (present == false, v == 0) or an int64. */
+struct pbft_value {
+	bool present;
+	int64_t v;
+};
+
+/* read: no values; write: a = new; cas: a = old, b = new. Unused values are null. */
+struct pbft_op {
+	uint8_t verb;                   /* enum pbft_verb */
+	uint32_t key;                   /* < PBFT_KEYS_MAX */
+	struct pbft_value a, b;
+};
+
+struct pbft_request {
+	uint32_t client;                /* < PBFT_CLIENTS_MAX */
+	uint64_t timestamp;             /* > 0, increasing per client */
+	struct pbft_op op;
+};
+
+struct pbft_batch {
+	uint32_t count;                 /* 0 (the null request) .. PBFT_BATCH_MAX */
+	struct pbft_request requests[PBFT_BATCH_MAX];
+};
+
+/* The result of one request: read/write/cas ok with the value read (read) or fail (cas). */
+struct pbft_result {
+	uint32_t client;
+	uint64_t timestamp;
+	bool ok;
+	struct pbft_value value;
+};
+
+/* A prepared certificate as a view-change or new-view carries it. */
+struct pbft_cert {
+	uint64_t seq;
+	uint64_t view;                  /* the view it prepared in (new-view: the new view) */
+	uint8_t digest[PBFT_DIGEST_BYTES];
+	struct pbft_batch batch;
+};
+
+struct pbft_msg {
+	uint8_t type;                   /* enum pbft_msg_type */
+	uint32_t sender;                /* a replica id, or n + client for a request */
+	uint64_t view;
+	uint64_t seq;
+	uint8_t digest[PBFT_DIGEST_BYTES];
+	/* request: the request; pre-prepare: the batch; reply: the result. */
+	struct pbft_request request;
+	struct pbft_batch batch;
+	struct pbft_result result;
+	/* view-change: prepared certificates above seq; new-view: the re-proposals. */
+	uint32_t vc_mask;               /* new-view: the senders of the 2f+1 view-changes */
+	uint32_t cert_count;            /* <= PBFT_LOG_SEQS_MAX */
+	struct pbft_cert certs[PBFT_LOG_SEQS_MAX];
+};
+
+/**
+ * pbft_encode() - the plain bytes of @m (no MAC) into @buf. Only the fields its type uses
+ * are written; they are asserted valid (the message is ours: STYLE S17).
+ * Return: the size; -EMSGSIZE if @size is too small (PBFT_MSG_BYTES_MAX always fits).
+ */
+ssize_t pbft_encode(const struct pbft_msg *m, uint8_t *buf, size_t size);
+
+/**
+ * pbft_decode() - parse untrusted plain bytes into @m; every count, enum and flag is
+ * checked and all @size bytes must be used. Never reads past @size.
+ * @principals: ids >= this are refused as senders (n + PBFT_CLIENTS_MAX).
+ * Return: 0; -EBADMSG with @eb naming the field.
+ */
+int pbft_decode(const uint8_t *buf, size_t size, uint32_t principals, struct pbft_msg *m,
+		struct errbuf *eb);
+
+/* pbft_batch_digest() - BLAKE2b-256 of the batch's encoding into @digest. */
+void pbft_batch_digest(const struct pbft_batch *b, uint8_t digest[PBFT_DIGEST_BYTES]);
+
+/**
+ * pbft_key_derive() - the MAC key for messages from principal @source to @target:
+ * BLAKE2b-256 keyed by @secret of the string "pbft-pair" and both ids (little-endian u32).
+ * The key of (i, j) differs from that of (j, i).
+ */
+void pbft_key_derive(const uint8_t secret[PBFT_SECRET_BYTES], uint32_t source, uint32_t target,
+		     uint8_t key[PBFT_KEY_BYTES]);
+
+/**
+ * pbft_seal() - @plain followed by its MAC under @key into @out.
+ * Return: @plain_size + PBFT_MAC_BYTES; -EMSGSIZE if @out_size is too small.
+ */
+ssize_t pbft_seal(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *plain, size_t plain_size,
+		  uint8_t *out, size_t out_size);
+
+/* pbft_sender_peek() - the sender field of sealed bytes. Return: 0; -EBADMSG if short. */
+int pbft_sender_peek(const uint8_t *sealed, size_t size, uint32_t *sender);
+
+/**
+ * pbft_open() - check the MAC of @sealed under @key. On success *@plain_size is the size
+ * of the plain prefix. Return: 0; -EBADMSG if too short; -EPERM if the MAC is wrong.
+ */
+int pbft_open(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *sealed, size_t size,
+	      size_t *plain_size);
+
+#endif /* PBFT_WIRE_H */

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_sim.c - the deterministic PBFT network simulator and its evidence checks. */
+#include "pbft_sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl_assert.h"
+#include "pbft_kv.h"
+#include "prng.h"
+
+struct packet {
+	uint32_t from, to;              /* principals: replicas 0..n-1, clients n + c */
+	uint32_t size;
+	uint8_t *bytes;                 /* sealed, owned */
+};
+
+struct exec_record {
+	uint64_t seq;
+	uint32_t index, client;
+	uint64_t timestamp;
+};
+
+struct sim_client {
+	uint64_t ts;                    /* of the outstanding request; 0 before the first */
+	bool waiting;
+	uint64_t sent_tick;
+	uint32_t reply_mask;
+	struct pbft_result replies[PBFT_REPLICAS_MAX];
+	struct pbft_op ops[SIM_REQUESTS_MAX + 1];       /* by timestamp */
+};
+
+struct sim {
+	struct sim_opts o;
+	uint32_t n;
+	struct prng prng;
+	struct pbft_replica *r[PBFT_REPLICAS_MAX];
+	struct pbft_outputs out;
+	uint32_t packet_count;
+	struct packet packets[SIM_PACKETS_MAX];
+	struct sim_client clients[SIM_CLIENTS_MAX];
+	uint8_t secret[PBFT_SECRET_BYTES];
+	uint64_t ticks;
+	bool commit_set[SIM_SEQS_MAX], ckpt_set[SIM_SEQS_MAX];
+	uint8_t commit_digest[SIM_SEQS_MAX][PBFT_DIGEST_BYTES];
+	uint8_t ckpt_digest[SIM_SEQS_MAX][PBFT_DIGEST_BYTES];
+	uint32_t exec_count[PBFT_REPLICAS_MAX];
+	struct exec_record *exec[PBFT_REPLICAS_MAX];
+	uint8_t executed[PBFT_REPLICAS_MAX][SIM_CLIENTS_MAX][SIM_REQUESTS_MAX + 1];
+	struct pbft_msg decoded;
+	struct sim_report report;
+};
+
+static uint8_t sealed[PBFT_SEALED_BYTES_MAX];
+
+void sim_defaults(struct sim_opts *o, uint32_t f, uint64_t seed)
+{
+	memset(o, 0, sizeof(*o));
+	o->f = f;
+	o->seed = seed;
+	o->clients = 4;
+	o->requests = 20;
+	o->keys = 3;
+	o->batch_max = 4;
+	o->checkpoint_interval = 4;
+	o->window = 16;
+	o->view_timeout_ticks = 30;
+	o->retransmit_ticks = 5;
+	o->deliveries_per_tick = 400;
+}
+
+bool sim_correct(const struct sim *s, uint32_t i)
+{
+	return s->o.byzantine[i] == 0;
+}
+
+struct pbft_replica *sim_replica(struct sim *s, uint32_t i)
+{
+	ASSERT(i < s->n);
+	return s->r[i];
+}
+
+static void violation(struct sim *s, uint32_t *counter, const char *what, uint32_t replica,
+		      uint64_t seq)
+{
+	if (s->report.agreement + s->report.order + s->report.checkpoint +
+	    s->report.integrity == 0)
+		snprintf(s->report.first, sizeof(s->report.first), "%s at replica %u seq %llu",
+			 what, replica, (unsigned long long)seq);
+	(*counter)++;
+}
+
+static void enqueue(struct sim *s, uint32_t from, uint32_t to, const uint8_t *b, size_t size)
+{
+	struct packet *p;
+
+	if (s->packet_count == SIM_PACKETS_MAX) {
+		s->report.dropped++;
+		return;
+	}
+	p = &s->packets[s->packet_count++];
+	p->from = from;
+	p->to = to;
+	p->size = (uint32_t)size;
+	p->bytes = malloc(size);
+	ASSERT(p->bytes);
+	memcpy(p->bytes, b, size);
+}
+
+/* Seal @plain from replica @i to principal @to, run the filter and the dice, enqueue. */
+static void route(struct sim *s, uint32_t i, uint8_t kind, uint32_t target,
+		  const uint8_t *plain, uint32_t size)
+{
+	uint32_t to = kind == PBFT_TO_CLIENT ? s->n + target : target;
+	ssize_t n;
+
+	if (s->o.filter) {
+		int err = pbft_decode(plain, size, s->n + PBFT_CLIENTS_MAX, &s->decoded, NULL);
+
+		ASSERT(err == 0);
+		if (s->o.filter(i, to, &s->decoded)) {
+			s->report.dropped++;
+			return;
+		}
+	}
+	if (prng_chance(&s->prng, s->o.drop_p)) {
+		s->report.dropped++;
+		return;
+	}
+	n = pbft_replica_seal(s->r[i], kind, target, plain, size, sealed, sizeof(sealed));
+	ASSERT(n > 0);
+	enqueue(s, i, to, sealed, (size_t)n);
+	if (prng_chance(&s->prng, s->o.dup_p))
+		enqueue(s, i, to, sealed, (size_t)n);
+}
+
+static bool op_equal(const struct pbft_op *a, const struct pbft_op *b)
+{
+	return a->verb == b->verb && a->key == b->key && pbft_value_equal(&a->a, &b->a) &&
+	       pbft_value_equal(&a->b, &b->b);
+}
+
+static void on_event(struct sim *s, uint32_t i, const struct pbft_event *e)
+{
+	bool correct = sim_correct(s, i);
+
+	ASSERT(e->seq < SIM_SEQS_MAX);
+	if (!correct)
+		return;         /* evidence of Byzantine replicas proves nothing */
+	if (e->type == PBFT_EV_COMMIT) {
+		if (!s->commit_set[e->seq]) {
+			s->commit_set[e->seq] = true;
+			memcpy(s->commit_digest[e->seq], e->digest, PBFT_DIGEST_BYTES);
+		} else if (memcmp(s->commit_digest[e->seq], e->digest, PBFT_DIGEST_BYTES)) {
+			violation(s, &s->report.agreement, "agreement: two digests committed",
+				  i, e->seq);
+		}
+	} else if (e->type == PBFT_EV_CHECKPOINT) {
+		if (!s->ckpt_set[e->seq]) {
+			s->ckpt_set[e->seq] = true;
+			memcpy(s->ckpt_digest[e->seq], e->digest, PBFT_DIGEST_BYTES);
+		} else if (memcmp(s->ckpt_digest[e->seq], e->digest, PBFT_DIGEST_BYTES)) {
+			violation(s, &s->report.checkpoint, "checkpoint digests differ", i, e->seq);
+		}
+	} else {
+		struct exec_record *x = &s->exec[i][s->exec_count[i]++];
+
+		ASSERT(s->exec_count[i] <= SIM_EXEC_MAX);
+		x->seq = e->seq;
+		x->index = e->index;
+		x->client = e->client;
+		x->timestamp = e->timestamp;
+		if (e->client == UINT32_MAX)
+			return;
+		if (e->client >= s->o.clients || e->timestamp == 0 ||
+		    e->timestamp > s->clients[e->client].ts ||
+		    !op_equal(&s->clients[e->client].ops[e->timestamp], &e->op)) {
+			violation(s, &s->report.integrity, "integrity: op never invoked", i,
+				  e->seq);
+			return;
+		}
+		if (s->executed[i][e->client][e->timestamp]++)
+			violation(s, &s->report.integrity, "integrity: executed twice", i, e->seq);
+	}
+}
+
+static void step(struct sim *s, uint32_t i, const struct pbft_input *in)
+{
+	int err = pbft_step(s->r[i], in, &s->out);
+
+	ASSERT(err == 0);
+	for (uint32_t k = 0; k < s->out.event_count; k++)
+		on_event(s, i, &s->out.events[k]);
+	for (uint32_t k = 0; k < s->out.send_count; k++) {
+		const struct pbft_send *d = &s->out.sends[k];
+		const uint8_t *plain = s->out.bytes + d->offset;
+
+		if (d->target_kind != PBFT_TO_ALL) {
+			route(s, i, d->target_kind, d->target, plain, d->size);
+			continue;
+		}
+		for (uint32_t j = 0; j < s->n; j++) {
+			if (j != i)
+				route(s, i, PBFT_TO_REPLICA, j, plain, d->size);
+		}
+	}
+}
+
+/* --- clients --- */
+
+static void client_send(struct sim *s, uint32_t c)
+{
+	struct sim_client *cl = &s->clients[c];
+	struct pbft_msg *m = &s->decoded;
+	uint8_t plain[PBFT_MSG_BYTES_MAX], key[PBFT_KEY_BYTES];
+	ssize_t size, n;
+
+	memset(m, 0, sizeof(*m));
+	m->type = PBFT_MSG_REQUEST;
+	m->sender = s->n + c;
+	m->request.client = c;
+	m->request.timestamp = cl->ts;
+	m->request.op = cl->ops[cl->ts];
+	size = pbft_encode(m, plain, sizeof(plain));
+	ASSERT(size > 0);
+	cl->sent_tick = s->ticks;
+	for (uint32_t j = 0; j < s->n; j++) {
+		pbft_key_derive(s->secret, s->n + c, j, key);
+		n = pbft_seal(key, plain, (size_t)size, sealed, sizeof(sealed));
+		ASSERT(n > 0);
+		enqueue(s, s->n + c, j, sealed, (size_t)n);
+	}
+}
+
+static void client_next(struct sim *s, uint32_t c)
+{
+	struct sim_client *cl = &s->clients[c];
+	struct pbft_op *op;
+
+	if (cl->ts == s->o.requests) {
+		cl->waiting = false;
+		return;
+	}
+	op = &cl->ops[++cl->ts];
+	memset(op, 0, sizeof(*op));
+	op->verb = (uint8_t)(PBFT_VERB_READ + prng_below(&s->prng, 3));
+	op->key = (uint32_t)prng_below(&s->prng, s->o.keys);
+	if (op->verb != PBFT_VERB_READ)
+		op->a = (struct pbft_value){ true, (int64_t)prng_below(&s->prng, 5) };
+	if (op->verb == PBFT_VERB_CAS)
+		op->b = (struct pbft_value){ true, (int64_t)prng_below(&s->prng, 5) };
+	cl->waiting = true;
+	cl->reply_mask = 0;
+	client_send(s, c);
+}
+
+/* A reply counts once per replica; f+1 matching ones complete the request. */
+static void client_receive(struct sim *s, uint32_t c, const struct packet *p)
+{
+	struct sim_client *cl = &s->clients[c];
+	uint8_t key[PBFT_KEY_BYTES];
+	size_t plain;
+	uint32_t match = 0;
+
+	pbft_key_derive(s->secret, p->from, s->n + c, key);
+	if (pbft_open(key, p->bytes, p->size, &plain) ||
+	    pbft_decode(p->bytes, plain, s->n + PBFT_CLIENTS_MAX, &s->decoded, NULL))
+		return;
+	if (!cl->waiting || s->decoded.type != PBFT_MSG_REPLY || p->from >= s->n ||
+	    s->decoded.result.timestamp != cl->ts || (cl->reply_mask & (1u << p->from)))
+		return;
+	cl->reply_mask |= 1u << p->from;
+	cl->replies[p->from] = s->decoded.result;
+	for (uint32_t j = 0; j < s->n; j++) {
+		if ((cl->reply_mask & (1u << j)) && cl->replies[j].ok == s->decoded.result.ok &&
+		    pbft_value_equal(&cl->replies[j].value, &s->decoded.result.value))
+			match++;
+	}
+	if (match < s->o.f + 1)
+		return;
+	s->report.completed++;
+	client_next(s, c);
+}
+
+/* --- the run --- */
+
+static void deliver_one(struct sim *s)
+{
+	uint32_t k = (uint32_t)prng_below(&s->prng, s->packet_count);
+	struct packet p = s->packets[k];
+
+	s->packets[k] = s->packets[--s->packet_count];
+	s->report.delivered++;
+	if (p.to >= s->n) {
+		client_receive(s, p.to - s->n, &p);
+	} else {
+		struct pbft_input in = { .type = PBFT_IN_MESSAGE, .bytes = p.bytes,
+					 .size = p.size };
+
+		step(s, p.to, &in);
+	}
+	free(p.bytes);
+}
+
+static void tick(struct sim *s)
+{
+	struct pbft_input in = { .type = PBFT_IN_TICK };
+
+	s->ticks++;
+	for (uint32_t i = 0; i < s->n; i++)
+		step(s, i, &in);
+	for (uint32_t c = 0; c < s->o.clients; c++) {
+		struct sim_client *cl = &s->clients[c];
+
+		if (cl->waiting && s->ticks - cl->sent_tick >= SIM_CLIENT_TIMEOUT_TICKS)
+			client_send(s, c);
+	}
+}
+
+static bool all_done(const struct sim *s)
+{
+	return s->report.completed == s->o.clients * s->o.requests;
+}
+
+bool sim_run(struct sim *s, uint32_t ticks)
+{
+	for (uint32_t t = 0; t < ticks && (s->o.run_all_ticks || !all_done(s)); t++) {
+		for (uint32_t d = 0; d < s->o.deliveries_per_tick && s->packet_count > 0; d++)
+			deliver_one(s);
+		tick(s);
+	}
+	return all_done(s);
+}
+
+void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size)
+{
+	struct pbft_input in = { .type = PBFT_IN_MESSAGE, .bytes = bytes, .size = size };
+
+	step(s, to, &in);
+}
+
+/* Total order: the execution logs of correct replicas are prefixes of one another. */
+const struct sim_report *sim_report(struct sim *s)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		for (uint32_t j = i + 1; j < s->n; j++) {
+			uint32_t len = s->exec_count[i] < s->exec_count[j] ? s->exec_count[i]
+									   : s->exec_count[j];
+
+			if (!sim_correct(s, i) || !sim_correct(s, j))
+				continue;
+			for (uint32_t k = 0; k < len; k++) {
+				const struct exec_record *a = &s->exec[i][k], *b = &s->exec[j][k];
+
+				if (a->seq == b->seq && a->index == b->index &&
+				    a->client == b->client && a->timestamp == b->timestamp)
+					continue;
+				violation(s, &s->report.order, "total order: logs differ", j,
+					  b->seq);
+				break;
+			}
+		}
+	}
+	return &s->report;
+}
+
+struct sim *sim_new(const struct sim_opts *o)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	struct pbft_config c = { 0 };
+	int err;
+
+	ASSERT(s);
+	ASSERT(o->clients <= SIM_CLIENTS_MAX && o->requests <= SIM_REQUESTS_MAX);
+	s->o = *o;
+	s->n = 3 * o->f + 1;
+	prng_init(&s->prng, o->seed);
+	for (uint32_t b = 0; b < PBFT_SECRET_BYTES; b++)
+		s->secret[b] = (uint8_t)(0x42 + b);
+	c.replicas = s->n;
+	c.batch_max = o->batch_max;
+	c.checkpoint_interval = o->checkpoint_interval;
+	c.window = o->window;
+	c.view_timeout_ticks = o->view_timeout_ticks;
+	c.retransmit_ticks = o->retransmit_ticks;
+	c.bugs = o->bugs;
+	memcpy(c.secret, s->secret, PBFT_SECRET_BYTES);
+	for (uint32_t i = 0; i < s->n; i++) {
+		c.id = i;
+		c.byzantine = o->byzantine[i];
+		err = pbft_replica_new(&c, &s->r[i], NULL);
+		ASSERT(err == 0);
+		s->exec[i] = calloc(SIM_EXEC_MAX, sizeof(*s->exec[i]));
+		ASSERT(s->exec[i]);
+	}
+	for (uint32_t cl = 0; cl < o->clients; cl++)
+		client_next(s, cl);
+	return s;
+}
+
+void sim_free(struct sim *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->n; i++) {
+		pbft_replica_free(s->r[i]);
+		free(s->exec[i]);
+	}
+	for (uint32_t k = 0; k < s->packet_count; k++)
+		free(s->packets[k].bytes);
+	free(s);
+}

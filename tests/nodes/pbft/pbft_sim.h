@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_sim.h - an in-process deterministic network for PBFT replicas and clients: one seed
+ * decides delivery order, drops and duplicates; ticks drive timeouts. It checks agreement,
+ * total order, checkpoint digests and integrity from the replicas' evidence events. */
+#ifndef PBFT_SIM_H
+#define PBFT_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pbft.h"
+
+enum {
+	SIM_PACKETS_MAX = 1 << 16,      /* in flight; more are dropped and counted */
+	SIM_CLIENTS_MAX = 16,
+	SIM_REQUESTS_MAX = 256,         /* per client */
+	SIM_SEQS_MAX = 8192,            /* evidence table size */
+	SIM_EXEC_MAX = SIM_CLIENTS_MAX * SIM_REQUESTS_MAX * 2 + SIM_SEQS_MAX,
+	SIM_CLIENT_TIMEOUT_TICKS = 40,
+};
+
+/* Return true to drop the message from @from to @to (a replica id or n + client). */
+typedef bool sim_filter_fn(uint32_t from, uint32_t to, const struct pbft_msg *m);
+
+struct sim_opts {
+	uint32_t f;
+	uint64_t seed;
+	uint32_t clients, requests;     /* requests per client */
+	uint32_t keys;                  /* ops pick keys below this */
+	double drop_p, dup_p;
+	uint32_t byzantine[PBFT_REPLICAS_MAX];
+	uint32_t bugs;                  /* for every replica */
+	uint32_t batch_max, checkpoint_interval, window, view_timeout_ticks, retransmit_ticks;
+	uint32_t deliveries_per_tick;
+	sim_filter_fn *filter;
+	bool run_all_ticks;             /* sim_run() goes on after every request completes */
+};
+
+struct sim_report {
+	uint32_t agreement, order, checkpoint, integrity;       /* violations */
+	char first[256];                /* the first violation, for the failure message */
+	uint32_t completed;             /* client requests with f+1 matching replies */
+	uint64_t delivered, dropped;
+};
+
+struct sim;
+
+/* sim_defaults() - n = 3f+1, light reordering, no faults. */
+void sim_defaults(struct sim_opts *o, uint32_t f, uint64_t seed);
+
+struct sim *sim_new(const struct sim_opts *o);
+void sim_free(struct sim *s);
+
+/* sim_run() - until every client request completes or @ticks pass. Return: all done. */
+bool sim_run(struct sim *s, uint32_t ticks);
+
+/* sim_report() - the violations found so far (checks the execution logs pairwise). */
+const struct sim_report *sim_report(struct sim *s);
+
+/* sim_replica() - the replica @i, to read its status. */
+struct pbft_replica *sim_replica(struct sim *s, uint32_t i);
+
+/* sim_inject() - deliver raw @bytes to replica @to as they are. */
+void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size);
+
+/* sim_correct() - replica @i has no Byzantine mode. */
+bool sim_correct(const struct sim *s, uint32_t i);
+
+#endif /* PBFT_SIM_H */
