@@ -12,6 +12,7 @@
 #include "cluster.h"
 #include "errbuf.h"
 #include "monotime.h"
+#include "system.h"
 
 /* "partition:3:1,kill:5:0.5", or "none": the --nemesis argument that gives @o's faults. */
 static void nemesis_arg(const struct campaign_opts *o, char *out, size_t size)
@@ -37,7 +38,7 @@ void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 		partitions |= o->faults[i].fault == NEM_F_PARTITION;
 	nemesis_arg(o, nemesis, sizeof(nemesis));
 	fprintf(out, "faultline run %s", o->system);
-	if (strcmp(o->system, "crdt") == 0)
+	if (system_kind_find(o->system)->has_models)
 		fprintf(out, " --model %s", crdt_model_name(o->model));
 	fprintf(out, " --nodes %u --time %g --rate %g --concurrency %u --nemesis %s",
 		o->node_count, o->time_s, o->rate, o->concurrency, nemesis);

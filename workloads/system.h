@@ -3,6 +3,7 @@
 #ifndef SYSTEM_H
 #define SYSTEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,8 @@ int system_init(struct system *sys, const struct system_ops *ops, struct gen *ge
 struct system_kind {
 	const char *name;
 	const char *node_exe_name;      /* the node program, found beside faultline */
+	const char *const *bugs;        /* what its nodes take as --bug NAME; NULL-ended */
+	bool has_models;                /* it takes --model (crdt: gcounter, gset, orset) */
 	int (*make)(const struct campaign_opts *opts, const char *data_root,
 		    struct system **out, struct errbuf *eb);
 };
@@ -83,7 +86,7 @@ struct system_kind {
 /* system_kind_find() - the kind named @name ("crdt", "lww"), or NULL. */
 const struct system_kind *system_kind_find(const char *name);
 
-/* system_kind_names() - "crdt, lww": for usage and error messages. */
+/* system_kind_names() - "crdt, lww": every kind's name, for usage and error messages. */
 const char *system_kind_names(void);
 
 static inline void system_free(struct system *sys)

@@ -20,10 +20,6 @@
 #include "partition_shape.h"
 #include "system.h"
 
-/* The bugs each system's nodes know (--bug), NULL-ended. */
-static const char *const crdt_bugs[] = { "gcounter-sum-merge", "orset-remove-wins",
-					 "no-retransmit", "restart-empty", NULL };
-static const char *const lww_bugs[] = { "wallclock-lww", NULL };
 
 static void usage(FILE *out)
 {
@@ -184,15 +180,15 @@ static void fit_default_shapes(struct campaign_opts *o)
 static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool model_given,
 			      struct errbuf *eb)
 {
-	bool lww = strcmp(o->system, "lww") == 0, found = o->bug == NULL;
-	const char *const *bugs = lww ? lww_bugs : crdt_bugs;
+	const struct system_kind *kind = system_kind_find(o->system);
+	bool found = o->bug == NULL;
 
-	for (size_t i = 0; bugs[i] && !found; i++)
-		found = strcmp(o->bug, bugs[i]) == 0;
+	for (size_t i = 0; kind->bugs[i] && !found; i++)
+		found = strcmp(o->bug, kind->bugs[i]) == 0;
 	if (!found)
 		return errbuf_set(eb, -EINVAL, "--bug: %s has no bug '%s'", o->system, o->bug);
-	if (lww && model_given)
-		return errbuf_set(eb, -EINVAL, "--model is for crdt; lww has one model");
+	if (!kind->has_models && model_given)
+		return errbuf_set(eb, -EINVAL, "--model: %s has one model", o->system);
 	if (has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
 		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
 				  "use --nemesis none for one node");
