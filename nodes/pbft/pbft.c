@@ -475,6 +475,18 @@ static int parse(const char *name, bool bug, uint32_t *flag)
 	return -EINVAL;
 }
 
+int pbft_replica_set_byzantine(struct pbft_replica *r, uint32_t flags)
+{
+	uint32_t known = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		known |= names[i].bug ? 0 : names[i].flag;
+	if (flags & ~known)
+		return -EINVAL;
+	r->config.byzantine = flags;
+	return 0;
+}
+
 int pbft_byzantine_parse(const char *name, uint32_t *flag)
 {
 	return parse(name, false, flag);
@@ -483,4 +495,23 @@ int pbft_byzantine_parse(const char *name, uint32_t *flag)
 int pbft_bug_parse(const char *name, uint32_t *flag)
 {
 	return parse(name, true, flag);
+}
+
+static const char *name_of(uint32_t flag, bool bug)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (names[i].bug == bug && names[i].flag == flag)
+			return names[i].name;
+	}
+	return NULL;
+}
+
+const char *pbft_byzantine_name(uint32_t flag)
+{
+	return name_of(flag, false);
+}
+
+const char *pbft_bug_name(uint32_t flag)
+{
+	return name_of(flag, true);
 }

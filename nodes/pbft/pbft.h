@@ -62,7 +62,12 @@ struct pbft_send {
 	uint32_t offset, size;
 };
 
-enum pbft_event_type { PBFT_EV_COMMIT = 1, PBFT_EV_EXECUTE, PBFT_EV_CHECKPOINT };
+enum pbft_event_type {
+	PBFT_EV_COMMIT = 1,
+	PBFT_EV_EXECUTE,
+	PBFT_EV_CHECKPOINT,
+	PBFT_EV_STATE_TRANSFER,         /* took a stable checkpoint's state: seq, state digest */
+};
 
 /* Evidence for the replica's log. COMMIT and EXECUTE: one per request of the batch
  * (a null batch gives one event with index = 0 and client = UINT32_MAX); digest is the
@@ -132,6 +137,13 @@ void pbft_replica_status(const struct pbft_replica *r, struct pbft_status *statu
 /* pbft_replica_state_digest() - the digest of the KV store and reply cache now. */
 void pbft_replica_state_digest(const struct pbft_replica *r, uint8_t digest[PBFT_DIGEST_BYTES]);
 
+/**
+ * pbft_replica_set_byzantine() - switch this replica's Byzantine modes at run time (the
+ * byzantine nemesis): @flags is enum pbft_byzantine flags, 0 for correct behaviour again.
+ * Return: 0; -EINVAL for an unknown flag.
+ */
+int pbft_replica_set_byzantine(struct pbft_replica *r, uint32_t flags);
+
 /* pbft_primary() - the primary of @view among @replicas. */
 uint32_t pbft_primary(uint64_t view, uint32_t replicas);
 
@@ -139,5 +151,9 @@ uint32_t pbft_primary(uint64_t view, uint32_t replicas);
  * Return: 0; -EINVAL if unknown. */
 int pbft_byzantine_parse(const char *name, uint32_t *flag);
 int pbft_bug_parse(const char *name, uint32_t *flag);
+
+/* pbft_byzantine_name(), pbft_bug_name() - the PROTOCOL.md name of one flag, or NULL. */
+const char *pbft_byzantine_name(uint32_t flag);
+const char *pbft_bug_name(uint32_t flag);
 
 #endif /* PBFT_H */
