@@ -19,6 +19,8 @@
 #include "jepsen_import.h"
 #include "linear.h"
 #include "lww_check.h"
+#include "liveness.h"
+#include "pbft_check.h"
 #include "results.h"
 #include "skew.h"
 
@@ -26,6 +28,7 @@ struct check_paths {
 	char history[PATH_MAX];
 	char results[PATH_MAX];
 	char config[PATH_MAX];          /* "" for a bare history file */
+	char dir[PATH_MAX];             /* the run directory, or the history file's folder */
 };
 
 static int path_join(char *out, const char *dir, size_t dir_len, const char *name,
@@ -54,10 +57,15 @@ static int paths_resolve(const char *arg, struct check_paths *p, struct errbuf *
 			err = path_join(p->results, arg, strlen(arg), "results.json", eb);
 		if (!err)
 			err = path_join(p->config, arg, strlen(arg), "config.json", eb);
+		if (!err)
+			err = path_join(p->dir, arg, strlen(arg), "", eb);
 		return err;
 	}
 	err = path_join(p->history, arg, strlen(arg), "", eb);
 	slash = strrchr(arg, '/');
+	if (!err)
+		err = path_join(p->dir, slash ? arg : ".", slash ? (size_t)(slash - arg) + 1 : 1,
+				"", eb);
 	if (!err && slash)
 		err = path_join(p->results, arg, (size_t)(slash - arg + 1), "results.json", eb);
 	else if (!err)
@@ -67,8 +75,9 @@ static int paths_resolve(const char *arg, struct check_paths *p, struct errbuf *
 
 /*
  * The model named by config.json: its "model" key, else "lww" when its "system" is "lww"
- * (an LWW campaign may name no model). *@name is left NULL when the file or the keys are
- * absent; otherwise it points into @buf.
+ * (an LWW campaign may name no model). A "system" of "pbft" picks "pbft" when the model is
+ * absent or "cas-register" (which pbft checks too, plus the replicas' evidence). *@name is
+ * left NULL when the file or the keys are absent; otherwise it points into @buf.
  */
 static int config_model(const char *config, char *buf, size_t size, const char **name,
 			struct errbuf *eb)
@@ -87,6 +96,9 @@ static int config_model(const char *config, char *buf, size_t size, const char *
 	system = json_string_value(json_object_get(doc, "system"));
 	if (!model && system && strcmp(system, "lww") == 0)
 		model = "lww";
+	if ((!model || strcmp(model, "cas-register") == 0) && system &&
+	    strcmp(system, "pbft") == 0)
+		model = "pbft";
 	if (model) {
 		snprintf(buf, size, "%s", model);
 		*name = buf;
@@ -99,10 +111,12 @@ static int config_model(const char *config, char *buf, size_t size, const char *
 struct model_choice {
 	const struct checker *checker;          /* NULL: infer from the history */
 	enum crdt_model crdt;
-	struct linear_checker linear;           /* cas-register, kv: checker points here */
+	struct linear_checker linear;           /* cas-register, kv, pbft: checker points here */
+	bool pbft;                              /* also the replicas' evidence (pbft_check.h) */
 };
 
-#define MODEL_NAMES "gcounter, gset, orset, lww, cas-register, kv"
+/* pbft follows the parentheses: test_check_cmd pins the text inside them. */
+#define MODEL_NAMES "(gcounter, gset, orset, lww, cas-register, kv) or pbft"
 
 /* @linear: the linearizability options (its model is set here), NULL for the defaults. */
 static int model_choose(const char *name, const struct linear_opts *linear,
@@ -112,8 +126,16 @@ static int model_choose(const char *name, const struct linear_opts *linear,
 
 	out->checker = NULL;
 	out->crdt = CRDT_MODEL_NONE;
+	out->pbft = false;
 	if (!name)
 		return 0;
+	if (strcmp(name, "pbft") == 0) {
+		/* cas-register with the default options (null reads mean empty). */
+		linear_checker_init(&out->linear, &lo);
+		out->checker = &out->linear.base;
+		out->pbft = true;
+		return 0;
+	}
 	if (linear_model_parse(name, &lo.model) == 0) {
 		enum linear_model model = lo.model;
 
@@ -143,7 +165,25 @@ static void model_infer(const struct history *h, struct model_choice *choice)
 	choice->checker = lww_history_detect(h) ? &lww_checker : &crdt_checker;
 }
 
-static void summary_print(FILE *out, const char *history_path, const struct check_result *r)
+/* The liveness line, when measured: a finding apart from the verdict. */
+static void liveness_fprint(FILE *out, const struct check_liveness *l)
+{
+	if (!l->measured)
+		return;
+	if (l->first_ok_ns < 0)
+		fprintf(out, "liveness (not part of the verdict): NO op completed ok after the "
+			"final heal at %.3f s (bound %.0f s)\n", (double)l->heal_ns / 1e9,
+			(double)l->bound_ns / 1e9);
+	else
+		fprintf(out, "liveness (not part of the verdict): an op completed ok %.3f s after "
+			"the final heal (bound %.0f s): %s\n",
+			(double)(l->first_ok_ns - l->heal_ns) / 1e9, (double)l->bound_ns / 1e9,
+			liveness_within_bound(l) ? "within the bound" : "NOT within the bound");
+}
+
+/* @fig: the PBFT evidence figures, NULL when the model is not pbft. */
+static void summary_print(FILE *out, const char *history_path, const struct check_result *r,
+			  const struct pbft_figures *fig)
 {
 	uint32_t shown = r->anomaly_count < CHK_SUMMARY_ANOMALIES_MAX ?
 			 r->anomaly_count : CHK_SUMMARY_ANOMALIES_MAX;
@@ -165,6 +205,8 @@ static void summary_print(FILE *out, const char *history_path, const struct chec
 	if (r->unknown_reason[0])
 		fprintf(out, "unknown: %s\n", r->unknown_reason);
 	skew_fprint(out, r->skew);
+	pbft_figures_fprint(out, fig);
+	liveness_fprint(out, &r->liveness);
 	fprintf(out, "verdict: %s\n", verdict_name(r->verdict));
 }
 
@@ -207,7 +249,7 @@ static int model_resolve(const char *model, const struct linear_opts *linear,
 	if (!name)
 		err = config_model(p->config, buf, sizeof(buf), &name, eb);
 	if (!err && model_choose(name, linear, choice) != 0)
-		err = errbuf_set(eb, -EINVAL, "%s: unknown model \"%s\" (" MODEL_NAMES ")",
+		err = errbuf_set(eb, -EINVAL, "%s: unknown model \"%s\" " MODEL_NAMES,
 				 model ? "--model" : p->config, name);
 	return err;
 }
@@ -220,6 +262,26 @@ static void skew_attach(const struct history *h, struct check_result *out,
 
 	if (skew_summarize(h, &out->skew, &eb) != 0 && warn && !warn->msg[0])
 		errbuf_set(warn, 0, "warning: no clock skew summary: %s", eb.msg);
+}
+
+/*
+ * The pbft model: the evidence logs of the run's replicas, checked against each other and
+ * the history, merged into @out (which holds the linearizability verdict). A torn last line
+ * is a warning in @eb unless it already holds one.
+ */
+static int pbft_attach(const struct check_paths *p, const struct history *h,
+		       struct check_result *out, struct pbft_figures *fig, struct errbuf *eb)
+{
+	struct errbuf local = { .msg = "" };
+	int err;
+
+	err = pbft_check_evidence_figures(p->dir, h, out, fig, &local);
+	out->checker = "pbft";
+	if (err)
+		return errbuf_set(eb, err, "%s", local.msg);
+	if (local.msg[0] && eb && !eb->msg[0])
+		errbuf_set(eb, 0, "%s", local.msg);
+	return 0;
 }
 
 int check_run_dir_model(const char *run_dir_or_file, const char *model, bool print_summary,
@@ -235,6 +297,7 @@ int check_run_dir_linear(const char *run_dir_or_file, const char *model,
 	struct model_choice choice = { .checker = NULL, .crdt = CRDT_MODEL_NONE };
 	struct check_opts opts = { .model = CRDT_MODEL_NONE };
 	enum jepsen_form form = JEPSEN_FORM_JSONL;
+	struct pbft_figures fig = { .loaded = false };
 	struct history h;
 	struct check_paths p;
 	int err;
@@ -266,10 +329,14 @@ int check_run_dir_linear(const char *run_dir_or_file, const char *model,
 	err = check_history(choice.checker, &h, &opts, out, eb);
 	if (!err && h.warning[0])
 		errbuf_set(eb, 0, "warning: %s", h.warning);
+	if (!err && choice.pbft) {
+		err = pbft_attach(&p, &h, out, &fig, eb);
+		liveness_measure(&h, (int64_t)LIVENESS_BOUND_MS * 1000000, &out->liveness);
+	}
 	skew_attach(&h, out, err ? NULL : eb);
 	results_save(&p, out, err ? NULL : eb);
 	if (print_summary)
-		summary_print(stdout, p.history, out);
+		summary_print(stdout, p.history, out, choice.pbft ? &fig : NULL);
 	hist_fini(&h);
 	ASSERT(err || out->checker);
 	return err;
@@ -292,12 +359,15 @@ static void usage(FILE *out)
 		"                       [--null-read any|empty] [--json] [--quiet]\n"
 		"  Check a history (a run directory's history.jsonl, or a file) and write\n"
 		"  results.json beside it. The model comes from --model, else the run's\n"
-		"  config.json (\"model\", or \"system\": \"lww\"), else the ops: read/write ops\n"
-		"  with a key and results carrying \"ts\" are lww, anything else a CRDT.\n"
+		"  config.json (\"model\", or \"system\": \"lww\" or \"pbft\"), else the ops:\n"
+		"  read/write ops with a key and results carrying \"ts\" are lww, anything\n"
+		"  else a CRDT.\n"
 		"  Ops that report clocks add a clock skew summary (\"skew\" in results.json).\n"
 		"  The history may also be a Jepsen one: EDN op maps or a console log.\n"
 		"  --model M   gcounter, gset, orset (the CRDT checker), lww (LWW registers),\n"
-		"              cas-register or kv (linearizability, each key separately)\n"
+		"              cas-register or kv (linearizability, each key separately),\n"
+		"              pbft (cas-register, plus the replicas' evidence logs in\n"
+		"              RUN_DIR/nodes/*.data/evidence.jsonl: agreement, total order, ...)\n"
 		"  --initial V cas-register/kv: the initial value (default nil; kv \"\")\n"
 		"  --null-read any|empty  a read of nil constrains nothing (any) or means the\n"
 		"              register is empty (empty, the default)\n"
@@ -364,7 +434,7 @@ static int parse(int argc, char **argv, struct check_cmd_opts *o)
 
 			if (model_choose(optarg, NULL, &choice) != 0) {
 				fprintf(stderr, "faultline check: --model: unknown model \"%s\" "
-					"(" MODEL_NAMES ")\n", optarg);
+					MODEL_NAMES "\n", optarg);
 				return CHECK_EXIT_USAGE;
 			}
 			o->model = optarg;

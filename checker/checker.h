@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "liveness.h"
+
 struct errbuf;
 struct history;
 struct skew;
@@ -43,6 +45,9 @@ struct check_result {
 	/* Owned, optional: the clock offsets seen in the history (skew.h), NULL when it has
 	 * none. Data, not a verdict; freed by check_result_fini(). */
 	struct skew *skew;
+	/* Liveness after the final heal (pbft), beside the verdict and never merged into it;
+	 * .measured is false when it was not asked for. */
+	struct check_liveness liveness;
 };
 
 struct check_opts {

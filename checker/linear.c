@@ -309,6 +309,9 @@ static int linear_check(const struct checker *checker, const struct history *his
 	c.memory_bytes_max = opts->memory_bytes_max ? opts->memory_bytes_max :
 			     CHK_MEMORY_BYTES_DEFAULT;
 	result->model = linear_model_name(lc->opts.model);
+	result->op_count = history->count;
+	for (uint64_t i = 0; i < history->count; i++)
+		result->final_read_count += history->ops[i].final && history->ops[i].type == OP_OK;
 	err = model_init(&c, eb);
 	if (!err)
 		err = calls_collect(&c, eb);

@@ -67,6 +67,14 @@ static json_t *skew_event_to_json(const struct skew_event *e)
 			 "result", e->result);
 }
 
+/* The "liveness" object: apart from the verdict. */
+static json_t *liveness_to_json(const struct check_liveness *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:b}", "heal_ns", (json_int_t)l->heal_ns,
+			 "first_ok_ns", (json_int_t)l->first_ok_ns, "bound_ns",
+			 (json_int_t)l->bound_ns, "within_bound", liveness_within_bound(l));
+}
+
 /* The "skew" object: clock offsets per node in 1 s buckets, and the clock ops asked. */
 static json_t *skew_to_json(const struct skew *s)
 {
@@ -111,6 +119,11 @@ static json_t *result_to_json(const struct check_result *r, const char *history_
 			"anomalies_total", (json_int_t)r->anomalies_total,
 			"anomalies", anomalies,
 			"unknown_reason", r->unknown_reason);
+	if (doc && r->liveness.measured &&
+	    json_object_set_new(doc, "liveness", liveness_to_json(&r->liveness)) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
 	/* Only when there is data: results.json of a history without clocks is unchanged. */
 	if (doc && r->skew && json_object_set_new(doc, "skew", skew_to_json(r->skew)) != 0) {
 		json_decref(doc);

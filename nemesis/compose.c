@@ -24,6 +24,7 @@ static const struct {
 	{ "pause", NEM_F_PAUSE },               { "resume", NEM_F_PAUSE },
 	{ "bump", NEM_F_CLOCK },                { "strobe", NEM_F_CLOCK },
 	{ "drift", NEM_F_CLOCK },               { "reset", NEM_F_CLOCK },
+	{ "start-byzantine", NEM_F_BYZANTINE }, { "stop-byzantine", NEM_F_BYZANTINE },
 };
 
 uint32_t nem_f_of(const char *f)

@@ -20,6 +20,7 @@ enum nem_f {
 	NEM_F_DUP = 1u << 6,
 	NEM_F_REORDER = 1u << 7,
 	NEM_F_BANDWIDTH = 1u << 8,
+	NEM_F_BYZANTINE = 1u << 9,
 };
 
 enum {
@@ -43,6 +44,7 @@ struct nem_params {
 	uint64_t rate_bytes_per_s;      /* bandwidth */
 	int64_t duration_ns;            /* clock strobe: how long it lasts */
 	double rate;                    /* clock drift: the clock's speed, 1.0 is real time */
+	uint8_t modes[NEM_NODES_MAX];   /* byzantine: node i's mode (byzantine.h), 0 none */
 };
 
 /*

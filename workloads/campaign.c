@@ -260,6 +260,13 @@ static int run_cluster(struct campaign *cp, struct errbuf *eb)
 	err = cluster_setup(&cp->cluster, &copts, eb);
 	if (err < 0)
 		return err;
+	if (cp->sys->ops->attach) {
+		err = cp->sys->ops->attach(cp->sys, cp->cluster, eb);
+		if (err < 0) {
+			teardown(cp);
+			return err;
+		}
+	}
 	if (o->keep) {
 		printf("keep: run id %s (namespaces fl-%s-*; faults by hand: faultline nemesis "
 		       "--run %s partition --for 10)\n", run_id, run_id, run_id);
@@ -308,9 +315,11 @@ static int report_and_check(struct campaign *cp, struct errbuf *eb)
 		       report->captured_packets,
 		       report->capture_capped ? " (cut at the size cap)" : "");
 	printf("ops: %" PRIu64 " ok, %" PRIu64 " fail, %" PRIu64 " info; %" PRIu64
-	       " nemesis ops; replicas %s before the final reads\n", report->ok, report->fail,
-	       report->info, report->nemesis_ops,
-	       report->quiet ? "went quiet" : "did NOT go quiet");
+	       " nemesis ops; %s\n", report->ok, report->fail, report->info,
+	       report->nemesis_ops, cp->sys->ops->agreed_reads
+	       ? (report->quiet ? "every final read completed" : "a final read did NOT complete")
+	       : (report->quiet ? "replicas went quiet before the final reads"
+				: "replicas did NOT go quiet before the final reads"));
 	campaign_crash_point("before the check");
 	err = check_run_dir_model(report->run_dir, cp->sys->check_model, true, &result, eb);
 	report->verdict = result.verdict;

@@ -30,6 +30,7 @@ struct campaign_opts {
 	const char *shapes[CAMPAIGN_SHAPES_MAX]; /* partition shapes to draw from; NULL-ended */
 	uint64_t seed;
 	const char *bug;                /* node --bug NAME, or NULL */
+	const char *byzantine;          /* pbft: --byzantine MODE[,MODE], one per replica */
 	const char *store_root;         /* "store" */
 	const char *node_exe;           /* crdt-node binary */
 	bool keep;                      /* named namespaces, for debugging with `ip netns` */

@@ -50,6 +50,8 @@ void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 	fprintf(out, " --seed %" PRIu64, o->seed);
 	if (o->bug)
 		fprintf(out, " --bug %s", o->bug);
+	if (o->byzantine)
+		fprintf(out, " --byzantine %s", o->byzantine);
 	fprintf(out, "\n");
 }
 
@@ -121,13 +123,14 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 	/* The seed is a string too: JSON readers that use doubles would round a u64. */
 	snprintf(seed, sizeof(seed), "%" PRIu64, o->seed);
 	root = json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:f, s:f, s:i, s:o, s:f, s:o, s:s?,"
-			 " s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o}",
+			 " s:s?, s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o}",
 			 "system", o->system, "model", cp->sys->check_model,
 			 "run_id", run_id, "seed", (json_int_t)o->seed, "seed_text", seed,
 			 "nodes_count", (int)o->node_count, "time_s", o->time_s, "rate", o->rate,
 			 "concurrency", (int)o->concurrency, "nemesis", faults_json(o),
 			 "nemesis_interval_s", o->nemesis_interval_s, "shapes", shapes_json(o),
-			 "bug", o->bug, "node_exe", o->node_exe, "keep", o->keep,
+			 "bug", o->bug, "byzantine", o->byzantine, "node_exe", o->node_exe,
+			 "keep", o->keep,
 			 "op_timeout_ns", (json_int_t)o->op_timeout_ns,
 			 "quiet_timeout_ns", (json_int_t)o->quiet_timeout_ns,
 			 "nodes", nodes_json(cp), "command", command_json(o),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "byzantine.h"
 #include "clock.h"
 #include "cluster.h"
 #include "compose.h"
@@ -87,12 +88,19 @@ static int make_clock(struct campaign *cp, struct nemesis **out, struct errbuf *
 	return err;
 }
 
+static int make_byzantine(struct campaign *cp, struct nemesis **out, struct errbuf *eb)
+{
+	(void)cp;
+	return nem_byzantine_new(out, eb);
+}
+
 static const struct member_kind member_kinds[] = {
 	{ NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP, make_partition, nem_partition_free },
 	{ NEM_F_DELAY | NEM_F_REORDER, make_delay, free_delay },
 	{ NEM_F_BANDWIDTH, make_bandwidth, nem_qdisc_bandwidth_free },
 	{ NEM_F_KILL | NEM_F_PAUSE, make_proc, nem_proc_free },
 	{ NEM_F_CLOCK, make_clock, nem_clock_free },
+	{ NEM_F_BYZANTINE, make_byzantine, nem_byzantine_free },
 };
 
 /* Records one nemesis op: invoke (with the schedule's value), the fault, the info completion. */

@@ -15,7 +15,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 
-enum { ARG_BYTES_MAX = REPLICA_DB_PATH_BYTES_MAX + 32 };
+enum { ARG_BYTES_MAX = REPLICA_DB_ARG_BYTES_MAX };
 
 static int replica_db_start(struct db *base, struct cluster *cluster, uint32_t node,
 			    const char *log_path, const struct cluster_start_opts *opts,
@@ -29,7 +29,7 @@ static int replica_db_start(struct db *base, struct cluster *cluster, uint32_t n
 
 	ASSERT(node < n);
 	/* 2 per peer plus at most 14 fixed: fits, since nodes <= 32 but args max 64 → check. */
-	if (2 * (n - 1) + 14 > CLUSTER_ARGS_MAX)
+	if (2 * (n - 1) + 14 + (db->extra ? REPLICA_DB_EXTRA_MAX : 0) > CLUSTER_ARGS_MAX)
 		return errbuf_set(eb, -E2BIG, "too many nodes for a replica's command line");
 #define ARG(...) snprintf(args[argc], ARG_BYTES_MAX, __VA_ARGS__), argv[argc] = args[argc], argc++
 	argv[argc++] = db->exe;
@@ -58,6 +58,13 @@ static int replica_db_start(struct db *base, struct cluster *cluster, uint32_t n
 		ARG("%s", db->bug);
 	}
 #undef ARG
+	if (db->extra) {
+		uint32_t added = db->extra(db, node, &args[argc], REPLICA_DB_EXTRA_MAX);
+
+		ASSERT(added <= REPLICA_DB_EXTRA_MAX);
+		for (uint32_t i = 0; i < added; i++, argc++)
+			argv[argc] = args[argc];
+	}
 	argv[argc] = NULL;
 	return cluster_node_start_opts(cluster, node, argv, log_path, opts, eb);
 }
@@ -80,5 +87,7 @@ int replica_db_init(struct replica_db *db, const char *exe, const char *data_roo
 	snprintf(db->data_root, sizeof(db->data_root), "%s", data_root);
 	db->bug = bug;
 	db->seed = seed;
+	db->extra = NULL;
+	db->extra_ctx = NULL;
 	return 0;
 }

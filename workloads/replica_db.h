@@ -7,7 +7,20 @@
 
 #include "db.h"
 
-enum { REPLICA_DB_PATH_BYTES_MAX = 512 };
+enum {
+	REPLICA_DB_PATH_BYTES_MAX = 512,
+	REPLICA_DB_ARG_BYTES_MAX = REPLICA_DB_PATH_BYTES_MAX + 32,      /* one argument */
+	REPLICA_DB_EXTRA_MAX = 6,       /* arguments a system adds per node */
+};
+
+struct replica_db;
+
+/*
+ * More arguments for node @node (pbft-node: its secret, its Byzantine mode): writes at most
+ * @max NUL-terminated ones into @args. Return: how many.
+ */
+typedef uint32_t replica_db_extra_fn(const struct replica_db *db, uint32_t node,
+				     char args[][REPLICA_DB_ARG_BYTES_MAX], uint32_t max);
 
 struct replica_db {
 	struct db base;
@@ -15,6 +28,8 @@ struct replica_db {
 	const char *bug;                        /* --bug NAME or NULL; borrowed */
 	uint64_t seed;                          /* node i gets seed + i */
 	char data_root[REPLICA_DB_PATH_BYTES_MAX]; /* node state in <data_root>/<name>.data */
+	replica_db_extra_fn *extra;             /* NULL: none */
+	void *extra_ctx;                        /* for @extra */
 };
 
 /*

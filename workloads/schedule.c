@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byzantine.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "prng.h"
@@ -156,6 +157,38 @@ static void draw_clock(struct prng *prng, const struct schedule_opts *o,
 	nodes_value(ev->value, sizeof(ev->value), prefix, ev->params.nodes);
 }
 
+/*
+ * Up to f = (n-1)/3 replicas (at least one) turn Byzantine, each in a mode drawn from the
+ * byzantine nemesis's list; the stop makes them correct again.
+ */
+static void draw_byzantine(struct prng *prng, const struct schedule_opts *o,
+			   struct schedule_event *ev)
+{
+	uint32_t f = o->node_count > 3 ? (o->node_count - 1) / 3 : 1;
+	uint32_t want = 1 + (uint32_t)prng_below(prng, f);
+	int used;
+
+	ev->params.nodes = 0;
+	while (want > 0) {
+		uint32_t node = (uint32_t)prng_below(prng, o->node_count);
+
+		if (ev->params.nodes & (1ull << node))
+			continue;
+		ev->params.nodes |= 1ull << node;
+		ev->params.modes[node] = (uint8_t)(1 + prng_below(prng, NEM_BYZANTINE_MODES - 1));
+		want--;
+	}
+	used = snprintf(ev->value, sizeof(ev->value), "{\"byzantine\":{");
+	for (uint32_t i = 0; i < o->node_count && (size_t)used < sizeof(ev->value); i++) {
+		if (ev->params.nodes & (1ull << i))
+			used += snprintf(ev->value + used, sizeof(ev->value) - (size_t)used,
+					 "%s\"n%u\":\"%s\"", ev->value[used - 1] == '{' ? "" : ",",
+					 i + 1, nem_byzantine_mode_name(ev->params.modes[i]));
+	}
+	if ((size_t)used < sizeof(ev->value))
+		snprintf(ev->value + used, sizeof(ev->value) - (size_t)used, "}}");
+}
+
 static const struct fault_kind kinds[] = {
 	{ NEM_F_PARTITION, "partition", "start-partition", "stop-partition", draw_partition },
 	{ NEM_F_LOSS, "loss", "start-loss", "stop-loss", draw_probability },
@@ -166,6 +199,7 @@ static const struct fault_kind kinds[] = {
 	{ NEM_F_KILL, "kill", "kill", "start", draw_minority },
 	{ NEM_F_PAUSE, "pause", "pause", "resume", draw_minority },
 	{ NEM_F_CLOCK, "clock", "bump", "reset", draw_clock },
+	{ NEM_F_BYZANTINE, "byzantine", "start-byzantine", "stop-byzantine", draw_byzantine },
 };
 
 static const struct fault_kind *kind_of(uint32_t fault)
@@ -261,7 +295,7 @@ static int build_fault(struct schedule *s, const struct schedule_opts *o, uint32
 			ev->f = k->stop;
 			ev->params = started.params;
 			if (f->fault == NEM_F_KILL || f->fault == NEM_F_PAUSE ||
-			    f->fault == NEM_F_CLOCK)
+			    f->fault == NEM_F_CLOCK || f->fault == NEM_F_BYZANTINE)
 				nodes_value(ev->value, sizeof(ev->value), "{", ev->params.nodes);
 			else
 				snprintf(ev->value, sizeof(ev->value), "null");
@@ -308,7 +342,7 @@ uint32_t schedule_final(uint32_t faults, struct schedule_event *out, uint32_t si
 	/* Processes first, so the heals that follow reach every node. */
 	static const uint32_t order[] = { NEM_F_PAUSE, NEM_F_KILL, NEM_F_PARTITION, NEM_F_LOSS,
 					  NEM_F_DUP, NEM_F_DELAY, NEM_F_REORDER, NEM_F_BANDWIDTH,
-					  NEM_F_CLOCK };
+					  NEM_F_CLOCK, NEM_F_BYZANTINE };
 	uint32_t n = 0;
 
 	STATIC_ASSERT(ARRAY_SIZE(order) == ARRAY_SIZE(kinds), "every fault has a final heal");

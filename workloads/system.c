@@ -23,10 +23,14 @@ struct system_thread {
 static const char *const crdt_bugs[] = { "gcounter-sum-merge", "orset-remove-wins",
 					 "no-retransmit", "restart-empty", NULL };
 static const char *const lww_bugs[] = { "wallclock-lww", NULL };
+static const char *const pbft_bugs[] = { "quorum-2f", "no-digest-check",
+					 "count-messages-not-senders",
+					 "view-change-drops-prepared", "client-first-reply", NULL };
 
 static const struct system_kind kinds[] = {
-	{ "crdt", "crdt-node", crdt_bugs, true, crdt_system_new },
-	{ "lww", "lww-node", lww_bugs, false, lww_system_new },
+	{ "crdt", "crdt-node", crdt_bugs, true, false, crdt_system_new },
+	{ "lww", "lww-node", lww_bugs, false, false, lww_system_new },
+	{ "pbft", "pbft-node", pbft_bugs, false, true, pbft_system_new },
 };
 
 const struct system_kind *system_kind_find(const char *name)

@@ -12,6 +12,7 @@
 #include "gen.h"
 
 struct campaign_opts;
+struct cluster;
 struct errbuf;
 
 enum { SYSTEM_FINAL_READS_MAX = 16 };   /* final reads taken on each node */
@@ -37,6 +38,19 @@ struct system_ops {
 	/* A digest of one read's result, to see when replicas stop changing. */
 	uint64_t (*digest)(const struct client_result *result);
 	void (*free)(struct system *sys);
+	/* Optional: learn the cluster once it is set up, before nodes start (pbft: the
+	 * replicas' addresses, since every request goes to all of them). */
+	int (*attach)(struct system *sys, const struct cluster *cluster, struct errbuf *eb);
+	/* Optional: is the node at @addr up? Return 0, or -errno while it is not. Without it,
+	 * a client's open() is the probe. */
+	int (*ready)(const struct system *sys, struct in_addr addr, int64_t deadline_ns,
+		     struct errbuf *eb);
+	/*
+	 * True when reads go through the replicas' agreement (pbft): there is no quiet to wait
+	 * for (and unrecorded probe reads would execute requests no history op stands for);
+	 * each final read is retried until one completes ok or the liveness bound passes.
+	 */
+	bool agreed_reads;
 };
 
 struct system {
@@ -79,6 +93,7 @@ struct system_kind {
 	const char *node_exe_name;      /* the node program, found beside faultline */
 	const char *const *bugs;        /* what its nodes take as --bug NAME; NULL-ended */
 	bool has_models;                /* it takes --model (crdt: gcounter, gset, orset) */
+	bool has_byzantine;             /* it takes --byzantine MODE[,MODE] (pbft) */
 	int (*make)(const struct campaign_opts *opts, const char *data_root,
 		    struct system **out, struct errbuf *eb);
 };
@@ -100,5 +115,17 @@ int crdt_system_new(const struct campaign_opts *opts, const char *data_root,
 		    struct system **out, struct errbuf *eb);
 int lww_system_new(const struct campaign_opts *opts, const char *data_root,
 		   struct system **out, struct errbuf *eb);
+int pbft_system_new(const struct campaign_opts *opts, const char *data_root,
+		    struct system **out, struct errbuf *eb);
+
+enum { SYSTEM_MODE_BYTES_MAX = 32 };
+
+/**
+ * pbft_system_modes() - split --byzantine "equivocate,silent" into one mode per replica (the
+ * first replicas, in order), each a name pbft-node knows ("none": that replica is correct).
+ * Return: 0 with *@count set; -EINVAL or -E2BIG (more than @max) with @eb naming the entry.
+ */
+int pbft_system_modes(const char *list, char modes[][SYSTEM_MODE_BYTES_MAX], uint32_t max,
+		      uint32_t *count, struct errbuf *eb);
 
 #endif /* SYSTEM_H */

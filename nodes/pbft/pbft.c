@@ -84,11 +84,27 @@ static void corrupt_digest(uint8_t *plain)
 	plain[1 + 4 + 8 + 8] ^= 0x5a;   /* the first digest byte of the header */
 }
 
+static struct pbft_send *out_push(struct pbft_replica *r, uint8_t kind, uint32_t target,
+				  uint32_t size)
+{
+	struct pbft_outputs *out = r->out;
+	struct pbft_send *s = &out->sends[out->send_count++];
+
+	ASSERT(out->send_count <= PBFT_OUT_SENDS_MAX);
+	s->target_kind = kind;
+	s->target = target;
+	s->offset = out->bytes_used;
+	s->size = size;
+	out->bytes_used += size;
+	ASSERT(out->bytes_used <= PBFT_OUT_BYTES_MAX);
+	return s;
+}
+
 void pbft_out_send(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
 		   uint32_t target)
 {
 	struct pbft_outputs *out = r->out;
-	struct pbft_send *s;
+	uint8_t *plain;
 	ssize_t size;
 
 	ASSERT(out);
@@ -100,21 +116,33 @@ void pbft_out_send(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kin
 		r->counters.overflow_count++;
 		return;
 	}
-	size = pbft_encode(m, out->bytes + out->bytes_used, PBFT_OUT_BYTES_MAX - out->bytes_used);
+	plain = out->bytes + out->bytes_used;
+	size = pbft_encode(m, plain, PBFT_OUT_BYTES_MAX - out->bytes_used);
 	if (size < 0) {
 		r->counters.overflow_count++;
 		return;
 	}
 	if ((r->config.byzantine & PBFT_BYZ_CORRUPT_DIGEST) && m->type != PBFT_MSG_PRE_PREPARE &&
 	    m->type != PBFT_MSG_REPLY)
-		corrupt_digest(out->bytes + out->bytes_used);
-	s = &out->sends[out->send_count++];
-	s->target_kind = kind;
-	s->target = target;
-	s->offset = out->bytes_used;
-	s->size = (uint32_t)size;
-	out->bytes_used += (uint32_t)size;
-	ASSERT(out->bytes_used <= PBFT_OUT_BYTES_MAX);
+		corrupt_digest(plain);
+	(void)out_push(r, kind, target, (uint32_t)size);
+	if (r->config.byzantine & (PBFT_BYZ_REPLAY | PBFT_BYZ_FORGE_SENDER))
+		pbft_byz_sent(r, m, kind, plain, (size_t)size);
+}
+
+/* Plain bytes built elsewhere (the Byzantine hooks' replays and forgeries) as one send. */
+void pbft_out_plain(struct pbft_replica *r, const uint8_t *plain, size_t size, uint8_t kind,
+		    uint32_t target)
+{
+	struct pbft_outputs *out = r->out;
+
+	ASSERT(out && size >= PBFT_HEADER_BYTES && size <= PBFT_MSG_BYTES_MAX);
+	if (out->send_count == PBFT_OUT_SENDS_MAX || PBFT_OUT_BYTES_MAX - out->bytes_used < size) {
+		r->counters.overflow_count++;
+		return;
+	}
+	memcpy(out->bytes + out->bytes_used, plain, size);
+	(void)out_push(r, kind, target, (uint32_t)size);
 }
 
 struct pbft_event *pbft_out_event(struct pbft_replica *r, uint8_t type)
@@ -379,6 +407,12 @@ static void dispatch(struct pbft_replica *r, const struct pbft_msg *m)
 	case PBFT_MSG_VIEW_CHANGE:
 		pbft_on_view_change(r, m);
 		break;
+	case PBFT_MSG_FETCH_STATE:
+		pbft_on_fetch_state(r, m);
+		break;
+	case PBFT_MSG_STATE:
+		pbft_on_state(r, m);
+		break;
 	default:
 		ASSERT(m->type == PBFT_MSG_NEW_VIEW);
 		pbft_on_new_view(r, m);
@@ -419,8 +453,12 @@ int pbft_step(struct pbft_replica *r, const struct pbft_input *in, struct pbft_o
 	if (in->type == PBFT_IN_TICK) {
 		r->ticks++;
 		pbft_view_tick(r);
-		if (r->ticks % r->config.retransmit_ticks == 0)
+		if (r->ticks % r->config.retransmit_ticks == 0) {
 			pbft_view_retransmit(r);
+			pbft_state_tick(r);
+		}
+		if (r->config.byzantine & PBFT_BYZ_REPLAY)
+			pbft_byz_tick(r);
 	} else {
 		ASSERT(in->type == PBFT_IN_MESSAGE);
 		on_message(r, in->bytes, in->size);
@@ -458,6 +496,9 @@ static const struct {
 	{ "equivocate", PBFT_BYZ_EQUIVOCATE, false },
 	{ "corrupt-digest", PBFT_BYZ_CORRUPT_DIGEST, false },
 	{ "conflicting-votes", PBFT_BYZ_CONFLICTING_VOTES, false },
+	{ "wrong-results", PBFT_BYZ_WRONG_RESULTS, false },
+	{ "replay", PBFT_BYZ_REPLAY, false },
+	{ "forge-sender", PBFT_BYZ_FORGE_SENDER, false },
 	{ "quorum-2f", PBFT_BUG_QUORUM_2F, true },
 	{ "no-digest-check", PBFT_BUG_NO_DIGEST_CHECK, true },
 	{ "count-messages-not-senders", PBFT_BUG_COUNT_MESSAGES, true },

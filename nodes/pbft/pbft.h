@@ -21,6 +21,9 @@ enum pbft_byzantine {
 	PBFT_BYZ_EQUIVOCATE = 1u << 1,          /* "equivocate": two batches per seq */
 	PBFT_BYZ_CORRUPT_DIGEST = 1u << 2,      /* "corrupt-digest": digests do not match */
 	PBFT_BYZ_CONFLICTING_VOTES = 1u << 3,   /* "conflicting-votes": votes for anything */
+	PBFT_BYZ_WRONG_RESULTS = 1u << 4,       /* "wrong-results": lies in every reply */
+	PBFT_BYZ_REPLAY = 1u << 5,              /* "replay": resends its own old messages */
+	PBFT_BYZ_FORGE_SENDER = 1u << 6,        /* "forge-sender": claims other senders */
 };
 
 /* Seeded bugs of this replica, flags in pbft_config.bugs (PROTOCOL.md). */
@@ -103,6 +106,8 @@ struct pbft_status {
 	uint64_t refused_count;         /* authentic but invalid here (wrong view, window...) */
 	uint64_t bad_digest_count;      /* pre-prepares whose digest is not their batch's */
 	uint64_t overflow_count;        /* outputs or pending full: something was not sent */
+	uint64_t bad_state_count;       /* STATE snapshots whose digest is not the certified one */
+	uint64_t state_transfer_count;  /* snapshots installed (PBFT_EV_STATE_TRANSFER) */
 };
 
 /**
@@ -134,7 +139,8 @@ ssize_t pbft_replica_seal(const struct pbft_replica *r, uint8_t target_kind, uin
 /* pbft_replica_status() - the counters and positions of @r. */
 void pbft_replica_status(const struct pbft_replica *r, struct pbft_status *status);
 
-/* pbft_replica_state_digest() - the digest of the KV store and reply cache now. */
+/* pbft_replica_state_digest() - the digest of the KV store and reply cache now: that of
+ * their snapshot (pbft_snapshot_digest()). */
 void pbft_replica_state_digest(const struct pbft_replica *r, uint8_t digest[PBFT_DIGEST_BYTES]);
 
 /**

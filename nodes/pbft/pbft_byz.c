@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pbft_byz.c - Byzantine behaviours as hooks on a replica (PROTOCOL.md, Byzantine modes). */
+#include <stdint.h>
 #include <string.h>
 
 #include "fl_assert.h"
@@ -65,4 +66,94 @@ void pbft_byz_echo(struct pbft_replica *r, const struct pbft_msg *m)
 		pbft_out_send(r, vote, PBFT_TO_REPLICA, m->sender);
 	}
 	ASSERT(s->echoed_mask & (1u << m->sender));
+}
+
+/* wrong-results: every reply lies the same way (ok flipped, the value off by one or made up),
+ * so one reply fools a client but f+1 matching ones never include this replica's. */
+void pbft_byz_reply(const struct pbft_replica *r, struct pbft_result *result)
+{
+	struct pbft_value *v = &result->value;
+
+	if (!(r->config.byzantine & PBFT_BYZ_WRONG_RESULTS))
+		return;
+	result->ok = !result->ok;
+	if (v->present)
+		v->v = v->v == INT64_MAX ? v->v - 1 : v->v + 1;
+	else
+		*v = (struct pbft_value){ .present = true, .v = -1 };
+	ASSERT(v->present);
+}
+
+/* replay: keep a sample of what it sends. The first half of the ring keeps the oldest
+ * samples for ever (view 0, the first seqs); the second half rolls over the latest. */
+static void replay_record(struct pbft_replica *r, const struct pbft_msg *m,
+			  const uint8_t *plain, size_t size)
+{
+	uint32_t half = PBFT_REPLAY_RING / 2, sample, slot;
+
+	if (m->type == PBFT_MSG_REQUEST || m->type == PBFT_MSG_REPLY ||
+	    m->type == PBFT_MSG_FETCH_STATE || m->type == PBFT_MSG_STATE ||
+	    size > PBFT_REPLAY_BYTES_MAX || r->replay_seen++ % PBFT_REPLAY_SAMPLE != 0)
+		return;
+	sample = (r->replay_seen - 1) / PBFT_REPLAY_SAMPLE;
+	slot = sample < half ? sample : half + (sample - half) % half;
+	ASSERT(slot < PBFT_REPLAY_RING);
+	memcpy(r->replay[slot], plain, size);
+	r->replay_size[slot] = (uint32_t)size;
+	if (r->replay_count < PBFT_REPLAY_RING)
+		r->replay_count++;
+}
+
+/*
+ * forge-sender: each prepare, commit or checkpoint it broadcasts is followed by two copies
+ * that claim another replica as sender: the same digest from id+1, a flipped digest from
+ * id+2. The caller seals them per receiver with this replica's own pair keys (key(self,
+ * receiver)); it never derives another replica's key from the cluster secret, since that
+ * would model broken cryptography rather than a Byzantine replica. Receivers open them with
+ * key(claimed sender, self), fail, and count them as forged.
+ */
+static void forge(struct pbft_replica *r, const struct pbft_msg *m, const uint8_t *plain,
+		  size_t size)
+{
+	uint8_t copy[PBFT_HEADER_BYTES];
+	uint32_t n = r->config.replicas;
+
+	if (m->type != PBFT_MSG_PREPARE && m->type != PBFT_MSG_COMMIT &&
+	    m->type != PBFT_MSG_CHECKPOINT)
+		return;
+	ASSERT(size == PBFT_HEADER_BYTES);
+	for (uint32_t k = 1; k <= 2; k++) {
+		uint32_t claimed = (r->config.id + k) % n;
+
+		memcpy(copy, plain, size);
+		for (uint32_t b = 0; b < 4; b++)
+			copy[1 + b] = (uint8_t)(claimed >> (8 * b));
+		if (k == 2)
+			copy[1 + 4 + 8 + 8] ^= 0xa5;    /* the first digest byte */
+		ASSERT(claimed != r->config.id);
+		pbft_out_plain(r, copy, size, PBFT_TO_ALL, 0);
+	}
+}
+
+/* After pbft_out_send() queued @plain (the encoding of @m): record it, forge it. */
+void pbft_byz_sent(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
+		   const uint8_t *plain, size_t size)
+{
+	ASSERT(size >= PBFT_HEADER_BYTES);
+	if (r->config.byzantine & PBFT_BYZ_REPLAY)
+		replay_record(r, m, plain, size);
+	if ((r->config.byzantine & PBFT_BYZ_FORGE_SENDER) && kind == PBFT_TO_ALL)
+		forge(r, m, plain, size);
+}
+
+/* replay: every tick, resend PBFT_REPLAY_PER_TICK recorded messages to all, in turn. */
+void pbft_byz_tick(struct pbft_replica *r)
+{
+	ASSERT(r->config.byzantine & PBFT_BYZ_REPLAY);
+	ASSERT(r->replay_count <= PBFT_REPLAY_RING);
+	for (uint32_t k = 0; k < PBFT_REPLAY_PER_TICK && r->replay_count > 0; k++) {
+		uint32_t slot = r->replay_cursor++ % r->replay_count;
+
+		pbft_out_plain(r, r->replay[slot], r->replay_size[slot], PBFT_TO_ALL, 0);
+	}
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pbft_exec.c - client requests, the primary's batching, execution in sequence order with
  * the reply cache, checkpoints and garbage collection. */
-#include <sodium.h>
 #include <string.h>
 
 #include "fl_assert.h"
@@ -17,6 +16,7 @@ static void send_reply(struct pbft_replica *r, const struct pbft_client *c, uint
 	pbft_msg_init(r, m, PBFT_MSG_REPLY, 0, NULL);
 	m->result = c->reply;
 	ASSERT(m->result.client == client);
+	pbft_byz_reply(r, &m->result);          /* wrong-results lies here, not in the cache */
 	pbft_out_send(r, m, PBFT_TO_CLIENT, client);
 }
 
@@ -127,25 +127,43 @@ static void execute_one(struct pbft_replica *r, const struct pbft_slot *s, uint3
 	e->op = q->op;
 }
 
-void pbft_replica_state_digest(const struct pbft_replica *r, uint8_t digest[PBFT_DIGEST_BYTES])
+/* Requests whose client's reply cache is at or past them are done: forget them. */
+void pbft_pending_drop_executed(struct pbft_replica *r)
 {
-	crypto_generichash_state h;
+	for (uint32_t i = 0; i < r->pending_count;) {
+		const struct pbft_request *q = &r->pending[i].request;
 
-	crypto_generichash_init(&h, NULL, 0, PBFT_DIGEST_BYTES);
-	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++) {
-		const struct pbft_value *v = &r->kv.values[k];
-
-		crypto_generichash_update(&h, (const uint8_t *)&v->present, sizeof(v->present));
-		crypto_generichash_update(&h, (const uint8_t *)&v->v, sizeof(v->v));
+		if (q->timestamp <= r->clients[q->client].last_timestamp)
+			r->pending[i] = r->pending[--r->pending_count];
+		else
+			i++;
 	}
+	ASSERT(r->pending_count <= PBFT_PENDING_MAX);
+}
+
+void pbft_snapshot_take(const struct pbft_replica *r, struct pbft_snapshot *snap)
+{
+	memset(snap, 0, sizeof(*snap));
+	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
+		snap->values[k] = r->kv.values[k];
 	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
 		const struct pbft_client *cl = &r->clients[c];
 
-		crypto_generichash_update(&h, (const uint8_t *)&cl->last_timestamp, 8);
-		crypto_generichash_update(&h, (const uint8_t *)&cl->reply.ok, 1);
-		crypto_generichash_update(&h, (const uint8_t *)&cl->reply.value.v, 8);
+		snap->clients[c].last_timestamp = cl->last_timestamp;
+		if (cl->last_timestamp == 0)
+			continue;
+		snap->clients[c].ok = cl->reply.ok;
+		snap->clients[c].value = cl->reply.value;
 	}
-	crypto_generichash_final(&h, digest, PBFT_DIGEST_BYTES);
+	ASSERT(!snap->clients[0].ok || snap->clients[0].last_timestamp > 0);
+}
+
+void pbft_replica_state_digest(const struct pbft_replica *r, uint8_t digest[PBFT_DIGEST_BYTES])
+{
+	struct pbft_snapshot snap;
+
+	pbft_snapshot_take(r, &snap);
+	pbft_snapshot_digest(&snap, digest);
 }
 
 static struct pbft_ckpt *ckpt_get(struct pbft_replica *r, uint64_t seq)
@@ -164,15 +182,16 @@ static struct pbft_ckpt *ckpt_get(struct pbft_replica *r, uint64_t seq)
 	return ck;
 }
 
-/* Collect the log below a new stable checkpoint at @ck (STYLE: the window moves up). */
-static void make_stable(struct pbft_replica *r, const struct pbft_ckpt *ck)
+/* Make @seq (whose state is @snap, digest @digest) stable: collect the log at or below it and
+ * move the water marks to seq and seq + L. */
+void pbft_log_collect(struct pbft_replica *r, uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES],
+		      const struct pbft_snapshot *snap)
 {
-	uint64_t seq = ck->seq;
-
-	ASSERT(ck->own && seq > r->stable_seq);
+	ASSERT(seq > r->stable_seq);
 	ASSERT(r->executed_seq >= seq);
 	r->stable_seq = seq;
-	memcpy(r->stable_digest, ck->own_digest, PBFT_DIGEST_BYTES);
+	memcpy(r->stable_digest, digest, PBFT_DIGEST_BYTES);
+	r->stable_snap = *snap;
 	for (uint32_t i = 0; i < r->config.window; i++) {
 		if (r->slots[i].seq <= seq)
 			pbft_slot_reset(&r->slots[i], 0);
@@ -181,6 +200,15 @@ static void make_stable(struct pbft_replica *r, const struct pbft_ckpt *ck)
 	}
 	if (r->next_seq <= seq)
 		r->next_seq = seq + 1;
+}
+
+static void make_stable(struct pbft_replica *r, const struct pbft_ckpt *ck)
+{
+	struct pbft_ckpt copy = *ck;    /* collected below */
+
+	ASSERT(ck->own);
+	pbft_log_collect(r, copy.seq, copy.own_digest, &copy.own_snap);
+	ASSERT(r->stable_seq == copy.seq);
 }
 
 /* One checkpoint vote per sender; stable at 2f+1 that match our own state digest. */
@@ -211,8 +239,10 @@ static void ckpt_vote(struct pbft_replica *r, struct pbft_ckpt *ck, uint32_t sen
 
 void pbft_on_checkpoint(struct pbft_replica *r, const struct pbft_msg *m)
 {
-	struct pbft_ckpt *ck = ckpt_get(r, m->seq);
+	struct pbft_ckpt *ck;
 
+	pbft_state_claim(r, m);         /* seqs above ours, in the window or not */
+	ck = ckpt_get(r, m->seq);
 	if (!ck) {
 		if (m->seq > r->stable_seq)
 			r->counters.refused_count++;
@@ -228,7 +258,8 @@ static void take_checkpoint(struct pbft_replica *r, uint64_t seq)
 
 	ASSERT(ck);
 	ck->own = true;
-	pbft_replica_state_digest(r, ck->own_digest);
+	pbft_snapshot_take(r, &ck->own_snap);
+	pbft_snapshot_digest(&ck->own_snap, ck->own_digest);
 	pbft_msg_init(r, &r->scratch, PBFT_MSG_CHECKPOINT, seq, ck->own_digest);
 	pbft_out_send(r, &r->scratch, PBFT_TO_ALL, 0);
 	e = pbft_out_event(r, PBFT_EV_CHECKPOINT);

@@ -39,6 +39,13 @@ struct pbft_ckpt {
 	uint32_t msgs[PBFT_REPLICAS_MAX];
 	bool own;                       /* we executed through seq */
 	uint8_t own_digest[PBFT_DIGEST_BYTES];
+	struct pbft_snapshot own_snap;  /* own: the state at seq, for STATE replies */
+};
+
+/* A checkpoint some replica announced for a seq above our executed seq (state transfer). */
+struct pbft_claim {
+	uint64_t seq;                   /* 0: free */
+	uint8_t digest[PBFT_DIGEST_BYTES];
 };
 
 struct pbft_client {
@@ -61,6 +68,7 @@ struct pbft_replica {
 	uint64_t next_seq;              /* primary: the next seq to assign */
 	uint64_t stable_seq;
 	uint8_t stable_digest[PBFT_DIGEST_BYTES];
+	struct pbft_snapshot stable_snap;               /* the state at stable_seq */
 	uint64_t executed_seq;
 	uint64_t ticks, progress_tick;  /* progress_tick: last execution or view start */
 	struct pbft_slot slots[PBFT_LOG_SEQS_MAX];      /* index seq % window */
@@ -76,6 +84,13 @@ struct pbft_replica {
 	struct pbft_msg inbox;                          /* the message being handled */
 	struct pbft_msg scratch;                        /* the message being built */
 	struct pbft_msg byz;                            /* pbft_byz.c's own */
+	/* State transfer (pbft_state.c): per sender its latest checkpoint claims. */
+	struct pbft_claim claims[PBFT_REPLICAS_MAX][PBFT_CLAIMS_PER_REPLICA];
+	uint32_t fetch_rotor;                           /* which claimant to ask next */
+	/* replay: a ring of own earlier plain messages. */
+	uint8_t replay[PBFT_REPLAY_RING][PBFT_REPLAY_BYTES_MAX];
+	uint32_t replay_size[PBFT_REPLAY_RING];
+	uint32_t replay_seen, replay_count, replay_next, replay_cursor;
 	struct pbft_status counters;                    /* the *_count fields */
 	struct pbft_outputs *out;                       /* during a step only */
 };
@@ -88,6 +103,8 @@ static inline uint32_t pbft_quorum(const struct pbft_replica *r)
 /* Output helpers (pbft.c). */
 void pbft_out_send(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
 		   uint32_t target);
+void pbft_out_plain(struct pbft_replica *r, const uint8_t *plain, size_t size, uint8_t kind,
+		    uint32_t target);
 struct pbft_event *pbft_out_event(struct pbft_replica *r, uint8_t type);
 struct pbft_slot *pbft_slot_get(struct pbft_replica *r, uint64_t seq);
 void pbft_slot_reset(struct pbft_slot *s, uint64_t seq);
@@ -104,6 +121,16 @@ void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s);
 void pbft_execute_ready(struct pbft_replica *r);
 void pbft_on_checkpoint(struct pbft_replica *r, const struct pbft_msg *m);
 void pbft_on_request(struct pbft_replica *r, const struct pbft_request *q);
+void pbft_snapshot_take(const struct pbft_replica *r, struct pbft_snapshot *snap);
+void pbft_pending_drop_executed(struct pbft_replica *r);
+void pbft_log_collect(struct pbft_replica *r, uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES],
+		      const struct pbft_snapshot *snap);
+
+/* State transfer (pbft_state.c). */
+void pbft_state_claim(struct pbft_replica *r, const struct pbft_msg *checkpoint);
+void pbft_state_tick(struct pbft_replica *r);
+void pbft_on_fetch_state(struct pbft_replica *r, const struct pbft_msg *m);
+void pbft_on_state(struct pbft_replica *r, const struct pbft_msg *m);
 
 /* View change (pbft_view.c). */
 void pbft_view_tick(struct pbft_replica *r);
@@ -114,6 +141,9 @@ void pbft_view_retransmit(struct pbft_replica *r);
 /* Byzantine hooks (pbft_byz.c). */
 void pbft_byz_pre_prepare(struct pbft_replica *r, const struct pbft_msg *pp);
 void pbft_byz_echo(struct pbft_replica *r, const struct pbft_msg *m);
-void pbft_byz_corrupt(const struct pbft_replica *r, struct pbft_msg *m);
+void pbft_byz_reply(const struct pbft_replica *r, struct pbft_result *result);
+void pbft_byz_sent(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
+		   const uint8_t *plain, size_t size);
+void pbft_byz_tick(struct pbft_replica *r);
 
 #endif /* PBFT_INTERNAL_H */

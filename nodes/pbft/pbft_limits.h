@@ -27,6 +27,16 @@ enum {
 	/* The largest body: a new-view's u32 mask, u64 min seq, u8 count, certificates. */
 	PBFT_BODY_BYTES_MAX = 4 + 8 + 1 + PBFT_LOG_SEQS_MAX * PBFT_CERT_BYTES_MAX,
 	PBFT_MSG_BYTES_MAX = PBFT_HEADER_BYTES + PBFT_BODY_BYTES_MAX,   /* plain, no MAC */
+	/* A STATE body: every register, then per client u64 timestamp, u8 ok, value. */
+	PBFT_SNAPSHOT_BYTES = PBFT_KEYS_MAX * PBFT_VALUE_BYTES +
+			      PBFT_CLIENTS_MAX * (8 + 1 + PBFT_VALUE_BYTES),
+	/* State transfer: checkpoint claims kept per replica above the executed seq. */
+	PBFT_CLAIMS_PER_REPLICA = 4,
+	/* replay: the ring of own earlier messages, each up to this size, one kept in so many. */
+	PBFT_REPLAY_RING = 16,
+	PBFT_REPLAY_BYTES_MAX = 1024,
+	PBFT_REPLAY_SAMPLE = 4,
+	PBFT_REPLAY_PER_TICK = 2,
 	PBFT_SEALED_BYTES_MAX = PBFT_MSG_BYTES_MAX + PBFT_MAC_BYTES,
 	/* What one step may emit (a retransmission tick of the primary is the largest). */
 	PBFT_OUT_SENDS_MAX = PBFT_LOG_SEQS_MAX * (PBFT_BATCH_MAX + 2 * PBFT_REPLICAS_MAX + 4),
@@ -41,5 +51,8 @@ STATIC_ASSERT(PBFT_LOG_SEQS_MAX <= 255, "certificate counts fit a u8");
 STATIC_ASSERT(PBFT_BATCH_MAX <= 255, "batch counts fit a u8");
 STATIC_ASSERT(PBFT_MSG_BYTES_MAX <= 65507 - PBFT_MAC_BYTES, "a sealed message fits a datagram");
 STATIC_ASSERT(PBFT_OUT_BYTES_MAX >= 2 * PBFT_MSG_BYTES_MAX, "a step holds a view change");
+STATIC_ASSERT(PBFT_SNAPSHOT_BYTES <= PBFT_BODY_BYTES_MAX, "a STATE message fits");
+STATIC_ASSERT(PBFT_REPLAY_BYTES_MAX >= PBFT_HEADER_BYTES + PBFT_BATCH_BYTES_MAX,
+	      "the replay ring holds any pre-prepare");
 
 #endif /* PBFT_LIMITS_H */

@@ -132,7 +132,11 @@ static void enter_view(struct pbft_replica *r, const struct pbft_msg *nv)
 			continue;       /* already stable here */
 		for (uint32_t q = 0; q < b->count; q++) {
 			for (uint32_t p = 0; p < r->pending_count; p++) {
-				if (r->pending[p].request.client == b->requests[q].client)
+				const struct pbft_request *pq = &r->pending[p].request;
+
+				/* A later request of the same client is not in this batch. */
+				if (pq->client == b->requests[q].client &&
+				    pq->timestamp <= b->requests[q].timestamp)
 					r->pending[p].proposed = true;
 			}
 		}
@@ -238,6 +242,11 @@ void pbft_view_retransmit(struct pbft_replica *r)
 	uint32_t id = r->config.id;
 	bool primary = pbft_primary(r->view, r->config.replicas) == id;
 
+	/* The latest stable checkpoint, so laggards learn what to fetch (pbft_state.c). */
+	if (r->stable_seq > 0) {
+		pbft_msg_init(r, &r->scratch, PBFT_MSG_CHECKPOINT, r->stable_seq, r->stable_digest);
+		pbft_out_send(r, &r->scratch, PBFT_TO_ALL, 0);
+	}
 	if (r->view_changing) {
 		pbft_out_send(r, &r->vcs[id], PBFT_TO_ALL, 0);
 		return;

@@ -167,6 +167,32 @@ static void get_certs(struct rcur *r, struct pbft_msg *m)
 	}
 }
 
+static void put_snapshot(struct wcur *w, const struct pbft_snapshot *s)
+{
+	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
+		put_value(w, &s->values[k]);
+	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
+		put_le(w, s->clients[c].last_timestamp, 8);
+		put_le(w, s->clients[c].ok, 1);
+		put_value(w, &s->clients[c].value);
+	}
+}
+
+static void get_snapshot(struct rcur *r, struct pbft_snapshot *s)
+{
+	uint64_t ok;
+
+	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
+		get_value(r, &s->values[k]);
+	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
+		s->clients[c].last_timestamp = get_le(r, 8, "snapshot timestamp");
+		ok = get_le(r, 1, "snapshot ok");
+		check(r, ok <= 1, "snapshot ok");
+		s->clients[c].ok = ok == 1;
+		get_value(r, &s->clients[c].value);
+	}
+}
+
 static void put_body(struct wcur *w, const struct pbft_msg *m)
 {
 	switch (m->type) {
@@ -189,6 +215,9 @@ static void put_body(struct wcur *w, const struct pbft_msg *m)
 		break;
 	case PBFT_MSG_VIEW_CHANGE:
 		put_certs(w, m);
+		break;
+	case PBFT_MSG_STATE:
+		put_snapshot(w, &m->snapshot);
 		break;
 	default:
 		break;
@@ -239,6 +268,9 @@ static void get_body(struct rcur *r, struct pbft_msg *m)
 	case PBFT_MSG_VIEW_CHANGE:
 		get_certs(r, m);
 		break;
+	case PBFT_MSG_STATE:
+		get_snapshot(r, &m->snapshot);
+		break;
 	default:
 		break;
 	}
@@ -275,6 +307,16 @@ void pbft_batch_digest(const struct pbft_batch *b, uint8_t digest[PBFT_DIGEST_BY
 
 	put_batch(&w, b);
 	ASSERT(!w.overflow);
+	crypto_generichash(digest, PBFT_DIGEST_BYTES, buf, w.used, NULL, 0);
+}
+
+void pbft_snapshot_digest(const struct pbft_snapshot *s, uint8_t digest[PBFT_DIGEST_BYTES])
+{
+	uint8_t buf[PBFT_SNAPSHOT_BYTES];
+	struct wcur w = { .p = buf, .size = sizeof(buf) };
+
+	put_snapshot(&w, s);
+	ASSERT(!w.overflow && w.used == PBFT_SNAPSHOT_BYTES);
 	crypto_generichash(digest, PBFT_DIGEST_BYTES, buf, w.used, NULL, 0);
 }
 

@@ -22,6 +22,8 @@ enum pbft_msg_type {
 	PBFT_MSG_VIEW_CHANGE,           /* view = new view; seq, digest = stable checkpoint */
 	PBFT_MSG_NEW_VIEW,              /* new primary -> all: view, certificates */
 	PBFT_MSG_REPLY,                 /* replica -> client: view, reply */
+	PBFT_MSG_FETCH_STATE,           /* replica -> replica: seq, digest = certified checkpoint */
+	PBFT_MSG_STATE,                 /* replica -> replica: seq, digest, snapshot */
 	PBFT_MSG_TYPE_END,
 };
 
@@ -67,6 +69,20 @@ struct pbft_cert {
 	struct pbft_batch batch;
 };
 
+/* One client's entry of the reply cache in a snapshot. */
+struct pbft_snapshot_client {
+	uint64_t last_timestamp;        /* 0: nothing executed (then ok is false, value null) */
+	bool ok;
+	struct pbft_value value;
+};
+
+/* The service state at a checkpoint: the KV store and the reply cache. Its digest (the
+ * checkpoint's state digest) is BLAKE2b-256 of its encoding, which is the STATE body. */
+struct pbft_snapshot {
+	struct pbft_value values[PBFT_KEYS_MAX];
+	struct pbft_snapshot_client clients[PBFT_CLIENTS_MAX];
+};
+
 struct pbft_msg {
 	uint8_t type;                   /* enum pbft_msg_type */
 	uint32_t sender;                /* a replica id, or n + client for a request */
@@ -81,6 +97,7 @@ struct pbft_msg {
 	uint32_t vc_mask;               /* new-view: the senders of the 2f+1 view-changes */
 	uint32_t cert_count;            /* <= PBFT_LOG_SEQS_MAX */
 	struct pbft_cert certs[PBFT_LOG_SEQS_MAX];
+	struct pbft_snapshot snapshot;  /* state: the state at seq, whose digest is digest */
 };
 
 /**
@@ -101,6 +118,9 @@ int pbft_decode(const uint8_t *buf, size_t size, uint32_t principals, struct pbf
 
 /* pbft_batch_digest() - BLAKE2b-256 of the batch's encoding into @digest. */
 void pbft_batch_digest(const struct pbft_batch *b, uint8_t digest[PBFT_DIGEST_BYTES]);
+
+/* pbft_snapshot_digest() - BLAKE2b-256 of the snapshot's encoding (the STATE body). */
+void pbft_snapshot_digest(const struct pbft_snapshot *s, uint8_t digest[PBFT_DIGEST_BYTES]);
 
 /**
  * pbft_key_derive() - the MAC key for messages from principal @source to @target:

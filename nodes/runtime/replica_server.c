@@ -26,7 +26,7 @@ enum {
 	EVENTS_MAX = 64,
 	ACCEPT_BATCH_MAX = 16,
 	LISTEN_BACKLOG = 128,
-	UDP_BUFFER_BYTES = 4 << 20,     /* with udp_shared */
+	UDP_BUFFER_BYTES = 4 << 20,     /* with udp_shared (or udp_buffer_bytes if larger) */
 	LOG_PER_SECOND_MAX = 5,         /* peer and client error lines; the rest are counted */
 	WAIT_MS_MAX = 1000,
 	DATAGRAM_BYTES_LIMIT = 65507,   /* the largest UDP/IPv4 payload */
@@ -149,6 +149,14 @@ static int load(struct replica_server *s, struct errbuf *eb)
 
 /* --- peers --- */
 
+/* send_one() - one datagram to @to without blocking. Return: 0 or errno (not logged). */
+static int send_one(const struct replica_server *s, const struct sockaddr_in *to,
+		    const void *bytes, size_t size)
+{
+	return sendto(s->udp_fd, bytes, size, MSG_DONTWAIT, (const struct sockaddr *)to,
+		      sizeof(*to)) < 0 ? errno : 0;
+}
+
 void replica_server_send_peers(struct replica_server *s, const void *bytes, size_t size)
 {
 	const struct replica_addrs *addrs = &s->config.addrs;
@@ -160,12 +168,28 @@ void replica_server_send_peers(struct replica_server *s, const void *bytes, size
 		return;
 	for (uint32_t p = 0; p < addrs->peer_count; p++) {
 		const struct sockaddr_in *to = &addrs->peer_addrs[p];
+		int err = send_one(s, to, bytes, size);
 
-		if (sendto(s->udp_fd, bytes, size, MSG_DONTWAIT, (const struct sockaddr *)to,
-			   sizeof(*to)) < 0 && replica_server_log_allowed(s))
+		if (err && replica_server_log_allowed(s))
 			log_warn("send to peer %u (%s): %s", addrs->peer_ids[p],
-				 replica_args_addr_text(to, buf, sizeof(buf)), strerror(errno));
+				 replica_args_addr_text(to, buf, sizeof(buf)), strerror(err));
 	}
+}
+
+void replica_server_send_to(struct replica_server *s, const struct sockaddr_in *to,
+			    const void *bytes, size_t size)
+{
+	char buf[REPLICA_ARGS_ADDR_TEXT_BYTES];
+	int err;
+
+	ASSERT(to && to->sin_family == AF_INET);
+	ASSERT(size > 0 && size <= s->config.datagram_bytes_max);
+	if (s->save_err < 0)
+		return;
+	err = send_one(s, to, bytes, size);
+	if (err && replica_server_log_allowed(s))
+		log_warn("send to %s: %s", replica_args_addr_text(to, buf, sizeof(buf)),
+			 strerror(err));
 }
 
 /*
@@ -356,7 +380,7 @@ static int open_socket(const struct replica_server *s, int type, const struct so
 		       struct errbuf *eb)
 {
 	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, err;
-	int bytes = UDP_BUFFER_BYTES;
+	int bytes = (int)s->config.udp_buffer_bytes;
 	char buf[REPLICA_ARGS_ADDR_TEXT_BYTES];
 
 	if (fd < 0)
@@ -367,7 +391,9 @@ static int open_socket(const struct replica_server *s, int type, const struct so
 	 */
 	if (type == SOCK_STREAM || s->config.udp_shared)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (type == SOCK_DGRAM && s->config.udp_shared) {
+	if (s->config.udp_shared && bytes < UDP_BUFFER_BYTES)
+		bytes = UDP_BUFFER_BYTES;
+	if (type == SOCK_DGRAM && bytes > 0) {
 		/* Best effort: the kernel caps these at rmem_max / wmem_max. */
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
@@ -399,6 +425,7 @@ static void check_config(const struct replica_server_config *c,
 	ASSERT(c->reply_bytes_max >= REPLY_BYTES_MIN);
 	ASSERT(c->datagram_bytes_max >= 1 && c->datagram_bytes_max <= DATAGRAM_BYTES_LIMIT);
 	ASSERT(c->recv_batch_max >= 1);
+	ASSERT(c->udp_buffer_bytes <= REPLICA_SERVER_UDP_BUFFER_BYTES_MAX);
 	ASSERT(c->addrs.peer_count < REPLICA_ARGS_REPLICAS_MAX);
 }
 

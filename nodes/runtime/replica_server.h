@@ -15,6 +15,8 @@
 struct errbuf;
 struct replica_server;                  /* opaque; from replica_server_open() */
 
+enum { REPLICA_SERVER_UDP_BUFFER_BYTES_MAX = 64 << 20 };
+
 /*
  * One request line (with its '\n', at most request_bytes_max bytes, untrusted). Writes the
  * reply line into @reply. Return: its size (1..@reply_size); or a negative errno for "no
@@ -25,8 +27,9 @@ typedef ssize_t replica_server_request_fn(struct replica_server *s, void *ctx,
 					  size_t reply_size);
 
 /*
- * One datagram of @size bytes from @from (untrusted). @from_peer: it came from a configured
- * peer's gossip address. @size > datagram_bytes_max: it was larger than allowed, and
+ * One datagram of @size bytes from @from (untrusted), from any address (a peer, a client
+ * or a stranger: the callback decides). @from_peer: it came from a configured peer's
+ * gossip address. @size > datagram_bytes_max: it was larger than allowed, and
  * @bytes holds only its first datagram_bytes_max + 1 bytes.
  */
 typedef void replica_server_datagram_fn(struct replica_server *s, void *ctx,
@@ -73,6 +76,8 @@ struct replica_server_config {
 	 * second replica given the same gossip port fails to bind instead of splitting it.
 	 */
 	bool udp_shared;
+	/* 0, or SO_RCVBUF/SO_SNDBUF for the UDP socket (best effort; <= the _MAX above). */
+	uint32_t udp_buffer_bytes;
 };
 
 /**
@@ -123,6 +128,14 @@ void replica_server_mark_dirty(struct replica_server *s);
  * is sent: it may hold what is not durable.
  */
 void replica_server_send_peers(struct replica_server *s, const void *bytes, size_t size);
+
+/*
+ * replica_server_send_to() - @bytes[0..@size) (1..datagram_bytes_max) to one address, a
+ * peer's or a client's, from the UDP socket, without blocking; the same rules as
+ * replica_server_send_peers(): a loss is logged (rate-limited), nothing after a failed save.
+ */
+void replica_server_send_to(struct replica_server *s, const struct sockaddr_in *to,
+			    const void *bytes, size_t size);
 
 /* replica_server_log_allowed() - may one more peer or client error be logged this second? */
 bool replica_server_log_allowed(struct replica_server *s);

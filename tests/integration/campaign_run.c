@@ -62,10 +62,11 @@ static void read_results(struct campaign_outcome *out)
 	json_decref(root);
 }
 
-/* Runs faultline with the common arguments plus @extra (NULL-ended, at most 8); a NULL
- * @model runs lww, any other crdt with that model. */
-static void run_with(struct campaign_outcome *out, const char *model, const char *seed,
-		     const char *bug, const char *time_s, const char *const *extra)
+/* Runs `faultline run @system` with the common arguments plus @extra (NULL-ended, at most
+ * 12); @model (crdt) and @nodes may be NULL. */
+static void run_system(struct campaign_outcome *out, const char *system, const char *model,
+		       const char *nodes, const char *seed, const char *bug, const char *time_s,
+		       const char *const *extra)
 {
 	char *argv[40];
 	int argc = 0;
@@ -75,13 +76,14 @@ static void run_with(struct campaign_outcome *out, const char *model, const char
 	cr_assert(mkdtemp(out->store), "mkdtemp");
 	snprintf(out->log_path, sizeof(out->log_path), "%s/run.log", out->store);
 #define ARG(x) (argv[argc++] = (char *)(x))
-	ARG("faultline"); ARG("run");
+	ARG("faultline"); ARG("run"); ARG(system);
 	if (model) {
-		ARG("crdt"); ARG("--model"); ARG(model);
-	} else {
-		ARG("lww");
+		ARG("--model"); ARG(model);
 	}
-	ARG("--nodes"); ARG("5"); ARG("--time"); ARG(time_s); ARG("--rate"); ARG("100");
+	if (nodes) {
+		ARG("--nodes"); ARG(nodes);
+	}
+	ARG("--time"); ARG(time_s); ARG("--rate"); ARG("100");
 	ARG("--seed"); ARG(seed); ARG("--store"); ARG(out->store);
 	for (int i = 0; extra[i]; i++)
 		ARG(extra[i]);
@@ -93,6 +95,13 @@ static void run_with(struct campaign_outcome *out, const char *model, const char
 	argv[argc] = NULL;
 	out->exit_code = faultline_wait(faultline_spawn(argv, out->log_path));
 	read_results(out);
+}
+
+/* A NULL @model runs lww, any other crdt with that model; five nodes. */
+static void run_with(struct campaign_outcome *out, const char *model, const char *seed,
+		     const char *bug, const char *time_s, const char *const *extra)
+{
+	run_system(out, model ? "crdt" : "lww", model, "5", seed, bug, time_s, extra);
 }
 
 void campaign_outcome_run(struct campaign_outcome *out, const char *model, const char *seed,
@@ -127,6 +136,19 @@ void campaign_outcome_run_lww(struct campaign_outcome *out, const char *seed, co
 	const char *extra[] = { "--nemesis", nemesis, NULL };
 
 	run_with(out, NULL, seed, bug, time_s, extra);
+}
+
+void campaign_outcome_run_pbft(struct campaign_outcome *out, const char *nodes,
+			       const char *seed, const char *bug, const char *byzantine,
+			       const char *time_s, const char *nemesis)
+{
+	const char *extra[] = { "--nemesis", nemesis, "--concurrency", "8", NULL, NULL, NULL };
+
+	if (byzantine) {
+		extra[4] = "--byzantine";
+		extra[5] = byzantine;
+	}
+	run_system(out, "pbft", NULL, nodes, seed, bug, time_s, extra);
 }
 
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind)

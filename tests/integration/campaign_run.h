@@ -35,6 +35,14 @@ void campaign_outcome_run_nemesis(struct campaign_outcome *out, const char *mode
 void campaign_outcome_run_lww(struct campaign_outcome *out, const char *seed, const char *bug,
 			      const char *time_s, const char *nemesis);
 
+/*
+ * campaign_outcome_run_pbft() - faultline run pbft --nodes N --seed S [--bug B]
+ * [--byzantine MODES] --time T --nemesis NEMESIS, eight client threads.
+ */
+void campaign_outcome_run_pbft(struct campaign_outcome *out, const char *nodes,
+			       const char *seed, const char *bug, const char *byzantine,
+			       const char *time_s, const char *nemesis);
+
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind);
 
 /* campaign_outcome_fini() - remove the temporary store, unless the run was not as expected. */

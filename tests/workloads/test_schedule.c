@@ -3,9 +3,11 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "byzantine.h"
 #include "compose.h"
 #include "errbuf.h"
 #include "schedule.h"
@@ -240,9 +242,70 @@ Test(schedule, rejects_bad_options_with_a_message)
 Test(schedule, fault_names_round_trip)
 {
 	static const char *const names[] = { "partition", "loss", "dup", "delay", "reorder",
-					     "bandwidth", "kill", "pause", "clock" };
+					     "bandwidth", "kill", "pause", "clock", "byzantine" };
 
-	for (size_t i = 0; i < 9; i++)
+	for (size_t i = 0; i < 10; i++)
 		cr_assert_str_eq(schedule_fault_name(schedule_fault_parse(names[i])), names[i]);
 	cr_assert_eq(schedule_fault_parse("chaos"), 0);
+}
+
+Test(schedule, byzantine_faults_turn_at_most_f_replicas_and_name_their_modes)
+{
+	struct schedule_opts o = { .seed = 9, .time_s = 120, .node_count = 7,
+				   .faults = { { NEM_F_BYZANTINE, 1, 1 } }, .fault_count = 1 };
+	uint32_t sizes[3] = { 0 }, modes_seen = 0;
+	uint64_t last_nodes = 0;
+	struct schedule s;
+
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	cr_assert_gt(s.count, 100);
+	for (uint32_t i = 0; i < s.count; i++) {
+		const struct schedule_event *ev = &s.events[i];
+		json_t *v = json_loads(ev->value, 0, NULL), *map;
+		uint32_t n = (uint32_t)__builtin_popcountll(ev->params.nodes);
+
+		cr_assert(v, "%s", ev->value);
+		cr_assert_eq(nem_f_of(ev->f), NEM_F_BYZANTINE);
+		if (!strcmp(ev->f, "stop-byzantine")) {
+			cr_assert_eq(ev->params.nodes, last_nodes, "the stop names who turned");
+			cr_assert_eq(json_array_size(json_object_get(v, "nodes")), n);
+			json_decref(v);
+			continue;
+		}
+		cr_assert_str_eq(ev->f, "start-byzantine");
+		cr_assert(n >= 1 && n <= 2, "at most f = 2 of 7, got %u", n);
+		sizes[n]++;
+		map = json_object_get(v, "byzantine");
+		cr_assert_eq(json_object_size(map), n, "%s", ev->value);
+		for (uint32_t node = 0; node < 7; node++) {
+			char name[8];
+			uint8_t mode = ev->params.modes[node];
+
+			snprintf(name, sizeof(name), "n%u", node + 1);
+			if (!(ev->params.nodes & (1ull << node))) {
+				cr_assert_eq(mode, 0);
+				continue;
+			}
+			cr_assert(mode >= 1 && mode < NEM_BYZANTINE_MODES);
+			cr_assert_str_eq(json_string_value(json_object_get(map, name)),
+					 nem_byzantine_mode_name(mode));
+			modes_seen |= 1u << mode;
+		}
+		last_nodes = ev->params.nodes;
+		json_decref(v);
+	}
+	cr_assert(sizes[1] > 0 && sizes[2] > 0);
+	cr_assert_eq(modes_seen, 0xfeu, "every mode is drawn: %#x", modes_seen);
+	schedule_fini(&s);
+}
+
+Test(schedule, byzantine_replicas_turn_correct_last_in_the_final_heal)
+{
+	struct schedule_event ev[4];
+	uint32_t n = schedule_final(NEM_F_PARTITION | NEM_F_BYZANTINE | NEM_F_KILL, ev, 4);
+
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(ev[0].f, "start");
+	cr_assert_str_eq(ev[1].f, "stop-partition");
+	cr_assert_str_eq(ev[2].f, "stop-byzantine");
 }

@@ -18,26 +18,32 @@
 #include "checker.h"
 #include "errbuf.h"
 #include "partition_shape.h"
+#include "pbft_limits.h"
 #include "system.h"
 
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: faultline run crdt|lww [options]\n\n"
+		"usage: faultline run crdt|lww|pbft [options]\n\n"
 		"  crdt                          CRDT replicas (crdt-node), checked for\n"
 		"                                convergence and lost or phantom updates\n"
 		"  lww                           last-writer-wins registers (lww-node) with\n"
 		"                                HLC timestamps, checked for causality\n"
+		"  pbft                          PBFT replicas (pbft-node), 3f+1 of them,\n"
+		"                                checked for agreement, integrity, total\n"
+		"                                order and linearizability (cas-register)\n"
 		"  --model gcounter|gset|orset   crdt only: CRDT under test (default gset)\n"
-		"  --nodes N                     replicas, 1..%d (default 5)\n"
+		"  --nodes N                     replicas, 1..%d (default 5; pbft: 4, 7\n"
+		"                                or 10, default 4)\n"
 		"  --time S                      seconds of client load (default 20)\n"
 		"  --rate R                      ops/s over all clients (default 50)\n"
 		"  --concurrency C               client threads (default 10)\n"
 		"  --nemesis LIST                faults, comma-separated, each given as\n"
 		"                                name[:interval_s[:probability]]; names:\n"
 		"                                partition, loss, dup, delay, reorder,\n"
-		"                                bandwidth, kill, pause, clock; or none\n"
+		"                                bandwidth, kill, pause, clock,\n"
+		"                                byzantine (pbft); or none\n"
 		"                                (default partition)\n"
 		"  --nemesis-interval S          default interval: every S seconds each\n"
 		"                                fault starts (with its probability) or\n"
@@ -49,7 +55,15 @@ static void usage(FILE *out)
 		"  --bug NAME                    run deliberately broken nodes: crdt:\n"
 		"                                gcounter-sum-merge, orset-remove-wins,\n"
 		"                                no-retransmit, restart-empty; lww:\n"
-		"                                wallclock-lww (wall-clock timestamps)\n"
+		"                                wallclock-lww (wall-clock timestamps);\n"
+		"                                pbft: quorum-2f, no-digest-check,\n"
+		"                                count-messages-not-senders,\n"
+		"                                view-change-drops-prepared,\n"
+		"                                client-first-reply\n"
+		"  --byzantine MODE[,MODE]       pbft: replica i starts with the i-th mode:\n"
+		"                                silent, equivocate, corrupt-digest,\n"
+		"                                conflicting-votes, wrong-results, replay,\n"
+		"                                forge-sender, or none\n"
 		"  --store DIR                   where runs are written (default store)\n"
 		"  --keep                        name the namespaces fl-<id>-*, so that\n"
 		"                                `ip netns exec` works; `faultline clean`\n"
@@ -177,8 +191,35 @@ static void fit_default_shapes(struct campaign_opts *o)
 	o->shapes[kept] = NULL;
 }
 
+/* pbft: 3f+1 replicas (4 unless --nodes), modes for at most n replicas, and a client id
+ * for every client thread, the readiness probe and the final reads. */
+static int check_pbft(struct campaign_opts *o, bool nodes_given, struct errbuf *eb)
+{
+	char modes[CLUSTER_NODES_MAX][SYSTEM_MODE_BYTES_MAX];
+	uint32_t count = 0, n;
+
+	if (!nodes_given)
+		o->node_count = 4;
+	n = o->node_count;
+	if (n < 4 || n > PBFT_REPLICAS_MAX || (n - 1) % 3 != 0)
+		return errbuf_set(eb, -EINVAL, "--nodes: pbft needs 3f+1 replicas: 4, 7 or 10");
+	if (o->byzantine) {
+		int err = pbft_system_modes(o->byzantine, modes, n, &count, eb);
+
+		if (err < 0)
+			return err;
+		if (count > (n - 1) / 3)
+			fprintf(stderr, "faultline run: warning: %u Byzantine replicas, more than "
+				"f = %u: safety is not promised\n", count, (n - 1) / 3);
+	}
+	if (o->concurrency + 2 > PBFT_CLIENTS_MAX)
+		return errbuf_set(eb, -EINVAL, "--concurrency: pbft has client ids for at most "
+				  "%d client threads", PBFT_CLIENTS_MAX - 2);
+	return 0;
+}
+
 static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool model_given,
-			      struct errbuf *eb)
+			      bool nodes_given, struct errbuf *eb)
 {
 	const struct system_kind *kind = system_kind_find(o->system);
 	bool found = o->bug == NULL;
@@ -189,6 +230,18 @@ static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool m
 		return errbuf_set(eb, -EINVAL, "--bug: %s has no bug '%s'", o->system, o->bug);
 	if (!kind->has_models && model_given)
 		return errbuf_set(eb, -EINVAL, "--model: %s has one model", o->system);
+	if ((o->byzantine || has_fault(o, NEM_F_BYZANTINE)) && !kind->has_byzantine)
+		return errbuf_set(eb, -EINVAL, "%s has no Byzantine modes (--byzantine, --nemesis "
+				  "byzantine)", o->system);
+	if (o->byzantine && has_fault(o, NEM_F_BYZANTINE))
+		return errbuf_set(eb, -EINVAL, "--byzantine and --nemesis byzantine together could "
+				  "make more than f replicas Byzantine; pick one");
+	if (kind->has_byzantine) {
+		int err = check_pbft(o, nodes_given, eb);
+
+		if (err < 0)
+			return err;
+	}
 	if (has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
 		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
 				  "use --nemesis none for one node");
@@ -253,6 +306,7 @@ static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer")
 			: 0;
 	case 'b': o->bug = optarg; return 0;
+	case 'B': o->byzantine = optarg; return 0;
 	case 'd': o->store_root = optarg; return 0;
 	case 'k': o->keep = true; return 0;
 	case 'C': o->capture = false; return 0;
@@ -284,6 +338,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		{ "shapes", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "bug", required_argument, NULL, 'b' },
+		{ "byzantine", required_argument, NULL, 'B' },
 		{ "store", required_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "op-timeout-ms", required_argument, NULL, 'o' },
@@ -292,7 +347,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	bool seeded = false, shapes_given = false, model_given = false;
+	bool seeded = false, shapes_given = false, model_given = false, nodes_given = false;
 	char *nemesis_text = NULL;
 	int c, err;
 
@@ -304,6 +359,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		seeded |= c == 's';
 		shapes_given |= c == 'S';
 		model_given |= c == 'm';
+		nodes_given |= c == 'n';
 		err = parse_option(c, o, &nemesis_text, eb);
 		if (err < 0)
 			return err;
@@ -320,7 +376,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 	}
 	if (!seeded && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
 		return errbuf_set(eb, -EIO, "cannot draw a random seed");
-	return check_cross_fields(o, shapes_given, model_given, eb);
+	return check_cross_fields(o, shapes_given, model_given, nodes_given, eb);
 }
 
 int cmd_run(int argc, char **argv)

@@ -18,9 +18,11 @@ struct packet {
 
 struct exec_record {
 	uint64_t seq;
-	uint32_t index, client;
+	uint32_t index, client;         /* index SIM_MARK: a state transfer to seq */
 	uint64_t timestamp;
 };
+
+enum { SIM_MARK = UINT32_MAX };
 
 struct sim_client {
 	uint64_t ts;                    /* of the outstanding request; 0 before the first */
@@ -36,6 +38,8 @@ struct sim {
 	uint32_t n;
 	struct prng prng;
 	struct pbft_replica *r[PBFT_REPLICAS_MAX];
+	bool down[PBFT_REPLICAS_MAX];   /* crashed: no ticks, its messages are dropped */
+	struct pbft_config config;      /* every replica's, but for id and byzantine */
 	struct pbft_outputs out;
 	uint32_t packet_count;
 	struct packet packets[SIM_PACKETS_MAX];
@@ -115,6 +119,10 @@ static void route(struct sim *s, uint32_t i, uint8_t kind, uint32_t target,
 	uint32_t to = kind == PBFT_TO_CLIENT ? s->n + target : target;
 	ssize_t n;
 
+	if (s->down[i] || (to < s->n && s->down[to])) {
+		s->report.dropped++;
+		return;
+	}
 	if (s->o.filter) {
 		int err = pbft_decode(plain, size, s->n + PBFT_CLIENTS_MAX, &s->decoded, NULL);
 
@@ -141,6 +149,24 @@ static bool op_equal(const struct pbft_op *a, const struct pbft_op *b)
 	       pbft_value_equal(&a->b, &b->b);
 }
 
+/* A replica took the state at a checkpoint: it must be the checkpoint correct replicas
+ * took there; its execution log jumps (a marker record, index SIM_MARK). */
+static void on_state_transfer(struct sim *s, uint32_t i, const struct pbft_event *e)
+{
+	struct exec_record *x = &s->exec[i][s->exec_count[i]++];
+
+	ASSERT(s->exec_count[i] <= SIM_EXEC_MAX);
+	s->report.state_transfers++;
+	if (!s->ckpt_set[e->seq]) {
+		s->ckpt_set[e->seq] = true;
+		memcpy(s->ckpt_digest[e->seq], e->digest, PBFT_DIGEST_BYTES);
+	} else if (memcmp(s->ckpt_digest[e->seq], e->digest, PBFT_DIGEST_BYTES)) {
+		violation(s, &s->report.checkpoint, "state transfer: not the checkpoint's digest",
+			  i, e->seq);
+	}
+	*x = (struct exec_record){ .seq = e->seq, .index = SIM_MARK, .client = UINT32_MAX };
+}
+
 static void on_event(struct sim *s, uint32_t i, const struct pbft_event *e)
 {
 	bool correct = sim_correct(s, i);
@@ -163,6 +189,8 @@ static void on_event(struct sim *s, uint32_t i, const struct pbft_event *e)
 		} else if (memcmp(s->ckpt_digest[e->seq], e->digest, PBFT_DIGEST_BYTES)) {
 			violation(s, &s->report.checkpoint, "checkpoint digests differ", i, e->seq);
 		}
+	} else if (e->type == PBFT_EV_STATE_TRANSFER) {
+		on_state_transfer(s, i, e);
 	} else {
 		struct exec_record *x = &s->exec[i][s->exec_count[i]++];
 
@@ -255,6 +283,27 @@ static void client_next(struct sim *s, uint32_t c)
 	client_send(s, c);
 }
 
+/* The result a client accepts (f+1 matching replies) must be one a correct replica gave;
+ * replies that differ from it are counted as wrong (a client trusting one would be fooled). */
+static void check_accepted(struct sim *s, const struct sim_client *cl,
+			   const struct pbft_result *accepted)
+{
+	bool from_correct = false;
+
+	for (uint32_t j = 0; j < s->n; j++) {
+		if (!(cl->reply_mask & (1u << j)))
+			continue;
+		if (cl->replies[j].ok != accepted->ok ||
+		    !pbft_value_equal(&cl->replies[j].value, &accepted->value))
+			s->report.wrong_replies++;
+		else if (sim_correct(s, j))
+			from_correct = true;
+	}
+	if (!from_correct)
+		violation(s, &s->report.integrity,
+			  "a client accepted a result no correct replica gave", 0, 0);
+}
+
 /* A reply counts once per replica; f+1 matching ones complete the request. */
 static void client_receive(struct sim *s, uint32_t c, const struct packet *p)
 {
@@ -279,6 +328,7 @@ static void client_receive(struct sim *s, uint32_t c, const struct packet *p)
 	}
 	if (match < s->o.f + 1)
 		return;
+	check_accepted(s, cl, &s->decoded.result);
 	s->report.completed++;
 	client_next(s, c);
 }
@@ -292,7 +342,9 @@ static void deliver_one(struct sim *s)
 
 	s->packets[k] = s->packets[--s->packet_count];
 	s->report.delivered++;
-	if (p.to >= s->n) {
+	if (p.to < s->n && s->down[p.to]) {
+		s->report.dropped++;
+	} else if (p.to >= s->n) {
 		client_receive(s, p.to - s->n, &p);
 	} else {
 		struct pbft_input in = { .type = PBFT_IN_MESSAGE, .bytes = p.bytes,
@@ -308,8 +360,10 @@ static void tick(struct sim *s)
 	struct pbft_input in = { .type = PBFT_IN_TICK };
 
 	s->ticks++;
-	for (uint32_t i = 0; i < s->n; i++)
-		step(s, i, &in);
+	for (uint32_t i = 0; i < s->n; i++) {
+		if (!s->down[i])
+			step(s, i, &in);
+	}
 	for (uint32_t c = 0; c < s->o.clients; c++) {
 		struct sim_client *cl = &s->clients[c];
 
@@ -340,26 +394,50 @@ void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size)
 	step(s, to, &in);
 }
 
+/* Two execution logs agree: walking both, every record matches, except that a state
+ * transfer marker to seq S in either makes both skip what they executed at or below S. */
+static bool logs_agree(const struct exec_record *a, uint32_t na, const struct exec_record *b,
+		       uint32_t nb, uint64_t *where)
+{
+	uint32_t i = 0, j = 0;
+	uint64_t floor = 0;
+
+	for (;;) {
+		while (i < na && a[i].index != SIM_MARK && a[i].seq <= floor)
+			i++;
+		while (j < nb && b[j].index != SIM_MARK && b[j].seq <= floor)
+			j++;
+		if (i == na || j == nb)
+			return true;
+		if (a[i].index == SIM_MARK || b[j].index == SIM_MARK) {
+			const struct exec_record *m = a[i].index == SIM_MARK ? &a[i++] : &b[j++];
+
+			floor = m->seq > floor ? m->seq : floor;
+			continue;
+		}
+		if (a[i].seq != b[j].seq || a[i].index != b[j].index ||
+		    a[i].client != b[j].client || a[i].timestamp != b[j].timestamp) {
+			*where = b[j].seq;
+			return false;
+		}
+		i++;
+		j++;
+	}
+}
+
 /* Total order: the execution logs of correct replicas are prefixes of one another. */
 const struct sim_report *sim_report(struct sim *s)
 {
+	uint64_t where = 0;
+
 	for (uint32_t i = 0; i < s->n; i++) {
 		for (uint32_t j = i + 1; j < s->n; j++) {
-			uint32_t len = s->exec_count[i] < s->exec_count[j] ? s->exec_count[i]
-									   : s->exec_count[j];
-
 			if (!sim_correct(s, i) || !sim_correct(s, j))
 				continue;
-			for (uint32_t k = 0; k < len; k++) {
-				const struct exec_record *a = &s->exec[i][k], *b = &s->exec[j][k];
-
-				if (a->seq == b->seq && a->index == b->index &&
-				    a->client == b->client && a->timestamp == b->timestamp)
-					continue;
-				violation(s, &s->report.order, "total order: logs differ", j,
-					  b->seq);
-				break;
-			}
+			if (logs_agree(s->exec[i], s->exec_count[i], s->exec[j],
+				       s->exec_count[j], &where))
+				continue;
+			violation(s, &s->report.order, "total order: logs differ", j, where);
 		}
 	}
 	return &s->report;
@@ -386,6 +464,7 @@ struct sim *sim_new(const struct sim_opts *o)
 	c.retransmit_ticks = o->retransmit_ticks;
 	c.bugs = o->bugs;
 	memcpy(c.secret, s->secret, PBFT_SECRET_BYTES);
+	s->config = c;
 	for (uint32_t i = 0; i < s->n; i++) {
 		c.id = i;
 		c.byzantine = o->byzantine[i];
@@ -410,4 +489,45 @@ void sim_free(struct sim *s)
 	for (uint32_t k = 0; k < s->packet_count; k++)
 		free(s->packets[k].bytes);
 	free(s);
+}
+
+void sim_set_down(struct sim *s, uint32_t i, bool down)
+{
+	ASSERT(i < s->n);
+	s->down[i] = down;
+}
+
+void sim_replace(struct sim *s, uint32_t i)
+{
+	struct pbft_config c = s->config;
+	int err;
+
+	ASSERT(i < s->n);
+	c.id = i;
+	c.byzantine = s->o.byzantine[i];
+	pbft_replica_free(s->r[i]);
+	err = pbft_replica_new(&c, &s->r[i], NULL);
+	ASSERT(err == 0);
+	s->down[i] = false;
+}
+
+ssize_t sim_seal(const struct sim *s, uint32_t from, uint32_t to, const struct pbft_msg *m,
+		 uint8_t *buf, size_t size)
+{
+	uint8_t key[PBFT_KEY_BYTES];
+	ssize_t n = pbft_encode(m, buf, size);
+
+	ASSERT(n > 0);
+	pbft_key_derive(s->secret, from, to, key);
+	return pbft_seal(key, buf, (size_t)n, buf, size);
+}
+
+void sim_more_requests(struct sim *s, uint32_t requests)
+{
+	ASSERT(s->o.requests + requests <= SIM_REQUESTS_MAX);
+	s->o.requests += requests;
+	for (uint32_t c = 0; c < s->o.clients; c++) {
+		if (!s->clients[c].waiting)
+			client_next(s, c);
+	}
 }

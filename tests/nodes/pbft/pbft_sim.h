@@ -6,7 +6,9 @@
 #define PBFT_SIM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pbft.h"
 
@@ -15,7 +17,7 @@ enum {
 	SIM_CLIENTS_MAX = 16,
 	SIM_REQUESTS_MAX = 256,         /* per client */
 	SIM_SEQS_MAX = 8192,            /* evidence table size */
-	SIM_EXEC_MAX = SIM_CLIENTS_MAX * SIM_REQUESTS_MAX * 2 + SIM_SEQS_MAX,
+	SIM_EXEC_MAX = SIM_CLIENTS_MAX * SIM_REQUESTS_MAX * 2 + 2 * SIM_SEQS_MAX,
 	SIM_CLIENT_TIMEOUT_TICKS = 40,
 };
 
@@ -40,6 +42,8 @@ struct sim_report {
 	uint32_t agreement, order, checkpoint, integrity;       /* violations */
 	char first[256];                /* the first violation, for the failure message */
 	uint32_t completed;             /* client requests with f+1 matching replies */
+	uint32_t wrong_replies;         /* replies that differed from the accepted result */
+	uint32_t state_transfers;       /* by correct replicas */
 	uint64_t delivered, dropped;
 };
 
@@ -65,5 +69,21 @@ void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size);
 
 /* sim_correct() - replica @i has no Byzantine mode. */
 bool sim_correct(const struct sim *s, uint32_t i);
+
+/* sim_set_down() - crash (@down) or revive replica @i: while down it gets no ticks and
+ * every message from or to it is dropped. */
+void sim_set_down(struct sim *s, uint32_t i, bool down);
+
+/* sim_replace() - replica @i restarts empty: a fresh pbft_replica_new() (view 0, nothing
+ * executed), up. Its execution log goes on (a state transfer marks the jump). */
+void sim_replace(struct sim *s, uint32_t i);
+
+/* sim_more_requests() - every client issues @requests more (the finished ones start now). */
+void sim_more_requests(struct sim *s, uint32_t requests);
+
+/* sim_seal() - @m encoded and sealed from principal @from to principal @to into @buf, as
+ * a peer with the right key would. Return: the sealed size. */
+ssize_t sim_seal(const struct sim *s, uint32_t from, uint32_t to, const struct pbft_msg *m,
+		 uint8_t *buf, size_t size);
 
 #endif /* PBFT_SIM_H */

@@ -2,17 +2,27 @@
 /* test_byzantine.c - with f Byzantine replicas in each mode, correct replicas agree, execute
  * each request once and finish; with f+1 equivocators, the checks catch the split. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
 
 #include "pbft_sim.h"
 
 TestSuite(pbft_byzantine);
 
+/* What a run showed beyond safety and liveness. */
+struct outcome {
+	uint32_t wrong_replies;         /* replies clients saw that differ from the accepted */
+	uint64_t forged_min;            /* the least forged_count among correct replicas */
+	uint64_t refused_min;           /* the least refused_count among correct replicas */
+};
+
 /* Byzantine replicas are 0.. (the first primaries) and, for n = 7, also replica 3. */
-static void run_mode(uint32_t f, uint32_t mode, uint64_t seed)
+static struct outcome run_mode(uint32_t f, uint32_t mode, uint64_t seed)
 {
 	struct sim_opts o;
 	struct sim *s;
 	const struct sim_report *rep;
+	struct outcome out = { .forged_min = UINT64_MAX, .refused_min = UINT64_MAX };
 	bool done;
 
 	sim_defaults(&o, f, seed);
@@ -26,7 +36,21 @@ static void run_mode(uint32_t f, uint32_t mode, uint64_t seed)
 		     "mode %#x f=%u seed=%llu: %s", mode, f, (unsigned long long)seed, rep->first);
 	cr_assert(done, "mode %#x f=%u seed=%llu: %u requests completed", mode, f,
 		  (unsigned long long)seed, rep->completed);
+	out.wrong_replies = rep->wrong_replies;
+	for (uint32_t i = 0; i < 3 * f + 1; i++) {
+		struct pbft_status st;
+
+		if (!sim_correct(s, i))
+			continue;
+		pbft_replica_status(sim_replica(s, i), &st);
+		cr_assert_eq(st.bad_state_count + st.malformed_count, 0);
+		if (st.forged_count < out.forged_min)
+			out.forged_min = st.forged_count;
+		if (st.refused_count < out.refused_min)
+			out.refused_min = st.refused_count;
+	}
 	sim_free(s);
+	return out;
 }
 
 Test(pbft_byzantine, silent_replicas_cannot_break_agreement)
@@ -54,6 +78,90 @@ Test(pbft_byzantine, conflicting_votes_cannot_break_agreement)
 	for (uint64_t seed = 1; seed <= 3; seed++)
 		run_mode(1, PBFT_BYZ_CONFLICTING_VOTES, seed);
 	run_mode(2, PBFT_BYZ_CONFLICTING_VOTES, 4);
+}
+
+/* Each wrong reply would fool a client that trusted it; f+1 matching ones never include
+ * it (the simulator checks that an accepted result came from a correct replica too). */
+Test(pbft_byzantine, wrong_results_never_make_f_plus_one_matching_replies)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++)
+		cr_assert_gt(run_mode(1, PBFT_BYZ_WRONG_RESULTS, seed).wrong_replies, 0);
+	cr_assert_gt(run_mode(2, PBFT_BYZ_WRONG_RESULTS, 4).wrong_replies, 0);
+}
+
+static uint32_t old_from_0;
+
+/* Counts what replica 0 sends about seqs 1..4 (long stable when the run ends); view 0
+ * proposes nothing above seq 12, so view 1 takes over and view 0's messages are stale. */
+static bool count_old(uint32_t from, uint32_t to, const struct pbft_msg *m)
+{
+	(void)to;
+	if (from == 0 && m->seq >= 1 && m->seq <= 4)
+		old_from_0++;
+	return m->type == PBFT_MSG_PRE_PREPARE && m->view == 0 && m->seq > 12;
+}
+
+static uint32_t old_messages(uint32_t mode, uint64_t seed)
+{
+	struct sim_opts o;
+	struct sim *s;
+	const struct sim_report *rep;
+	struct pbft_status st;
+
+	sim_defaults(&o, 1, seed);
+	o.byzantine[0] = mode;
+	o.filter = count_old;
+	o.requests = 40;
+	o.run_all_ticks = true;
+	old_from_0 = 0;
+	s = sim_new(&o);
+	(void)sim_run(s, 1500);
+	rep = sim_report(s);
+	cr_assert_eq(rep->completed, o.clients * o.requests);
+	pbft_replica_status(sim_replica(s, 1), &st);
+	cr_assert_geq(st.view, 1);
+	cr_assert_eq(rep->agreement + rep->order + rep->checkpoint + rep->integrity, 0, "%s",
+		     rep->first);
+	sim_free(s);
+	return old_from_0;
+}
+
+/* Old pre-prepares, votes, checkpoints and view-changes, validly sealed, change nothing. */
+Test(pbft_byzantine, replayed_old_messages_cannot_break_agreement)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		uint32_t plain = old_messages(0, seed), replayed;
+
+		(void)run_mode(1, PBFT_BYZ_REPLAY, seed);
+		replayed = old_messages(PBFT_BYZ_REPLAY, seed);
+		cr_assert_gt(replayed, 2 * plain, "seed %llu: %u old messages, %u without replay",
+			     (unsigned long long)seed, replayed, plain);
+	}
+	(void)run_mode(2, PBFT_BYZ_REPLAY, 4);
+	(void)run_mode(1, PBFT_BYZ_REPLAY | PBFT_BYZ_EQUIVOCATE, 5);
+}
+
+Test(pbft_byzantine, forged_senders_are_dropped_and_counted)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++)
+		cr_assert_gt(run_mode(1, PBFT_BYZ_FORGE_SENDER, seed).forged_min, 0);
+	cr_assert_gt(run_mode(2, PBFT_BYZ_FORGE_SENDER, 4).forged_min, 0);
+}
+
+Test(pbft_byzantine, mode_names_round_trip)
+{
+	static const char *const modes[] = { "silent", "equivocate", "corrupt-digest",
+					     "conflicting-votes", "wrong-results", "replay",
+					     "forge-sender" };
+	uint32_t flag, all = 0;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cr_assert_eq(pbft_byzantine_parse(modes[i], &flag), 0, "%s", modes[i]);
+		cr_assert_str_eq(pbft_byzantine_name(flag), modes[i]);
+		all |= flag;
+	}
+	cr_assert_eq(all, (PBFT_BYZ_FORGE_SENDER << 1) - 1, "seven distinct flags");
+	cr_assert_eq(pbft_byzantine_parse("quorum-2f", &flag), -EINVAL);
 }
 
 /* Must fail: f+1 = 2 of 4 Byzantine. The primary sends batch X to replica 2 and the null

@@ -106,3 +106,34 @@ Test(pbft_wire, pair_keys_are_directional_and_reproducible)
 	pbft_key_derive(secret, 1, 2, b);
 	cr_assert_eq(memcmp(a, b, sizeof(a)), 0);
 }
+
+Test(pbft_wire, fetch_state_and_state_round_trip_with_exact_lengths)
+{
+	uint8_t d[PBFT_DIGEST_BYTES];
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PBFT_MSG_FETCH_STATE;
+	m.sender = 2;
+	m.seq = 48;
+	n = pbft_encode(&m, buf, sizeof(buf));
+	cr_assert_eq(n, PBFT_HEADER_BYTES);
+	cr_assert_eq(pbft_decode(buf, (size_t)n, 4 + PBFT_CLIENTS_MAX, &back, NULL), 0);
+	cr_assert_eq(back.type, PBFT_MSG_FETCH_STATE);
+	cr_assert_eq(pbft_decode(buf, (size_t)n + 1, 4 + PBFT_CLIENTS_MAX, &back, NULL), -EBADMSG);
+	m.type = PBFT_MSG_STATE;
+	m.snapshot.values[3] = (struct pbft_value){ .present = true, .v = -5 };
+	m.snapshot.clients[7] = (struct pbft_snapshot_client){ .last_timestamp = 9, .ok = true };
+	pbft_snapshot_digest(&m.snapshot, m.digest);
+	n = pbft_encode(&m, buf, sizeof(buf));
+	cr_assert_eq(n, PBFT_HEADER_BYTES + PBFT_SNAPSHOT_BYTES);
+	cr_assert_eq(pbft_decode(buf, (size_t)n, 4 + PBFT_CLIENTS_MAX, &back, NULL), 0);
+	pbft_snapshot_digest(&back.snapshot, d);
+	cr_assert_eq(memcmp(d, m.digest, PBFT_DIGEST_BYTES), 0);
+	cr_assert_eq(back.snapshot.clients[7].last_timestamp, 9);
+	for (ssize_t k = 0; k < n; k++)
+		cr_assert_eq(pbft_decode(buf, (size_t)k, 4 + PBFT_CLIENTS_MAX, &back, NULL),
+			     -EBADMSG, "prefix of %zd bytes", k);
+	buf[PBFT_HEADER_BYTES] = 2;             /* register 0: present must be 0 or 1 */
+	cr_assert_eq(pbft_decode(buf, (size_t)n, 4 + PBFT_CLIENTS_MAX, &back, NULL), -EBADMSG);
+}

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "client.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "monotime.h"
@@ -121,40 +120,4 @@ ssize_t line_conn_recv(struct line_conn *c, int64_t deadline_ns)
 		if (poll(&pfd, 1, remaining_ms(deadline_ns)) == 0)
 			return -ETIMEDOUT;
 	}
-}
-
-void client_result_reset(struct client_result *result)
-{
-	result->value = (struct op_value){ .kind = OP_VALUE_NULL };
-	result->value_set = false;
-	result->error[0] = '\0';
-}
-
-void client_result_fail(struct client_result *result, enum op_type type, int err)
-{
-	result->type = type;
-	snprintf(result->error, sizeof(result->error), "%s",
-		 err == -ETIMEDOUT ? "timeout" : strerror(-err));
-}
-
-ssize_t client_line_exchange(struct line_conn *conn, const char *request, size_t size,
-			     int64_t deadline_ns, struct client_result *result)
-{
-	ssize_t n;
-	int err;
-
-	if (conn->fd < 0) {
-		client_result_fail(result, OP_FAIL, -ENOTCONN);
-		return -ENOTCONN;
-	}
-	err = line_conn_send(conn, request, size, deadline_ns);
-	if (err < 0) {
-		/* A partial send may still reach the node: unknown outcome. */
-		client_result_fail(result, OP_INFO, err);
-		return err;
-	}
-	n = line_conn_recv(conn, deadline_ns);
-	if (n < 0)
-		client_result_fail(result, OP_INFO, (int)n);
-	return n;
 }

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* liveness.c - the first ok op after the final heal. */
+#include "liveness.h"
+
+#include "fl_assert.h"
+#include "hist.h"
+
+void liveness_measure(const struct history *h, int64_t bound_ns, struct check_liveness *out)
+{
+	int64_t heal = 0, first_ok = -1;
+
+	ASSERT(bound_ns > 0);
+	for (uint64_t i = 0; i < h->count; i++) {
+		if (h->ops[i].process == OP_PROCESS_NEMESIS)
+			heal = h->ops[i].time_ns;
+	}
+	for (uint64_t i = 0; i < h->count && first_ok < 0; i++) {
+		const struct op *done = &h->ops[i];
+		uint64_t inv = h->pair[i];
+
+		if (done->process == OP_PROCESS_NEMESIS || done->type != OP_OK ||
+		    inv == HIST_NO_PAIR || h->ops[inv].time_ns < heal)
+			continue;
+		first_ok = done->time_ns;
+	}
+	*out = (struct check_liveness){ .measured = true, .heal_ns = heal,
+					 .first_ok_ns = first_ok, .bound_ns = bound_ns };
+}
+
+bool liveness_within_bound(const struct check_liveness *l)
+{
+	return l->measured && l->first_ok_ns >= 0 && l->first_ok_ns - l->heal_ns <= l->bound_ns;
+}

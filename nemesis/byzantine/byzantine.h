@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* byzantine.h - the Byzantine nemesis: turns replicas Byzantine and back at run time. */
+#ifndef BYZANTINE_H
+#define BYZANTINE_H
+
+#include <stdint.h>
+
+#include "nemesis.h"
+
+struct errbuf;
+
+enum {
+	NEM_BYZANTINE_MODES = 8,        /* index 0 is "none"; 1..7 are modes */
+	NEM_BYZANTINE_PORT = 7000,      /* pbft-node's TCP line port */
+	NEM_BYZANTINE_TIMEOUT_NS = 1000 * 1000000, /* per node: connect, request, reply */
+};
+
+/*
+ * nem_byzantine_mode_name() - the mode with index @i (nem_params.modes): "none" for 0, then
+ * silent, equivocate, corrupt-digest, conflicting-votes, wrong-results, replay,
+ * forge-sender (pbft-node's names, nodes/pbft/PROTOCOL.md); NULL past the end.
+ */
+const char *nem_byzantine_mode_name(uint32_t i);
+
+/*
+ * The "byzantine" nemesis (fs NEM_F_BYZANTINE). invoke understands:
+ *   "start-byzantine": each node i in params->nodes gets "byzantine <mode>" with mode
+ *     params->modes[i] (1..7) on its line port; nodes 0: one node and mode drawn from the
+ *     prng. Value {"byzantine":{"n1":"equivocate"}}, plus "failed":["n2"] for nodes that
+ *     did not say ok (down, paused or partitioned from the harness).
+ *   "stop-byzantine": "byzantine none" to the nodes given; nodes 0: every node this nemesis
+ *     made Byzantine and has not made correct since. Value {"correct":["n1"]}, "failed" too.
+ * The first failure's -errno is returned (the others are still tried). Blocks up to
+ * NEM_BYZANTINE_TIMEOUT_NS per node; allocates nothing. teardown makes every node it made
+ * Byzantine correct again (best effort).
+ */
+extern const struct nemesis_ops nem_byzantine_ops;
+
+/* nem_byzantine_new() - an idle Byzantine nemesis. Return: 0 or -ENOMEM. */
+int nem_byzantine_new(struct nemesis **out, struct errbuf *eb);
+
+/* nem_byzantine_free() - tear down if still set up, then free. NULL is allowed. */
+void nem_byzantine_free(struct nemesis *nem);
+
+#endif /* BYZANTINE_H */

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_net.c - pbft-node's callbacks: datagrams and ticks into pbft_step(), its sends sealed
+ * per receiver onto UDP, its events into the evidence log, and the TCP line protocol. */
+#include "pbft_net.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "fl_assert.h"
+#include "log.h"
+#include "monotime.h"
+#include "pbft.h"
+#include "pbft_evlog.h"
+#include "replica_args.h"
+#include "replica_server.h"
+
+enum {
+	REQUEST_BYTES_MAX = 256,        /* a line with its '\n' */
+	REPLY_BYTES_MAX = 1024,         /* the status line is about 300 bytes */
+	TCP_CLIENTS_MAX = 16,
+	RECV_BATCH_MAX = 64,
+	UDP_BUFFER_BYTES = 4 << 20,     /* a retransmission tick sends hundreds of datagrams */
+	/* The state file: "PBFTNODE", u32 version, u32 id, u32 replicas, u32 0,
+	 * u64 incarnation, u64 FNV-1a of the 32 bytes before it; little-endian. */
+	STATE_VERSION = 1,
+	STATE_BYTES = 40,
+	STATE_SUM_OFFSET = 32,
+};
+
+static const uint8_t state_magic[8] = { 'P', 'B', 'F', 'T', 'N', 'O', 'D', 'E' };
+
+STATIC_ASSERT(PBFT_SEALED_BYTES_MAX <= 65507, "a sealed message fits one datagram");
+STATIC_ASSERT((int)PBFT_REPLICAS_MAX <= (int)REPLICA_ARGS_REPLICAS_MAX,
+	      "replica ids are replica_args's");
+STATIC_ASSERT(PBFT_CLIENTS_MAX <= 64, "the clients seen are a u64 mask");
+
+/* The replica, where its principals are, its timer and counters; heap (the outputs). */
+struct shell {
+	struct pbft_replica *r;
+	const struct pbft_config *config;
+	uint32_t byzantine;             /* the modes now (the core has no getter) */
+	uint64_t incarnation;           /* >= 1 */
+	int64_t tick_ns;                /* > 0 */
+	int64_t next_tick_ns;           /* monotonic; 0: at once */
+	struct pbft_evlog evidence;
+	struct sockaddr_in replica_addrs[PBFT_REPLICAS_MAX];    /* gossip addresses, by id */
+	struct sockaddr_in client_addrs[PBFT_CLIENTS_MAX];      /* of the last authentic request */
+	uint64_t clients_seen;          /* bit c: client_addrs[c] is set */
+	uint8_t client_keys[PBFT_CLIENTS_MAX][PBFT_KEY_BYTES];  /* key(n + c, id) */
+	uint64_t oversized_count;       /* datagrams over PBFT_SEALED_BYTES_MAX */
+	uint64_t unroutable_count;      /* replies to a client never heard from */
+	uint8_t sealed[PBFT_SEALED_BYTES_MAX];
+	struct pbft_outputs out;
+};
+
+/* --- mode lists --- */
+
+static void copy_bad(const char *name, size_t size, char *bad, size_t bad_size)
+{
+	size_t n = size < bad_size - 1 ? size : bad_size - 1;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+
+		bad[i] = plain ? c : '?';
+	}
+	bad[n] = '\0';
+}
+
+int pbft_net_modes_parse(const char *list, uint32_t *flags, char *bad, size_t bad_size)
+{
+	size_t size = strnlen(list, PBFT_NET_MODES_BYTES_MAX);
+
+	ASSERT(bad && bad_size >= 1);
+	*flags = 0;
+	bad[0] = '\0';
+	if (size == 0 || size == PBFT_NET_MODES_BYTES_MAX)
+		return -EINVAL;
+	/* Bounded by the list's size: each pass consumes a name and its comma. */
+	for (const char *p = list; p <= list + size;) {
+		const char *end = memchr(p, ',', (size_t)(list + size - p));
+		size_t n = end ? (size_t)(end - p) : (size_t)(list + size - p);
+		char name[PBFT_NET_MODE_BYTES_MAX];
+		uint32_t flag = 0;
+
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+		}
+		if (n == 0 || n >= sizeof(name) ||
+		    (strcmp(name, "none") != 0 && pbft_byzantine_parse(name, &flag) < 0)) {
+			copy_bad(p, n, bad, bad_size);
+			return -EINVAL;
+		}
+		*flags |= flag;
+		p += n + 1;
+	}
+	return 0;
+}
+
+/* --- the core's outputs --- */
+
+static void seal_send(struct replica_server *s, struct shell *sh, uint8_t kind, uint32_t target,
+		      const struct pbft_send *send, const struct sockaddr_in *to)
+{
+	ssize_t n = pbft_replica_seal(sh->r, kind, target, sh->out.bytes + send->offset,
+				      send->size, sh->sealed, sizeof(sh->sealed));
+
+	ASSERT(n > 0 && (size_t)n <= sizeof(sh->sealed));
+	replica_server_send_to(s, to, sh->sealed, (size_t)n);
+}
+
+static void send_one(struct replica_server *s, struct shell *sh, const struct pbft_send *send)
+{
+	uint32_t n = sh->config->replicas;
+
+	ASSERT(send->size > 0 && send->size <= PBFT_MSG_BYTES_MAX);
+	ASSERT((uint64_t)send->offset + send->size <= sh->out.bytes_used);
+	switch (send->target_kind) {
+	case PBFT_TO_REPLICA:
+		ASSERT(send->target < n && send->target != sh->config->id);
+		seal_send(s, sh, PBFT_TO_REPLICA, send->target, send,
+			  &sh->replica_addrs[send->target]);
+		break;
+	case PBFT_TO_ALL:
+		for (uint32_t j = 0; j < n; j++) {
+			if (j != sh->config->id)
+				seal_send(s, sh, PBFT_TO_REPLICA, j, send, &sh->replica_addrs[j]);
+		}
+		break;
+	default:
+		ASSERT(send->target_kind == PBFT_TO_CLIENT);
+		ASSERT(send->target < PBFT_CLIENTS_MAX);
+		if (!(sh->clients_seen & (1ull << send->target))) {
+			sh->unroutable_count++;
+			break;
+		}
+		seal_send(s, sh, PBFT_TO_CLIENT, send->target, send,
+			  &sh->client_addrs[send->target]);
+		break;
+	}
+}
+
+/* step() - one input; the evidence first (a reply is never ahead of its line), then sends. */
+static void step(struct replica_server *s, struct shell *sh, const struct pbft_input *in)
+{
+	int err = pbft_step(sh->r, in, &sh->out);
+
+	if (err == -E2BIG && replica_server_log_allowed(s))
+		log_warn("pbft step: an output bound was hit; something was not sent");
+	ASSERT(err == 0 || err == -E2BIG);
+	ASSERT(sh->out.send_count <= PBFT_OUT_SENDS_MAX);
+	err = pbft_evlog_events(&sh->evidence, sh->out.events, sh->out.event_count);
+	if (err < 0 && replica_server_log_allowed(s))
+		log_error("evidence log: %s (%llu steps lost)", strerror(-err),
+			  (unsigned long long)sh->evidence.write_error_count);
+	for (uint32_t i = 0; i < sh->out.send_count; i++)
+		send_one(s, sh, &sh->out.sends[i]);
+}
+
+/* learn_client() - a client's authentic request: its replies go back to where it came from. */
+static void learn_client(struct shell *sh, const struct sockaddr_in *from, const uint8_t *bytes,
+			 size_t size)
+{
+	uint32_t sender, c;
+	size_t plain_size;
+
+	if (pbft_sender_peek(bytes, size, &sender) < 0 || sender < sh->config->replicas ||
+	    sender - sh->config->replicas >= PBFT_CLIENTS_MAX)
+		return;
+	c = sender - sh->config->replicas;
+	if (pbft_open(sh->client_keys[c], bytes, size, &plain_size) < 0 ||
+	    plain_size == 0 || bytes[0] != PBFT_MSG_REQUEST)
+		return;
+	sh->client_addrs[c] = *from;
+	sh->clients_seen |= 1ull << c;
+}
+
+/* on_datagram() - from anyone: the MAC, not the address, says who sent it. */
+static void on_datagram(struct replica_server *s, void *ctx, const struct sockaddr_in *from,
+			bool from_peer, const uint8_t *bytes, size_t size)
+{
+	struct shell *sh = ctx;
+	struct pbft_input in = { .type = PBFT_IN_MESSAGE, .bytes = bytes, .size = size };
+	char buf[REPLICA_ARGS_ADDR_TEXT_BYTES];
+
+	(void)from_peer;
+	if (size > PBFT_SEALED_BYTES_MAX) {
+		sh->oversized_count++;
+		if (replica_server_log_allowed(s))
+			log_warn("datagram from %s: %zu bytes, more than a message",
+				 replica_args_addr_text(from, buf, sizeof(buf)), size);
+		return;
+	}
+	if (from->sin_family == AF_INET)
+		learn_client(sh, from, bytes, size);
+	step(s, sh, &in);
+}
+
+static void on_tick(struct replica_server *s, void *ctx)
+{
+	struct shell *sh = ctx;
+	const struct pbft_input in = { .type = PBFT_IN_TICK };
+
+	/* Missed ticks (a paused process) are not made up: one tick per wake-up at most. */
+	sh->next_tick_ns = monotime_ns() + sh->tick_ns;
+	step(s, sh, &in);
+}
+
+static int64_t next_tick_ns(void *ctx)
+{
+	const struct shell *sh = ctx;
+
+	return sh->next_tick_ns;
+}
+
+/* --- the TCP line protocol --- */
+
+static ssize_t reply_status(const struct shell *sh, char *reply, size_t size)
+{
+	char names[PBFT_EVLOG_NAMES_BYTES_MAX];
+	struct pbft_status st;
+
+	pbft_replica_status(sh->r, &st);
+	pbft_evlog_names(sh->byzantine, false, names, sizeof(names));
+	return snprintf(reply, size,
+			"{\"id\":%" PRIu32 ",\"view\":%" PRIu64 ",\"view_changing\":%s,"
+			"\"stable\":%" PRIu64 ",\"executed\":%" PRIu64 ",\"pending\":%" PRIu32
+			",\"forged\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"refused\":%" PRIu64
+			",\"bad_digest\":%" PRIu64 ",\"overflow\":%" PRIu64 ",\"byzantine\":%s}\n",
+			sh->config->id, st.view, st.view_changing ? "true" : "false",
+			st.stable_seq, st.executed_seq, st.pending_count, st.forged_count,
+			st.malformed_count, st.refused_count, st.bad_digest_count,
+			st.overflow_count, names);
+}
+
+static ssize_t reply_byzantine(struct replica_server *s, struct shell *sh, const char *list,
+			       char *reply, size_t size)
+{
+	char bad[PBFT_NET_MODE_BYTES_MAX], names[PBFT_EVLOG_NAMES_BYTES_MAX];
+	uint32_t flags;
+	int err;
+
+	if (pbft_net_modes_parse(list, &flags, bad, sizeof(bad)) < 0)
+		return snprintf(reply, size, "{\"error\":\"unknown mode '%s'\"}\n", bad);
+	err = pbft_replica_set_byzantine(sh->r, flags);
+	ASSERT(err == 0);
+	sh->byzantine = flags;
+	pbft_evlog_names(flags, false, names, sizeof(names));
+	log_info("byzantine modes now %s", names);
+	err = pbft_evlog_byzantine(&sh->evidence, flags, realtime_ns());
+	if (err < 0 && replica_server_log_allowed(s))
+		log_error("evidence log: %s", strerror(-err));
+	return snprintf(reply, size, "{\"ok\":true,\"byzantine\":%s}\n", names);
+}
+
+static ssize_t on_request(struct replica_server *s, void *ctx, const char *line, size_t size,
+			  char *reply, size_t reply_size)
+{
+	struct shell *sh = ctx;
+	char text[REQUEST_BYTES_MAX];
+	ssize_t n;
+
+	ASSERT(size >= 1 && size <= sizeof(text) && line[size - 1] == '\n');
+	size--;
+	if (size > 0 && line[size - 1] == '\r')
+		size--;
+	memcpy(text, line, size);
+	text[size] = '\0';
+	if (strcmp(text, "status") == 0)
+		n = reply_status(sh, reply, reply_size);
+	else if (strncmp(text, "byzantine ", 10) == 0)
+		n = reply_byzantine(s, sh, text + 10, reply, reply_size);
+	else
+		n = snprintf(reply, reply_size, "{\"error\":\"unknown command: try 'status' or "
+			     "'byzantine MODE[,MODE...]' or 'byzantine none'\"}\n");
+	ASSERT(n > 0 && (size_t)n < reply_size);
+	return n;
+}
+
+/* --- the state file: the incarnation only --- */
+
+static uint64_t get_le(const uint8_t *p, uint32_t bytes)
+{
+	uint64_t v = 0;
+
+	for (uint32_t i = bytes; i > 0; i--)
+		v = v << 8 | p[i - 1];
+	return v;
+}
+
+static void put_le(uint8_t *p, uint64_t v, uint32_t bytes)
+{
+	for (uint32_t i = 0; i < bytes; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t size)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static int on_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
+		   struct errbuf *eb)
+{
+	struct shell *sh = ctx;
+	uint64_t incarnation;
+
+	if (size != STATE_BYTES || memcmp(bytes, state_magic, sizeof(state_magic)) != 0)
+		return errbuf_set(eb, -EBADMSG, "%zu bytes, not a pbft-node state file", size);
+	if (get_le(bytes + STATE_SUM_OFFSET, 8) != fnv1a(bytes, STATE_SUM_OFFSET))
+		return errbuf_set(eb, -EBADMSG, "checksum mismatch");
+	if (get_le(bytes + 8, 4) != STATE_VERSION)
+		return errbuf_set(eb, -EPROTO, "version %" PRIu64 ", we know %d",
+				  get_le(bytes + 8, 4), STATE_VERSION);
+	if (get_le(bytes + 12, 4) != sh->config->id ||
+	    get_le(bytes + 16, 4) != sh->config->replicas)
+		return errbuf_set(eb, -EPROTO, "written by replica %" PRIu64 " of %" PRIu64
+				  ", we are %" PRIu32 " of %" PRIu32, get_le(bytes + 12, 4),
+				  get_le(bytes + 16, 4), sh->config->id, sh->config->replicas);
+	incarnation = get_le(bytes + 24, 8);
+	if (incarnation == 0 || incarnation == UINT64_MAX || get_le(bytes + 20, 4) != 0)
+		return errbuf_set(eb, -EBADMSG, "incarnation %" PRIu64, incarnation);
+	sh->incarnation = incarnation + 1;
+	log_info("%s: incarnation %" PRIu64 " before, %" PRIu64 " now", path, incarnation,
+		 sh->incarnation);
+	return 0;
+}
+
+static ssize_t on_save(void *ctx, uint8_t *buf, size_t size)
+{
+	const struct shell *sh = ctx;
+
+	ASSERT(size >= STATE_BYTES);
+	memcpy(buf, state_magic, sizeof(state_magic));
+	put_le(buf + 8, STATE_VERSION, 4);
+	put_le(buf + 12, sh->config->id, 4);
+	put_le(buf + 16, sh->config->replicas, 4);
+	put_le(buf + 20, 0, 4);
+	put_le(buf + 24, sh->incarnation, 8);
+	put_le(buf + STATE_SUM_OFFSET, fnv1a(buf, STATE_SUM_OFFSET), 8);
+	return STATE_BYTES;
+}
+
+/* --- the run --- */
+
+static struct shell *shell_new(struct pbft_replica *r, const struct pbft_config *config,
+			       const struct replica_args *args)
+{
+	struct shell *sh = calloc(1, sizeof(*sh));
+
+	if (!sh)
+		return NULL;
+	sh->r = r;
+	sh->config = config;
+	sh->byzantine = config->byzantine;
+	sh->incarnation = 1;
+	sh->tick_ns = args->gossip_ms * 1000000;
+	sh->evidence.fd = -1;
+	ASSERT(sh->tick_ns > 0);
+	ASSERT(args->addrs.peer_count == config->replicas - 1);
+	for (uint32_t p = 0; p < args->addrs.peer_count; p++) {
+		ASSERT(args->addrs.peer_ids[p] < config->replicas);
+		sh->replica_addrs[args->addrs.peer_ids[p]] = args->addrs.peer_addrs[p];
+	}
+	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++)
+		pbft_key_derive(config->secret, config->replicas + c, config->id,
+				sh->client_keys[c]);
+	return sh;
+}
+
+/* start() - the incarnation on disk, then the evidence log and its start line. */
+static int start(struct replica_server *s, struct shell *sh, const char *data_dir,
+		 struct errbuf *eb)
+{
+	int err;
+
+	/* A failed save stops the server: its run then returns the save's error at once. */
+	if (!replica_server_save(s)) {
+		err = replica_server_run(s, eb);
+		ASSERT(err < 0);
+		return err;
+	}
+	err = pbft_evlog_open(&sh->evidence, data_dir, sh->config->id, eb);
+	if (err < 0)
+		return err;
+	if (data_dir)
+		log_info("evidence in %s/%s, incarnation %" PRIu64, data_dir, PBFT_EVLOG_NAME,
+			 sh->incarnation);
+	else
+		log_info("no evidence log (no --data-dir), incarnation 1");
+	err = pbft_evlog_start(&sh->evidence, sh->config, sh->incarnation, realtime_ns());
+	return err < 0 ? errbuf_set(eb, err, "evidence log: start line") : 0;
+}
+
+int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
+		 const struct replica_args *args, struct errbuf *eb)
+{
+	static const struct replica_server_ops ops = {
+		.request = on_request, .datagram = on_datagram, .tick = on_tick,
+		.next_tick_ns = next_tick_ns, .load = on_load, .save = on_save,
+	};
+	const struct replica_server_config server_config = {
+		.addrs = args->addrs, .data_dir = args->data_dir, .state_bytes_max = STATE_BYTES,
+		.clients_max = TCP_CLIENTS_MAX, .request_bytes_max = REQUEST_BYTES_MAX,
+		.reply_bytes_max = REPLY_BYTES_MAX, .datagram_bytes_max = PBFT_SEALED_BYTES_MAX,
+		.recv_batch_max = RECV_BATCH_MAX, .udp_shared = false,
+		.udp_buffer_bytes = UDP_BUFFER_BYTES,
+	};
+	struct shell *sh = shell_new(r, config, args);
+	struct replica_server *s = NULL;
+	int err;
+
+	if (!sh)
+		return errbuf_set(eb, -ENOMEM, "replica shell");
+	err = replica_server_open(&s, &server_config, &ops, sh, eb);
+	if (err == 0)
+		err = start(s, sh, args->data_dir, eb);
+	if (err == 0) {
+		err = replica_server_run(s, eb);
+		log_info("%llu evidence lines (%llu steps lost), %llu oversized datagrams, "
+			 "%llu replies to unknown clients",
+			 (unsigned long long)sh->evidence.line_count,
+			 (unsigned long long)sh->evidence.write_error_count,
+			 (unsigned long long)sh->oversized_count,
+			 (unsigned long long)sh->unroutable_count);
+	}
+	replica_server_close(s);
+	pbft_evlog_close(&sh->evidence);
+	free(sh);
+	return err;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* test_pbft.c - PBFT campaigns in namespaces: the correct build is valid under network
+ * faults, crashes and up to f Byzantine replicas; each seeded bug is caught by name. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campaign_run.h"
+
+static void require_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root for namespaces and eBPF");
+}
+
+TestSuite(pbft, .init = require_root, .timeout = 900);
+
+/* Three keys: three final reads (each retried until ok). */
+enum { FINAL_READS = 3 };
+
+static void expect_valid(struct campaign_outcome *out, const char *what)
+{
+	cr_expect_eq(out->exit_code, 0, "%s: exit %d, verdict %s, kinds %s (%s)", what,
+		     out->exit_code, out->verdict, out->kinds, out->log_path);
+	cr_expect_str_eq(out->verdict, "valid", "%s (%s)", what, out->log_path);
+	campaign_outcome_fini(out, out->exit_code == 0);
+}
+
+static void expect_invalid(struct campaign_outcome *out, const char *what, const char *kind)
+{
+	bool named = campaign_outcome_has_kind(out, kind);
+
+	cr_expect_eq(out->exit_code, 1, "%s: exit %d, verdict %s, kinds %s (%s)", what,
+		     out->exit_code, out->verdict, out->kinds, out->log_path);
+	cr_expect(named, "%s: no %s among: %s (%s)", what, kind, out->kinds, out->log_path);
+	campaign_outcome_fini(out, out->exit_code == 1 && named);
+}
+
+Test(pbft, four_replicas_are_valid_under_partitions_and_delays)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "4", "41", NULL, NULL, "10", "partition:2,delay:3");
+	cr_expect_eq(out.final_reads, FINAL_READS, "%d final reads", out.final_reads);
+	expect_valid(&out, "n=4 partition,delay");
+}
+
+Test(pbft, four_replicas_are_valid_under_crashes_and_pauses)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "4", "42", NULL, NULL, "10", "kill:2,pause:3:0.5");
+	expect_valid(&out, "n=4 kill,pause");
+}
+
+Test(pbft, seven_replicas_are_valid_under_partitions_and_crashes)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "7", "43", NULL, NULL, "10", "partition:2,kill:3");
+	expect_valid(&out, "n=7 partition,kill");
+}
+
+/* One Byzantine replica of four, in each mode, with partitions: still valid. */
+Test(pbft, one_byzantine_replica_of_four_in_every_mode_is_valid)
+{
+	static const char *const modes[] = { "silent", "equivocate", "corrupt-digest",
+					     "conflicting-votes", "wrong-results", "replay",
+					     "forge-sender" };
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct campaign_outcome out;
+		char what[64];
+
+		snprintf(what, sizeof(what), "n=4 --byzantine %s", modes[i]);
+		campaign_outcome_run_pbft(&out, "4", "44", NULL, modes[i], "6", "partition:2");
+		expect_valid(&out, what);
+	}
+}
+
+Test(pbft, two_byzantine_replicas_of_seven_are_valid)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "7", "45", NULL, "equivocate,conflicting-votes", "8",
+				  "partition:2");
+	expect_valid(&out, "n=7 equivocate,conflicting-votes");
+	campaign_outcome_run_pbft(&out, "7", "46", NULL, "corrupt-digest,wrong-results", "8",
+				  "delay:2");
+	expect_valid(&out, "n=7 corrupt-digest,wrong-results");
+}
+
+/* The nemesis turns up to f replicas Byzantine at run time and back. */
+Test(pbft, byzantine_nemesis_at_run_time_is_valid)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "7", "47", NULL, NULL, "10", "byzantine:1.5,partition:2");
+	expect_valid(&out, "n=7 --nemesis byzantine,partition");
+}
+
+Test(pbft, client_first_reply_is_caught_as_not_linearizable)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "4", "51", "client-first-reply", "wrong-results", "6",
+				  "none");
+	expect_invalid(&out, "client-first-reply", "not-linearizable");
+}
