@@ -439,7 +439,8 @@ static bool evidence_usable(const struct pbft_evidence *ev, const char *run_dir,
 					 "with a line in it", run_dir);
 	else if (correct == 0)
 		check_result_set_unknown(res, "no PBFT evidence from a correct replica: all "
-					 "%" PRIu32 " replicas that logged were Byzantine at some time",
+					 "%" PRIu32 " replicas that logged were Byzantine at "
+					 "some time",
 					 ev->replica_count);
 	else if (batches == 0)
 		check_result_set_unknown(res, "no commit or execute in the PBFT evidence of the "
