@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* check_cmd.h - `faultline check`: check a run directory or history file (CRDT or LWW). */
+/* check_cmd.h - `faultline check`: check a run directory or history file (CRDT, LWW,
+ * linearizability, PBFT). */
 #ifndef CHECK_CMD_H
 #define CHECK_CMD_H
 
@@ -19,7 +20,8 @@ enum {
 
 /**
  * check_cmd_main() - `faultline check <run-dir|history>
- * [--model gcounter|gset|orset|lww|cas-register|kv] [--initial V] [--null-read any|empty]
+ * [--model gcounter|gset|orset|lww|cas-register|kv|pbft] [--initial V]
+ * [--null-read any|empty]
  * [--json] [--quiet]`; @argv[0] is "check". The history may be a Jepsen one. Prints a
  * summary (or, with --json, the results.json document) on stdout, errors and warnings on
  * stderr as "faultline check: ...".
@@ -33,7 +35,8 @@ int check_cmd_main(int argc, char **argv);
  * @run_dir_or_file: a run directory (reads <dir>/history.jsonl and, when @model is NULL,
  *	<dir>/config.json: its "model", or "lww" when its "system" is "lww") or a history file.
  * @model: "gcounter", "gset", "orset" (crdt_checker), "lww" (lww_checker), "cas-register"
- *	or "kv" (the linearizability checker, linear.h, default options); NULL to take it
+ *	or "kv" (the linearizability checker, linear.h, default options), "pbft" (cas-register
+ *	plus the replicas' evidence logs, pbft_check.h, and the liveness figure); NULL to take it
  *	from config.json, else infer it: read/write ops with a key whose results carry "ts"
  *	are lww, anything else goes to the CRDT checker, which infers its own model.
  * @print_summary: print the human summary on stdout (nothing else is ever printed).

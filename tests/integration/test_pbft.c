@@ -108,3 +108,46 @@ Test(pbft, client_first_reply_is_caught_as_not_linearizable)
 				  "none");
 	expect_invalid(&out, "client-first-reply", "not-linearizable");
 }
+
+/* A corrupt-digest primary sends the null batch under the real batch's digest to odd
+ * backups; with no-digest-check they execute it, and their state digests part. */
+Test(pbft, no_digest_check_is_caught_as_checkpoint_divergence)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "4", "61", NULL, "corrupt-digest", "6", "none");
+	expect_valid(&out, "corrupt-digest, correct build");
+	campaign_outcome_run_pbft(&out, "4", "61", "no-digest-check", "corrupt-digest", "6",
+				  "none");
+	expect_invalid(&out, "no-digest-check", "checkpoint-divergence");
+}
+
+/*
+ * n = 7, f = 2: an equivocating primary splits the backups, and a conflicting voter answers
+ * every backup twice with its own digest. Counted per sender neither side reaches 2f
+ * prepares; counted per message both do, and both commit.
+ */
+Test(pbft, count_messages_not_senders_is_caught_as_an_agreement_violation)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "7", "62", NULL, "equivocate,conflicting-votes", "6",
+				  "none");
+	expect_valid(&out, "n=7 equivocate,conflicting-votes, correct build");
+	campaign_outcome_run_pbft(&out, "7", "62", "count-messages-not-senders",
+				  "equivocate,conflicting-votes", "6", "none");
+	expect_invalid(&out, "count-messages-not-senders", "agreement");
+}
+
+/*
+ * f + 1 = 2 Byzantine replicas of 4: the primary equivocates and the other votes for
+ * whatever each backup holds, so both halves gather 2f+1 commits for different batches.
+ */
+Test(pbft, f_plus_one_equivocators_break_agreement)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "4", "64", NULL, "equivocate,conflicting-votes", "6",
+				  "none");
+	expect_invalid(&out, "f+1 equivocators", "agreement");
+}
