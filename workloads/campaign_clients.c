@@ -158,7 +158,9 @@ static void *client_thread_main(void *arg)
 		struct gen_op g;
 		int recorded;
 
-		if (due >= deadline || campaign_stopping()) {
+		/* Past the end, stop even if ops are still due: a stalled system would else
+		 * be fed its whole backlog, one op timeout at a time. */
+		if (due >= deadline || monotime_ns() >= deadline || campaign_stopping()) {
 			sequence_close(&cp->sequence, k);
 			break;
 		}
