@@ -25,6 +25,7 @@ static const struct {
 	{ "bump", NEM_F_CLOCK },                { "strobe", NEM_F_CLOCK },
 	{ "drift", NEM_F_CLOCK },               { "reset", NEM_F_CLOCK },
 	{ "start-byzantine", NEM_F_BYZANTINE }, { "stop-byzantine", NEM_F_BYZANTINE },
+	{ "start-msgdrop", NEM_F_MSGDROP },     { "stop-msgdrop", NEM_F_MSGDROP },
 };
 
 uint32_t nem_f_of(const char *f)

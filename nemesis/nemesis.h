@@ -21,6 +21,7 @@ enum nem_f {
 	NEM_F_REORDER = 1u << 7,
 	NEM_F_BANDWIDTH = 1u << 8,
 	NEM_F_BYZANTINE = 1u << 9,
+	NEM_F_MSGDROP = 1u << 10,
 };
 
 enum {
@@ -45,6 +46,7 @@ struct nem_params {
 	int64_t duration_ns;            /* clock strobe: how long it lasts */
 	double rate;                    /* clock drift: the clock's speed, 1.0 is real time */
 	uint8_t modes[NEM_NODES_MAX];   /* byzantine: node i's mode (byzantine.h), 0 none */
+	uint32_t msg_types;             /* msgdrop: bit t drops UDP datagrams starting with t */
 };
 
 /*

@@ -95,7 +95,8 @@ static int make_byzantine(struct campaign *cp, struct nemesis **out, struct errb
 }
 
 static const struct member_kind member_kinds[] = {
-	{ NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP, make_partition, nem_partition_free },
+	{ NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP | NEM_F_MSGDROP, make_partition,
+	  nem_partition_free },
 	{ NEM_F_DELAY | NEM_F_REORDER, make_delay, free_delay },
 	{ NEM_F_BANDWIDTH, make_bandwidth, nem_qdisc_bandwidth_free },
 	{ NEM_F_KILL | NEM_F_PAUSE, make_proc, nem_proc_free },

@@ -189,6 +189,54 @@ static void draw_byzantine(struct prng *prng, const struct schedule_opts *o,
 		snprintf(ev->value + used, sizeof(ev->value) - (size_t)used, "}}");
 }
 
+/* A random nonempty set of nodes, each in with probability 1/2. */
+static uint64_t draw_set(struct prng *prng, uint32_t node_count)
+{
+	return 1 + prng_below(prng, (1ull << node_count) - 1);
+}
+
+static void names_json(char *out, size_t size, int *used, const char *key, uint64_t set)
+{
+	*used += snprintf(out + *used, size - (size_t)*used, "\"%s\":[", key);
+	for (uint32_t i = 0; i < NEM_NODES_MAX && (size_t)*used < size; i++) {
+		if (set & (1ull << i))
+			*used += snprintf(out + *used, size - (size_t)*used, "%s\"n%u\"",
+					  out[*used - 1] == '[' ? "" : ",", i + 1);
+	}
+	if ((size_t)*used < size)
+		*used += snprintf(out + *used, size - (size_t)*used, "]");
+}
+
+/*
+ * One kind of message lost between chosen nodes: a type 2..6 (pbft-node's pre-prepare,
+ * prepare, commit, checkpoint, view-change) and every pair from a random set of senders to a
+ * random set of receivers (a node never to itself). Redrawn until some pair remains.
+ */
+static void draw_msgdrop(struct prng *prng, const struct schedule_opts *o,
+			 struct schedule_event *ev)
+{
+	uint32_t type = 2 + (uint32_t)prng_below(prng, 5);
+	uint64_t from, to, any = 0;
+	int used = 0;
+
+	do {
+		from = draw_set(prng, o->node_count);
+		to = draw_set(prng, o->node_count);
+		for (uint32_t i = 0; i < o->node_count; i++)
+			any |= to & (1ull << i) ? from & ~(1ull << i) : 0;
+	} while (!any && o->node_count > 1);
+	ev->params.msg_types = 1u << type;
+	for (uint32_t i = 0; i < o->node_count; i++)
+		ev->params.pairs[i] = to & (1ull << i) ? from & ~(1ull << i) : 0;
+	used = snprintf(ev->value, sizeof(ev->value), "{\"types\":[%u],", type);
+	names_json(ev->value, sizeof(ev->value), &used, "from", from);
+	if ((size_t)used < sizeof(ev->value))
+		used += snprintf(ev->value + used, sizeof(ev->value) - (size_t)used, ",");
+	names_json(ev->value, sizeof(ev->value), &used, "to", to);
+	if ((size_t)used < sizeof(ev->value))
+		snprintf(ev->value + used, sizeof(ev->value) - (size_t)used, "}");
+}
+
 static const struct fault_kind kinds[] = {
 	{ NEM_F_PARTITION, "partition", "start-partition", "stop-partition", draw_partition },
 	{ NEM_F_LOSS, "loss", "start-loss", "stop-loss", draw_probability },
@@ -200,6 +248,7 @@ static const struct fault_kind kinds[] = {
 	{ NEM_F_PAUSE, "pause", "pause", "resume", draw_minority },
 	{ NEM_F_CLOCK, "clock", "bump", "reset", draw_clock },
 	{ NEM_F_BYZANTINE, "byzantine", "start-byzantine", "stop-byzantine", draw_byzantine },
+	{ NEM_F_MSGDROP, "msgdrop", "start-msgdrop", "stop-msgdrop", draw_msgdrop },
 };
 
 static const struct fault_kind *kind_of(uint32_t fault)
@@ -342,7 +391,7 @@ uint32_t schedule_final(uint32_t faults, struct schedule_event *out, uint32_t si
 	/* Processes first, so the heals that follow reach every node. */
 	static const uint32_t order[] = { NEM_F_PAUSE, NEM_F_KILL, NEM_F_PARTITION, NEM_F_LOSS,
 					  NEM_F_DUP, NEM_F_DELAY, NEM_F_REORDER, NEM_F_BANDWIDTH,
-					  NEM_F_CLOCK, NEM_F_BYZANTINE };
+					  NEM_F_CLOCK, NEM_F_MSGDROP, NEM_F_BYZANTINE };
 	uint32_t n = 0;
 
 	STATIC_ASSERT(ARRAY_SIZE(order) == ARRAY_SIZE(kinds), "every fault has a final heal");

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* partition.bpf.c - drop IPv4 pairs in `blocked`; random loss and duplication for `lossy`. */
+/* partition.bpf.c - drop IPv4 pairs in `blocked`; typed drops, random loss and duplication
+ * for `lossy`. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
@@ -62,6 +64,23 @@ static __always_inline void duplicate(struct __sk_buff *skb)
 }
 
 /*
+ * Is @ip a UDP datagram whose first payload byte is a type in @types? Anything truncated or
+ * not linear enough to read passes (fail open).
+ */
+static __always_inline int typed_drop(struct iphdr *ip, void *data_end, __u32 types)
+{
+	__u32 ihl = ip->ihl & 0xf;
+	__u8 *payload;
+
+	if (!types || ip->protocol != IPPROTO_UDP || ihl < 5)
+		return 0;
+	payload = (__u8 *)ip + ihl * 4 + 8;     /* past the UDP header */
+	if ((void *)(payload + 1) > data_end)
+		return 0;
+	return *payload < FL_PARTITION_TYPES && ((types >> *payload) & 1);
+}
+
+/*
  * Attached to the ingress of every switch port, i.e. the egress of each node. Anything that
  * is not a complete Ethernet + IPv4 header passes (fail open). Passing returns TC_ACT_UNSPEC
  * (tcx: "next"), so other programs on the same port still see the packet. Order: a blocked
@@ -96,6 +115,10 @@ int fl_partition(struct __sk_buff *skb)
 	rule = bpf_map_lookup_elem(&lossy, &key);
 	if (!rule)
 		return TC_ACT_UNSPEC;
+	if (typed_drop(ip, data_end, rule->drop_types)) {
+		count(FL_PARTITION_COUNTER_TYPED);
+		return TC_ACT_SHOT;
+	}
 	if (chance(rule->drop_p)) {
 		count(FL_PARTITION_COUNTER_LOSS);
 		return TC_ACT_SHOT;

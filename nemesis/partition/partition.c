@@ -271,8 +271,8 @@ int nem_partition_counters(const struct nemesis *nem, struct nem_partition_count
 			   struct errbuf *eb)
 {
 	static const uint32_t index[] = { FL_PARTITION_COUNTER_DROPS, FL_PARTITION_COUNTER_LOSS,
-					  FL_PARTITION_COUNTER_DUPS };
-	uint64_t *field[] = { &out->drops, &out->losses, &out->dups };
+					  FL_PARTITION_COUNTER_DUPS, FL_PARTITION_COUNTER_TYPED };
+	uint64_t *field[] = { &out->drops, &out->losses, &out->dups, &out->typed };
 	const struct nem_partition *p;
 	int err;
 
@@ -430,7 +430,7 @@ static int partition_invoke(struct nemesis *nem, const struct nem_request *reque
 
 const struct nemesis_ops nem_partition_ops = {
 	.name = "partition",
-	.fs = NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP,
+	.fs = NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP | NEM_F_MSGDROP,
 	.setup = partition_setup,
 	.invoke = partition_invoke,
 	.teardown = partition_teardown,

@@ -11,7 +11,8 @@
 struct errbuf;
 
 /*
- * The "partition" nemesis (fs NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP). Lifecycle:
+ * The "partition" nemesis (fs NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP | NEM_F_MSGDROP).
+ * Lifecycle:
  *   nem_partition_new() -> nem_setup(cluster) -> nem_invoke()... -> nem_teardown()
  *   -> nem_partition_free().
  * setup loads fl_partition and attaches it to the ingress of every switch port p1..pN through
@@ -29,9 +30,13 @@ struct errbuf;
  *     {"p":0.2,"pairs":[["n1","n2"],..]} (from, to); -EMSGSIZE, with nothing changed, if the
  *     list does not fit NEM_VALUE_BYTES_MAX (about 300 pairs).
  *   "stop-loss" / "stop-dup": heal that fault only; value {"healed":"loss"} / {"healed":"dup"}.
- * Loss, dup and partition are independent: a blocked pair drops everything; otherwise a lossy
- * pair drops with its drop_p, and a surviving packet is duplicated with its dup_p (the copy
- * is injected at the same port's ingress). Per-packet randomness is the kernel's
+ *   "start-msgdrop", params msg_types (bit t, t < 32: drop every UDP datagram whose first
+ *     payload byte is t, as PBFT's message types are) and pairs as for loss; value
+ *     {"types":[4],"pairs":..}; no params or no types is -EINVAL. "stop-msgdrop" heals it.
+ * Loss, dup, msgdrop and partition are independent: a blocked pair drops everything;
+ * otherwise a lossy pair drops the datagrams of its types, then others with its drop_p, and
+ * a surviving packet is duplicated with its dup_p (the copy is injected at the same port's
+ * ingress). Per-packet randomness is the kernel's
  * bpf_get_prandom_u32(), which no seed reproduces.
  * Anything else is -EINVAL. invoke allocates nothing and never blocks.
  * teardown heals (partition, loss and dup), closes the links (or detaches the tc filter, and
@@ -64,6 +69,7 @@ struct nem_partition_counters {
 	uint64_t drops;                 /* dropped because the pair is partitioned */
 	uint64_t losses;                /* dropped at random (start-loss) */
 	uint64_t dups;                  /* copies injected (start-dup) */
+	uint64_t typed;                 /* dropped for their message type (start-msgdrop) */
 };
 
 /* nem_partition_counters() - read all counters; @nem must be set up. Return: 0 or -errno. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* partition_lossy.c - random loss and duplication per directed pair (the `lossy` map). */
+/* partition_lossy.c - random loss, duplication and typed drops per directed pair (the `lossy`
+ * map). */
 #include "partition_internal.h"
 
 #include <bpf/bpf.h>
@@ -16,17 +17,25 @@ STATIC_ASSERT(FL_PARTITION_LOSSY_MAX >= CLUSTER_NODES_MAX * CLUSTER_NODES_MAX,
 	      "the lossy map holds every directed pair");
 STATIC_ASSERT((int)NEM_NODES_MAX >= (int)CLUSTER_NODES_MAX, "params rows cover every node");
 
-/* Which half of a lossy entry a request changes. */
-enum lossy_field { LOSSY_DROP, LOSSY_DUP };
+/* Which part of a lossy entry a request changes. */
+enum lossy_field { LOSSY_DROP, LOSSY_DUP, LOSSY_TYPES };
 
-/* Defaults for a request without params (nemesis.h: "NULL for the nemesis's defaults"). */
+/* Defaults for a request without params (nemesis.h: "NULL for the nemesis's defaults");
+ * msgdrop has none: it needs its types. */
 static const double default_p[] = { [LOSSY_DROP] = 0.2, [LOSSY_DUP] = 0.1 };
-static const char *const fault_name[] = { [LOSSY_DROP] = "loss", [LOSSY_DUP] = "dup" };
+static const char *const fault_name[] = { [LOSSY_DROP] = "loss", [LOSSY_DUP] = "dup",
+					  [LOSSY_TYPES] = "msgdrop" };
 
 bool partition_lossy_handles(const char *f)
 {
 	return !strcmp(f, "start-loss") || !strcmp(f, "stop-loss") ||
-	       !strcmp(f, "start-dup") || !strcmp(f, "stop-dup");
+	       !strcmp(f, "start-dup") || !strcmp(f, "stop-dup") ||
+	       !strcmp(f, "start-msgdrop") || !strcmp(f, "stop-msgdrop");
+}
+
+static enum lossy_field field_of(const char *f)
+{
+	return strstr(f, "-loss") ? LOSSY_DROP : strstr(f, "-dup") ? LOSSY_DUP : LOSSY_TYPES;
 }
 
 /* 0 < p <= 1 scaled to 1 .. 2^32-1: a tiny p still means "sometimes". */
@@ -50,9 +59,9 @@ static int pair_put(struct nem_partition *p, uint32_t receiver, uint32_t sender,
 	int err;
 
 	ASSERT(receiver != sender);
-	if (have->drop_p == want.drop_p && have->dup_p == want.dup_p)
+	if (!memcmp(have, &want, sizeof(want)))
 		return 0;
-	if (!want.drop_p && !want.dup_p) {
+	if (!want.drop_p && !want.dup_p && !want.drop_types) {
 		err = bpf_map_delete_elem(map_fd, &key);
 		if (err == -ENOENT)
 			err = 0;
@@ -60,8 +69,8 @@ static int pair_put(struct nem_partition *p, uint32_t receiver, uint32_t sender,
 		err = bpf_map_update_elem(map_fd, &key, &want, BPF_ANY);
 	}
 	if (err)
-		return errbuf_set(eb, err, "set lossy %s -> %s to {%u, %u}", p->names[sender],
-				  p->names[receiver], want.drop_p, want.dup_p);
+		return errbuf_set(eb, err, "set lossy %s -> %s to {%u, %u, %#x}", p->names[sender],
+				  p->names[receiver], want.drop_p, want.dup_p, want.drop_types);
 	*have = want;
 	return 0;
 }
@@ -82,8 +91,10 @@ static int field_set(struct nem_partition *p, enum lossy_field field, uint32_t s
 			want = p->lossy[i][j];
 			if (field == LOSSY_DROP)
 				want.drop_p = value;
-			else
+			else if (field == LOSSY_DUP)
 				want.dup_p = value;
+			else
+				want.drop_types = value;
 			err = pair_put(p, i, j, want, eb);
 			if (err)
 				return err;
@@ -121,8 +132,10 @@ static int pairs_expand(const struct nem_partition *p, const uint64_t *rows, uin
 	return 0;
 }
 
-/* {"p":0.2,"pairs":"all"} or {"p":0.2,"pairs":[["n1","n2"],..]} (from, to). */
-static int describe(const struct nem_partition *p, double prob, const uint64_t *from, bool all,
+/* {"p":0.2,"pairs":"all"} or {"p":0.2,"pairs":[["n1","n2"],..]} (from, to); msgdrop:
+ * {"types":[4],"pairs":...}. */
+static int describe(const struct nem_partition *p, enum lossy_field field, double prob,
+		    uint32_t types, const uint64_t *from, bool all,
 		    struct nem_completion *completion, struct errbuf *eb)
 {
 	size_t size = sizeof(completion->value), len;
@@ -130,9 +143,21 @@ static int describe(const struct nem_partition *p, double prob, const uint64_t *
 	uint32_t n = p->current.node_count, i, j;
 	int w;
 
-	w = snprintf(buf, size, "{\"p\":%.6g,\"pairs\":%s", prob, all ? "\"all\"}" : "[");
-	ASSERT(w > 0 && (size_t)w < size);
-	len = (size_t)w;
+	if (field == LOSSY_TYPES) {
+		len = (size_t)snprintf(buf, size, "{\"types\":[");
+		for (uint32_t t = 0; t < FL_PARTITION_TYPES; t++) {
+			if ((types >> t) & 1)
+				len += (size_t)snprintf(buf + len, size - len, "%s%u",
+							buf[len - 1] == '[' ? "" : ",", t);
+		}
+		w = snprintf(buf + len, size - len, "],\"pairs\":%s", all ? "\"all\"}" : "[");
+	} else {
+		len = 0;
+		w = snprintf(buf, size, "{\"p\":%.6g,\"pairs\":%s", prob,
+			     all ? "\"all\"}" : "[");
+	}
+	ASSERT(w > 0 && len + (size_t)w < size);
+	len += (size_t)w;
 	for (j = 0; !all && j < n; j++) {
 		for (i = 0; i < n; i++) {
 			if (!((from[i] >> j) & 1))
@@ -158,20 +183,25 @@ static int lossy_start(struct nem_partition *p, enum lossy_field field,
 {
 	static const uint64_t every_pair[NEM_NODES_MAX];
 	uint64_t from[CLUSTER_NODES_MAX];
-	double prob = params ? params->probability : default_p[field];
+	double prob = field == LOSSY_TYPES ? 1.0 : params ? params->probability
+							  : default_p[field];
+	uint32_t types = params ? params->msg_types : 0;
 	bool all;
 	int err;
 
 	if (!(prob > 0.0 && prob <= 1.0))
 		return errbuf_set(eb, -EINVAL, "start-%s: probability %g not in (0, 1]",
 				  fault_name[field], prob);
+	if (field == LOSSY_TYPES && !types)
+		return errbuf_set(eb, -EINVAL, "start-msgdrop: no message types");
 	err = pairs_expand(p, params ? params->pairs : every_pair, from, &all, eb);
 	if (err)
 		return errbuf_prefix(eb, err, "start-%s: ", fault_name[field]);
-	err = describe(p, prob, from, all, completion, eb);     /* first: fail before changing */
+	/* Described first: fail before changing anything. */
+	err = describe(p, field, prob, types, from, all, completion, eb);
 	if (err)
 		return errbuf_prefix(eb, err, "start-%s: ", fault_name[field]);
-	return field_set(p, field, p_scaled(prob), from, eb);
+	return field_set(p, field, field == LOSSY_TYPES ? types : p_scaled(prob), from, eb);
 }
 
 int partition_lossy_invoke(struct nem_partition *p, const struct nem_request *request,
@@ -183,7 +213,7 @@ int partition_lossy_invoke(struct nem_partition *p, const struct nem_request *re
 
 	ASSERT(p->skel);
 	ASSERT(partition_lossy_handles(request->f));
-	field = strstr(request->f, "-loss") ? LOSSY_DROP : LOSSY_DUP;
+	field = field_of(request->f);
 	if (!strncmp(request->f, "start-", 6))
 		return lossy_start(p, field, request->params, completion, eb);
 	err = field_set(p, field, 0, none, eb);

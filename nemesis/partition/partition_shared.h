@@ -15,7 +15,11 @@
 #define FL_PARTITION_COUNTER_DROPS 0
 #define FL_PARTITION_COUNTER_LOSS 1
 #define FL_PARTITION_COUNTER_DUPS 2
-#define FL_PARTITION_COUNTERS 3
+#define FL_PARTITION_COUNTER_TYPED 3
+#define FL_PARTITION_COUNTERS 4
+
+/* Message types a msgdrop rule can name: the first UDP payload byte, 0..31. */
+#define FL_PARTITION_TYPES 32
 
 /* skb->mark of a duplicate while it re-enters the hook, so it passes untouched ("FLDU"). */
 #define FL_PARTITION_DUP_MARK 0x464c4455
@@ -30,13 +34,16 @@ struct fl_partition_key {
 };
 
 /*
- * Value of the `lossy` hash, keyed like `blocked`: each packet of the pair is dropped with
- * probability drop_p, and a survivor is duplicated with probability dup_p. An entry with both
- * 0 is never stored (the loader deletes it).
+ * Value of the `lossy` hash, keyed like `blocked`: a UDP datagram of the pair whose first
+ * payload byte t < FL_PARTITION_TYPES has bit t set in drop_types is dropped (msgdrop: one
+ * kind of message lost, e.g. PBFT's commits); any other packet is dropped with probability
+ * drop_p, and a survivor is duplicated with probability dup_p. An entry with all three 0 is
+ * never stored (the loader deletes it).
  */
 struct fl_partition_lossy {
 	__u32 drop_p;
 	__u32 dup_p;
+	__u32 drop_types;
 };
 
 #endif /* PARTITION_SHARED_H */

@@ -311,6 +311,35 @@ Test(nemesis_faults, loss_on_a_pair_subset_hits_only_that_pair)
 	partition_down(c, nem);         /* teardown heals loss too */
 }
 
+/* Probe datagrams start with their number's low byte: numbers 4 and 7 (mod 256) are the
+ * "types" dropped; everything else of the pair, and every other pair, passes. */
+Test(nemesis_faults, msgdrop_drops_one_kind_of_datagram_on_chosen_pairs)
+{
+	struct nem_params drop = { .msg_types = (1u << 4) | (1u << 7) };
+	struct nem_partition_counters counters;
+	struct cluster *c = cluster_make(3, "md");
+	struct nemesis *nem = partition_up(c);
+	struct errbuf eb = { "" };
+	struct nem_params none = drop;
+	struct udp_run r;
+
+	drop.pairs[1] = 1u << 0;        /* n1 -> n2 */
+	invoke_ok(nem, "start-msgdrop", &drop, "{\"types\":[4,7],\"pairs\":[[\"n1\",\"n2\"]]}");
+	r = udp_probe(c, 0, 1, 500);
+	cr_assert_eq(r.unique, 496, "seqs 4, 7, 260, 263 lost: %u of 500 arrived", r.unique);
+	cr_assert_eq(udp_probe(c, 1, 0, 500).unique, 500, "n2 -> n1 is untouched");
+	cr_assert_eq(udp_probe(c, 0, 2, 500).unique, 500, "n1 -> n3 is untouched");
+	cr_assert_eq(nem_partition_counters(nem, &counters, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(counters.typed, 4);
+	cr_assert_eq(counters.losses + counters.drops, 0);
+	none.msg_types = 0;
+	cr_assert_eq(invoke_err(nem, "start-msgdrop", &none), -EINVAL, "no types");
+	cr_assert_eq(invoke_err(nem, "start-msgdrop", NULL), -EINVAL, "no params");
+	invoke_ok(nem, "stop-msgdrop", NULL, "{\"healed\":\"msgdrop\"}");
+	cr_assert_eq(udp_probe(c, 0, 1, 500).unique, 500, "healed");
+	partition_down(c, nem);
+}
+
 /* libnl, in @ns_fd: how many qdiscs of @kind (and handle major @major, if not 0) exist. */
 static int qdiscs_counted(int ns_fd, const char *kind, uint32_t major, int ifindex)
 {

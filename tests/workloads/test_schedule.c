@@ -242,9 +242,10 @@ Test(schedule, rejects_bad_options_with_a_message)
 Test(schedule, fault_names_round_trip)
 {
 	static const char *const names[] = { "partition", "loss", "dup", "delay", "reorder",
-					     "bandwidth", "kill", "pause", "clock", "byzantine" };
+					     "bandwidth", "kill", "pause", "clock", "byzantine",
+					     "msgdrop" };
 
-	for (size_t i = 0; i < 10; i++)
+	for (size_t i = 0; i < 11; i++)
 		cr_assert_str_eq(schedule_fault_name(schedule_fault_parse(names[i])), names[i]);
 	cr_assert_eq(schedule_fault_parse("chaos"), 0);
 }
@@ -308,4 +309,40 @@ Test(schedule, byzantine_replicas_turn_correct_last_in_the_final_heal)
 	cr_assert_str_eq(ev[0].f, "start");
 	cr_assert_str_eq(ev[1].f, "stop-partition");
 	cr_assert_str_eq(ev[2].f, "stop-byzantine");
+}
+
+Test(schedule, msgdrop_drops_one_type_from_senders_to_receivers)
+{
+	struct schedule_opts o = { .seed = 3, .time_s = 60, .node_count = 4,
+				   .faults = { { NEM_F_MSGDROP, 1, 1 } }, .fault_count = 1 };
+	uint32_t types_seen = 0;
+	struct schedule s;
+
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	for (uint32_t i = 0; i < s.count; i++) {
+		const struct schedule_event *ev = &s.events[i];
+		json_t *v = json_loads(ev->value, JSON_DECODE_ANY, NULL), *from, *to;
+		uint32_t pairs = 0;
+
+		cr_assert(v, "%s", ev->value);
+		cr_assert_eq(nem_f_of(ev->f), NEM_F_MSGDROP);
+		if (!strcmp(ev->f, "stop-msgdrop")) {
+			json_decref(v);
+			continue;
+		}
+		cr_assert_eq(__builtin_popcount(ev->params.msg_types), 1);
+		types_seen |= ev->params.msg_types;
+		cr_assert_eq(json_integer_value(json_array_get(json_object_get(v, "types"), 0)),
+			     __builtin_ctz(ev->params.msg_types));
+		from = json_object_get(v, "from");
+		to = json_object_get(v, "to");
+		for (uint32_t r = 0; r < 4; r++) {
+			cr_assert_eq((ev->params.pairs[r] >> r) & 1, 0, "never to itself");
+			pairs += (uint32_t)__builtin_popcountll(ev->params.pairs[r]);
+		}
+		cr_assert(pairs >= 1 && json_array_size(from) >= 1 && json_array_size(to) >= 1);
+		json_decref(v);
+	}
+	cr_assert_eq(types_seen, 0x7cu, "types 2..6 are drawn: %#x", types_seen);
+	schedule_fini(&s);
 }

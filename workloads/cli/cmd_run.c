@@ -43,7 +43,7 @@ static void usage(FILE *out)
 		"                                name[:interval_s[:probability]]; names:\n"
 		"                                partition, loss, dup, delay, reorder,\n"
 		"                                bandwidth, kill, pause, clock,\n"
-		"                                byzantine (pbft); or none\n"
+		"                                byzantine (pbft), msgdrop; or none\n"
 		"                                (default partition)\n"
 		"  --nemesis-interval S          default interval: every S seconds each\n"
 		"                                fault starts (with its probability) or\n"
