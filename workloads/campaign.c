@@ -185,6 +185,12 @@ static int run_workload(struct campaign *cp, struct errbuf *eb)
 	if (err < 0)
 		return err;
 	campaign_crash_point("history opened");
+	err = campaign_record_start_modes(cp, eb);
+	if (err < 0) {
+		hist_writer_close(cp->writer);
+		cp->writer = NULL;
+		return err;
+	}
 	if (cp->opts->progress)
 		pthread_create(&progress.thread, NULL, progress_main, &progress);
 	err = campaign_clients_start(cp, eb);

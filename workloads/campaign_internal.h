@@ -69,6 +69,9 @@ int campaign_clients_join(struct campaign *cp, struct errbuf *eb);
 int campaign_nemesis_setup(struct campaign *cp, struct errbuf *eb);
 int campaign_schedule_run(struct campaign *cp, struct errbuf *eb);
 int campaign_final_heal(struct campaign *cp, struct errbuf *eb);
+/* Records the replicas started Byzantine (--byzantine) as a nemesis invoke/info pair
+ * "start-byzantine" at the start of the history; nothing without --byzantine. */
+int campaign_record_start_modes(struct campaign *cp, struct errbuf *eb);
 void campaign_nemesis_teardown(struct campaign *cp);
 
 /* campaign_config.c */

@@ -226,3 +226,38 @@ void campaign_nemesis_teardown(struct campaign *cp)
 	}
 	schedule_fini(&cp->schedule);
 }
+
+int campaign_record_start_modes(struct campaign *cp, struct errbuf *eb)
+{
+	const char *p = cp->opts->byzantine;
+	char value[SCHEDULE_VALUE_BYTES_MAX];
+	struct op inv = { .type = OP_INVOKE, .process = OP_PROCESS_NEMESIS,
+			  .f = "start-byzantine" };
+	size_t used;
+	int err;
+
+	if (!p)
+		return 0;
+	used = (size_t)snprintf(value, sizeof(value), "{\"byzantine\":{");
+	for (uint32_t node = 0; *p && used < sizeof(value); node++) {
+		size_t len = strcspn(p, ",");
+
+		/* cmd_run checked the list: one known mode (or "none") per replica. */
+		ASSERT(node < cp->opts->node_count);
+		if (len != 4 || strncmp(p, "none", 4) != 0)
+			used += (size_t)snprintf(value + used, sizeof(value) - used,
+						 "%s\"%s\":\"%.*s\"",
+						 value[used - 1] == '{' ? "" : ",",
+						 cluster_node_name(cp->cluster, node), (int)len, p);
+		p += len + (p[len] == ',');
+	}
+	if (used + 3 > sizeof(value))
+		return errbuf_set(eb, -E2BIG, "--byzantine list too long to record");
+	memcpy(value + used, "}}", 3);
+	inv.value = (struct op_value){ .kind = OP_VALUE_JSON, .json = value };
+	err = campaign_record(cp, &inv, eb);
+	if (err < 0)
+		return err;
+	inv.type = OP_INFO;
+	return campaign_record(cp, &inv, eb);
+}

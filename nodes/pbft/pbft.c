@@ -63,8 +63,13 @@ int pbft_replica_new(const struct pbft_config *config, struct pbft_replica **out
 	r->next_seq = 1;
 	principals = config->replicas + PBFT_CLIENTS_MAX;
 	for (uint32_t j = 0; j < principals; j++) {
-		pbft_key_derive(config->secret, config->id, j, r->key_send[j]);
-		pbft_key_derive(config->secret, j, config->id, r->key_recv[j]);
+		uint8_t key[PBFT_KEY_BYTES];
+
+		pbft_key_derive(config->secret, config->id, j, key);
+		pbft_mac_key_init(&r->key_send[j], key);
+		pbft_key_derive(config->secret, j, config->id, key);
+		pbft_mac_key_init(&r->key_recv[j], key);
+		sodium_memzero(key, sizeof(key));
 	}
 	pbft_kv_init(&r->kv);
 	ASSERT(3 * r->f + 1 == config->replicas);
@@ -187,7 +192,7 @@ ssize_t pbft_replica_seal(const struct pbft_replica *r, uint8_t target_kind, uin
 	} else {
 		ASSERT(target < r->config.replicas);
 	}
-	return pbft_seal(r->key_send[principal], plain, plain_size, buf, size);
+	return pbft_mac_seal(&r->key_send[principal], plain, plain_size, buf, size);
 }
 
 /* --- the log --- */
@@ -429,7 +434,7 @@ static void on_message(struct pbft_replica *r, const uint8_t *bytes, size_t size
 		r->counters.malformed_count++;
 		return;
 	}
-	if (sender >= principals || pbft_open(r->key_recv[sender], bytes, size, &plain_size)) {
+	if (sender >= principals || pbft_mac_open(&r->key_recv[sender], bytes, size, &plain_size)) {
 		r->counters.forged_count++;
 		return;
 	}

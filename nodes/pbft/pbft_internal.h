@@ -61,8 +61,8 @@ struct pbft_pending {
 struct pbft_replica {
 	struct pbft_config config;
 	uint32_t f;
-	uint8_t key_send[PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX][PBFT_KEY_BYTES];
-	uint8_t key_recv[PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX][PBFT_KEY_BYTES];
+	struct pbft_mac_key key_send[PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX];    /* (id, j) */
+	struct pbft_mac_key key_recv[PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX];    /* (j, id) */
 	uint64_t view;
 	bool view_changing;             /* sent a view-change for view, no new-view yet */
 	uint64_t next_seq;              /* primary: the next seq to assign */

@@ -31,6 +31,7 @@ struct extra {
 	bool secret_given;
 	int64_t view_timeout_ms;
 	int64_t batch_max;
+	bool unreplicated;              /* --unreplicated: no core, replica 0 of 1 */
 };
 
 static void usage(FILE *f)
@@ -41,6 +42,9 @@ static void usage(FILE *f)
 		"                 [--client-port P] [--gossip-port P] [--gossip-ms MS]\n"
 		"                 [--data-dir DIR] [--bug NAME]... [--byzantine MODE[,MODE...]]\n"
 		"                 [--view-timeout-ms MS] [--batch-max B] [--seed X]\n"
+		"       pbft-node --unreplicated --id 0 --replicas 1 --listen ADDR[:PORT]\n"
+		"                 --secret HEX [--client-port P] [--gossip-port P]\n"
+		"                 [--data-dir DIR]\n"
 		"  --replicas N          n = 3f+1 replicas: 4, 7 or 10\n"
 		"  --listen ADDR[:PORT]  this replica's IPv4 address; PORT, if given, overrides\n"
 		"                        --gossip-port for the UDP socket (replicas and clients);\n"
@@ -61,6 +65,9 @@ static void usage(FILE *f)
 		"                        (default 1000; in ticks: MS / --gossip-ms)\n"
 		"  --batch-max B         requests per pre-prepare, 1..%d (default %d)\n"
 		"  --seed X              printed as seed=X first (the replica uses no randomness)\n"
+		"  --unreplicated        no agreement: execute each authentic request at once on\n"
+		"                        one KV store (a baseline); client c seals with\n"
+		"                        key(1 + c, 0); no --peer, --bug or --byzantine\n"
 		"exit codes: 0 stopped by SIGTERM/SIGINT, 64 usage error, 70 system error\n"
 		"            (also a corrupt or foreign DIR/state)\n",
 		PBFT_BATCH_MAX, PBFT_BATCH_MAX);
@@ -140,21 +147,35 @@ static int parse(int argc, char **argv, struct replica_args *a, struct extra *x,
 	};
 	char tick[] = "--gossip-ms=10";
 	char *args[ARGS_MAX];
+	bool options = true;
+	int n = 2;
 
 	STATIC_ASSERT(TICK_MS_DEFAULT == 10, "the default tick is spelled out above");
 	if (argc < 1 || argc > ARGS_MAX - 2)
 		return errbuf_set(eb, -EINVAL, "%d arguments (at most %d)", argc, ARGS_MAX - 2);
 	args[0] = argv[0];
 	args[1] = tick;
-	memcpy(&args[2], &argv[1], (size_t)(argc - 1) * sizeof(args[0]));
-	args[argc + 1] = NULL;
-	return replica_args_parse(a, &spec, argc + 1, args, eb);
+	/* --unreplicated takes no argument, which replica_args's extras cannot: ours alone. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			options = false;
+		if (options && strcmp(argv[i], "--unreplicated") == 0)
+			x->unreplicated = true;
+		else
+			args[n++] = argv[i];
+	}
+	args[n] = NULL;
+	return replica_args_parse(a, &spec, n, args, eb);
 }
 
 /* check() - what replica_args does not know: n = 3f+1, the secret. */
 static int check(const struct replica_args *a, const struct extra *x, struct errbuf *eb)
 {
-	if (a->replicas < 4 || a->replicas > PBFT_REPLICAS_MAX || (a->replicas - 1) % 3 != 0)
+	if (x->unreplicated && (a->replicas != 1 || a->bugs || x->byzantine))
+		return errbuf_set(eb, -EINVAL, "--unreplicated: --replicas 1 (so --id 0 and no "
+				  "--peer), no --bug and no --byzantine");
+	if (!x->unreplicated && (a->replicas < 4 || a->replicas > PBFT_REPLICAS_MAX ||
+				 (a->replicas - 1) % 3 != 0))
 		return errbuf_set(eb, -EINVAL, "--replicas %u: n = 3f+1, 4..%d", a->replicas,
 				  PBFT_REPLICAS_MAX);
 	if (!x->secret_given)
@@ -207,10 +228,10 @@ int main(int argc, char **argv)
 	}
 	if (err == 0)
 		err = check(&a, &x, &eb);
-	if (err == 0) {
+	if (err == 0)
 		config_fill(&a, &x, &config);
+	if (err == 0 && !x.unreplicated)
 		err = pbft_replica_new(&config, &r, &eb);
-	}
 	if (err < 0) {
 		fprintf(stderr, "pbft-node: %s\n", eb.msg);
 		usage(stderr);
@@ -218,7 +239,12 @@ int main(int argc, char **argv)
 	}
 	printf("seed=%" PRIu64 "\n", a.seed);
 	fflush(stdout);
-	log_start(&a, &config);
+	if (x.unreplicated)
+		log_info("pbft-node: unreplicated (no agreement: requests executed at once), %s%s",
+			 a.data_dir ? "data in " : "no data dir: no evidence log",
+			 a.data_dir ? a.data_dir : "");
+	else
+		log_start(&a, &config);
 	err = replica_server_block_signals(&eb);
 	if (err == 0)
 		err = pbft_net_run(r, &config, &a, &eb);

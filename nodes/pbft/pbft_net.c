@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "log.h"
 #include "monotime.h"
 #include "pbft.h"
 #include "pbft_evlog.h"
+#include "pbft_kv.h"
 #include "replica_args.h"
 #include "replica_server.h"
 
@@ -38,9 +41,23 @@ STATIC_ASSERT((int)PBFT_REPLICAS_MAX <= (int)REPLICA_ARGS_REPLICAS_MAX,
 	      "replica ids are replica_args's");
 STATIC_ASSERT(PBFT_CLIENTS_MAX <= 64, "the clients seen are a u64 mask");
 
+/*
+ * --unreplicated: no core, one KV store and the core's reply cache rule, executed at once.
+ * Principals as in a cluster of n = 1: the daemon is replica 0, client c is 1 + c.
+ */
+struct unrep {
+	struct pbft_kv kv;
+	struct pbft_result replies[PBFT_CLIENTS_MAX];   /* timestamp 0: nothing executed */
+	struct pbft_mac_key reply_keys[PBFT_CLIENTS_MAX];       /* key(0, 1 + c) */
+	uint64_t executed_count, resent_count;
+	uint64_t forged_count, malformed_count, refused_count;
+	struct pbft_msg msg;                            /* the request, then the reply */
+	uint8_t plain[PBFT_HEADER_BYTES + 64];          /* a reply's plain bytes */
+};
+
 /* The replica, where its principals are, its timer and counters; heap (the outputs). */
 struct shell {
-	struct pbft_replica *r;
+	struct pbft_replica *r;         /* NULL: --unreplicated (unrep below) */
 	const struct pbft_config *config;
 	uint32_t byzantine;             /* the modes now (the core has no getter) */
 	uint64_t incarnation;           /* >= 1 */
@@ -50,10 +67,11 @@ struct shell {
 	struct sockaddr_in replica_addrs[PBFT_REPLICAS_MAX];    /* gossip addresses, by id */
 	struct sockaddr_in client_addrs[PBFT_CLIENTS_MAX];      /* of the last authentic request */
 	uint64_t clients_seen;          /* bit c: client_addrs[c] is set */
-	uint8_t client_keys[PBFT_CLIENTS_MAX][PBFT_KEY_BYTES];  /* key(n + c, id) */
+	struct pbft_mac_key client_keys[PBFT_CLIENTS_MAX];      /* key(n + c, id) */
 	uint64_t oversized_count;       /* datagrams over PBFT_SEALED_BYTES_MAX */
 	uint64_t unroutable_count;      /* replies to a client never heard from */
 	uint8_t sealed[PBFT_SEALED_BYTES_MAX];
+	struct unrep unrep;
 	struct pbft_outputs out;
 };
 
@@ -163,6 +181,92 @@ static void step(struct replica_server *s, struct shell *sh, const struct pbft_i
 		send_one(s, sh, &sh->out.sends[i]);
 }
 
+/* --- --unreplicated: the same transport and MACs, no agreement --- */
+
+/* unrep_reply() - client @c's cached reply, sealed with key(0, 1 + c), to its address. */
+static void unrep_reply(struct replica_server *s, struct shell *sh, uint32_t c)
+{
+	struct unrep *u = &sh->unrep;
+	struct pbft_msg *m = &u->msg;
+	ssize_t size, n;
+
+	ASSERT(c < PBFT_CLIENTS_MAX && u->replies[c].timestamp > 0);
+	m->type = PBFT_MSG_REPLY;
+	m->sender = 0;
+	m->view = m->seq = 0;
+	memset(m->digest, 0, sizeof(m->digest));
+	m->result = u->replies[c];
+	size = pbft_encode(m, u->plain, sizeof(u->plain));
+	ASSERT(size > 0);
+	n = pbft_mac_seal(&u->reply_keys[c], u->plain, (size_t)size, sh->sealed,
+			  sizeof(sh->sealed));
+	ASSERT(n > 0);
+	replica_server_send_to(s, &sh->client_addrs[c], sh->sealed, (size_t)n);
+}
+
+/*
+ * unrep_execute() - the core's reply cache rule: a timestamp above the client's last is
+ * executed (and logged as evidence), an equal one is answered from the cache, a lower one
+ * is dropped. Return: true if a reply is due.
+ */
+static bool unrep_execute(struct shell *sh, const struct pbft_request *q)
+{
+	struct unrep *u = &sh->unrep;
+	struct pbft_result *cached = &u->replies[q->client];
+	struct pbft_event e = { .type = PBFT_EV_EXECUTE, .client = q->client,
+				.timestamp = q->timestamp, .op = q->op };
+
+	ASSERT(q->client < PBFT_CLIENTS_MAX && q->timestamp > 0);
+	if (q->timestamp < cached->timestamp) {
+		u->refused_count++;
+		return false;
+	}
+	if (q->timestamp == cached->timestamp) {
+		u->resent_count++;
+		return true;
+	}
+	cached->client = q->client;
+	cached->timestamp = q->timestamp;
+	pbft_kv_apply(&u->kv, &q->op, cached);
+	e.seq = ++u->executed_count;
+	(void)pbft_evlog_events(&sh->evidence, &e, 1);  /* counted in write_error_count */
+	return true;
+}
+
+static void unrep_datagram(struct replica_server *s, struct shell *sh,
+			   const struct sockaddr_in *from, const uint8_t *bytes, size_t size)
+{
+	struct unrep *u = &sh->unrep;
+	uint32_t sender, c;
+	size_t plain;
+
+	if (pbft_sender_peek(bytes, size, &sender) < 0) {
+		u->malformed_count++;
+		return;
+	}
+	c = sender - 1;                 /* client c is principal n + c, n = 1 */
+	if (sender < 1 || c >= PBFT_CLIENTS_MAX ||
+	    pbft_mac_open(&sh->client_keys[c], bytes, size, &plain) < 0) {
+		u->forged_count++;
+		return;
+	}
+	if (pbft_decode(bytes, plain, 1 + PBFT_CLIENTS_MAX, &u->msg, NULL) < 0) {
+		u->malformed_count++;
+		return;
+	}
+	if (u->msg.type != PBFT_MSG_REQUEST || u->msg.request.client != c ||
+	    from->sin_family != AF_INET) {
+		u->refused_count++;
+		return;
+	}
+	sh->client_addrs[c] = *from;
+	sh->clients_seen |= 1ull << c;
+	if (unrep_execute(sh, &u->msg.request))
+		unrep_reply(s, sh, c);
+}
+
+/* --- the replica --- */
+
 /* learn_client() - a client's authentic request: its replies go back to where it came from. */
 static void learn_client(struct shell *sh, const struct sockaddr_in *from, const uint8_t *bytes,
 			 size_t size)
@@ -174,7 +278,11 @@ static void learn_client(struct shell *sh, const struct sockaddr_in *from, const
 	    sender - sh->config->replicas >= PBFT_CLIENTS_MAX)
 		return;
 	c = sender - sh->config->replicas;
-	if (pbft_open(sh->client_keys[c], bytes, size, &plain_size) < 0 ||
+	if ((sh->clients_seen & (1ull << c)) &&
+	    sh->client_addrs[c].sin_addr.s_addr == from->sin_addr.s_addr &&
+	    sh->client_addrs[c].sin_port == from->sin_port)
+		return;         /* nothing new: spare a MAC check (the core checks it anyway) */
+	if (pbft_mac_open(&sh->client_keys[c], bytes, size, &plain_size) < 0 ||
 	    plain_size == 0 || bytes[0] != PBFT_MSG_REQUEST)
 		return;
 	sh->client_addrs[c] = *from;
@@ -197,6 +305,10 @@ static void on_datagram(struct replica_server *s, void *ctx, const struct sockad
 				 replica_args_addr_text(from, buf, sizeof(buf)), size);
 		return;
 	}
+	if (!sh->r) {
+		unrep_datagram(s, sh, from, bytes, size);
+		return;
+	}
 	if (from->sin_family == AF_INET)
 		learn_client(sh, from, bytes, size);
 	step(s, sh, &in);
@@ -209,24 +321,40 @@ static void on_tick(struct replica_server *s, void *ctx)
 
 	/* Missed ticks (a paused process) are not made up: one tick per wake-up at most. */
 	sh->next_tick_ns = monotime_ns() + sh->tick_ns;
-	step(s, sh, &in);
+	if (sh->r)
+		step(s, sh, &in);
 }
 
 static int64_t next_tick_ns(void *ctx)
 {
 	const struct shell *sh = ctx;
 
-	return sh->next_tick_ns;
+	return sh->r ? sh->next_tick_ns : INT64_MAX;    /* unreplicated: nothing to time */
 }
 
 /* --- the TCP line protocol --- */
+
+/* The core's counters, or unreplicated: executed is the count of requests executed. */
+static void shell_status(const struct shell *sh, struct pbft_status *st)
+{
+	const struct unrep *u = &sh->unrep;
+
+	if (sh->r) {
+		pbft_replica_status(sh->r, st);
+		return;
+	}
+	*st = (struct pbft_status){ .executed_seq = u->executed_count,
+				    .forged_count = u->forged_count,
+				    .malformed_count = u->malformed_count,
+				    .refused_count = u->refused_count };
+}
 
 static ssize_t reply_status(const struct shell *sh, char *reply, size_t size)
 {
 	char names[PBFT_EVLOG_NAMES_BYTES_MAX];
 	struct pbft_status st;
 
-	pbft_replica_status(sh->r, &st);
+	shell_status(sh, &st);
 	pbft_evlog_names(sh->byzantine, false, names, sizeof(names));
 	return snprintf(reply, size,
 			"{\"id\":%" PRIu32 ",\"view\":%" PRIu64 ",\"view_changing\":%s,"
@@ -248,6 +376,9 @@ static ssize_t reply_byzantine(struct replica_server *s, struct shell *sh, const
 
 	if (pbft_net_modes_parse(list, &flags, bad, sizeof(bad)) < 0)
 		return snprintf(reply, size, "{\"error\":\"unknown mode '%s'\"}\n", bad);
+	if (!sh->r)
+		return snprintf(reply, size, "{\"error\":\"no byzantine modes when "
+				"unreplicated\"}\n");
 	err = pbft_replica_set_byzantine(sh->r, flags);
 	ASSERT(err == 0);
 	sh->byzantine = flags;
@@ -356,8 +487,11 @@ static ssize_t on_save(void *ctx, uint8_t *buf, size_t size)
 static struct shell *shell_new(struct pbft_replica *r, const struct pbft_config *config,
 			       const struct replica_args *args)
 {
-	struct shell *sh = calloc(1, sizeof(*sh));
+	struct shell *sh;
 
+	if (sodium_init() < 0)          /* done already with a replica; unreplicated, here */
+		return NULL;
+	sh = calloc(1, sizeof(*sh));
 	if (!sh)
 		return NULL;
 	sh->r = r;
@@ -372,9 +506,16 @@ static struct shell *shell_new(struct pbft_replica *r, const struct pbft_config 
 		ASSERT(args->addrs.peer_ids[p] < config->replicas);
 		sh->replica_addrs[args->addrs.peer_ids[p]] = args->addrs.peer_addrs[p];
 	}
-	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++)
-		pbft_key_derive(config->secret, config->replicas + c, config->id,
-				sh->client_keys[c]);
+	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
+		uint8_t key[PBFT_KEY_BYTES];
+
+		pbft_key_derive(config->secret, config->replicas + c, config->id, key);
+		pbft_mac_key_init(&sh->client_keys[c], key);
+		pbft_key_derive(config->secret, 0, 1 + c, key);
+		pbft_mac_key_init(&sh->unrep.reply_keys[c], key);
+		sodium_memzero(key, sizeof(key));
+	}
+	pbft_kv_init(&sh->unrep.kv);
 	return sh;
 }
 
@@ -414,7 +555,7 @@ int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
 		.clients_max = TCP_CLIENTS_MAX, .request_bytes_max = REQUEST_BYTES_MAX,
 		.reply_bytes_max = REPLY_BYTES_MAX, .datagram_bytes_max = PBFT_SEALED_BYTES_MAX,
 		.recv_batch_max = RECV_BATCH_MAX, .udp_shared = false,
-		.udp_buffer_bytes = UDP_BUFFER_BYTES,
+		.udp_buffer_bytes = UDP_BUFFER_BYTES, .udp_batch = true,
 	};
 	struct shell *sh = shell_new(r, config, args);
 	struct replica_server *s = NULL;
@@ -433,6 +574,10 @@ int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
 			 (unsigned long long)sh->evidence.write_error_count,
 			 (unsigned long long)sh->oversized_count,
 			 (unsigned long long)sh->unroutable_count);
+		if (!r)
+			log_info("unreplicated: %llu requests executed, %llu replies resent",
+				 (unsigned long long)sh->unrep.executed_count,
+				 (unsigned long long)sh->unrep.resent_count);
 	}
 	replica_server_close(s);
 	pbft_evlog_close(&sh->evidence);

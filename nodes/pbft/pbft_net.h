@@ -32,6 +32,9 @@ int pbft_net_modes_parse(const char *list, uint32_t *flags, char *bad, size_t ba
  * DIR/evidence.jsonl; tick the core every @args->gossip_ms; answer "status" and "byzantine"
  * lines on the TCP port; until SIGTERM or SIGINT (blocked already:
  * replica_server_block_signals()). @r stays the caller's.
+ * @r NULL: --unreplicated (@config: id 0 of 1 replica, no modes): every authentic REQUEST
+ * (client c sealed it with key(1 + c, 0)) is executed at once on one KV store under the
+ * core's reply cache rule and answered with a REPLY sealed with key(0, 1 + c); no ticks.
  * Blocks. Return: 0 after a signal; -errno, -EBADMSG or -EPROTO (the state file) with @eb.
  */
 int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "errbuf.h"
@@ -281,10 +282,16 @@ int pbft_decode(const uint8_t *buf, size_t size, uint32_t principals, struct pbf
 {
 	struct rcur r = { .p = buf, .size = size };
 
+	STATIC_ASSERT(offsetof(struct pbft_msg, snapshot) > offsetof(struct pbft_msg, certs),
+		      "the large tail is certs, then snapshot");
 	ASSERT(principals <= PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX);
-	memset(m, 0, sizeof(*m));
+	/* Per message (~19 KB whole): the tail only for the types that carry it. */
+	memset(m, 0, offsetof(struct pbft_msg, certs));
 	m->type = (uint8_t)get_le(&r, 1, "type");
 	check(&r, m->type >= PBFT_MSG_REQUEST && m->type < PBFT_MSG_TYPE_END, "type");
+	if (m->type == PBFT_MSG_VIEW_CHANGE || m->type == PBFT_MSG_NEW_VIEW ||
+	    m->type == PBFT_MSG_STATE)
+		memset(m->certs, 0, sizeof(*m) - offsetof(struct pbft_msg, certs));
 	m->sender = (uint32_t)get_le(&r, 4, "sender");
 	check(&r, m->sender < principals, "sender");
 	m->view = get_le(&r, 8, "view");
@@ -368,5 +375,49 @@ int pbft_open(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *sealed, size_t s
 		return -EPERM;
 	*plain_size = plain;
 	ASSERT(*plain_size >= PBFT_HEADER_BYTES);
+	return 0;
+}
+
+void pbft_mac_key_init(struct pbft_mac_key *k, const uint8_t key[PBFT_KEY_BYTES])
+{
+	crypto_auth_hmacsha512256_init(&k->state, key, PBFT_KEY_BYTES);
+}
+
+/* The MAC of @in from a copy of the ready states: the key's blocks are hashed already. */
+static void mac_compute(const struct pbft_mac_key *k, const uint8_t *in, size_t size,
+			uint8_t mac[PBFT_MAC_BYTES])
+{
+	crypto_auth_hmacsha512256_state st = k->state;
+
+	crypto_auth_hmacsha512256_update(&st, in, size);
+	crypto_auth_hmacsha512256_final(&st, mac);
+	sodium_memzero(&st, sizeof(st));
+}
+
+ssize_t pbft_mac_seal(const struct pbft_mac_key *k, const uint8_t *plain, size_t plain_size,
+		      uint8_t *out, size_t out_size)
+{
+	ASSERT(plain_size <= PBFT_MSG_BYTES_MAX);
+	if (out_size < plain_size + PBFT_MAC_BYTES)
+		return -EMSGSIZE;
+	memmove(out, plain, plain_size);
+	mac_compute(k, out, plain_size, out + plain_size);
+	return (ssize_t)(plain_size + PBFT_MAC_BYTES);
+}
+
+int pbft_mac_open(const struct pbft_mac_key *k, const uint8_t *sealed, size_t size,
+		  size_t *plain_size)
+{
+	uint8_t mac[PBFT_MAC_BYTES];
+	size_t plain;
+
+	STATIC_ASSERT(PBFT_MAC_BYTES == crypto_verify_32_BYTES, "MACs compare as 32 bytes");
+	if (size < PBFT_HEADER_BYTES + PBFT_MAC_BYTES)
+		return -EBADMSG;
+	plain = size - PBFT_MAC_BYTES;
+	mac_compute(k, sealed, plain, mac);
+	if (crypto_verify_32(mac, sealed + plain) != 0)
+		return -EPERM;
+	*plain_size = plain;
 	return 0;
 }

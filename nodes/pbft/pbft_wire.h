@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <sodium.h>
+
 #include "pbft_limits.h"
 
 struct errbuf;
@@ -109,7 +111,9 @@ ssize_t pbft_encode(const struct pbft_msg *m, uint8_t *buf, size_t size);
 
 /**
  * pbft_decode() - parse untrusted plain bytes into @m; every count, enum and flag is
- * checked and all @size bytes must be used. Never reads past @size.
+ * checked and all @size bytes must be used. Never reads past @size. Fields the type does
+ * not carry are zeroed, but for the large tail (certs[], snapshot), which only a
+ * view-change, new-view or state message sets (zeroed first); others leave it as it was.
  * @principals: ids >= this are refused as senders (n + PBFT_CLIENTS_MAX).
  * Return: 0; -EBADMSG with @eb naming the field.
  */
@@ -136,6 +140,26 @@ void pbft_key_derive(const uint8_t secret[PBFT_SECRET_BYTES], uint32_t source, u
  */
 ssize_t pbft_seal(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *plain, size_t plain_size,
 		  uint8_t *out, size_t out_size);
+
+/*
+ * A pair key made ready for MACs (pbft_mac_key_init()): HMAC-SHA512-256's inner and outer
+ * states after the key block. pbft_mac_seal() and pbft_mac_open() give the same bytes and
+ * verdicts as pbft_seal() and pbft_open() with the raw key, hashing two blocks fewer.
+ */
+struct pbft_mac_key {
+	crypto_auth_hmacsha512256_state state;
+};
+
+/* pbft_mac_key_init() - @k ready for the raw pair key @key. */
+void pbft_mac_key_init(struct pbft_mac_key *k, const uint8_t key[PBFT_KEY_BYTES]);
+
+/* pbft_mac_seal() - pbft_seal() with a ready key. */
+ssize_t pbft_mac_seal(const struct pbft_mac_key *k, const uint8_t *plain, size_t plain_size,
+		      uint8_t *out, size_t out_size);
+
+/* pbft_mac_open() - pbft_open() with a ready key. */
+int pbft_mac_open(const struct pbft_mac_key *k, const uint8_t *sealed, size_t size,
+		  size_t *plain_size);
 
 /* pbft_sender_peek() - the sender field of sealed bytes. Return: 0; -EBADMSG if short. */
 int pbft_sender_peek(const uint8_t *sealed, size_t size, uint32_t *sender);

@@ -51,6 +51,24 @@ struct ratelimit {
 };
 
 /*
+ * udp_batch: the datagrams of one recvmmsg(2), and the sends queued for one sendmmsg(2).
+ * Invariants: out_count <= SEND_QUEUE_MAX; out_used <= SEND_ARENA_BYTES; queued datagram i
+ * is out_bytes[iov i] of out_iov[i].iov_len bytes, to out_to[i].
+ */
+struct udp_batch {
+	struct mmsghdr *in_msgs;        /* [recv_batch_max] */
+	struct iovec *in_iov;           /* [recv_batch_max] */
+	struct sockaddr_in *in_from;    /* [recv_batch_max] */
+	uint8_t *in_bytes;              /* [recv_batch_max * (datagram_bytes_max + 1)] */
+	uint32_t out_count;
+	size_t out_used;
+	struct mmsghdr out_msgs[REPLICA_SERVER_SEND_QUEUE_MAX];
+	struct iovec out_iov[REPLICA_SERVER_SEND_QUEUE_MAX];
+	struct sockaddr_in out_to[REPLICA_SERVER_SEND_QUEUE_MAX];
+	uint8_t out_bytes[REPLICA_SERVER_SEND_ARENA_BYTES];
+};
+
+/*
  * Invariants: every buffer is allocated by replica_server_open() and sized from the
  * config; file.dir_fd >= 0 iff durable; dirty implies durable; save_err < 0 implies stop.
  */
@@ -70,6 +88,7 @@ struct replica_server {
 	int save_err;                   /* a failed save: stop, return it */
 	struct errbuf save_eb;
 	struct ratelimit limit;
+	struct udp_batch *batch;        /* udp_batch only */
 };
 
 bool replica_server_log_allowed(struct replica_server *s)
@@ -149,12 +168,74 @@ static int load(struct replica_server *s, struct errbuf *eb)
 
 /* --- peers --- */
 
-/* send_one() - one datagram to @to without blocking. Return: 0 or errno (not logged). */
-static int send_one(const struct replica_server *s, const struct sockaddr_in *to,
+/* send_now() - one datagram to @to without blocking. Return: 0 or errno (not logged). */
+static int send_now(const struct replica_server *s, const struct sockaddr_in *to,
 		    const void *bytes, size_t size)
 {
 	return sendto(s->udp_fd, bytes, size, MSG_DONTWAIT, (const struct sockaddr *)to,
 		      sizeof(*to)) < 0 ? errno : 0;
+}
+
+static void log_send_error(struct replica_server *s, const struct sockaddr_in *to, int err)
+{
+	char buf[REPLICA_ARGS_ADDR_TEXT_BYTES];
+
+	if (replica_server_log_allowed(s))
+		log_warn("send to %s: %s", replica_args_addr_text(to, buf, sizeof(buf)),
+			 strerror(err));
+}
+
+/* send_flush() - the queued datagrams, in order, by sendmmsg(2); a failed one is logged. */
+static void send_flush(struct replica_server *s)
+{
+	struct udp_batch *b = s->batch;
+	uint32_t done = 0;
+
+	/* Bounded: each pass sends at least one datagram or gives one up. */
+	while (b && done < b->out_count) {
+		int n = sendmmsg(s->udp_fd, b->out_msgs + done, b->out_count - done,
+				 MSG_DONTWAIT);
+
+		if (n > 0) {
+			done += (uint32_t)n;
+			continue;
+		}
+		log_send_error(s, &b->out_to[done], n < 0 ? errno : EIO);
+		done++;
+	}
+	if (b) {
+		b->out_count = 0;
+		b->out_used = 0;
+	}
+}
+
+/*
+ * send_one() - one datagram to @to: at once, or into the queue with udp_batch (flushed
+ * first if full; one larger than the whole arena goes at once, after the queue).
+ * Return: 0 or errno (not logged).
+ */
+static int send_one(struct replica_server *s, const struct sockaddr_in *to,
+		    const void *bytes, size_t size)
+{
+	struct udp_batch *b = s->batch;
+	uint32_t i;
+
+	if (!b)
+		return send_now(s, to, bytes, size);
+	if (b->out_count == REPLICA_SERVER_SEND_QUEUE_MAX ||
+	    sizeof(b->out_bytes) - b->out_used < size)
+		send_flush(s);
+	if (size > sizeof(b->out_bytes))
+		return send_now(s, to, bytes, size);
+	i = b->out_count++;
+	memcpy(b->out_bytes + b->out_used, bytes, size);
+	b->out_to[i] = *to;
+	b->out_iov[i] = (struct iovec){ b->out_bytes + b->out_used, size };
+	b->out_msgs[i].msg_hdr = (struct msghdr){ .msg_name = &b->out_to[i],
+						  .msg_namelen = sizeof(b->out_to[i]),
+						  .msg_iov = &b->out_iov[i], .msg_iovlen = 1 };
+	b->out_used += size;
+	return 0;
 }
 
 void replica_server_send_peers(struct replica_server *s, const void *bytes, size_t size)
@@ -179,7 +260,6 @@ void replica_server_send_peers(struct replica_server *s, const void *bytes, size
 void replica_server_send_to(struct replica_server *s, const struct sockaddr_in *to,
 			    const void *bytes, size_t size)
 {
-	char buf[REPLICA_ARGS_ADDR_TEXT_BYTES];
 	int err;
 
 	ASSERT(to && to->sin_family == AF_INET);
@@ -187,9 +267,8 @@ void replica_server_send_to(struct replica_server *s, const struct sockaddr_in *
 	if (s->save_err < 0)
 		return;
 	err = send_one(s, to, bytes, size);
-	if (err && replica_server_log_allowed(s))
-		log_warn("send to %s: %s", replica_args_addr_text(to, buf, sizeof(buf)),
-			 strerror(err));
+	if (err)
+		log_send_error(s, to, err);
 }
 
 /*
@@ -210,8 +289,36 @@ static bool peer_known(const struct replica_server *s, const struct sockaddr_in 
 	return false;
 }
 
+/* on_udp_batch() - up to recv_batch_max datagrams by one recvmmsg(2), each to ops->datagram. */
+static void on_udp_batch(struct replica_server *s)
+{
+	struct udp_batch *b = s->batch;
+	int n;
+
+	for (uint32_t i = 0; i < s->config.recv_batch_max; i++) {
+		b->in_from[i] = (struct sockaddr_in){ .sin_family = AF_UNSPEC };
+		b->in_msgs[i].msg_hdr.msg_namelen = sizeof(b->in_from[i]);
+	}
+	n = recvmmsg(s->udp_fd, b->in_msgs, s->config.recv_batch_max, MSG_DONTWAIT | MSG_TRUNC,
+		     NULL);
+	if (n < 0 && !would_block(errno) && replica_server_log_allowed(s))
+		log_warn("gossip receive: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		const struct sockaddr_in *from = &b->in_from[i];
+		bool from_peer = b->in_msgs[i].msg_hdr.msg_namelen == sizeof(*from) &&
+				 from->sin_family == AF_INET && peer_known(s, from);
+
+		s->ops->datagram(s, s->ctx, from, from_peer, b->in_iov[i].iov_base,
+				 b->in_msgs[i].msg_len);
+	}
+}
+
 static void on_udp(struct replica_server *s)
 {
+	if (s->batch) {
+		on_udp_batch(s);
+		return;
+	}
 	for (uint32_t i = 0; i < s->config.recv_batch_max; i++) {
 		struct sockaddr_in from = { .sin_family = AF_UNSPEC };
 		socklen_t from_size = sizeof(from);
@@ -429,6 +536,42 @@ static void check_config(const struct replica_server_config *c,
 	ASSERT(c->addrs.peer_count < REPLICA_ARGS_REPLICAS_MAX);
 }
 
+/* alloc_batch() - the recvmmsg(2) vectors and buffers, and the send queue. */
+static int alloc_batch(struct replica_server *s, struct errbuf *eb)
+{
+	uint32_t max = s->config.recv_batch_max;
+	size_t each = (size_t)s->config.datagram_bytes_max + 1;
+	struct udp_batch *b = s->batch = calloc(1, sizeof(*b));
+
+	if (!b)
+		return errbuf_set(eb, -ENOMEM, "send queue");
+	b->in_msgs = calloc(max, sizeof(b->in_msgs[0]));
+	b->in_iov = calloc(max, sizeof(b->in_iov[0]));
+	b->in_from = calloc(max, sizeof(b->in_from[0]));
+	b->in_bytes = calloc(max, each);
+	if (!b->in_msgs || !b->in_iov || !b->in_from || !b->in_bytes)
+		return errbuf_set(eb, -ENOMEM, "receive buffers for %u datagrams", max);
+	for (uint32_t i = 0; i < max; i++) {
+		b->in_iov[i] = (struct iovec){ b->in_bytes + i * each, each };
+		b->in_msgs[i].msg_hdr = (struct msghdr){ .msg_name = &b->in_from[i],
+							 .msg_namelen = sizeof(b->in_from[i]),
+							 .msg_iov = &b->in_iov[i],
+							 .msg_iovlen = 1 };
+	}
+	return 0;
+}
+
+static void free_batch(struct udp_batch *b)
+{
+	if (!b)
+		return;
+	free(b->in_bytes);
+	free(b->in_from);
+	free(b->in_iov);
+	free(b->in_msgs);
+	free(b);
+}
+
 /* alloc_buffers() - every buffer of the loop, once (STYLE S20). */
 static int alloc_buffers(struct replica_server *s, struct errbuf *eb)
 {
@@ -446,7 +589,7 @@ static int alloc_buffers(struct replica_server *s, struct errbuf *eb)
 		s->clients[i].in = s->client_bytes + i * per_client;
 		s->clients[i].out = s->clients[i].in + c->request_bytes_max;
 	}
-	return 0;
+	return c->udp_batch ? alloc_batch(s, eb) : 0;
 }
 
 static void log_peers(const struct replica_addrs *addrs)
@@ -587,6 +730,9 @@ int replica_server_run(struct replica_server *s, struct errbuf *eb)
 			dispatch(s, &events[i]);
 		if (!s->stop && monotime_ns() >= s->ops->next_tick_ns(s->ctx))
 			on_tick(s);
+		if (s->save_err < 0 && s->batch)
+			s->batch->out_count = 0;        /* nothing after a failed save */
+		send_flush(s);  /* what this wake-up queued, before waiting again */
 	}
 	if (err == 0 && s->dirty)
 		replica_server_save(s);
@@ -623,6 +769,7 @@ void replica_server_close(struct replica_server *s)
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
 	durable_file_close(&s->file);
+	free_batch(s->batch);
 	free(s->state);
 	free(s->datagram);
 	free(s->client_bytes);

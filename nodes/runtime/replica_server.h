@@ -78,6 +78,18 @@ struct replica_server_config {
 	bool udp_shared;
 	/* 0, or SO_RCVBUF/SO_SNDBUF for the UDP socket (best effort; <= the _MAX above). */
 	uint32_t udp_buffer_bytes;
+	/*
+	 * Fewer system calls under load: datagrams are read recv_batch_max at a time with
+	 * recvmmsg(2), and sends are queued (at most REPLICA_SERVER_SEND_QUEUE_MAX, in
+	 * REPLICA_SERVER_SEND_ARENA_BYTES) and go out with sendmmsg(2) when the queue is full
+	 * and before the loop waits again: after the wake-up's datagrams, lines and tick.
+	 */
+	bool udp_batch;
+};
+
+enum {
+	REPLICA_SERVER_SEND_QUEUE_MAX = 256,
+	REPLICA_SERVER_SEND_ARENA_BYTES = 256 << 10,
 };
 
 /**
@@ -133,6 +145,7 @@ void replica_server_send_peers(struct replica_server *s, const void *bytes, size
  * replica_server_send_to() - @bytes[0..@size) (1..datagram_bytes_max) to one address, a
  * peer's or a client's, from the UDP socket, without blocking; the same rules as
  * replica_server_send_peers(): a loss is logged (rate-limited), nothing after a failed save.
+ * With udp_batch, both copy @bytes into the send queue (sent in order, soon).
  */
 void replica_server_send_to(struct replica_server *s, const struct sockaddr_in *to,
 			    const void *bytes, size_t size);

@@ -142,11 +142,20 @@ void campaign_outcome_run_pbft(struct campaign_outcome *out, const char *nodes,
 			       const char *seed, const char *bug, const char *byzantine,
 			       const char *time_s, const char *nemesis)
 {
-	const char *extra[] = { "--nemesis", nemesis, "--concurrency", "8", NULL, NULL, NULL };
+	campaign_outcome_run_pbft_at(out, nodes, seed, bug, byzantine, time_s, nemesis, "100");
+}
+
+void campaign_outcome_run_pbft_at(struct campaign_outcome *out, const char *nodes,
+				  const char *seed, const char *bug, const char *byzantine,
+				  const char *time_s, const char *nemesis, const char *rate)
+{
+	/* The later --rate wins over run_system()'s. */
+	const char *extra[] = { "--nemesis", nemesis, "--concurrency", "8", "--rate", rate,
+				NULL, NULL, NULL };
 
 	if (byzantine) {
-		extra[4] = "--byzantine";
-		extra[5] = byzantine;
+		extra[6] = "--byzantine";
+		extra[7] = byzantine;
 	}
 	run_system(out, "pbft", NULL, nodes, seed, bug, time_s, extra);
 }

@@ -196,7 +196,7 @@ static void fit_default_shapes(struct campaign_opts *o)
 static int check_pbft(struct campaign_opts *o, bool nodes_given, struct errbuf *eb)
 {
 	char modes[CLUSTER_NODES_MAX][SYSTEM_MODE_BYTES_MAX];
-	uint32_t count = 0, n;
+	uint32_t count = 0, byzantine = 0, n;
 
 	if (!nodes_given)
 		o->node_count = 4;
@@ -208,9 +208,11 @@ static int check_pbft(struct campaign_opts *o, bool nodes_given, struct errbuf *
 
 		if (err < 0)
 			return err;
-		if (count > (n - 1) / 3)
+		for (uint32_t i = 0; i < count; i++)
+			byzantine += strcmp(modes[i], "none") != 0;
+		if (byzantine > (n - 1) / 3)
 			fprintf(stderr, "faultline run: warning: %u Byzantine replicas, more than "
-				"f = %u: safety is not promised\n", count, (n - 1) / 3);
+				"f = %u: safety is not promised\n", byzantine, (n - 1) / 3);
 	}
 	if (o->concurrency + 2 > PBFT_CLIENTS_MAX)
 		return errbuf_set(eb, -EINVAL, "--concurrency: pbft has client ids for at most "

@@ -2,7 +2,9 @@
 /* test_daemon.c - four pbft-node processes on 127.0.0.1 and a UDP client that seals its
  * requests: f+1 matching replies, the status and byzantine lines, the evidence log (commits,
  * executes and checkpoints agree across replicas), forgeries counted, usage errors, and a
- * restart that appends a new incarnation to the same evidence log.
+ * restart that appends a new incarnation to the same evidence log; and one --unreplicated
+ * daemon (replica 0 of 1: each request executed once, at once, a retransmission answered
+ * from the reply cache).
  * PBFT_TEST_KEEP_LOGS=1 in the environment keeps the temporary directory for a look. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -56,6 +58,7 @@ struct replica {
 static char tmp_dir[PATH_BYTES_MAX];
 static struct replica reps[N];
 static int port_base;                   /* replica i: TCP port_base + 2i, UDP + 1 */
+static uint32_t n_now = N;              /* the client's n: N, or 1 for --unreplicated */
 static int udp_fd = -1;                 /* the client's socket */
 static uint8_t secret[PBFT_SECRET_BYTES];
 static uint64_t next_ts = 1;
@@ -87,6 +90,7 @@ static void setup(void)
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	cr_assert_eq(bind(udp_fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	next_ts = 1;
+	n_now = N;
 }
 
 static void teardown(void)
@@ -172,14 +176,14 @@ static void send_request(uint64_t ts, const struct pbft_op *op)
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = PBFT_MSG_REQUEST;
-	msg.sender = N + CLIENT;
+	msg.sender = n_now + CLIENT;
 	msg.request = (struct pbft_request){ .client = CLIENT, .timestamp = ts, .op = *op };
 	size = pbft_encode(&msg, plain, sizeof(plain));
 	cr_assert_gt(size, 0);
-	for (int j = 0; j < N; j++) {
+	for (int j = 0; j < (int)n_now; j++) {
 		ssize_t n;
 
-		pbft_key_derive(secret, N + CLIENT, (uint32_t)j, key);
+		pbft_key_derive(secret, n_now + CLIENT, (uint32_t)j, key);
 		n = pbft_seal(key, plain, (size_t)size, sealed, sizeof(sealed));
 		cr_assert_gt(n, 0);
 		send_udp(j, sealed, (size_t)n);
@@ -194,11 +198,11 @@ static bool receive_reply(uint64_t ts, uint32_t *from, struct pbft_result *resul
 	size_t plain;
 	uint32_t sender;
 
-	if (n <= 0 || pbft_sender_peek(bytes, (size_t)n, &sender) < 0 || sender >= N)
+	if (n <= 0 || pbft_sender_peek(bytes, (size_t)n, &sender) < 0 || sender >= n_now)
 		return false;
-	pbft_key_derive(secret, sender, N + CLIENT, key);
+	pbft_key_derive(secret, sender, n_now + CLIENT, key);
 	if (pbft_open(key, bytes, (size_t)n, &plain) < 0 ||
-	    pbft_decode(bytes, plain, N + PBFT_CLIENTS_MAX, &msg, NULL) < 0)
+	    pbft_decode(bytes, plain, n_now + PBFT_CLIENTS_MAX, &msg, NULL) < 0)
 		return false;
 	if (msg.type != PBFT_MSG_REPLY || msg.result.client != CLIENT ||
 	    msg.result.timestamp != ts)
@@ -235,9 +239,9 @@ static struct pbft_result invoke(const struct pbft_op *op)
 			continue;
 		seen |= 1u << from;
 		results[from] = r;
-		for (uint32_t j = 0; j < N; j++)
+		for (uint32_t j = 0; j < n_now; j++)
 			match += (seen & (1u << j)) && result_equal(&results[j], &r);
-		if (match >= F + 1)
+		if (match >= (n_now - 1) / 3 + 1)
 			return r;
 	}
 	cr_assert_fail("no f+1 matching replies to ts %" PRIu64, ts);
@@ -490,15 +494,19 @@ Test(pbft_daemon, usage_errors_exit_64)
 		{ "--secret", secret_hex, "--view-timeout-ms=0" },
 		{ "--secret", secret_hex, "--bug=nope" },
 		{ "--secret", secret_hex, "extra" },
+		{ "--secret", secret_hex, "--unreplicated" },  /* with --replicas 4 */
 	};
 	const char *three[] = { "--id", "0", "--replicas", "3", "--listen", "127.0.0.1",
 				"--peer", "1=127.0.0.1", "--peer", "2=127.0.0.1", "--secret",
 				secret_hex, NULL };
+	const char *byz1[] = { "--unreplicated", "--id", "0", "--replicas", "1", "--listen",
+			       "127.0.0.1", "--secret", secret_hex, "--byzantine", "silent", NULL };
 	const char *none[] = { NULL };
 	const char *help[] = { "--help", NULL };
 
 	cr_assert_eq(run_usage(none), EXIT_USAGE);
 	cr_assert_eq(run_usage(three), EXIT_USAGE);
+	cr_assert_eq(run_usage(byz1), EXIT_USAGE);
 	cr_assert_eq(run_usage(help), 0);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t n = 0;
@@ -553,4 +561,62 @@ Test(pbft_daemon, restart_appends_a_new_incarnation)
 	cr_assert(WIFEXITED(status_code) && WEXITSTATUS(status_code) == EXIT_INTERNAL, "%d",
 		  status_code);
 	cr_assert(daemon_file_mentions(reps[2].log_path, "checksum mismatch"));
+}
+
+/* wait_reply() - the next authentic reply for @ts from replica 0, within 2 s. */
+static bool wait_reply(uint64_t ts, struct pbft_result *r)
+{
+	uint32_t from;
+
+	for (int ms = 0; ms < 2000; ms += 10) {
+		struct pollfd p = { .fd = udp_fd, .events = POLLIN };
+
+		poll(&p, 1, 10);
+		if (receive_reply(ts, &from, r))
+			return from == 0;
+	}
+	return false;
+}
+
+Test(pbft_daemon, unreplicated_executes_once)
+{
+	const struct pbft_op write7 = { .verb = PBFT_VERB_WRITE, .key = 2, .a = { true, 7 } };
+	const char *argv[] = { PBFT_NODE_EXE, "--unreplicated", "--id", "0", "--replicas", "1",
+			       "--listen", NULL, "--client-port", NULL, "--secret", secret_hex,
+			       "--data-dir", reps[0].data_dir, NULL };
+	char listen[32], port[16];
+	struct pbft_result r, again;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port_base + 1);
+	snprintf(port, sizeof(port), "%d", port_base);
+	argv[7] = listen;
+	argv[9] = port;
+	n_now = 1;
+	reps[0].pid = daemon_spawn(argv, reps[0].out_path, reps[0].log_path);
+	reps[0].fd = daemon_connect(reps[0].pid, port_base, "pbft-node --unreplicated");
+	cr_assert(op_write(1, 5).ok);
+	r = op_read(1);
+	cr_assert(r.ok && r.value.present && r.value.v == 5);
+	cr_assert(op_cas(1, 5, 6).ok);
+	cr_assert_not(op_cas(1, 1, 2).ok);
+	cr_assert_eq(op_read(1).value.v, 6);
+	/* A retransmission (the same timestamp) is answered from the cache, not executed. */
+	send_request(next_ts, &write7);
+	cr_assert(wait_reply(next_ts, &r));
+	send_request(next_ts, &write7);
+	cr_assert(wait_reply(next_ts, &again));
+	cr_assert(r.ok && result_equal(&r, &again));
+	/* An older timestamp is dropped: no reply, counted as refused. */
+	send_request(next_ts - 1, &write7);
+	cr_assert_not(wait_reply(next_ts - 1, &r));
+	next_ts++;
+	cr_assert(strstr(status(0), "\"executed\":6,"), "%s", status(0));
+	cr_assert(strstr(status(0), "\"forged\":0,\"malformed\":0,\"refused\":1,"), "%s",
+		  status(0));
+	cr_assert(strstr(daemon_request(reps[0].fd, "byzantine silent\n"), "{\"error\":"));
+	evidence_text(0);
+	cr_assert_eq(count_of(evidence, "{\"ev\":\"execute\""), 6, "%s", evidence);
+	cr_assert_eq(count_of(evidence, "\"client\":3,\"ts\":6,\"f\":\"write\",\"key\":2,"),
+		     1, "%s", evidence);
+	cr_assert(strstr(evidence, "{\"ev\":\"start\",\"replica\":0,\"replicas\":1,\"f\":0,"));
 }
