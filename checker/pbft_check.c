@@ -448,6 +448,32 @@ static bool evidence_usable(const struct pbft_evidence *ev, const char *run_dir,
 	return correct > 0;
 }
 
+/*
+ * commit-quorum: a correct replica commits a batch only on a certificate of 2f+1 matching
+ * commits from distinct replicas; its commit lines name them ("voters"). One anomaly per
+ * (replica, view, seq) whose certificate is smaller. Lines without "voters" are skipped.
+ */
+static void quorum_check(struct scan *s, const struct pbft_ev_replica *r)
+{
+	uint32_t quorum = 2 * s->ev->f + 1;
+
+	for (uint32_t k = 0; s->ev->f > 0 && k < r->event_count; k++) {
+		const struct pbft_ev *e = &r->events[k];
+		uint32_t held = (uint32_t)__builtin_popcount(e->voters);
+		uint64_t ops[CHECK_ANOMALY_OPS_MAX];
+		uint32_t n = 0;
+
+		if (e->kind != PBFT_EV_COMMIT || !e->has_voters || e->index != 0 || held >= quorum)
+			continue;
+		ops_add(s->h, e, ops, &n);
+		check_result_add_anomaly(s->res, "commit-quorum", ops, n,
+					 "replica %" PRIu32 " committed seq %" PRIu64 " in view %"
+					 PRIu64 " on commits from %" PRIu32 " replicas (mask %#x, "
+					 "line %" PRIu64 "); a certificate needs 2f+1 = %" PRIu32,
+					 r->id, e->seq, e->view, held, e->voters, e->line, quorum);
+	}
+}
+
 static int evidence_judge(const struct pbft_evidence *ev, const char *run_dir,
 			  const struct history *h, struct check_result *res, struct errbuf *eb)
 {
@@ -470,6 +496,9 @@ static int evidence_judge(const struct pbft_evidence *ev, const char *run_dir,
 		if (replica_correct(&ev->replicas[id]))
 			order_check(&s, &ev->replicas[id]);
 	seq_conflicts(&s, KIND_BIT_STATE, "checkpoint-divergence");
+	for (uint32_t id = 0; id < PBFT_EV_REPLICAS_MAX; id++)
+		if (replica_correct(&ev->replicas[id]))
+			quorum_check(&s, &ev->replicas[id]);
 	free(s.refs);
 	return 0;
 }

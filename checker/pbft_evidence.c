@@ -311,6 +311,27 @@ static int batch_fields(const struct line_ctx *c, struct pbft_ev *e)
 	return 0;
 }
 
+/* Optional on commit lines: "voters", the distinct replica ids of the commit certificate. */
+static int field_voters(const struct line_ctx *c, struct pbft_ev *e)
+{
+	json_t *v = json_object_get(c->doc, "voters"), *id;
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return bad(c, "\": an array of replica ids", "voters");
+	json_array_foreach(v, i, id) {
+		json_int_t n = json_is_integer(id) ? json_integer_value(id) : -1;
+
+		if (n < 0 || n >= PBFT_EV_REPLICAS_MAX || (e->voters >> n) & 1)
+			return bad(c, "\": distinct replica ids below 10", "voters");
+		e->voters |= 1u << n;
+	}
+	e->has_voters = true;
+	return 0;
+}
+
 static int event_append(struct pbft_ev_replica *r, const struct line_ctx *c,
 			const struct pbft_ev *e)
 {
@@ -351,6 +372,8 @@ static int line_event(struct ev_file *f, const struct line_ctx *c, enum pbft_ev_
 		err = batch_fields(c, &e);
 		if (!err && kind == PBFT_EV_EXECUTE)
 			err = execute_op(c, &e);
+		if (!err && kind == PBFT_EV_COMMIT)
+			err = field_voters(c, &e);
 	} else {
 		err = field_int(c, "seq", 0, INT64_MAX, &seq, NULL);
 		e.seq = (uint64_t)seq;

@@ -52,6 +52,8 @@ struct pbft_ev {
 	uint8_t kind;                           /* enum pbft_ev_kind */
 	uint8_t f;                              /* enum pbft_ev_f */
 	bool a_null, b_null;
+	bool has_voters;                        /* commit: the line has "voters" */
+	uint32_t voters;                        /* commit: bit i: replica i's commit held */
 	uint8_t digest[PBFT_EV_DIGEST_BYTES];
 };
 

@@ -251,6 +251,20 @@ static uint32_t votes(const struct pbft_replica *r, const struct pbft_slot *s, b
 	return count;
 }
 
+/* The commit certificate this replica holds: senders whose commit matches the slot's digest
+ * (the evidence log shows it, so a checker can see a certificate below 2f+1). */
+static uint32_t matching_senders(const struct pbft_replica *r, const struct pbft_slot *s)
+{
+	uint32_t mask = 0;
+
+	for (uint32_t i = 0; i < r->config.replicas; i++) {
+		if ((s->commit_mask & (1u << i)) &&
+		    memcmp(s->commit_digest[i], s->digest, PBFT_DIGEST_BYTES) == 0)
+			mask |= 1u << i;
+	}
+	return mask;
+}
+
 static void record_vote(struct pbft_slot *s, bool commit, uint32_t sender,
 			const uint8_t digest[PBFT_DIGEST_BYTES])
 {
@@ -302,6 +316,8 @@ void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s)
 		send_vote(r, s, PBFT_MSG_COMMIT);
 	}
 	if (s->prepared && !s->committed && votes(r, s, true) >= quorum) {
+		uint32_t voters = matching_senders(r, s);
+
 		s->committed = true;
 		for (uint32_t i = 0; i < (s->batch.count ? s->batch.count : 1); i++) {
 			struct pbft_event *e = pbft_out_event(r, PBFT_EV_COMMIT);
@@ -314,6 +330,7 @@ void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s)
 			e->index = i;
 			e->client = s->batch.count ? s->batch.requests[i].client : UINT32_MAX;
 			e->timestamp = s->batch.count ? s->batch.requests[i].timestamp : 0;
+			e->voters = voters;
 		}
 		pbft_execute_ready(r);
 	}

@@ -83,6 +83,7 @@ struct pbft_event {
 	uint32_t client;
 	uint64_t timestamp;
 	struct pbft_op op;              /* EXECUTE: the op executed */
+	uint32_t voters;                /* COMMIT: bit i: replica i's matching commit is held */
 };
 
 /* What one step produced; caller storage, reset by each pbft_step(). */

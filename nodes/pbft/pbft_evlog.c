@@ -212,6 +212,14 @@ static void put_request(struct text *t, uint32_t replica, const struct pbft_even
 		put(t, ",\"f\":\"%s\",\"key\":%" PRIu32, verb_name(ev->op.verb), ev->op.key);
 		put_value(t, "a", &ev->op.a);
 		put_value(t, "b", &ev->op.b);
+	} else {
+		/* The commit certificate: the replicas whose matching commit it holds. */
+		put(t, ",\"voters\":[");
+		for (uint32_t i = 0, sep = 0; i < PBFT_REPLICAS_MAX; i++) {
+			if (ev->voters & (1u << i))
+				put(t, "%s%" PRIu32, sep++ ? "," : "", i);
+		}
+		put(t, "]");
 	}
 	put(t, "}\n");
 }

@@ -300,6 +300,50 @@ Test(pbft_check, agreement_two_replicas_commit_different_batches)
 	cr_expect_eq(r.anomalies_total, 1);
 }
 
+/* Commit lines may name their certificate: 2f+1 = 3 distinct replicas, or it is too weak. */
+static void commit_voters(uint32_t replica, uint64_t seq, char digest, int client,
+			  uint64_t ts, const char *voters)
+{
+	line(replica, "{\"ev\":\"commit\",\"replica\":%" PRIu32 ",\"view\":0,\"seq\":%" PRIu64
+	     ",\"digest\":\"%s\",\"index\":0,\"client\":%d,\"ts\":%" PRIu64
+	     ",\"voters\":[%s]}", replica, seq, dg(digest), client, ts, voters);
+}
+
+Test(pbft_check, commit_quorum_full_certificates_are_valid)
+{
+	valid_from(0);
+	commit_voters(1, 5, '5', 0, 1, "0,1,2");
+	commit_voters(2, 5, '5', 0, 1, "0,1,2,3");
+	cr_expect_eq(check(), VERDICT_VALID, "%s",
+		     r.anomaly_count ? r.anomalies[0].message : "");
+}
+
+Test(pbft_check, commit_quorum_certificate_of_2f_is_flagged)
+{
+	const struct anomaly *a;
+
+	valid_from(0);
+	commit_voters(1, 5, '5', 0, 1, "1,3");
+	cr_expect_eq(check(), VERDICT_INVALID);
+	a = only("commit-quorum");
+	cr_expect(strstr(a->message, "replica 1 committed seq 5 in view 0 on commits from 2 "
+			 "replicas"), "%s", a->message);
+	cr_expect(cites(a, 0), "the request's op");
+	cr_expect_eq(r.anomalies_total, 1);
+}
+
+Test(pbft_check, commit_quorum_of_a_byzantine_replica_is_ignored_and_voters_are_checked)
+{
+	valid_from(1);
+	start(0, 1, "\"silent\"");
+	replica_run(0);
+	commit_voters(0, 5, '5', 0, 1, "0");
+	cr_expect_eq(check(), VERDICT_VALID, "Byzantine evidence does not count");
+	commit_voters(2, 6, '6', 0, 1, "1,1,2");
+	cr_expect_eq(pbft_check_evidence_figures(dir, &b.h, &r, &fig, &eb), -EBADMSG);
+	cr_expect(strstr(eb.msg, "voters"), "%s", eb.msg);
+}
+
 Test(pbft_check, agreement_one_replica_against_itself_across_views)
 {
 	valid_from(1);

@@ -212,3 +212,18 @@ Test(pbft, view_change_drops_prepared_is_caught_as_an_agreement_violation)
 	caught_within(bug_seeds, 4, "4", "view-change-drops-prepared", NULL,
 		      "kill:2,partition:1.5,loss:1", "agreement");
 }
+
+/*
+ * quorum-2f commits on 2f commits: each commit line names the replicas whose commits made
+ * the certificate, and a certificate below 2f+1 is a commit-quorum violation from the
+ * evidence alone, with or without a view change that would turn it into disagreement.
+ */
+Test(pbft, quorum_2f_is_caught_as_a_commit_quorum_violation)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft(&out, "4", "71", "quorum-2f", NULL, "6", "partition:2");
+	expect_invalid(&out, "quorum-2f", "commit-quorum");
+	campaign_outcome_run_pbft(&out, "7", "72", "quorum-2f", NULL, "6", "delay:2");
+	expect_invalid(&out, "quorum-2f n=7", "commit-quorum");
+}
