@@ -12,6 +12,7 @@
 #include "fl_assert.h"
 #include "hist.h"
 #include "skew.h"
+#include "textbuf.h"
 
 static const char *const verdict_names[] = {
 	[VERDICT_VALID] = "valid",
@@ -135,17 +136,14 @@ void check_text_init(struct check_text *t)
 
 void check_text_add(struct check_text *t, const char *fmt, ...)
 {
+	struct textbuf text = { .buf = t->buf, .size = sizeof(t->buf), .used = t->used };
 	va_list ap;
-	int n;
 
-	ASSERT(t->used < sizeof(t->buf));
+	/* A diagnostic: cut where the buffer ends (textbuf_vput()). */
 	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->used, sizeof(t->buf) - t->used, fmt, ap);
+	textbuf_vput(&text, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		t->used += (size_t)n;
-	if (t->used >= sizeof(t->buf))
-		t->used = sizeof(t->buf) - 1;
+	t->used = text.used;
 	ASSERT(t->buf[t->used] == '\0');
 }
 

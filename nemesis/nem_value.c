@@ -3,7 +3,6 @@
 #include "nem_value.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 
 #include "cluster.h"
 #include "fl_assert.h"
@@ -11,24 +10,17 @@
 
 void nem_value_init(struct nem_value *w, struct nem_completion *completion)
 {
-	w->buf = completion->value;
-	w->size = sizeof(completion->value);
-	w->pos = 0;
-	w->buf[0] = '\0';
+	textbuf_init(&w->text, completion->value, sizeof(completion->value));
 }
 
 void nem_value_put(struct nem_value *w, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	ASSERT(w->pos < w->size);
 	va_start(ap, fmt);
-	n = vsnprintf(w->buf + w->pos, w->size - w->pos, fmt, ap);
+	textbuf_vput(&w->text, fmt, ap);
 	va_end(ap);
-	ASSERT(n >= 0);
-	ASSERT((size_t)n < w->size - w->pos);
-	w->pos += (size_t)n;
+	ASSERT(!w->text.full);
 }
 
 void nem_value_nodes(struct nem_value *w, const struct cluster *c, const char *key, uint64_t set)

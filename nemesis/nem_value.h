@@ -6,13 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "textbuf.h"
+
 struct cluster;
 struct nem_completion;
 
-/* Invariant: buf[pos] is the NUL ending what was written; pos < size. */
+/* The completion's text (nodes/runtime/textbuf.h); never full (nem_value_put asserts). */
 struct nem_value {
-	char *buf;
-	size_t size, pos;
+	struct textbuf text;
 };
 
 /* nem_value_init() - start an empty value in @completion->value. */

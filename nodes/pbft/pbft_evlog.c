@@ -5,52 +5,26 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "textbuf.h"
 #include "pbft.h"
 
 enum { PATH_BYTES_MAX = 4096 };
 
 /* Text being built in a bounded buffer; full: something did not fit (and was cut). */
-struct text {
-	char *buf;
-	size_t size, used;              /* used < size: the NUL always fits */
-	bool full;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	ASSERT(t->used < t->size);
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->used, t->size - t->used, fmt, ap);
-	va_end(ap);
-	ASSERT(n >= 0);
-	if ((size_t)n >= t->size - t->used) {
-		t->full = true;
-		t->used = t->size - 1;
-		return;
-	}
-	t->used += (size_t)n;
-}
-
 size_t pbft_evlog_names(uint32_t flags, bool bugs, char *buf, size_t size)
 {
-	struct text t = { buf, size, 0, false };
+	struct textbuf t;
 	const char *sep = "";
 
 	ASSERT(buf && size >= 3);
-	buf[0] = '\0';
-	put(&t, "[");
+	textbuf_init(&t, buf, size);
+	textbuf_put(&t, "[");
 	for (uint32_t i = 0; i < 32; i++) {
 		uint32_t flag = flags & (1u << i);
 		const char *name = !flag ? NULL : bugs ? pbft_bug_name(flag) :
@@ -59,7 +33,7 @@ size_t pbft_evlog_names(uint32_t flags, bool bugs, char *buf, size_t size)
 
 		if (!name)
 			continue;
-		put(&t, "%s\"%s\"", sep, name);
+		textbuf_put(&t, "%s\"%s\"", sep, name);
 		if (t.full || t.used + 2 > size - 1) {
 			/* Leave the list well-formed: drop what does not fit with its "]". */
 			t.used = mark;
@@ -69,7 +43,7 @@ size_t pbft_evlog_names(uint32_t flags, bool bugs, char *buf, size_t size)
 		}
 		sep = ",";
 	}
-	put(&t, "]");
+	textbuf_put(&t, "]");
 	ASSERT(!t.full);
 	return t.used;
 }
@@ -106,7 +80,7 @@ void pbft_evlog_close(struct pbft_evlog *e)
 }
 
 /* flush() - @t's lines to the log in one write(2) (more only if the kernel cuts it short). */
-static int flush(struct pbft_evlog *e, const struct text *t, uint64_t lines)
+static int flush(struct pbft_evlog *e, const struct textbuf *t, uint64_t lines)
 {
 	size_t done = 0;
 
@@ -131,34 +105,36 @@ int pbft_evlog_start(struct pbft_evlog *e, const struct pbft_config *config,
 			uint64_t incarnation, int64_t time_ns)
 {
 	char byz[PBFT_EVLOG_NAMES_BYTES_MAX], bugs[PBFT_EVLOG_NAMES_BYTES_MAX];
-	struct text t = { e->buf, e->size, 0, false };
+	struct textbuf t;
 
 	ASSERT(incarnation >= 1);
 	if (e->fd < 0)
 		return 0;
 	pbft_evlog_names(config->byzantine, false, byz, sizeof(byz));
 	pbft_evlog_names(config->bugs, true, bugs, sizeof(bugs));
-	put(&t, "{\"ev\":\"start\",\"replica\":%" PRIu32 ",\"replicas\":%" PRIu32 ",\"f\":%" PRIu32
-		",\"incarnation\":%" PRIu64 ",\"byzantine\":%s,\"bugs\":%s,\"time_ns\":%" PRId64
-		"}\n", e->replica, config->replicas, (config->replicas - 1) / 3, incarnation, byz,
-	    bugs, time_ns);
+	textbuf_init(&t, e->buf, e->size);
+	textbuf_put(&t, "{\"ev\":\"start\",\"replica\":%" PRIu32 ",\"replicas\":%" PRIu32
+		    ",\"f\":%" PRIu32 ",\"incarnation\":%" PRIu64 ",\"byzantine\":%s,\"bugs\":%s,"
+		    "\"time_ns\":%" PRId64 "}\n", e->replica, config->replicas,
+		    (config->replicas - 1) / 3, incarnation, byz, bugs, time_ns);
 	return flush(e, &t, 1);
 }
 
 int pbft_evlog_byzantine(struct pbft_evlog *e, uint32_t flags, int64_t time_ns)
 {
 	char byz[PBFT_EVLOG_NAMES_BYTES_MAX];
-	struct text t = { e->buf, e->size, 0, false };
+	struct textbuf t;
 
 	if (e->fd < 0)
 		return 0;
 	pbft_evlog_names(flags, false, byz, sizeof(byz));
-	put(&t, "{\"ev\":\"byzantine\",\"replica\":%" PRIu32 ",\"byzantine\":%s,\"time_ns\":%"
-		PRId64 "}\n", e->replica, byz, time_ns);
+	textbuf_init(&t, e->buf, e->size);
+	textbuf_put(&t, "{\"ev\":\"byzantine\",\"replica\":%" PRIu32 ",\"byzantine\":%s,"
+		    "\"time_ns\":%" PRId64 "}\n", e->replica, byz, time_ns);
 	return flush(e, &t, 1);
 }
 
-static void put_digest(struct text *t, const uint8_t digest[PBFT_DIGEST_BYTES])
+static void put_digest(struct textbuf *t, const uint8_t digest[PBFT_DIGEST_BYTES])
 {
 	static const char hex[] = "0123456789abcdef";
 	char text[2 * PBFT_DIGEST_BYTES + 1];
@@ -168,15 +144,15 @@ static void put_digest(struct text *t, const uint8_t digest[PBFT_DIGEST_BYTES])
 		text[2 * i + 1] = hex[digest[i] & 15];
 	}
 	text[2 * PBFT_DIGEST_BYTES] = '\0';
-	put(t, "\"digest\":\"%s\"", text);
+	textbuf_put(t, "\"digest\":\"%s\"", text);
 }
 
-static void put_value(struct text *t, const char *name, const struct pbft_value *v)
+static void put_value(struct textbuf *t, const char *name, const struct pbft_value *v)
 {
 	if (v->present)
-		put(t, ",\"%s\":%" PRId64, name, v->v);
+		textbuf_put(t, ",\"%s\":%" PRId64, name, v->v);
 	else
-		put(t, ",\"%s\":null", name);
+		textbuf_put(t, ",\"%s\":null", name);
 }
 
 static const char *verb_name(uint8_t verb)
@@ -193,38 +169,40 @@ static const char *verb_name(uint8_t verb)
 }
 
 /* put_request() - commit and execute: where in the log, and (execute) the op. */
-static void put_request(struct text *t, uint32_t replica, const struct pbft_event *ev)
+static void put_request(struct textbuf *t, uint32_t replica, const struct pbft_event *ev)
 {
 	bool null_batch = ev->client == UINT32_MAX;
 	bool execute = ev->type == PBFT_EV_EXECUTE;
 
-	put(t, "{\"ev\":\"%s\",\"replica\":%" PRIu32 ",\"view\":%" PRIu64 ",\"seq\":%" PRIu64 ",",
-	    execute ? "execute" : "commit", replica, ev->view, ev->seq);
+	textbuf_put(t, "{\"ev\":\"%s\",\"replica\":%" PRIu32 ",\"view\":%" PRIu64 ",\"seq\":%"
+		    PRIu64 ",", execute ? "execute" : "commit", replica, ev->view, ev->seq);
 	put_digest(t, ev->digest);
-	put(t, ",\"index\":%" PRIu32, ev->index);
+	textbuf_put(t, ",\"index\":%" PRIu32, ev->index);
 	if (null_batch)
-		put(t, ",\"client\":null,\"ts\":0");
+		textbuf_put(t, ",\"client\":null,\"ts\":0");
 	else
-		put(t, ",\"client\":%" PRIu32 ",\"ts\":%" PRIu64, ev->client, ev->timestamp);
+		textbuf_put(t, ",\"client\":%" PRIu32 ",\"ts\":%" PRIu64, ev->client,
+			    ev->timestamp);
 	if (execute && null_batch) {
-		put(t, ",\"f\":null,\"key\":null,\"a\":null,\"b\":null");
+		textbuf_put(t, ",\"f\":null,\"key\":null,\"a\":null,\"b\":null");
 	} else if (execute) {
-		put(t, ",\"f\":\"%s\",\"key\":%" PRIu32, verb_name(ev->op.verb), ev->op.key);
+		textbuf_put(t, ",\"f\":\"%s\",\"key\":%" PRIu32, verb_name(ev->op.verb),
+			    ev->op.key);
 		put_value(t, "a", &ev->op.a);
 		put_value(t, "b", &ev->op.b);
 	} else {
 		/* The commit certificate: the replicas whose matching commit it holds. */
-		put(t, ",\"voters\":[");
+		textbuf_put(t, ",\"voters\":[");
 		for (uint32_t i = 0, sep = 0; i < PBFT_REPLICAS_MAX; i++) {
 			if (ev->voters & (1u << i))
-				put(t, "%s%" PRIu32, sep++ ? "," : "", i);
+				textbuf_put(t, "%s%" PRIu32, sep++ ? "," : "", i);
 		}
-		put(t, "]");
+		textbuf_put(t, "]");
 	}
-	put(t, "}\n");
+	textbuf_put(t, "}\n");
 }
 
-static void put_event(struct text *t, uint32_t replica, const struct pbft_event *ev)
+static void put_event(struct textbuf *t, uint32_t replica, const struct pbft_event *ev)
 {
 	size_t start = t->used;
 
@@ -235,11 +213,11 @@ static void put_event(struct text *t, uint32_t replica, const struct pbft_event 
 		break;
 	default:
 		ASSERT(ev->type == PBFT_EV_CHECKPOINT || ev->type == PBFT_EV_STATE_TRANSFER);
-		put(t, "{\"ev\":\"%s\",\"replica\":%" PRIu32 ",\"seq\":%" PRIu64 ",",
-		    ev->type == PBFT_EV_CHECKPOINT ? "checkpoint" : "state-transfer", replica,
-		    ev->seq);
+		textbuf_put(t, "{\"ev\":\"%s\",\"replica\":%" PRIu32 ",\"seq\":%" PRIu64 ",",
+			    ev->type == PBFT_EV_CHECKPOINT ? "checkpoint" : "state-transfer",
+			    replica, ev->seq);
 		put_digest(t, ev->digest);
-		put(t, "}\n");
+		textbuf_put(t, "}\n");
 		break;
 	}
 	ASSERT(!t->full && t->used - start < PBFT_EVLOG_LINE_BYTES_MAX);
@@ -248,11 +226,12 @@ static void put_event(struct text *t, uint32_t replica, const struct pbft_event 
 int pbft_evlog_events(struct pbft_evlog *e, const struct pbft_event *events,
 			 uint32_t count)
 {
-	struct text t = { e->buf, e->size, 0, false };
+	struct textbuf t;
 
 	ASSERT(count <= PBFT_OUT_EVENTS_MAX);
 	if (e->fd < 0 || count == 0)
 		return 0;
+	textbuf_init(&t, e->buf, e->size);
 	for (uint32_t i = 0; i < count; i++)
 		put_event(&t, e->replica, &events[i]);
 	return flush(e, &t, count);
