@@ -19,6 +19,8 @@
 #include "partition.h"
 #include "proc.h"
 #include "qdisc.h"
+#include "system.h"
+#include "textbuf.h"
 
 /* One kind of member nemesis and the faults it serves. */
 struct member_kind {
@@ -229,31 +231,33 @@ void campaign_nemesis_teardown(struct campaign *cp)
 
 int campaign_record_start_modes(struct campaign *cp, struct errbuf *eb)
 {
-	const char *p = cp->opts->byzantine;
+	char modes[CLUSTER_NODES_MAX][SYSTEM_MODE_BYTES_MAX];
 	char value[SCHEDULE_VALUE_BYTES_MAX];
 	struct op inv = { .type = OP_INVOKE, .process = OP_PROCESS_NEMESIS,
 			  .f = "start-byzantine" };
-	size_t used;
+	const char *sep = "";
+	struct textbuf t;
+	uint32_t count;
 	int err;
 
-	if (!p)
+	if (!cp->opts->byzantine)
 		return 0;
-	used = (size_t)snprintf(value, sizeof(value), "{\"byzantine\":{");
-	for (uint32_t node = 0; *p && used < sizeof(value); node++) {
-		size_t len = strcspn(p, ",");
-
-		/* cmd_run checked the list: one known mode (or "none") per replica. */
-		ASSERT(node < cp->opts->node_count);
-		if (len != 4 || strncmp(p, "none", 4) != 0)
-			used += (size_t)snprintf(value + used, sizeof(value) - used,
-						 "%s\"%s\":\"%.*s\"",
-						 value[used - 1] == '{' ? "" : ",",
-						 cluster_node_name(cp->cluster, node), (int)len, p);
-		p += len + (p[len] == ',');
+	/* The same parse that gave each replica its mode (cmd_run checked the list). */
+	err = pbft_system_modes(cp->opts->byzantine, modes, cp->opts->node_count, &count, eb);
+	if (err < 0)
+		return err;
+	textbuf_init(&t, value, sizeof(value));
+	textbuf_put(&t, "{\"byzantine\":{");
+	for (uint32_t node = 0; node < count; node++) {
+		if (strcmp(modes[node], "none") != 0) {
+			textbuf_put(&t, "%s\"%s\":\"%s\"", sep,
+				    cluster_node_name(cp->cluster, node), modes[node]);
+			sep = ",";
+		}
 	}
-	if (used + 3 > sizeof(value))
+	textbuf_put(&t, "}}");
+	if (t.full)
 		return errbuf_set(eb, -E2BIG, "--byzantine list too long to record");
-	memcpy(value + used, "}}", 3);
 	inv.value = (struct op_value){ .kind = OP_VALUE_JSON, .json = value };
 	err = campaign_record(cp, &inv, eb);
 	if (err < 0)

@@ -12,6 +12,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "prng.h"
+#include "textbuf.h"
 
 struct fault_kind {
 	uint32_t fault;
@@ -72,17 +73,30 @@ static void draw_reorder(struct prng *prng, const struct schedule_opts *o,
 }
 
 /* Writes {"nodes":["n1",...]} (or @key instead of "nodes") for the bits of @nodes. */
+/* Appends "key":["n1",...] for the bits of @set. */
+static void nodes_list(struct textbuf *t, const char *key, uint64_t set)
+{
+	const char *sep = "";
+
+	textbuf_put(t, "\"%s\":[", key);
+	for (uint32_t i = 0; i < NEM_NODES_MAX; i++) {
+		if (set & (1ull << i)) {
+			textbuf_put(t, "%s\"n%u\"", sep, i + 1);
+			sep = ",";
+		}
+	}
+	textbuf_put(t, "]");
+}
+
+/* Writes @prefix then "nodes":["n1",...]} for the bits of @nodes. */
 static void nodes_value(char *out, size_t size, const char *prefix, uint64_t nodes)
 {
-	int used = snprintf(out, size, "%s\"nodes\":[", prefix);
+	struct textbuf t;
 
-	for (uint32_t i = 0; i < NEM_NODES_MAX && used > 0 && (size_t)used < size; i++) {
-		if (nodes & (1ull << i))
-			used += snprintf(out + used, size - (size_t)used, "%s\"n%u\"",
-					 out[used - 1] == '[' ? "" : ",", i + 1);
-	}
-	if (used > 0 && (size_t)used < size)
-		snprintf(out + used, size - (size_t)used, "]}");
+	textbuf_init(&t, out, size);
+	textbuf_put(&t, "%s", prefix);
+	nodes_list(&t, "nodes", nodes);
+	textbuf_put(&t, "}");
 }
 
 static void draw_bandwidth(struct prng *prng, const struct schedule_opts *o,
@@ -166,7 +180,8 @@ static void draw_byzantine(struct prng *prng, const struct schedule_opts *o,
 {
 	uint32_t f = o->node_count > 3 ? (o->node_count - 1) / 3 : 1;
 	uint32_t want = 1 + (uint32_t)prng_below(prng, f);
-	int used;
+	const char *sep = "";
+	struct textbuf t;
 
 	ev->params.nodes = 0;
 	while (want > 0) {
@@ -178,33 +193,22 @@ static void draw_byzantine(struct prng *prng, const struct schedule_opts *o,
 		ev->params.modes[node] = (uint8_t)(1 + prng_below(prng, NEM_BYZANTINE_MODES - 1));
 		want--;
 	}
-	used = snprintf(ev->value, sizeof(ev->value), "{\"byzantine\":{");
-	for (uint32_t i = 0; i < o->node_count && (size_t)used < sizeof(ev->value); i++) {
-		if (ev->params.nodes & (1ull << i))
-			used += snprintf(ev->value + used, sizeof(ev->value) - (size_t)used,
-					 "%s\"n%u\":\"%s\"", ev->value[used - 1] == '{' ? "" : ",",
-					 i + 1, nem_byzantine_mode_name(ev->params.modes[i]));
+	textbuf_init(&t, ev->value, sizeof(ev->value));
+	textbuf_put(&t, "{\"byzantine\":{");
+	for (uint32_t i = 0; i < o->node_count; i++) {
+		if (ev->params.nodes & (1ull << i)) {
+			textbuf_put(&t, "%s\"n%u\":\"%s\"", sep, i + 1,
+				    nem_byzantine_mode_name(ev->params.modes[i]));
+			sep = ",";
+		}
 	}
-	if ((size_t)used < sizeof(ev->value))
-		snprintf(ev->value + used, sizeof(ev->value) - (size_t)used, "}}");
+	textbuf_put(&t, "}}");
 }
 
 /* A random nonempty set of nodes, each in with probability 1/2. */
 static uint64_t draw_set(struct prng *prng, uint32_t node_count)
 {
 	return 1 + prng_below(prng, (1ull << node_count) - 1);
-}
-
-static void names_json(char *out, size_t size, int *used, const char *key, uint64_t set)
-{
-	*used += snprintf(out + *used, size - (size_t)*used, "\"%s\":[", key);
-	for (uint32_t i = 0; i < NEM_NODES_MAX && (size_t)*used < size; i++) {
-		if (set & (1ull << i))
-			*used += snprintf(out + *used, size - (size_t)*used, "%s\"n%u\"",
-					  out[*used - 1] == '[' ? "" : ",", i + 1);
-	}
-	if ((size_t)*used < size)
-		*used += snprintf(out + *used, size - (size_t)*used, "]");
 }
 
 /*
@@ -217,7 +221,7 @@ static void draw_msgdrop(struct prng *prng, const struct schedule_opts *o,
 {
 	uint32_t type = 2 + (uint32_t)prng_below(prng, 5);
 	uint64_t from, to, any = 0;
-	int used = 0;
+	struct textbuf t;
 
 	do {
 		from = draw_set(prng, o->node_count);
@@ -228,13 +232,12 @@ static void draw_msgdrop(struct prng *prng, const struct schedule_opts *o,
 	ev->params.msg_types = 1u << type;
 	for (uint32_t i = 0; i < o->node_count; i++)
 		ev->params.pairs[i] = to & (1ull << i) ? from & ~(1ull << i) : 0;
-	used = snprintf(ev->value, sizeof(ev->value), "{\"types\":[%u],", type);
-	names_json(ev->value, sizeof(ev->value), &used, "from", from);
-	if ((size_t)used < sizeof(ev->value))
-		used += snprintf(ev->value + used, sizeof(ev->value) - (size_t)used, ",");
-	names_json(ev->value, sizeof(ev->value), &used, "to", to);
-	if ((size_t)used < sizeof(ev->value))
-		snprintf(ev->value + used, sizeof(ev->value) - (size_t)used, "}");
+	textbuf_init(&t, ev->value, sizeof(ev->value));
+	textbuf_put(&t, "{\"types\":[%u],", type);
+	nodes_list(&t, "from", from);
+	textbuf_put(&t, ",");
+	nodes_list(&t, "to", to);
+	textbuf_put(&t, "}");
 }
 
 static const struct fault_kind kinds[] = {
