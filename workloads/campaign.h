@@ -31,6 +31,7 @@ struct campaign_opts {
 	uint64_t seed;
 	const char *bug;                /* node --bug NAME, or NULL */
 	const char *byzantine;          /* pbft: --byzantine MODE[,MODE], one per replica */
+	bool fast;                      /* pbft: --fast (tentative execution, READ-ONLY reads) */
 	const char *store_root;         /* "store" */
 	const char *node_exe;           /* crdt-node binary */
 	bool keep;                      /* named namespaces, for debugging with `ip netns` */

@@ -52,6 +52,8 @@ void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 		fprintf(out, " --bug %s", o->bug);
 	if (o->byzantine)
 		fprintf(out, " --byzantine %s", o->byzantine);
+	if (o->fast)
+		fprintf(out, " --fast");
 	fprintf(out, "\n");
 }
 
@@ -138,6 +140,8 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 	if (!root)
 		return errbuf_set(eb, -ENOMEM, "cannot build config.json");
 	json_object_set_new(root, "capture", json_boolean(o->capture));
+	if (strcmp(o->system, "pbft") == 0)
+		json_object_set_new(root, "fast", json_boolean(o->fast));
 	if (cp->delay_backend)
 		json_object_set_new(root, "delay_backend", json_string(cp->delay_backend));
 	json_object_set_new(root, "capture_bytes_max",

@@ -167,7 +167,8 @@ static bool take_reply(struct pbft_client *c, size_t size, uint64_t timestamp,
 	c->replies[sender] = m->result;
 	c->reply_mask |= 1u << sender;
 	*accepted = sender;
-	return c->config->first_reply || matching(c, sender) >= f + 1;
+	return c->config->first_reply ||
+	       matching(c, sender) >= (c->config->fast ? 2 * f + 1 : f + 1);
 }
 
 /* Reads every waiting datagram. Return: true once a reply is accepted (in *@accepted). */
@@ -191,6 +192,7 @@ static int pbft_client_invoke(struct client *base, const struct op *inv,
 	int64_t now = monotime_ns(), deadline = now + c->timeout_ns, next_send = now;
 	uint64_t timestamp = inv->index + 1;
 	uint32_t accepted;
+	bool sent = false;
 	ssize_t size;
 	int err;
 
@@ -208,11 +210,21 @@ static int pbft_client_invoke(struct client *base, const struct op *inv,
 		return 0;
 	}
 	c->reply_mask = 0;
+	if (c->config->fast && c->msg.request.op.verb == PBFT_VERB_READ)
+		plain[0] = PBFT_MSG_READ_ONLY;
 	for (;;) {
 		int64_t wake;
 
+		if (plain[0] == PBFT_MSG_READ_ONLY && sent &&
+		    (now >= next_send || c->reply_mask == (1u << c->config->replicas) - 1)) {
+			/* No 2f+1 match (a write raced it): in order now, counted afresh. */
+			plain[0] = PBFT_MSG_REQUEST;
+			c->reply_mask = 0;
+			next_send = now;
+		}
 		if (now >= next_send) {
 			broadcast(c, plain, (size_t)size);
+			sent = true;
 			next_send = now + PBFT_CLIENT_RETRANSMIT_NS;
 		}
 		wake = next_send < deadline ? next_send : deadline;

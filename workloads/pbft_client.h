@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pbft_client.h - a PBFT client (nodes/pbft/PROTOCOL.md): sealed requests to every replica
- * over UDP, a result accepted once f+1 replicas sent matching authentic replies. */
+ * over UDP, a result accepted once f+1 replicas (2f+1 on the fast path) sent matching
+ * authentic replies. */
 #ifndef PBFT_CLIENT_H
 #define PBFT_CLIENT_H
 
@@ -28,6 +29,9 @@ struct pbft_client_config {
 	uint16_t port;
 	uint8_t secret[PBFT_SECRET_BYTES];
 	bool first_reply;                       /* the bug: accept one reply */
+	/* The fast path (replicas run --tentative): reads go as READ-ONLY (resent in order
+	 * if they get no 2f+1 match), and every result needs 2f+1 matching replies. */
+	bool fast;
 };
 
 /* One client thread's identity: its client id, taken on first use. */

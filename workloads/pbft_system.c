@@ -122,20 +122,22 @@ static const struct system_ops pbft_system_ops = {
 	.agreed_reads = true,
 };
 
-/* --secret and, for the first replicas, --byzantine MODE. */
+/* --secret, for the first replicas --byzantine MODE, and --tentative on the fast path. */
 static uint32_t pbft_extra_args(const struct replica_db *db, uint32_t node,
 				char args[][REPLICA_DB_ARG_BYTES_MAX], uint32_t max)
 {
 	const struct pbft_system *s = db->extra_ctx;
 	uint32_t n = 0;
 
-	ASSERT(max >= 4);
+	ASSERT(max >= 5);
 	snprintf(args[n++], REPLICA_DB_ARG_BYTES_MAX, "--secret");
 	snprintf(args[n++], REPLICA_DB_ARG_BYTES_MAX, "%s", s->secret_hex);
 	if (node < s->mode_count) {
 		snprintf(args[n++], REPLICA_DB_ARG_BYTES_MAX, "--byzantine");
 		snprintf(args[n++], REPLICA_DB_ARG_BYTES_MAX, "%s", s->modes[node]);
 	}
+	if (s->client.fast)
+		snprintf(args[n++], REPLICA_DB_ARG_BYTES_MAX, "--tentative");
 	return n;
 }
 
@@ -176,6 +178,7 @@ int pbft_system_new(const struct campaign_opts *o, const char *data_root,
 	s->db.extra_ctx = s;
 	s->client.port = PBFT_CLIENT_PORT_DEFAULT;
 	s->client.first_reply = first_reply;
+	s->client.fast = o->fast;
 	secret_from_seed(o->seed, s->client.secret);
 	sodium_bin2hex(s->secret_hex, sizeof(s->secret_hex), s->client.secret,
 		       PBFT_SECRET_BYTES);

@@ -314,6 +314,8 @@ void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s)
 	if (s->prepared && !s->commit_sent) {
 		s->commit_sent = true;
 		send_vote(r, s, PBFT_MSG_COMMIT);
+		if (r->config.tentative && s->seq == r->executed_seq + 1)
+			pbft_execute_ready(r);  /* executes it tentatively */
 	}
 	if (s->prepared && !s->committed && votes(r, s, true) >= quorum) {
 		uint32_t voters = matching_senders(r, s);
@@ -405,8 +407,9 @@ static void dispatch(struct pbft_replica *r, const struct pbft_msg *m)
 {
 	uint32_t n = r->config.replicas;
 	bool from_client = m->sender >= n;
+	bool request = m->type == PBFT_MSG_REQUEST || m->type == PBFT_MSG_READ_ONLY;
 
-	if (m->sender == r->config.id || from_client != (m->type == PBFT_MSG_REQUEST) ||
+	if (m->sender == r->config.id || from_client != request ||
 	    m->type == PBFT_MSG_REPLY ||
 	    (from_client && m->request.client != m->sender - n)) {
 		r->counters.refused_count++;
@@ -415,6 +418,9 @@ static void dispatch(struct pbft_replica *r, const struct pbft_msg *m)
 	switch (m->type) {
 	case PBFT_MSG_REQUEST:
 		pbft_on_request(r, &m->request);
+		break;
+	case PBFT_MSG_READ_ONLY:
+		pbft_on_read_only(r, &m->request);
 		break;
 	case PBFT_MSG_PRE_PREPARE:
 		on_pre_prepare(r, m);

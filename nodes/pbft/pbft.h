@@ -44,6 +44,10 @@ struct pbft_config {
 	uint32_t retransmit_ticks;      /* >= 1: resend what is in flight every so many ticks */
 	uint32_t byzantine;             /* enum pbft_byzantine flags; 0 for a correct replica */
 	uint32_t bugs;                  /* enum pbft_bug flags; 0 for the correct build */
+	/* Tentative execution (PBFT 5.1.2): a prepared batch executes and is replied to before it
+	 * commits, and is undone if a view change comes first. Only for clients that wait for
+	 * 2f+1 matching replies (f+1 could then accept a result that is undone). */
+	bool tentative;
 	uint8_t secret[PBFT_SECRET_BYTES];      /* the cluster secret; pair keys derive from it */
 };
 
@@ -109,6 +113,8 @@ struct pbft_status {
 	uint64_t overflow_count;        /* outputs or pending full: something was not sent */
 	uint64_t bad_state_count;       /* STATE snapshots whose digest is not the certified one */
 	uint64_t state_transfer_count;  /* snapshots installed (PBFT_EV_STATE_TRANSFER) */
+	uint64_t read_only_count;       /* READ-ONLY requests answered from committed state */
+	uint64_t rollback_count;        /* tentative executions undone by a view change */
 };
 
 /**

@@ -101,30 +101,162 @@ void pbft_pending_propose(struct pbft_replica *r)
 
 /* --- execution --- */
 
-static void execute_one(struct pbft_replica *r, const struct pbft_slot *s, uint32_t index)
+/*
+ * apply_one() - request @index of @s on the KV store and reply cache, replied to; what it
+ * changed goes to @undo (tentative execution) if not NULL.
+ * Return: false if skipped: its client's reply cache is at or past it (at most once).
+ */
+static bool apply_one(struct pbft_replica *r, const struct pbft_slot *s, uint32_t index,
+		      struct pbft_undo *undo)
 {
 	const struct pbft_request *q = &s->batch.requests[index];
 	struct pbft_client *c = &r->clients[q->client];
-	struct pbft_event *e;
 
 	pending_remove(r, q->client, q->timestamp);
+	if (undo)
+		undo->applied = false;
 	if (q->timestamp <= c->last_timestamp)
-		return;         /* at most once per (client, timestamp) */
+		return false;   /* at most once per (client, timestamp) */
+	if (undo) {
+		*undo = (struct pbft_undo){ .applied = true, .client = q->client, .key = q->op.key,
+					    .key_was = r->kv.values[q->op.key],
+					    .client_was = *c };
+	}
 	c->last_timestamp = q->timestamp;
 	c->reply.client = q->client;
 	c->reply.timestamp = q->timestamp;
 	pbft_kv_apply(&r->kv, &q->op, &c->reply);
 	send_reply(r, c, q->client);
-	e = pbft_out_event(r, PBFT_EV_EXECUTE);
+	return true;
+}
+
+static void execute_event(struct pbft_replica *r, const struct pbft_slot *s, uint32_t index)
+{
+	const struct pbft_request *q = &s->batch.requests[index];
+	struct pbft_event *e = pbft_out_event(r, PBFT_EV_EXECUTE);
+
 	if (!e)
 		return;
 	e->view = r->view;
 	e->seq = s->seq;
 	memcpy(e->digest, s->digest, PBFT_DIGEST_BYTES);
+	if (s->batch.count == 0) {
+		e->client = UINT32_MAX;         /* the null request */
+		return;
+	}
 	e->index = index;
 	e->client = q->client;
 	e->timestamp = q->timestamp;
 	e->op = q->op;
+}
+
+void pbft_tentative_undo(struct pbft_replica *r)
+{
+	struct pbft_tentative *t = &r->tentative;
+
+	if (t->seq == 0)
+		return;
+	ASSERT(t->seq == r->executed_seq + 1 && t->count <= PBFT_BATCH_MAX);
+	for (uint32_t i = t->count; i-- > 0;) {
+		const struct pbft_undo *u = &t->undo[i];
+
+		if (!u->applied)
+			continue;
+		ASSERT(u->client < PBFT_CLIENTS_MAX && u->key < PBFT_KEYS_MAX);
+		r->kv.values[u->key] = u->key_was;
+		r->clients[u->client] = u->client_was;
+	}
+	t->seq = 0;
+	r->counters.rollback_count++;
+}
+
+/* The committed value of @key: as it was before the tentative batch, if that changed it. */
+static struct pbft_value committed_value(const struct pbft_replica *r, uint32_t key)
+{
+	const struct pbft_tentative *t = &r->tentative;
+
+	for (uint32_t i = 0; t->seq != 0 && i < t->count; i++) {
+		if (t->undo[i].applied && t->undo[i].key == key)
+			return t->undo[i].key_was;
+	}
+	return r->kv.values[key];
+}
+
+/* The highest seq this replica holds a prepared certificate for (0: none). */
+static uint64_t highest_prepared(const struct pbft_replica *r)
+{
+	uint64_t high = 0;
+
+	for (uint32_t i = 0; i < r->config.window; i++) {
+		const struct pbft_slot *s = &r->slots[i];
+
+		if (s->seq > high && (s->has_cert || s->prepared))
+			high = s->seq;
+	}
+	return high;
+}
+
+/*
+ * READ-ONLY (PBFT 5.1.3): never ordered or cached; answered from the committed state once
+ * everything this replica had prepared when the read came has executed. A write whose
+ * client took 2f+1 replies is prepared (or executed) at f+1 correct replicas, one of which
+ * is among any 2f+1 that answer the read, so a read that starts after it sees it, even if
+ * a view change undid its tentative execution. The client needs 2f+1 matching replies,
+ * else it resends the read as a REQUEST. One read waits per client (the latest).
+ */
+void pbft_on_read_only(struct pbft_replica *r, const struct pbft_request *q)
+{
+	struct pbft_read_wait *w = &r->read_wait[q->client];
+
+	STATIC_ASSERT(PBFT_CLIENTS_MAX <= 64, "read_waiting is a u64 mask");
+	ASSERT(q->op.verb == PBFT_VERB_READ && q->op.key < PBFT_KEYS_MAX);
+	if ((r->read_waiting & (1ull << q->client)) && w->request.timestamp > q->timestamp) {
+		r->counters.refused_count++;
+		return;         /* older than the one waiting */
+	}
+	w->request = *q;
+	w->until_seq = highest_prepared(r);
+	r->read_waiting |= 1ull << q->client;
+	pbft_read_only_answer(r);
+}
+
+void pbft_read_only_answer(struct pbft_replica *r)
+{
+	struct pbft_msg *m = &r->scratch;
+
+	for (uint64_t waiting = r->read_waiting; waiting; waiting &= waiting - 1) {
+		uint32_t c = (uint32_t)__builtin_ctzll(waiting);
+		const struct pbft_read_wait *w = &r->read_wait[c];
+
+		if (w->until_seq > r->executed_seq)
+			continue;
+		r->read_waiting &= ~(1ull << c);
+		r->counters.read_only_count++;
+		pbft_msg_init(r, m, PBFT_MSG_REPLY, 0, NULL);
+		m->result = (struct pbft_result){
+			.client = c, .timestamp = w->request.timestamp, .ok = true,
+			.value = committed_value(r, w->request.op.key) };
+		pbft_byz_reply(r, &m->result);
+		pbft_out_send(r, m, PBFT_TO_CLIENT, c);
+	}
+}
+
+/* Tentative execution: the next seq once it is prepared in this view, before it commits. */
+static void execute_tentative(struct pbft_replica *r)
+{
+	struct pbft_tentative *t = &r->tentative;
+	struct pbft_slot *s;
+
+	if (!r->config.tentative || t->seq != 0 || r->view_changing)
+		return;
+	s = pbft_slot_get(r, r->executed_seq + 1);
+	if (!s || !s->prepared || s->committed || s->view != r->view)
+		return;
+	ASSERT(!s->executed && s->batch.count <= PBFT_BATCH_MAX);
+	t->seq = s->seq;
+	t->count = s->batch.count;
+	for (uint32_t i = 0; i < s->batch.count; i++)
+		(void)apply_one(r, s, i, &t->undo[i]);
 }
 
 /* Requests whose client's reply cache is at or past them are done: forget them. */
@@ -276,18 +408,18 @@ void pbft_execute_ready(struct pbft_replica *r)
 	struct pbft_slot *s;
 
 	while ((s = pbft_slot_get(r, r->executed_seq + 1)) && s->committed && !s->executed) {
-		for (uint32_t i = 0; i < s->batch.count; i++)
-			execute_one(r, s, i);
-		if (s->batch.count == 0) {
-			struct pbft_event *e = pbft_out_event(r, PBFT_EV_EXECUTE);
+		bool was_tentative = r->tentative.seq == s->seq;
 
-			if (e) {
-				e->view = r->view;
-				e->seq = s->seq;
-				memcpy(e->digest, s->digest, PBFT_DIGEST_BYTES);
-				e->client = UINT32_MAX;
-			}
+		ASSERT(r->tentative.seq == 0 || was_tentative);
+		for (uint32_t i = 0; i < s->batch.count; i++) {
+			/* Executed tentatively already: only its evidence is due now. */
+			if (was_tentative ? r->tentative.undo[i].applied
+					  : apply_one(r, s, i, NULL))
+				execute_event(r, s, i);
 		}
+		if (s->batch.count == 0)
+			execute_event(r, s, 0);
+		r->tentative.seq = 0;
 		s->executed = true;
 		r->executed_seq = s->seq;
 		r->progress_tick = r->ticks;
@@ -295,5 +427,8 @@ void pbft_execute_ready(struct pbft_replica *r)
 			take_checkpoint(r, s->seq);
 	}
 	ASSERT(r->executed_seq >= r->stable_seq);
+	if (r->read_waiting)
+		pbft_read_only_answer(r);
+	execute_tentative(r);
 	pbft_pending_propose(r);
 }

@@ -53,6 +53,31 @@ struct pbft_client {
 	struct pbft_result reply;       /* the reply to last_timestamp */
 };
 
+/* What executing one request changed, to undo a tentative execution. */
+struct pbft_undo {
+	bool applied;                   /* false: skipped (its client had a later timestamp) */
+	uint32_t client, key;
+	struct pbft_value key_was;
+	struct pbft_client client_was;
+};
+
+/*
+ * The one batch executed tentatively (config.tentative): prepared but not committed, at
+ * executed_seq + 1, with what each of its requests changed. seq == 0: none. Invariant:
+ * seq == 0 or seq == executed_seq + 1 and that slot is prepared in the current view.
+ */
+struct pbft_tentative {
+	uint64_t seq;
+	uint32_t count;                 /* the batch's requests */
+	struct pbft_undo undo[PBFT_BATCH_MAX];
+};
+
+/* A READ-ONLY read held until everything prepared here when it came has executed. */
+struct pbft_read_wait {
+	struct pbft_request request;
+	uint64_t until_seq;             /* the highest seq prepared here when it came */
+};
+
 struct pbft_pending {
 	struct pbft_request request;
 	bool proposed;                  /* in a pre-prepare of the current view */
@@ -75,6 +100,9 @@ struct pbft_replica {
 	struct pbft_ckpt ckpts[PBFT_LOG_SEQS_MAX];      /* index (seq / K) % window */
 	struct pbft_kv kv;
 	struct pbft_client clients[PBFT_CLIENTS_MAX];
+	struct pbft_tentative tentative;
+	uint64_t read_waiting;                          /* bit c: read_wait[c] holds one */
+	struct pbft_read_wait read_wait[PBFT_CLIENTS_MAX];
 	uint32_t pending_count;
 	struct pbft_pending pending[PBFT_PENDING_MAX];
 	uint32_t vc_mask;                               /* senders of vcs[] for view */
@@ -121,6 +149,9 @@ void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s);
 void pbft_execute_ready(struct pbft_replica *r);
 void pbft_on_checkpoint(struct pbft_replica *r, const struct pbft_msg *m);
 void pbft_on_request(struct pbft_replica *r, const struct pbft_request *q);
+void pbft_on_read_only(struct pbft_replica *r, const struct pbft_request *q);
+void pbft_tentative_undo(struct pbft_replica *r);
+void pbft_read_only_answer(struct pbft_replica *r);
 void pbft_snapshot_take(const struct pbft_replica *r, struct pbft_snapshot *snap);
 void pbft_pending_drop_executed(struct pbft_replica *r);
 void pbft_log_collect(struct pbft_replica *r, uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES],

@@ -32,6 +32,7 @@ struct extra {
 	int64_t view_timeout_ms;
 	int64_t batch_max;
 	bool unreplicated;              /* --unreplicated: no core, replica 0 of 1 */
+	bool tentative;                 /* --tentative: pbft_config.tentative */
 };
 
 static void usage(FILE *f)
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 		"                 --peer J=ADDR[:PORT] (once per other replica)\n"
 		"                 [--client-port P] [--gossip-port P] [--gossip-ms MS]\n"
 		"                 [--data-dir DIR] [--bug NAME]... [--byzantine MODE[,MODE...]]\n"
-		"                 [--view-timeout-ms MS] [--batch-max B] [--seed X]\n"
+		"                 [--view-timeout-ms MS] [--batch-max B] [--tentative]\n"
+		"                 [--seed X]\n"
 		"       pbft-node --unreplicated --id 0 --replicas 1 --listen ADDR[:PORT]\n"
 		"                 --secret HEX [--client-port P] [--gossip-port P]\n"
 		"                 [--data-dir DIR]\n"
@@ -64,6 +66,9 @@ static void usage(FILE *f)
 		"  --view-timeout-ms MS  a view change after this long without progress\n"
 		"                        (default 1000; in ticks: MS / --gossip-ms)\n"
 		"  --batch-max B         requests per pre-prepare, 1..%d (default %d)\n"
+		"  --tentative           execute a batch once prepared, before it commits, and\n"
+		"                        undo it if a view change comes first (PBFT 5.1.2); for\n"
+		"                        clients that wait for 2f+1 matching replies only\n"
 		"  --seed X              printed as seed=X first (the replica uses no randomness)\n"
 		"  --unreplicated        no agreement: execute each authentic request at once on\n"
 		"                        one KV store (a baseline); client c seals with\n"
@@ -155,12 +160,14 @@ static int parse(int argc, char **argv, struct replica_args *a, struct extra *x,
 		return errbuf_set(eb, -EINVAL, "%d arguments (at most %d)", argc, ARGS_MAX - 2);
 	args[0] = argv[0];
 	args[1] = tick;
-	/* --unreplicated takes no argument, which replica_args's extras cannot: ours alone. */
+	/* Flags without an argument, which replica_args's extras cannot take: ours alone. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			options = false;
 		if (options && strcmp(argv[i], "--unreplicated") == 0)
 			x->unreplicated = true;
+		else if (options && strcmp(argv[i], "--tentative") == 0)
+			x->tentative = true;
 		else
 			args[n++] = argv[i];
 	}
@@ -171,9 +178,9 @@ static int parse(int argc, char **argv, struct replica_args *a, struct extra *x,
 /* check() - what replica_args does not know: n = 3f+1, the secret. */
 static int check(const struct replica_args *a, const struct extra *x, struct errbuf *eb)
 {
-	if (x->unreplicated && (a->replicas != 1 || a->bugs || x->byzantine))
+	if (x->unreplicated && (a->replicas != 1 || a->bugs || x->byzantine || x->tentative))
 		return errbuf_set(eb, -EINVAL, "--unreplicated: --replicas 1 (so --id 0 and no "
-				  "--peer), no --bug and no --byzantine");
+				  "--peer), no --bug, --byzantine or --tentative");
 	if (!x->unreplicated && (a->replicas < 4 || a->replicas > PBFT_REPLICAS_MAX ||
 				 (a->replicas - 1) % 3 != 0))
 		return errbuf_set(eb, -EINVAL, "--replicas %u: n = 3f+1, 4..%d", a->replicas,
@@ -194,7 +201,7 @@ static void config_fill(const struct replica_args *a, const struct extra *x,
 		.checkpoint_interval = CHECKPOINT_INTERVAL, .window = PBFT_LOG_SEQS_MAX,
 		.view_timeout_ticks = (uint32_t)(timeout_ticks > 0 ? timeout_ticks : 1),
 		.retransmit_ticks = (uint32_t)(retransmit_ticks > 0 ? retransmit_ticks : 1),
-		.byzantine = x->byzantine, .bugs = a->bugs,
+		.byzantine = x->byzantine, .bugs = a->bugs, .tentative = x->tentative,
 	};
 	memcpy(c->secret, x->secret, sizeof(c->secret));
 }
@@ -206,9 +213,10 @@ static void log_start(const struct replica_args *a, const struct pbft_config *c)
 	pbft_evlog_names(c->byzantine, false, byz, sizeof(byz));
 	pbft_evlog_names(c->bugs, true, bugs, sizeof(bugs));
 	log_info("pbft-node: replica %u of %u (f = %u), tick %" PRId64 " ms, view timeout %u "
-		 "ticks, batch %u, byzantine %s, bugs %s, %s%s", a->id, a->replicas,
-		 (a->replicas - 1) / 3, a->gossip_ms, c->view_timeout_ticks, c->batch_max, byz,
-		 bugs, a->data_dir ? "data in " : "no data dir: no evidence log",
+		 "ticks, batch %u%s, byzantine %s, bugs %s, %s%s", a->id, a->replicas,
+		 (a->replicas - 1) / 3, a->gossip_ms, c->view_timeout_ticks, c->batch_max,
+		 c->tentative ? ", tentative execution" : "", byz, bugs,
+		 a->data_dir ? "data in " : "no data dir: no evidence log",
 		 a->data_dir ? a->data_dir : "");
 }
 

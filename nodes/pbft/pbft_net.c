@@ -183,19 +183,20 @@ static void step(struct replica_server *s, struct shell *sh, const struct pbft_i
 
 /* --- --unreplicated: the same transport and MACs, no agreement --- */
 
-/* unrep_reply() - client @c's cached reply, sealed with key(0, 1 + c), to its address. */
-static void unrep_reply(struct replica_server *s, struct shell *sh, uint32_t c)
+/* unrep_reply() - @result to client @c, sealed with key(0, 1 + c), to its address. */
+static void unrep_reply(struct replica_server *s, struct shell *sh, uint32_t c,
+			const struct pbft_result *result)
 {
 	struct unrep *u = &sh->unrep;
 	struct pbft_msg *m = &u->msg;
 	ssize_t size, n;
 
-	ASSERT(c < PBFT_CLIENTS_MAX && u->replies[c].timestamp > 0);
+	ASSERT(c < PBFT_CLIENTS_MAX && result->timestamp > 0 && result->client == c);
 	m->type = PBFT_MSG_REPLY;
 	m->sender = 0;
 	m->view = m->seq = 0;
 	memset(m->digest, 0, sizeof(m->digest));
-	m->result = u->replies[c];
+	m->result = *result;
 	size = pbft_encode(m, u->plain, sizeof(u->plain));
 	ASSERT(size > 0);
 	n = pbft_mac_seal(&u->reply_keys[c], u->plain, (size_t)size, sh->sealed,
@@ -254,15 +255,22 @@ static void unrep_datagram(struct replica_server *s, struct shell *sh,
 		u->malformed_count++;
 		return;
 	}
-	if (u->msg.type != PBFT_MSG_REQUEST || u->msg.request.client != c ||
-	    from->sin_family != AF_INET) {
+	if ((u->msg.type != PBFT_MSG_REQUEST && u->msg.type != PBFT_MSG_READ_ONLY) ||
+	    u->msg.request.client != c || from->sin_family != AF_INET) {
 		u->refused_count++;
 		return;
 	}
 	sh->client_addrs[c] = *from;
 	sh->clients_seen |= 1ull << c;
-	if (unrep_execute(sh, &u->msg.request))
-		unrep_reply(s, sh, c);
+	if (u->msg.type == PBFT_MSG_READ_ONLY) {
+		/* As the replicas do: read at once, not cached, not in the evidence. */
+		struct pbft_result read = { .client = c, .timestamp = u->msg.request.timestamp };
+
+		pbft_kv_apply(&u->kv, &u->msg.request.op, &read);
+		unrep_reply(s, sh, c, &read);
+	} else if (unrep_execute(sh, &u->msg.request)) {
+		unrep_reply(s, sh, c, &u->replies[c]);
+	}
 }
 
 /* --- the replica --- */
@@ -283,7 +291,7 @@ static void learn_client(struct shell *sh, const struct sockaddr_in *from, const
 	    sh->client_addrs[c].sin_port == from->sin_port)
 		return;         /* nothing new: spare a MAC check (the core checks it anyway) */
 	if (pbft_mac_open(&sh->client_keys[c], bytes, size, &plain_size) < 0 ||
-	    plain_size == 0 || bytes[0] != PBFT_MSG_REQUEST)
+	    plain_size == 0 || (bytes[0] != PBFT_MSG_REQUEST && bytes[0] != PBFT_MSG_READ_ONLY))
 		return;
 	sh->client_addrs[c] = *from;
 	sh->clients_seen |= 1ull << c;
@@ -360,11 +368,12 @@ static ssize_t reply_status(const struct shell *sh, char *reply, size_t size)
 			"{\"id\":%" PRIu32 ",\"view\":%" PRIu64 ",\"view_changing\":%s,"
 			"\"stable\":%" PRIu64 ",\"executed\":%" PRIu64 ",\"pending\":%" PRIu32
 			",\"forged\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"refused\":%" PRIu64
-			",\"bad_digest\":%" PRIu64 ",\"overflow\":%" PRIu64 ",\"byzantine\":%s}\n",
+			",\"bad_digest\":%" PRIu64 ",\"overflow\":%" PRIu64
+			",\"read_only\":%" PRIu64 ",\"rollbacks\":%" PRIu64 ",\"byzantine\":%s}\n",
 			sh->config->id, st.view, st.view_changing ? "true" : "false",
 			st.stable_seq, st.executed_seq, st.pending_count, st.forged_count,
 			st.malformed_count, st.refused_count, st.bad_digest_count,
-			st.overflow_count, names);
+			st.overflow_count, st.read_only_count, st.rollback_count, names);
 }
 
 static ssize_t reply_byzantine(struct replica_server *s, struct shell *sh, const char *list,

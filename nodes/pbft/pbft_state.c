@@ -134,6 +134,7 @@ static void install(struct pbft_replica *r, uint64_t seq, const uint8_t digest[P
 	struct pbft_event *e;
 
 	ASSERT(seq > r->executed_seq && seq % r->config.checkpoint_interval == 0);
+	pbft_tentative_undo(r);         /* the snapshot replaces it */
 	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
 		r->kv.values[k] = snap->values[k];
 	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {

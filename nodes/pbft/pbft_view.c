@@ -26,6 +26,7 @@ static void try_new_view(struct pbft_replica *r);
 static void start_view_change(struct pbft_replica *r, uint64_t view)
 {
 	ASSERT(view > r->view || (view == r->view && !r->view_changing));
+	pbft_tentative_undo(r);         /* it may not be in the new view */
 	r->view = view;
 	r->view_changing = true;
 	r->progress_tick = r->ticks;
@@ -119,6 +120,7 @@ static bool compute_new_view(const struct pbft_replica *r, uint64_t view, uint32
 
 static void enter_view(struct pbft_replica *r, const struct pbft_msg *nv)
 {
+	pbft_tentative_undo(r);
 	r->view = nv->view;
 	r->view_changing = false;
 	r->progress_tick = r->ticks;

@@ -197,6 +197,10 @@ static void get_snapshot(struct rcur *r, struct pbft_snapshot *s)
 static void put_body(struct wcur *w, const struct pbft_msg *m)
 {
 	switch (m->type) {
+	case PBFT_MSG_READ_ONLY:
+		ASSERT(m->request.op.verb == PBFT_VERB_READ);
+		put_request(w, &m->request);
+		break;
 	case PBFT_MSG_REQUEST:
 		put_request(w, &m->request);
 		break;
@@ -247,6 +251,10 @@ static void get_body(struct rcur *r, struct pbft_msg *m)
 	uint64_t ok;
 
 	switch (m->type) {
+	case PBFT_MSG_READ_ONLY:
+		get_request(r, &m->request);
+		check(r, m->request.op.verb == PBFT_VERB_READ, "read-only verb");
+		break;
 	case PBFT_MSG_REQUEST:
 		get_request(r, &m->request);
 		break;

@@ -26,6 +26,7 @@ enum pbft_msg_type {
 	PBFT_MSG_REPLY,                 /* replica -> client: view, reply */
 	PBFT_MSG_FETCH_STATE,           /* replica -> replica: seq, digest = certified checkpoint */
 	PBFT_MSG_STATE,                 /* replica -> replica: seq, digest, snapshot */
+	PBFT_MSG_READ_ONLY,             /* client -> replicas: a read, answered unordered */
 	PBFT_MSG_TYPE_END,
 };
 
@@ -91,7 +92,7 @@ struct pbft_msg {
 	uint64_t view;
 	uint64_t seq;
 	uint8_t digest[PBFT_DIGEST_BYTES];
-	/* request: the request; pre-prepare: the batch; reply: the result. */
+	/* request, read-only: the request; pre-prepare: the batch; reply: the result. */
 	struct pbft_request request;
 	struct pbft_batch batch;
 	struct pbft_result result;

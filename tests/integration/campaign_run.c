@@ -160,6 +160,16 @@ void campaign_outcome_run_pbft_at(struct campaign_outcome *out, const char *node
 	run_system(out, "pbft", NULL, nodes, seed, bug, time_s, extra);
 }
 
+void campaign_outcome_run_pbft_fast(struct campaign_outcome *out, const char *nodes,
+				    const char *seed, const char *byzantine, const char *time_s,
+				    const char *nemesis)
+{
+	const char *extra[] = { "--nemesis", nemesis, "--concurrency", "8", "--fast",
+				byzantine ? "--byzantine" : NULL, byzantine, NULL };
+
+	run_system(out, "pbft", NULL, nodes, seed, NULL, time_s, extra);
+}
+
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind)
 {
 	char word[64];

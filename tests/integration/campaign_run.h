@@ -43,6 +43,11 @@ void campaign_outcome_run_pbft(struct campaign_outcome *out, const char *nodes,
 			       const char *seed, const char *bug, const char *byzantine,
 			       const char *time_s, const char *nemesis);
 
+/* campaign_outcome_run_pbft_fast() - the same with --fast and no bug. */
+void campaign_outcome_run_pbft_fast(struct campaign_outcome *out, const char *nodes,
+				    const char *seed, const char *byzantine, const char *time_s,
+				    const char *nemesis);
+
 /* campaign_outcome_run_pbft_at() - the same at --rate @rate. */
 void campaign_outcome_run_pbft_at(struct campaign_outcome *out, const char *nodes,
 				  const char *seed, const char *bug, const char *byzantine,

@@ -120,6 +120,20 @@ Test(pbft, byzantine_nemesis_at_run_time_is_valid)
 	expect_valid(&out, "n=7 --nemesis byzantine,partition");
 }
 
+/* The fast path: tentative execution, READ-ONLY reads, 2f+1 matching replies. (Before
+ * READ-ONLY reads waited for what was prepared, the n=7 run here was not linearizable.) */
+Test(pbft, the_fast_path_is_valid_under_faults_and_byzantine_replicas)
+{
+	struct campaign_outcome out;
+
+	campaign_outcome_run_pbft_fast(&out, "4", "81", NULL, "10", "partition:2,kill:3,delay:4");
+	cr_expect_eq(out.final_reads, FINAL_READS, "%d final reads", out.final_reads);
+	expect_valid(&out, "fast n=4 partition,kill,delay");
+	campaign_outcome_run_pbft_fast(&out, "7", "82", "equivocate,corrupt-digest", "8",
+				       "partition:2,pause:3:0.5");
+	expect_valid(&out, "fast n=7 partition,pause, equivocate+corrupt-digest");
+}
+
 Test(pbft, client_first_reply_is_caught_as_not_linearizable)
 {
 	struct campaign_outcome out;

@@ -64,6 +64,10 @@ static void usage(FILE *out)
 		"                                silent, equivocate, corrupt-digest,\n"
 		"                                conflicting-votes, wrong-results, replay,\n"
 		"                                forge-sender, or none\n"
+		"  --fast                        pbft: the fast path: replicas execute\n"
+		"                                tentatively (--tentative), clients send reads\n"
+		"                                as READ-ONLY and wait for 2f+1 matching\n"
+		"                                replies\n"
 		"  --store DIR                   where runs are written (default store)\n"
 		"  --keep                        name the namespaces fl-<id>-*, so that\n"
 		"                                `ip netns exec` works; `faultline clean`\n"
@@ -235,6 +239,8 @@ static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool m
 	if ((o->byzantine || has_fault(o, NEM_F_BYZANTINE)) && !kind->has_byzantine)
 		return errbuf_set(eb, -EINVAL, "%s has no Byzantine modes (--byzantine, --nemesis "
 				  "byzantine)", o->system);
+	if (o->fast && !kind->has_byzantine)
+		return errbuf_set(eb, -EINVAL, "--fast: only pbft has a fast path");
 	if (o->byzantine && has_fault(o, NEM_F_BYZANTINE))
 		return errbuf_set(eb, -EINVAL, "--byzantine and --nemesis byzantine together could "
 				  "make more than f replicas Byzantine; pick one");
@@ -309,6 +315,7 @@ static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 			: 0;
 	case 'b': o->bug = optarg; return 0;
 	case 'B': o->byzantine = optarg; return 0;
+	case 'F': o->fast = true; return 0;
 	case 'd': o->store_root = optarg; return 0;
 	case 'k': o->keep = true; return 0;
 	case 'C': o->capture = false; return 0;
@@ -341,6 +348,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 		{ "seed", required_argument, NULL, 's' },
 		{ "bug", required_argument, NULL, 'b' },
 		{ "byzantine", required_argument, NULL, 'B' },
+		{ "fast", no_argument, NULL, 'F' },
 		{ "store", required_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "op-timeout-ms", required_argument, NULL, 'o' },

@@ -29,8 +29,11 @@ struct sim_client {
 	bool waiting;
 	uint64_t sent_tick;
 	uint32_t reply_mask;
+	bool ordered;                   /* a read sent as REQUEST (READ-ONLY timed out) */
 	struct pbft_result replies[PBFT_REPLICAS_MAX];
 	struct pbft_op ops[SIM_REQUESTS_MAX + 1];       /* by timestamp */
+	bool accepted_set[SIM_REQUESTS_MAX + 1];
+	struct pbft_result accepted[SIM_REQUESTS_MAX + 1];
 };
 
 struct sim {
@@ -89,7 +92,7 @@ static void violation(struct sim *s, uint32_t *counter, const char *what, uint32
 		      uint64_t seq)
 {
 	if (s->report.agreement + s->report.order + s->report.checkpoint +
-	    s->report.integrity == 0)
+	    s->report.integrity + s->report.results == 0)
 		snprintf(s->report.first, sizeof(s->report.first), "%s at replica %u seq %llu",
 			 what, replica, (unsigned long long)seq);
 	(*counter)++;
@@ -245,7 +248,8 @@ static void client_send(struct sim *s, uint32_t c)
 	ssize_t size, n;
 
 	memset(m, 0, sizeof(*m));
-	m->type = PBFT_MSG_REQUEST;
+	m->type = s->o.read_only && !cl->ordered && cl->ops[cl->ts].verb == PBFT_VERB_READ
+		? PBFT_MSG_READ_ONLY : PBFT_MSG_REQUEST;
 	m->sender = s->n + c;
 	m->request.client = c;
 	m->request.timestamp = cl->ts;
@@ -279,6 +283,7 @@ static void client_next(struct sim *s, uint32_t c)
 	if (op->verb == PBFT_VERB_CAS)
 		op->b = (struct pbft_value){ true, (int64_t)prng_below(&s->prng, 5) };
 	cl->waiting = true;
+	cl->ordered = false;
 	cl->reply_mask = 0;
 	client_send(s, c);
 }
@@ -310,7 +315,8 @@ static void client_receive(struct sim *s, uint32_t c, const struct packet *p)
 	struct sim_client *cl = &s->clients[c];
 	uint8_t key[PBFT_KEY_BYTES];
 	size_t plain;
-	uint32_t match = 0;
+	uint32_t match = 0, quorum = s->o.tentative || s->o.read_only ? 2 * s->o.f + 1
+								      : s->o.f + 1;
 
 	pbft_key_derive(s->secret, p->from, s->n + c, key);
 	if (pbft_open(key, p->bytes, p->size, &plain) ||
@@ -326,9 +332,12 @@ static void client_receive(struct sim *s, uint32_t c, const struct packet *p)
 		    pbft_value_equal(&cl->replies[j].value, &s->decoded.result.value))
 			match++;
 	}
-	if (match < s->o.f + 1)
+	if (match < quorum)
 		return;
 	check_accepted(s, cl, &s->decoded.result);
+	cl->accepted[cl->ts] = s->decoded.result;
+	/* A read may mix READ-ONLY replies (committed state then) with ordered ones. */
+	cl->accepted_set[cl->ts] = !(s->o.read_only && cl->ops[cl->ts].verb == PBFT_VERB_READ);
 	s->report.completed++;
 	client_next(s, c);
 }
@@ -367,8 +376,14 @@ static void tick(struct sim *s)
 	for (uint32_t c = 0; c < s->o.clients; c++) {
 		struct sim_client *cl = &s->clients[c];
 
-		if (cl->waiting && s->ticks - cl->sent_tick >= SIM_CLIENT_TIMEOUT_TICKS)
+		if (cl->waiting && s->ticks - cl->sent_tick >= SIM_CLIENT_TIMEOUT_TICKS) {
+			if (s->o.read_only && !cl->ordered &&
+			    cl->ops[cl->ts].verb == PBFT_VERB_READ) {
+				cl->ordered = true;     /* resent in order, counted afresh */
+				cl->reply_mask = 0;
+			}
 			client_send(s, c);
+		}
 	}
 }
 
@@ -385,6 +400,15 @@ bool sim_run(struct sim *s, uint32_t ticks)
 		tick(s);
 	}
 	return all_done(s);
+}
+
+void sim_settle(struct sim *s, uint32_t ticks)
+{
+	for (uint32_t t = 0; t < ticks; t++) {
+		for (uint32_t d = 0; d < s->o.deliveries_per_tick && s->packet_count > 0; d++)
+			deliver_one(s);
+		tick(s);
+	}
 }
 
 void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size)
@@ -443,6 +467,61 @@ const struct sim_report *sim_report(struct sim *s)
 	return &s->report;
 }
 
+/* The correct replica whose log is longest and has no state transfer; UINT32_MAX if none. */
+static uint32_t reference_log(const struct sim *s)
+{
+	uint32_t best = UINT32_MAX;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		bool jumped = false;
+
+		for (uint32_t k = 0; k < s->exec_count[i] && !jumped; k++)
+			jumped = s->exec[i][k].index == SIM_MARK;
+		if (sim_correct(s, i) && !jumped &&
+		    (best == UINT32_MAX || s->exec_count[i] > s->exec_count[best]))
+			best = i;
+	}
+	return best;
+}
+
+uint32_t sim_check_results(struct sim *s)
+{
+	static bool seen[SIM_CLIENTS_MAX][SIM_REQUESTS_MAX + 1];
+	struct pbft_kv kv;
+	uint32_t ref = reference_log(s), compared = 0;
+
+	if (ref == UINT32_MAX)
+		return 0;
+	memset(seen, 0, sizeof(seen));
+	pbft_kv_init(&kv);
+	for (uint32_t k = 0; k < s->exec_count[ref]; k++) {
+		const struct exec_record *x = &s->exec[ref][k];
+		const struct sim_client *cl;
+		struct pbft_result r = { 0 };
+
+		if (x->client == UINT32_MAX)
+			continue;       /* the null request */
+		cl = &s->clients[x->client];
+		seen[x->client][x->timestamp] = true;
+		pbft_kv_apply(&kv, &cl->ops[x->timestamp], &r);
+		if (!cl->accepted_set[x->timestamp])
+			continue;
+		compared++;
+		if (cl->accepted[x->timestamp].ok != r.ok ||
+		    !pbft_value_equal(&cl->accepted[x->timestamp].value, &r.value))
+			violation(s, &s->report.results, "results: accepted result is not the "
+				  "committed order's", ref, x->seq);
+	}
+	for (uint32_t c = 0; c < s->o.clients; c++) {
+		for (uint64_t ts = 1; ts <= s->clients[c].ts; ts++) {
+			if (s->clients[c].accepted_set[ts] && !seen[c][ts])
+				violation(s, &s->report.results, "results: an accepted request "
+					  "never executed (seq: its timestamp)", ref, ts);
+		}
+	}
+	return compared;
+}
+
 struct sim *sim_new(const struct sim_opts *o)
 {
 	struct sim *s = calloc(1, sizeof(*s));
@@ -463,6 +542,7 @@ struct sim *sim_new(const struct sim_opts *o)
 	c.view_timeout_ticks = o->view_timeout_ticks;
 	c.retransmit_ticks = o->retransmit_ticks;
 	c.bugs = o->bugs;
+	c.tentative = o->tentative;
 	memcpy(c.secret, s->secret, PBFT_SECRET_BYTES);
 	s->config = c;
 	for (uint32_t i = 0; i < s->n; i++) {

@@ -36,12 +36,18 @@ struct sim_opts {
 	uint32_t deliveries_per_tick;
 	sim_filter_fn *filter;
 	bool run_all_ticks;             /* sim_run() goes on after every request completes */
+	/* The fast path: replicas execute tentatively (pbft_config.tentative) and/or clients
+	 * send reads as READ-ONLY (resent as REQUEST after a timeout). Either makes clients
+	 * wait for 2f+1 matching replies. */
+	bool tentative, read_only;
 };
 
 struct sim_report {
 	uint32_t agreement, order, checkpoint, integrity;       /* violations */
 	char first[256];                /* the first violation, for the failure message */
-	uint32_t completed;             /* client requests with f+1 matching replies */
+	uint32_t completed;             /* client requests with f+1 (2f+1) matching replies */
+	uint32_t results;               /* accepted results that the committed order does not
+					 * give (sim_check_results()) */
 	uint32_t wrong_replies;         /* replies that differed from the accepted result */
 	uint32_t state_transfers;       /* by correct replicas */
 	uint64_t delivered, dropped;
@@ -58,6 +64,9 @@ void sim_free(struct sim *s);
 /* sim_run() - until every client request completes or @ticks pass. Return: all done. */
 bool sim_run(struct sim *s, uint32_t ticks);
 
+/* sim_settle() - @ticks more, whether or not every request completed. */
+void sim_settle(struct sim *s, uint32_t ticks);
+
 /* sim_report() - the violations found so far (checks the execution logs pairwise). */
 const struct sim_report *sim_report(struct sim *s);
 
@@ -66,6 +75,16 @@ struct pbft_replica *sim_replica(struct sim *s, uint32_t i);
 
 /* sim_inject() - deliver raw @bytes to replica @to as they are. */
 void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size);
+
+/*
+ * sim_check_results() - replay the committed order (the longest execution log of a correct
+ * replica without a state transfer) on a fresh KV store: every accepted result of a request
+ * in it must be the replayed one, and every accepted request must be in it (counted in
+ * results; the first named in first; run sim_settle() first so the last ones commit). With
+ * read_only, reads are not checked here (their replies may mix READ-ONLY answers).
+ * Return: the requests compared.
+ */
+uint32_t sim_check_results(struct sim *s);
 
 /* sim_correct() - replica @i has no Byzantine mode. */
 bool sim_correct(const struct sim *s, uint32_t i);
