@@ -115,6 +115,7 @@ struct pbft_status {
 	uint64_t state_transfer_count;  /* snapshots installed (PBFT_EV_STATE_TRANSFER) */
 	uint64_t read_only_count;       /* READ-ONLY requests answered from committed state */
 	uint64_t rollback_count;        /* tentative executions undone by a view change */
+	uint64_t lag_count;             /* view timeouts not acted on: f+1 others were ahead */
 };
 
 /**

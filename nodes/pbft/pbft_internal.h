@@ -160,6 +160,7 @@ void pbft_log_collect(struct pbft_replica *r, uint64_t seq, const uint8_t digest
 /* State transfer (pbft_state.c). */
 void pbft_state_claim(struct pbft_replica *r, const struct pbft_msg *checkpoint);
 void pbft_state_tick(struct pbft_replica *r);
+bool pbft_state_behind(const struct pbft_replica *r);
 void pbft_on_fetch_state(struct pbft_replica *r, const struct pbft_msg *m);
 void pbft_on_state(struct pbft_replica *r, const struct pbft_msg *m);
 

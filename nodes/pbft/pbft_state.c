@@ -36,6 +36,22 @@ void pbft_state_claim(struct pbft_replica *r, const struct pbft_msg *m)
 	ASSERT(victim->seq > r->executed_seq);
 }
 
+/* Progress without us: f+1 other replicas announced checkpoints above our executed seq. */
+bool pbft_state_behind(const struct pbft_replica *r)
+{
+	uint32_t ahead = 0;
+
+	for (uint32_t j = 0; j < r->config.replicas; j++) {
+		for (uint32_t k = 0; j != r->config.id && k < PBFT_CLAIMS_PER_REPLICA; k++) {
+			if (r->claims[j][k].seq > r->executed_seq) {
+				ahead++;
+				break;
+			}
+		}
+	}
+	return ahead >= r->f + 1;
+}
+
 /* The replicas that claim @claim's seq and digest, as a mask. */
 static uint32_t claimants(const struct pbft_replica *r, const struct pbft_claim *claim)
 {
@@ -112,18 +128,42 @@ void pbft_state_tick(struct pbft_replica *r)
 	pbft_out_send(r, &r->scratch, PBFT_TO_REPLICA, target);
 }
 
-/* Answer with our latest stable checkpoint's state if it is at or above the one asked for. */
+/* Our own checkpoint at @seq with @digest that is not stable yet, or NULL. */
+static const struct pbft_ckpt *own_unstable(const struct pbft_replica *r, uint64_t seq,
+					    const uint8_t digest[PBFT_DIGEST_BYTES])
+{
+	for (uint32_t i = 0; i < r->config.window; i++) {
+		const struct pbft_ckpt *ck = &r->ckpts[i];
+
+		if (ck->seq == seq && seq > r->stable_seq && ck->own &&
+		    memcmp(ck->own_digest, digest, PBFT_DIGEST_BYTES) == 0)
+			return ck;
+	}
+	return NULL;
+}
+
+/*
+ * Answer with our latest stable checkpoint's state if it is at or above the one asked for,
+ * else with our own checkpoint at that seq if it is the one asked for. (The asker holds
+ * f+1 claims for it; it may be unstable here because 2f+1 replicas never got to it: the
+ * asker's own checkpoint would be the vote that makes it stable.)
+ */
 void pbft_on_fetch_state(struct pbft_replica *r, const struct pbft_msg *m)
 {
 	struct pbft_msg *state = &r->scratch;
+	const struct pbft_ckpt *ck;
 
 	ASSERT(m->type == PBFT_MSG_FETCH_STATE && m->sender != r->config.id);
-	if (r->stable_seq == 0 || r->stable_seq < m->seq) {
+	if (r->stable_seq != 0 && r->stable_seq >= m->seq) {
+		pbft_msg_init(r, state, PBFT_MSG_STATE, r->stable_seq, r->stable_digest);
+		state->snapshot = r->stable_snap;
+	} else if ((ck = own_unstable(r, m->seq, m->digest)) != NULL) {
+		pbft_msg_init(r, state, PBFT_MSG_STATE, ck->seq, ck->own_digest);
+		state->snapshot = ck->own_snap;
+	} else {
 		r->counters.refused_count++;
 		return;
 	}
-	pbft_msg_init(r, state, PBFT_MSG_STATE, r->stable_seq, r->stable_digest);
-	state->snapshot = r->stable_snap;
 	pbft_out_send(r, state, PBFT_TO_REPLICA, m->sender);
 }
 

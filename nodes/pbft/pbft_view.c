@@ -48,8 +48,16 @@ void pbft_view_tick(struct pbft_replica *r)
 			start_view_change(r, r->view + 1);
 		return;
 	}
-	if (r->pending_count > 0 && idle >= r->config.view_timeout_ticks)
-		start_view_change(r, r->view + 1);
+	if (r->pending_count == 0 || idle < r->config.view_timeout_ticks)
+		return;
+	/* f+1 others are past us: the view works, we lag. Catch up by state transfer rather
+	 * than leave for a view the others will not join (a lonely view change). */
+	if (pbft_state_behind(r)) {
+		r->progress_tick = r->ticks;
+		r->counters.lag_count++;
+		return;
+	}
+	start_view_change(r, r->view + 1);
 }
 
 /* The view-changes for @view we hold, as a mask of senders. */
