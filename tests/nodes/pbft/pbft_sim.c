@@ -392,23 +392,25 @@ static bool all_done(const struct sim *s)
 	return s->report.completed == s->o.clients * s->o.requests;
 }
 
+/* One tick of simulated time: up to deliveries_per_tick packets, then every replica's tick. */
+static void run_tick(struct sim *s)
+{
+	for (uint32_t d = 0; d < s->o.deliveries_per_tick && s->packet_count > 0; d++)
+		deliver_one(s);
+	tick(s);
+}
+
 bool sim_run(struct sim *s, uint32_t ticks)
 {
-	for (uint32_t t = 0; t < ticks && (s->o.run_all_ticks || !all_done(s)); t++) {
-		for (uint32_t d = 0; d < s->o.deliveries_per_tick && s->packet_count > 0; d++)
-			deliver_one(s);
-		tick(s);
-	}
+	for (uint32_t t = 0; t < ticks && (s->o.run_all_ticks || !all_done(s)); t++)
+		run_tick(s);
 	return all_done(s);
 }
 
 void sim_settle(struct sim *s, uint32_t ticks)
 {
-	for (uint32_t t = 0; t < ticks; t++) {
-		for (uint32_t d = 0; d < s->o.deliveries_per_tick && s->packet_count > 0; d++)
-			deliver_one(s);
-		tick(s);
-	}
+	for (uint32_t t = 0; t < ticks; t++)
+		run_tick(s);
 }
 
 void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size)
