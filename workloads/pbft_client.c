@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* pbft_client.c - requests to every replica, retransmitted; replies counted per replica. */
+/* pbft_client.c - requests to the primary or every replica, retransmitted to all; replies
+ * counted per replica. */
 #include "pbft_client.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ static int pbft_client_open(struct client *base, struct in_addr addr, struct err
 {
 	struct pbft_client *c = container_of(base, struct pbft_client, base);
 
-	(void)addr;                     /* requests go to every replica */
+	(void)addr;                     /* requests go to the primary or all, not to a node */
 	if (c->fd >= 0)
 		return 0;
 	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -37,6 +38,8 @@ static void pbft_client_close(struct client *base)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	if (c->session->announced == c)
+		c->session->announced = NULL;   /* a new socket will have a new port */
 }
 
 static bool pbft_client_connected(const struct client *base)
@@ -111,20 +114,47 @@ void pbft_client_result(const struct op *inv, const struct pbft_result *reply,
 	}
 }
 
-/* Sends the sealed request to every replica; lost datagrams are what retransmission is for. */
-static void broadcast(struct pbft_client *c, const uint8_t *plain, size_t size)
+/* The sealed request to replica @i; lost datagrams are what retransmission is for. */
+static void send_to(struct pbft_client *c, uint32_t i, const uint8_t *plain, size_t size)
 {
 	const struct pbft_client_config *cfg = c->config;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(cfg->port),
+				  .sin_addr = cfg->addrs[i] };
+	ssize_t n = pbft_seal(c->send_keys[i], plain, size, c->buf, sizeof(c->buf));
 
-	for (uint32_t i = 0; i < cfg->replicas; i++) {
-		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(cfg->port),
-					  .sin_addr = cfg->addrs[i] };
-		ssize_t n = pbft_seal(c->send_keys[i], plain, size, c->buf, sizeof(c->buf));
+	ASSERT(n > 0);
+	(void)sendto(c->fd, c->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to));
+}
 
-		ASSERT(n > 0);
-		(void)sendto(c->fd, c->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&to,
-			     sizeof(to));
+/*
+ * send_request() - an ordered request's first send goes to the primary of the session's
+ * view alone (PBFT 4.1: the pre-prepare carries it to the backups) when every replica
+ * already has this socket as the client's reply address; anything else goes to every
+ * replica. A resend goes to all, so a silent or deposed primary costs one retransmission
+ * period and the backups' view-change timers start.
+ */
+static void send_request(struct pbft_client *c, const uint8_t *plain, size_t size, bool first)
+{
+	struct pbft_session *ses = c->session;
+	uint32_t n = c->config->replicas;
+
+	if (first && plain[0] == PBFT_MSG_REQUEST && ses->announced == c) {
+		send_to(c, (uint32_t)(ses->view % n), plain, size);
+		return;
 	}
+	for (uint32_t i = 0; i < n; i++)
+		send_to(c, i, plain, size);
+	ses->announced = c;
+}
+
+/* learn_view() - the view the replies to the accepted op name, as pbft_replies_view()
+ * reads them. */
+static void learn_view(struct pbft_client *c)
+{
+	uint64_t view;
+
+	if (pbft_replies_view(c->reply_views, c->reply_mask, c->config->replicas, &view))
+		c->session->view = view;
 }
 
 static bool value_equal(const struct pbft_value *a, const struct pbft_value *b)
@@ -165,6 +195,7 @@ static bool take_reply(struct pbft_client *c, size_t size, uint64_t timestamp,
 	    m->result.client != c->session->client || m->result.timestamp != timestamp)
 		return false;
 	c->replies[sender] = m->result;
+	c->reply_views[sender] = m->view;
 	c->reply_mask |= 1u << sender;
 	*accepted = sender;
 	return c->config->first_reply ||
@@ -223,7 +254,7 @@ static int pbft_client_invoke(struct client *base, const struct op *inv,
 			next_send = now;
 		}
 		if (now >= next_send) {
-			broadcast(c, plain, (size_t)size);
+			send_request(c, plain, (size_t)size, !sent);
 			sent = true;
 			next_send = now + PBFT_CLIENT_RETRANSMIT_NS;
 		}
@@ -231,12 +262,13 @@ static int pbft_client_invoke(struct client *base, const struct op *inv,
 		(void)poll(&(struct pollfd){ .fd = c->fd, .events = POLLIN }, 1,
 			   (int)((wake - now + 999999) / 1000000));
 		if (drain(c, timestamp, &accepted)) {
+			learn_view(c);
 			pbft_client_result(inv, &c->replies[accepted], res);
 			return 0;
 		}
 		now = monotime_ns();
 		if (now >= deadline) {
-			/* Sent to every replica: it may still execute. */
+			/* Sent: it may still execute. */
 			client_result_fail(res, OP_INFO, -ETIMEDOUT);
 			return 0;
 		}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* pbft_client.h - a PBFT client (nodes/pbft/PROTOCOL.md): sealed requests to every replica
- * over UDP, a result accepted once f+1 replicas (2f+1 on the fast path) sent matching
- * authentic replies. */
+/* pbft_client.h - a PBFT client (nodes/pbft/PROTOCOL.md): sealed requests over UDP to the
+ * primary (to every replica when resent, and reads on the fast path), a result accepted
+ * once f+1 replicas (2f+1 on the fast path) sent matching authentic replies. */
 #ifndef PBFT_CLIENT_H
 #define PBFT_CLIENT_H
 
@@ -34,16 +34,25 @@ struct pbft_client_config {
 	bool fast;
 };
 
-/* One client thread's identity: its client id, taken on first use. */
+/*
+ * One client thread's identity: its client id, taken on first use, and what its client
+ * objects learned together. Replicas send replies to the address the client's last
+ * authentic request came from, so a request goes to the primary alone only from the object
+ * whose socket last reached every replica (@announced); any other sends to all.
+ */
 struct pbft_session {
 	bool assigned;
 	uint32_t client;                        /* < PBFT_CLIENTS_MAX */
+	const struct pbft_client *announced;    /* NULL: none since it closed */
+	uint64_t view;                          /* pbft_replies_view() of the last result */
 };
 
 /*
  * One client object; a thread has one per node, all on the same session (one PBFT client
- * id). Each request goes to every replica whatever node the op names. Request timestamps
- * are the invocation's history index + 1, so the checker links executions to the history.
+ * id). A request goes to the primary of the session's view (PBFT 4.1), or to every replica
+ * (see struct pbft_session), whatever node the op names; a resend always goes to all.
+ * Request timestamps are the invocation's history index + 1, so the checker links
+ * executions to the history.
  * Invariant: fd >= 0 exactly while open.
  */
 struct pbft_client {
@@ -54,6 +63,7 @@ struct pbft_client {
 	int fd;                                         /* a UDP socket */
 	uint32_t reply_mask;                            /* replicas that replied */
 	struct pbft_result replies[PBFT_REPLICAS_MAX];  /* their latest reply to this op */
+	uint64_t reply_views[PBFT_REPLICAS_MAX];        /* the view each reply named */
 	uint8_t send_keys[PBFT_REPLICAS_MAX][PBFT_KEY_BYTES];  /* client -> replica i */
 	uint8_t recv_keys[PBFT_REPLICAS_MAX][PBFT_KEY_BYTES];  /* replica i -> client */
 	struct pbft_msg msg;                            /* the request, then each reply */

@@ -429,3 +429,25 @@ int pbft_mac_open(const struct pbft_mac_key *k, const uint8_t *sealed, size_t si
 	*plain_size = plain;
 	return 0;
 }
+
+bool pbft_replies_view(const uint64_t *views, uint32_t mask, uint32_t n, uint64_t *view)
+{
+	uint32_t f = (n - 1) / 3, count = 0;
+	uint64_t sorted[PBFT_REPLICAS_MAX];
+
+	ASSERT(n >= 1 && n <= PBFT_REPLICAS_MAX);
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t at;
+
+		if (!(mask & (1u << k)))
+			continue;
+		/* Insertion, highest first. */
+		for (at = count++; at > 0 && sorted[at - 1] < views[k]; at--)
+			sorted[at] = sorted[at - 1];
+		sorted[at] = views[k];
+	}
+	if (count <= f)
+		return false;
+	*view = sorted[f];
+	return true;
+}

@@ -172,4 +172,14 @@ int pbft_sender_peek(const uint8_t *sealed, size_t size, uint32_t *sender);
 int pbft_open(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *sealed, size_t size,
 	      size_t *plain_size);
 
+/**
+ * pbft_replies_view() - the view a client should believe from the replies of replicas in
+ * @mask (bit j: replica j replied, naming @views[j]) out of @n = 3f+1: the (f+1)-th highest.
+ * At least one correct replica is in that view or a later one, and one is at or past it, so
+ * f liars, or a replica alone in a view change nobody joined, can neither hold the client
+ * back nor send it past every correct replica.
+ * Return: true with *@view set; false if fewer than f+1 replied.
+ */
+bool pbft_replies_view(const uint64_t *views, uint32_t mask, uint32_t n, uint64_t *view);
+
 #endif /* PBFT_WIRE_H */

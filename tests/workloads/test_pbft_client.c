@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -253,4 +254,155 @@ Test(pbft_client, too_few_replies_time_out_as_info)
 
 	cr_assert_eq(r->type, OP_INFO, "no two replies match");
 	cr_assert_str_eq(r->error, "timeout");
+}
+
+/* ---- Where requests go ----------------------------------------------------------------- */
+
+enum { ROUTE_PORT_BASE = 47900, QUIET_MS = 60 };
+
+/* Scripted fake replicas: each keeps the address its last request came from. */
+struct route_fake {
+	struct pbft_client_config *cfg;
+	int fds[REPLICAS];
+	struct sockaddr_in client[REPLICAS];
+	uint64_t views[REPLICAS];       /* the view each names in its replies */
+	struct pbft_msg request;        /* the last request any of them got */
+	int script;                     /* 0 every replica gets it; 1 the primary alone; 2 the
+					 * primary, then everyone after a resend */
+	bool got[REPLICAS];             /* got the op's first send (script 0, 1) or the resend */
+};
+
+/* One request on replica @i within @ms. Return: whether one came. */
+static bool route_recv(struct route_fake *fk, int i, int ms)
+{
+	uint8_t buf[PBFT_SEALED_BYTES_MAX], key[PBFT_KEY_BYTES];
+	struct pollfd pfd = { .fd = fk->fds[i], .events = POLLIN };
+	socklen_t len = sizeof(fk->client[i]);
+	size_t plain;
+	uint32_t sender;
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	n = recvfrom(fk->fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&fk->client[i], &len);
+	if (n <= 0 || pbft_sender_peek(buf, (size_t)n, &sender) < 0)
+		return false;
+	pbft_key_derive(fk->cfg->secret, sender, (uint32_t)i, key);
+	return pbft_open(key, buf, (size_t)n, &plain) == 0 &&
+	       pbft_decode(buf, plain, REPLICAS + PBFT_CLIENTS_MAX, &fk->request, NULL) == 0 &&
+	       fk->request.type == PBFT_MSG_REQUEST;
+}
+
+/* Every replica replies ok to the last request, at the address it last heard from. */
+static void route_reply_all(struct route_fake *fk)
+{
+	for (int i = 0; i < REPLICAS; i++) {
+		uint8_t plain[PBFT_MSG_BYTES_MAX], buf[PBFT_SEALED_BYTES_MAX], key[PBFT_KEY_BYTES];
+		struct pbft_msg m = { .type = PBFT_MSG_REPLY, .sender = (uint32_t)i,
+				      .view = fk->views[i] };
+		ssize_t n;
+
+		m.result = (struct pbft_result){ .client = fk->request.request.client,
+						 .timestamp = fk->request.request.timestamp,
+						 .ok = true };
+		n = pbft_encode(&m, plain, sizeof(plain));
+		pbft_key_derive(fk->cfg->secret, (uint32_t)i, REPLICAS + m.result.client, key);
+		n = pbft_seal(key, plain, (size_t)n, buf, sizeof(buf));
+		sendto(fk->fds[i], buf, (size_t)n, 0, (struct sockaddr *)&fk->client[i],
+		       sizeof(fk->client[i]));
+	}
+}
+
+static void *route_main(void *arg)
+{
+	struct route_fake *fk = arg;
+	int primary = (int)(fk->views[0] % REPLICAS);
+
+	memset(fk->got, 0, sizeof(fk->got));
+	if (fk->script == 0) {
+		for (int i = 0; i < REPLICAS; i++)
+			fk->got[i] = route_recv(fk, i, 1000);
+	} else {
+		fk->got[primary] = route_recv(fk, primary, 1000);
+		/* The backups: nothing within QUIET_MS (script 1; under the client's
+		 * retransmission period), or the resend (script 2). */
+		if (fk->script == 1)
+			usleep(QUIET_MS * 1000);
+		for (int i = 0; i < REPLICAS; i++) {
+			if (i != primary)
+				fk->got[i] = route_recv(fk, i, fk->script == 1 ? 0 : 1000);
+		}
+		if (fk->script == 2)
+			(void)route_recv(fk, primary, 1000);    /* the resend to it, too */
+	}
+	route_reply_all(fk);
+	return NULL;
+}
+
+/* Writes through @c with @fk's replicas following @script; returns the result. */
+static enum op_type route_write(struct route_fake *fk, struct pbft_client *c, int script,
+				uint64_t index)
+{
+	static const struct op_value one = { .kind = OP_VALUE_INT, .integer = 1 };
+	struct op inv = { .index = index, .f = "write", .key = "k0", .value = one };
+	struct client_result r;
+	pthread_t t;
+
+	fk->script = script;
+	pthread_create(&t, NULL, route_main, fk);
+	cr_assert_eq(client_invoke(&c->base, &inv, &r, NULL), 0);
+	pthread_join(t, NULL);
+	return r.type;
+}
+
+Test(pbft_client, writes_go_to_the_primary_once_every_replica_knows_the_client)
+{
+	static struct pbft_client_config cfg = { .replicas = REPLICAS };
+	static struct pbft_session session;
+	static struct pbft_client c, other;
+	/* Views 5, 5, 5 and a liar's 99: the client believes the (f+1)-th highest, 5. */
+	static struct route_fake fk = { .views = { 5, 5, 5, 99 } };
+
+	cfg.port = (uint16_t)(ROUTE_PORT_BASE + getpid() % 500);
+	memset(cfg.secret, 9, sizeof(cfg.secret));
+	fk.cfg = &cfg;
+	for (int i = 0; i < REPLICAS; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(cfg.port) };
+
+		a.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)i);
+		cfg.addrs[i] = a.sin_addr;
+		fk.fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		cr_assert_eq(bind(fk.fds[i], (struct sockaddr *)&a, sizeof(a)), 0,
+			     "bind 127.0.0.%d:%u: %s", i + 1, cfg.port, strerror(errno));
+	}
+	pbft_client_init(&c, &cfg, &session, 2, 2000 * 1000000ll);
+	pbft_client_init(&other, &cfg, &session, 2, 2000 * 1000000ll);
+	cr_assert_eq(client_open(&c.base, cfg.addrs[0], NULL), 0);
+	cr_assert_eq(route_write(&fk, &c, 0, 0), OP_OK);
+	cr_assert(fk.got[0] && fk.got[1] && fk.got[2] && fk.got[3], "the first send is to all");
+	cr_assert_eq(session.view, 5, "not the liar's view");
+
+	cr_assert_eq(route_write(&fk, &c, 1, 1), OP_OK);
+	cr_assert(fk.got[1], "the primary of view 5 is replica 1");
+	cr_assert(!fk.got[0] && !fk.got[2] && !fk.got[3], "the backups got nothing");
+
+	cr_assert_eq(route_write(&fk, &c, 2, 2), OP_OK);
+	cr_assert(fk.got[0] && fk.got[1] && fk.got[2] && fk.got[3],
+		  "no reply within the retransmission period: resent to all");
+
+	/* Another object of the session sends from another socket: to all, and then it is
+	 * the one the replicas know, so the first object sends to all again. */
+	cr_assert_eq(client_open(&other.base, cfg.addrs[0], NULL), 0);
+	cr_assert_eq(route_write(&fk, &other, 0, 3), OP_OK);
+	cr_assert(fk.got[0] && fk.got[1] && fk.got[2] && fk.got[3]);
+	cr_assert_eq(route_write(&fk, &c, 0, 4), OP_OK);
+	cr_assert(fk.got[0] && fk.got[1] && fk.got[2] && fk.got[3]);
+	client_close(&c.base);
+	cr_assert_eq(client_open(&c.base, cfg.addrs[0], NULL), 0);
+	cr_assert_eq(route_write(&fk, &c, 0, 5), OP_OK);
+	cr_assert(fk.got[0] && fk.got[1] && fk.got[2] && fk.got[3], "a new socket: to all");
+	client_close(&c.base);
+	client_close(&other.base);
+	for (int i = 0; i < REPLICAS; i++)
+		close(fk.fds[i]);
 }

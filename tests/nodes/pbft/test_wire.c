@@ -137,3 +137,23 @@ Test(pbft_wire, fetch_state_and_state_round_trip_with_exact_lengths)
 	buf[PBFT_HEADER_BYTES] = 2;             /* register 0: present must be 0 or 1 */
 	cr_assert_eq(pbft_decode(buf, (size_t)n, 4 + PBFT_CLIENTS_MAX, &back, NULL), -EBADMSG);
 }
+
+Test(pbft_wire, a_client_believes_the_view_f_plus_one_replies_reach)
+{
+	const uint64_t liar[4] = { 5, 5, 5, 99 }, lonely[4] = { 0, 3, 0, 0 };
+	const uint64_t moved[4] = { 2, 7, 7, 0 }, seven[7] = { 9, 1, 1, 1, 9, 1, 1 };
+	uint64_t view = 42;
+
+	cr_assert(pbft_replies_view(liar, 0xf, 4, &view) && view == 5, "a liar's 99: %lu",
+		  (unsigned long)view);
+	cr_assert(pbft_replies_view(lonely, 0xf, 4, &view) && view == 0,
+		  "a replica alone in view 3 does not move the client");
+	cr_assert(pbft_replies_view(moved, 0xf, 4, &view) && view == 7,
+		  "two replicas in view 7 (one correct): the client follows");
+	cr_assert(pbft_replies_view(moved, 0x3, 4, &view) && view == 2,
+		  "only the replies in the mask count");
+	view = 42;
+	cr_assert(!pbft_replies_view(moved, 0x2, 4, &view) && view == 42, "one reply of 4");
+	cr_assert(pbft_replies_view(seven, 0x7f, 7, &view) && view == 1,
+		  "n = 7: two liars in view 9 are not f+1");
+}
