@@ -24,34 +24,22 @@
 #include "line_conn.h"
 #include "monotime.h"
 #include "pbft_limits.h"
+#include "pbft_load.h"
 #include "pbft_wire.h"
-#include "prng.h"
 
 enum {
 	NODES = 9,
-	REPLICAS = 4,                   /* n1..n4: PBFT, f = 1 */
+	REPLICAS = LOAD_REPLICAS_MAX,   /* n1..n4: PBFT, f = 1 */
 	UNREP_NODE = 4,                 /* n5: --unreplicated */
 	FAST_FIRST = 5,                 /* n6..n9: PBFT on the fast path */
 	TARGETS = 3,                    /* pbft, unreplicated, pbft fast */
 	PHASES = 2 * TARGETS,           /* each target at C clients, then at 1 */
 	SECONDS_MAX = 3600,
 	WARMUP_MS = 1000,
-	DRAIN_MS = 500,                 /* after a measurement, for the requests still out */
-	RETRANSMIT_MS = 200,
-	SCAN_MS = 10,                   /* how often retransmissions are looked for */
-	KEYS = 32,
+	SLICE_MS = 100,                 /* the 1-client phases take turns this long */
 	STATUS_PORT = 7000,
 	GOSSIP_PORT = 7001,
 	READY_MS = 5000,
-	REQUEST_PLAIN_BYTES = PBFT_HEADER_BYTES + PBFT_REQUEST_BYTES,
-	REQUEST_SEALED_BYTES = REQUEST_PLAIN_BYTES + PBFT_MAC_BYTES,
-	/* A REPLY: header, u32 client, u64 timestamp, u8 ok, value; then its MAC. */
-	REPLY_SEALED_BYTES = PBFT_HEADER_BYTES + 4 + 8 + 1 + PBFT_VALUE_BYTES + PBFT_MAC_BYTES,
-	SEND_QUEUE_MAX = PBFT_CLIENTS_MAX * REPLICAS,
-	RECV_BATCH = 64,
-	RECV_PASSES_MAX = 16,           /* full batches read before anything else is done */
-	HIST_BUCKETS = 1000000,         /* 1 us each; the last one holds everything >= 1 s */
-	SOCKET_BUFFER_BYTES = 4 << 20,
 	GOAL_OPS_PER_S = 20000,
 	PATH_BYTES_MAX = 512,
 	LINE_BYTES_MAX = 512,
@@ -67,41 +55,11 @@ struct bench_opts {
 	const char *node_exe;
 };
 
-/* Where a target's replicas are and the pair keys of every client with each of them. */
-struct target {
-	const char *name;
-	uint32_t n, f;
-	bool fast;                      /* reads as READ-ONLY; 2f+1 matching replies */
-	struct sockaddr_in addrs[REPLICAS];
-	struct pbft_mac_key send_keys[PBFT_CLIENTS_MAX][REPLICAS];     /* key(n + c, j) */
-	struct pbft_mac_key recv_keys[PBFT_CLIENTS_MAX][REPLICAS];     /* key(j, n + c) */
-};
-
-/* One client id: at most one request outstanding. */
-struct client {
-	bool busy;
-	bool read, read_only;           /* a read; sent as READ-ONLY (not yet resent in order) */
-	uint64_t ts;
-	int64_t start_ns, sent_ns;      /* invoked; last (re)sent */
-	uint32_t reply_mask;
-	struct pbft_result replies[REPLICAS];
-	uint8_t plain[REQUEST_PLAIN_BYTES];
-};
-
 struct figures {
 	const char *target;
 	uint32_t clients;
 	uint64_t ops, retransmits, reads;
 	double ops_per_s, mean_us, p50_us, p99_us, read_mean_us, write_mean_us;
-};
-
-/* One measurement: a target at a client count. */
-struct phase {
-	const struct target *t;
-	uint32_t clients;
-	int64_t measure_start, measure_end;
-	uint64_t ops, retransmits, reads;
-	int64_t latency_sum_ns, read_latency_sum_ns;
 };
 
 struct bench {
@@ -110,20 +68,9 @@ struct bench {
 	char log_dir[64];
 	char secret_hex[2 * PBFT_SECRET_BYTES + 1];
 	uint8_t secret[PBFT_SECRET_BYTES];
-	int fd;                         /* the load's one UDP socket, in the switch namespace */
-	struct prng prng;
-	uint64_t next_ts;               /* one sequence for every client: always increasing */
-	struct target targets[TARGETS];
-	struct client clients[PBFT_CLIENTS_MAX];
-	uint32_t out_count;
-	struct mmsghdr out_msgs[SEND_QUEUE_MAX];
-	struct iovec out_iov[SEND_QUEUE_MAX];
-	uint8_t out_bytes[SEND_QUEUE_MAX][REQUEST_SEALED_BYTES];
-	struct mmsghdr in_msgs[RECV_BATCH];
-	struct iovec in_iov[RECV_BATCH];
-	uint8_t in_bytes[RECV_BATCH][REPLY_SEALED_BYTES + 1];
-	struct pbft_msg msg;            /* a request being built, then each reply */
-	uint32_t hist[HIST_BUCKETS];    /* latencies of the phase, in us */
+	struct load *load;              /* its socket is in the switch namespace */
+	struct load_target targets[TARGETS];
+	struct load_phase phases[PHASES];       /* target i % TARGETS; C clients, then 1 */
 	struct figures figures[PHASES];
 };
 
@@ -143,14 +90,17 @@ static void usage(FILE *out)
 		"4-replica PBFT cluster, n5 --unreplicated, n6..n9 a 4-replica cluster on the\n"
 		"fast path (--tentative; reads sent as READ-ONLY, resent in order if no 2f+1\n"
 		"match). Then drives a closed loop of N clients (default %d, at most %d;\n"
-		"write/read on %d keys, each request to every replica, done at f+1 matching\n"
-		"authentic replies, 2f+1 on the fast path, resent after %d ms) against each,\n"
-		"and again with 1 client: %d ms of warm-up, then S seconds (default 5).\n"
+		"write/read on %d keys; a write to the primary, a read on the fast path to\n"
+		"every replica; done at f+1 matching authentic replies, 2f+1 on the fast path;\n"
+		"resent to every replica after %d ms) against each in turn: %d ms of warm-up,\n"
+		"then S seconds (default 5). Then with 1 client, the three taking turns of %d\n"
+		"ms for S seconds each, so that the latency ratios compare like with like.\n"
 		"--batch-max: pbft-node's (default %d). --node-exe: default\n"
 		"../nodes/pbft/pbft-node beside this program. Prints figures and the goals;\n"
 		"asserts nothing.\n"
 		"Exit codes: 0 done, 64 usage, 70 internal or system error.\n", NODES,
-		PBFT_CLIENTS_MAX, PBFT_CLIENTS_MAX, KEYS, RETRANSMIT_MS, WARMUP_MS, PBFT_BATCH_MAX);
+		PBFT_CLIENTS_MAX, PBFT_CLIENTS_MAX, LOAD_KEYS, LOAD_RETRANSMIT_MS, WARMUP_MS,
+		SLICE_MS, PBFT_BATCH_MAX);
 }
 
 /* parse_u32() - a whole decimal in [@min, @max]. Return: 0 or -EINVAL. */
@@ -223,26 +173,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o, char *exe, si
 
 /* --- the cluster --- */
 
-static void target_init(struct bench *b, struct target *t, const char *name, uint32_t first,
-			uint32_t n)
+static void target_init(struct bench *b, struct load_target *t, const char *name,
+			uint32_t first, uint32_t n)
 {
-	t->name = name;
-	t->n = n;
-	t->f = (n - 1) / 3;
-	for (uint32_t j = 0; j < n; j++) {
-		t->addrs[j] = (struct sockaddr_in){ .sin_family = AF_INET,
-						    .sin_port = htons(GOSSIP_PORT),
-						    .sin_addr = cluster_node_addr(b->cluster,
-										  first + j) };
-		for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
-			uint8_t key[PBFT_KEY_BYTES];
+	struct in_addr addrs[REPLICAS];
 
-			pbft_key_derive(b->secret, n + c, j, key);
-			pbft_mac_key_init(&t->send_keys[c][j], key);
-			pbft_key_derive(b->secret, j, n + c, key);
-			pbft_mac_key_init(&t->recv_keys[c][j], key);
-		}
-	}
+	for (uint32_t j = 0; j < n; j++)
+		addrs[j] = cluster_node_addr(b->cluster, first + j);
+	load_target_init(t, name, addrs, n, GOSSIP_PORT, b->secret);
 }
 
 /* node_argv() - pbft-node's command line for @node into @argv, its texts in @text. */
@@ -355,266 +293,21 @@ static void status_print(struct bench *b)
 	}
 }
 
-static int socket_open(struct bench *b, struct errbuf *eb)
-{
-	int bytes = SOCKET_BUFFER_BYTES;
-	struct sockaddr_in any = { .sin_family = AF_INET };
+/* --- figures --- */
 
-	b->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (b->fd < 0)
-		return errbuf_set(eb, -errno, "socket");
-	setsockopt(b->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-	setsockopt(b->fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
-	if (bind(b->fd, (struct sockaddr *)&any, sizeof(any)) < 0)
-		return errbuf_set(eb, -errno, "bind");
-	for (uint32_t i = 0; i < RECV_BATCH; i++) {
-		b->in_iov[i] = (struct iovec){ b->in_bytes[i], sizeof(b->in_bytes[i]) };
-		b->in_msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &b->in_iov[i],
-							 .msg_iovlen = 1 };
-	}
-	return 0;
-}
-
-/* --- the load --- */
-
-static void flush(struct bench *b)
-{
-	uint32_t done = 0;
-
-	/* Bounded: each pass sends at least one datagram or skips one that failed. */
-	while (done < b->out_count) {
-		int n = sendmmsg(b->fd, b->out_msgs + done, b->out_count - done, 0);
-
-		if (n < 0 && errno == EINTR && !stopping)
-			continue;
-		done += n > 0 ? (uint32_t)n : 1;
-	}
-	b->out_count = 0;
-}
-
-static void queue_push(struct bench *b, const struct sockaddr_in *to,
-		       const struct pbft_mac_key *key, const uint8_t *plain)
-{
-	uint32_t i;
-	ssize_t n;
-
-	if (b->out_count == SEND_QUEUE_MAX)
-		flush(b);
-	i = b->out_count++;
-	n = pbft_mac_seal(key, plain, REQUEST_PLAIN_BYTES, b->out_bytes[i], REQUEST_SEALED_BYTES);
-	ASSERT(n == REQUEST_SEALED_BYTES);
-	b->out_iov[i] = (struct iovec){ b->out_bytes[i], (size_t)n };
-	b->out_msgs[i].msg_hdr = (struct msghdr){ .msg_name = (void *)to,
-						  .msg_namelen = sizeof(*to),
-						  .msg_iov = &b->out_iov[i], .msg_iovlen = 1 };
-}
-
-static void client_send(struct bench *b, const struct target *t, uint32_t c, int64_t now)
-{
-	struct client *cl = &b->clients[c];
-
-	cl->plain[0] = cl->read_only ? PBFT_MSG_READ_ONLY : PBFT_MSG_REQUEST;
-	for (uint32_t j = 0; j < t->n; j++)
-		queue_push(b, &t->addrs[j], &t->send_keys[c][j], cl->plain);
-	cl->sent_ns = now;
-}
-
-/* client_issue() - client @c's next request: a write (of its timestamp) or a read. */
-static void client_issue(struct bench *b, const struct target *t, uint32_t c, int64_t now)
-{
-	struct client *cl = &b->clients[c];
-	struct pbft_msg *m = &b->msg;
-	ssize_t size;
-
-	cl->ts = ++b->next_ts;
-	m->type = PBFT_MSG_REQUEST;
-	m->sender = t->n + c;
-	m->view = m->seq = 0;
-	memset(m->digest, 0, sizeof(m->digest));
-	m->request = (struct pbft_request){ .client = c, .timestamp = cl->ts };
-	m->request.op.key = (uint32_t)prng_below(&b->prng, KEYS);
-	m->request.op.verb = prng_below(&b->prng, 2) ? PBFT_VERB_WRITE : PBFT_VERB_READ;
-	if (m->request.op.verb == PBFT_VERB_WRITE)
-		m->request.op.a = (struct pbft_value){ .present = true, .v = (int64_t)cl->ts };
-	size = pbft_encode(m, cl->plain, sizeof(cl->plain));
-	ASSERT(size == REQUEST_PLAIN_BYTES);
-	cl->busy = true;
-	cl->read = m->request.op.verb == PBFT_VERB_READ;
-	cl->read_only = t->fast && cl->read;
-	cl->reply_mask = 0;
-	cl->start_ns = now;
-	client_send(b, t, c, now);
-}
-
-static void record(struct bench *b, struct phase *p, int64_t latency_ns, bool read)
-{
-	int64_t us = latency_ns / 1000;
-
-	p->ops++;
-	p->latency_sum_ns += latency_ns;
-	p->reads += read;
-	p->read_latency_sum_ns += read ? latency_ns : 0;
-	b->hist[us < HIST_BUCKETS - 1 ? us : HIST_BUCKETS - 1]++;
-}
-
-/* How many replicas sent the same result as replica @j. */
-static uint32_t matching(const struct client *cl, uint32_t n, uint32_t j)
-{
-	uint32_t count = 0;
-
-	for (uint32_t k = 0; k < n; k++) {
-		const struct pbft_result *x = &cl->replies[k], *y = &cl->replies[j];
-
-		count += (cl->reply_mask & (1u << k)) && x->ok == y->ok &&
-			 x->value.present == y->value.present && x->value.v == y->value.v;
-	}
-	return count;
-}
-
-/* Every one of the @n replicas replied. */
-static bool all_replied(uint32_t mask, uint32_t n)
-{
-	return mask == (1u << n) - 1;
-}
-
-/* resend_ordered() - a READ-ONLY read without 2f+1 matching replies (a write raced it):
- * resent as a REQUEST, its replies counted afresh (PBFT 5.1.3). */
-static void resend_ordered(struct bench *b, const struct target *t, uint32_t c, int64_t now)
-{
-	struct client *cl = &b->clients[c];
-
-	cl->read_only = false;
-	cl->reply_mask = 0;
-	client_send(b, t, c, now);
-}
-
-/* take_reply() - one datagram: an authentic reply completes its request at f+1 matching
- * (2f+1 on the fast path). */
-static void take_reply(struct bench *b, struct phase *p, const uint8_t *bytes, size_t size,
-		       int64_t now)
-{
-	const struct target *t = p->t;
-	uint32_t sender, c;
-	struct client *cl;
-	size_t plain;
-
-	if (size != REPLY_SEALED_BYTES || pbft_sender_peek(bytes, size, &sender) < 0 ||
-	    sender >= t->n)
-		return;
-	/* The client id leads the body: it names the key, which then proves it. */
-	c = (uint32_t)bytes[PBFT_HEADER_BYTES] | (uint32_t)bytes[PBFT_HEADER_BYTES + 1] << 8 |
-	    (uint32_t)bytes[PBFT_HEADER_BYTES + 2] << 16 |
-	    (uint32_t)bytes[PBFT_HEADER_BYTES + 3] << 24;
-	if (c >= p->clients || pbft_mac_open(&t->recv_keys[c][sender], bytes, size, &plain) < 0 ||
-	    pbft_decode(bytes, plain, t->n + PBFT_CLIENTS_MAX, &b->msg, NULL) < 0)
-		return;
-	cl = &b->clients[c];
-	if (b->msg.type != PBFT_MSG_REPLY || !cl->busy || b->msg.result.timestamp != cl->ts)
-		return;
-	cl->replies[sender] = b->msg.result;
-	cl->reply_mask |= 1u << sender;
-	if (matching(cl, t->n, sender) < (t->fast ? 2 * t->f + 1 : t->f + 1)) {
-		if (cl->read_only && all_replied(cl->reply_mask, t->n))
-			resend_ordered(b, t, c, now);   /* all in, no 2f+1 match */
-		return;
-	}
-	cl->busy = false;
-	if (now >= p->measure_start && now < p->measure_end)
-		record(b, p, now - cl->start_ns, cl->read);
-	if (now < p->measure_end)
-		client_issue(b, t, c, now);
-}
-
-/* receive() - the datagrams waiting, a batch at a time. Return: how many. */
-static int receive(struct bench *b, struct phase *p)
-{
-	int n = recvmmsg(b->fd, b->in_msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-	int64_t now = monotime_ns();
-
-	for (int i = 0; i < n; i++)
-		take_reply(b, p, b->in_bytes[i], b->in_msgs[i].msg_len, now);
-	return n;
-}
-
-static uint32_t retransmit(struct bench *b, struct phase *p, int64_t now)
-{
-	uint32_t busy = 0;
-
-	for (uint32_t c = 0; c < p->clients; c++) {
-		struct client *cl = &b->clients[c];
-
-		if (!cl->busy)
-			continue;
-		busy++;
-		if (now - cl->sent_ns < (int64_t)RETRANSMIT_MS * 1000000 || now >= p->measure_end)
-			continue;
-		if (cl->read_only)
-			resend_ordered(b, p->t, c, now);
-		else
-			client_send(b, p->t, c, now);
-		if (now >= p->measure_start)
-			p->retransmits++;
-	}
-	return busy;
-}
-
-static void phase_run(struct bench *b, struct phase *p)
-{
-	int64_t now = monotime_ns(), next_scan = now, drain_end;
-
-	p->measure_start = now + (int64_t)WARMUP_MS * 1000000;
-	p->measure_end = p->measure_start + (int64_t)b->opts.seconds * 1000000000;
-	drain_end = p->measure_end + (int64_t)DRAIN_MS * 1000000;
-	memset(b->hist, 0, sizeof(b->hist));
-	for (uint32_t c = 0; c < p->clients; c++)
-		client_issue(b, p->t, c, now);
-	flush(b);
-	while (!stopping && now < drain_end) {
-		struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
-
-		if (poll(&pfd, 1, 1) > 0) {
-			/* Full batches: read on, but come back to retransmissions now and then. */
-			for (int i = 0; i < RECV_PASSES_MAX && receive(b, p) == RECV_BATCH; i++)
-				flush(b);
-			flush(b);
-		}
-		now = monotime_ns();
-		if (now >= next_scan) {
-			next_scan = now + (int64_t)SCAN_MS * 1000000;
-			if (retransmit(b, p, now) == 0 && now >= p->measure_end)
-				break;
-			flush(b);
-		}
-	}
-	for (uint32_t c = 0; c < p->clients; c++)
-		b->clients[c].busy = false;     /* abandoned: later replies do not match */
-}
-
-/* percentile_us() - the latency at or below which @q of the phase's ops completed. */
-static double percentile_us(const struct bench *b, uint64_t ops, double q)
-{
-	uint64_t want = (uint64_t)(q * (double)ops + 0.999999), seen = 0;
-
-	for (uint32_t us = 0; us < HIST_BUCKETS; us++) {
-		seen += b->hist[us];
-		if (seen >= want && want > 0)
-			return us;
-	}
-	return 0;
-}
-
-static void phase_figures(const struct bench *b, const struct phase *p, struct figures *f)
+static void phase_figures(const struct load_phase *p, struct figures *f)
 {
 	uint64_t writes = p->ops - p->reads;
 
 	*f = (struct figures){ .target = p->t->name, .clients = p->clients, .ops = p->ops,
 			       .retransmits = p->retransmits, .reads = p->reads };
-	f->ops_per_s = (double)p->ops / b->opts.seconds;
+	if (p->measured_ns > 0)
+		f->ops_per_s = (double)p->ops * 1e9 / (double)p->measured_ns;
 	if (p->ops == 0)
 		return;
 	f->mean_us = (double)p->latency_sum_ns / (double)p->ops / 1000.0;
-	f->p50_us = percentile_us(b, p->ops, 0.50);
-	f->p99_us = percentile_us(b, p->ops, 0.99);
+	f->p50_us = load_percentile_us(p, 0.50);
+	f->p99_us = load_percentile_us(p, 0.99);
 	if (p->reads > 0)
 		f->read_mean_us = (double)p->read_latency_sum_ns / (double)p->reads / 1000.0;
 	if (writes > 0)
@@ -663,26 +356,51 @@ static void goals_print(const struct bench *b)
 	goal_print(b, 2);
 }
 
-static int load_run(struct bench *b)
+/* phases_run() - each target at C clients in turn; then the three at 1 client taking turns
+ * of SLICE_MS (after a warm-up each), so that a drift in the machine's speed (other load,
+ * frequency) falls on all three alike. Return: 0, or -EINTR. */
+static int phases_run(struct bench *b)
 {
-	printf("%-13s %7s %10s %10s %10s %10s %10s %10s %11s %10s\n", "target", "clients",
-	       "ops/s", "mean_us", "p50_us", "p99_us", "read_us", "write_us", "retransmits",
-	       "ops");
-	for (uint32_t i = 0; i < PHASES && !stopping; i++) {
-		struct phase p = { .t = &b->targets[i % TARGETS],
-				   .clients = i < TARGETS ? b->opts.clients : 1 };
+	int64_t warmup_ns = (int64_t)WARMUP_MS * 1000000, slice_ns = (int64_t)SLICE_MS * 1000000;
+	uint32_t slices = b->opts.seconds * 1000 / SLICE_MS;
+	int err = 0;
 
-		phase_run(b, &p);
-		if (stopping)
-			break;
-		phase_figures(b, &p, &b->figures[i]);
-		figures_print(&b->figures[i]);
+	for (uint32_t i = 0; i < TARGETS && err == 0; i++)
+		err = load_run(b->load, &b->phases[i], warmup_ns,
+			       (int64_t)b->opts.seconds * 1000000000, &stopping);
+	for (uint32_t k = 0; k < slices && err == 0; k++) {
+		for (uint32_t i = TARGETS; i < PHASES && err == 0; i++)
+			err = load_run(b->load, &b->phases[i], k == 0 ? warmup_ns : 0, slice_ns,
+				       &stopping);
 	}
-	if (stopping)
-		return -EINTR;
-	goals_print(b);
-	status_print(b);
-	return 0;
+	return err;
+}
+
+static int load_report(struct bench *b)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; i < PHASES && err == 0; i++)
+		err = load_phase_init(&b->phases[i], &b->targets[i % TARGETS],
+				      i < TARGETS ? b->opts.clients : 1);
+	if (err == -ENOMEM)
+		fprintf(stderr, "bench-pbft: out of memory for the latency histograms\n");
+	if (err == 0)
+		err = phases_run(b);
+	if (err == 0) {
+		printf("%-13s %7s %10s %10s %10s %10s %10s %10s %11s %10s\n", "target",
+		       "clients", "ops/s", "mean_us", "p50_us", "p99_us", "read_us", "write_us",
+		       "retransmits", "ops");
+		for (uint32_t i = 0; i < PHASES; i++) {
+			phase_figures(&b->phases[i], &b->figures[i]);
+			figures_print(&b->figures[i]);
+		}
+		goals_print(b);
+		status_print(b);
+	}
+	for (uint32_t i = 0; i < PHASES; i++)
+		load_phase_free(&b->phases[i]);
+	return err;
 }
 
 /* --- set-up and teardown --- */
@@ -723,7 +441,7 @@ static int bench_setup(struct bench *b, struct errbuf *eb)
 	if (err == 0)
 		err = nodes_ready(b, eb);
 	if (err == 0)
-		err = socket_open(b, eb);
+		err = load_new(&b->load, eb);
 	return err;
 }
 
@@ -753,11 +471,10 @@ static int bench_run(struct bench *b)
 	if (err && err != -EINTR)
 		fprintf(stderr, "bench-pbft: setup: %s: %s\n", eb.msg, strerror(-err));
 	if (err == 0)
-		err = load_run(b);
+		err = load_report(b);
 	if (err == -EINTR)
 		fprintf(stderr, "bench-pbft: interrupted\n");
-	if (b->fd >= 0)
-		close(b->fd);
+	load_free(b->load);
 	if (cluster_teardown(b->cluster, &eb))
 		fprintf(stderr, "bench-pbft: teardown: %s\n", eb.msg);
 	if (err == 0 || err == -EINTR)
@@ -789,8 +506,6 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	b->fd = -1;
-	prng_init(&b->prng, 1);
 	err = bench_run(b);
 	free(b);
 	return err == 0 ? 0 : err == -EINTR ? 130 : EXIT_INTERNAL;
