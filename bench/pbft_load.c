@@ -249,20 +249,6 @@ static void record(struct load_phase *p, int64_t latency_ns, bool read)
 	p->hist[us < LOAD_HIST_BUCKETS - 1 ? us : LOAD_HIST_BUCKETS - 1]++;
 }
 
-/* How many replicas sent the same result as replica @j. */
-static uint32_t matching(const struct client *cl, uint32_t n, uint32_t j)
-{
-	uint32_t count = 0;
-
-	for (uint32_t k = 0; k < n; k++) {
-		const struct pbft_result *x = &cl->replies[k], *y = &cl->replies[j];
-
-		count += (cl->reply_mask & (1u << k)) && x->ok == y->ok &&
-			 x->value.present == y->value.present && x->value.v == y->value.v;
-	}
-	return count;
-}
-
 /* complete() - client @c's op is accepted: measured if invoked in the window; the client
  * goes on while the window is open. */
 static void complete(struct load *l, struct window *w, uint32_t c, int64_t now)
@@ -308,7 +294,8 @@ static void take_reply(struct load *l, struct window *w, const uint8_t *bytes, s
 	cl->replies[sender] = l->msg.result;
 	cl->reply_views[sender] = l->msg.view;
 	cl->reply_mask |= 1u << sender;
-	if (matching(cl, t->n, sender) >= (t->fast ? 2 * t->f + 1 : t->f + 1))
+	if (pbft_replies_matching(cl->replies, cl->reply_mask, t->n, &l->msg.result) >=
+	    (t->fast ? 2 * t->f + 1 : t->f + 1))
 		complete(l, w, c, now);
 	else if (cl->read_only && cl->reply_mask == (1u << t->n) - 1)
 		resend_ordered(l, t, c, now);   /* all in, no 2f+1 match */

@@ -157,24 +157,6 @@ static void learn_view(struct pbft_client *c)
 		c->session->view = view;
 }
 
-static bool value_equal(const struct pbft_value *a, const struct pbft_value *b)
-{
-	return a->present == b->present && (!a->present || a->v == b->v);
-}
-
-/* How many replicas sent a reply equal to replica @j's (same ok and value). */
-static uint32_t matching(const struct pbft_client *c, uint32_t j)
-{
-	uint32_t count = 0;
-
-	for (uint32_t k = 0; k < c->config->replicas; k++) {
-		if ((c->reply_mask & (1u << k)) && c->replies[k].ok == c->replies[j].ok &&
-		    value_equal(&c->replies[k].value, &c->replies[j].value))
-			count++;
-	}
-	return count;
-}
-
 /*
  * One datagram: if it is an authentic reply to (client, @timestamp) from a replica, keep it.
  * Return: true once a reply is accepted (f+1 matching, or any one under the bug), with its
@@ -199,7 +181,8 @@ static bool take_reply(struct pbft_client *c, size_t size, uint64_t timestamp,
 	c->reply_mask |= 1u << sender;
 	*accepted = sender;
 	return c->config->first_reply ||
-	       matching(c, sender) >= (c->config->fast ? 2 * f + 1 : f + 1);
+	       pbft_replies_matching(c->replies, c->reply_mask, n, &m->result) >=
+		       (c->config->fast ? 2 * f + 1 : f + 1);
 }
 
 /* Reads every waiting datagram. Return: true once a reply is accepted (in *@accepted). */

@@ -9,6 +9,7 @@
 
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "pbft_kv.h"
 
 STATIC_ASSERT(PBFT_MAC_BYTES == crypto_auth_BYTES, "MAC size is libsodium's");
 STATIC_ASSERT(PBFT_KEY_BYTES == crypto_auth_KEYBYTES, "key size is libsodium's");
@@ -450,4 +451,17 @@ bool pbft_replies_view(const uint64_t *views, uint32_t mask, uint32_t n, uint64_
 		return false;
 	*view = sorted[f];
 	return true;
+}
+
+uint32_t pbft_replies_matching(const struct pbft_result *replies, uint32_t mask, uint32_t n,
+			       const struct pbft_result *r)
+{
+	uint32_t count = 0;
+
+	ASSERT(n >= 1 && n <= PBFT_REPLICAS_MAX);
+	for (uint32_t k = 0; k < n; k++) {
+		count += (mask & (1u << k)) && replies[k].ok == r->ok &&
+			 pbft_value_equal(&replies[k].value, &r->value);
+	}
+	return count;
 }

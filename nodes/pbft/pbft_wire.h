@@ -172,6 +172,11 @@ int pbft_sender_peek(const uint8_t *sealed, size_t size, uint32_t *sender);
 int pbft_open(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *sealed, size_t size,
 	      size_t *plain_size);
 
+/* pbft_replies_matching() - how many of the replies of replicas in @mask (bit j: @replies[j],
+ * j < @n) equal @r: the same ok and the same value. */
+uint32_t pbft_replies_matching(const struct pbft_result *replies, uint32_t mask, uint32_t n,
+			       const struct pbft_result *r);
+
 /**
  * pbft_replies_view() - the view a client should believe from the replies of replicas in
  * @mask (bit j: replica j replied, naming @views[j]) out of @n = 3f+1: the (f+1)-th highest.

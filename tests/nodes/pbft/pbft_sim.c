@@ -315,7 +315,7 @@ static void client_receive(struct sim *s, uint32_t c, const struct packet *p)
 	struct sim_client *cl = &s->clients[c];
 	uint8_t key[PBFT_KEY_BYTES];
 	size_t plain;
-	uint32_t match = 0, quorum = s->o.tentative || s->o.read_only ? 2 * s->o.f + 1
+	uint32_t quorum = s->o.tentative || s->o.read_only ? 2 * s->o.f + 1
 								      : s->o.f + 1;
 
 	pbft_key_derive(s->secret, p->from, s->n + c, key);
@@ -327,12 +327,7 @@ static void client_receive(struct sim *s, uint32_t c, const struct packet *p)
 		return;
 	cl->reply_mask |= 1u << p->from;
 	cl->replies[p->from] = s->decoded.result;
-	for (uint32_t j = 0; j < s->n; j++) {
-		if ((cl->reply_mask & (1u << j)) && cl->replies[j].ok == s->decoded.result.ok &&
-		    pbft_value_equal(&cl->replies[j].value, &s->decoded.result.value))
-			match++;
-	}
-	if (match < quorum)
+	if (pbft_replies_matching(cl->replies, cl->reply_mask, s->n, &s->decoded.result) < quorum)
 		return;
 	check_accepted(s, cl, &s->decoded.result);
 	cl->accepted[cl->ts] = s->decoded.result;
