@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,8 +97,9 @@ static void usage(FILE *out)
 		"then S seconds (default 5). Then with 1 client, the three taking turns of %d\n"
 		"ms for S seconds each, so that the latency ratios compare like with like.\n"
 		"--batch-max: pbft-node's (default %d). --node-exe: default\n"
-		"../nodes/pbft/pbft-node beside this program. Prints figures and the goals;\n"
-		"asserts nothing.\n"
+		"../nodes/pbft/pbft-node beside this program. The nodes run on the CPUs this\n"
+		"program may use (printed; `taskset -c LIST bench-pbft` to choose them).\n"
+		"Prints figures and the goals; asserts nothing.\n"
 		"Exit codes: 0 done, 64 usage, 70 internal or system error.\n", NODES,
 		PBFT_CLIENTS_MAX, PBFT_CLIENTS_MAX, LOAD_KEYS, LOAD_RETRANSMIT_MS, WARMUP_MS,
 		SLICE_MS, PBFT_BATCH_MAX);
@@ -115,6 +117,21 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* cpus_print() - the CPUs the nodes and the load may run on (they inherit this process's
+ * affinity, so `taskset -c 0 bench-pbft` measures on one): the latency ratios depend on
+ * them, since at 1 client a PBFT op keeps more processes busy than there are CPUs here. */
+static void cpus_print(void)
+{
+	cpu_set_t set;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		printf("cpus: %ld online (affinity unknown: %s)\n", online, strerror(errno));
+	else
+		printf("cpus: %d of %ld online\n", CPU_COUNT(&set), online);
 }
 
 /* default_node_exe() - ../nodes/pbft/pbft-node beside this program, as faultline finds it. */
@@ -431,6 +448,7 @@ static int bench_setup(struct bench *b, struct errbuf *eb)
 	printf("cluster %s: n1..n4 pbft-node (n = 4, f = 1, batch-max %u), n5 --unreplicated, "
 	       "n6..n9 pbft-node --tentative; %s\n", run_id, b->opts.batch_max,
 	       b->opts.node_exe);
+	cpus_print();
 	target_init(b, &b->targets[0], "pbft n=4", 0, REPLICAS);
 	target_init(b, &b->targets[1], "unreplicated", UNREP_NODE, 1);
 	target_init(b, &b->targets[2], "pbft fast", FAST_FIRST, REPLICAS);

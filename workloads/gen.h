@@ -11,6 +11,12 @@ struct prng;
 
 enum gen_status { GEN_OP, GEN_PENDING, GEN_DONE };
 
+/* Keys of the key-value workloads are named "k0" .. "k7". */
+enum { GEN_KEYS_MAX = 8 };
+
+/* gen_key_name() - the name of key @i (< GEN_KEYS_MAX), a static string. */
+const char *gen_key_name(uint32_t i);
+
 /* What a generator may look at. Generators never read clocks or global randomness. */
 struct gen_ctx {
 	int64_t time_ns;        /* since campaign start */

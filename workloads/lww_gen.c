@@ -5,16 +5,6 @@
 #include "fl_assert.h"
 #include "prng.h"
 
-static const char *const key_names[LWW_GEN_KEYS_MAX] = {
-	"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
-};
-
-const char *lww_gen_key(uint32_t i)
-{
-	ASSERT(i < LWW_GEN_KEYS_MAX);
-	return key_names[i];
-}
-
 static enum gen_status lww_gen_op(struct gen *base, const struct gen_ctx *ctx,
 				  struct gen_op *out)
 {
@@ -23,7 +13,7 @@ static enum gen_status lww_gen_op(struct gen *base, const struct gen_ctx *ctx,
 
 	ASSERT(ctx->node_count > 0);
 	out->op = (struct op){ .f = "read", .value = { .kind = OP_VALUE_NULL } };
-	out->op.key = key_names[prng_below(ctx->prng, g->key_count)];
+	out->op.key = gen_key_name((uint32_t)prng_below(ctx->prng, g->key_count));
 	out->node = (uint32_t)prng_below(ctx->prng, ctx->node_count);
 	if (write) {
 		out->op.f = "write";

@@ -7,7 +7,7 @@
 
 #include "gen.h"
 
-enum { LWW_GEN_KEYS_MAX = 8 };
+enum { LWW_GEN_KEYS_MAX = GEN_KEYS_MAX };
 
 /*
  * Op k is a read (half the time) or a write of the value k + 1, so no value is written twice;
@@ -22,8 +22,5 @@ struct lww_gen {
 };
 
 void lww_gen_init(struct lww_gen *g, uint32_t key_count);
-
-/* lww_gen_key() - the name of key @i ("k0", "k1", ...), a static string. */
-const char *lww_gen_key(uint32_t i);
 
 #endif /* LWW_GEN_H */

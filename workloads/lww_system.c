@@ -36,7 +36,7 @@ static uint32_t lww_final_reads(const struct system *sys, struct op *out, uint32
 	(void)sys;
 	ASSERT(max >= LWW_KEYS);
 	for (uint32_t i = 0; i < LWW_KEYS; i++)
-		out[i] = (struct op){ .f = "read", .key = lww_gen_key(i),
+		out[i] = (struct op){ .f = "read", .key = gen_key_name(i),
 				      .value = { .kind = OP_VALUE_NULL } };
 	return LWW_KEYS;
 }

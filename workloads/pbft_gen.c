@@ -5,10 +5,6 @@
 #include "fl_assert.h"
 #include "prng.h"
 
-static const char *const key_names[PBFT_GEN_KEYS_MAX] = {
-	"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
-};
-
 /* The generated ops borrow their cas pairs from here: [old, new] for each old and new. */
 static const int64_t cas_pairs[PBFT_GEN_VALUES * PBFT_GEN_VALUES][2] = {
 	{ 0, 0 }, { 0, 1 }, { 0, 2 }, { 0, 3 }, { 0, 4 },
@@ -18,12 +14,6 @@ static const int64_t cas_pairs[PBFT_GEN_VALUES * PBFT_GEN_VALUES][2] = {
 	{ 4, 0 }, { 4, 1 }, { 4, 2 }, { 4, 3 }, { 4, 4 },
 };
 
-const char *pbft_gen_key(uint32_t i)
-{
-	ASSERT(i < PBFT_GEN_KEYS_MAX);
-	return key_names[i];
-}
-
 static enum gen_status pbft_gen_op(struct gen *base, const struct gen_ctx *ctx,
 				   struct gen_op *out)
 {
@@ -32,7 +22,7 @@ static enum gen_status pbft_gen_op(struct gen *base, const struct gen_ctx *ctx,
 
 	ASSERT(ctx->node_count > 0);
 	out->op = (struct op){ .f = "read", .value = { .kind = OP_VALUE_NULL } };
-	out->op.key = key_names[prng_below(ctx->prng, g->key_count)];
+	out->op.key = gen_key_name((uint32_t)prng_below(ctx->prng, g->key_count));
 	out->node = (uint32_t)prng_below(ctx->prng, ctx->node_count);
 	if (roll >= 7) {
 		const int64_t *pair = cas_pairs[prng_below(ctx->prng, ARRAY_SIZE(cas_pairs))];

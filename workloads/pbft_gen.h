@@ -8,7 +8,7 @@
 #include "gen.h"
 
 enum {
-	PBFT_GEN_KEYS_MAX = 8,
+	PBFT_GEN_KEYS_MAX = GEN_KEYS_MAX,
 	PBFT_GEN_VALUES = 5,            /* values 0..4: cas often finds what it expects */
 };
 
@@ -24,8 +24,5 @@ struct pbft_gen {
 };
 
 void pbft_gen_init(struct pbft_gen *g, uint32_t key_count);
-
-/* pbft_gen_key() - the name of key @i ("k0", ...), a static string. */
-const char *pbft_gen_key(uint32_t i);
 
 #endif /* PBFT_GEN_H */

@@ -63,7 +63,7 @@ static uint32_t pbft_final_reads(const struct system *sys, struct op *out, uint3
 	(void)sys;
 	ASSERT(max >= PBFT_KEYS);
 	for (uint32_t i = 0; i < PBFT_KEYS; i++)
-		out[i] = (struct op){ .f = "read", .key = pbft_gen_key(i),
+		out[i] = (struct op){ .f = "read", .key = gen_key_name(i),
 				      .value = { .kind = OP_VALUE_NULL } };
 	return PBFT_KEYS;
 }
