@@ -140,37 +140,79 @@ struct fake {
 	int order[REPLICAS];            /* who answers first */
 };
 
+/* Binds replica @i's socket on 127.0.0.(i+1):cfg->port and fills cfg->addrs[i]. */
+static int fake_bind(struct pbft_client_config *cfg, int i)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	a.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)i);
+	cfg->addrs[i] = a.sin_addr;
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind 127.0.0.%d:%u: %s",
+		     i + 1, cfg->port, strerror(errno));
+	return fd;
+}
+
+/* A datagram on replica @i's socket @fd (waiting at most @ms) into @m, opened with the
+ * sender's pair key; @from gets its address. Return: whether an authentic REQUEST came. */
+static bool fake_recv(const struct pbft_client_config *cfg, int fd, int i, int ms,
+		      struct sockaddr_in *from, struct pbft_msg *m)
+{
+	uint8_t buf[PBFT_SEALED_BYTES_MAX], key[PBFT_KEY_BYTES];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	socklen_t len = sizeof(*from);
+	size_t plain;
+	uint32_t sender;
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)from, &len);
+	if (n <= 0 || pbft_sender_peek(buf, (size_t)n, &sender) < 0)
+		return false;
+	pbft_key_derive(cfg->secret, sender, (uint32_t)i, key);
+	return pbft_open(key, buf, (size_t)n, &plain) == 0 &&
+	       pbft_decode(buf, plain, REPLICAS + PBFT_CLIENTS_MAX, m, NULL) == 0 &&
+	       m->type == PBFT_MSG_REQUEST;
+}
+
+/* Replica @i's REPLY to @request: ok, @value, naming @view; sealed with a wrong key if
+ * @forge. Sent to @to from @fd. */
+static void fake_reply(const struct pbft_client_config *cfg, int fd, int i,
+		       const struct sockaddr_in *to, const struct pbft_msg *request,
+		       uint64_t view, struct pbft_value value, bool forge)
+{
+	uint8_t plain[PBFT_MSG_BYTES_MAX], buf[PBFT_SEALED_BYTES_MAX], key[PBFT_KEY_BYTES];
+	static struct pbft_msg m;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PBFT_MSG_REPLY;
+	m.sender = (uint32_t)i;
+	m.view = view;
+	m.result = (struct pbft_result){ .client = request->request.client,
+					 .timestamp = request->request.timestamp, .ok = true,
+					 .value = value };
+	n = pbft_encode(&m, plain, sizeof(plain));
+	cr_assert(n > 0);
+	pbft_key_derive(cfg->secret, (uint32_t)i, REPLICAS + m.result.client, key);
+	if (forge)
+		key[0] ^= 1;
+	n = pbft_seal(key, plain, (size_t)n, buf, sizeof(buf));
+	cr_assert(n > 0);
+	sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)to, sizeof(*to));
+}
+
 /* One request in on replica @i's socket; its reply (or nothing) back. */
 static void answer(struct fake *fk, int i)
 {
-	uint8_t buf[PBFT_SEALED_BYTES_MAX], plain[PBFT_MSG_BYTES_MAX], key[PBFT_KEY_BYTES];
-	struct sockaddr_in from;
-	socklen_t len = sizeof(from);
 	static struct pbft_msg m;
-	ssize_t n = recvfrom(fk->fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
-	size_t plain_size;
-	uint32_t sender;
+	struct sockaddr_in from;
+	struct pbft_value value = { .present = true, .v = fk->values[i] };
 
-	cr_assert(n > 0);
-	cr_assert_eq(pbft_sender_peek(buf, (size_t)n, &sender), 0);
-	pbft_key_derive(fk->cfg->secret, sender, (uint32_t)i, key);
-	cr_assert_eq(pbft_open(key, buf, (size_t)n, &plain_size), 0, "the request is sealed");
-	cr_assert_eq(pbft_decode(buf, plain_size, REPLICAS + PBFT_CLIENTS_MAX, &m, NULL), 0);
-	cr_assert_eq(m.type, PBFT_MSG_REQUEST);
-	if (fk->silent[i])
-		return;
-	m.result = (struct pbft_result){ .client = m.request.client,
-					 .timestamp = m.request.timestamp, .ok = true,
-					 .value = { .present = true, .v = fk->values[i] } };
-	m.type = PBFT_MSG_REPLY;
-	m.sender = (uint32_t)i;
-	n = pbft_encode(&m, plain, sizeof(plain));
-	cr_assert(n > 0);
-	pbft_key_derive(fk->cfg->secret, (uint32_t)i, sender, key);
-	if (fk->forge[i])
-		key[0] ^= 1;
-	n = pbft_seal(key, plain, (size_t)n, buf, sizeof(buf));
-	sendto(fk->fds[i], buf, (size_t)n, 0, (struct sockaddr *)&from, len);
+	cr_assert(fake_recv(fk->cfg, fk->fds[i], i, 5000, &from, &m), "an authentic request");
+	if (!fk->silent[i])
+		fake_reply(fk->cfg, fk->fds[i], i, &from, &m, 0, value, fk->forge[i]);
 }
 
 static void *fake_main(void *arg)
@@ -196,15 +238,8 @@ static struct client_result *read_via(struct fake *fk, bool first_reply)
 	cfg.first_reply = first_reply;
 	memset(cfg.secret, 7, sizeof(cfg.secret));
 	fk->cfg = &cfg;
-	for (int i = 0; i < REPLICAS; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(cfg.port) };
-
-		a.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)i);
-		cfg.addrs[i] = a.sin_addr;
-		fk->fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
-		cr_assert_eq(bind(fk->fds[i], (struct sockaddr *)&a, sizeof(a)), 0,
-			     "bind 127.0.0.%d:%u: %s", i + 1, cfg.port, strerror(errno));
-	}
+	for (int i = 0; i < REPLICAS; i++)
+		fk->fds[i] = fake_bind(&cfg, i);
 	memset(&session, 0, sizeof(session));
 	pbft_client_init(&c, &cfg, &session, 3, 400 * 1000000ll);
 	cr_assert_eq(client_open(&c.base, cfg.addrs[0], NULL), 0);
@@ -275,42 +310,15 @@ struct route_fake {
 /* One request on replica @i within @ms. Return: whether one came. */
 static bool route_recv(struct route_fake *fk, int i, int ms)
 {
-	uint8_t buf[PBFT_SEALED_BYTES_MAX], key[PBFT_KEY_BYTES];
-	struct pollfd pfd = { .fd = fk->fds[i], .events = POLLIN };
-	socklen_t len = sizeof(fk->client[i]);
-	size_t plain;
-	uint32_t sender;
-	ssize_t n;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return false;
-	n = recvfrom(fk->fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&fk->client[i], &len);
-	if (n <= 0 || pbft_sender_peek(buf, (size_t)n, &sender) < 0)
-		return false;
-	pbft_key_derive(fk->cfg->secret, sender, (uint32_t)i, key);
-	return pbft_open(key, buf, (size_t)n, &plain) == 0 &&
-	       pbft_decode(buf, plain, REPLICAS + PBFT_CLIENTS_MAX, &fk->request, NULL) == 0 &&
-	       fk->request.type == PBFT_MSG_REQUEST;
+	return fake_recv(fk->cfg, fk->fds[i], i, ms, &fk->client[i], &fk->request);
 }
 
 /* Every replica replies ok to the last request, at the address it last heard from. */
 static void route_reply_all(struct route_fake *fk)
 {
-	for (int i = 0; i < REPLICAS; i++) {
-		uint8_t plain[PBFT_MSG_BYTES_MAX], buf[PBFT_SEALED_BYTES_MAX], key[PBFT_KEY_BYTES];
-		struct pbft_msg m = { .type = PBFT_MSG_REPLY, .sender = (uint32_t)i,
-				      .view = fk->views[i] };
-		ssize_t n;
-
-		m.result = (struct pbft_result){ .client = fk->request.request.client,
-						 .timestamp = fk->request.request.timestamp,
-						 .ok = true };
-		n = pbft_encode(&m, plain, sizeof(plain));
-		pbft_key_derive(fk->cfg->secret, (uint32_t)i, REPLICAS + m.result.client, key);
-		n = pbft_seal(key, plain, (size_t)n, buf, sizeof(buf));
-		sendto(fk->fds[i], buf, (size_t)n, 0, (struct sockaddr *)&fk->client[i],
-		       sizeof(fk->client[i]));
-	}
+	for (int i = 0; i < REPLICAS; i++)
+		fake_reply(fk->cfg, fk->fds[i], i, &fk->client[i], &fk->request, fk->views[i],
+			   (struct pbft_value){ 0 }, false);
 }
 
 static void *route_main(void *arg)
@@ -366,15 +374,8 @@ Test(pbft_client, writes_go_to_the_primary_once_every_replica_knows_the_client)
 	cfg.port = (uint16_t)(ROUTE_PORT_BASE + getpid() % 500);
 	memset(cfg.secret, 9, sizeof(cfg.secret));
 	fk.cfg = &cfg;
-	for (int i = 0; i < REPLICAS; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(cfg.port) };
-
-		a.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)i);
-		cfg.addrs[i] = a.sin_addr;
-		fk.fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
-		cr_assert_eq(bind(fk.fds[i], (struct sockaddr *)&a, sizeof(a)), 0,
-			     "bind 127.0.0.%d:%u: %s", i + 1, cfg.port, strerror(errno));
-	}
+	for (int i = 0; i < REPLICAS; i++)
+		fk.fds[i] = fake_bind(&cfg, i);
 	pbft_client_init(&c, &cfg, &session, 2, 2000 * 1000000ll);
 	pbft_client_init(&other, &cfg, &session, 2, 2000 * 1000000ll);
 	cr_assert_eq(client_open(&c.base, cfg.addrs[0], NULL), 0);
