@@ -91,7 +91,8 @@ struct history {
 	struct op *ops;
 	uint64_t count;
 	uint64_t *pair;
-	char warning[256];      /* the reader's torn-line warning, "" when none */
+	char warning[256];      /* a torn last line, or lines a Jepsen log import skipped;
+				 * "" when none */
 	/* --- private: exposed for embedding only --- */
 	void *arena;
 };

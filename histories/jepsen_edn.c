@@ -60,17 +60,27 @@ int jepsen_edn_skip_line(struct jepsen_edn *r)
 	return skip(r, true);
 }
 
+enum { GOT_BYTES_MAX = 24 };
+
+/* What is at the current position, for messages: up to 16 bytes quoted, or end of input. */
+static void got_text(const struct jepsen_edn *r, char got[GOT_BYTES_MAX])
+{
+	size_t n = 0;
+
+	if (r->pos >= r->size) {
+		snprintf(got, GOT_BYTES_MAX, "end of input");
+		return;
+	}
+	while (n < 16 && r->pos + n < r->size && r->text[r->pos + n] != '\n')
+		n++;
+	snprintf(got, GOT_BYTES_MAX, "\"%.*s\"", (int)n, r->text + r->pos);
+}
+
 static int expected(const struct jepsen_edn *r, const char *what, struct errbuf *eb)
 {
-	char got[24] = "end of input";
+	char got[GOT_BYTES_MAX];
 
-	if (r->pos < r->size) {
-		size_t n = 0;
-
-		while (n < 16 && r->pos + n < r->size && r->text[r->pos + n] != '\n')
-			n++;
-		snprintf(got, sizeof(got), "\"%.*s\"", (int)n, r->text + r->pos);
-	}
+	got_text(r, got);
 	return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected %s, got %s", r->path, r->line,
 			  what, got);
 }
@@ -267,9 +277,17 @@ struct frame {
 	uint64_t line;          /* where it opened, for messages */
 };
 
+/* The `#_` discards pending at one depth: the next @count values completed there are dropped. */
+struct discard {
+	size_t count;
+	uint64_t line;          /* of the oldest pending #_, for messages */
+};
+
 struct parse {
 	struct frame frames[JEPSEN_EDN_DEPTH_MAX];
+	struct discard discards[JEPSEN_EDN_DEPTH_MAX + 1];     /* by depth; [0]: top level */
 	int depth;
+	bool discard_only;      /* stop once the top level's discards are done */
 };
 
 static void parse_free(struct parse *p)
@@ -303,6 +321,7 @@ static int open_collection(struct jepsen_edn *r, struct parse *p, struct errbuf 
 		return errbuf_set(eb, -ENOMEM, "%s: out of memory", r->path);
 	r->pos++;
 	p->depth++;
+	p->discards[p->depth] = (struct discard){ .count = 0 };
 	return 0;
 }
 
@@ -364,12 +383,47 @@ static int close_collection(struct jepsen_edn *r, struct parse *p, json_t **out,
 	return 0;
 }
 
+static bool at_discard(const struct jepsen_edn *r)
+{
+	return r->pos + 1 < r->size && r->text[r->pos] == '#' && r->text[r->pos + 1] == '_';
+}
+
+static bool is_closing(int c)
+{
+	return c == ']' || c == ')' || c == '}';
+}
+
+/* A `#_` (at @d) with no form after it: the end of the input or of its collection. */
+static int nothing_to_discard(const struct jepsen_edn *r, const struct discard *d,
+			      struct errbuf *eb)
+{
+	char got[GOT_BYTES_MAX];
+
+	got_text(r, got);
+	if (r->line == d->line || r->pos >= r->size)
+		return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected a form after #_ (it "
+				  "discards the next form), got %s", r->path, d->line, got);
+	return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected a form after #_ (it discards "
+			  "the next form), got %s at line %" PRIu64, r->path, d->line, got,
+			  r->line);
+}
+
 /* Reads one scalar or opens/closes a collection; *@out is set when a value completed. */
 static int step(struct jepsen_edn *r, struct parse *p, json_t **out, struct errbuf *eb)
 {
 	int c = jepsen_edn_skip(r);
+	struct discard *d = &p->discards[p->depth];
 
 	*out = NULL;
+	if ((c < 0 || is_closing(c)) && d->count)
+		return nothing_to_discard(r, d, eb);
+	if (c == '#' && at_discard(r)) {        /* #_: drop the next form at this depth */
+		if (!d->count)
+			d->line = r->line;
+		d->count++;
+		r->pos += 2;
+		return 0;
+	}
 	if (c < 0 && p->depth)
 		return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected a closing bracket '%c' "
 				  "for the collection opened here, got end of input", r->path,
@@ -379,7 +433,7 @@ static int step(struct jepsen_edn *r, struct parse *p, json_t **out, struct errb
 	if (c == '[' || c == '(' || c == '{' ||
 	    (c == '#' && r->pos + 1 < r->size && r->text[r->pos + 1] == '{'))
 		return open_collection(r, p, eb);
-	if (c == ']' || c == ')' || c == '}') {
+	if (is_closing(c)) {
 		if (!p->depth)
 			return expected(r, "a value", eb);
 		return close_collection(r, p, out, eb);
@@ -394,14 +448,30 @@ static int step(struct jepsen_edn *r, struct parse *p, json_t **out, struct errb
 	return read_atom(r, out, eb);
 }
 
-int jepsen_edn_read(struct jepsen_edn *r, json_t **out, struct errbuf *eb)
+/* Drops @v if a #_ waits for it at the current depth; true if it did. */
+static bool discarded(struct parse *p, json_t *v)
 {
-	struct parse p = { .depth = 0 };
+	struct discard *d = &p->discards[p->depth];
+
+	if (!d->count)
+		return false;
+	d->count--;
+	json_decref(v);
+	return true;
+}
+
+/*
+ * The parse loop: reads one value into *@out, dropping discarded forms. With
+ * @discard_only (r->pos at a #_), returns with *@out NULL once that top-level #_ and any
+ * it chains (#_ #_ a b) have had their forms.
+ */
+static int parse(struct jepsen_edn *r, bool discard_only, json_t **out, struct errbuf *eb)
+{
+	struct parse p = { .depth = 0, .discard_only = discard_only };
 	json_t *v;
 	int err;
 
-	ASSERT(r);
-	ASSERT(out);
+	ASSERT(!discard_only || at_discard(r));
 	*out = NULL;
 	/* Bounded by the text size: every step consumes input. */
 	for (;;) {
@@ -410,7 +480,13 @@ int jepsen_edn_read(struct jepsen_edn *r, json_t **out, struct errbuf *eb)
 			break;
 		if (!v)
 			continue;
+		if (discarded(&p, v)) {
+			if (p.discard_only && !p.depth && !p.discards[0].count)
+				return 0;
+			continue;
+		}
 		if (!p.depth) {
+			ASSERT(!p.discard_only);
 			*out = v;
 			return 0;
 		}
@@ -423,4 +499,30 @@ int jepsen_edn_read(struct jepsen_edn *r, json_t **out, struct errbuf *eb)
 	parse_free(&p);
 	ASSERT(err < 0);
 	return err;
+}
+
+int jepsen_edn_read(struct jepsen_edn *r, json_t **out, struct errbuf *eb)
+{
+	ASSERT(r);
+	ASSERT(out);
+	return parse(r, false, out, eb);
+}
+
+int jepsen_edn_skip_discarded(struct jepsen_edn *r, int *next, struct errbuf *eb)
+{
+	int c;
+
+	ASSERT(r);
+	ASSERT(next);
+	/* Bounded by the text size: each pass consumes at least the two bytes of a #_. */
+	while ((c = jepsen_edn_skip(r)) == '#' && at_discard(r)) {
+		json_t *v;
+		int err = parse(r, true, &v, eb);
+
+		if (err)
+			return err;
+		ASSERT(!v);
+	}
+	*next = c;
+	return 0;
 }

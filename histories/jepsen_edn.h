@@ -13,7 +13,10 @@ struct errbuf;
  * Debian ships no EDN library for C, so this is a hand-written reader of the subset Jepsen
  * histories use: nil, true, false, integers (64-bit; a trailing N is allowed), reals,
  * strings with escapes, keywords, symbols, characters, vectors, lists, sets, maps, `;`
- * comments, commas as whitespace and tagged literals (the tag is dropped). Values come back
+ * comments, commas as whitespace, tagged literals (the tag is dropped) and the discard
+ * macro: `#_ form` drops the next form, anywhere a value may stand (so `#_ #_ a b` drops a
+ * and b, and `{:a #_ 1 2}` is {:a 2}); a `#_` with no form after it before the end of
+ * the text or of its collection is an error naming the line of the `#_`. Values come back
  * as jansson values: keywords, symbols and characters become strings (":ok" -> "ok"), lists
  * and sets become arrays, map keys become strings. The parser keeps an explicit stack
  * (STYLE S23), at most JEPSEN_EDN_DEPTH_MAX deep.
@@ -50,9 +53,18 @@ int jepsen_edn_skip(struct jepsen_edn *r);
 int jepsen_edn_skip_line(struct jepsen_edn *r);
 
 /**
+ * jepsen_edn_skip_discarded() - like jepsen_edn_skip(), and also skip discarded forms
+ * (`#_ form`, chains such as `#_ #_ a b` included), which are read, checked and dropped.
+ * @next: receives the next character, or -1 at the end of the text.
+ * Return: 0; as jepsen_edn_read() when a discarded form is malformed or missing.
+ */
+int jepsen_edn_skip_discarded(struct jepsen_edn *r, int *next, struct errbuf *eb);
+
+/**
  * jepsen_edn_read() - read one value at the current position into @out (a new reference,
- * json_decref() it). Return: 0; -EBADMSG with "path:line: expected ..." in @eb; -E2BIG
- * deeper than JEPSEN_EDN_DEPTH_MAX; -ENOMEM.
+ * json_decref() it); discarded forms before it and inside it are skipped, none after it.
+ * Return: 0; -EBADMSG with "path:line: expected ..." in @eb; -E2BIG deeper than
+ * JEPSEN_EDN_DEPTH_MAX; -ENOMEM.
  */
 int jepsen_edn_read(struct jepsen_edn *r, json_t **out, struct errbuf *eb);
 

@@ -2,6 +2,7 @@
 /* jepsen_import.c - Jepsen EDN and console-log histories into the validated in-memory form. */
 #include "jepsen_import.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,22 +32,131 @@ const char *jepsen_form_name(enum jepsen_form form)
 	return form_names[form];
 }
 
-enum jepsen_form jepsen_form_detect(const char *text, size_t size)
-{
-	struct jepsen_edn r;
-	int c, next;
+/* The loggers Jepsen's log-op writes under: jepsen.util, and jepsen.print in newer releases. */
+static const char *const op_loggers[] = { "jepsen.util", "jepsen.print" };
 
-	jepsen_edn_init(&r, "", text, size);
-	c = jepsen_edn_skip(&r);
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * If the logger name of @name_size bytes at @at (in @line, ending at @end) stands as a
+ * logger name: at the start or after a blank, then ": ", " - " or a blank (the layouts
+ * "%c: %m", "%c - %m" and "%c %m"), the start of the message after it; else NULL.
+ */
+static const char *logger_message(const char *line, const char *end, const char *at,
+				  size_t name_size)
+{
+	const char *p = at + name_size;
+
+	if (at > line && !is_blank(at[-1]))
+		return NULL;
+	if (p < end && *p == ':')
+		p++;
+	else if (end - p >= 3 && p[0] == ' ' && p[1] == '-' && is_blank(p[2]))
+		p += 2;
+	if (p >= end || !is_blank(*p))
+		return NULL;
+	/* Bounded by the line. */
+	while (p < end && is_blank(*p))
+		p++;
+	return p;
+}
+
+/*
+ * Whether a message looks like an op: it starts with a process (digits, or a keyword such
+ * as :nemesis), or its second word is a keyword (the type). The same loggers print other
+ * messages too (util/await-fn's "Waiting for ...", print/spy's values); those do not.
+ */
+static bool is_op_message(const char *msg, const char *end)
+{
+	const char *p = msg;
+
+	if (p < end && (isdigit((unsigned char)*p) || *p == ':'))
+		return true;
+	/* Bounded by the line: the first word, then the blanks after it. */
+	while (p < end && !isspace((unsigned char)*p))
+		p++;
+	while (p < end && is_blank(*p))
+		p++;
+	return p < end && *p == ':';
+}
+
+/* Where the op fields of a Jepsen op line start (after the logger's name), or NULL. */
+static const char *log_op_fields(const char *line, size_t size)
+{
+	const char *end = line + size;
+
+	for (size_t k = 0; k < ARRAY_SIZE(op_loggers); k++) {
+		size_t n = strlen(op_loggers[k]);
+		const char *at = line;
+
+		/* Bounded by the line: each pass moves past one occurrence of the name. */
+		while ((at = memmem(at, (size_t)(end - at), op_loggers[k], n))) {
+			const char *msg = logger_message(line, end, at, n);
+
+			if (msg && is_op_message(msg, end))
+				return msg;
+			at += n;
+		}
+	}
+	return NULL;
+}
+
+/* Whether any line of @text is a Jepsen op line. */
+static bool has_op_line(const char *text, size_t size)
+{
+	size_t pos = 0;
+
+	/* Bounded by the text size: each pass consumes one line. */
+	while (pos < size) {
+		const char *nl = memchr(text + pos, '\n', size - pos);
+		size_t end = nl ? (size_t)(nl - text) : size;
+
+		if (log_op_fields(text + pos, end - pos))
+			return true;
+		pos = end + 1;
+	}
+	return false;
+}
+
+/* The form of the text whose first significant character, @c, is at r->pos. */
+static enum jepsen_form form_at(struct jepsen_edn *r, int c)
+{
+	char next = r->pos + 1 < r->size ? r->text[r->pos + 1] : '\0';
+
 	if (c < 0)
 		return JEPSEN_FORM_EMPTY;
-	if (c == '[' || c == '(')
-		return JEPSEN_FORM_EDN;
+	if (c == '#')           /* a tagged op (#jepsen.history.Op{...}) or a set */
+		return next == '{' || isalpha((unsigned char)next) ? JEPSEN_FORM_EDN :
+		       JEPSEN_FORM_LOG;
+	if (c == '[' || c == '(') {
+		/* "[{:process ..." is EDN; "[jepsen worker 3] jepsen.util: 3 ..." a log. */
+		r->pos++;
+		c = jepsen_edn_skip(r);
+		if (c < 0 || strchr("{#])", c) || !has_op_line(r->text, r->size))
+			return JEPSEN_FORM_EDN;
+		return JEPSEN_FORM_LOG;
+	}
 	if (c != '{')
 		return JEPSEN_FORM_LOG;
-	r.pos++;
-	next = jepsen_edn_skip(&r);
-	return next == '"' || next == '}' ? JEPSEN_FORM_JSONL : JEPSEN_FORM_EDN;
+	r->pos++;
+	c = jepsen_edn_skip(r);
+	return c == '"' || c == '}' ? JEPSEN_FORM_JSONL : JEPSEN_FORM_EDN;
+}
+
+enum jepsen_form jepsen_form_detect(const char *text, size_t size)
+{
+	enum jepsen_form form = JEPSEN_FORM_EDN;        /* a broken #_: the EDN import says so */
+	struct jepsen_edn r;
+	int c;
+
+	jepsen_edn_init(&r, "", text, size);
+	if (jepsen_edn_skip_discarded(&r, &c, NULL) == 0)
+		form = form_at(&r, c);
+	jepsen_edn_fini(&r);
+	return form;
 }
 
 /* Reads all of @path into a new buffer (*@out, free() it). */
@@ -103,6 +213,7 @@ struct import {
 	int64_t *ints;
 	size_t ints_max;        /* entries allocated at @ints */
 	char *texts[4];         /* value JSON, key, node, error of the current op */
+	uint64_t lines_skipped; /* log form: non-blank lines that are not op lines */
 };
 
 static void import_scratch_free(struct import *im)
@@ -196,23 +307,23 @@ static int edn_op(struct import *im, const json_t *map, uint64_t line, struct er
 	return append(im, &op, line, eb);
 }
 
-/* Op maps one after another, or inside one vector or list. */
+/* Op maps one after another, or inside one vector or list; `#_` forms between them skipped. */
 static int import_edn(struct import *im, const char *text, size_t size, struct errbuf *eb)
 {
 	struct jepsen_edn r;
 	uint64_t open_line;
 	char close = 0;
-	int c, err = 0;
+	int c, err;
 
 	jepsen_edn_init(&r, im->path, text, size);
-	c = jepsen_edn_skip(&r);
+	err = jepsen_edn_skip_discarded(&r, &c, eb);
 	open_line = r.line;
-	if (c == '[' || c == '(') {
+	if (!err && (c == '[' || c == '(')) {
 		close = c == '[' ? ']' : ')';
 		r.pos++;
 	}
 	/* Bounded by the text: each pass reads one value or ends. */
-	while ((c = jepsen_edn_skip(&r)) >= 0 && c != close) {
+	while (!err && !(err = jepsen_edn_skip_discarded(&r, &c, eb)) && c >= 0 && c != close) {
 		uint64_t line = r.line;
 		json_t *map;
 
@@ -221,13 +332,15 @@ static int import_edn(struct import *im, const char *text, size_t size, struct e
 			break;
 		err = edn_op(im, map, line, eb);
 		json_decref(map);
-		if (err)
-			break;
 	}
 	if (!err && close && c != close)
 		err = errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected '%c' to close the "
 				 "history opened here", im->path, open_line, close);
-	if (!err && close && (r.pos++, jepsen_edn_skip(&r)) >= 0)
+	if (!err && close) {
+		r.pos++;
+		err = jepsen_edn_skip_discarded(&r, &c, eb);
+	}
+	if (!err && close && c >= 0)
 		err = errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected nothing after the "
 				 "history's closing '%c'", im->path, r.line, close);
 	jepsen_edn_fini(&r);
@@ -245,7 +358,36 @@ static int log_field(struct jepsen_edn *r, json_t **out, struct errbuf *eb)
 	return jepsen_edn_read(r, out, eb);
 }
 
-static int log_op(struct import *im, json_t *fields[4], uint64_t line, struct errbuf *eb)
+/*
+ * The error after an op's value: Jepsen's op->str appends "<TAB>" and the :error with str,
+ * so it may be EDN (:timeout, [:crash "msg"]), converted as the EDN form's :error is, or
+ * plain text, kept as it is.
+ */
+static int log_error(struct import *im, const char *text, size_t size, const char **out)
+{
+	struct jepsen_edn r;
+	json_t *v = NULL;
+	int err;
+
+	/* Bounded by @size. */
+	while (size && isspace((unsigned char)text[size - 1]))
+		size--;
+	jepsen_edn_init(&r, im->path, text, size);
+	if (jepsen_edn_read(&r, &v, NULL) == 0 && r.pos == size) {
+		err = text_convert(im, 3, v, out);
+	} else {
+		im->texts[3] = strndup(text, size);
+		*out = im->texts[3];
+		err = *out ? 0 : -ENOMEM;
+	}
+	json_decref(v);
+	jepsen_edn_fini(&r);
+	return err;
+}
+
+/* One op from its four fields and what follows them on the line (@rest, @rest_size). */
+static int log_op(struct import *im, json_t *fields[4], const char *rest, size_t rest_size,
+		  uint64_t line, struct errbuf *eb)
 {
 	struct op op = { .time_ns = (int64_t)hist_builder_count(im->builder) };
 	json_t *value = fields[3];
@@ -254,77 +396,94 @@ static int log_op(struct import *im, json_t *fields[4], uint64_t line, struct er
 	err = op_head(im, &op, fields[0], fields[1], fields[2], line, eb);
 	if (err)
 		return err;
-	if (op.type != OP_INVOKE && op.type != OP_OK && json_is_string(value)) {
+	if (rest_size && op.type == OP_INVOKE)
+		return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected the line to end after "
+				  "<process> <type> <f> <value> (only a completion has an error "
+				  "after them)", im->path, line);
+	if (rest_size) {
+		err = log_error(im, rest, rest_size, &op.error);
+	} else if (op.type != OP_INVOKE && op.type != OP_OK && json_is_string(value)) {
 		/* ":info :write :timed-out": the keyword says why, there is no result. */
 		op.error = json_string_value(value);
 		value = NULL;
 	}
-	err = value_convert(im, value, &op.value);
+	if (!err)
+		err = value_convert(im, value, &op.value);
 	if (err)
 		return errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", im->path, line);
 	return append(im, &op, line, eb);
 }
 
-/* One line "... jepsen.util - <process> <type> <f> [<value>]", at most four fields. */
+/* One op line: @text is what follows the logger's name, "<process> <type> <f> [<value>]". */
 static int log_line(struct import *im, const char *text, size_t size, uint64_t line,
 		    struct errbuf *eb)
 {
-	static const char *const markers[] = { "jepsen.util - ", "jepsen.util: " };
 	json_t *fields[4] = { NULL, NULL, NULL, NULL };
-	const char *start = NULL;
 	struct jepsen_edn r;
 	int err = 0;
 
-	for (size_t k = 0; k < ARRAY_SIZE(markers) && !start; k++) {
-		start = memmem(text, size, markers[k], strlen(markers[k]));
-		if (start)
-			start += strlen(markers[k]);
-	}
-	if (!start)
-		return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected a Jepsen log line "
-				  "\"... jepsen.util - <process> :<type> :<f> <value>\"",
-				  im->path, line);
-	jepsen_edn_init(&r, im->path, start, size - (size_t)(start - text));
+	jepsen_edn_init(&r, im->path, text, size);
 	r.line = line;
 	for (size_t k = 0; k < ARRAY_SIZE(fields) && !err; k++)
 		err = log_field(&r, &fields[k], eb);
-	if (!err && jepsen_edn_skip_line(&r) >= 0)
-		err = errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected the line to end after "
-				 "<process> <type> <f> <value>", im->path, line);
 	if (!err && !fields[2])
 		err = errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected <process> :<type> :<f> "
-				 "after \"jepsen.util - \"", im->path, line);
-	if (!err)
-		err = log_op(im, fields, line, eb);
+				 "after the logger's name (\"jepsen.util - \")", im->path, line);
+	if (!err && jepsen_edn_skip_line(&r) < 0)
+		err = log_op(im, fields, NULL, 0, line, eb);
+	else if (!err)
+		err = log_op(im, fields, text + r.pos, size - r.pos, line, eb);
 	for (size_t k = 0; k < ARRAY_SIZE(fields); k++)
 		json_decref(fields[k]);
 	jepsen_edn_fini(&r);
 	return err;
 }
 
+/* Op lines among other lines (log output, stack traces), which are counted and skipped. */
 static int import_log(struct import *im, const char *text, size_t size, struct errbuf *eb)
 {
-	uint64_t line = 0;
+	uint64_t line = 0, first_skipped = 0;
 	size_t pos = 0;
 
 	/* Bounded by the text size: each pass consumes one line. */
 	while (pos < size) {
 		const char *nl = memchr(text + pos, '\n', size - pos);
 		size_t end = nl ? (size_t)(nl - text) : size;
+		const char *fields = log_op_fields(text + pos, end - pos);
 		size_t k = pos;
 		int err;
 
 		line++;
-		while (k < end && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r'))
-			k++;
-		if (k < end) {
-			err = log_line(im, text + pos, end - pos, line, eb);
+		pos = end + 1;
+		if (fields) {
+			err = log_line(im, fields, (size_t)(text + end - fields), line, eb);
 			if (err)
 				return err;
+			continue;
 		}
-		pos = end + 1;
+		while (k < end && isspace((unsigned char)text[k]))
+			k++;
+		if (k < end && !im->lines_skipped++)
+			first_skipped = line;
 	}
+	if (im->lines_skipped && !hist_builder_count(im->builder))
+		return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected a Jepsen op line "
+				  "\"... jepsen.util - <process> :<type> :<f> <value>\", "
+				  "found none in %" PRIu64 " lines", im->path, first_skipped, line);
 	return 0;
+}
+
+/* The skipped lines of a log, as the loaded history's warning (check prints it). */
+static void note_skipped(struct history *h, const struct import *im)
+{
+	int n;
+
+	if (!im->lines_skipped)
+		return;
+	n = snprintf(h->warning, sizeof(h->warning), "%s: skipped %" PRIu64 " non-op line%s "
+		     "(log output, stack traces)", im->path, im->lines_skipped,
+		     im->lines_skipped == 1 ? "" : "s");
+	ASSERT(n > 0);
 }
 
 int jepsen_import_load(struct history *h, const char *path, enum jepsen_form *form,
@@ -358,6 +517,8 @@ int jepsen_import_load(struct history *h, const char *path, enum jepsen_form *fo
 		err = hist_builder_finish(im.builder, h, eb);
 	else
 		hist_builder_free(im.builder);
+	if (!err)
+		note_skipped(h, &im);
 	import_scratch_free(&im);
 	free(im.ints);
 	free(text);

@@ -13,13 +13,16 @@ enum {
 };
 
 /*
- * The forms a history file may take:
+ * The forms a history file may take (histories/FORMAT.md, "Importing Jepsen histories"):
  * - JSONL: ours (histories/FORMAT.md), first non-blank character '{' followed by '"'.
- * - EDN: Jepsen op maps, one per line or inside one vector or list, `;` comments allowed:
- *   {:process 0, :type :invoke, :f :cas, :key "k", :value [1 2], :time 12}
- * - LOG: Jepsen's console log, one op per line after a "jepsen.util - " (or ": ") marker:
- *   INFO  jepsen.util - 3<TAB>:ok<TAB>:cas<TAB>[3 0]
- * - EMPTY: nothing but whitespace and comments; an empty history.
+ * - EDN: Jepsen op maps, one per line or inside one vector or list, `;` comments and `#_`
+ *   discarded forms allowed: {:process 0, :type :invoke, :f :cas, :key "k", :value [1 2]}
+ * - LOG: Jepsen's console log or jepsen.log: op lines, the message of logger jepsen.util
+ *   (or jepsen.print) after "jepsen.util - ", ": " or " ", among other lines, which are
+ *   skipped: INFO  jepsen.util - 3<TAB>:info<TAB>:cas<TAB>[3 0]<TAB>:timeout
+ *   A text opening with '[' or '(' is a log if any line of it is an op line and the
+ *   bracket is not followed by '{', '#' or a closing bracket.
+ * - EMPTY: nothing but whitespace, comments and discarded forms; an empty history.
  */
 enum jepsen_form { JEPSEN_FORM_EMPTY, JEPSEN_FORM_JSONL, JEPSEN_FORM_EDN, JEPSEN_FORM_LOG };
 
@@ -34,10 +37,15 @@ enum jepsen_form jepsen_form_detect(const char *text, size_t size);
  * Imported ops get index = position; time = their :time when given, else the position (file
  * order is real-time order). Of an EDN op map, :process (integer or :nemesis), :type, :f,
  * :value (absent is nil), :key (string, keyword or integer), :time, :node and :error are
- * read; :index and any other key are ignored. In the log form a keyword result of a fail or
- * info completion (":timed-out") is its error, and its value is nil. Values map as
- * FORMAT.md says: nil, integers, vectors of integers unpacked, anything else as JSON text
- * (strings, keywords as strings). Every op is checked by the format's rules.
+ * read; :index and any other key are ignored. In the log form, text after a completion's
+ * value is its error (EDN converted as :error is, else kept as it is); without any, a
+ * keyword result of a fail or info completion (":timed-out") is its error and its value is
+ * nil. An op line is a line whose logger message starts with a digit or ':' or has a
+ * keyword as its second word (not await-fn's "Waiting for ..."); it must parse. Other
+ * lines are skipped and counted in h->warning ("path: skipped N non-op lines ..."); a log
+ * with no op line at all is an error. Values map as FORMAT.md says: nil, integers,
+ * vectors of integers unpacked, anything else as JSON text (strings, keywords as strings).
+ * Every op is checked by the format's rules.
  * @form: if not NULL, receives the form detected.
  * Return: 0; -EBADMSG/-EINVAL with "path:line: expected ..." in @eb; -E2BIG (file over
  * JEPSEN_FILE_BYTES_MAX, or a bound of hist.h); -ENOMEM; -errno opening or reading @path.

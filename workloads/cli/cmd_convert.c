@@ -56,6 +56,8 @@ int cmd_convert(int argc, char **argv)
 		fprintf(stderr, "faultline: convert: %s\n", eb.msg[0] ? eb.msg : strerror(-err));
 		return CMD_EXIT_UNKNOWN;
 	}
+	if (h.warning[0])
+		fprintf(stderr, "faultline: convert: warning: %s\n", h.warning);
 	for (uint64_t i = 0; i < h.count && !err; i++)
 		err = hist_writer_print(stdout, &h.ops[i], &eb);
 	if (!err && fflush(stdout) != 0)
