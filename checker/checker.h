@@ -37,7 +37,8 @@ struct check_result {
 	struct anomaly *anomalies;               /* owned; up to CHECK_ANOMALIES_MAX */
 	uint32_t anomaly_count;                  /* kept */
 	uint64_t anomalies_total;                /* found, including the ones not kept */
-	char unknown_reason[CHECK_MESSAGE_BYTES_MAX]; /* why UNKNOWN, "" otherwise */
+	char unknown_reason[CHECK_MESSAGE_BYTES_MAX]; /* why UNKNOWN (or undecided parts beside
+						       * INVALID), "" otherwise */
 	/* Figures for the summary: ops read, final reads seen, and so on. */
 	uint64_t op_count, final_read_count;
 	/* Added: the model that was checked ("gcounter", "gset", "orset", "lww"), NULL if none. */

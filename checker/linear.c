@@ -227,13 +227,23 @@ static int check_key(struct lin_check *c, uint32_t key, uint64_t steps_max,
 	return err ? errbuf_set(eb, err, "out of memory") : 0;
 }
 
+/* The rounds' working state: which keys are decided, one key's calls and events, the counts. */
+struct lin_rounds {
+	bool *decided;
+	struct linear_call *local;
+	uint32_t *events;
+	struct linear_tally tally;
+};
+
 /*
  * One round: every undecided key with @budget steps. A key out of steps below the full
- * budget stays undecided for the next round. Return: keys still undecided, or -ENOMEM.
+ * budget stays undecided for the next round; every other outcome decides the key and goes
+ * to the report (an invalid key does not end the check, but @after_invalid says the round
+ * was the last one since one was found). Return: keys still undecided, or -ENOMEM.
  */
 static int64_t check_round(struct lin_check *c, uint64_t budget, uint64_t steps_max,
-			   bool *decided, struct linear_call *local, uint32_t *events,
-			   struct check_result *result, struct errbuf *eb)
+			   bool after_invalid, struct lin_rounds *r, struct check_result *result,
+			   struct errbuf *eb)
 {
 	int64_t undecided = 0;
 
@@ -242,57 +252,83 @@ static int64_t check_round(struct lin_check *c, uint64_t budget, uint64_t steps_
 		struct linear_outcome out;
 		int err;
 
-		if (decided[k])
+		if (r->decided[k])
 			continue;
-		err = check_key(c, k, budget, local, events, &out, eb);
+		err = check_key(c, k, budget, r->local, r->events, &out, eb);
 		if (err)
 			return err;
 		if (out.out_of_steps && budget < steps_max) {
 			undecided++;
 			continue;
 		}
-		decided[k] = true;
-		linear_report(c->h, &c->ms, &c->keys, k, local, n, &out, result);
-		if (out.verdict == VERDICT_INVALID)
-			return 0;       /* one key decides the history */
+		if (out.out_of_steps && after_invalid)
+			out.unknown_reason = "not searched further (another key is not "
+					     "linearizable): step budget spent";
+		r->decided[k] = true;
+		linear_report(c->h, &c->ms, &c->keys, k, r->local, n, &out, &r->tally, result);
 	}
 	return undecided;
 }
 
+/* Sizes @r for @c's keys; a key without calls is decided (valid) already. Return: keys to
+ * search, or -ENOMEM. */
+static int64_t rounds_init(struct lin_check *c, struct lin_rounds *r, struct errbuf *eb)
+{
+	uint32_t n_max = 0;
+
+	check_text_init(&r->tally.reasons);
+	r->decided = calloc(c->key_count, sizeof(bool));
+	for (uint32_t k = 0; r->decided && k < c->key_count; k++) {
+		uint32_t n = c->key_start[k + 1] - c->key_start[k];
+
+		n_max = n > n_max ? n : n_max;
+		r->decided[k] = n == 0;
+		r->tally.keys += n > 0;
+	}
+	r->local = malloc(((size_t)n_max + 1) * sizeof(*r->local));
+	r->events = malloc(((size_t)n_max + 1) * 2 * sizeof(*r->events));
+	if (!r->local || !r->events || !r->decided)
+		return errbuf_set(eb, -ENOMEM, "out of memory");
+	return r->tally.keys;
+}
+
 /*
- * Keys are independent (P-compositionality), and one non-linearizable key makes the whole
- * history so. Rounds with a budget growing fourfold let a key that fails fast end the check
- * before a hard key exhausts its budget; the repeated work is at most a third more.
+ * Keys are independent (P-compositionality): every key is decided, and the verdict is the
+ * maximum over them (one invalid key makes the history invalid, unknown only if none is).
+ * Once a key is invalid the budget stops growing: the keys left get one more round at the
+ * budget reached, so each quick failure is reported but a hard key does not spend the full
+ * budget on a verdict that is known (unknown keys are then named as not searched further).
+ * Rounds with a budget growing fourfold decide the quick keys, and record their evidence,
+ * before a hard key spends the full budget (and fills the value table the keys share); the
+ * repeated work is at most a third more. With one key left there is nothing to decide first,
+ * so its round gets the full budget at once: a single-key history is searched once.
  */
 static int check_keys(struct lin_check *c, struct check_result *result, struct errbuf *eb)
 {
 	uint64_t steps_max = c->opts->steps_max ? c->opts->steps_max : CHK_LIN_STEPS_MAX;
 	uint64_t budget = steps_max < LIN_STEPS_FIRST_ROUND ? steps_max : LIN_STEPS_FIRST_ROUND;
-	bool *decided = calloc(c->key_count, sizeof(bool));
-	uint32_t n_max = 0;
-	struct linear_call *local;
-	uint32_t *events;
-	int64_t rc = 0;
+	struct lin_rounds r = { .decided = NULL };
+	int64_t rc = rounds_init(c, &r, eb);
 
-	for (uint32_t k = 0; k < c->key_count; k++) {
-		uint32_t n = c->key_start[k + 1] - c->key_start[k];
+	/* Bounded: the budget grows to steps_max, and a round at steps_max decides all; so does
+	 * the round after a key was found invalid. */
+	while (rc > 0) {
+		/* The verdict is known: one more round for the evidence, at no larger budget. */
+		bool last = r.tally.invalid > 0;
 
-		n_max = n > n_max ? n : n_max;
-	}
-	local = malloc(((size_t)n_max + 1) * sizeof(*local));
-	events = malloc(((size_t)n_max + 1) * 2 * sizeof(*events));
-	if (!local || !events || !decided)
-		rc = errbuf_set(eb, -ENOMEM, "out of memory");
-	/* Bounded: the budget grows to steps_max, and a round at steps_max decides all. */
-	while (rc >= 0) {
-		rc = check_round(c, budget, steps_max, decided, local, events, result, eb);
-		if (rc <= 0)
-			break;
+		if (rc == 1 && !last)
+			budget = steps_max;
+		rc = check_round(c, budget, last ? budget : steps_max, last, &r, result, eb);
 		budget = budget > steps_max / 4 ? steps_max : budget * 4;
 	}
-	free(decided);
-	free(local);
-	free(events);
+	if (rc == 0) {
+		ASSERT(r.tally.invalid + r.tally.unknown <= r.tally.keys);
+		ASSERT(result->anomalies_total >= r.tally.invalid);
+		linear_report_tally(&r.tally, result);
+	}
+	free(r.decided);
+	free(r.local);
+	free(r.events);
 	return (int)rc;
 }
 

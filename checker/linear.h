@@ -176,13 +176,24 @@ int linear_search(struct linear_model_state *ms, const struct linear_call *calls
 		  uint32_t count, const uint32_t *events, uint64_t steps_max,
 		  uint64_t memory_bytes_max, struct linear_outcome *out);
 
+/* What the check decided over all keys: keys with calls, how many were invalid or unknown,
+ * and the unknown keys' reasons ("; "-separated, cut when the buffer is full). */
+struct linear_tally {
+	uint32_t keys, invalid, unknown;
+	struct check_text reasons;
+};
+
 /**
- * linear_report() - put the outcome of key @key (@calls, @count of them) into @result: on
- * INVALID a "not-linearizable" anomaly citing the blocked op and the end of the longest
- * linearizable prefix, on UNKNOWN the reason. Never fails.
+ * linear_report() - the outcome of key @key (@calls, @count of them), counted in @tally: on
+ * INVALID a "not-linearizable" anomaly in @result citing the blocked op and the end of the
+ * longest linearizable prefix; on UNKNOWN the reason, into @tally. Never fails.
+ * linear_report_tally() - once every key is decided: the unknown keys' reasons, and with
+ * more than one key the counts, as @result's unknown reason (none when no key is unknown).
  */
 void linear_report(const struct history *h, const struct linear_model_state *ms,
 		   const struct linear_values *keys, uint32_t key, const struct linear_call *calls,
-		   uint32_t count, const struct linear_outcome *out, struct check_result *result);
+		   uint32_t count, const struct linear_outcome *out, struct linear_tally *tally,
+		   struct check_result *result);
+void linear_report_tally(const struct linear_tally *tally, struct check_result *result);
 
 #endif /* LINEAR_H */

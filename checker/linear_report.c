@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* linear_report.c - one key's search outcome as evidence: the anomaly or the unknown reason. */
+/* linear_report.c - each key's search outcome as evidence (the anomaly or the unknown reason)
+ * and the counts over the keys. */
 #include "linear.h"
 
 #include <inttypes.h>
@@ -100,20 +101,41 @@ static void report_invalid(const struct history *h, const struct linear_model_st
 
 void linear_report(const struct history *h, const struct linear_model_state *ms,
 		   const struct linear_values *keys, uint32_t key, const struct linear_call *calls,
-		   uint32_t count, const struct linear_outcome *out, struct check_result *result)
+		   uint32_t count, const struct linear_outcome *out, struct linear_tally *tally,
+		   struct check_result *result)
 {
-	struct check_text t;
-
 	ASSERT(out);
+	ASSERT(tally);
 	ASSERT(result);
 	if (out->verdict == VERDICT_INVALID) {
 		report_invalid(h, ms, keys, key, calls, count, out, result);
+		tally->invalid++;
 		return;
 	}
 	if (out->verdict == VERDICT_UNKNOWN) {
-		check_text_init(&t);
-		key_add(&t, keys, key);
-		check_result_set_unknown(result, "%s%s after %" PRIu64 " steps", t.buf,
-					 out->unknown_reason, out->steps);
+		if (tally->unknown > 0)
+			check_text_add(&tally->reasons, "; ");
+		key_add(&tally->reasons, keys, key);
+		check_text_add(&tally->reasons, "%s after %" PRIu64 " steps", out->unknown_reason,
+			       out->steps);
+		tally->unknown++;
 	}
+	ASSERT(tally->invalid + tally->unknown <= tally->keys);
+}
+
+void linear_report_tally(const struct linear_tally *tally, struct check_result *result)
+{
+	ASSERT(tally);
+	ASSERT(tally->invalid + tally->unknown <= tally->keys);
+	if (tally->unknown == 0)
+		return;
+	ASSERT(tally->reasons.used > 0);
+	if (tally->keys == 1) {
+		check_result_set_unknown(result, "%s", tally->reasons.buf);
+		return;
+	}
+	/* The counts first: a long list of reasons is cut at the end of the buffer. */
+	check_result_set_unknown(result, "%" PRIu32 " of %" PRIu32 " keys unknown, %" PRIu32
+				 " not linearizable: %s", tally->unknown, tally->keys,
+				 tally->invalid, tally->reasons.buf);
 }

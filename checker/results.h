@@ -13,9 +13,10 @@ struct errbuf;
  * file in the same directory renamed over @path, so readers never see a partial file.
  * @history_path: recorded as "history"; may be NULL.
  * Keys: verdict, checker, model, history, ops, final_reads, anomalies_total,
- * anomalies [{kind, message, ops}], unknown_reason ("" unless UNKNOWN), and "skew" only when
- * result->skew is set: {bucket_ns, nodes [{node, samples, samples_dropped, max_abs {offset_ns,
- * time_ns, uncertainty_ns, op}, buckets [{start_ns, offset_ns_min, offset_ns_max, samples}]}],
+ * anomalies [{kind, message, ops}], unknown_reason (why UNKNOWN, or the parts left
+ * undecided beside INVALID; "" otherwise), and "skew" only when result->skew is set:
+ * {bucket_ns, nodes [{node, samples, samples_dropped, max_abs {offset_ns, time_ns,
+ * uncertainty_ns, op}, buckets [{start_ns, offset_ns_min, offset_ns_max, samples}]}],
  * clock_ops [{op, time_ns, f, value, result}], clock_ops_dropped, samples_unnamed,
  * clocks_malformed} (checker/CHECKS.md).
  * Return: 0; -ENOMEM; -errno from the file system (@eb names the path).

@@ -2,9 +2,11 @@
 /* test_linear.c - the linearizability checker: cas-register and kv, must-pass, must-fail. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "checker.h"
+#include "chk_limits.h"
 #include "errbuf.h"
 #include "hist_build.h"
 #include "linear.h"
@@ -239,14 +241,19 @@ Test(linear, wrong_model_for_the_ops_is_unknown)
 }
 
 /* Many concurrent writes and one late impossible read: a search that needs many steps. */
-static void build_hard(struct hist_build *b)
+static void hard_ops(struct hist_build *b)
 {
-	hb_init(b);
 	for (int p = 0; p < 12; p++)
 		hb_invoke(b, p, "write", NULL, HB_INT(p), false);
 	for (int p = 0; p < 12; p++)
 		hb_complete(b, p, OP_OK, HB_INT(p));
 	hb_op(b, 20, "read", NULL, HB_NULL, OP_OK, HB_INT(99), false);
+}
+
+static void build_hard(struct hist_build *b)
+{
+	hb_init(b);
+	hard_ops(b);
 }
 
 Test(linear, exhausted_step_budget_is_unknown_never_a_verdict)
@@ -279,6 +286,145 @@ Test(linear, exhausted_memory_budget_is_unknown)
 	check_history(&c.base, &b.h, &co, &r, NULL);
 	cr_assert_eq(r.verdict, VERDICT_UNKNOWN);
 	cr_assert_not_null(strstr(r.unknown_reason, "memory budget"), "%s", r.unknown_reason);
+	check_result_fini(&r);
+	hb_fini(&b);
+}
+
+/* Key @key: two acked writes, then a read of the older value (the canary's stale read). */
+static void stale_read_key(struct hist_build *b, const char *key)
+{
+	hb_key(b, key);
+	hb_op(b, 0, "write", NULL, HB_INT(1), OP_OK, HB_INT(1), false);
+	hb_op(b, 0, "write", NULL, HB_INT(2), OP_OK, HB_INT(2), false);
+	hb_op(b, 1, "read", NULL, HB_NULL, OP_OK, HB_INT(1), false);
+}
+
+/* The anomaly of @r that names key @key, or NULL. */
+static const struct anomaly *anomaly_of_key(const struct check_result *r, const char *key)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "key \"%s\": ", key);
+	for (uint32_t k = 0; k < r->anomaly_count; k++) {
+		if (strncmp(r->anomalies[k].message, prefix, strlen(prefix)) == 0)
+			return &r->anomalies[k];
+	}
+	return NULL;
+}
+
+Test(linear, every_invalid_key_is_reported_not_only_the_first)
+{
+	struct linear_opts opts = { .model = REG };
+	const struct anomaly *a, *c;
+	struct check_result r;
+	struct hist_build b;
+
+	hb_init(&b);
+	stale_read_key(&b, "a");
+	hb_key(&b, "b");
+	hb_op(&b, 2, "write", NULL, HB_INT(7), OP_OK, HB_INT(7), false);
+	hb_op(&b, 3, "read", NULL, HB_NULL, OP_OK, HB_INT(7), false);
+	stale_read_key(&b, "c");
+	cr_assert_eq(check_with(&b, &opts, &r), VERDICT_INVALID);
+	cr_assert_eq(r.anomalies_total, 2);
+	cr_assert_eq(r.anomaly_count, 2);
+	a = anomaly_of_key(&r, "a");
+	c = anomaly_of_key(&r, "c");
+	cr_assert_not_null(a, "%s / %s", r.anomalies[0].message, r.anomalies[1].message);
+	cr_assert_not_null(c, "%s / %s", r.anomalies[0].message, r.anomalies[1].message);
+	cr_assert_null(anomaly_of_key(&r, "b"), "key b is linearizable");
+	cr_assert_str_eq(a->kind, "not-linearizable");
+	cr_assert_str_eq(c->kind, "not-linearizable");
+	cr_assert_eq(a->ops[0], 4, "key a: its read (op 4) cannot be linearized");
+	cr_assert_eq(c->ops[0], 14, "key c: its read (op 14) cannot be linearized");
+	cr_assert_str_eq(r.unknown_reason, "", "every key was decided");
+	check_result_fini(&r);
+	hb_fini(&b);
+}
+
+Test(linear, an_invalid_key_beside_an_undecided_key_is_invalid)
+{
+	struct linear_opts opts = { .model = REG, .steps_max = 50 };
+	struct check_result r;
+	struct hist_build b;
+
+	hb_init(&b);
+	stale_read_key(&b, "bad");      /* first: the keys after an invalid one are decided too */
+	hb_key(&b, "hard");
+	hard_ops(&b);
+	cr_assert_eq(check_with(&b, &opts, &r), VERDICT_INVALID, "invalid dominates unknown");
+	cr_assert_eq(r.anomalies_total, 1);
+	cr_assert_not_null(anomaly_of_key(&r, "bad"), "%s", r.anomalies[0].message);
+	/* The step that went over the budget is counted: 51. */
+	cr_assert_str_eq(r.unknown_reason, "1 of 2 keys unknown, 1 not linearizable: key \"hard\": "
+			 "search step budget exhausted after 51 steps");
+	check_result_fini(&r);
+	hb_fini(&b);
+}
+
+Test(linear, once_a_key_is_invalid_the_budget_stops_growing)
+{
+	/* A budget far above the first rounds': without the stop, "hard" would be searched to
+	 * it; with it, one round after "bad" failed (4 x 2^14 steps) and it is named. */
+	struct linear_opts opts = { .model = REG, .steps_max = 1ull << 30 };
+	struct check_result r;
+	struct hist_build b;
+
+	hb_init(&b);
+	stale_read_key(&b, "bad");
+	hb_key(&b, "hard");
+	hard_ops(&b);
+	cr_assert_eq(check_with(&b, &opts, &r), VERDICT_INVALID);
+	cr_assert_eq(r.anomalies_total, 1);
+	cr_assert_not_null(anomaly_of_key(&r, "bad"));
+	cr_assert_str_eq(r.unknown_reason, "1 of 2 keys unknown, 1 not linearizable: key \"hard\": "
+			 "not searched further (another key is not linearizable): step budget "
+			 "spent after 65537 steps");
+	check_result_fini(&r);
+	hb_fini(&b);
+}
+
+Test(linear, undecided_keys_without_an_invalid_one_are_unknown_and_counted)
+{
+	struct linear_opts opts = { .model = REG, .steps_max = 50 };
+	struct check_result r;
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_key(&b, "hard");
+	hard_ops(&b);
+	hb_key(&b, "fine");
+	hb_op(&b, 30, "read", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	cr_assert_eq(check_with(&b, &opts, &r), VERDICT_UNKNOWN);
+	cr_assert_eq(r.anomalies_total, 0);
+	cr_assert_str_eq(r.unknown_reason, "1 of 2 keys unknown, 0 not linearizable: key \"hard\": "
+			 "search step budget exhausted after 51 steps");
+	check_result_fini(&r);
+	hb_fini(&b);
+}
+
+Test(linear, invalid_keys_past_the_anomaly_cap_are_counted)
+{
+	enum { KEYS = CHECK_ANOMALIES_MAX + 9 };
+	static char names[KEYS][16];
+	struct linear_opts opts = { .model = REG };
+	struct check_result r;
+	struct hist_build b;
+
+	if ((long)CHK_LIN_KEYS_MAX <= KEYS || (long)HB_OPS_MAX < 2 * KEYS)
+		cr_skip_test("needs %d keys", KEYS);
+	hb_init(&b);
+	for (int k = 0; k < KEYS; k++) {
+		snprintf(names[k], sizeof(names[k]), "k%d", k);
+		hb_key(&b, names[k]);
+		/* A read of a value never written: not linearizable. */
+		hb_op(&b, 0, "read", NULL, HB_NULL, OP_OK, HB_INT(k + 1), false);
+	}
+	cr_assert_eq(check_with(&b, &opts, &r), VERDICT_INVALID);
+	cr_assert_eq(r.anomalies_total, KEYS, "every invalid key is counted");
+	cr_assert_eq(r.anomaly_count, CHECK_ANOMALIES_MAX, "the first ones are kept");
+	cr_assert_not_null(anomaly_of_key(&r, "k0"));
+	cr_assert_null(anomaly_of_key(&r, names[KEYS - 1]), "past the cap: counted, not kept");
 	check_result_fini(&r);
 	hb_fini(&b);
 }
