@@ -20,7 +20,7 @@ enum { REPLY_BYTES_MAX = 256 };
 
 static const char *const mode_names[NEM_BYZANTINE_MODES] = {
 	"none", "silent", "equivocate", "corrupt-digest", "conflicting-votes", "wrong-results",
-	"replay", "forge-sender",
+	"replay", "forge-sender", "fake-certificates",
 };
 
 const char *nem_byzantine_mode_name(uint32_t i)

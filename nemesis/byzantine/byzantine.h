@@ -10,7 +10,7 @@
 struct errbuf;
 
 enum {
-	NEM_BYZANTINE_MODES = 8,        /* index 0 is "none"; 1..7 are modes */
+	NEM_BYZANTINE_MODES = 9,        /* index 0 is "none"; 1..8 are modes */
 	NEM_BYZANTINE_PORT = 7000,      /* pbft-node's TCP line port */
 	NEM_BYZANTINE_TIMEOUT_NS = 1000 * 1000000, /* per node: connect, request, reply */
 };
@@ -18,14 +18,15 @@ enum {
 /*
  * nem_byzantine_mode_name() - the mode with index @i (nem_params.modes): "none" for 0, then
  * silent, equivocate, corrupt-digest, conflicting-votes, wrong-results, replay,
- * forge-sender (pbft-node's names, nodes/pbft/PROTOCOL.md); NULL past the end.
+ * forge-sender, fake-certificates (pbft-node's names, nodes/pbft/PROTOCOL.md); NULL past
+ * the end.
  */
 const char *nem_byzantine_mode_name(uint32_t i);
 
 /*
  * The "byzantine" nemesis (fs NEM_F_BYZANTINE). invoke understands:
  *   "start-byzantine": each node i in params->nodes gets "byzantine <mode>" with mode
- *     params->modes[i] (1..7) on its line port; nodes 0: one node and mode drawn from the
+ *     params->modes[i] (1..8) on its line port; nodes 0: one node and mode drawn from the
  *     prng. Value {"byzantine":{"n1":"equivocate"}}, plus "failed":["n2"] for nodes that
  *     did not say ok (down, paused or partitioned from the harness).
  *   "stop-byzantine": "byzantine none" to the nodes given; nodes 0: every node this nemesis

@@ -178,6 +178,8 @@ void pbft_msg_init(const struct pbft_replica *r, struct pbft_msg *m, uint8_t typ
 		memset(m->digest, 0, PBFT_DIGEST_BYTES);
 	m->batch.count = 0;
 	m->cert_count = 0;
+	m->claim_count = 0;
+	m->vouch_count = 0;
 	m->vc_mask = 0;
 }
 
@@ -216,6 +218,32 @@ struct pbft_slot *pbft_slot_get(struct pbft_replica *r, uint64_t seq)
 		s->view = r->view;
 	}
 	return s;
+}
+
+/* This slot accepted a pre-prepare for its digest in @view: keep the latest view per digest,
+ * and at most PBFT_VOUCHES_PER_SEQ digests, the one of the oldest view giving way. */
+void pbft_vouch_record(struct pbft_slot *s, uint64_t view)
+{
+	struct pbft_vouch *v = NULL;
+
+	for (uint32_t i = 0; i < s->vouch_count; i++) {
+		if (memcmp(s->vouches[i].digest, s->digest, PBFT_DIGEST_BYTES) == 0) {
+			v = &s->vouches[i];
+			break;
+		}
+		if (s->vouch_count == PBFT_VOUCHES_PER_SEQ && (!v || s->vouches[i].view < v->view))
+			v = &s->vouches[i];
+	}
+	if (!v) {
+		ASSERT(s->vouch_count < PBFT_VOUCHES_PER_SEQ);
+		v = &s->vouches[s->vouch_count++];
+	}
+	if (memcmp(v->digest, s->digest, PBFT_DIGEST_BYTES) == 0 && v->seq == s->seq &&
+	    v->view >= view)
+		return;
+	v->seq = s->seq;
+	v->view = view;
+	memcpy(v->digest, s->digest, PBFT_DIGEST_BYTES);
 }
 
 /* Votes are per view: a new view starts with none, but keeps decisions and certificates. */
@@ -351,14 +379,15 @@ void pbft_accept_pre_prepare(struct pbft_replica *r, uint64_t view, uint64_t seq
 		return;
 	}
 	slot_to_view(s, view);
-	if (s->has_pp) {
-		if (memcmp(s->digest, digest, PBFT_DIGEST_BYTES) != 0)
-			r->counters.refused_count++;    /* a second pre-prepare, or decided */
-		if (s->committed || memcmp(s->digest, digest, PBFT_DIGEST_BYTES) != 0)
-			return;
+	if (s->has_pp && memcmp(s->digest, digest, PBFT_DIGEST_BYTES) != 0) {
+		r->counters.refused_count++;    /* a second pre-prepare, or decided */
+		return;
 	}
-	s->has_pp = true;
 	memcpy(s->digest, digest, PBFT_DIGEST_BYTES);
+	pbft_vouch_record(s, view);
+	if (s->has_pp && s->committed)
+		return;
+	s->has_pp = true;
 	s->batch = *batch;
 	if (pbft_primary(view, r->config.replicas) != r->config.id &&
 	    !(s->prepare_mask & (1u << r->config.id)))
@@ -527,6 +556,7 @@ static const struct {
 	{ "wrong-results", PBFT_BYZ_WRONG_RESULTS, false },
 	{ "replay", PBFT_BYZ_REPLAY, false },
 	{ "forge-sender", PBFT_BYZ_FORGE_SENDER, false },
+	{ "fake-certificates", PBFT_BYZ_FAKE_CERTIFICATES, false },
 	{ "quorum-2f", PBFT_BUG_QUORUM_2F, true },
 	{ "no-digest-check", PBFT_BUG_NO_DIGEST_CHECK, true },
 	{ "count-messages-not-senders", PBFT_BUG_COUNT_MESSAGES, true },

@@ -24,6 +24,7 @@ enum pbft_byzantine {
 	PBFT_BYZ_WRONG_RESULTS = 1u << 4,       /* "wrong-results": lies in every reply */
 	PBFT_BYZ_REPLAY = 1u << 5,              /* "replay": resends its own old messages */
 	PBFT_BYZ_FORGE_SENDER = 1u << 6,        /* "forge-sender": claims other senders */
+	PBFT_BYZ_FAKE_CERTIFICATES = 1u << 7,   /* "fake-certificates": lies in view-changes */
 };
 
 /* Seeded bugs of this replica, flags in pbft_config.bugs (PROTOCOL.md). */
@@ -116,6 +117,7 @@ struct pbft_status {
 	uint64_t read_only_count;       /* READ-ONLY requests answered from committed state */
 	uint64_t rollback_count;        /* tentative executions undone by a view change */
 	uint64_t lag_count;             /* view timeouts not acted on: f+1 others were ahead */
+	uint64_t undecided_count;       /* new primary: view-changes that did not decide yet */
 };
 
 /**

@@ -84,6 +84,46 @@ void pbft_byz_reply(const struct pbft_replica *r, struct pbft_result *result)
 	ASSERT(v->present);
 }
 
+/*
+ * fake-certificates: its view-change (for view v) says that the null batch prepared in view
+ * v-1 at every seq where it accepted a pre-prepare or holds a certificate, that it
+ * pre-prepared it there in v-1, and that it took a checkpoint K above its stable one, with a
+ * made-up digest. A new primary that took the highest certificate at face value would
+ * re-propose null where a request may have committed (pbft_decide.c needs 2f+1 messages not
+ * to contradict a choice and f+1 to vouch for it; a checkpoint needs f+1 to hold it).
+ */
+void pbft_byz_view_change(struct pbft_replica *r, struct pbft_msg *vc)
+{
+	struct pbft_batch null_batch = { .count = 0 };
+	uint8_t null_digest[PBFT_DIGEST_BYTES];
+	uint32_t window = r->config.window;
+
+	ASSERT(vc->type == PBFT_MSG_VIEW_CHANGE && vc->view > 0 && vc->cert_count == 0);
+	ASSERT(r->config.checkpoint_interval <= window);
+	pbft_batch_digest(&null_batch, null_digest);
+	for (uint64_t seq = r->stable_seq + 1; seq <= r->stable_seq + window; seq++) {
+		const struct pbft_slot *s = &r->slots[seq % window];
+		struct pbft_cert *c;
+		struct pbft_vouch *q;
+
+		if (s->seq != seq || !(s->has_pp || s->has_cert))
+			continue;
+		c = &vc->certs[vc->cert_count++];
+		c->seq = seq;
+		c->view = vc->view - 1;
+		c->batch = null_batch;
+		memcpy(c->digest, null_digest, PBFT_DIGEST_BYTES);
+		q = &vc->vouches[vc->vouch_count++];
+		q->seq = seq;
+		q->view = c->view;
+		memcpy(q->digest, null_digest, PBFT_DIGEST_BYTES);
+	}
+	vc->claim_count = 1;
+	vc->claims[0].seq = r->stable_seq + r->config.checkpoint_interval;
+	memset(vc->claims[0].digest, 0xfa, PBFT_DIGEST_BYTES);
+	ASSERT(vc->cert_count <= window && vc->vouch_count <= window);
+}
+
 /* replay: keep a sample of what it sends. The first half of the ring keeps the oldest
  * samples for ever (view 0, the first seqs); the second half rolls over the latest. */
 static void replay_record(struct pbft_replica *r, const struct pbft_msg *m,

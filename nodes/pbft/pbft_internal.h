@@ -25,9 +25,13 @@ struct pbft_slot {
 	uint32_t prepare_msgs[PBFT_REPLICAS_MAX];       /* messages per sender (the bug) */
 	uint32_t commit_msgs[PBFT_REPLICAS_MAX];
 	bool prepared, commit_sent, committed, executed;
-	/* The last prepared certificate, kept across views for view-change messages. */
+	/* The last prepared certificate, kept across views for view-change messages (P). */
 	bool has_cert;
 	struct pbft_cert cert;
+	/* The pre-prepares accepted here (Q): per digest the latest view; when full, the one
+	 * of the oldest view gives way (pbft_vouch_record()). */
+	uint32_t vouch_count;
+	struct pbft_vouch vouches[PBFT_VOUCHES_PER_SEQ];
 	uint32_t echoed_mask;           /* conflicting-votes: peers already answered */
 };
 
@@ -143,6 +147,7 @@ void pbft_accept_pre_prepare(struct pbft_replica *r, uint64_t view, uint64_t seq
 			     const struct pbft_batch *batch);
 void pbft_pending_propose(struct pbft_replica *r);
 uint32_t pbft_popcount(uint32_t mask);
+void pbft_vouch_record(struct pbft_slot *s, uint64_t view);
 
 /* Execution and checkpoints (pbft_exec.c). */
 void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s);
@@ -173,6 +178,7 @@ void pbft_view_retransmit(struct pbft_replica *r);
 /* Byzantine hooks (pbft_byz.c). */
 void pbft_byz_pre_prepare(struct pbft_replica *r, const struct pbft_msg *pp);
 void pbft_byz_echo(struct pbft_replica *r, const struct pbft_msg *m);
+void pbft_byz_view_change(struct pbft_replica *r, struct pbft_msg *vc);
 void pbft_byz_reply(const struct pbft_replica *r, struct pbft_result *result);
 void pbft_byz_sent(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
 		   const uint8_t *plain, size_t size);

@@ -24,8 +24,16 @@ enum {
 	PBFT_BATCH_BYTES_MAX = 1 + PBFT_BATCH_MAX * PBFT_REQUEST_BYTES,
 	/* A prepared certificate in a view-change or new-view: seq, view, digest, batch. */
 	PBFT_CERT_BYTES_MAX = 8 + 8 + PBFT_DIGEST_BYTES + PBFT_BATCH_BYTES_MAX,
-	/* The largest body: a new-view's u32 mask, u64 min seq, u8 count, certificates. */
-	PBFT_BODY_BYTES_MAX = 4 + 8 + 1 + PBFT_LOG_SEQS_MAX * PBFT_CERT_BYTES_MAX,
+	/* A view-change's Q set (pbft_vouch): pre-prepared (digest, view) pairs kept per seq. */
+	PBFT_VOUCHES_PER_SEQ = 3,
+	PBFT_VOUCHES_MAX = PBFT_LOG_SEQS_MAX * PBFT_VOUCHES_PER_SEQ,
+	PBFT_VOUCH_BYTES = 8 + 8 + PBFT_DIGEST_BYTES,
+	PBFT_CKPT_CLAIM_BYTES = 8 + PBFT_DIGEST_BYTES,
+	/* The largest body, a view-change (a new-view's u32 mask fits in the claims' place): u8
+	 * count and certificates, u8 count and checkpoint claims, u8 count and vouches. */
+	PBFT_BODY_BYTES_MAX = 4 + 1 + PBFT_LOG_SEQS_MAX * PBFT_CERT_BYTES_MAX +
+			      1 + PBFT_LOG_SEQS_MAX * PBFT_CKPT_CLAIM_BYTES +
+			      1 + PBFT_VOUCHES_MAX * PBFT_VOUCH_BYTES,
 	PBFT_MSG_BYTES_MAX = PBFT_HEADER_BYTES + PBFT_BODY_BYTES_MAX,   /* plain, no MAC */
 	/* A STATE body: every register, then per client u64 timestamp, u8 ok, value. */
 	PBFT_SNAPSHOT_BYTES = PBFT_KEYS_MAX * PBFT_VALUE_BYTES +
@@ -49,6 +57,7 @@ enum {
 STATIC_ASSERT(PBFT_REPLICAS_MAX <= 32, "replica sets are u32 bit masks");
 STATIC_ASSERT(PBFT_LOG_SEQS_MAX <= 255, "certificate counts fit a u8");
 STATIC_ASSERT(PBFT_BATCH_MAX <= 255, "batch counts fit a u8");
+STATIC_ASSERT(PBFT_VOUCHES_MAX <= 255, "vouch counts fit a u8");
 STATIC_ASSERT(PBFT_MSG_BYTES_MAX <= 65507 - PBFT_MAC_BYTES, "a sealed message fits a datagram");
 STATIC_ASSERT(PBFT_OUT_BYTES_MAX >= 2 * PBFT_MSG_BYTES_MAX, "a step holds a view change");
 STATIC_ASSERT(PBFT_SNAPSHOT_BYTES <= PBFT_BODY_BYTES_MAX, "a STATE message fits");

@@ -370,12 +370,12 @@ static ssize_t reply_status(const struct shell *sh, char *reply, size_t size)
 			",\"forged\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"refused\":%" PRIu64
 			",\"bad_digest\":%" PRIu64 ",\"overflow\":%" PRIu64
 			",\"read_only\":%" PRIu64 ",\"rollbacks\":%" PRIu64 ",\"lagged\":%" PRIu64
-			",\"byzantine\":%s}\n",
+			",\"undecided\":%" PRIu64 ",\"byzantine\":%s}\n",
 			sh->config->id, st.view, st.view_changing ? "true" : "false",
 			st.stable_seq, st.executed_seq, st.pending_count, st.forged_count,
 			st.malformed_count, st.refused_count, st.bad_digest_count,
 			st.overflow_count, st.read_only_count, st.rollback_count, st.lag_count,
-			names);
+			st.undecided_count, names);
 }
 
 static ssize_t reply_byzantine(struct replica_server *s, struct shell *sh, const char *list,

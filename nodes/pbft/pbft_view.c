@@ -4,21 +4,38 @@
 #include <string.h>
 
 #include "fl_assert.h"
+#include "pbft_decide.h"
 #include "pbft_internal.h"
 
 static void build_view_change(struct pbft_replica *r, struct pbft_msg *m)
 {
 	pbft_msg_init(r, m, PBFT_MSG_VIEW_CHANGE, r->stable_seq, r->stable_digest);
+	m->view = r->view;
+	if (r->config.byzantine & PBFT_BYZ_FAKE_CERTIFICATES) {
+		pbft_byz_view_change(r, m);
+		return;
+	}
 	if (r->config.byzantine & PBFT_BYZ_CONFLICTING_VOTES)
 		return;         /* it also lies by omission: claims nothing prepared */
 	for (uint64_t seq = r->stable_seq + 1; seq <= r->stable_seq + r->config.window; seq++) {
 		const struct pbft_slot *s = &r->slots[seq % r->config.window];
+		const struct pbft_ckpt *ck = &r->ckpts[(seq / r->config.checkpoint_interval) %
+						       r->config.window];
 
-		if (s->seq != seq || !s->has_cert)
+		if (seq % r->config.checkpoint_interval == 0 && ck->seq == seq && ck->own) {
+			struct pbft_ckpt_claim *c = &m->claims[m->claim_count++];
+
+			c->seq = seq;
+			memcpy(c->digest, ck->own_digest, PBFT_DIGEST_BYTES);
+		}
+		if (s->seq != seq)
 			continue;
-		ASSERT(m->cert_count < PBFT_LOG_SEQS_MAX);
-		m->certs[m->cert_count++] = s->cert;
+		if (s->has_cert)
+			m->certs[m->cert_count++] = s->cert;
+		for (uint32_t i = 0; i < s->vouch_count; i++)
+			m->vouches[m->vouch_count++] = s->vouches[i];
 	}
+	ASSERT(m->cert_count <= PBFT_LOG_SEQS_MAX && m->vouch_count <= PBFT_VOUCHES_MAX);
 }
 
 static void try_new_view(struct pbft_replica *r);
@@ -72,58 +89,19 @@ static uint32_t vcs_for(const struct pbft_replica *r, uint64_t view)
 	return mask;
 }
 
-/*
- * The new-view's certificates from the view-changes in @mask: min_s is the highest stable
- * checkpoint among them; every seq in (min_s, max_s] gets the certificate prepared in the
- * highest view, or the null request. Return: false if some sender in @mask is missing.
- */
+/* The new-view for @view from the view-changes in @mask (pbft_decide.c). Return: false if
+ * some sender in @mask has none for @view here, or they do not decide yet. */
 static bool compute_new_view(const struct pbft_replica *r, uint64_t view, uint32_t mask,
 			     struct pbft_msg *nv)
 {
-	uint64_t min_s = 0, max_s = 0;
-	bool drop = r->config.bugs & PBFT_BUG_VC_DROPS_PREPARED;
+	struct pbft_decide_params p = {
+		.replicas = r->config.replicas, .f = r->f, .window = r->config.window,
+		.view = view, .drop_prepared = r->config.bugs & PBFT_BUG_VC_DROPS_PREPARED,
+	};
 
-	for (uint32_t j = 0; j < r->config.replicas; j++) {
-		if (!(mask & (1u << j)))
-			continue;
-		if (!(r->vc_mask & (1u << j)) || r->vcs[j].view != view)
-			return false;
-		if (r->vcs[j].seq > min_s)
-			min_s = r->vcs[j].seq;
-	}
-	max_s = min_s;
-	nv->type = PBFT_MSG_NEW_VIEW;
-	nv->view = view;
-	nv->seq = min_s;
-	nv->vc_mask = mask;
-	nv->cert_count = 0;
-	for (uint32_t j = 0; j < r->config.replicas && !drop; j++) {
-		for (uint32_t k = 0; (mask & (1u << j)) && k < r->vcs[j].cert_count; k++) {
-			if (r->vcs[j].certs[k].seq > max_s)
-				max_s = r->vcs[j].certs[k].seq;
-		}
-	}
-	ASSERT(max_s - min_s <= r->config.window);
-	for (uint64_t seq = min_s + 1; seq <= max_s; seq++) {
-		struct pbft_cert *c = &nv->certs[nv->cert_count++];
-		const struct pbft_cert *best = NULL;
-
-		for (uint32_t j = 0; j < r->config.replicas; j++) {
-			for (uint32_t k = 0; (mask & (1u << j)) && k < r->vcs[j].cert_count; k++) {
-				const struct pbft_cert *x = &r->vcs[j].certs[k];
-
-				if (x->seq == seq && (!best || x->view > best->view))
-					best = x;
-			}
-		}
-		c->seq = seq;
-		c->view = view;
-		c->batch.count = 0;
-		if (best)
-			c->batch = best->batch;
-		pbft_batch_digest(&c->batch, c->digest);
-	}
-	return true;
+	if ((mask & ~vcs_for(r, view)) != 0)
+		return false;
+	return pbft_decide_new_view(r->vcs, mask, &p, nv);
 }
 
 static void enter_view(struct pbft_replica *r, const struct pbft_msg *nv)
@@ -156,41 +134,22 @@ static void enter_view(struct pbft_replica *r, const struct pbft_msg *nv)
 	ASSERT(!r->view_changing);
 }
 
+/* The new primary decides once the view-changes it holds allow (each new one may). */
 static void try_new_view(struct pbft_replica *r)
 {
-	uint32_t mask = vcs_for(r, r->view), chosen = 0;
-	bool complete;
+	uint32_t mask = vcs_for(r, r->view);
 
 	if (!r->view_changing || pbft_primary(r->view, r->config.replicas) != r->config.id ||
 	    pbft_popcount(mask) < pbft_quorum(r))
 		return;
-	for (uint32_t j = 0; j < r->config.replicas && pbft_popcount(chosen) < pbft_quorum(r);
-	     j++) {
-		if (mask & (1u << j))
-			chosen |= 1u << j;
+	if (!compute_new_view(r, r->view, mask, &r->nv)) {
+		r->counters.undecided_count++;
+		return;
 	}
-	complete = compute_new_view(r, r->view, chosen, &r->nv);
-	ASSERT(complete);
 	r->nv.sender = r->config.id;
 	r->nv_valid = true;
 	pbft_out_send(r, &r->nv, PBFT_TO_ALL, 0);
 	enter_view(r, &r->nv);
-}
-
-static bool view_change_valid(const struct pbft_replica *r, const struct pbft_msg *m)
-{
-	uint8_t digest[PBFT_DIGEST_BYTES];
-
-	for (uint32_t k = 0; k < m->cert_count; k++) {
-		const struct pbft_cert *c = &m->certs[k];
-
-		if (c->seq <= m->seq || c->seq > m->seq + r->config.window || c->view >= m->view)
-			return false;
-		pbft_batch_digest(&c->batch, digest);
-		if (memcmp(digest, c->digest, PBFT_DIGEST_BYTES) != 0)
-			return false;
-	}
-	return true;
 }
 
 void pbft_on_view_change(struct pbft_replica *r, const struct pbft_msg *m)
@@ -198,7 +157,7 @@ void pbft_on_view_change(struct pbft_replica *r, const struct pbft_msg *m)
 	uint32_t j = m->sender, higher = 0;
 	uint64_t lowest = UINT64_MAX;
 
-	if (!view_change_valid(r, m) || m->view == 0 ||
+	if (!pbft_view_change_valid(m, r->config.window) ||
 	    ((r->vc_mask & (1u << j)) && r->vcs[j].view >= m->view)) {
 		r->counters.refused_count++;
 		return;
@@ -232,6 +191,7 @@ void pbft_on_new_view(struct pbft_replica *r, const struct pbft_msg *m)
 	/* Check it against the view-changes we hold; without all of them, wait for the
 	 * primary's retransmission (they arrive by then, or the view change times out). */
 	if (!compute_new_view(r, m->view, m->vc_mask, mine) || mine->seq != m->seq ||
+	    memcmp(mine->digest, m->digest, PBFT_DIGEST_BYTES) != 0 ||
 	    mine->cert_count != m->cert_count) {
 		r->counters.refused_count++;
 		return;

@@ -169,6 +169,44 @@ static void get_certs(struct rcur *r, struct pbft_msg *m)
 	}
 }
 
+/* A view-change's C and Q sets after its certificates. */
+static void put_claims_and_vouches(struct wcur *w, const struct pbft_msg *m)
+{
+	ASSERT(m->claim_count <= PBFT_LOG_SEQS_MAX && m->vouch_count <= PBFT_VOUCHES_MAX);
+	put_le(w, m->claim_count, 1);
+	for (uint32_t i = 0; i < m->claim_count; i++) {
+		put_le(w, m->claims[i].seq, 8);
+		put_bytes(w, m->claims[i].digest, PBFT_DIGEST_BYTES);
+	}
+	put_le(w, m->vouch_count, 1);
+	for (uint32_t i = 0; i < m->vouch_count; i++) {
+		put_le(w, m->vouches[i].seq, 8);
+		put_le(w, m->vouches[i].view, 8);
+		put_bytes(w, m->vouches[i].digest, PBFT_DIGEST_BYTES);
+	}
+}
+
+static void get_claims_and_vouches(struct rcur *r, struct pbft_msg *m)
+{
+	m->claim_count = (uint32_t)get_le(r, 1, "claim count");
+	check(r, m->claim_count <= PBFT_LOG_SEQS_MAX, "claim count");
+	if (m->claim_count > PBFT_LOG_SEQS_MAX)
+		m->claim_count = 0;
+	for (uint32_t i = 0; i < m->claim_count; i++) {
+		m->claims[i].seq = get_le(r, 8, "claim seq");
+		get_bytes(r, m->claims[i].digest, PBFT_DIGEST_BYTES, "claim digest");
+	}
+	m->vouch_count = (uint32_t)get_le(r, 1, "vouch count");
+	check(r, m->vouch_count <= PBFT_VOUCHES_MAX, "vouch count");
+	if (m->vouch_count > PBFT_VOUCHES_MAX)
+		m->vouch_count = 0;
+	for (uint32_t i = 0; i < m->vouch_count; i++) {
+		m->vouches[i].seq = get_le(r, 8, "vouch seq");
+		m->vouches[i].view = get_le(r, 8, "vouch view");
+		get_bytes(r, m->vouches[i].digest, PBFT_DIGEST_BYTES, "vouch digest");
+	}
+}
+
 static void put_snapshot(struct wcur *w, const struct pbft_snapshot *s)
 {
 	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
@@ -221,6 +259,7 @@ static void put_body(struct wcur *w, const struct pbft_msg *m)
 		break;
 	case PBFT_MSG_VIEW_CHANGE:
 		put_certs(w, m);
+		put_claims_and_vouches(w, m);
 		break;
 	case PBFT_MSG_STATE:
 		put_snapshot(w, &m->snapshot);
@@ -277,6 +316,7 @@ static void get_body(struct rcur *r, struct pbft_msg *m)
 		break;
 	case PBFT_MSG_VIEW_CHANGE:
 		get_certs(r, m);
+		get_claims_and_vouches(r, m);
 		break;
 	case PBFT_MSG_STATE:
 		get_snapshot(r, &m->snapshot);

@@ -72,6 +72,17 @@ struct pbft_cert {
 	struct pbft_batch batch;
 };
 
+/* In a view-change (TOCS 2002, 4.5): a checkpoint taken above the stable one (the C set),
+ * and for a seq and digest the latest view a pre-prepare for it was accepted in (Q). */
+struct pbft_ckpt_claim {
+	uint64_t seq;
+	uint8_t digest[PBFT_DIGEST_BYTES];
+};
+struct pbft_vouch {
+	uint64_t seq, view;
+	uint8_t digest[PBFT_DIGEST_BYTES];
+};
+
 /* One client's entry of the reply cache in a snapshot. */
 struct pbft_snapshot_client {
 	uint64_t last_timestamp;        /* 0: nothing executed (then ok is false, value null) */
@@ -96,10 +107,13 @@ struct pbft_msg {
 	struct pbft_request request;
 	struct pbft_batch batch;
 	struct pbft_result result;
-	/* view-change: prepared certificates above seq; new-view: the re-proposals. */
-	uint32_t vc_mask;               /* new-view: the senders of the 2f+1 view-changes */
-	uint32_t cert_count;            /* <= PBFT_LOG_SEQS_MAX */
+	/* view-change: prepared certificates above seq (P), checkpoints taken above it (C) and
+	 * pre-prepares accepted above it (Q); new-view: the re-proposals. */
+	uint32_t vc_mask;               /* new-view: the senders of the view-changes it used */
+	uint32_t cert_count, claim_count, vouch_count;  /* <= L, L, PBFT_VOUCHES_MAX */
 	struct pbft_cert certs[PBFT_LOG_SEQS_MAX];
+	struct pbft_ckpt_claim claims[PBFT_LOG_SEQS_MAX];
+	struct pbft_vouch vouches[PBFT_VOUCHES_MAX];
 	struct pbft_snapshot snapshot;  /* state: the state at seq, whose digest is digest */
 };
 
@@ -113,7 +127,7 @@ ssize_t pbft_encode(const struct pbft_msg *m, uint8_t *buf, size_t size);
 /**
  * pbft_decode() - parse untrusted plain bytes into @m; every count, enum and flag is
  * checked and all @size bytes must be used. Never reads past @size. Fields the type does
- * not carry are zeroed, but for the large tail (certs[], snapshot), which only a
+ * not carry are zeroed, but for the large tail (certs[] to snapshot), which only a
  * view-change, new-view or state message sets (zeroed first); others leave it as it was.
  * @principals: ids >= this are refused as senders (n + PBFT_CLIENTS_MAX).
  * Return: 0; -EBADMSG with @eb naming the field.
@@ -123,7 +137,6 @@ int pbft_decode(const uint8_t *buf, size_t size, uint32_t principals, struct pbf
 
 /* pbft_batch_digest() - BLAKE2b-256 of the batch's encoding into @digest. */
 void pbft_batch_digest(const struct pbft_batch *b, uint8_t digest[PBFT_DIGEST_BYTES]);
-
 /* pbft_snapshot_digest() - BLAKE2b-256 of the snapshot's encoding (the STATE body). */
 void pbft_snapshot_digest(const struct pbft_snapshot *s, uint8_t digest[PBFT_DIGEST_BYTES]);
 
@@ -151,20 +164,16 @@ struct pbft_mac_key {
 	crypto_auth_hmacsha512256_state state;
 };
 
-/* pbft_mac_key_init() - @k ready for the raw pair key @key. */
+/* pbft_mac_key_init() - @k ready for the raw pair key @key. pbft_mac_seal() and
+ * pbft_mac_open(): pbft_seal() and pbft_open() with a ready key. */
 void pbft_mac_key_init(struct pbft_mac_key *k, const uint8_t key[PBFT_KEY_BYTES]);
-
-/* pbft_mac_seal() - pbft_seal() with a ready key. */
 ssize_t pbft_mac_seal(const struct pbft_mac_key *k, const uint8_t *plain, size_t plain_size,
 		      uint8_t *out, size_t out_size);
-
-/* pbft_mac_open() - pbft_open() with a ready key. */
 int pbft_mac_open(const struct pbft_mac_key *k, const uint8_t *sealed, size_t size,
 		  size_t *plain_size);
 
 /* pbft_sender_peek() - the sender field of sealed bytes. Return: 0; -EBADMSG if short. */
 int pbft_sender_peek(const uint8_t *sealed, size_t size, uint32_t *sender);
-
 /**
  * pbft_open() - check the MAC of @sealed under @key. On success *@plain_size is the size
  * of the plain prefix. Return: 0; -EBADMSG if too short; -EPERM if the MAC is wrong.

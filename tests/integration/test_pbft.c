@@ -83,7 +83,7 @@ Test(pbft, one_byzantine_replica_of_four_in_every_mode_is_valid)
 {
 	static const char *const modes[] = { "silent", "equivocate", "corrupt-digest",
 					     "conflicting-votes", "wrong-results", "replay",
-					     "forge-sender" };
+					     "forge-sender", "fake-certificates" };
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		struct campaign_outcome out;

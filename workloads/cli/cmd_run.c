@@ -63,7 +63,7 @@ static void usage(FILE *out)
 		"  --byzantine MODE[,MODE]       pbft: replica i starts with the i-th mode:\n"
 		"                                silent, equivocate, corrupt-digest,\n"
 		"                                conflicting-votes, wrong-results, replay,\n"
-		"                                forge-sender, or none\n"
+		"                                forge-sender, fake-certificates, or none\n"
 		"  --fast                        pbft: the fast path: replicas execute\n"
 		"                                tentatively (--tentative), clients send reads\n"
 		"                                as READ-ONLY and wait for 2f+1 matching\n"

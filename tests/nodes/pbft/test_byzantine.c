@@ -148,11 +148,57 @@ Test(pbft_byzantine, forged_senders_are_dropped_and_counted)
 	cr_assert_gt(run_mode(2, PBFT_BYZ_FORGE_SENDER, 4).forged_min, 0);
 }
 
+/* View 0: every replica prepares seq 1, but only replica 2 gets commits, so only it executes
+ * there; the others time out. Replica 0, the old primary, then says in its view-change that
+ * the null batch prepared at seq 1 in view 0. The highest-view rule (ties to the lowest
+ * sender) made the new primary re-propose null there: replicas 1 and 3 executed null where
+ * replica 2 had executed a request (seed 2 broke agreement so). */
+static bool commits_only_to_2(uint32_t from, uint32_t to, const struct pbft_msg *m)
+{
+	(void)from;
+	return m->view == 0 && m->type == PBFT_MSG_COMMIT && to != 2;
+}
+
+Test(pbft_byzantine, a_fabricated_certificate_in_a_view_change_is_not_chosen)
+{
+	for (uint64_t seed = 1; seed <= 6; seed++) {
+		struct sim_opts o;
+		struct sim *s;
+		const struct sim_report *rep;
+		struct pbft_status st;
+
+		sim_defaults(&o, 1, seed);
+		o.byzantine[0] = PBFT_BYZ_FAKE_CERTIFICATES;
+		o.filter = commits_only_to_2;
+		o.clients = 2;
+		o.requests = 1;
+		o.batch_max = 2;
+		o.run_all_ticks = true;
+		s = sim_new(&o);
+		(void)sim_run(s, 3000);
+		rep = sim_report(s);
+		cr_assert_eq(rep->agreement + rep->order + rep->checkpoint + rep->integrity, 0,
+			     "seed %llu: %s", (unsigned long long)seed, rep->first);
+		cr_assert_eq(rep->completed, 2, "seed %llu", (unsigned long long)seed);
+		pbft_replica_status(sim_replica(s, 1), &st);
+		cr_assert_geq(st.view, 1, "no view change: the test tests nothing");
+		sim_free(s);
+	}
+}
+
+/* An equivocating primary forces view changes; its view-changes lie as well. */
+Test(pbft_byzantine, fake_certificates_cannot_break_agreement)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++)
+		run_mode(1, PBFT_BYZ_EQUIVOCATE | PBFT_BYZ_FAKE_CERTIFICATES, seed);
+	run_mode(2, PBFT_BYZ_EQUIVOCATE | PBFT_BYZ_FAKE_CERTIFICATES, 4);
+}
+
 Test(pbft_byzantine, mode_names_round_trip)
 {
 	static const char *const modes[] = { "silent", "equivocate", "corrupt-digest",
 					     "conflicting-votes", "wrong-results", "replay",
-					     "forge-sender" };
+					     "forge-sender", "fake-certificates" };
 	uint32_t flag, all = 0;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -160,7 +206,7 @@ Test(pbft_byzantine, mode_names_round_trip)
 		cr_assert_str_eq(pbft_byzantine_name(flag), modes[i]);
 		all |= flag;
 	}
-	cr_assert_eq(all, (PBFT_BYZ_FORGE_SENDER << 1) - 1, "seven distinct flags");
+	cr_assert_eq(all, (PBFT_BYZ_FAKE_CERTIFICATES << 1) - 1, "eight distinct flags");
 	cr_assert_eq(pbft_byzantine_parse("quorum-2f", &flag), -EINVAL);
 }
 

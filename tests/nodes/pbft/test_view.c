@@ -2,6 +2,7 @@
 /* test_view.c - view changes driven by ticks: a silent primary is replaced and requests
  * still commit, with agreement across the change. */
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "pbft_sim.h"
 
@@ -99,5 +100,45 @@ Test(pbft_view, a_lagging_replica_catches_up_instead_of_a_lonely_view_change)
 	pbft_replica_status(sim_replica(s, 3), &st);
 	cr_assert_eq(st.view, 0);
 	cr_assert_gt(st.state_transfer_count, 0);
+	sim_free(s);
+}
+
+/* n = 7: the primary of view 0 is silent, and before anything else replica 2 (Byzantine:
+ * fake-certificates) sends every replica a view-change for view 1 whose stable checkpoint
+ * is seq 8 with a made-up digest. Taking the highest stable checkpoint at face value
+ * started view 1 at 8, past anything a correct replica executed or could certify: nothing
+ * executed in view 1 and it took another view change (view 2, where replica 2's own
+ * view-change claims its real one) to go on. A start needs f+1 replicas holding it. */
+Test(pbft_view, a_stable_checkpoint_one_replica_claims_is_not_the_start)
+{
+	struct sim_opts o;
+	struct sim *s;
+	const struct sim_report *rep;
+	struct pbft_msg lie = { .type = PBFT_MSG_VIEW_CHANGE, .sender = 2, .view = 1, .seq = 8 };
+	static uint8_t buf[PBFT_SEALED_BYTES_MAX];
+	struct pbft_status st;
+
+	sim_defaults(&o, 2, 12);
+	o.byzantine[0] = PBFT_BYZ_SILENT;
+	o.byzantine[2] = PBFT_BYZ_FAKE_CERTIFICATES;
+	s = sim_new(&o);
+	memset(lie.digest, 0xfa, PBFT_DIGEST_BYTES);
+	for (uint32_t j = 0; j < 7; j++) {
+		ssize_t n = j == 2 ? 0 : sim_seal(s, 2, j, &lie, buf, sizeof(buf));
+
+		if (n > 0)
+			sim_inject(s, j, buf, (size_t)n);
+	}
+	cr_assert(sim_run(s, 20000), "%u requests completed", sim_report(s)->completed);
+	rep = sim_report(s);
+	cr_assert_eq(rep->agreement + rep->order + rep->checkpoint + rep->integrity, 0, "%s",
+		     rep->first);
+	for (uint32_t j = 1; j < 7; j++) {
+		if (j == 2)
+			continue;
+		pbft_replica_status(sim_replica(s, j), &st);
+		cr_assert_eq(st.view, 1, "replica %u in view %llu", j,
+			     (unsigned long long)st.view);
+	}
 	sim_free(s);
 }
