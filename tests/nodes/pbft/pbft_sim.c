@@ -568,6 +568,12 @@ void sim_free(struct sim *s)
 	free(s);
 }
 
+bool sim_view_0_commits_only_to_2(uint32_t from, uint32_t to, const struct pbft_msg *m)
+{
+	(void)from;
+	return m->view == 0 && m->type == PBFT_MSG_COMMIT && to != 2;
+}
+
 void sim_set_down(struct sim *s, uint32_t i, bool down)
 {
 	ASSERT(i < s->n);

@@ -86,6 +86,10 @@ void sim_inject(struct sim *s, uint32_t to, const uint8_t *bytes, size_t size);
  */
 uint32_t sim_check_results(struct sim *s);
 
+/* sim_view_0_commits_only_to_2() - a filter: in view 0 every replica prepares, but only
+ * replica 2 receives commits (so only it commits and executes); later views are untouched. */
+bool sim_view_0_commits_only_to_2(uint32_t from, uint32_t to, const struct pbft_msg *m);
+
 /* sim_correct() - replica @i has no Byzantine mode. */
 bool sim_correct(const struct sim *s, uint32_t i);
 

@@ -99,11 +99,6 @@ Test(pbft_bugs, counting_messages_not_senders_is_caught)
 
 /* View 0: every replica prepares seq 1 and 2, but only replica 2 receives commits; the
  * others time out. The new view must re-propose both certificates. */
-static bool commits_only_to_2(uint32_t from, uint32_t to, const struct pbft_msg *m)
-{
-	return m->view == 0 && m->type == PBFT_MSG_COMMIT && to != 2;
-}
-
 static void drops_prepared(uint32_t bugs, bool must_fail)
 {
 	struct sim_opts o;
@@ -112,7 +107,7 @@ static void drops_prepared(uint32_t bugs, bool must_fail)
 
 	sim_defaults(&o, 1, 6);
 	o.bugs = bugs;
-	o.filter = commits_only_to_2;
+	o.filter = sim_view_0_commits_only_to_2;
 	rep = run(&o, &s);
 	if (must_fail)
 		cr_assert_gt(rep->agreement, 0, "view-change-drops-prepared must be caught");

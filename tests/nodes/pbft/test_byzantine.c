@@ -153,12 +153,6 @@ Test(pbft_byzantine, forged_senders_are_dropped_and_counted)
  * the null batch prepared at seq 1 in view 0. The highest-view rule (ties to the lowest
  * sender) made the new primary re-propose null there: replicas 1 and 3 executed null where
  * replica 2 had executed a request (seed 2 broke agreement so). */
-static bool commits_only_to_2(uint32_t from, uint32_t to, const struct pbft_msg *m)
-{
-	(void)from;
-	return m->view == 0 && m->type == PBFT_MSG_COMMIT && to != 2;
-}
-
 Test(pbft_byzantine, a_fabricated_certificate_in_a_view_change_is_not_chosen)
 {
 	for (uint64_t seed = 1; seed <= 6; seed++) {
@@ -169,7 +163,7 @@ Test(pbft_byzantine, a_fabricated_certificate_in_a_view_change_is_not_chosen)
 
 		sim_defaults(&o, 1, seed);
 		o.byzantine[0] = PBFT_BYZ_FAKE_CERTIFICATES;
-		o.filter = commits_only_to_2;
+		o.filter = sim_view_0_commits_only_to_2;
 		o.clients = 2;
 		o.requests = 1;
 		o.batch_max = 2;
