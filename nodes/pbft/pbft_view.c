@@ -10,7 +10,6 @@
 static void build_view_change(struct pbft_replica *r, struct pbft_msg *m)
 {
 	pbft_msg_init(r, m, PBFT_MSG_VIEW_CHANGE, r->stable_seq, r->stable_digest);
-	m->view = r->view;
 	if (r->config.byzantine & PBFT_BYZ_FAKE_CERTIFICATES) {
 		pbft_byz_view_change(r, m);
 		return;
