@@ -527,6 +527,11 @@ int pbft_step(struct pbft_replica *r, const struct pbft_input *in, struct pbft_o
 	return r->counters.overflow_count != overflow ? -E2BIG : 0;
 }
 
+bool pbft_replica_read_waiting(const struct pbft_replica *r)
+{
+	return r->read_waiting != 0;
+}
+
 void pbft_replica_status(const struct pbft_replica *r, struct pbft_status *status)
 {
 	*status = r->counters;

@@ -149,6 +149,9 @@ ssize_t pbft_replica_seal(const struct pbft_replica *r, uint8_t target_kind, uin
 /* pbft_replica_status() - the counters and positions of @r. */
 void pbft_replica_status(const struct pbft_replica *r, struct pbft_status *status);
 
+/* pbft_replica_read_waiting() - does a READ-ONLY read wait here for something to commit? */
+bool pbft_replica_read_waiting(const struct pbft_replica *r);
+
 /* pbft_replica_state_digest() - the digest of the KV store and reply cache now: that of
  * their snapshot (pbft_snapshot_digest()). */
 void pbft_replica_state_digest(const struct pbft_replica *r, uint8_t digest[PBFT_DIGEST_BYTES]);

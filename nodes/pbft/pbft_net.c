@@ -16,6 +16,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "pbft.h"
+#include "pbft_bundle.h"
 #include "pbft_evlog.h"
 #include "pbft_kv.h"
 #include "replica_args.h"
@@ -70,7 +71,12 @@ struct shell {
 	struct pbft_mac_key client_keys[PBFT_CLIENTS_MAX];      /* key(n + c, id) */
 	uint64_t oversized_count;       /* datagrams over PBFT_SEALED_BYTES_MAX */
 	uint64_t unroutable_count;      /* replies to a client never heard from */
+	uint64_t bundle_count;          /* datagrams sent with two or more messages */
+	uint64_t bad_bundle_count;      /* datagrams marked as bundles that do not split */
+	bool hold_commits;              /* the fast path: COMMITs ride on the next send to all */
+	struct pbft_held held;
 	uint8_t sealed[PBFT_SEALED_BYTES_MAX];
+	uint8_t bundle[PBFT_SEALED_BYTES_MAX];
 	struct unrep unrep;
 	struct pbft_outputs out;
 };
@@ -133,6 +139,69 @@ static void seal_send(struct replica_server *s, struct shell *sh, uint8_t kind, 
 	replica_server_send_to(s, to, sh->sealed, (size_t)n);
 }
 
+/* bundle_put() - one sealed message into @b for @to; a full bundle goes first. */
+static void bundle_put(struct replica_server *s, struct shell *sh, struct pbft_bundle *b,
+		       const struct sockaddr_in *to, const uint8_t *sealed, size_t size)
+{
+	int err;
+
+	if (!pbft_bundle_fits(b, size)) {
+		size_t n;
+
+		sh->bundle_count += b->count > 1;
+		n = pbft_bundle_finish(b);
+
+		if (n > 0)
+			replica_server_send_to(s, to, b->buf, n);
+	}
+	err = pbft_bundle_add(b, sealed, size);
+	ASSERT(err == 0);       /* an empty bundle takes any sealed message */
+}
+
+/*
+ * send_all() - the held COMMITs and then @plain (NULL: none) to every other replica, each
+ * sealed for it, in as few datagrams as fit (one, unless @plain is large). Empties the hold.
+ */
+static void send_all(struct replica_server *s, struct shell *sh, const uint8_t *plain,
+		     size_t plain_size)
+{
+	const struct pbft_held *h = &sh->held;
+	struct pbft_bundle b;
+
+	for (uint32_t j = 0; j < sh->config->replicas; j++) {
+		const struct sockaddr_in *to = &sh->replica_addrs[j];
+		ssize_t n;
+		size_t size;
+
+		if (j == sh->config->id)
+			continue;
+		pbft_bundle_init(&b, sh->bundle, sizeof(sh->bundle));
+		for (uint32_t i = 0; i < h->count; i++) {
+			n = pbft_replica_seal(sh->r, PBFT_TO_REPLICA, j, h->plain[i], h->sizes[i],
+					      sh->sealed, sizeof(sh->sealed));
+			ASSERT(n > 0);
+			bundle_put(s, sh, &b, to, sh->sealed, (size_t)n);
+		}
+		if (plain) {
+			n = pbft_replica_seal(sh->r, PBFT_TO_REPLICA, j, plain, plain_size,
+					      sh->sealed, sizeof(sh->sealed));
+			ASSERT(n > 0);
+			bundle_put(s, sh, &b, to, sh->sealed, (size_t)n);
+		}
+		sh->bundle_count += b.count > 1;
+		size = pbft_bundle_finish(&b);
+		if (size > 0)
+			replica_server_send_to(s, to, sh->bundle, size);
+	}
+	sh->held.count = 0;
+}
+
+/*
+ * send_one() - one of the core's sends. On the fast path a COMMIT to all is held back (a
+ * delay, as the network may add) and rides on the next message to all: the next request's
+ * pre-prepare or prepare, which needs this commit before it can execute anyway. What is
+ * held goes at the next tick, or at once while a READ-ONLY read waits for a commit.
+ */
 static void send_one(struct replica_server *s, struct shell *sh, const struct pbft_send *send)
 {
 	uint32_t n = sh->config->replicas;
@@ -145,12 +214,15 @@ static void send_one(struct replica_server *s, struct shell *sh, const struct pb
 		seal_send(s, sh, PBFT_TO_REPLICA, send->target, send,
 			  &sh->replica_addrs[send->target]);
 		break;
-	case PBFT_TO_ALL:
-		for (uint32_t j = 0; j < n; j++) {
-			if (j != sh->config->id)
-				seal_send(s, sh, PBFT_TO_REPLICA, j, send, &sh->replica_addrs[j]);
-		}
+	case PBFT_TO_ALL: {
+		const uint8_t *plain = sh->out.bytes + send->offset;
+
+		if (sh->hold_commits && plain[0] == PBFT_MSG_COMMIT &&
+		    pbft_held_push(&sh->held, plain, send->size) == 0)
+			break;
+		send_all(s, sh, plain, send->size);
 		break;
+	}
 	default:
 		ASSERT(send->target_kind == PBFT_TO_CLIENT);
 		ASSERT(send->target < PBFT_CLIENTS_MAX);
@@ -179,6 +251,8 @@ static void step(struct replica_server *s, struct shell *sh, const struct pbft_i
 			  (unsigned long long)sh->evidence.write_error_count);
 	for (uint32_t i = 0; i < sh->out.send_count; i++)
 		send_one(s, sh, &sh->out.sends[i]);
+	if (sh->held.count > 0 && pbft_replica_read_waiting(sh->r))
+		send_all(s, sh, NULL, 0);       /* a read waits for something to commit */
 }
 
 /* --- --unreplicated: the same transport and MACs, no agreement --- */
@@ -297,6 +371,29 @@ static void learn_client(struct shell *sh, const struct sockaddr_in *from, const
 	sh->clients_seen |= 1ull << c;
 }
 
+/* step_bundle() - each part of a bundle as a message of its own; none if it does not split. */
+static void step_bundle(struct replica_server *s, struct shell *sh,
+			const struct sockaddr_in *from, const uint8_t *bytes, size_t size)
+{
+	struct pbft_bundle_part parts[PBFT_BUNDLE_PARTS_MAX];
+	char buf[REPLICA_ARGS_ADDR_TEXT_BYTES];
+	int count = pbft_bundle_split(bytes, size, parts);
+
+	if (count < 0) {
+		sh->bad_bundle_count++;
+		if (replica_server_log_allowed(s))
+			log_warn("datagram from %s: %zu bytes marked as a bundle that does not "
+				 "split", replica_args_addr_text(from, buf, sizeof(buf)), size);
+		return;
+	}
+	for (int i = 0; i < count; i++) {
+		const struct pbft_input in = { .type = PBFT_IN_MESSAGE, .bytes = parts[i].bytes,
+					       .size = parts[i].size };
+
+		step(s, sh, &in);
+	}
+}
+
 /* on_datagram() - from anyone: the MAC, not the address, says who sent it. */
 static void on_datagram(struct replica_server *s, void *ctx, const struct sockaddr_in *from,
 			bool from_peer, const uint8_t *bytes, size_t size)
@@ -317,6 +414,10 @@ static void on_datagram(struct replica_server *s, void *ctx, const struct sockad
 		unrep_datagram(s, sh, from, bytes, size);
 		return;
 	}
+	if (pbft_bundle_is(bytes, size)) {
+		step_bundle(s, sh, from, bytes, size);
+		return;
+	}
 	if (from->sin_family == AF_INET)
 		learn_client(sh, from, bytes, size);
 	step(s, sh, &in);
@@ -329,8 +430,11 @@ static void on_tick(struct replica_server *s, void *ctx)
 
 	/* Missed ticks (a paused process) are not made up: one tick per wake-up at most. */
 	sh->next_tick_ns = monotime_ns() + sh->tick_ns;
-	if (sh->r)
-		step(s, sh, &in);
+	if (!sh->r)
+		return;
+	step(s, sh, &in);
+	if (sh->held.count > 0)
+		send_all(s, sh, NULL, 0);       /* held for a tick at most */
 }
 
 static int64_t next_tick_ns(void *ctx)
@@ -370,12 +474,13 @@ static ssize_t reply_status(const struct shell *sh, char *reply, size_t size)
 			",\"forged\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"refused\":%" PRIu64
 			",\"bad_digest\":%" PRIu64 ",\"overflow\":%" PRIu64
 			",\"read_only\":%" PRIu64 ",\"rollbacks\":%" PRIu64 ",\"lagged\":%" PRIu64
-			",\"undecided\":%" PRIu64 ",\"byzantine\":%s}\n",
+			",\"undecided\":%" PRIu64 ",\"bundles\":%" PRIu64
+			",\"bad_bundles\":%" PRIu64 ",\"byzantine\":%s}\n",
 			sh->config->id, st.view, st.view_changing ? "true" : "false",
 			st.stable_seq, st.executed_seq, st.pending_count, st.forged_count,
 			st.malformed_count, st.refused_count, st.bad_digest_count,
 			st.overflow_count, st.read_only_count, st.rollback_count, st.lag_count,
-			st.undecided_count, names);
+			st.undecided_count, sh->bundle_count, sh->bad_bundle_count, names);
 }
 
 static ssize_t reply_byzantine(struct replica_server *s, struct shell *sh, const char *list,
@@ -510,6 +615,7 @@ static struct shell *shell_new(struct pbft_replica *r, const struct pbft_config 
 	sh->byzantine = config->byzantine;
 	sh->incarnation = 1;
 	sh->tick_ns = args->gossip_ms * 1000000;
+	sh->hold_commits = r && config->tentative;
 	sh->evidence.fd = -1;
 	ASSERT(sh->tick_ns > 0);
 	ASSERT(args->addrs.peer_count == config->replicas - 1);
@@ -580,10 +686,11 @@ int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
 	if (err == 0) {
 		err = replica_server_run(s, eb);
 		log_info("%llu evidence lines (%llu steps lost), %llu oversized datagrams, "
-			 "%llu replies to unknown clients",
+			 "%llu bad bundles, %llu replies to unknown clients",
 			 (unsigned long long)sh->evidence.line_count,
 			 (unsigned long long)sh->evidence.write_error_count,
 			 (unsigned long long)sh->oversized_count,
+			 (unsigned long long)sh->bad_bundle_count,
 			 (unsigned long long)sh->unroutable_count);
 		if (!r)
 			log_info("unreplicated: %llu requests executed, %llu replies resent",

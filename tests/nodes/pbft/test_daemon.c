@@ -22,6 +22,7 @@
 #include "daemon_harness.h"
 #include "monotime.h"
 #include "pbft.h"
+#include "pbft_bundle.h"
 
 enum {
 	PATH_BYTES_MAX = 256,
@@ -356,6 +357,8 @@ Test(pbft_daemon, write_read_cas_status_evidence)
 	cr_assert(strstr(status(0), "{\"id\":0,\"view\":0,\"view_changing\":false,"), "%s",
 		  status(0));
 	cr_assert(strstr(status(0), ",\"forged\":0,\"malformed\":0,"), "%s", status(0));
+	cr_assert(strstr(status(0), ",\"bundles\":0,\"bad_bundles\":0,"), "plain path: %s",
+		  status(0));
 	cr_assert(strstr(status(0), "\"byzantine\":[]}\n"), "%s", status(0));
 	wait_evidence("{\"ev\":\"checkpoint\",\"replica\"");
 	wait_evidence("\"client\":3,\"ts\":12,\"f\":\"write\",\"key\":2,\"a\":107,\"b\":null}");
@@ -413,6 +416,12 @@ Test(pbft_daemon, tentative_execution_and_read_only_reads)
 	}
 	cr_assert(strstr(status(0), ",\"rollbacks\":0,"), "%s", status(0));
 	cr_assert_not(strstr(status(0), ",\"read_only\":0,"), "%s", status(0));
+	/* Back-to-back writes: each commit rides on the next write's pre-prepare or prepare. */
+	for (int k = 0; k < 4; k++)
+		cr_assert(op_write(2 + k, 10 + k).ok);
+	for (int i = 0; i < N; i++)
+		cr_assert_not(strstr(status(i), ",\"bundles\":0,"), "%s", status(i));
+	cr_assert_eq(op_read(5).value.v, 13);
 	fast = false;
 }
 
@@ -463,10 +472,12 @@ Test(pbft_daemon, forged_datagrams_are_counted)
 	sealed[n - 1] ^= 1;
 	send_udp(1, sealed, (size_t)n);
 	send_udp(0, (const uint8_t *)"x", 1);
+	send_udp(1, (const uint8_t[]){ PBFT_BUNDLE_MARK, 2, 1, 0, 'x' }, 5);   /* one part */
 	daemon_sleep_ms(100);
 	cr_assert_eq(kill(reps[0].pid, 0), 0);
 	cr_assert_not(strstr(status(0), "\"forged\":0,"), "%s", status(0));
 	cr_assert_not(strstr(status(1), "\"forged\":0,"), "%s", status(1));
+	cr_assert(strstr(status(1), ",\"bad_bundles\":1,"), "%s", status(1));
 	cr_assert(strstr(status(0), "\"executed\":0,"), "%s", status(0));
 	/* A real client after the forgeries is served. */
 	cr_assert(op_write(0, 3).ok);

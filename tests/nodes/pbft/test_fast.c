@@ -138,3 +138,70 @@ Test(pbft_fast, view_change_drops_prepared_loses_an_accepted_tentative_result)
 	}
 	cr_assert_eq(caught, 4, "the bug was caught in %u of 4 runs", caught);
 }
+
+/* Seal @m from principal @from and step replica 3 with it (outputs go to the sim's net). */
+static void to_replica_3(struct sim *s, uint32_t from, const struct pbft_msg *m)
+{
+	static uint8_t buf[PBFT_SEALED_BYTES_MAX];
+	ssize_t n = sim_seal(s, from, 3, m, buf, sizeof(buf));
+
+	cr_assert_gt(n, 0);
+	sim_inject(s, 3, buf, (size_t)n);
+}
+
+static void read_only(struct sim *s, uint32_t client, uint64_t ts, uint32_t key)
+{
+	struct pbft_msg m = { .type = PBFT_MSG_READ_ONLY, .sender = 4 + client };
+
+	m.request = (struct pbft_request){ .client = client, .timestamp = ts,
+					   .op = { .verb = PBFT_VERB_READ, .key = key } };
+	to_replica_3(s, 4 + client, &m);
+}
+
+static uint64_t answered(struct sim *s)
+{
+	struct pbft_status st;
+
+	pbft_replica_status(sim_replica(s, 3), &st);
+	return st.read_only_count;
+}
+
+/* A write to key 5 is prepared (and executed tentatively) at replica 3 but not committed: a
+ * READ-ONLY read of key 6 is answered at once, one of key 5 waits until the write commits
+ * (it must not miss a write whose client may already have 2f+1 replies). */
+Test(pbft_fast, a_read_waits_only_for_prepared_writes_to_its_key)
+{
+	struct sim_opts o;
+	struct sim *s;
+	struct pbft_msg pp = { .type = PBFT_MSG_PRE_PREPARE, .sender = 0, .view = 0, .seq = 1 };
+	struct pbft_msg vote;
+
+	sim_defaults(&o, 1, 41);
+	o.tentative = true;
+	o.clients = 0;
+	s = sim_new(&o);
+	pp.batch.count = 1;
+	pp.batch.requests[0] = (struct pbft_request){
+		.client = 0, .timestamp = 1,
+		.op = { .verb = PBFT_VERB_WRITE, .key = 5, .a = { true, 7 } } };
+	pbft_batch_digest(&pp.batch, pp.digest);
+	to_replica_3(s, 0, &pp);
+	vote = pp;
+	vote.batch.count = 0;
+	vote.type = PBFT_MSG_PREPARE;
+	for (vote.sender = 1; vote.sender <= 2; vote.sender++)
+		to_replica_3(s, vote.sender, &vote);
+
+	read_only(s, 1, 1, 6);
+	cr_assert_eq(answered(s), 1, "a read of a key no prepared write changes waits");
+	read_only(s, 2, 1, 5);
+	cr_assert_eq(answered(s), 1, "a read of key 5 did not wait for the write to commit");
+	cr_assert(pbft_replica_read_waiting(sim_replica(s, 3)));
+
+	vote.type = PBFT_MSG_COMMIT;
+	for (vote.sender = 0; vote.sender <= 1; vote.sender++)
+		to_replica_3(s, vote.sender, &vote);
+	cr_assert_eq(answered(s), 2, "the read of key 5 was not answered once committed");
+	cr_assert_not(pbft_replica_read_waiting(sim_replica(s, 3)));
+	sim_free(s);
+}
