@@ -168,6 +168,8 @@ static void send_all(struct replica_server *s, struct shell *sh, const uint8_t *
 	const struct pbft_held *h = &sh->held;
 	struct pbft_bundle b;
 
+	ASSERT(plain || h->count > 0);
+
 	for (uint32_t j = 0; j < sh->config->replicas; j++) {
 		const struct sockaddr_in *to = &sh->replica_addrs[j];
 		ssize_t n;
@@ -175,6 +177,13 @@ static void send_all(struct replica_server *s, struct shell *sh, const uint8_t *
 
 		if (j == sh->config->id)
 			continue;
+		if (h->count == 0) {    /* nothing to bundle: sealed straight into place */
+			n = pbft_replica_seal(sh->r, PBFT_TO_REPLICA, j, plain, plain_size,
+					      sh->sealed, sizeof(sh->sealed));
+			ASSERT(n > 0);
+			replica_server_send_to(s, to, sh->sealed, (size_t)n);
+			continue;
+		}
 		pbft_bundle_init(&b, sh->bundle, sizeof(sh->bundle));
 		for (uint32_t i = 0; i < h->count; i++) {
 			n = pbft_replica_seal(sh->r, PBFT_TO_REPLICA, j, h->plain[i], h->sizes[i],
