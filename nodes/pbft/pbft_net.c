@@ -129,32 +129,46 @@ int pbft_net_modes_parse(const char *list, uint32_t *flags, char *bad, size_t ba
 
 /* --- the core's outputs --- */
 
+/* seal() - @plain sealed from this replica to @target into sh->sealed. Return: its size. */
+static size_t seal(struct shell *sh, uint8_t kind, uint32_t target, const uint8_t *plain,
+		   size_t size)
+{
+	ssize_t n = pbft_replica_seal(sh->r, kind, target, plain, size, sh->sealed,
+				      sizeof(sh->sealed));
+
+	ASSERT(n > 0 && (size_t)n <= sizeof(sh->sealed));
+	return (size_t)n;
+}
+
 static void seal_send(struct replica_server *s, struct shell *sh, uint8_t kind, uint32_t target,
 		      const struct pbft_send *send, const struct sockaddr_in *to)
 {
-	ssize_t n = pbft_replica_seal(sh->r, kind, target, sh->out.bytes + send->offset,
-				      send->size, sh->sealed, sizeof(sh->sealed));
+	size_t n = seal(sh, kind, target, sh->out.bytes + send->offset, send->size);
 
-	ASSERT(n > 0 && (size_t)n <= sizeof(sh->sealed));
-	replica_server_send_to(s, to, sh->sealed, (size_t)n);
+	replica_server_send_to(s, to, sh->sealed, n);
 }
 
-/* bundle_put() - one sealed message into @b for @to; a full bundle goes first. */
+/* bundle_flush() - what @b holds, to @to (one datagram, if anything); @b is empty again. */
+static void bundle_flush(struct replica_server *s, struct shell *sh, struct pbft_bundle *b,
+			 const struct sockaddr_in *to)
+{
+	size_t n;
+
+	sh->bundle_count += b->count > 1;
+	n = pbft_bundle_finish(b);
+	if (n > 0)
+		replica_server_send_to(s, to, b->buf, n);
+}
+
+/* bundle_put() - sh->sealed's @size bytes into @b for @to; a full bundle goes first. */
 static void bundle_put(struct replica_server *s, struct shell *sh, struct pbft_bundle *b,
-		       const struct sockaddr_in *to, const uint8_t *sealed, size_t size)
+		       const struct sockaddr_in *to, size_t size)
 {
 	int err;
 
-	if (!pbft_bundle_fits(b, size)) {
-		size_t n;
-
-		sh->bundle_count += b->count > 1;
-		n = pbft_bundle_finish(b);
-
-		if (n > 0)
-			replica_server_send_to(s, to, b->buf, n);
-	}
-	err = pbft_bundle_add(b, sealed, size);
+	if (!pbft_bundle_fits(b, size))
+		bundle_flush(s, sh, b, to);
+	err = pbft_bundle_add(b, sh->sealed, size);
 	ASSERT(err == 0);       /* an empty bundle takes any sealed message */
 }
 
@@ -169,38 +183,24 @@ static void send_all(struct replica_server *s, struct shell *sh, const uint8_t *
 	struct pbft_bundle b;
 
 	ASSERT(plain || h->count > 0);
-
 	for (uint32_t j = 0; j < sh->config->replicas; j++) {
 		const struct sockaddr_in *to = &sh->replica_addrs[j];
-		ssize_t n;
-		size_t size;
 
 		if (j == sh->config->id)
 			continue;
-		if (h->count == 0) {    /* nothing to bundle: sealed straight into place */
-			n = pbft_replica_seal(sh->r, PBFT_TO_REPLICA, j, plain, plain_size,
-					      sh->sealed, sizeof(sh->sealed));
-			ASSERT(n > 0);
-			replica_server_send_to(s, to, sh->sealed, (size_t)n);
+		if (h->count == 0) {    /* nothing to bundle: no copies */
+			size_t n = seal(sh, PBFT_TO_REPLICA, j, plain, plain_size);
+
+			replica_server_send_to(s, to, sh->sealed, n);
 			continue;
 		}
 		pbft_bundle_init(&b, sh->bundle, sizeof(sh->bundle));
-		for (uint32_t i = 0; i < h->count; i++) {
-			n = pbft_replica_seal(sh->r, PBFT_TO_REPLICA, j, h->plain[i], h->sizes[i],
-					      sh->sealed, sizeof(sh->sealed));
-			ASSERT(n > 0);
-			bundle_put(s, sh, &b, to, sh->sealed, (size_t)n);
-		}
-		if (plain) {
-			n = pbft_replica_seal(sh->r, PBFT_TO_REPLICA, j, plain, plain_size,
-					      sh->sealed, sizeof(sh->sealed));
-			ASSERT(n > 0);
-			bundle_put(s, sh, &b, to, sh->sealed, (size_t)n);
-		}
-		sh->bundle_count += b.count > 1;
-		size = pbft_bundle_finish(&b);
-		if (size > 0)
-			replica_server_send_to(s, to, sh->bundle, size);
+		for (uint32_t i = 0; i < h->count; i++)
+			bundle_put(s, sh, &b, to,
+				   seal(sh, PBFT_TO_REPLICA, j, h->plain[i], h->sizes[i]));
+		if (plain)
+			bundle_put(s, sh, &b, to, seal(sh, PBFT_TO_REPLICA, j, plain, plain_size));
+		bundle_flush(s, sh, &b, to);
 	}
 	sh->held.count = 0;
 }
