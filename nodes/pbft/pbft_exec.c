@@ -43,7 +43,8 @@ void pbft_on_request(struct pbft_replica *r, const struct pbft_request *q)
 			r->counters.overflow_count++;
 			return;
 		}
-		r->pending_count++;
+		if (r->pending_count++ == 0)
+			r->wait_tick = r->ticks;        /* the view timer starts (PBFT 4.4) */
 	} else if (r->pending[i].request.timestamp >= q->timestamp) {
 		pbft_pending_propose(r);
 		return;         /* known already (or older than what is pending) */

@@ -100,6 +100,7 @@ struct pbft_replica {
 	struct pbft_snapshot stable_snap;               /* the state at stable_seq */
 	uint64_t executed_seq;
 	uint64_t ticks, progress_tick;  /* progress_tick: last execution or view start */
+	uint64_t wait_tick;             /* when pending[] last stopped being empty */
 	struct pbft_slot slots[PBFT_LOG_SEQS_MAX];      /* index seq % window */
 	struct pbft_ckpt ckpts[PBFT_LOG_SEQS_MAX];      /* index (seq / K) % window */
 	struct pbft_kv kv;

@@ -55,16 +55,23 @@ static void start_view_change(struct pbft_replica *r, uint64_t view)
 	try_new_view(r);
 }
 
+/*
+ * pbft_view_tick() - the view timer. While view-changing it is the new view's timeout (twice
+ * the view timeout). Otherwise it runs while a request waits to execute, from the later of
+ * the last execution and the moment something began to wait: measured from the last
+ * execution alone, the first request after an idle spell would start a view change at the
+ * next tick unless it had executed by then.
+ */
 void pbft_view_tick(struct pbft_replica *r)
 {
-	uint64_t idle = r->ticks - r->progress_tick;
+	uint64_t since = r->progress_tick > r->wait_tick ? r->progress_tick : r->wait_tick;
 
 	if (r->view_changing) {
-		if (idle >= 2ull * r->config.view_timeout_ticks)
+		if (r->ticks - r->progress_tick >= 2ull * r->config.view_timeout_ticks)
 			start_view_change(r, r->view + 1);
 		return;
 	}
-	if (r->pending_count == 0 || idle < r->config.view_timeout_ticks)
+	if (r->pending_count == 0 || r->ticks - since < r->config.view_timeout_ticks)
 		return;
 	/* f+1 others are past us: the view works, we lag. Catch up by state transfer rather
 	 * than leave for a view the others will not join (a lonely view change). */
