@@ -120,6 +120,7 @@ struct pbft_replica {
 	/* State transfer (pbft_state.c): per sender its latest checkpoint claims. */
 	struct pbft_claim claims[PBFT_REPLICAS_MAX][PBFT_CLAIMS_PER_REPLICA];
 	uint32_t fetch_rotor;                           /* which claimant to ask next */
+	uint64_t state_sent[PBFT_REPLICAS_MAX];         /* tick + 1 of the last STATE to each */
 	/* replay: a ring of own earlier plain messages. */
 	uint8_t replay[PBFT_REPLAY_RING][PBFT_REPLAY_BYTES_MAX];
 	uint32_t replay_size[PBFT_REPLAY_RING];

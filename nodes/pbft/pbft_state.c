@@ -146,14 +146,23 @@ static const struct pbft_ckpt *own_unstable(const struct pbft_replica *r, uint64
  * Answer with our latest stable checkpoint's state if it is at or above the one asked for,
  * else with our own checkpoint at that seq if it is the one asked for. (The asker holds
  * f+1 claims for it; it may be unstable here because 2f+1 replicas never got to it: the
- * asker's own checkpoint would be the vote that makes it stable.)
+ * asker's own checkpoint would be the vote that makes it stable.) A correct asker asks at
+ * most once per retransmit period, so each replica gets at most one STATE per half period:
+ * a FETCH-STATE is small and a STATE is not, and a Byzantine asker must not turn one into
+ * a flood.
  */
 void pbft_on_fetch_state(struct pbft_replica *r, const struct pbft_msg *m)
 {
 	struct pbft_msg *state = &r->scratch;
 	const struct pbft_ckpt *ck;
+	uint64_t gap = r->config.retransmit_ticks / 2 > 0 ? r->config.retransmit_ticks / 2 : 1;
 
 	ASSERT(m->type == PBFT_MSG_FETCH_STATE && m->sender != r->config.id);
+	ASSERT(m->sender < r->config.replicas);
+	if (r->state_sent[m->sender] != 0 && r->ticks + 1 - r->state_sent[m->sender] < gap) {
+		r->counters.refused_count++;    /* too soon after the last one */
+		return;
+	}
 	if (r->stable_seq != 0 && r->stable_seq >= m->seq) {
 		pbft_msg_init(r, state, PBFT_MSG_STATE, r->stable_seq, r->stable_digest);
 		state->snapshot = r->stable_snap;
@@ -164,6 +173,7 @@ void pbft_on_fetch_state(struct pbft_replica *r, const struct pbft_msg *m)
 		r->counters.refused_count++;
 		return;
 	}
+	r->state_sent[m->sender] = r->ticks + 1;
 	pbft_out_send(r, state, PBFT_TO_REPLICA, m->sender);
 }
 

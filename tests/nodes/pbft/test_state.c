@@ -208,3 +208,50 @@ Test(pbft_state, a_wrong_or_uncertified_state_is_refused)
 	cr_assert_eq(st.refused_count, 3);
 	sim_free(s);
 }
+
+/* One sealed FETCH-STATE from replica 3 stepped into replica 0. Return: the STATEs sent. */
+static uint32_t fetch_from_3(struct sim *s, uint64_t seq)
+{
+	static uint8_t sealed[PBFT_SEALED_BYTES_MAX];
+	static struct pbft_outputs out;
+	struct pbft_msg fetch = { .type = PBFT_MSG_FETCH_STATE, .sender = 3, .seq = seq };
+	ssize_t n = sim_seal(s, 3, 0, &fetch, sealed, sizeof(sealed));
+	struct pbft_input in = { .type = PBFT_IN_MESSAGE, .bytes = sealed };
+	uint32_t states = 0;
+
+	cr_assert_gt(n, 0);
+	in.size = (size_t)n;
+	(void)pbft_step(sim_replica(s, 0), &in, &out);
+	for (uint32_t k = 0; k < out.send_count; k++) {
+		const struct pbft_send *d = &out.sends[k];
+
+		states += d->target_kind == PBFT_TO_REPLICA && d->target == 3 &&
+			  out.bytes[d->offset] == PBFT_MSG_STATE;
+	}
+	return states;
+}
+
+/* A STATE is large and a FETCH-STATE small: a replica asking over and over (Byzantine)
+ * gets one STATE per half retransmit period, a correct one (asking once a period) all. */
+Test(pbft_state, fetch_state_floods_get_one_state_per_half_period)
+{
+	struct sim_opts o;
+	struct sim *s;
+	struct pbft_status st;
+	static struct pbft_outputs out;
+	const struct pbft_input tick = { .type = PBFT_IN_TICK };
+
+	sim_defaults(&o, 1, 8);
+	s = sim_new(&o);
+	cr_assert(sim_run(s, 20000));
+	status(s, 0, &st);
+	cr_assert_gt(st.stable_seq, 0);
+	cr_assert_eq(fetch_from_3(s, st.stable_seq), 1, "the first fetch is answered");
+	for (int i = 0; i < 20; i++)
+		cr_assert_eq(fetch_from_3(s, st.stable_seq), 0, "fetch %d answered too", i);
+	for (uint32_t t = 0; t < o.retransmit_ticks / 2; t++)
+		(void)pbft_step(sim_replica(s, 0), &tick, &out);
+	cr_assert_eq(fetch_from_3(s, st.stable_seq), 1, "half a period later it is again");
+	cr_assert_eq(fetch_from_3(s, st.stable_seq), 0);
+	sim_free(s);
+}
