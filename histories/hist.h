@@ -149,4 +149,19 @@ enum { HIST_PATH_BYTES_MAX = 512 };
 int hist_run_dir_create(const char *store_root, const char *system, uint64_t seed,
 			char out[HIST_PATH_BYTES_MAX], struct errbuf *eb);
 
+/* The files of a run directory (histories/FORMAT.md); the names live only here. */
+enum hist_run_file {
+	HIST_RUN_HISTORY,               /* history.jsonl */
+	HIST_RUN_CONFIG,                /* config.json */
+	HIST_RUN_RESULTS,               /* results.json */
+	HIST_RUN_CAPTURE,               /* capture.pcapng */
+	HIST_RUN_NODES,                 /* nodes: logs and each node's <name>.data */
+};
+
+/* hist_run_file_name() - the file's name in a run directory, e.g. "history.jsonl". */
+const char *hist_run_file_name(enum hist_run_file file);
+
+/* hist_run_file() - "<run_dir>/<name>" into @out. Return: 0 or -ENAMETOOLONG (cut). */
+int hist_run_file(char *out, size_t size, const char *run_dir, enum hist_run_file file);
+
 #endif /* HIST_H */

@@ -146,7 +146,7 @@ int hist_run_dir_create(const char *store_root, const char *system, uint64_t see
 	if (err == 0)
 		err = make_run(system_dir, seed, name, out, eb);
 	if (err == 0)
-		err = path_join(nodes, out, "nodes", eb);
+		err = path_join(nodes, out, hist_run_file_name(HIST_RUN_NODES), eb);
 	if (err == 0 && mkdir(nodes, 0755) < 0)
 		err = errbuf_set(eb, -errno, "%s: cannot create directory", nodes);
 	if (err == 0)
@@ -157,4 +157,23 @@ int hist_run_dir_create(const char *store_root, const char *system, uint64_t see
 		out[0] = '\0';
 	ASSERT(err <= 0);
 	return err;
+}
+
+const char *hist_run_file_name(enum hist_run_file file)
+{
+	static const char *const names[] = {
+		[HIST_RUN_HISTORY] = "history.jsonl", [HIST_RUN_CONFIG] = "config.json",
+		[HIST_RUN_RESULTS] = "results.json", [HIST_RUN_CAPTURE] = "capture.pcapng",
+		[HIST_RUN_NODES] = "nodes",
+	};
+
+	ASSERT((size_t)file < ARRAY_SIZE(names));
+	return names[file];
+}
+
+int hist_run_file(char *out, size_t size, const char *run_dir, enum hist_run_file file)
+{
+	int n = snprintf(out, size, "%s/%s", run_dir, hist_run_file_name(file));
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

@@ -94,6 +94,7 @@ static const struct nemesis_ops compose_ops = {
 	.setup = compose_setup,
 	.invoke = compose_invoke,
 	.teardown = compose_teardown,
+	.free = nem_compose_free,
 };
 
 int nem_compose_new(struct nemesis **out, struct nemesis *const *members, uint32_t count,

@@ -77,6 +77,8 @@ struct nemesis_ops {
 		      struct nem_completion *completion, struct errbuf *eb);
 	/* Removes only what setup made; heals first. NULL-safe on a nemesis never set up. */
 	int (*teardown)(struct nemesis *nem, struct errbuf *eb);
+	/* Tears down if still set up, then frees what _new() made; NULL for a static one. */
+	void (*free)(struct nemesis *nem);
 };
 
 struct nemesis {
@@ -101,6 +103,13 @@ static inline int nem_invoke(struct nemesis *nem, const struct nem_request *requ
 static inline int nem_teardown(struct nemesis *nem, struct errbuf *eb)
 {
 	return nem->ops->teardown ? nem->ops->teardown(nem, eb) : 0;
+}
+
+/* nem_free() - free any nemesis through its ops; NULL is allowed. */
+static inline void nem_free(struct nemesis *nem)
+{
+	if (nem && nem->ops->free)
+		nem->ops->free(nem);
 }
 
 #endif /* NEMESIS_H */

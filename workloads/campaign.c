@@ -11,20 +11,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "campaign_clients.h"
+#include "campaign_config.h"
+#include "campaign_nemesis.h"
 #include "capture.h"
 #include "check_cmd.h"
 #include "clock.h"
 #include "cluster.h"
 #include "errbuf.h"
+#include "fault.h"
 #include "fl_assert.h"
 #include "log.h"
 #include "monotime.h"
 #include "nemesis.h"
 
 const struct campaign_opts campaign_defaults = {
-	.system = "crdt",
-	.model = CRDT_MODEL_GSET,
-	.node_count = 5,
+	.node_count = 0,                /* the system's default */
 	.time_s = 20,
 	.rate = 50,
 	.concurrency = 10,
@@ -39,66 +41,15 @@ const struct campaign_opts campaign_defaults = {
 	.quiet_timeout_ns = 15000000000ll,
 };
 
-static volatile sig_atomic_t stop_requested;
-
-void campaign_stop(void)
-{
-	stop_requested = 1;
-}
-
-bool campaign_stopping(void)
-{
-	return stop_requested != 0;
-}
-
-void campaign_sleep_until(int64_t deadline_ns)
-{
-	/* Sleeps in slices so a stop request is noticed within 50 ms. */
-	for (;;) {
-		int64_t left = deadline_ns - monotime_ns();
-		struct timespec ts;
-
-		if (left <= 0 || campaign_stopping())
-			return;
-		ts = (struct timespec){ .tv_nsec = left < 50000000 ? left : 50000000 };
-		nanosleep(&ts, NULL);
-	}
-}
-
-void campaign_crash_point(const char *where)
-{
-	static long target = -1, reached;
-	char *end;
-
-	if (target < 0) {
-		const char *env = getenv("FAULTLINE_CRASH_POINT");
-
-		target = env ? strtol(env, &end, 10) : 0;
-		if (!env || *end || target < 0)
-			target = 0;
-	}
-	if (target == 0 || ++reached != target)
-		return;
-	fprintf(stderr, "faultline: crash point %ld (%s): SIGKILL\n", reached, where);
-	raise(SIGKILL);
-}
-
-int campaign_record(struct campaign *cp, struct op *op, struct errbuf *eb)
-{
-	int err = hist_writer_append(cp->writer, op, eb);
-
-	/* The writer checks the same rules as the reader: a rejected op is a harness bug. */
-	ASSERT(err != -EINVAL);
-	return err;
-}
-
-static void active_fault_names(uint32_t faults, char *out, size_t size)
+static void active_fault_names(const struct system_desc *system, uint32_t faults, char *out,
+			       size_t size)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
 	for (uint32_t bit = 1; bit && used < size; bit <<= 1) {
-		const char *name = faults & bit ? schedule_fault_name(bit) : NULL;
+		const struct fault_kind *k = faults & bit ? fault_of(system, bit) : NULL;
+		const char *name = k ? k->name : NULL;
 
 		if (name)
 			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "",
@@ -125,7 +76,8 @@ static void *progress_main(void *arg)
 		bool final = atomic_load(&cp->clients_done);
 		char faults[96];
 
-		active_fault_names(atomic_load(&cp->active_faults), faults, sizeof(faults));
+		active_fault_names(cp->opts->system, atomic_load(&cp->active_faults), faults,
+				   sizeof(faults));
 		fprintf(stderr, "\r%6.1fs/%gs  ok %" PRIuFAST64 "  fail %" PRIuFAST64
 			"  info %" PRIuFAST64 "  %s%-24s", elapsed, cp->opts->time_s,
 			atomic_load(&cp->ok), atomic_load(&cp->fail), atomic_load(&cp->info),
@@ -135,25 +87,6 @@ static void *progress_main(void *arg)
 	}
 	fprintf(stderr, "\n");
 	return NULL;
-}
-
-int campaign_start_node(struct campaign *cp, uint32_t node, struct errbuf *eb)
-{
-	struct cluster_start_opts opts = { .timens_fd = -1 };
-	char log_path[HIST_PATH_BYTES_MAX + 64];
-	struct nem_clock_start clock;
-
-	if (cp->clock) {
-		int err = nem_clock_node_start(cp->clock, node, &clock);
-
-		if (err < 0)
-			return errbuf_set(eb, err, "clock environment for node %u", node);
-		opts.env = clock.env;
-		opts.timens_fd = clock.timens_fd;
-	}
-	snprintf(log_path, sizeof(log_path), "%s/nodes/%s.log", cp->report->run_dir,
-		 cluster_node_name(cp->cluster, node));
-	return db_start(cp->sys->db, cp->cluster, node, log_path, &opts, eb);
 }
 
 static int start_nodes(struct campaign *cp, struct errbuf *eb)
@@ -179,13 +112,13 @@ static int run_workload(struct campaign *cp, struct errbuf *eb)
 	struct progress progress = { .cp = cp };
 	int err, err2;
 
-	snprintf(path, sizeof(path), "%s/history.jsonl", cp->report->run_dir);
+	hist_run_file(path, sizeof(path), cp->report->run_dir, HIST_RUN_HISTORY);
 	cp->start_ns = monotime_ns();
 	err = hist_writer_open(&cp->writer, path, cp->start_ns, eb);
 	if (err < 0)
 		return err;
 	campaign_crash_point("history opened");
-	err = campaign_record_start_modes(cp, eb);
+	err = campaign_record_start_faults(cp, eb);
 	if (err < 0) {
 		hist_writer_close(cp->writer);
 		cp->writer = NULL;
@@ -221,7 +154,7 @@ static int start_capture(struct campaign *cp, struct errbuf *eb)
 
 	if (!cp->opts->capture)
 		return 0;
-	snprintf(path, sizeof(path), "%s/capture.pcapng", cp->report->run_dir);
+	hist_run_file(path, sizeof(path), cp->report->run_dir, HIST_RUN_CAPTURE);
 	return capture_start(&cp->capture, cp->cluster, path, &copts, eb);
 }
 
@@ -343,7 +276,6 @@ int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
 {
 	static struct campaign cp;      /* one campaign per process; too big for the stack */
 	char data_root[HIST_PATH_BYTES_MAX + 8];
-	const struct system_kind *kind = system_kind_find(o->system);
 	int err;
 
 	ASSERT(o->node_count > 0 && o->node_count <= CLUSTER_NODES_MAX);
@@ -352,17 +284,15 @@ int campaign_run(const struct campaign_opts *o, struct campaign_report *report,
 	memset(report, 0, sizeof(*report));
 	cp.opts = o;
 	cp.report = report;
-	if (!kind)
-		return errbuf_set(eb, -EINVAL, "unknown system %s (known: %s)", o->system,
-				  system_kind_names());
+	ASSERT(o->system && o->system_opts);
 	prng_init(&cp.prng, o->seed);
 	printf("seed=%" PRIu64 "\n", o->seed);
 	fflush(stdout);
-	err = hist_run_dir_create(o->store_root, o->system, o->seed, report->run_dir, eb);
+	err = hist_run_dir_create(o->store_root, o->system->name, o->seed, report->run_dir, eb);
 	if (err < 0)
 		return err;
-	snprintf(data_root, sizeof(data_root), "%s/nodes", report->run_dir);
-	err = kind->make(o, data_root, &cp.sys, eb);
+	hist_run_file(data_root, sizeof(data_root), report->run_dir, HIST_RUN_NODES);
+	err = o->system->make(o, data_root, &cp.sys, eb);
 	if (err < 0)
 		return err;
 	campaign_crash_point("run directory made");

@@ -11,6 +11,7 @@
 #include "schedule.h"
 
 struct errbuf;
+struct system_desc;
 
 enum {
 	CAMPAIGN_CONCURRENCY_MAX = 256,
@@ -18,8 +19,8 @@ enum {
 };
 
 struct campaign_opts {
-	const char *system;             /* "crdt" */
-	enum crdt_model model;
+	const struct system_desc *system; /* the system under test (system.h) */
+	void *system_opts;              /* its own options: system->opts_size bytes */
 	uint32_t node_count;
 	double time_s;                  /* how long clients run */
 	double rate;                    /* ops per second, all clients together */
@@ -29,9 +30,7 @@ struct campaign_opts {
 	double nemesis_interval_s;      /* default interval of a fault given without one */
 	const char *shapes[CAMPAIGN_SHAPES_MAX]; /* partition shapes to draw from; NULL-ended */
 	uint64_t seed;
-	const char *bug;                /* node --bug NAME, or NULL */
-	const char *byzantine;          /* pbft: --byzantine MODE[,MODE], one per replica */
-	bool fast;                      /* pbft: --fast (tentative execution, READ-ONLY reads) */
+	const char *bug;                /* --bug NAME, or NULL */
 	const char *store_root;         /* "store" */
 	const char *node_exe;           /* crdt-node binary */
 	bool keep;                      /* named namespaces, for debugging with `ip netns` */
@@ -44,7 +43,7 @@ struct campaign_opts {
 	char **argv;
 };
 
-/* Sensible defaults: 5 nodes, 20 s, 50 ops/s, 10 clients, partitions every 3 s. */
+/* Sensible defaults: 20 s, 50 ops/s, 10 clients, partitions every 3 s; no system yet. */
 extern const struct campaign_opts campaign_defaults;
 
 struct campaign_report {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* campaign_clients.c - the client threads, the wait for quiet replicas and the final reads. */
+#include "campaign_clients.h"
+
 #include "campaign_internal.h"
 
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* campaign_config.c - config.json (every parameter, the seed) and the reproduce command. */
+#include "campaign_config.h"
+
 #include "campaign_internal.h"
 
 #include <arpa/inet.h>
@@ -11,6 +13,7 @@
 
 #include "cluster.h"
 #include "errbuf.h"
+#include "fault.h"
 #include "monotime.h"
 #include "system.h"
 
@@ -24,7 +27,7 @@ static void nemesis_arg(const struct campaign_opts *o, char *out, size_t size)
 		const struct schedule_fault *f = &o->faults[i];
 
 		used += (size_t)snprintf(out + used, size - used, "%s%s:%g:%g", i ? "," : "",
-					 schedule_fault_name(f->fault), f->interval_s,
+					 fault_of(o->system, f->fault)->name, f->interval_s,
 					 f->probability);
 	}
 }
@@ -37,9 +40,9 @@ void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 	for (uint32_t i = 0; i < o->fault_count; i++)
 		partitions |= o->faults[i].fault == NEM_F_PARTITION;
 	nemesis_arg(o, nemesis, sizeof(nemesis));
-	fprintf(out, "faultline run %s", o->system);
-	if (system_kind_find(o->system)->has_models)
-		fprintf(out, " --model %s", crdt_model_name(o->model));
+	fprintf(out, "faultline run %s", o->system->name);
+	if (o->system->reproduce)
+		o->system->reproduce(o->system_opts, out);
 	fprintf(out, " --nodes %u --time %g --rate %g --concurrency %u --nemesis %s",
 		o->node_count, o->time_s, o->rate, o->concurrency, nemesis);
 	if (partitions && o->shapes[0]) {
@@ -50,10 +53,6 @@ void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 	fprintf(out, " --seed %" PRIu64, o->seed);
 	if (o->bug)
 		fprintf(out, " --bug %s", o->bug);
-	if (o->byzantine)
-		fprintf(out, " --byzantine %s", o->byzantine);
-	if (o->fast)
-		fprintf(out, " --fast");
 	fprintf(out, "\n");
 }
 
@@ -100,7 +99,7 @@ static json_t *faults_json(const struct campaign_opts *o)
 
 	for (uint32_t i = 0; a && i < o->fault_count; i++) {
 		json_array_append_new(a, json_pack("{s:s, s:f, s:f}", "fault",
-			schedule_fault_name(o->faults[i].fault), "interval_s",
+			fault_of(o->system, o->faults[i].fault)->name, "interval_s",
 			o->faults[i].interval_s, "probability", o->faults[i].probability));
 	}
 	return a;
@@ -125,13 +124,13 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 	/* The seed is a string too: JSON readers that use doubles would round a u64. */
 	snprintf(seed, sizeof(seed), "%" PRIu64, o->seed);
 	root = json_pack("{s:s, s:s, s:s, s:I, s:s, s:i, s:f, s:f, s:i, s:o, s:f, s:o, s:s?,"
-			 " s:s?, s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o}",
-			 "system", o->system, "model", cp->sys->check_model,
+			 " s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o}",
+			 "system", o->system->name, "model", cp->sys->check_model,
 			 "run_id", run_id, "seed", (json_int_t)o->seed, "seed_text", seed,
 			 "nodes_count", (int)o->node_count, "time_s", o->time_s, "rate", o->rate,
 			 "concurrency", (int)o->concurrency, "nemesis", faults_json(o),
 			 "nemesis_interval_s", o->nemesis_interval_s, "shapes", shapes_json(o),
-			 "bug", o->bug, "byzantine", o->byzantine, "node_exe", o->node_exe,
+			 "bug", o->bug, "node_exe", o->node_exe,
 			 "keep", o->keep,
 			 "op_timeout_ns", (json_int_t)o->op_timeout_ns,
 			 "quiet_timeout_ns", (json_int_t)o->quiet_timeout_ns,
@@ -140,13 +139,13 @@ int campaign_config_write(const struct campaign *cp, const char *run_id, struct 
 	if (!root)
 		return errbuf_set(eb, -ENOMEM, "cannot build config.json");
 	json_object_set_new(root, "capture", json_boolean(o->capture));
-	if (strcmp(o->system, "pbft") == 0)
-		json_object_set_new(root, "fast", json_boolean(o->fast));
+	if (o->system->config_json)
+		o->system->config_json(o->system_opts, root);
 	if (cp->delay_backend)
 		json_object_set_new(root, "delay_backend", json_string(cp->delay_backend));
 	json_object_set_new(root, "capture_bytes_max",
 			    json_integer((json_int_t)o->capture_bytes_max));
-	snprintf(path, sizeof(path), "%s/config.json", cp->report->run_dir);
+	hist_run_file(path, sizeof(path), cp->report->run_dir, HIST_RUN_CONFIG);
 	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
 		err = errbuf_set(eb, -EIO, "%s: cannot write", path);
 	json_decref(root);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "campaign.h"
+#include "fault.h"
 #include "prng.h"
 #include "system.h"
 
@@ -41,7 +42,6 @@ struct campaign {
 	struct nemesis *nemesis;        /* the composition of @members, or NULL */
 	struct nemesis *members[CAMPAIGN_NEMESIS_MEMBERS_MAX];
 	struct nemesis *clock;          /* the clock member, or NULL: node starts ask it */
-	void (*member_free[CAMPAIGN_NEMESIS_MEMBERS_MAX])(struct nemesis *nem);
 	uint32_t member_count;
 	struct schedule schedule;
 	struct capture *capture;        /* NULL when not capturing */
@@ -57,33 +57,19 @@ struct campaign {
 	atomic_bool clients_done;       /* tells the nemesis and progress threads to finish */
 };
 
-/* campaign_clients.c */
-int campaign_wait_ready(struct campaign *cp, struct errbuf *eb);
-int campaign_final_reads(struct campaign *cp, struct errbuf *eb);
+/* ---- campaign_control.c: what the other parts call down into -------------------------- */
 
-/* campaign_clients.c: start the client threads; join them (they stop at the time limit). */
-int campaign_clients_start(struct campaign *cp, struct errbuf *eb);
-int campaign_clients_join(struct campaign *cp, struct errbuf *eb);
-
-/* campaign_nemesis.c */
-int campaign_nemesis_setup(struct campaign *cp, struct errbuf *eb);
-int campaign_schedule_run(struct campaign *cp, struct errbuf *eb);
-int campaign_final_heal(struct campaign *cp, struct errbuf *eb);
-/* Records the replicas started Byzantine (--byzantine) as a nemesis invoke/info pair
- * "start-byzantine" at the start of the history; nothing without --byzantine. */
-int campaign_record_start_modes(struct campaign *cp, struct errbuf *eb);
-void campaign_nemesis_teardown(struct campaign *cp);
-
-/* campaign_config.c */
-int campaign_config_write(const struct campaign *cp, const char *run_id, struct errbuf *eb);
-void campaign_print_reproduce(const struct campaign_opts *opts, FILE *out);
-
-/* campaign.c */
 /* campaign_start_node() - (re)start node @node as the campaign first did, under the clock
  * nemesis when there is one; its output goes to <run>/nodes/<name>.log. Main thread only. */
 int campaign_start_node(struct campaign *cp, uint32_t node, struct errbuf *eb);
+
+/* campaign_stopping() - a stop was asked for (campaign_stop()). */
 bool campaign_stopping(void);
+
+/* campaign_sleep_until() - sleep to the monotonic @deadline_ns, or until a stop request. */
 void campaign_sleep_until(int64_t deadline_ns);
+
+/* campaign_record() - append @op to the history (one write per line). */
 int campaign_record(struct campaign *cp, struct op *op, struct errbuf *eb);
 
 #endif /* CAMPAIGN_INTERNAL_H */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "campaign.h"
+#include "cluster.h"
 #include "crdt_client.h"
 #include "crdt_gen.h"
 #include "errbuf.h"
@@ -68,20 +69,26 @@ static const struct system_ops crdt_system_ops = {
 	.free = crdt_free,
 };
 
-int crdt_system_new(const struct campaign_opts *o, const char *data_root, struct system **out,
-		    struct errbuf *eb)
+/* The system's own options: which CRDT. */
+struct crdt_system_opts {
+	enum crdt_model model;
+};
+
+static int crdt_system_new(const struct campaign_opts *o, const char *data_root,
+			   struct system **out, struct errbuf *eb)
 {
+	const struct crdt_system_opts *so = o->system_opts;
 	struct crdt_system *s = calloc(1, sizeof(*s));
 	int err;
 
 	if (!s)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
-	ASSERT(o->model != CRDT_MODEL_NONE);
-	s->model = o->model;
+	ASSERT(so->model != CRDT_MODEL_NONE);
+	s->model = so->model;
 	snprintf(s->object, sizeof(s->object), "x");
-	crdt_gen_init(&s->gen, o->model);
+	crdt_gen_init(&s->gen, so->model);
 	err = system_init(&s->base, &crdt_system_ops, &s->gen.base, &s->db,
-			  crdt_model_name(o->model), o, data_root, eb);
+			  crdt_model_name(so->model), o, data_root, eb);
 	if (err < 0) {
 		free(s);
 		return err;
@@ -89,3 +96,57 @@ int crdt_system_new(const struct campaign_opts *o, const char *data_root, struct
 	*out = &s->base;
 	return 0;
 }
+
+static int parse_model(void *opts, const char *arg, struct errbuf *eb)
+{
+	struct crdt_system_opts *so = opts;
+
+	return crdt_model_parse(arg, &so->model) < 0
+	       ? errbuf_set(eb, -EINVAL, "--model: expected gcounter, gset or orset") : 0;
+}
+
+static void crdt_opts_defaults(void *opts)
+{
+	*(struct crdt_system_opts *)opts = (struct crdt_system_opts){ .model = CRDT_MODEL_GSET };
+}
+
+static void crdt_reproduce(const void *opts, FILE *out)
+{
+	const struct crdt_system_opts *so = opts;
+
+	fprintf(out, " --model %s", crdt_model_name(so->model));
+}
+
+static const struct system_option crdt_options[] = {
+	{ "model", "gcounter|gset|orset", "the CRDT under test (default gset)", parse_model },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct system_bug crdt_bugs[] = {
+	{ "gcounter-sum-merge", "merge adds counts instead of taking the max", "",
+	  "phantom-increment,impossible-sum", false },
+	{ "orset-remove-wins", "a remove also deletes concurrent adds it never saw", "",
+	  "lost-add", false },
+	{ "no-retransmit", "updates lost in a partition are never sent again", "",
+	  "divergence,lost-add", false },
+	{ "restart-empty", "a restarted replica forgets its state", "",
+	  "lost-add,divergence", false },
+	{ NULL, NULL, NULL, NULL, false },
+};
+
+const struct system_desc crdt_system_desc = {
+	.name = "crdt",
+	.summary = "CRDT replicas (crdt-node): G-Counter, G-Set or OR-Set, checked for "
+		   "convergence and lost or phantom updates",
+	.node_program = "crdt-node",
+	.nodes_default = 5,
+	.nodes_min = 1,
+	.nodes_max = CLUSTER_NODES_MAX,
+	.options = crdt_options,
+	.bugs = crdt_bugs,
+	.checkers = "crdt (the model's convergence, lost and phantom updates)",
+	.opts_size = sizeof(struct crdt_system_opts),
+	.opts_defaults = crdt_opts_defaults,
+	.make = crdt_system_new,
+	.reproduce = crdt_reproduce,
+};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "campaign.h"
+#include "cluster.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "lww_client.h"
@@ -66,8 +67,8 @@ static const struct system_ops lww_system_ops = {
 	.free = lww_free,
 };
 
-int lww_system_new(const struct campaign_opts *o, const char *data_root, struct system **out,
-		   struct errbuf *eb)
+static int lww_system_new(const struct campaign_opts *o, const char *data_root,
+			  struct system **out, struct errbuf *eb)
 {
 	struct lww_system *s = calloc(1, sizeof(*s));
 	int err;
@@ -84,3 +85,27 @@ int lww_system_new(const struct campaign_opts *o, const char *data_root, struct 
 	*out = &s->base;
 	return 0;
 }
+
+static const struct system_option lww_options[] = {
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct system_bug lww_bugs[] = {
+	{ "wallclock-lww", "timestamps from the wall clock instead of the HLC", "",
+	  "causality-violation,lost-update", false },
+	{ NULL, NULL, NULL, NULL, false },
+};
+
+const struct system_desc lww_system_desc = {
+	.name = "lww",
+	.summary = "last-writer-wins registers (lww-node) with HLC timestamps, checked for "
+		   "causality and lost updates",
+	.node_program = "lww-node",
+	.nodes_default = 5,
+	.nodes_min = 1,
+	.nodes_max = CLUSTER_NODES_MAX,
+	.options = lww_options,
+	.bugs = lww_bugs,
+	.checkers = "lww (causality, lost updates, divergence; clock skew summary)",
+	.make = lww_system_new,
+};

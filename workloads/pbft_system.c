@@ -10,20 +10,28 @@
 
 #include <sodium.h>
 
+#include <jansson.h>
+
+#include "byzantine.h"
 #include "campaign.h"
 #include "cluster.h"
 #include "errbuf.h"
+#include "fault.h"
 #include "fl_assert.h"
 #include "line_conn.h"
 #include "pbft.h"
 #include "pbft_client.h"
 #include "pbft_gen.h"
+#include "prng.h"
 #include "replica_db.h"
+#include "schedule.h"
+#include "textbuf.h"
 
 enum {
 	PBFT_KEYS = 3,                  /* registers per campaign */
 	PBFT_STATUS_PORT = 7000,        /* pbft-node's TCP line port (status, byzantine) */
 	PBFT_MODES_MAX = PBFT_REPLICAS_MAX,
+	PBFT_MODE_BYTES_MAX = 32,       /* one mode name */
 };
 STATIC_ASSERT((int)PBFT_KEYS <= (int)SYSTEM_FINAL_READS_MAX &&
 	      (int)PBFT_KEYS <= (int)PBFT_GEN_KEYS_MAX, "every key fits the final reads");
@@ -35,7 +43,7 @@ struct pbft_system {
 	struct pbft_client_config client;
 	char secret_hex[2 * PBFT_SECRET_BYTES + 1];
 	uint32_t mode_count;            /* replica i < mode_count starts with modes[i] */
-	char modes[PBFT_MODES_MAX][SYSTEM_MODE_BYTES_MAX];
+	char modes[PBFT_MODES_MAX][PBFT_MODE_BYTES_MAX];
 	atomic_uint next_client;        /* client ids, one per client thread */
 };
 
@@ -66,6 +74,51 @@ static uint32_t pbft_final_reads(const struct system *sys, struct op *out, uint3
 		out[i] = (struct op){ .f = "read", .key = gen_key_name(i),
 				      .value = { .kind = OP_VALUE_NULL } };
 	return PBFT_KEYS;
+}
+
+/* The system's own options: replicas started Byzantine, and the fast path. */
+struct pbft_system_opts {
+	const char *byzantine;          /* --byzantine MODE[,MODE], borrowed; NULL: none */
+	bool fast;                      /* --fast */
+};
+
+/* pbft-node's Byzantine modes (PROTOCOL.md), the correct one first: the byzantine
+ * nemesis and the schedule's draws index this list. */
+static const char *const pbft_mode_names[] = {
+	"none", "silent", "equivocate", "corrupt-digest", "conflicting-votes", "wrong-results",
+	"replay", "forge-sender", "fake-certificates", NULL,
+};
+enum { PBFT_MODE_NAMES = ARRAY_SIZE(pbft_mode_names) - 1 };
+STATIC_ASSERT((int)PBFT_MODE_NAMES <= (int)NEM_BYZANTINE_MODES_MAX, "the nemesis holds them");
+
+/* Splits @list into @modes (each "none" or a mode pbft-node knows); at most @max. */
+static int parse_modes(const char *list, char modes[][PBFT_MODE_BYTES_MAX], uint32_t max,
+		       uint32_t *count, struct errbuf *eb)
+{
+	const char *p = list;
+	uint32_t n = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		uint32_t flag;
+
+		if (n >= max)
+			return errbuf_set(eb, -E2BIG, "--byzantine: at most %u modes", max);
+		if (len == 0 || len >= PBFT_MODE_BYTES_MAX)
+			return errbuf_set(eb, -EINVAL, "--byzantine: empty or long mode in '%s'",
+					  list);
+		memcpy(modes[n], p, len);
+		modes[n][len] = '\0';
+		if (strcmp(modes[n], "none") != 0 && pbft_byzantine_parse(modes[n], &flag) < 0)
+			return errbuf_set(eb, -EINVAL, "--byzantine: unknown mode '%s'",
+					  modes[n]);
+		n++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*count = n;
+	return 0;
 }
 
 static uint64_t pbft_digest(const struct client_result *r)
@@ -104,6 +157,30 @@ static int pbft_ready(const struct system *sys, struct in_addr addr, int64_t dea
 	return err;
 }
 
+/* The replicas --byzantine started Byzantine, as one start-byzantine op. */
+static int pbft_start_faults(const struct system *sys, const struct cluster *cluster,
+			     const char **f, char *value, size_t size, struct errbuf *eb)
+{
+	const struct pbft_system *s = pbft_of(sys);
+	const char *sep = "";
+	struct textbuf t;
+
+	if (s->mode_count == 0)
+		return 0;
+	*f = "start-byzantine";
+	textbuf_init(&t, value, size);
+	textbuf_put(&t, "{\"byzantine\":{");
+	for (uint32_t node = 0; node < s->mode_count; node++) {
+		if (strcmp(s->modes[node], "none") != 0) {
+			textbuf_put(&t, "%s\"%s\":\"%s\"", sep, cluster_node_name(cluster, node),
+				    s->modes[node]);
+			sep = ",";
+		}
+	}
+	textbuf_put(&t, "}}");
+	return t.full ? errbuf_set(eb, -E2BIG, "--byzantine list too long to record") : 1;
+}
+
 static void pbft_free(struct system *sys)
 {
 	free(pbft_of(sys));
@@ -119,6 +196,7 @@ static const struct system_ops pbft_system_ops = {
 	.free = pbft_free,
 	.attach = pbft_attach,
 	.ready = pbft_ready,
+	.start_faults = pbft_start_faults,
 	.agreed_reads = true,
 };
 
@@ -153,11 +231,12 @@ static void secret_from_seed(uint64_t seed, uint8_t secret[PBFT_SECRET_BYTES])
 	crypto_generichash(secret, PBFT_SECRET_BYTES, in, sizeof(in), NULL, 0);
 }
 
-int pbft_system_new(const struct campaign_opts *o, const char *data_root,
-		    struct system **out, struct errbuf *eb)
+static int pbft_system_new(const struct campaign_opts *o, const char *data_root,
+			   struct system **out, struct errbuf *eb)
 {
+	const struct pbft_system_opts *so = o->system_opts;
+	const struct system_bug *bug = o->bug ? system_bug_find(o->system, o->bug) : NULL;
 	struct pbft_system *s = calloc(1, sizeof(*s));
-	bool first_reply = o->bug && strcmp(o->bug, "client-first-reply") == 0;
 	int err;
 
 	if (!s)
@@ -165,20 +244,17 @@ int pbft_system_new(const struct campaign_opts *o, const char *data_root,
 	pbft_gen_init(&s->gen, PBFT_KEYS);
 	err = system_init(&s->base, &pbft_system_ops, &s->gen.base, &s->db, "pbft", o,
 			  data_root, eb);
-	if (err == 0 && o->byzantine)
-		err = pbft_system_modes(o->byzantine, s->modes, PBFT_MODES_MAX, &s->mode_count,
-					eb);
+	if (err == 0 && so->byzantine)
+		err = parse_modes(so->byzantine, s->modes, PBFT_MODES_MAX, &s->mode_count, eb);
 	if (err < 0) {
 		free(s);
 		return err;
 	}
-	if (first_reply)
-		s->db.bug = NULL;       /* a client-side bug: the replicas are correct */
 	s->db.extra = pbft_extra_args;
 	s->db.extra_ctx = s;
 	s->client.port = PBFT_CLIENT_PORT_DEFAULT;
-	s->client.first_reply = first_reply;
-	s->client.fast = o->fast;
+	s->client.first_reply = bug && strcmp(bug->name, "client-first-reply") == 0;
+	s->client.fast = so->fast;
 	secret_from_seed(o->seed, s->client.secret);
 	sodium_bin2hex(s->secret_hex, sizeof(s->secret_hex), s->client.secret,
 		       PBFT_SECRET_BYTES);
@@ -187,31 +263,196 @@ int pbft_system_new(const struct campaign_opts *o, const char *data_root,
 	return 0;
 }
 
-int pbft_system_modes(const char *list, char modes[][SYSTEM_MODE_BYTES_MAX], uint32_t max,
-		      uint32_t *count, struct errbuf *eb)
+/* ---- Options -------------------------------------------------------------------------- */
+
+static int parse_byzantine(void *opts, const char *arg, struct errbuf *eb)
 {
-	const char *p = list;
-	uint32_t n = 0;
+	char modes[PBFT_MODES_MAX][PBFT_MODE_BYTES_MAX];
+	uint32_t count;
+	int err = parse_modes(arg, modes, PBFT_MODES_MAX, &count, eb);
 
-	for (;;) {
-		size_t len = strcspn(p, ",");
-		uint32_t flag;
+	if (err == 0)
+		((struct pbft_system_opts *)opts)->byzantine = arg;
+	return err;
+}
 
-		if (n >= max)
-			return errbuf_set(eb, -E2BIG, "--byzantine: at most %u modes", max);
-		if (len == 0 || len >= SYSTEM_MODE_BYTES_MAX)
-			return errbuf_set(eb, -EINVAL, "--byzantine: empty or long mode in '%s'",
-					  list);
-		memcpy(modes[n], p, len);
-		modes[n][len] = '\0';
-		if (strcmp(modes[n], "none") != 0 && pbft_byzantine_parse(modes[n], &flag) < 0)
-			return errbuf_set(eb, -EINVAL, "--byzantine: unknown mode '%s'",
-					  modes[n]);
-		n++;
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
-	*count = n;
+static int parse_fast(void *opts, const char *arg, struct errbuf *eb)
+{
+	(void)arg;
+	(void)eb;
+	((struct pbft_system_opts *)opts)->fast = true;
 	return 0;
 }
+
+static void pbft_opts_defaults(void *opts)
+{
+	*(struct pbft_system_opts *)opts = (struct pbft_system_opts){ 0 };
+}
+
+static int pbft_nodes_check(uint32_t n, struct errbuf *eb)
+{
+	if (n < 4 || n > PBFT_REPLICAS_MAX || (n - 1) % 3 != 0)
+		return errbuf_set(eb, -EINVAL, "--nodes: pbft needs 3f+1 replicas: 4, 7 or 10");
+	return 0;
+}
+
+static bool uses_fault(const struct campaign_opts *o, uint32_t bit)
+{
+	for (uint32_t i = 0; i < o->fault_count; i++) {
+		if (o->faults[i].fault == bit)
+			return true;
+	}
+	return false;
+}
+
+/* Modes for at most n replicas (more than f only warned about), one source of Byzantine
+ * replicas at a time, and a client id for every client thread, the readiness probe and
+ * the final reads. */
+static int pbft_opts_check(void *opts, struct campaign_opts *o, struct errbuf *eb)
+{
+	const struct pbft_system_opts *so = opts;
+	char modes[PBFT_MODES_MAX][PBFT_MODE_BYTES_MAX];
+	uint32_t n = o->node_count, count = 0, byzantine = 0;
+
+	if (so->byzantine && uses_fault(o, NEM_F_BYZANTINE))
+		return errbuf_set(eb, -EINVAL, "--byzantine and --nemesis byzantine together could "
+				  "make more than f replicas Byzantine; pick one");
+	if (so->byzantine) {
+		int err = parse_modes(so->byzantine, modes, n, &count, eb);
+
+		if (err < 0)
+			return err;
+		for (uint32_t i = 0; i < count; i++)
+			byzantine += strcmp(modes[i], "none") != 0;
+		if (byzantine > (n - 1) / 3)
+			fprintf(stderr, "faultline run: warning: %u Byzantine replicas, more than "
+				"f = %u: safety is not promised\n", byzantine, (n - 1) / 3);
+	}
+	if (o->concurrency + 2 > PBFT_CLIENTS_MAX)
+		return errbuf_set(eb, -EINVAL, "--concurrency: pbft has client ids for at most "
+				  "%d client threads", PBFT_CLIENTS_MAX - 2);
+	return 0;
+}
+
+static void pbft_config_json(const void *opts, json_t *root)
+{
+	const struct pbft_system_opts *so = opts;
+
+	if (so->byzantine)
+		json_object_set_new(root, "byzantine", json_string(so->byzantine));
+	json_object_set_new(root, "fast", json_boolean(so->fast));
+}
+
+static void pbft_reproduce(const void *opts, FILE *out)
+{
+	const struct pbft_system_opts *so = opts;
+
+	if (so->byzantine)
+		fprintf(out, " --byzantine %s", so->byzantine);
+	if (so->fast)
+		fprintf(out, " --fast");
+}
+
+/* ---- The byzantine fault ----------------------------------------------------------------- */
+
+/*
+ * Up to f = (n-1)/3 replicas (at least one) turn Byzantine, each in a mode drawn from
+ * pbft_mode_names past "none"; the stop makes them correct again.
+ */
+static void draw_byzantine(struct prng *prng, const struct schedule_opts *o,
+			   struct schedule_event *ev)
+{
+	uint32_t f = o->node_count > 3 ? (o->node_count - 1) / 3 : 1;
+	uint32_t want = 1 + (uint32_t)prng_below(prng, f);
+	const char *sep = "";
+	struct textbuf t;
+
+	ev->params.nodes = 0;
+	while (want > 0) {
+		uint32_t node = (uint32_t)prng_below(prng, o->node_count);
+
+		if (ev->params.nodes & (1ull << node))
+			continue;
+		ev->params.nodes |= 1ull << node;
+		ev->params.modes[node] = (uint8_t)(1 + prng_below(prng, PBFT_MODE_NAMES - 1));
+		want--;
+	}
+	textbuf_init(&t, ev->value, sizeof(ev->value));
+	textbuf_put(&t, "{\"byzantine\":{");
+	for (uint32_t i = 0; i < o->node_count; i++) {
+		if (ev->params.nodes & (1ull << i)) {
+			textbuf_put(&t, "%s\"n%u\":\"%s\"", sep, i + 1,
+				    pbft_mode_names[ev->params.modes[i]]);
+			sep = ",";
+		}
+	}
+	textbuf_put(&t, "}}");
+}
+
+static int byzantine_new(struct fault_env *env, struct nemesis **out, struct errbuf *eb)
+{
+	(void)env;
+	return nem_byzantine_new(out, &(struct nem_byzantine_config){
+					 .port = PBFT_STATUS_PORT, .modes = pbft_mode_names },
+				 eb);
+}
+
+static const struct fault_kind pbft_byzantine_fault = {
+	NEM_F_BYZANTINE, "byzantine", "start-byzantine", "stop-byzantine",
+	"1..f replicas, each in a random mode", "turn replicas Byzantine at run time, then "
+	"correct again", draw_byzantine, true, 10, byzantine_new,
+};
+
+static const struct fault_kind *const pbft_faults[] = { &pbft_byzantine_fault, NULL };
+
+/* msgdrop: pre-prepare, prepare, commit, checkpoint, view-change (pbft_msg.h). */
+static const uint8_t pbft_msg_types[] = { 2, 3, 4, 5, 6, 0 };
+
+/* ---- The descriptor ------------------------------------------------------------------- */
+
+static const struct system_option pbft_options[] = {
+	{ "byzantine", "MODE[,MODE]", "replica i starts with the i-th mode: silent, equivocate, "
+	  "corrupt-digest, conflicting-votes, wrong-results, replay, forge-sender, "
+	  "fake-certificates, or none", parse_byzantine },
+	{ "fast", NULL, "the fast path: replicas execute tentatively (--tentative), clients "
+	  "send reads as READ-ONLY and wait for 2f+1 matching replies", parse_fast },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct system_bug pbft_bugs[] = {
+	{ "quorum-2f", "commits with 2f matching commits instead of 2f+1", "",
+	  "commit-quorum", false },
+	{ "no-digest-check", "accepts a pre-prepare whose digest does not match its batch", "",
+	  "checkpoint-divergence", false },
+	{ "count-messages-not-senders", "counts votes, not distinct voters, toward a quorum", "",
+	  "agreement", false },
+	{ "view-change-drops-prepared", "a new view forgets requests prepared in the old one",
+	  "", "agreement", false },
+	{ "client-first-reply", "the client accepts the first reply, not f+1 matching ones", "",
+	  "not-linearizable", true },
+	{ NULL, NULL, NULL, NULL, false },
+};
+
+const struct system_desc pbft_system_desc = {
+	.name = "pbft",
+	.summary = "PBFT replicas (pbft-node), 3f+1 of them, checked for agreement, integrity, "
+		   "total order and linearizability (cas-register)",
+	.node_program = "pbft-node",
+	.nodes_default = 4,
+	.nodes_min = 4,
+	.nodes_max = PBFT_REPLICAS_MAX,
+	.nodes_rule = "3f+1: 4, 7 or 10",
+	.nodes_check = pbft_nodes_check,
+	.options = pbft_options,
+	.bugs = pbft_bugs,
+	.checkers = "pbft: linearizability (cas-register) + the replicas' evidence (agreement, "
+		    "integrity, commit quorums, checkpoints) + liveness",
+	.faults = pbft_faults,
+	.msg_types = pbft_msg_types,
+	.opts_size = sizeof(struct pbft_system_opts),
+	.opts_defaults = pbft_opts_defaults,
+	.opts_check = pbft_opts_check,
+	.make = pbft_system_new,
+	.config_json = pbft_config_json,
+	.reproduce = pbft_reproduce,
+};

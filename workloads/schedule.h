@@ -8,6 +8,7 @@
 #include "nemesis.h"
 
 struct errbuf;
+struct system_desc;
 
 enum {
 	SCHEDULE_FAULTS_MAX = 16,       /* kinds of fault in one campaign */
@@ -15,6 +16,7 @@ enum {
 	SCHEDULE_EVENTS_MAX = 100000,   /* events in one schedule */
 	SCHEDULE_ARG_BYTES_MAX = 32,    /* partition shape as JSON text */
 	SCHEDULE_VALUE_BYTES_MAX = 512, /* the invoke's value as JSON text */
+	SCHEDULE_HEAL_RANKS_MAX = 32,   /* fault_kind.heal_rank is below this */
 };
 
 /* One kind of fault, e.g. kill every 5 s with probability 0.5. */
@@ -25,6 +27,7 @@ struct schedule_fault {
 };
 
 struct schedule_opts {
+	const struct system_desc *system; /* its own faults and message types; NULL: none */
 	uint64_t seed;
 	double time_s;                  /* events fall in [interval, time_s) */
 	uint32_t node_count;
@@ -64,17 +67,12 @@ struct schedule {
 int schedule_build(struct schedule *s, const struct schedule_opts *o, struct errbuf *eb);
 
 /**
- * schedule_final() - the final generator: the ops that heal every fault in @faults, in the
- * order to run them (processes back first, then the network). Fills up to @size events
- * (at_ns 0). Return: how many.
+ * schedule_final() - the final generator: the ops that heal every fault in @faults (generic
+ * or @system's), in rising heal rank (processes back first, then the network). Fills up to
+ * @size events (at_ns 0). Return: how many.
  */
-uint32_t schedule_final(uint32_t faults, struct schedule_event *out, uint32_t size);
-
-/* schedule_fault_name() - "partition", "kill", ... for one NEM_F_* bit; NULL if unknown. */
-const char *schedule_fault_name(uint32_t fault);
-
-/* schedule_fault_parse() - inverse of schedule_fault_name(); 0 if unknown. */
-uint32_t schedule_fault_parse(const char *name);
+uint32_t schedule_final(const struct system_desc *system, uint32_t faults,
+			struct schedule_event *out, uint32_t size);
 
 void schedule_fini(struct schedule *s);
 

@@ -18,21 +18,13 @@
 
 enum { REPLY_BYTES_MAX = 256 };
 
-static const char *const mode_names[NEM_BYZANTINE_MODES] = {
-	"none", "silent", "equivocate", "corrupt-digest", "conflicting-votes", "wrong-results",
-	"replay", "forge-sender", "fake-certificates",
-};
-
-const char *nem_byzantine_mode_name(uint32_t i)
-{
-	return i < NEM_BYZANTINE_MODES ? mode_names[i] : NULL;
-}
-
 /* Invariant: @cluster != NULL exactly between setup and teardown; @byzantine only holds
  * nodes below its node count. */
 struct byz_nem {
 	struct nemesis base;
 	struct cluster *cluster;        /* borrowed */
+	struct nem_byzantine_config config; /* the system's port and mode names, borrowed */
+	uint32_t mode_count;            /* names in config.modes, "none" included */
 	uint64_t byzantine;             /* made Byzantine by us, not made correct since */
 	char reply[REPLY_BYTES_MAX];
 };
@@ -68,7 +60,7 @@ static int tell(struct byz_nem *b, uint32_t node, const char *mode, struct errbu
 	int err;
 
 	ASSERT(n > 0 && (size_t)n < sizeof(line));
-	line_conn_init(&conn, NEM_BYZANTINE_PORT, b->reply, sizeof(b->reply));
+	line_conn_init(&conn, b->config.port, b->reply, sizeof(b->reply));
 	err = line_conn_open(&conn, cluster_node_addr(b->cluster, node), deadline, eb);
 	if (err == 0)
 		err = line_conn_send(&conn, line, (size_t)n, deadline);
@@ -93,7 +85,8 @@ static int switch_nodes(struct byz_nem *b, uint64_t nodes, const uint8_t *modes,
 
 	nem_value_put(w, start ? "{\"byzantine\":{" : "{");
 	for (uint32_t i = 0; i < count; i++) {
-		const char *mode = start ? nem_byzantine_mode_name(modes[i]) : "none";
+		const char *mode = !start ? b->config.modes[0]
+				   : modes[i] < b->mode_count ? b->config.modes[modes[i]] : NULL;
 		int err;
 
 		if (!(nodes & (1ull << i)))
@@ -144,7 +137,7 @@ static int byz_invoke(struct nemesis *nem, const struct nem_request *request,
 		uint32_t node = (uint32_t)prng_below(prng, count);
 
 		nodes = 1ull << node;
-		modes[node] = (uint8_t)(1 + prng_below(prng, NEM_BYZANTINE_MODES - 1));
+		modes[node] = (uint8_t)(1 + prng_below(prng, b->mode_count - 1));
 	} else if (!nodes) {
 		nodes = b->byzantine;
 	}
@@ -175,15 +168,27 @@ const struct nemesis_ops nem_byzantine_ops = {
 	.setup = byz_setup,
 	.invoke = byz_invoke,
 	.teardown = byz_teardown,
+	.free = nem_byzantine_free,
 };
 
-int nem_byzantine_new(struct nemesis **out, struct errbuf *eb)
+int nem_byzantine_new(struct nemesis **out, const struct nem_byzantine_config *config,
+		      struct errbuf *eb)
 {
-	struct byz_nem *b = calloc(1, sizeof(*b));
+	struct byz_nem *b;
+	uint32_t count = 0;
 
+	while (config->modes[count])
+		count++;
+	if (count < 2 || count > NEM_BYZANTINE_MODES_MAX || config->port == 0)
+		return errbuf_set(eb, -EINVAL, "byzantine: %u modes (expected 2..%d with the "
+				  "correct one first) on port %u", count, NEM_BYZANTINE_MODES_MAX,
+				  config->port);
+	b = calloc(1, sizeof(*b));
 	if (!b)
 		return errbuf_set(eb, -ENOMEM, "out of memory for the byzantine nemesis");
 	b->base.ops = &nem_byzantine_ops;
+	b->config = *config;
+	b->mode_count = count;
 	*out = &b->base;
 	return 0;
 }

@@ -10,25 +10,26 @@
 struct errbuf;
 
 enum {
-	NEM_BYZANTINE_MODES = 9,        /* index 0 is "none"; 1..8 are modes */
-	NEM_BYZANTINE_PORT = 7000,      /* pbft-node's TCP line port */
+	NEM_BYZANTINE_MODES_MAX = 16,   /* mode names a system may declare, "none" included */
 	NEM_BYZANTINE_TIMEOUT_NS = 1000 * 1000000, /* per node: connect, request, reply */
 };
 
 /*
- * nem_byzantine_mode_name() - the mode with index @i (nem_params.modes): "none" for 0, then
- * silent, equivocate, corrupt-digest, conflicting-votes, wrong-results, replay,
- * forge-sender, fake-certificates (pbft-node's names, nodes/pbft/PROTOCOL.md); NULL past
- * the end.
+ * What the system under test says about its Byzantine modes: the TCP line port where its
+ * nodes take "byzantine MODE" and answer "ok ...", and the mode names, the correct one
+ * ("none") first, NULL-ended. nem_params.modes index this list.
  */
-const char *nem_byzantine_mode_name(uint32_t i);
+struct nem_byzantine_config {
+	uint16_t port;
+	const char *const *modes;
+};
 
 /*
  * The "byzantine" nemesis (fs NEM_F_BYZANTINE). invoke understands:
  *   "start-byzantine": each node i in params->nodes gets "byzantine <mode>" with mode
- *     params->modes[i] (1..8) on its line port; nodes 0: one node and mode drawn from the
- *     prng. Value {"byzantine":{"n1":"equivocate"}}, plus "failed":["n2"] for nodes that
- *     did not say ok (down, paused or partitioned from the harness).
+ *     params->modes[i] (1.. past "none") on its line port; nodes 0: one node and mode drawn
+ *     from the prng. Value {"byzantine":{"n1":"equivocate"}}, plus "failed":["n2"] for nodes
+ *     that did not say ok (down, paused or partitioned from the harness).
  *   "stop-byzantine": "byzantine none" to the nodes given; nodes 0: every node this nemesis
  *     made Byzantine and has not made correct since. Value {"correct":["n1"]}, "failed" too.
  * The first failure's -errno is returned (the others are still tried). Blocks up to
@@ -37,8 +38,10 @@ const char *nem_byzantine_mode_name(uint32_t i);
  */
 extern const struct nemesis_ops nem_byzantine_ops;
 
-/* nem_byzantine_new() - an idle Byzantine nemesis. Return: 0 or -ENOMEM. */
-int nem_byzantine_new(struct nemesis **out, struct errbuf *eb);
+/* nem_byzantine_new() - an idle Byzantine nemesis for @config (copied; its names are
+ * borrowed). Return: 0, -EINVAL for a bad config, -ENOMEM. */
+int nem_byzantine_new(struct nemesis **out, const struct nem_byzantine_config *config,
+		      struct errbuf *eb);
 
 /* nem_byzantine_free() - tear down if still set up, then free. NULL is allowed. */
 void nem_byzantine_free(struct nemesis *nem);

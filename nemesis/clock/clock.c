@@ -333,6 +333,7 @@ const struct nemesis_ops nem_clock_ops = {
 	.setup = clock_setup,
 	.invoke = clock_invoke,
 	.teardown = clock_teardown,
+	.free = nem_clock_free,
 };
 
 int nem_clock_new(struct nemesis **out, struct errbuf *eb)

@@ -323,4 +323,5 @@ const struct nemesis_ops nem_nfqueue_ops = {
 	.setup = nfqueue_setup,
 	.invoke = nfqueue_invoke,
 	.teardown = nfqueue_teardown,
+	.free = nem_nfqueue_free,
 };

@@ -434,4 +434,5 @@ const struct nemesis_ops nem_partition_ops = {
 	.setup = partition_setup,
 	.invoke = partition_invoke,
 	.teardown = partition_teardown,
+	.free = nem_partition_free,
 };

@@ -251,6 +251,7 @@ const struct nemesis_ops nem_proc_ops = {
 	.setup = proc_setup,
 	.invoke = proc_invoke,
 	.teardown = proc_teardown,
+	.free = nem_proc_free,
 };
 
 int nem_proc_new(struct nemesis **out, nem_proc_restart_fn *restart, void *ctx,

@@ -266,4 +266,5 @@ const struct nemesis_ops nem_netem_ops = {
 	.setup = netem_setup,
 	.invoke = netem_invoke,
 	.teardown = netem_teardown,
+	.free = nem_qdisc_netem_free,
 };

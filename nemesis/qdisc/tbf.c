@@ -158,4 +158,5 @@ const struct nemesis_ops nem_bandwidth_ops = {
 	.setup = bandwidth_setup,
 	.invoke = bandwidth_invoke,
 	.teardown = bandwidth_teardown,
+	.free = nem_qdisc_bandwidth_free,
 };

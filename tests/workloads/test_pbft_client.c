@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "campaign.h"
 #include "errbuf.h"
 #include "pbft_client.h"
 #include "pbft_gen.h"
@@ -85,19 +86,33 @@ Test(pbft_client, results_follow_jepsen)
 	cr_assert(r.type == OP_OK && !r.value_set, "an ok cas records its [old, new]");
 }
 
-Test(pbft_client, modes_parse_one_per_replica)
+/* The --byzantine option as the descriptor parses it: modes pbft-node knows, or none. */
+static int parse_byzantine(void *opts, const char *list, struct errbuf *eb)
 {
-	char modes[4][SYSTEM_MODE_BYTES_MAX];
-	struct errbuf eb = { "" };
-	uint32_t n = 0;
+	const struct system_desc *desc = system_desc_find("pbft");
 
-	cr_assert_eq(pbft_system_modes("equivocate,none,silent", modes, 4, &n, &eb), 0);
-	cr_assert(n == 3 && strcmp(modes[0], "equivocate") == 0 &&
-		  strcmp(modes[1], "none") == 0 && strcmp(modes[2], "silent") == 0);
-	cr_assert_eq(pbft_system_modes("silent,bogus", modes, 4, &n, &eb), -EINVAL);
+	cr_assert(desc && desc->options && strcmp(desc->options[0].name, "byzantine") == 0);
+	desc->opts_defaults(opts);
+	return desc->options[0].parse(opts, list, eb);
+}
+
+Test(pbft_client, byzantine_modes_parse_one_per_replica)
+{
+	const struct system_desc *desc = system_desc_find("pbft");
+	struct campaign_opts o = campaign_defaults;
+	struct errbuf eb = { "" };
+	_Alignas(max_align_t) char opts[256];
+
+	cr_assert(desc && desc->opts_size <= sizeof(opts));
+	cr_assert_eq(parse_byzantine(opts, "equivocate,none,silent", &eb), 0, "%s", eb.msg);
+	cr_assert_eq(parse_byzantine(opts, "silent,bogus", &eb), -EINVAL);
 	cr_assert(strstr(eb.msg, "bogus"), "%s", eb.msg);
-	cr_assert_eq(pbft_system_modes("silent,,silent", modes, 4, &n, &eb), -EINVAL);
-	cr_assert_eq(pbft_system_modes("silent,silent", modes, 1, &n, &eb), -E2BIG);
+	cr_assert_eq(parse_byzantine(opts, "silent,,silent", &eb), -EINVAL);
+	/* More modes than replicas: refused once --nodes is known. */
+	cr_assert_eq(parse_byzantine(opts, "silent,none,none,none,silent", &eb), 0);
+	o.system = desc;
+	o.node_count = 4;
+	cr_assert_eq(desc->opts_check(opts, &o, &eb), -E2BIG, "%s", eb.msg);
 }
 
 Test(pbft_client, generator_repeats_with_its_seed)

@@ -10,7 +10,12 @@
 #include "byzantine.h"
 #include "compose.h"
 #include "errbuf.h"
+#include "fault.h"
 #include "schedule.h"
+#include "system.h"
+
+/* pbft-node's Byzantine modes, "none" included (pbft_system.c). */
+enum { PBFT_MODES = 9 };
 
 static struct schedule_opts every_fault(uint64_t seed, double probability)
 {
@@ -205,7 +210,7 @@ Test(schedule, the_final_generator_brings_processes_back_before_healing_the_netw
 {
 	struct schedule_event ev[9];
 	uint32_t faults = NEM_F_PARTITION | NEM_F_KILL | NEM_F_PAUSE | NEM_F_DELAY | NEM_F_CLOCK;
-	uint32_t n = schedule_final(faults, ev, 9);
+	uint32_t n = schedule_final(NULL, faults, ev, 9);
 
 	cr_assert_eq(n, 5);
 	cr_assert_str_eq(ev[0].f, "resume");
@@ -213,7 +218,7 @@ Test(schedule, the_final_generator_brings_processes_back_before_healing_the_netw
 	cr_assert_str_eq(ev[2].f, "stop-partition");
 	cr_assert_str_eq(ev[3].f, "stop-delay");
 	cr_assert_str_eq(ev[4].f, "reset");
-	cr_assert_eq(schedule_final(0, ev, 8), 0);
+	cr_assert_eq(schedule_final(NULL, 0, ev, 8), 0);
 }
 
 Test(schedule, rejects_bad_options_with_a_message)
@@ -239,20 +244,33 @@ Test(schedule, rejects_bad_options_with_a_message)
 	cr_assert_eq(schedule_build(&s, &o, &eb), -EINVAL);
 }
 
-Test(schedule, fault_names_round_trip)
+Test(schedule, every_fault_is_found_by_its_name_and_its_bit)
 {
 	static const char *const names[] = { "partition", "loss", "dup", "delay", "reorder",
-					     "bandwidth", "kill", "pause", "clock", "byzantine",
-					     "msgdrop" };
+					     "bandwidth", "kill", "pause", "clock", "msgdrop" };
+	const struct system_desc *pbft = system_desc_find("pbft");
+	const struct fault_kind *k;
+	uint32_t bits = 0;
 
-	for (size_t i = 0; i < 11; i++)
-		cr_assert_str_eq(schedule_fault_name(schedule_fault_parse(names[i])), names[i]);
-	cr_assert_eq(schedule_fault_parse("chaos"), 0);
+	for (size_t i = 0; i < 10; i++) {
+		k = fault_find(NULL, names[i]);
+		cr_assert(k, "%s", names[i]);
+		cr_assert_eq(fault_of(NULL, k->bit), k);
+		cr_assert_eq(bits & k->bit, 0, "%s: one bit per fault", names[i]);
+		bits |= k->bit;
+	}
+	cr_assert_null(fault_find(NULL, "chaos"));
+	/* A system's own fault is found only through it. */
+	cr_assert_null(fault_find(NULL, "byzantine"));
+	k = fault_find(pbft, "byzantine");
+	cr_assert(k && k->bit == NEM_F_BYZANTINE && !(bits & k->bit));
+	cr_assert_null(fault_find(system_desc_find("crdt"), "byzantine"));
 }
 
 Test(schedule, byzantine_faults_turn_at_most_f_replicas_and_name_their_modes)
 {
-	struct schedule_opts o = { .seed = 9, .time_s = 120, .node_count = 7,
+	struct schedule_opts o = { .system = system_desc_find("pbft"), .seed = 9, .time_s = 120,
+				   .node_count = 7,
 				   .faults = { { NEM_F_BYZANTINE, 1, 1 } }, .fault_count = 1 };
 	uint32_t sizes[3] = { 0 }, modes_seen = 0;
 	uint64_t last_nodes = 0;
@@ -287,16 +305,16 @@ Test(schedule, byzantine_faults_turn_at_most_f_replicas_and_name_their_modes)
 				cr_assert_eq(mode, 0);
 				continue;
 			}
-			cr_assert(mode >= 1 && mode < NEM_BYZANTINE_MODES);
-			cr_assert_str_eq(json_string_value(json_object_get(map, name)),
-					 nem_byzantine_mode_name(mode));
+			cr_assert(mode >= 1 && mode < PBFT_MODES);
+			cr_assert(json_string_value(json_object_get(map, name)), "%s", ev->value);
+			cr_assert_str_neq(json_string_value(json_object_get(map, name)), "none");
 			modes_seen |= 1u << mode;
 		}
 		last_nodes = ev->params.nodes;
 		json_decref(v);
 	}
 	cr_assert(sizes[1] > 0 && sizes[2] > 0);
-	cr_assert_eq(modes_seen, (1u << NEM_BYZANTINE_MODES) - 2, "every mode is drawn: %#x",
+	cr_assert_eq(modes_seen, (1u << PBFT_MODES) - 2, "every mode is drawn: %#x",
 		     modes_seen);
 	schedule_fini(&s);
 }
@@ -304,7 +322,8 @@ Test(schedule, byzantine_faults_turn_at_most_f_replicas_and_name_their_modes)
 Test(schedule, byzantine_replicas_turn_correct_last_in_the_final_heal)
 {
 	struct schedule_event ev[4];
-	uint32_t n = schedule_final(NEM_F_PARTITION | NEM_F_BYZANTINE | NEM_F_KILL, ev, 4);
+	uint32_t n = schedule_final(system_desc_find("pbft"),
+				    NEM_F_PARTITION | NEM_F_BYZANTINE | NEM_F_KILL, ev, 4);
 
 	cr_assert_eq(n, 3);
 	cr_assert_str_eq(ev[0].f, "start");
@@ -314,8 +333,9 @@ Test(schedule, byzantine_replicas_turn_correct_last_in_the_final_heal)
 
 Test(schedule, msgdrop_drops_one_type_from_senders_to_receivers)
 {
-	struct schedule_opts o = { .seed = 3, .time_s = 60, .node_count = 4,
-				   .faults = { { NEM_F_MSGDROP, 1, 1 } }, .fault_count = 1 };
+	struct schedule_opts o = { .system = system_desc_find("pbft"), .seed = 3, .time_s = 60,
+				   .node_count = 4, .faults = { { NEM_F_MSGDROP, 1, 1 } },
+				   .fault_count = 1 };
 	uint32_t types_seen = 0;
 	struct schedule s;
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_run.c - `faultline run crdt|lww ...`: parse, validate across fields, run one campaign. */
+/* cmd_run.c - `faultline run SYSTEM ...`: parse the common options and the system's own (both
+ * from tables), check them across fields, run one campaign. */
 #include "cmd.h"
 
 #include <errno.h>
@@ -13,72 +14,16 @@
 #include <unistd.h>
 
 #include "campaign.h"
+#include "campaign_config.h"
 #include "cli_parse.h"
 #include "cluster.h"
 #include "checker.h"
 #include "errbuf.h"
+#include "fl_assert.h"
+#include "fault.h"
 #include "partition_shape.h"
-#include "pbft_limits.h"
+#include "run_options.h"
 #include "system.h"
-
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: faultline run crdt|lww|pbft [options]\n\n"
-		"  crdt                          CRDT replicas (crdt-node), checked for\n"
-		"                                convergence and lost or phantom updates\n"
-		"  lww                           last-writer-wins registers (lww-node) with\n"
-		"                                HLC timestamps, checked for causality\n"
-		"  pbft                          PBFT replicas (pbft-node), 3f+1 of them,\n"
-		"                                checked for agreement, integrity, total\n"
-		"                                order and linearizability (cas-register)\n"
-		"  --model gcounter|gset|orset   crdt only: CRDT under test (default gset)\n"
-		"  --nodes N                     replicas, 1..%d (default 5; pbft: 4, 7\n"
-		"                                or 10, default 4)\n"
-		"  --time S                      seconds of client load (default 20)\n"
-		"  --rate R                      ops/s over all clients (default 50)\n"
-		"  --concurrency C               client threads (default 10)\n"
-		"  --nemesis LIST                faults, comma-separated, each given as\n"
-		"                                name[:interval_s[:probability]]; names:\n"
-		"                                partition, loss, dup, delay, reorder,\n"
-		"                                bandwidth, kill, pause, clock,\n"
-		"                                byzantine (pbft), msgdrop; or none\n"
-		"                                (default partition)\n"
-		"  --nemesis-interval S          default interval: every S seconds each\n"
-		"                                fault starts (with its probability) or\n"
-		"                                stops (default 3)\n"
-		"  --shapes LIST                 partition shapes drawn at random, comma-\n"
-		"                                separated, from isolate, halves, bridge,\n"
-		"                                majorities-ring and random (default: all)\n"
-		"  --seed X                      seed for every random choice (default: random)\n"
-		"  --bug NAME                    run deliberately broken nodes: crdt:\n"
-		"                                gcounter-sum-merge, orset-remove-wins,\n"
-		"                                no-retransmit, restart-empty; lww:\n"
-		"                                wallclock-lww (wall-clock timestamps);\n"
-		"                                pbft: quorum-2f, no-digest-check,\n"
-		"                                count-messages-not-senders,\n"
-		"                                view-change-drops-prepared,\n"
-		"                                client-first-reply\n"
-		"  --byzantine MODE[,MODE]       pbft: replica i starts with the i-th mode:\n"
-		"                                silent, equivocate, corrupt-digest,\n"
-		"                                conflicting-votes, wrong-results, replay,\n"
-		"                                forge-sender, fake-certificates, or none\n"
-		"  --fast                        pbft: the fast path: replicas execute\n"
-		"                                tentatively (--tentative), clients send reads\n"
-		"                                as READ-ONLY and wait for 2f+1 matching\n"
-		"                                replies\n"
-		"  --store DIR                   where runs are written (default store)\n"
-		"  --keep                        name the namespaces fl-<id>-*, so that\n"
-		"                                `ip netns exec` works; `faultline clean`\n"
-		"                                removes them if the run dies\n"
-		"  --op-timeout-ms MS            client op timeout, then info (default 1000)\n"
-		"  --no-capture                  do not record packets (default: every node's\n"
-		"                                traffic into capture.pcapng in the run dir)\n"
-		"  --capture-max-mb MB           cap on the capture file (default 64)\n"
-		"\nexit codes: 0 valid, 1 invalid, 2 unknown, 64 usage, 70 internal error\n",
-		CLUSTER_NODES_MAX);
-}
 
 /* Splits @list in place into @opts->shapes; -EINVAL names the bad shape in @eb. */
 static int parse_shapes(char *list, struct campaign_opts *o, struct errbuf *eb)
@@ -100,10 +45,10 @@ static int parse_shapes(char *list, struct campaign_opts *o, struct errbuf *eb)
 }
 
 /*
- * The node program of @kind: $FAULTLINE_NODE_EXE if set, else beside the faultline binary in
+ * The node program of @desc: $FAULTLINE_NODE_EXE if set, else beside the faultline binary in
  * its build tree (nodes/<system>/<program>), else the program name, found in $PATH.
  */
-static const char *find_node_exe(const struct system_kind *kind, char *buf, size_t size)
+static const char *find_node_exe(const struct system_desc *desc, char *buf, size_t size)
 {
 	const char *env = getenv("FAULTLINE_NODE_EXE");
 	char self[PATH_MAX - 64];
@@ -120,13 +65,13 @@ static const char *find_node_exe(const struct system_kind *kind, char *buf, size
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(buf, size, "%s/nodes/%s/%s", self, kind->name,
-				 kind->node_exe_name);
+			snprintf(buf, size, "%s/nodes/%s/%s", self, desc->name,
+				 desc->node_program);
 			if (access(buf, X_OK) == 0)
 				return buf;
 		}
 	}
-	return kind->node_exe_name;
+	return desc->node_program;
 }
 
 static bool has_fault(const struct campaign_opts *o, uint32_t fault)
@@ -145,6 +90,9 @@ static bool has_fault(const struct campaign_opts *o, uint32_t fault)
  */
 static int parse_nemesis(char *list, struct campaign_opts *o, struct errbuf *eb)
 {
+	const struct fault_kind *kind;
+	char names[256];
+
 	o->fault_count = 0;
 	if (strcmp(list, "none") == 0)
 		return 0;
@@ -159,11 +107,13 @@ static int parse_nemesis(char *list, struct campaign_opts *o, struct errbuf *eb)
 			if (probability)
 				*probability++ = '\0';
 		}
-		f.fault = schedule_fault_parse(item);
-		if (!f.fault)
-			return errbuf_set(eb, -EINVAL, "--nemesis: unknown fault '%s' (expected "
-					  "partition, loss, dup, delay, reorder, bandwidth, kill, "
-					  "pause, clock or none)", item);
+		kind = fault_find(o->system, item);
+		if (!kind) {
+			fault_names(o->system, names, sizeof(names));
+			return errbuf_set(eb, -EINVAL, "--nemesis: %s has no fault '%s' (expected "
+					  "%s, or none)", o->system->name, item, names);
+		}
+		f.fault = kind->bit;
 		if (has_fault(o, f.fault) || o->fault_count >= SCHEDULE_FAULTS_MAX)
 			return errbuf_set(eb, -EINVAL, "--nemesis: %s given twice", item);
 		if (interval && cli_parse_double(interval, 0.05, 3600, &f.interval_s) < 0)
@@ -195,64 +145,37 @@ static void fit_default_shapes(struct campaign_opts *o)
 	o->shapes[kept] = NULL;
 }
 
-/* pbft: 3f+1 replicas (4 unless --nodes), modes for at most n replicas, and a client id
- * for every client thread, the readiness probe and the final reads. */
-static int check_pbft(struct campaign_opts *o, bool nodes_given, struct errbuf *eb)
+/* The message types msgdrop draws from come from the system; without them it has none. */
+static int check_faults(const struct campaign_opts *o, struct errbuf *eb)
 {
-	char modes[CLUSTER_NODES_MAX][SYSTEM_MODE_BYTES_MAX];
-	uint32_t count = 0, byzantine = 0, n;
-
-	if (!nodes_given)
-		o->node_count = 4;
-	n = o->node_count;
-	if (n < 4 || n > PBFT_REPLICAS_MAX || (n - 1) % 3 != 0)
-		return errbuf_set(eb, -EINVAL, "--nodes: pbft needs 3f+1 replicas: 4, 7 or 10");
-	if (o->byzantine) {
-		int err = pbft_system_modes(o->byzantine, modes, n, &count, eb);
-
-		if (err < 0)
-			return err;
-		for (uint32_t i = 0; i < count; i++)
-			byzantine += strcmp(modes[i], "none") != 0;
-		if (byzantine > (n - 1) / 3)
-			fprintf(stderr, "faultline run: warning: %u Byzantine replicas, more than "
-				"f = %u: safety is not promised\n", byzantine, (n - 1) / 3);
-	}
-	if (o->concurrency + 2 > PBFT_CLIENTS_MAX)
-		return errbuf_set(eb, -EINVAL, "--concurrency: pbft has client ids for at most "
-				  "%d client threads", PBFT_CLIENTS_MAX - 2);
-	return 0;
-}
-
-static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool model_given,
-			      bool nodes_given, struct errbuf *eb)
-{
-	const struct system_kind *kind = system_kind_find(o->system);
-	bool found = o->bug == NULL;
-
-	for (size_t i = 0; kind->bugs[i] && !found; i++)
-		found = strcmp(o->bug, kind->bugs[i]) == 0;
-	if (!found)
-		return errbuf_set(eb, -EINVAL, "--bug: %s has no bug '%s'", o->system, o->bug);
-	if (!kind->has_models && model_given)
-		return errbuf_set(eb, -EINVAL, "--model: %s has one model", o->system);
-	if ((o->byzantine || has_fault(o, NEM_F_BYZANTINE)) && !kind->has_byzantine)
-		return errbuf_set(eb, -EINVAL, "%s has no Byzantine modes (--byzantine, --nemesis "
-				  "byzantine)", o->system);
-	if (o->fast && !kind->has_byzantine)
-		return errbuf_set(eb, -EINVAL, "--fast: only pbft has a fast path");
-	if (o->byzantine && has_fault(o, NEM_F_BYZANTINE))
-		return errbuf_set(eb, -EINVAL, "--byzantine and --nemesis byzantine together could "
-				  "make more than f replicas Byzantine; pick one");
-	if (kind->has_byzantine) {
-		int err = check_pbft(o, nodes_given, eb);
-
-		if (err < 0)
-			return err;
-	}
+	if (has_fault(o, NEM_F_MSGDROP) && !o->system->msg_types)
+		return errbuf_set(eb, -EINVAL, "--nemesis msgdrop: %s declares no message types",
+				  o->system->name);
 	if (has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
 		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
 				  "use --nemesis none for one node");
+	return 0;
+}
+
+static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool nodes_given,
+			      struct errbuf *eb)
+{
+	const struct system_desc *desc = o->system;
+	int err;
+
+	if (o->bug && !system_bug_find(desc, o->bug))
+		return errbuf_set(eb, -EINVAL, "--bug: %s has no bug '%s'", desc->name, o->bug);
+	if (!nodes_given)
+		o->node_count = desc->nodes_default;
+	if (o->node_count < desc->nodes_min || o->node_count > desc->nodes_max)
+		return errbuf_set(eb, -EINVAL, "--nodes: %s runs %u..%u nodes", desc->name,
+				  desc->nodes_min, desc->nodes_max);
+	if (desc->nodes_check && (err = desc->nodes_check(o->node_count, eb)) < 0)
+		return err;
+	if (desc->opts_check && (err = desc->opts_check(o->system_opts, o, eb)) < 0)
+		return err;
+	if ((err = check_faults(o, eb)) < 0)
+		return err;
 	if (has_fault(o, NEM_F_PARTITION)) {
 		if (!shapes_given)
 			fit_default_shapes(o);
@@ -276,15 +199,24 @@ static void on_signal(int sig)
 	signal(sig, SIG_DFL);           /* a second Ctrl-C ends the process at once */
 }
 
+enum {
+	SYSTEM_OPTION_CODE = 1000,      /* getopt val of the system's i-th option: this + i */
+	RUN_OPTIONS_MAX = 64,           /* common and system options, --help and the end */
+	RUN_ARGS_MAX = 256,             /* a --bug's default arguments and the command line */
+	BUG_WITH_BYTES_MAX = 256,       /* a --bug's default arguments, as text */
+};
+
 static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 			struct errbuf *eb)
 {
+	const struct system_option *so;
 	double d;
 
+	if (c >= SYSTEM_OPTION_CODE) {
+		so = &o->system->options[c - SYSTEM_OPTION_CODE];
+		return so->parse(o->system_opts, so->arg ? optarg : NULL, eb);
+	}
 	switch (c) {
-	case 'm':
-		return crdt_model_parse(optarg, &o->model) < 0
-			? errbuf_set(eb, -EINVAL, "--model: expected gcounter, gset or orset") : 0;
 	case 'n':
 		if (cli_parse_double(optarg, 1, CLUSTER_NODES_MAX, &d) < 0 || d != (uint32_t)d)
 			return errbuf_set(eb, -EINVAL, "--nodes: expected 1..%d",
@@ -314,8 +246,6 @@ static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer")
 			: 0;
 	case 'b': o->bug = optarg; return 0;
-	case 'B': o->byzantine = optarg; return 0;
-	case 'F': o->fast = true; return 0;
 	case 'd': o->store_root = optarg; return 0;
 	case 'k': o->keep = true; return 0;
 	case 'C': o->capture = false; return 0;
@@ -334,49 +264,148 @@ static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 	}
 }
 
-static int parse_args(int argc, char **argv, struct campaign_opts *o, struct errbuf *eb)
+/* Does option @name (up to '=' or the end) take an argument, in the common table or in
+ * any system's? */
+static bool takes_arg(const char *name)
 {
-	static const struct option options[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "nodes", required_argument, NULL, 'n' },
-		{ "time", required_argument, NULL, 't' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "concurrency", required_argument, NULL, 'c' },
-		{ "nemesis", required_argument, NULL, 'N' },
-		{ "nemesis-interval", required_argument, NULL, 'i' },
-		{ "shapes", required_argument, NULL, 'S' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "bug", required_argument, NULL, 'b' },
-		{ "byzantine", required_argument, NULL, 'B' },
-		{ "fast", no_argument, NULL, 'F' },
-		{ "store", required_argument, NULL, 'd' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ "op-timeout-ms", required_argument, NULL, 'o' },
-		{ "no-capture", no_argument, NULL, 'C' },
-		{ "capture-max-mb", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	bool seeded = false, shapes_given = false, model_given = false, nodes_given = false;
-	char *nemesis_text = NULL;
-	int c, err;
+	size_t len = strcspn(name, "=");
+	const struct system_desc *d;
 
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	for (const struct run_option *r = run_common_options; r->name; r++) {
+		if (strlen(r->name) == len && strncmp(r->name, name, len) == 0)
+			return r->arg != NULL;
+	}
+	for (size_t i = 0; (d = system_desc_at(i)); i++) {
+		for (const struct system_option *so = d->options; so && so->name; so++) {
+			if (strlen(so->name) == len && strncmp(so->name, name, len) == 0)
+				return so->arg != NULL;
+		}
+	}
+	return false;
+}
+
+/* Before getopt: the system named on the command line (the first operand) and --bug's
+ * argument, so its options and the bug's default arguments can join the parse. */
+static const char *prescan(int argc, char **argv, const char **bug)
+{
+	const char *system = NULL;
+
+	*bug = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			return system ? system : (i + 1 < argc ? argv[i + 1] : NULL);
+		} else if (strncmp(a, "--bug=", 6) == 0) {
+			*bug = a + 6;
+		} else if (strcmp(a, "--bug") == 0 && i + 1 < argc) {
+			*bug = argv[++i];
+		} else if (strncmp(a, "--", 2) == 0) {
+			i += !strchr(a, '=') && takes_arg(a + 2);
+		} else if (a[0] != '-' && !system) {
+			system = a;
+		}
+	}
+	return system;
+}
+
+/* The getopt table: the common options, --help, then @desc's own (NULL: none). */
+static void build_options(const struct system_desc *desc, struct option *out)
+{
+	uint32_t n = 0;
+
+	for (const struct run_option *r = run_common_options; r->name; r++)
+		out[n++] = (struct option){ r->name, r->arg ? required_argument : no_argument,
+					    NULL, r->code };
+	out[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	for (uint32_t i = 0; desc && desc->options && desc->options[i].name; i++) {
+		ASSERT(n + 1 < RUN_OPTIONS_MAX);
+		out[n++] = (struct option){ desc->options[i].name,
+					    desc->options[i].arg ? required_argument : no_argument,
+					    NULL, SYSTEM_OPTION_CODE + (int)i };
+	}
+	out[n] = (struct option){ 0 };
+}
+
+/*
+ * The arguments getopt reads: a bug's default arguments (its "with"), when it has them and
+ * the user gave no --nemesis, then the user's, which win where both set one thing.
+ */
+static int bug_args(int argc, char **argv, const struct system_desc *desc, const char *bug,
+		    char **out, int *out_count, struct errbuf *eb)
+{
+	static char with[BUG_WITH_BYTES_MAX];
+	const struct system_bug *b = desc && bug ? system_bug_find(desc, bug) : NULL;
+	bool nemesis_given = false;
+	int n = 0;
+
+	for (int i = 1; i < argc; i++)
+		nemesis_given |= strcmp(argv[i], "--nemesis") == 0 ||
+				 strncmp(argv[i], "--nemesis=", 10) == 0;
+	if (argc + 1 > RUN_ARGS_MAX)
+		return errbuf_set(eb, -E2BIG, "more than %d arguments", RUN_ARGS_MAX - 1);
+	out[n++] = argv[0];
+	if (b && b->with && b->with[0] && !nemesis_given) {
+		snprintf(with, sizeof(with), "%s", b->with);
+		char *save, *w;
+
+		for (w = strtok_r(with, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			if (n + argc >= RUN_ARGS_MAX)
+				return errbuf_set(eb, -E2BIG, "--bug %s: too many arguments", bug);
+			out[n++] = w;
+		}
+	}
+	for (int i = 1; i < argc; i++)
+		out[n++] = argv[i];
+	out[n] = NULL;
+	*out_count = n;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct campaign_opts *o, bool *dry_run,
+		      struct errbuf *eb)
+{
+	static struct option options[RUN_OPTIONS_MAX];
+	static char *args[RUN_ARGS_MAX + 1];
+	static _Alignas(max_align_t) unsigned char system_opts[SYSTEM_OPTS_BYTES_MAX];
+	bool seeded = false, shapes_given = false, nodes_given = false;
+	const char *bug, *name = prescan(argc, argv, &bug);
+	const struct system_desc *desc = name ? system_desc_find(name) : NULL;
+	char *nemesis_text = NULL;
+	int c, err, count = 0;
+
+	build_options(desc, options);
+	if (desc) {
+		ASSERT(desc->opts_size <= sizeof(system_opts));
+		o->system = desc;
+		o->system_opts = system_opts;
+		if (desc->opts_defaults)
+			desc->opts_defaults(system_opts);
+	}
+	err = bug_args(argc, argv, desc, bug, args, &count, eb);
+	if (err < 0)
+		return err;
+	optind = 0;
+	while ((c = getopt_long(count, args, "h", options, NULL)) != -1) {
 		if (c == 'h')
 			return 1;
 		if (c == '?')
 			return errbuf_set(eb, -EINVAL, "bad option (see --help)");
+		if (c == 'D') {
+			*dry_run = true;
+			continue;
+		}
 		seeded |= c == 's';
 		shapes_given |= c == 'S';
-		model_given |= c == 'm';
 		nodes_given |= c == 'n';
+		if (!desc)
+			continue;       /* the error below names the systems */
 		err = parse_option(c, o, &nemesis_text, eb);
 		if (err < 0)
 			return err;
 	}
-	if (optind + 1 != argc || !system_kind_find(argv[optind]))
-		return errbuf_set(eb, -EINVAL, "expected one system: %s", system_kind_names());
-	o->system = argv[optind];
+	if (!desc || optind + 1 != count)
+		return errbuf_set(eb, -EINVAL, "expected one system: %s", system_desc_names());
 	if (nemesis_text) {
 		err = parse_nemesis(nemesis_text, o, eb);
 		if (err < 0)
@@ -386,7 +415,7 @@ static int parse_args(int argc, char **argv, struct campaign_opts *o, struct err
 	}
 	if (!seeded && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
 		return errbuf_set(eb, -EIO, "cannot draw a random seed");
-	return check_cross_fields(o, shapes_given, model_given, nodes_given, eb);
+	return check_cross_fields(o, shapes_given, nodes_given, eb);
 }
 
 int cmd_run(int argc, char **argv)
@@ -395,22 +424,29 @@ int cmd_run(int argc, char **argv)
 	struct campaign_report report;
 	struct errbuf eb = { "" };
 	char exe[PATH_MAX];
+	bool dry_run = false;
 	int err;
 
 	o = campaign_defaults;
-	err = parse_args(argc, argv, &o, &eb);
+	err = parse_args(argc, argv, &o, &dry_run, &eb);
 	if (err > 0) {
-		usage(stdout);
+		run_help_print(stdout, o.system);
 		return 0;
 	}
 	if (err < 0) {
-		fprintf(stderr, "faultline: run: %s (see faultline run --help)\n", eb.msg);
+		fprintf(stderr, "faultline: run: %s (see faultline run%s%s --help)\n", eb.msg,
+			o.system ? " " : "", o.system ? o.system->name : "");
 		return CMD_EXIT_USAGE;
 	}
-	o.node_exe = find_node_exe(system_kind_find(o.system), exe, sizeof(exe));
+	o.node_exe = find_node_exe(o.system, exe, sizeof(exe));
 	o.progress = isatty(STDERR_FILENO);
 	o.argc = argc;
 	o.argv = argv;
+	if (dry_run) {
+		campaign_print_reproduce(&o, stdout);
+		printf("node program: %s\n", o.node_exe);
+		return 0;
+	}
 	if (geteuid() != 0)
 		fprintf(stderr, "faultline: run: warning: not root; namespaces will likely fail\n");
 	signal(SIGINT, on_signal);

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* system.c - the table of systems `faultline run` knows. */
+/* system_thread.c - what every system shares: client threads, digests, the common init. */
 #include "system.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,44 +18,6 @@ struct system_thread {
 	unsigned char *session;
 	_Alignas(max_align_t) unsigned char clients[];
 };
-
-static const char *const crdt_bugs[] = { "gcounter-sum-merge", "orset-remove-wins",
-					 "no-retransmit", "restart-empty", NULL };
-static const char *const lww_bugs[] = { "wallclock-lww", NULL };
-static const char *const pbft_bugs[] = { "quorum-2f", "no-digest-check",
-					 "count-messages-not-senders",
-					 "view-change-drops-prepared", "client-first-reply", NULL };
-
-static const struct system_kind kinds[] = {
-	{ "crdt", "crdt-node", crdt_bugs, true, false, crdt_system_new },
-	{ "lww", "lww-node", lww_bugs, false, false, lww_system_new },
-	{ "pbft", "pbft-node", pbft_bugs, false, true, pbft_system_new },
-};
-
-const struct system_kind *system_kind_find(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		if (strcmp(kinds[i].name, name) == 0)
-			return &kinds[i];
-	}
-	return NULL;
-}
-
-const char *system_kind_names(void)
-{
-	static char names[64];
-
-	/* Built once from the table (a few bytes a kind), so the list cannot fall behind it. */
-	if (!names[0]) {
-		size_t used = 0;
-
-		for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
-						 i ? ", " : "", kinds[i].name);
-		ASSERT(used < sizeof(names));
-	}
-	return names;
-}
 
 /* Rounded up so the session that follows the clients is aligned. */
 static size_t aligned(size_t size)
@@ -112,7 +73,10 @@ int system_init(struct system *sys, const struct system_ops *ops, struct gen *ge
 		struct replica_db *db, const char *check_model,
 		const struct campaign_opts *o, const char *data_root, struct errbuf *eb)
 {
-	int err = replica_db_init(db, o->node_exe, data_root, o->bug, o->seed);
+	const struct system_bug *bug = o->bug ? system_bug_find(o->system, o->bug) : NULL;
+	/* A client-side bug leaves the replicas correct: they are not told of it. */
+	int err = replica_db_init(db, o->node_exe, data_root,
+				  bug && !bug->client_side ? o->bug : NULL, o->seed);
 
 	if (err < 0)
 		return errbuf_set(eb, err, "path too long: %s or %s", o->node_exe, data_root);
