@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "crdt_model.h"
 #include "checker.h"
 #include "errbuf.h"
 #include "fl_assert.h"
@@ -184,7 +185,8 @@ static void print_rate(double ops, double seconds)
 static int bench_model(enum crdt_model model, uint64_t ops, uint64_t seed)
 {
 	struct gen g = { .model = model };
-	struct check_opts opts = { .model = model };
+	struct check_opts opts = { .model = model == CRDT_MODEL_NONE ? NULL
+								 : crdt_model_name(model) };
 	struct check_result result;
 	struct history h;
 	struct errbuf eb = { .msg = "" };

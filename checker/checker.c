@@ -20,13 +20,6 @@ static const char *const verdict_names[] = {
 	[VERDICT_INVALID] = "invalid",
 };
 
-static const char *const model_names[] = {
-	[CRDT_MODEL_NONE] = "none",
-	[CRDT_MODEL_GCOUNTER] = "gcounter",
-	[CRDT_MODEL_GSET] = "gset",
-	[CRDT_MODEL_ORSET] = "orset",
-};
-
 const char *verdict_name(enum verdict verdict)
 {
 	ASSERT((size_t)verdict < ARRAY_SIZE(verdict_names));
@@ -38,26 +31,6 @@ enum verdict verdict_merge(enum verdict a, enum verdict b)
 	ASSERT(a <= VERDICT_INVALID);
 	ASSERT(b <= VERDICT_INVALID);
 	return a > b ? a : b;
-}
-
-const char *crdt_model_name(enum crdt_model model)
-{
-	ASSERT((size_t)model < ARRAY_SIZE(model_names));
-	return model_names[model];
-}
-
-int crdt_model_parse(const char *name, enum crdt_model *out)
-{
-	ASSERT(out);
-	if (!name)
-		return -EINVAL;
-	for (size_t i = CRDT_MODEL_GCOUNTER; i < ARRAY_SIZE(model_names); i++) {
-		if (strcmp(name, model_names[i]) == 0) {
-			*out = (enum crdt_model)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 void check_result_init(struct check_result *result)
@@ -73,7 +46,29 @@ void check_result_fini(struct check_result *result)
 		return;
 	free(result->anomalies);
 	skew_free(result->skew);
+	free(result->figures);
 	check_result_init(result);
+}
+
+void check_result_add_figures(struct check_result *result, const char *fmt, ...)
+{
+	size_t had = result->figures ? strlen(result->figures) : 0;
+	va_list ap;
+	char *grown;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0 || (size_t)n > CHECK_FIGURES_BYTES_MAX - had)
+		return;
+	grown = realloc(result->figures, had + (size_t)n + 1);
+	if (!grown)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(grown + had, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	result->figures = grown;
 }
 
 void check_result_add_anomaly(struct check_result *result, const char *kind,
@@ -162,9 +157,11 @@ static void assert_result_sane(const struct check_result *r)
 	}
 }
 
-int check_history(const struct checker *checker, const struct history *history,
-		  const struct check_opts *opts, struct check_result *result, struct errbuf *eb)
+int checker_check_run(const struct checker *checker, const struct check_run *run,
+		      const struct check_opts *opts, struct check_result *result,
+		      struct errbuf *eb)
 {
+	const struct history *history = run ? run->history : NULL;
 	struct errbuf local;
 	int err;
 
@@ -179,7 +176,7 @@ int check_history(const struct checker *checker, const struct history *history,
 	errbuf_clear(eb);
 	result->checker = checker->ops->name;
 	result->op_count = history->count;
-	err = checker->ops->check(checker, history, opts, result, eb);
+	err = checker->ops->check(checker, run, opts, result, eb);
 	ASSERT(err <= 0);
 	if (err < 0) {
 		/* STYLE S25: an error contributes UNKNOWN and its text, never VALID. */
@@ -192,7 +189,14 @@ int check_history(const struct checker *checker, const struct history *history,
 	return err;
 }
 
-static int noop_check(const struct checker *checker, const struct history *history,
+int check_history(const struct checker *checker, const struct history *history,
+		  const struct check_opts *opts, struct check_result *result, struct errbuf *eb)
+{
+	return checker_check_run(checker, &(struct check_run){ .history = history }, opts,
+				 result, eb);
+}
+
+static int noop_check(const struct checker *checker, const struct check_run *run,
 		      const struct check_opts *opts, struct check_result *result,
 		      struct errbuf *eb)
 {

@@ -19,10 +19,8 @@ enum {
 	CHECK_ANOMALIES_MAX = 1024,      /* anomalies kept in a result; more are only counted */
 	CHECK_ANOMALY_OPS_MAX = 16,      /* op indices kept per anomaly */
 	CHECK_MESSAGE_BYTES_MAX = 256,
+	CHECK_FIGURES_BYTES_MAX = 64 * 1024, /* a result's figures text */
 };
-
-/* Which CRDT the history exercised. */
-enum crdt_model { CRDT_MODEL_NONE, CRDT_MODEL_GCOUNTER, CRDT_MODEL_GSET, CRDT_MODEL_ORSET };
 
 struct anomaly {
 	const char *kind;                        /* static string, e.g. "lost-add" */
@@ -46,30 +44,51 @@ struct check_result {
 	/* Owned, optional: the clock offsets seen in the history (skew.h), NULL when it has
 	 * none. Data, not a verdict; freed by check_result_fini(). */
 	struct skew *skew;
-	/* Liveness after the final heal (pbft), beside the verdict and never merged into it;
-	 * .measured is false when it was not asked for. */
+	/* Liveness after the final heal, beside the verdict and never merged into it;
+	 * .measured is false when it was not asked for (liveness.h). */
 	struct check_liveness liveness;
+	/* Owned, optional: figures a checker found worth showing (lines, each ending in
+	 * '\n'), printed in the summary; not part of the verdict. NULL for none. */
+	char *figures;
 };
 
 struct check_opts {
-	enum crdt_model model;
+	const char *model;                       /* the model to check by name ("gset"); NULL:
+						  * the checker infers it */
 	uint64_t memory_bytes_max;               /* 0: the checker's default budget */
+};
+
+/* What a checker sees of one run: the history, and the run directory with the rest of
+ * what the run recorded (config.json, the nodes' evidence under nodes/). */
+struct check_run {
+	const struct history *history;
+	const char *dir;                         /* NULL: a history alone, no run around it */
 };
 
 struct checker;
 
 struct checker_ops {
 	const char *name;
-	/* Fills @result (already check_result_init()ed). An error return makes the verdict
-	 * UNKNOWN in the dispatcher, never VALID. */
-	int (*check)(const struct checker *checker, const struct history *history,
+	/* Fills @result (already check_result_init()ed, or holding the findings of the
+	 * checkers composed before this one). An error return makes the verdict UNKNOWN in the
+	 * dispatcher, never VALID. */
+	int (*check)(const struct checker *checker, const struct check_run *run,
 		     const struct check_opts *opts, struct check_result *result,
 		     struct errbuf *eb);
+	/* Optional: frees a checker made on the heap (checker_table.h); NULL for static ones. */
+	void (*free)(struct checker *checker);
 };
 
 struct checker {
 	const struct checker_ops *ops;
 };
+
+/* checker_free() - free a checker made by checker_make(); static ones and NULL are left. */
+static inline void checker_free(struct checker *checker)
+{
+	if (checker && checker->ops->free)
+		checker->ops->free(checker);
+}
 
 /* ---- Additions: result helpers and the dispatcher (checker.c) -------------------------- */
 
@@ -79,16 +98,11 @@ const char *verdict_name(enum verdict verdict);
 /* verdict_merge() - the maximum of @a and @b: INVALID > UNKNOWN > VALID (STYLE S25). */
 enum verdict verdict_merge(enum verdict a, enum verdict b);
 
-/* crdt_model_name() - "none", "gcounter", "gset" or "orset". */
-const char *crdt_model_name(enum crdt_model model);
-
-/* crdt_model_parse() - inverse of crdt_model_name() ("none" excluded). Return: 0 or -EINVAL. */
-int crdt_model_parse(const char *name, enum crdt_model *out);
-
 /* check_result_init() - an empty VALID result in caller storage; allocates nothing. */
 void check_result_init(struct check_result *result);
 
-/* check_result_fini() - free the anomalies and the skew; the result is left re-init'ed. */
+/* check_result_fini() - free the anomalies, the skew and the figures; the result is left
+ * re-init'ed. */
 void check_result_fini(struct check_result *result);
 
 /**
@@ -130,9 +144,16 @@ void check_text_add(struct check_text *t, const char *fmt, ...)
 int check_history(const struct checker *checker, const struct history *history,
 		  const struct check_opts *opts, struct check_result *result, struct errbuf *eb);
 
-/* The CRDT checker (crdt_check.c, rules in checker/CHECKS.md), named "crdt". */
-extern const struct checker_ops crdt_checker_ops;
-extern const struct checker crdt_checker;
+/* checker_check_run() - check_history() on a whole run: @run->dir is handed to the
+ * checker too (node evidence). Return: as check_history(). */
+int checker_check_run(const struct checker *checker, const struct check_run *run,
+		      const struct check_opts *opts, struct check_result *result,
+		      struct errbuf *eb);
+
+/* check_result_add_figures() - append printf output to @result->figures (a line or more);
+ * silently dropped when memory runs out (figures are not evidence). */
+void check_result_add_figures(struct check_result *result, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* The no-op checker (Jepsen noop): always VALID, for wiring tests only (STYLE S24). */
 extern const struct checker_ops checker_noop_ops;

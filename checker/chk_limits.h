@@ -43,10 +43,7 @@ enum { CHK_SUMMARY_CLOCK_OPS_MAX = 8 };   /* nemesis clock ops listed by `faultl
 
 STATIC_ASSERT(CHK_NODES_MAX >= 2, "convergence compares at least two nodes");
 STATIC_ASSERT(CHK_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words");
-STATIC_ASSERT(CHK_NODES_MAX <= 64, "lww keeps the nodes with a final read in a uint64_t mask");
 STATIC_ASSERT(CHK_LIN_KEYS_MAX < (1 << 30), "linear key ids are interned uint32_t ids");
-STATIC_ASSERT((CHK_KEYS_MAX & (CHK_KEYS_MAX - 1)) == 0, "the lww key table is a power of two");
-STATIC_ASSERT(CHK_KEYS_MAX < (1 << 16), "lww key slots (+ 1) are uint16_t");
 STATIC_ASSERT(CHK_ELEMENTS_MAX <= (1 << 30), "element slots are uint32_t with room to double");
 
 #endif /* CHECKER_LIMITS_H */

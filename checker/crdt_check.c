@@ -224,7 +224,9 @@ static int scan_init(struct crdt_scan *s, const struct history *h, const struct 
 
 	memset(s, 0, sizeof(*s));
 	s->h = h;
-	s->model = o->model;
+	if (o->model && crdt_model_parse(o->model, &s->model) < 0)
+		return errbuf_set(eb, -EINVAL, "no CRDT model named \"%s\" (expected gcounter, "
+				  "gset or orset)", o->model);
 	s->memory_bytes_max = o->memory_bytes_max ? o->memory_bytes_max : CHK_MEMORY_BYTES_DEFAULT;
 	err = scan_pass(s, false, eb);
 	if (err)
@@ -252,15 +254,15 @@ static int scan_init(struct crdt_scan *s, const struct history *h, const struct 
 	return err;
 }
 
-static int crdt_check(const struct checker *checker, const struct history *h,
+static int crdt_check(const struct checker *checker, const struct check_run *run,
 		      const struct check_opts *opts, struct check_result *result,
 		      struct errbuf *eb)
 {
+	const struct history *h = run->history;
 	struct crdt_scan scan;
 	int err;
 
 	ASSERT(checker && h && opts && result);
-	ASSERT(opts->model <= CRDT_MODEL_ORSET);
 	err = scan_init(&scan, h, opts, eb);
 	if (scan.model != CRDT_MODEL_NONE)
 		result->model = crdt_model_name(scan.model);
@@ -275,6 +277,33 @@ static int crdt_check(const struct checker *checker, const struct history *h,
 out:
 	scan_fini(&scan);
 	return err;
+}
+
+static const char *const model_names[] = {
+	[CRDT_MODEL_NONE] = "none",
+	[CRDT_MODEL_GCOUNTER] = "gcounter",
+	[CRDT_MODEL_GSET] = "gset",
+	[CRDT_MODEL_ORSET] = "orset",
+};
+
+const char *crdt_model_name(enum crdt_model model)
+{
+	ASSERT((size_t)model < ARRAY_SIZE(model_names));
+	return model_names[model];
+}
+
+int crdt_model_parse(const char *name, enum crdt_model *out)
+{
+	ASSERT(out);
+	if (!name)
+		return -EINVAL;
+	for (size_t i = CRDT_MODEL_GCOUNTER; i < ARRAY_SIZE(model_names); i++) {
+		if (strcmp(name, model_names[i]) == 0) {
+			*out = (enum crdt_model)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 const struct checker_ops crdt_checker_ops = {

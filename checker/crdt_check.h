@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "checker.h"
+#include "crdt_model.h"
 #include "hist.h"
 #include "chk_limits.h"
 

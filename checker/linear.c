@@ -332,15 +332,16 @@ static int check_keys(struct lin_check *c, struct check_result *result, struct e
 	return (int)rc;
 }
 
-static int linear_check(const struct checker *checker, const struct history *history,
+static int linear_check(const struct checker *checker, const struct check_run *run,
 			const struct check_opts *opts, struct check_result *result,
 			struct errbuf *eb)
 {
 	const struct linear_checker *lc = container_of(checker, struct linear_checker, base);
+	const struct history *history = run->history;
 	struct lin_check c = { .h = history, .opts = &lc->opts };
 	int err;
 
-	ASSERT(checker->ops == &linear_checker_ops);
+	ASSERT(checker->ops->check == linear_checker_ops.check);  /* also a copy with a free */
 	ASSERT(lc->opts.model < LINEAR_MODEL_COUNT);
 	c.memory_bytes_max = opts->memory_bytes_max ? opts->memory_bytes_max :
 			     CHK_MEMORY_BYTES_DEFAULT;

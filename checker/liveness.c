@@ -2,6 +2,7 @@
 /* liveness.c - the first ok op after the final heal. */
 #include "liveness.h"
 
+#include "checker.h"
 #include "fl_assert.h"
 #include "hist.h"
 
@@ -31,3 +32,21 @@ bool liveness_within_bound(const struct check_liveness *l)
 {
 	return l->measured && l->first_ok_ns >= 0 && l->first_ok_ns - l->heal_ns <= l->bound_ns;
 }
+
+static int liveness_check(const struct checker *checker, const struct check_run *run,
+			  const struct check_opts *opts, struct check_result *result,
+			  struct errbuf *eb)
+{
+	(void)checker;
+	(void)opts;
+	(void)eb;
+	liveness_measure(run->history, (int64_t)LIVENESS_BOUND_MS * 1000000, &result->liveness);
+	return 0;
+}
+
+static const struct checker_ops liveness_checker_ops = {
+	.name = "liveness",
+	.check = liveness_check,
+};
+
+const struct checker liveness_checker = { .ops = &liveness_checker_ops };

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct checker;
 struct history;
 
 /* The stated bound: after the final heal, an op must complete ok within this. */
@@ -28,5 +29,9 @@ void liveness_measure(const struct history *h, int64_t bound_ns, struct check_li
 
 /* liveness_within_bound() - measured, and an op completed ok no later than heal + bound. */
 bool liveness_within_bound(const struct check_liveness *l);
+
+/* The liveness checker, named "liveness": fills check_result.liveness with
+ * LIVENESS_BOUND_MS and leaves the verdict alone; for composing (check_compose.h). */
+extern const struct checker liveness_checker;
 
 #endif /* LIVENESS_H */

@@ -161,10 +161,11 @@ static void finals_judge(const struct lww_scan *s, struct check_result *result)
 	}
 }
 
-static int lww_check(const struct checker *checker, const struct history *h,
+static int lww_check(const struct checker *checker, const struct check_run *run,
 		     const struct check_opts *opts, struct check_result *result,
 		     struct errbuf *eb)
 {
+	const struct history *h = run->history;
 	struct lww_scan s;
 	int err;
 

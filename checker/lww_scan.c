@@ -12,6 +12,10 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 
+STATIC_ASSERT(CHK_NODES_MAX <= 64, "the nodes with a final read fit a uint64_t mask");
+STATIC_ASSERT((CHK_KEYS_MAX & (CHK_KEYS_MAX - 1)) == 0, "the key table is a power of two");
+STATIC_ASSERT(CHK_KEYS_MAX < (1 << 16), "key slots (+ 1) are uint16_t");
+
 /* What an ok completion's value holds: {"value":V,"ts":T,"writer":W,...}. */
 struct stamp {
 	bool value_null;

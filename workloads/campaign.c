@@ -15,7 +15,7 @@
 #include "campaign_config.h"
 #include "campaign_nemesis.h"
 #include "capture.h"
-#include "check_cmd.h"
+#include "check_dir.h"
 #include "clock.h"
 #include "cluster.h"
 #include "errbuf.h"

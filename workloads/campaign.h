@@ -32,7 +32,7 @@ struct campaign_opts {
 	uint64_t seed;
 	const char *bug;                /* --bug NAME, or NULL */
 	const char *store_root;         /* "store" */
-	const char *node_exe;           /* crdt-node binary */
+	const char *node_exe;           /* the system's node program */
 	bool keep;                      /* named namespaces, for debugging with `ip netns` */
 	bool capture;                   /* record every node's packets to capture.pcapng */
 	uint64_t capture_bytes_max;     /* the capture file never grows past this */

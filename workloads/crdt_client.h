@@ -7,7 +7,7 @@
 
 #include "client.h"
 #include "line_conn.h"
-#include "checker.h"
+#include "crdt_model.h"
 
 enum {
 	CRDT_CLIENT_PORT_DEFAULT = 7000,

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "checker.h"
+#include "crdt_model.h"
 #include "gen.h"
 
 enum {

@@ -258,38 +258,48 @@ static int clock_new(struct fault_env *env, struct nemesis **out, struct errbuf 
 static const struct fault_kind generic[] = {
 	{ NEM_F_PARTITION, "partition", "start-partition", "stop-partition",
 	  "a shape from --shapes", "cut the network between groups of nodes (eBPF)",
-	  draw_partition, false, 2, partition_new },
+	  draw_partition, false, 2, partition_new, false },
 	{ NEM_F_LOSS, "loss", "start-loss", "stop-loss", "p 0.05..0.3 " NET,
-	  "drop packets between nodes", draw_probability, false, 3, partition_new },
+	  "drop packets between nodes", draw_probability, false, 3, partition_new, false },
 	{ NEM_F_DUP, "dup", "start-dup", "stop-dup", "p 0.05..0.3 " NET,
-	  "duplicate packets between nodes", draw_probability, false, 4, partition_new },
+	  "duplicate packets between nodes", draw_probability, false, 4, partition_new, false },
 	{ NEM_F_DELAY, "delay", "start-delay", "stop-delay", "10..100 ms, jitter to 10% " NET,
-	  "delay packets (netem, or NFQUEUE without it)", draw_delay, false, 5, delay_new },
+	  "delay packets (netem, or NFQUEUE without it)", draw_delay, false, 5, delay_new, false },
 	{ NEM_F_REORDER, "reorder", "start-reorder", "stop-reorder", "p 0.1..0.5, 10..40 ms "
 	  NET, "hold some packets back so others overtake them", draw_reorder, false, 6,
-	  delay_new },
+	  delay_new, false },
 	{ NEM_F_BANDWIDTH, "bandwidth", "start-bandwidth", "stop-bandwidth",
 	  "256..2048 kbit/s towards a random set of nodes", "limit bandwidth (tbf)",
-	  draw_bandwidth, false, 7, bandwidth_new },
+	  draw_bandwidth, false, 7, bandwidth_new, false },
 	{ NEM_F_KILL, "kill", "kill", "start", "a random minority of nodes",
 	  "kill node processes (cgroup.kill), then restart them", draw_minority, true, 1,
-	  proc_new },
+	  proc_new, false },
 	{ NEM_F_PAUSE, "pause", "pause", "resume", "a random minority of nodes",
 	  "freeze node processes (cgroup.freeze), then thaw them", draw_minority, true, 0,
-	  proc_new },
+	  proc_new, false },
 	{ NEM_F_CLOCK, "clock", "bump", "reset", "one node: bump, strobe or drift",
-	  "skew one node's clock, then reset it", draw_clock, true, 8, clock_new },
+	  "skew one node's clock, then reset it", draw_clock, true, 8, clock_new, false },
 	{ NEM_F_MSGDROP, "msgdrop", "start-msgdrop", "stop-msgdrop",
 	  "a message type the system declares, from some nodes to others",
 	  "drop one kind of the system's messages between chosen nodes", draw_msgdrop, false, 9,
-	  partition_new },
+	  partition_new, true },
 };
+
+/* Whether @desc (NULL: any system) can take the generic fault @k. */
+static bool takes(const struct system_desc *desc, const struct fault_kind *k)
+{
+	return !desc || !k->needs_msg_types || (desc->msg_types && desc->msg_types[0]);
+}
 
 const struct fault_kind *fault_at(const struct system_desc *desc, size_t i)
 {
-	if (i < ARRAY_SIZE(generic))
-		return &generic[i];
-	i -= ARRAY_SIZE(generic);
+	for (size_t g = 0; g < ARRAY_SIZE(generic); g++) {
+		if (!takes(desc, &generic[g]))
+			continue;
+		if (i == 0)
+			return &generic[g];
+		i--;
+	}
 	for (size_t k = 0; desc && desc->faults && desc->faults[k]; k++) {
 		if (k == i)
 			return desc->faults[k];

@@ -52,10 +52,11 @@ struct fault_kind {
 	bool stop_lists_nodes;          /* the stop's value names the nodes the start took */
 	uint32_t heal_rank;
 	fault_nemesis_new_fn *nemesis_new;
+	bool needs_msg_types;           /* only for systems that declare message types */
 };
 
-/* fault_at() - the @i-th fault of @desc: the generic ones (every system has them), then
- * @desc's own (none for NULL); NULL past the end. */
+/* fault_at() - the @i-th fault of @desc: the generic ones it can take (all of them for
+ * NULL), then @desc's own; NULL past the end. */
 const struct fault_kind *fault_at(const struct system_desc *desc, size_t i);
 
 /* fault_find() - the fault named @name among the generic ones and @desc's (NULL: generic

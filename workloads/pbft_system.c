@@ -400,7 +400,7 @@ static int byzantine_new(struct fault_env *env, struct nemesis **out, struct err
 static const struct fault_kind pbft_byzantine_fault = {
 	NEM_F_BYZANTINE, "byzantine", "start-byzantine", "stop-byzantine",
 	"1..f replicas, each in a random mode", "turn replicas Byzantine at run time, then "
-	"correct again", draw_byzantine, true, 10, byzantine_new,
+	"correct again", draw_byzantine, true, 10, byzantine_new, false,
 };
 
 static const struct fault_kind *const pbft_faults[] = { &pbft_byzantine_fault, NULL };
@@ -445,8 +445,7 @@ const struct system_desc pbft_system_desc = {
 	.nodes_check = pbft_nodes_check,
 	.options = pbft_options,
 	.bugs = pbft_bugs,
-	.checkers = "pbft: linearizability (cas-register) + the replicas' evidence (agreement, "
-		    "integrity, commit quorums, checkpoints) + liveness",
+	.checkers = "pbft",
 	.faults = pbft_faults,
 	.msg_types = pbft_msg_types,
 	.opts_size = sizeof(struct pbft_system_opts),

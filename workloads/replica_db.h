@@ -24,7 +24,7 @@ typedef uint32_t replica_db_extra_fn(const struct replica_db *db, uint32_t node,
 
 struct replica_db {
 	struct db base;
-	char exe[REPLICA_DB_PATH_BYTES_MAX];    /* crdt-node or lww-node */
+	char exe[REPLICA_DB_PATH_BYTES_MAX];    /* the node program */
 	const char *bug;                        /* --bug NAME or NULL; borrowed */
 	uint64_t seed;                          /* node i gets seed + i */
 	char data_root[REPLICA_DB_PATH_BYTES_MAX]; /* node state in <data_root>/<name>.data */

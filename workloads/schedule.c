@@ -24,7 +24,6 @@ static int check_opts(const struct schedule_opts *o, struct errbuf *eb)
 		return errbuf_set(eb, -E2BIG, "schedule: at most %d faults", SCHEDULE_FAULTS_MAX);
 	for (uint32_t i = 0; i < o->fault_count; i++) {
 		const struct schedule_fault *f = &o->faults[i];
-
 		const struct fault_kind *k = fault_of(o->system, f->fault);
 
 		if (!k)

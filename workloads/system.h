@@ -103,7 +103,8 @@ struct system_desc {
 	int (*nodes_check)(uint32_t count, struct errbuf *eb);
 	const struct system_option *options; /* ended by a NULL name */
 	const struct system_bug *bugs;  /* ended by a NULL name */
-	const char *checkers;           /* what judges a run, for help */
+	const char *checkers;           /* the checkers (checker_table.h) that judge its runs:
+					 * "a,b", one per --model when it has several */
 	/* The faults it adds to the generic ones (fault.h); NULL-ended; NULL for none. */
 	const struct fault_kind *const *faults;
 	/* msgdrop: the first payload bytes of its datagrams that may be dropped; 0-ended. */

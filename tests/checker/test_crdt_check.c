@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "crdt_model.h"
 #include "checker.h"
 #include "errbuf.h"
 #include "hist_build.h"
@@ -28,7 +29,8 @@ TestSuite(crdt_check, .init = setup, .fini = teardown);
 
 static enum verdict run_budget(enum crdt_model model, uint64_t memory_bytes_max)
 {
-	struct check_opts o = { .model = model, .memory_bytes_max = memory_bytes_max };
+	struct check_opts o = { .model = model == CRDT_MODEL_NONE ? NULL : crdt_model_name(model),
+				.memory_bytes_max = memory_bytes_max };
 
 	check_result_fini(&r);
 	check_history(&crdt_checker, &b.h, &o, &r, &eb);
@@ -419,7 +421,7 @@ Test(crdt_check, ambiguous_model_asks_for_model)
 
 Test(crdt_check, foreign_op_is_an_error_and_unknown)
 {
-	struct check_opts o = { .model = CRDT_MODEL_GSET };
+	struct check_opts o = { .model = "gset" };
 	int err;
 
 	hb_op(&b, 0, "cas", "n1", HB_INT(1), OP_OK, HB_INT(1), false);

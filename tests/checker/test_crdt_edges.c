@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "crdt_model.h"
 #include "checker.h"
 #include "errbuf.h"
 #include "hist_build.h"
@@ -29,7 +30,7 @@ TestSuite(crdt_edges, .init = setup, .fini = teardown);
 
 static enum verdict run(enum crdt_model model)
 {
-	struct check_opts o = { .model = model };
+	struct check_opts o = { .model = model == CRDT_MODEL_NONE ? NULL : crdt_model_name(model) };
 
 	check_result_fini(&r);
 	check_history(&crdt_checker, &b.h, &o, &r, &eb);

@@ -34,7 +34,7 @@ TestSuite(lww_check, .init = setup, .fini = teardown);
 
 static enum verdict run_budget(uint64_t memory_bytes_max)
 {
-	struct check_opts o = { .model = CRDT_MODEL_NONE, .memory_bytes_max = memory_bytes_max };
+	struct check_opts o = { .model = NULL, .memory_bytes_max = memory_bytes_max };
 
 	check_result_fini(&r);
 	check_history(&lww_checker, &b.h, &o, &r, &eb);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check_cmd.h"
+#include "check_dir.h"
 #include "checker.h"
 #include "errbuf.h"
 #include "hist_build.h"

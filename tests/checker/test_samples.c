@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crdt_model.h"
 #include "checker.h"
 #include "errbuf.h"
 #include "hist.h"
@@ -77,7 +78,7 @@ static bool reported(const struct check_result *r, const char *kind)
 
 static void check_sample(const struct sample *s, const struct history *h, enum crdt_model model)
 {
-	struct check_opts o = { .model = model };
+	struct check_opts o = { .model = model == CRDT_MODEL_NONE ? NULL : crdt_model_name(model) };
 	struct check_result r;
 	struct errbuf eb = { .msg = "" };
 

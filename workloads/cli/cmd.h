@@ -12,6 +12,7 @@ enum cmd_exit {
 };
 
 int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_nemesis(int argc, char **argv);
 int cmd_convert(int argc, char **argv);

@@ -145,12 +145,8 @@ static void fit_default_shapes(struct campaign_opts *o)
 	o->shapes[kept] = NULL;
 }
 
-/* The message types msgdrop draws from come from the system; without them it has none. */
 static int check_faults(const struct campaign_opts *o, struct errbuf *eb)
 {
-	if (has_fault(o, NEM_F_MSGDROP) && !o->system->msg_types)
-		return errbuf_set(eb, -EINVAL, "--nemesis msgdrop: %s declares no message types",
-				  o->system->name);
 	if (has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
 		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
 				  "use --nemesis none for one node");

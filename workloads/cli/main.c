@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check_cmd.h"
 #include "cmd.h"
 
 struct cmd {
@@ -16,7 +15,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "run", cmd_run, "run a campaign: nodes in namespaces, workload, nemesis, verdict" },
-	{ "check", check_cmd_main, "check a recorded history (run dir or history.jsonl)" },
+	{ "check", cmd_check, "check a recorded history (run dir or history.jsonl)" },
 	{ "convert", cmd_convert, "write a Jepsen history (EDN or log) as faultline JSONL" },
 	{ "clean", cmd_clean, "remove every leftover of crashed runs (namespaces, processes...)" },
 	{ "nemesis", cmd_nemesis, "one fault by hand on a live `run --keep` cluster (--list)" },

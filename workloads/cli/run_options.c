@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "campaign.h"
+#include "checker_table.h"
 #include "cluster.h"
 #include "fault.h"
 #include "system.h"
@@ -119,9 +120,28 @@ static void print_faults(FILE *out, const struct system_desc *desc)
 	}
 }
 
+/* The system's checkers, each with its help from the checker registry. */
+static void print_checkers(FILE *out, const struct system_desc *desc)
+{
+	const char *p = desc->checkers;
+	char lead[64];
+
+	fprintf(out, "\ncheckers (faultline check --model NAME):\n");
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		const struct checker_entry *e;
+
+		snprintf(lead, sizeof(lead), "  %.*s", (int)len, p);
+		e = checker_entry_find(lead + 2);
+		print_wrapped(out, lead, HELP_COLUMN,
+			      e ? e->help : "(not in the checker registry)");
+		p += len + (p[len] == ',');
+	}
+}
+
 static void print_system(FILE *out, const struct system_desc *desc)
 {
-	char lead[96];
+	char lead[96], text[512];
 
 	fprintf(out, "usage: faultline run %s [options]\n\n", desc->name);
 	print_wrapped(out, "", 0, desc->summary);
@@ -135,14 +155,14 @@ static void print_system(FILE *out, const struct system_desc *desc)
 		snprintf(lead, sizeof(lead), "  %s", b->name);
 		print_wrapped(out, lead, HELP_COLUMN, b->help);
 		if (b->with && b->with[0]) {
-			fprintf(out, "%*s", HELP_COLUMN, "");
-			fprintf(out, "with: %s\n", b->with);
+			snprintf(text, sizeof(text), "with: %s", b->with);
+			print_wrapped(out, "", HELP_COLUMN, text);
 		}
-		fprintf(out, "%*scaught as: %s%s\n", HELP_COLUMN, "", b->caught_as,
-			b->client_side ? " (a client-side bug: the nodes are correct)" : "");
+		snprintf(text, sizeof(text), "caught as: %s%s", b->caught_as,
+			 b->client_side ? " (a client-side bug: the nodes are correct)" : "");
+		print_wrapped(out, "", HELP_COLUMN, text);
 	}
-	fprintf(out, "\ncheckers:\n");
-	print_wrapped(out, "", 2, desc->checkers);
+	print_checkers(out, desc);
 	print_faults(out, desc);
 	fprintf(out, "\noptions:\n");
 	print_common(out, desc);

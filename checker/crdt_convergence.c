@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* convergence.c - final reads of a CRDT history: collect them, and check that they agree. */
+/* crdt_convergence.c - final reads of a CRDT history: collect them, and check that they agree. */
 #include "crdt_check.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_check_cmd.c - `faultline check`: exit codes, messages, results.json. */
+/* test_cmd_check.c - `faultline check`: exit codes, messages, results.json. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check_cmd.h"
+#include "check_dir.h"
+#include "cmd.h"
 #include "checker.h"
 #include "errbuf.h"
 
@@ -36,7 +37,7 @@ static void teardown(void)
 	cr_expect_eq(system(cmd), 0);
 }
 
-TestSuite(check_cmd, .init = setup, .fini = teardown);
+TestSuite(cmd_check, .init = setup, .fini = teardown);
 
 static void write_file(const char *path, const char *text)
 {
@@ -102,7 +103,7 @@ static int run_cmd(int argc, char **argv, char *out, char *err)
 	cr_assert(saved_out >= 0 && saved_err >= 0 && fd_out >= 0 && fd_err >= 0);
 	dup2(fd_out, 1);
 	dup2(fd_err, 2);
-	rc = check_cmd_main(argc, argv);
+	rc = cmd_check(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);
@@ -118,7 +119,7 @@ static int run_cmd(int argc, char **argv, char *out, char *err)
 
 static char out[8192], err[8192];
 
-Test(check_cmd, malformed_history_exits_2_with_file_and_line)
+Test(cmd_check, malformed_history_exits_2_with_file_and_line)
 {
 	char path[128], results[128], expect[160];
 	char *argv[] = { "check", path, "--model", "gset", NULL };
@@ -139,7 +140,7 @@ Test(check_cmd, malformed_history_exits_2_with_file_and_line)
 	cr_expect_null(strstr(out, "verdict: valid"), "stdout: %s", out);
 }
 
-Test(check_cmd, valid_run_dir_exits_0_and_results_say_valid)
+Test(cmd_check, valid_run_dir_exits_0_and_results_say_valid)
 {
 	char hist[128], config[128], results[128];
 	char *argv[] = { "check", dir, NULL };
@@ -156,7 +157,7 @@ Test(check_cmd, valid_run_dir_exits_0_and_results_say_valid)
 	cr_expect(strstr(slurp(results), "\"model\": \"orset\""), "%s", slurp(results));
 }
 
-Test(check_cmd, invalid_file_exits_1_and_lists_anomalies)
+Test(cmd_check, invalid_file_exits_1_and_lists_anomalies)
 {
 	char hist[128], results[128];
 	char *argv[] = { "check", "--model", "gset", hist, NULL };
@@ -170,7 +171,7 @@ Test(check_cmd, invalid_file_exits_1_and_lists_anomalies)
 	cr_expect(strstr(slurp(results), "\"kind\": \"lost-add\""), "%s", slurp(results));
 }
 
-Test(check_cmd, unknown_exits_2)
+Test(cmd_check, unknown_exits_2)
 {
 	char hist[128];
 	char *argv[] = { "check", hist, "--quiet", NULL };
@@ -181,7 +182,7 @@ Test(check_cmd, unknown_exits_2)
 	cr_expect_str_empty(out);
 }
 
-Test(check_cmd, json_prints_the_results_document)
+Test(cmd_check, json_prints_the_results_document)
 {
 	char hist[128];
 	char *argv[] = { "check", hist, "--json", NULL };
@@ -194,7 +195,7 @@ Test(check_cmd, json_prints_the_results_document)
 	cr_expect(strstr(out, "\"model\": \"gcounter\""), "%s", out);
 }
 
-Test(check_cmd, usage_errors_exit_64)
+Test(cmd_check, usage_errors_exit_64)
 {
 	char *none[] = { "check", NULL };
 	char *model[] = { "check", "x.jsonl", "--model", "lwww", NULL };
@@ -203,13 +204,13 @@ Test(check_cmd, usage_errors_exit_64)
 
 	cr_expect_eq(run_cmd(1, none, out, err), 64);
 	cr_expect_eq(run_cmd(4, model, out, err), 64);
-	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, kv)"), "%s",
-		  err);
+	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, kv, pbft)"),
+		  "%s", err);
 	cr_expect_eq(run_cmd(3, two, out, err), 64);
 	cr_expect_eq(run_cmd(3, bad, out, err), 64);
 }
 
-Test(check_cmd, missing_path_exits_2)
+Test(cmd_check, missing_path_exits_2)
 {
 	char *argv[] = { "check", "/nonexistent/fl/run", NULL };
 
@@ -217,7 +218,7 @@ Test(check_cmd, missing_path_exits_2)
 	cr_expect(strstr(err, "faultline check: /nonexistent/fl/run"), "%s", err);
 }
 
-Test(check_cmd, run_dir_api_returns_the_verdict)
+Test(cmd_check, run_dir_api_returns_the_verdict)
 {
 	char hist[128];
 	struct check_result r;
@@ -225,7 +226,7 @@ Test(check_cmd, run_dir_api_returns_the_verdict)
 
 	snprintf(hist, sizeof(hist), "%s/history.jsonl", dir);
 	copy_sample("invalid_orset_lost-add_after_remove.jsonl", hist);
-	cr_expect_eq(check_run_dir(dir, CRDT_MODEL_NONE, false, &r, &eb), 0, "%s", eb.msg);
+	cr_expect_eq(check_run_dir_model(dir, NULL, false, &r, &eb), 0, "%s", eb.msg);
 	cr_expect_eq(r.verdict, VERDICT_INVALID);
 	cr_expect_str_eq(r.model, "orset");
 	cr_expect_eq(r.final_read_count, 3);
@@ -261,13 +262,13 @@ static int unknown_samples_in(const char *samples_dir)
 	return seen;
 }
 
-Test(check_cmd, unknown_samples_never_say_valid)
+Test(cmd_check, unknown_samples_never_say_valid)
 {
 	cr_expect_geq(unknown_samples_in(SAMPLES_DIR), 5);
 	cr_expect_geq(unknown_samples_in(LWW_SAMPLES_DIR), 3);
 }
 
-Test(check_cmd, lww_run_dir_by_config_model_reports_and_saves_skew)
+Test(cmd_check, lww_run_dir_by_config_model_reports_and_saves_skew)
 {
 	char hist[128], config[128], results[128];
 	char *argv[] = { "check", dir, NULL };
@@ -287,7 +288,7 @@ Test(check_cmd, lww_run_dir_by_config_model_reports_and_saves_skew)
 	cr_expect(strstr(slurp(results), "\"f\": \"bump\""), "%s", slurp(results));
 }
 
-Test(check_cmd, lww_system_without_model_selects_lww)
+Test(cmd_check, lww_system_without_model_selects_lww)
 {
 	char hist[128], config[128];
 	char *argv[] = { "check", dir, NULL };
@@ -300,7 +301,7 @@ Test(check_cmd, lww_system_without_model_selects_lww)
 	cr_expect(strstr(out, "model: lww\n"), "%s", out);
 }
 
-Test(check_cmd, lww_is_inferred_and_model_flag_selects_it)
+Test(cmd_check, lww_is_inferred_and_model_flag_selects_it)
 {
 	char hist[128];
 	char *infer[] = { "check", hist, NULL };
@@ -317,7 +318,7 @@ Test(check_cmd, lww_is_inferred_and_model_flag_selects_it)
 	cr_expect_eq(run_cmd(4, wrong, out, err), 2, "stdout: %s stderr: %s", out, err);
 }
 
-Test(check_cmd, crdt_results_have_no_skew)
+Test(cmd_check, crdt_results_have_no_skew)
 {
 	char hist[128], results[128];
 	char *argv[] = { "check", hist, NULL };
@@ -330,7 +331,7 @@ Test(check_cmd, crdt_results_have_no_skew)
 	cr_expect_null(strstr(out, "skew"), "%s", out);
 }
 
-Test(check_cmd, run_dir_model_api_and_the_crdt_wrapper_agree)
+Test(cmd_check, run_dir_model_api_and_the_crdt_wrapper_agree)
 {
 	char hist[128];
 	struct check_result r;
@@ -344,7 +345,7 @@ Test(check_cmd, run_dir_model_api_and_the_crdt_wrapper_agree)
 	cr_expect_str_eq(r.checker, "lww");
 	cr_expect(r.skew, "clock objects give a skew summary");
 	check_result_fini(&r);
-	cr_expect_eq(check_run_dir(dir, CRDT_MODEL_NONE, false, &r, &eb), 0, "%s", eb.msg);
+	cr_expect_eq(check_run_dir_model(dir, NULL, false, &r, &eb), 0, "%s", eb.msg);
 	cr_expect_str_eq(r.checker, "lww", "inferred");
 	check_result_fini(&r);
 	cr_expect_eq(check_run_dir_model(dir, "nosuch", false, &r, &eb), -EINVAL);
@@ -353,7 +354,7 @@ Test(check_cmd, run_dir_model_api_and_the_crdt_wrapper_agree)
 	check_result_fini(&r);
 }
 
-Test(check_cmd, linear_models_check_jepsen_logs_and_write_no_results_beside_them)
+Test(cmd_check, linear_models_check_jepsen_logs_and_write_no_results_beside_them)
 {
 	char hist[128], results[128];
 	char *argv[] = { "check", hist, "--model", "cas-register", NULL };
@@ -374,7 +375,7 @@ Test(check_cmd, linear_models_check_jepsen_logs_and_write_no_results_beside_them
 	cr_expect_eq(run_cmd(6, init, out, err), 1, "%s", err);
 }
 
-Test(check_cmd, linear_options_need_a_linear_model)
+Test(cmd_check, linear_options_need_a_linear_model)
 {
 	char *initial[] = { "check", "x.log", "--initial", "3", NULL };
 	char *null_read[] = { "check", "x.log", "--model", "kv", "--null-read", "some", NULL };
@@ -385,7 +386,7 @@ Test(check_cmd, linear_options_need_a_linear_model)
 	cr_expect(strstr(err, "--null-read: expected any or empty"), "%s", err);
 }
 
-Test(check_cmd, bad_jepsen_input_is_unknown_with_file_and_line)
+Test(cmd_check, bad_jepsen_input_is_unknown_with_file_and_line)
 {
 	char hist[128];
 	char *argv[] = { "check", hist, "--model", "kv", NULL };

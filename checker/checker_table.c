@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* checker_table.c - the one table of checkers: one row per checker, in inference order. */
+#include "checker_table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crdt_model.h"
+#include "errbuf.h"
+#include "fl_assert.h"
+#include "linear.h"
+#include "lww_check.h"
+#include "textbuf.h"
+
+/* Each system's checker that is more than one row here lives in checker/<system>_*.c. */
+extern checker_make_fn pbft_checker_make;
+
+/* gcounter, gset, orset: the CRDT checker with that model; "crdt": it infers the model. */
+static int crdt_make(const struct checker_entry *entry, const struct linear_opts *linear,
+		     struct check_opts *opts, const struct checker **out, struct errbuf *eb)
+{
+	(void)linear;
+	(void)eb;
+	opts->model = strcmp(entry->name, "crdt") == 0 ? NULL : entry->name;
+	*out = &crdt_checker;
+	return 0;
+}
+
+static int lww_make(const struct checker_entry *entry, const struct linear_opts *linear,
+		    struct check_opts *opts, const struct checker **out, struct errbuf *eb)
+{
+	(void)entry;
+	(void)linear;
+	(void)opts;
+	(void)eb;
+	*out = &lww_checker;
+	return 0;
+}
+
+static void linear_free(struct checker *checker)
+{
+	free(container_of(checker, struct linear_checker, base));
+}
+
+/* cas-register, kv: linearizability with the user's options under the entry's model. */
+static int linear_make(const struct checker_entry *entry, const struct linear_opts *linear,
+		       struct check_opts *opts, const struct checker **out, struct errbuf *eb)
+{
+	struct linear_opts lo = linear ? *linear : (struct linear_opts){ 0 };
+	struct heap_linear {
+		struct linear_checker lc;
+		struct checker_ops ops;         /* linear's, with a free */
+	} *h = calloc(1, sizeof(*h));
+	int err;
+
+	(void)opts;
+	if (!h)
+		return errbuf_set(eb, -ENOMEM, "out of memory");
+	err = linear_model_parse(entry->name, &lo.model);
+	ASSERT(err == 0);
+	linear_checker_init(&h->lc, &lo);
+	h->ops = *h->lc.base.ops;
+	h->ops.free = linear_free;
+	h->lc.base.ops = &h->ops;
+	*out = &h->lc.base;
+	return 0;
+}
+
+static bool always(const struct history *h)
+{
+	(void)h;
+	return true;
+}
+
+static const struct checker_entry entries[] = {
+	{ "gcounter", "G-Counter: convergence, lost and phantom increments", NULL, NULL, NULL,
+	  false, crdt_make },
+	{ "gset", "G-Set: convergence, lost and phantom adds", NULL, NULL, NULL, false,
+	  crdt_make },
+	{ "orset", "OR-Set: convergence, lost adds, removes honoured", NULL, NULL, NULL, false,
+	  crdt_make },
+	{ "lww", "LWW registers: causality, lost updates, divergence", "lww", NULL,
+	  lww_history_detect, false, lww_make },
+	{ "cas-register", "linearizability of one read/write/cas register per key", NULL, NULL,
+	  NULL, false, linear_make },
+	{ "kv", "linearizability of a key-value map", NULL, NULL, NULL, false, linear_make },
+	{ "pbft", "cas-register + the replicas' evidence logs (agreement, total order, "
+	  "checkpoints) + liveness, composed", "pbft", "cas-register", NULL, false,
+	  pbft_checker_make },
+	/* Last: a history nothing above recognizes goes to the CRDT checker, which infers
+	 * its model from the ops. */
+	{ "crdt", "a CRDT, the model inferred from the ops", NULL, NULL, always, true,
+	  crdt_make },
+};
+
+const struct checker_entry *checker_entry_at(size_t i)
+{
+	return i < ARRAY_SIZE(entries) ? &entries[i] : NULL;
+}
+
+const struct checker_entry *checker_entry_find(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(entries); i++) {
+		if (strcmp(entries[i].name, name) == 0)
+			return &entries[i];
+	}
+	return NULL;
+}
+
+const struct checker_entry *checker_entry_for_run(const char *system, const char *model)
+{
+	for (size_t i = 0; system && i < ARRAY_SIZE(entries); i++) {
+		const struct checker_entry *e = &entries[i];
+
+		if (e->system && strcmp(e->system, system) == 0 &&
+		    (!model || (e->extends && strcmp(e->extends, model) == 0)))
+			return e;
+	}
+	return checker_entry_find(model);
+}
+
+const struct checker_entry *checker_entry_detect(const struct history *h)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(entries); i++) {
+		if (entries[i].detect && entries[i].detect(h))
+			return &entries[i];
+	}
+	ASSERT(!"the last entry takes every history");
+	return NULL;
+}
+
+const struct checker_entry *checker_entry_fallback(void)
+{
+	return &entries[ARRAY_SIZE(entries) - 1];
+}
+
+void checker_entry_names(char *out, size_t size)
+{
+	struct textbuf t;
+	const char *sep = "";
+
+	textbuf_init(&t, out, size);
+	for (size_t i = 0; i < ARRAY_SIZE(entries); i++) {
+		if (entries[i].hidden)
+			continue;
+		textbuf_put(&t, "%s%s", sep, entries[i].name);
+		sep = ", ";
+	}
+}
+
+int checker_make(const struct checker_entry *entry, const struct linear_opts *linear,
+		 struct check_opts *opts, const struct checker **out, struct errbuf *eb)
+{
+	ASSERT(entry && entry->make && opts && out);
+	*out = NULL;
+	return entry->make(entry, linear, opts, out, eb);
+}
