@@ -166,7 +166,7 @@ static void bench_netem(struct bench *b)
 		err = nem_setup(nem, b->cluster, &eb);
 	if (err) {
 		printf("netem: setup failed: %s: %s\n", eb.msg, strerror(-err));
-		nem_qdisc_netem_free(nem);
+		nem_free(nem);
 		return;
 	}
 	p.pairs[NODE_A] = 1ull << NODE_B;
@@ -177,7 +177,7 @@ static void bench_netem(struct bench *b)
 		       (double)(delayed - DELAY_NS) / MS);
 	}
 	b->nem = NULL;
-	nem_qdisc_netem_free(nem);
+	nem_free(nem);
 }
 
 static int bench_run(struct bench *b, uint64_t seed)
@@ -207,7 +207,7 @@ static int bench_run(struct bench *b, uint64_t seed)
 		err = bench_flood(b, 0);
 	if (!err)
 		err = bench_flood(b, 10 * 1000000ll);
-	nem_nfqueue_free(b->nem);       /* netem is measured without the NFQUEUE rule */
+	nem_free(b->nem);       /* netem is measured without the NFQUEUE rule */
 	b->nem = NULL;
 	if (!err)
 		bench_netem(b);

@@ -189,7 +189,7 @@ static int bench_run(const struct bench_opts *o, struct errbuf *eb)
 		printf("(means: ebpf over %u rounds, iptables over %u rounds)\n", o->ebpf_rounds,
 		       o->iptables_rounds);
 	}
-	nem_partition_free(nem);
+	nem_free(nem);
 	cluster_teardown(c, NULL);
 	return err;
 }

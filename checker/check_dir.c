@@ -50,11 +50,15 @@ static int paths_resolve(const char *arg, struct check_paths *p, struct errbuf *
 	if (stat(arg, &st) != 0)
 		return errbuf_set(eb, -errno, "%s: %s", arg, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
-		err = path_join(p->history, arg, strlen(arg), "history.jsonl", eb);
+		size_t len = strlen(arg);
+
+		err = path_join(p->history, arg, len, hist_run_file_name(HIST_RUN_HISTORY), eb);
 		if (!err)
-			err = path_join(p->results, arg, strlen(arg), "results.json", eb);
+			err = path_join(p->results, arg, len,
+					hist_run_file_name(HIST_RUN_RESULTS), eb);
 		if (!err)
-			err = path_join(p->config, arg, strlen(arg), "config.json", eb);
+			err = path_join(p->config, arg, len, hist_run_file_name(HIST_RUN_CONFIG),
+					eb);
 		if (!err)
 			err = path_join(p->dir, arg, strlen(arg), "", eb);
 		return err;
@@ -65,9 +69,10 @@ static int paths_resolve(const char *arg, struct check_paths *p, struct errbuf *
 		err = path_join(p->dir, slash ? arg : ".", slash ? (size_t)(slash - arg) + 1 : 1,
 				"", eb);
 	if (!err && slash)
-		err = path_join(p->results, arg, (size_t)(slash - arg + 1), "results.json", eb);
+		err = path_join(p->results, arg, (size_t)(slash - arg + 1),
+				 hist_run_file_name(HIST_RUN_RESULTS), eb);
 	else if (!err)
-		err = path_join(p->results, "", 0, "results.json", eb);
+		err = path_join(p->results, "", 0, hist_run_file_name(HIST_RUN_RESULTS), eb);
 	return err;
 }
 

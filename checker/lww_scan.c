@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 
@@ -101,11 +102,7 @@ static const char *stamp_parse(const char *json, struct stamp *out)
 
 static uint64_t hash_bytes(const char *text)
 {
-	uint64_t x = 1469598103934665603ull;       /* FNV-1a */
-
-	for (const char *c = text; *c; c++)
-		x = (x ^ (uint8_t)*c) * 1099511628211ull;
-	return x;
+	return codec_fnv1a(CODEC_FNV1A_BASIS, text, strlen(text));
 }
 
 static uint64_t hash_mix(uint64_t x)

@@ -13,6 +13,7 @@
 
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "hist.h"
 
 enum { NAME_BYTES_MAX = 256 };
 
@@ -540,7 +541,7 @@ static int evidence_load(struct pbft_evidence *ev, const char *run_dir, struct e
 	uint32_t count;
 	int err;
 
-	err = path_make(nodes, run_dir, "nodes", eb);
+	err = path_make(nodes, run_dir, hist_run_file_name(HIST_RUN_NODES), eb);
 	if (!err)
 		err = data_dirs(nodes, names, &count, eb);
 	for (uint32_t k = 0; !err && k < count; k++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist_procs.h"
@@ -114,13 +115,8 @@ struct intern {
 
 static uint64_t hash_string(const char *s, size_t *size)
 {
-	uint64_t h = 14695981039346656037ull;   /* FNV-1a */
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		h = (h ^ (unsigned char)s[n]) * 1099511628211ull;
-	*size = n;
-	return h;
+	*size = strlen(s);
+	return codec_fnv1a(CODEC_FNV1A_BASIS, s, *size);
 }
 
 static int intern_grow(struct intern *t)

@@ -89,6 +89,8 @@ static int compose_invoke(struct nemesis *nem, const struct nem_request *request
 	return errbuf_set(eb, -EINVAL, "no nemesis here handles f %s", request->f);
 }
 
+static void nem_compose_free(struct nemesis *nem);
+
 static const struct nemesis_ops compose_ops = {
 	.name = "compose",
 	.setup = compose_setup,
@@ -123,7 +125,7 @@ int nem_compose_new(struct nemesis **out, struct nemesis *const *members, uint32
 	return 0;
 }
 
-void nem_compose_free(struct nemesis *nem)
+static void nem_compose_free(struct nemesis *nem)
 {
 	if (nem)
 		free(container_of(nem, struct compose, base));

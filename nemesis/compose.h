@@ -28,7 +28,4 @@ uint32_t nem_f_of(const char *f);
 int nem_compose_new(struct nemesis **out, struct nemesis *const *members, uint32_t count,
 		    struct errbuf *eb);
 
-/* nem_compose_free() - free the composition (not its members). NULL is allowed. */
-void nem_compose_free(struct nemesis *nem);
-
 #endif /* COMPOSE_H */

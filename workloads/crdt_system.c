@@ -8,6 +8,7 @@
 
 #include "campaign.h"
 #include "cluster.h"
+#include "codec.h"
 #include "crdt_client.h"
 #include "crdt_gen.h"
 #include "errbuf.h"
@@ -46,12 +47,12 @@ static uint32_t crdt_final_reads(const struct system *sys, struct op *out, uint3
 
 static uint64_t crdt_digest(const struct client_result *r)
 {
-	uint64_t h = system_digest_fnv(SYSTEM_FNV_BASIS, &r->type, sizeof(r->type));
+	uint64_t h = codec_fnv1a(CODEC_FNV1A_BASIS, &r->type, sizeof(r->type));
 
 	if (r->value.kind == OP_VALUE_INT)
-		return system_digest_fnv(h, &r->value.integer, sizeof(r->value.integer));
+		return codec_fnv1a(h, &r->value.integer, sizeof(r->value.integer));
 	if (r->value.kind == OP_VALUE_INTS && r->value.count)
-		return system_digest_fnv(h, r->value.ints, r->value.count * sizeof(int64_t));
+		return codec_fnv1a(h, r->value.ints, r->value.count * sizeof(int64_t));
 	return h;
 }
 

@@ -8,6 +8,7 @@
 
 #include "campaign.h"
 #include "cluster.h"
+#include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "lww_client.h"
@@ -45,11 +46,11 @@ static uint32_t lww_final_reads(const struct system *sys, struct op *out, uint32
 /* The register, not the clocks: the JSON up to "clock", which changes on every read. */
 static uint64_t lww_digest(const struct client_result *r)
 {
-	uint64_t h = system_digest_fnv(SYSTEM_FNV_BASIS, &r->type, sizeof(r->type));
+	uint64_t h = codec_fnv1a(CODEC_FNV1A_BASIS, &r->type, sizeof(r->type));
 	const char *json = r->value.kind == OP_VALUE_JSON ? r->value.json : "";
 	const char *end = strstr(json, ",\"clock\"");
 
-	return system_digest_fnv(h, json, end ? (size_t)(end - json) : strlen(json));
+	return codec_fnv1a(h, json, end ? (size_t)(end - json) : strlen(json));
 }
 
 static void lww_free(struct system *sys)

@@ -15,6 +15,7 @@
 #include "byzantine.h"
 #include "campaign.h"
 #include "cluster.h"
+#include "codec.h"
 #include "errbuf.h"
 #include "fault.h"
 #include "fl_assert.h"
@@ -123,10 +124,10 @@ static int parse_modes(const char *list, char modes[][PBFT_MODE_BYTES_MAX], uint
 
 static uint64_t pbft_digest(const struct client_result *r)
 {
-	uint64_t h = system_digest_fnv(SYSTEM_FNV_BASIS, &r->type, sizeof(r->type));
+	uint64_t h = codec_fnv1a(CODEC_FNV1A_BASIS, &r->type, sizeof(r->type));
 
-	h = system_digest_fnv(h, &r->value.kind, sizeof(r->value.kind));
-	return system_digest_fnv(h, &r->value.integer, sizeof(r->value.integer));
+	h = codec_fnv1a(h, &r->value.kind, sizeof(r->value.kind));
+	return codec_fnv1a(h, &r->value.integer, sizeof(r->value.integer));
 }
 
 static int pbft_attach(struct system *sys, const struct cluster *cluster, struct errbuf *eb)

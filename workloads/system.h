@@ -157,9 +157,6 @@ int system_init(struct system *sys, const struct system_ops *ops, struct gen *ge
 		struct replica_db *db, const char *check_model,
 		const struct campaign_opts *opts, const char *data_root, struct errbuf *eb);
 
-/* system_digest_fnv() - FNV-1a of @size bytes, continuing from @h (start: SYSTEM_FNV_BASIS). */
-#define SYSTEM_FNV_BASIS 1469598103934665603ull
-uint64_t system_digest_fnv(uint64_t h, const void *data, size_t size);
 
 static inline void system_free(struct system *sys)
 {

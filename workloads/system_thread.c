@@ -60,15 +60,6 @@ void system_thread_free(struct system_thread *t)
 	free(t);
 }
 
-uint64_t system_digest_fnv(uint64_t h, const void *data, size_t size)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < size; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
 int system_init(struct system *sys, const struct system_ops *ops, struct gen *gen,
 		struct replica_db *db, const char *check_model,
 		const struct campaign_opts *o, const char *data_root, struct errbuf *eb)

@@ -162,6 +162,8 @@ static int byz_teardown(struct nemesis *nem, struct errbuf *eb)
 	return err;
 }
 
+static void nem_byzantine_free(struct nemesis *nem);
+
 const struct nemesis_ops nem_byzantine_ops = {
 	.name = "byzantine",
 	.fs = NEM_F_BYZANTINE,
@@ -193,7 +195,7 @@ int nem_byzantine_new(struct nemesis **out, const struct nem_byzantine_config *c
 	return 0;
 }
 
-void nem_byzantine_free(struct nemesis *nem)
+static void nem_byzantine_free(struct nemesis *nem)
 {
 	if (!nem)
 		return;

@@ -43,7 +43,4 @@ extern const struct nemesis_ops nem_byzantine_ops;
 int nem_byzantine_new(struct nemesis **out, const struct nem_byzantine_config *config,
 		      struct errbuf *eb);
 
-/* nem_byzantine_free() - tear down if still set up, then free. NULL is allowed. */
-void nem_byzantine_free(struct nemesis *nem);
-
 #endif /* BYZANTINE_H */

@@ -327,6 +327,8 @@ static int clock_invoke(struct nemesis *nem, const struct nem_request *request,
 	return first;
 }
 
+static void nem_clock_free(struct nemesis *nem);
+
 const struct nemesis_ops nem_clock_ops = {
 	.name = "clock",
 	.fs = NEM_F_CLOCK,
@@ -351,7 +353,7 @@ int nem_clock_new(struct nemesis **out, struct errbuf *eb)
 	return 0;
 }
 
-void nem_clock_free(struct nemesis *nem)
+static void nem_clock_free(struct nemesis *nem)
 {
 	if (!nem)
 		return;

@@ -76,7 +76,7 @@ int64_t clock_ctl_offset_ns(const struct clock_ctl *ctl, int64_t now_ns);
 
 /*
  * Lifecycle: nem_clock_new() -> nem_setup(cluster) -> start the nodes with nem_clock_env() ->
- * nem_invoke()... -> nem_teardown() -> nem_clock_free(). Setup creates one block per node,
+ * nem_invoke()... -> nem_teardown() -> nem_free(). Setup creates one block per node,
  * /dev/shm/fl-<run_id>-clock-<node name> (-EEXIST for a stale one); teardown resets and
  * unlinks them. Only dynamically linked programs that call libc see the skew (not static
  * binaries, raw syscalls or Go).
@@ -102,9 +102,6 @@ extern const struct nemesis_ops nem_clock_ops;
 
 /* nem_clock_new() - allocate an idle clock nemesis. Return: 0 or -ENOMEM. */
 int nem_clock_new(struct nemesis **out, struct errbuf *eb);
-
-/* nem_clock_free() - tear down if still set up, then free. NULL is allowed. */
-void nem_clock_free(struct nemesis *nem);
 
 /**
  * nem_clock_env() - what node @node's process needs in its environment: LD_PRELOAD=@preload

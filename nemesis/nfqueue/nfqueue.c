@@ -66,7 +66,7 @@ int nem_nfqueue_new(struct nemesis **out, uint64_t seed, struct errbuf *eb)
 	return nem_nfqueue_new_on(out, seed, NFQ_QUEUE_NUM, eb);
 }
 
-void nem_nfqueue_free(struct nemesis *nem)
+static void nem_nfqueue_free(struct nemesis *nem)
 {
 	if (!nem)
 		return;

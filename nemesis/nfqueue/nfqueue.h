@@ -21,7 +21,7 @@ enum {
 /*
  * The "nfqueue" nemesis (fs NEM_F_DELAY | NEM_F_REORDER), for kernels without sch_netem.
  * Lifecycle: nem_nfqueue_new() -> nem_setup(cluster) -> nem_invoke()... -> nem_teardown()
- * -> nem_nfqueue_free(). Setup and teardown run on the thread that owns the cluster.
+ * -> nem_free(). Setup and teardown run on the thread that owns the cluster.
  *
  * setup starts the delayer thread (bound to its queue number, NFQ_QUEUE_NUM unless made by
  * nem_nfqueue_new_on(), in the switch namespace), then appends
@@ -63,9 +63,6 @@ int nem_nfqueue_new(struct nemesis **out, uint64_t seed, struct errbuf *eb);
  */
 int nem_nfqueue_new_on(struct nemesis **out, uint64_t seed, uint16_t queue_num,
 		       struct errbuf *eb);
-
-/* nem_nfqueue_free() - tear down if still set up, then free. NULL is allowed. */
-void nem_nfqueue_free(struct nemesis *nem);
 
 /*
  * nem_nfqueue_counters() - the delayer's counters: live while set up, the final ones after

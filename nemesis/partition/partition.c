@@ -68,7 +68,7 @@ int nem_partition_new(struct nemesis **out, struct errbuf *eb)
 	return 0;
 }
 
-void nem_partition_free(struct nemesis *nem)
+static void nem_partition_free(struct nemesis *nem)
 {
 	if (!nem)
 		return;

@@ -14,7 +14,7 @@ struct errbuf;
  * The "partition" nemesis (fs NEM_F_PARTITION | NEM_F_LOSS | NEM_F_DUP | NEM_F_MSGDROP).
  * Lifecycle:
  *   nem_partition_new() -> nem_setup(cluster) -> nem_invoke()... -> nem_teardown()
- *   -> nem_partition_free().
+ *   -> nem_free().
  * setup loads fl_partition and attaches it to the ingress of every switch port p1..pN through
  * tcx links (detached by the kernel when this process dies), falling back to a clsact hook
  * with bpf_tc_attach on kernels without tcx. It must run on the thread that owns the
@@ -47,9 +47,6 @@ extern const struct nemesis_ops nem_partition_ops;
 
 /* nem_partition_new() - allocate an idle partition nemesis. Return: 0 or -ENOMEM. */
 int nem_partition_new(struct nemesis **out, struct errbuf *eb);
-
-/* nem_partition_free() - tear down if still set up, then free. NULL is allowed. */
-void nem_partition_free(struct nemesis *nem);
 
 /**
  * nem_partition_apply() - make @grudge the blocked set: delete entries no longer wanted, then

@@ -245,6 +245,8 @@ static int proc_teardown(struct nemesis *nem, struct errbuf *eb)
 	return first;
 }
 
+static void nem_proc_free(struct nemesis *nem);
+
 const struct nemesis_ops nem_proc_ops = {
 	.name = "proc",
 	.fs = NEM_F_KILL | NEM_F_PAUSE,
@@ -271,7 +273,7 @@ int nem_proc_new(struct nemesis **out, nem_proc_restart_fn *restart, void *ctx,
 	return 0;
 }
 
-void nem_proc_free(struct nemesis *nem)
+static void nem_proc_free(struct nemesis *nem)
 {
 	if (!nem)
 		return;

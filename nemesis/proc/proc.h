@@ -19,7 +19,7 @@ typedef int nem_proc_restart_fn(void *ctx, uint32_t node, struct errbuf *eb);
 
 /*
  * The "proc" nemesis (fs NEM_F_KILL | NEM_F_PAUSE). Lifecycle:
- *   nem_proc_new() -> nem_setup(cluster) -> nem_invoke()... -> nem_teardown() -> nem_proc_free().
+ *   nem_proc_new() -> nem_setup(cluster) -> nem_invoke()... -> nem_teardown() -> nem_free().
  * invoke understands (params->nodes: bit i is node i; a bit past the cluster is -EINVAL):
  *   "kill": cluster_node_kill() (cgroup.kill, reaped); nodes 0: one running node drawn from
  *     the prng. Value {"killed":["n2"]}.
@@ -49,8 +49,5 @@ extern const struct nemesis_ops nem_proc_ops;
  */
 int nem_proc_new(struct nemesis **out, nem_proc_restart_fn *restart, void *ctx,
 		 struct errbuf *eb);
-
-/* nem_proc_free() - tear down if still set up, then free. NULL is allowed. */
-void nem_proc_free(struct nemesis *nem);
 
 #endif /* PROC_H */

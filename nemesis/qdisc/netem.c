@@ -51,7 +51,7 @@ int nem_qdisc_netem_new(struct nemesis **out, struct errbuf *eb)
 	return 0;
 }
 
-void nem_qdisc_netem_free(struct nemesis *nem)
+static void nem_qdisc_netem_free(struct nemesis *nem)
 {
 	if (!nem)
 		return;

@@ -61,7 +61,7 @@ int nem_netem_probe(struct cluster *c, struct errbuf *eb);
 
 /*
  * The "netem" nemesis (fs NEM_F_DELAY | NEM_F_REORDER). Lifecycle: nem_qdisc_netem_new() ->
- * nem_setup(cluster) -> nem_invoke().. -> nem_teardown() -> nem_qdisc_netem_free().
+ * nem_setup(cluster) -> nem_invoke().. -> nem_teardown() -> nem_free().
  * setup runs nem_netem_probe() and fails with -EOPNOTSUPP when the kernel has no netem: the
  * caller then uses the NFQUEUE backend instead. It opens a route socket in the switch
  * namespace and builds one qdisc object per port.
@@ -89,9 +89,6 @@ extern const struct nemesis_ops nem_netem_ops;
 /* nem_qdisc_netem_new() - allocate an idle netem nemesis. Return: 0 or -ENOMEM. */
 int nem_qdisc_netem_new(struct nemesis **out, struct errbuf *eb);
 
-/* nem_qdisc_netem_free() - tear down if still set up, then free. NULL is allowed. */
-void nem_qdisc_netem_free(struct nemesis *nem);
-
 /*
  * The "bandwidth" nemesis (fs NEM_F_BANDWIDTH), same lifecycle. A tbf qdisc (qdisc_tbf_fill())
  * at the root of the egress of switch port pN limits the traffic towards node N.
@@ -106,8 +103,5 @@ extern const struct nemesis_ops nem_bandwidth_ops;
 
 /* nem_qdisc_bandwidth_new() - allocate an idle bandwidth nemesis. Return: 0 or -ENOMEM. */
 int nem_qdisc_bandwidth_new(struct nemesis **out, struct errbuf *eb);
-
-/* nem_qdisc_bandwidth_free() - tear down if still set up, then free. NULL is allowed. */
-void nem_qdisc_bandwidth_free(struct nemesis *nem);
 
 #endif /* QDISC_H */

@@ -38,7 +38,7 @@ int nem_qdisc_bandwidth_new(struct nemesis **out, struct errbuf *eb)
 	return 0;
 }
 
-void nem_qdisc_bandwidth_free(struct nemesis *nem)
+static void nem_qdisc_bandwidth_free(struct nemesis *nem)
 {
 	if (!nem)
 		return;

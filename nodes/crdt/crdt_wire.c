@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crdt_object.h"
+#include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 
@@ -33,8 +34,8 @@ struct writer {
 static void put_le(struct writer *w, uint64_t v, size_t bytes)
 {
 	ASSERT(w->offset + bytes <= w->size);
-	for (size_t i = 0; i < bytes; i++)
-		w->p[w->offset++] = (uint8_t)(v >> (8 * i));
+	codec_put_le(w->p + w->offset, v, bytes);
+	w->offset += bytes;
 }
 
 static uint32_t item_total(const struct crdt_object *obj)
@@ -173,8 +174,8 @@ static int get_le(struct crdt_wire_reader *r, size_t bytes, uint64_t *v)
 	*v = 0;
 	if (r->size - r->offset < bytes)
 		return -EBADMSG;
-	for (size_t i = 0; i < bytes; i++)
-		*v |= (uint64_t)r->bytes[r->offset++] << (8 * i);
+	*v = codec_get_le(r->bytes + r->offset, bytes);
+	r->offset += bytes;
 	return 0;
 }
 

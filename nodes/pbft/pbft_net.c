@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "log.h"
@@ -541,30 +542,6 @@ static ssize_t on_request(struct replica_server *s, void *ctx, const char *line,
 
 /* --- the state file: the incarnation only --- */
 
-static uint64_t get_le(const uint8_t *p, uint32_t bytes)
-{
-	uint64_t v = 0;
-
-	for (uint32_t i = bytes; i > 0; i--)
-		v = v << 8 | p[i - 1];
-	return v;
-}
-
-static void put_le(uint8_t *p, uint64_t v, uint32_t bytes)
-{
-	for (uint32_t i = 0; i < bytes; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t size)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < size; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
 static int on_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
 		   struct errbuf *eb)
 {
@@ -573,18 +550,20 @@ static int on_load(void *ctx, const char *path, const uint8_t *bytes, size_t siz
 
 	if (size != STATE_BYTES || memcmp(bytes, state_magic, sizeof(state_magic)) != 0)
 		return errbuf_set(eb, -EBADMSG, "%zu bytes, not a pbft-node state file", size);
-	if (get_le(bytes + STATE_SUM_OFFSET, 8) != fnv1a(bytes, STATE_SUM_OFFSET))
+	if (codec_get_le(bytes + STATE_SUM_OFFSET, 8) !=
+	    codec_fnv1a(CODEC_FNV1A_BASIS, bytes, STATE_SUM_OFFSET))
 		return errbuf_set(eb, -EBADMSG, "checksum mismatch");
-	if (get_le(bytes + 8, 4) != STATE_VERSION)
+	if (codec_get_le(bytes + 8, 4) != STATE_VERSION)
 		return errbuf_set(eb, -EPROTO, "version %" PRIu64 ", we know %d",
-				  get_le(bytes + 8, 4), STATE_VERSION);
-	if (get_le(bytes + 12, 4) != sh->config->id ||
-	    get_le(bytes + 16, 4) != sh->config->replicas)
+				  codec_get_le(bytes + 8, 4), STATE_VERSION);
+	if (codec_get_le(bytes + 12, 4) != sh->config->id ||
+	    codec_get_le(bytes + 16, 4) != sh->config->replicas)
 		return errbuf_set(eb, -EPROTO, "written by replica %" PRIu64 " of %" PRIu64
-				  ", we are %" PRIu32 " of %" PRIu32, get_le(bytes + 12, 4),
-				  get_le(bytes + 16, 4), sh->config->id, sh->config->replicas);
-	incarnation = get_le(bytes + 24, 8);
-	if (incarnation == 0 || incarnation == UINT64_MAX || get_le(bytes + 20, 4) != 0)
+				  ", we are %" PRIu32 " of %" PRIu32, codec_get_le(bytes + 12, 4),
+				  codec_get_le(bytes + 16, 4), sh->config->id,
+				  sh->config->replicas);
+	incarnation = codec_get_le(bytes + 24, 8);
+	if (incarnation == 0 || incarnation == UINT64_MAX || codec_get_le(bytes + 20, 4) != 0)
 		return errbuf_set(eb, -EBADMSG, "incarnation %" PRIu64, incarnation);
 	sh->incarnation = incarnation + 1;
 	log_info("%s: incarnation %" PRIu64 " before, %" PRIu64 " now", path, incarnation,
@@ -598,12 +577,13 @@ static ssize_t on_save(void *ctx, uint8_t *buf, size_t size)
 
 	ASSERT(size >= STATE_BYTES);
 	memcpy(buf, state_magic, sizeof(state_magic));
-	put_le(buf + 8, STATE_VERSION, 4);
-	put_le(buf + 12, sh->config->id, 4);
-	put_le(buf + 16, sh->config->replicas, 4);
-	put_le(buf + 20, 0, 4);
-	put_le(buf + 24, sh->incarnation, 8);
-	put_le(buf + STATE_SUM_OFFSET, fnv1a(buf, STATE_SUM_OFFSET), 8);
+	codec_put_le(buf + 8, STATE_VERSION, 4);
+	codec_put_le(buf + 12, sh->config->id, 4);
+	codec_put_le(buf + 16, sh->config->replicas, 4);
+	codec_put_le(buf + 20, 0, 4);
+	codec_put_le(buf + 24, sh->incarnation, 8);
+	codec_put_le(buf + STATE_SUM_OFFSET, codec_fnv1a(CODEC_FNV1A_BASIS, buf, STATE_SUM_OFFSET),
+		     8);
 	return STATE_BYTES;
 }
 

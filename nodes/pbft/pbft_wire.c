@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "pbft_kv.h"
@@ -15,225 +16,159 @@ STATIC_ASSERT(PBFT_MAC_BYTES == crypto_auth_BYTES, "MAC size is libsodium's");
 STATIC_ASSERT(PBFT_KEY_BYTES == crypto_auth_KEYBYTES, "key size is libsodium's");
 STATIC_ASSERT(PBFT_DIGEST_BYTES >= crypto_generichash_BYTES_MIN, "a valid BLAKE2b size");
 
-/* A writer that stops at its bound and remembers that it did. */
-struct wcur {
-	uint8_t *p;
-	size_t size, used;
-	bool overflow;
-};
-
-/* A reader that never passes its bound; a short read sets @bad and yields zeros. */
-struct rcur {
-	const uint8_t *p;
-	size_t size, used;
-	const char *bad;                /* the first field that failed, or NULL */
-};
-
-static void put_bytes(struct wcur *w, const void *src, size_t n)
-{
-	if (w->overflow || w->size - w->used < n) {
-		w->overflow = true;
-		return;
-	}
-	memcpy(w->p + w->used, src, n);
-	w->used += n;
-	ASSERT(w->used <= w->size);
-}
-
-static void put_le(struct wcur *w, uint64_t v, size_t n)
-{
-	uint8_t b[8];
-
-	ASSERT(n <= sizeof(b));
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	put_bytes(w, b, n);
-}
-
-static void get_bytes(struct rcur *r, void *dst, size_t n, const char *field)
-{
-	if (r->bad || r->size - r->used < n) {
-		if (!r->bad)
-			r->bad = field;
-		memset(dst, 0, n);
-		return;
-	}
-	memcpy(dst, r->p + r->used, n);
-	r->used += n;
-	ASSERT(r->used <= r->size);
-}
-
-static uint64_t get_le(struct rcur *r, size_t n, const char *field)
-{
-	uint8_t b[8];
-	uint64_t v = 0;
-
-	ASSERT(n <= sizeof(b));
-	get_bytes(r, b, n, field);
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
-
-static void check(struct rcur *r, bool ok, const char *field)
-{
-	if (!ok && !r->bad)
-		r->bad = field;
-}
-
-static void put_value(struct wcur *w, const struct pbft_value *v)
+static void put_value(struct codec_writer *w, const struct pbft_value *v)
 {
 	ASSERT(v->present || v->v == 0);
-	put_le(w, v->present, 1);
-	put_le(w, (uint64_t)v->v, 8);
+	codec_write_le(w, v->present, 1);
+	codec_write_le(w, (uint64_t)v->v, 8);
 }
 
-static void get_value(struct rcur *r, struct pbft_value *v)
+static void get_value(struct codec_reader *r, struct pbft_value *v)
 {
-	uint64_t present = get_le(r, 1, "value present");
+	uint64_t present = codec_read_le(r, 1, "value present");
 
-	check(r, present <= 1, "value present");
+	codec_read_check(r, present <= 1, "value present");
 	v->present = present == 1;
-	v->v = (int64_t)get_le(r, 8, "value");
-	check(r, v->present || v->v == 0, "null value");
+	v->v = (int64_t)codec_read_le(r, 8, "value");
+	codec_read_check(r, v->present || v->v == 0, "null value");
 }
 
-static void put_request(struct wcur *w, const struct pbft_request *q)
+static void put_request(struct codec_writer *w, const struct pbft_request *q)
 {
 	ASSERT(q->client < PBFT_CLIENTS_MAX);
 	ASSERT(q->op.verb >= PBFT_VERB_READ && q->op.verb < PBFT_VERB_END);
 	ASSERT(q->op.key < PBFT_KEYS_MAX);
-	put_le(w, q->client, 4);
-	put_le(w, q->timestamp, 8);
-	put_le(w, q->op.verb, 1);
-	put_le(w, q->op.key, 4);
+	codec_write_le(w, q->client, 4);
+	codec_write_le(w, q->timestamp, 8);
+	codec_write_le(w, q->op.verb, 1);
+	codec_write_le(w, q->op.key, 4);
 	put_value(w, &q->op.a);
 	put_value(w, &q->op.b);
 }
 
-static void get_request(struct rcur *r, struct pbft_request *q)
+static void get_request(struct codec_reader *r, struct pbft_request *q)
 {
-	q->client = (uint32_t)get_le(r, 4, "client");
-	check(r, q->client < PBFT_CLIENTS_MAX, "client");
-	q->timestamp = get_le(r, 8, "timestamp");
-	check(r, q->timestamp > 0, "timestamp");
-	q->op.verb = (uint8_t)get_le(r, 1, "verb");
-	check(r, q->op.verb >= PBFT_VERB_READ && q->op.verb < PBFT_VERB_END, "verb");
-	q->op.key = (uint32_t)get_le(r, 4, "key");
-	check(r, q->op.key < PBFT_KEYS_MAX, "key");
+	q->client = (uint32_t)codec_read_le(r, 4, "client");
+	codec_read_check(r, q->client < PBFT_CLIENTS_MAX, "client");
+	q->timestamp = codec_read_le(r, 8, "timestamp");
+	codec_read_check(r, q->timestamp > 0, "timestamp");
+	q->op.verb = (uint8_t)codec_read_le(r, 1, "verb");
+	codec_read_check(r, q->op.verb >= PBFT_VERB_READ && q->op.verb < PBFT_VERB_END, "verb");
+	q->op.key = (uint32_t)codec_read_le(r, 4, "key");
+	codec_read_check(r, q->op.key < PBFT_KEYS_MAX, "key");
 	get_value(r, &q->op.a);
 	get_value(r, &q->op.b);
 }
 
-static void put_batch(struct wcur *w, const struct pbft_batch *b)
+static void put_batch(struct codec_writer *w, const struct pbft_batch *b)
 {
 	ASSERT(b->count <= PBFT_BATCH_MAX);
-	put_le(w, b->count, 1);
+	codec_write_le(w, b->count, 1);
 	for (uint32_t i = 0; i < b->count; i++)
 		put_request(w, &b->requests[i]);
 }
 
-static void get_batch(struct rcur *r, struct pbft_batch *b)
+static void get_batch(struct codec_reader *r, struct pbft_batch *b)
 {
-	b->count = (uint32_t)get_le(r, 1, "batch count");
-	check(r, b->count <= PBFT_BATCH_MAX, "batch count");
+	b->count = (uint32_t)codec_read_le(r, 1, "batch count");
+	codec_read_check(r, b->count <= PBFT_BATCH_MAX, "batch count");
 	if (b->count > PBFT_BATCH_MAX)
 		b->count = 0;
 	for (uint32_t i = 0; i < b->count; i++)
 		get_request(r, &b->requests[i]);
 }
 
-static void put_certs(struct wcur *w, const struct pbft_msg *m)
+static void put_certs(struct codec_writer *w, const struct pbft_msg *m)
 {
 	ASSERT(m->cert_count <= PBFT_LOG_SEQS_MAX);
-	put_le(w, m->cert_count, 1);
+	codec_write_le(w, m->cert_count, 1);
 	for (uint32_t i = 0; i < m->cert_count; i++) {
-		put_le(w, m->certs[i].seq, 8);
-		put_le(w, m->certs[i].view, 8);
-		put_bytes(w, m->certs[i].digest, PBFT_DIGEST_BYTES);
+		codec_write_le(w, m->certs[i].seq, 8);
+		codec_write_le(w, m->certs[i].view, 8);
+		codec_write(w, m->certs[i].digest, PBFT_DIGEST_BYTES);
 		put_batch(w, &m->certs[i].batch);
 	}
 }
 
-static void get_certs(struct rcur *r, struct pbft_msg *m)
+static void get_certs(struct codec_reader *r, struct pbft_msg *m)
 {
-	m->cert_count = (uint32_t)get_le(r, 1, "cert count");
-	check(r, m->cert_count <= PBFT_LOG_SEQS_MAX, "cert count");
+	m->cert_count = (uint32_t)codec_read_le(r, 1, "cert count");
+	codec_read_check(r, m->cert_count <= PBFT_LOG_SEQS_MAX, "cert count");
 	if (m->cert_count > PBFT_LOG_SEQS_MAX)
 		m->cert_count = 0;
 	for (uint32_t i = 0; i < m->cert_count; i++) {
-		m->certs[i].seq = get_le(r, 8, "cert seq");
-		m->certs[i].view = get_le(r, 8, "cert view");
-		get_bytes(r, m->certs[i].digest, PBFT_DIGEST_BYTES, "cert digest");
+		m->certs[i].seq = codec_read_le(r, 8, "cert seq");
+		m->certs[i].view = codec_read_le(r, 8, "cert view");
+		codec_read(r, m->certs[i].digest, PBFT_DIGEST_BYTES, "cert digest");
 		get_batch(r, &m->certs[i].batch);
 	}
 }
 
 /* A view-change's C and Q sets after its certificates. */
-static void put_claims_and_vouches(struct wcur *w, const struct pbft_msg *m)
+static void put_claims_and_vouches(struct codec_writer *w, const struct pbft_msg *m)
 {
 	ASSERT(m->claim_count <= PBFT_LOG_SEQS_MAX && m->vouch_count <= PBFT_VOUCHES_MAX);
-	put_le(w, m->claim_count, 1);
+	codec_write_le(w, m->claim_count, 1);
 	for (uint32_t i = 0; i < m->claim_count; i++) {
-		put_le(w, m->claims[i].seq, 8);
-		put_bytes(w, m->claims[i].digest, PBFT_DIGEST_BYTES);
+		codec_write_le(w, m->claims[i].seq, 8);
+		codec_write(w, m->claims[i].digest, PBFT_DIGEST_BYTES);
 	}
-	put_le(w, m->vouch_count, 1);
+	codec_write_le(w, m->vouch_count, 1);
 	for (uint32_t i = 0; i < m->vouch_count; i++) {
-		put_le(w, m->vouches[i].seq, 8);
-		put_le(w, m->vouches[i].view, 8);
-		put_bytes(w, m->vouches[i].digest, PBFT_DIGEST_BYTES);
+		codec_write_le(w, m->vouches[i].seq, 8);
+		codec_write_le(w, m->vouches[i].view, 8);
+		codec_write(w, m->vouches[i].digest, PBFT_DIGEST_BYTES);
 	}
 }
 
-static void get_claims_and_vouches(struct rcur *r, struct pbft_msg *m)
+static void get_claims_and_vouches(struct codec_reader *r, struct pbft_msg *m)
 {
-	m->claim_count = (uint32_t)get_le(r, 1, "claim count");
-	check(r, m->claim_count <= PBFT_LOG_SEQS_MAX, "claim count");
+	m->claim_count = (uint32_t)codec_read_le(r, 1, "claim count");
+	codec_read_check(r, m->claim_count <= PBFT_LOG_SEQS_MAX, "claim count");
 	if (m->claim_count > PBFT_LOG_SEQS_MAX)
 		m->claim_count = 0;
 	for (uint32_t i = 0; i < m->claim_count; i++) {
-		m->claims[i].seq = get_le(r, 8, "claim seq");
-		get_bytes(r, m->claims[i].digest, PBFT_DIGEST_BYTES, "claim digest");
+		m->claims[i].seq = codec_read_le(r, 8, "claim seq");
+		codec_read(r, m->claims[i].digest, PBFT_DIGEST_BYTES, "claim digest");
 	}
-	m->vouch_count = (uint32_t)get_le(r, 1, "vouch count");
-	check(r, m->vouch_count <= PBFT_VOUCHES_MAX, "vouch count");
+	m->vouch_count = (uint32_t)codec_read_le(r, 1, "vouch count");
+	codec_read_check(r, m->vouch_count <= PBFT_VOUCHES_MAX, "vouch count");
 	if (m->vouch_count > PBFT_VOUCHES_MAX)
 		m->vouch_count = 0;
 	for (uint32_t i = 0; i < m->vouch_count; i++) {
-		m->vouches[i].seq = get_le(r, 8, "vouch seq");
-		m->vouches[i].view = get_le(r, 8, "vouch view");
-		get_bytes(r, m->vouches[i].digest, PBFT_DIGEST_BYTES, "vouch digest");
+		m->vouches[i].seq = codec_read_le(r, 8, "vouch seq");
+		m->vouches[i].view = codec_read_le(r, 8, "vouch view");
+		codec_read(r, m->vouches[i].digest, PBFT_DIGEST_BYTES, "vouch digest");
 	}
 }
 
-static void put_snapshot(struct wcur *w, const struct pbft_snapshot *s)
+static void put_snapshot(struct codec_writer *w, const struct pbft_snapshot *s)
 {
 	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
 		put_value(w, &s->values[k]);
 	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
-		put_le(w, s->clients[c].last_timestamp, 8);
-		put_le(w, s->clients[c].ok, 1);
+		codec_write_le(w, s->clients[c].last_timestamp, 8);
+		codec_write_le(w, s->clients[c].ok, 1);
 		put_value(w, &s->clients[c].value);
 	}
 }
 
-static void get_snapshot(struct rcur *r, struct pbft_snapshot *s)
+static void get_snapshot(struct codec_reader *r, struct pbft_snapshot *s)
 {
 	uint64_t ok;
 
 	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
 		get_value(r, &s->values[k]);
 	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
-		s->clients[c].last_timestamp = get_le(r, 8, "snapshot timestamp");
-		ok = get_le(r, 1, "snapshot ok");
-		check(r, ok <= 1, "snapshot ok");
+		s->clients[c].last_timestamp = codec_read_le(r, 8, "snapshot timestamp");
+		ok = codec_read_le(r, 1, "snapshot ok");
+		codec_read_check(r, ok <= 1, "snapshot ok");
 		s->clients[c].ok = ok == 1;
 		get_value(r, &s->clients[c].value);
 	}
 }
 
-static void put_body(struct wcur *w, const struct pbft_msg *m)
+static void put_body(struct codec_writer *w, const struct pbft_msg *m)
 {
 	switch (m->type) {
 	case PBFT_MSG_READ_ONLY:
@@ -248,13 +183,13 @@ static void put_body(struct wcur *w, const struct pbft_msg *m)
 		break;
 	case PBFT_MSG_REPLY:
 		ASSERT(m->result.client < PBFT_CLIENTS_MAX);
-		put_le(w, m->result.client, 4);
-		put_le(w, m->result.timestamp, 8);
-		put_le(w, m->result.ok, 1);
+		codec_write_le(w, m->result.client, 4);
+		codec_write_le(w, m->result.timestamp, 8);
+		codec_write_le(w, m->result.ok, 1);
 		put_value(w, &m->result.value);
 		break;
 	case PBFT_MSG_NEW_VIEW:
-		put_le(w, m->vc_mask, 4);
+		codec_write_le(w, m->vc_mask, 4);
 		put_certs(w, m);
 		break;
 	case PBFT_MSG_VIEW_CHANGE:
@@ -271,14 +206,14 @@ static void put_body(struct wcur *w, const struct pbft_msg *m)
 
 ssize_t pbft_encode(const struct pbft_msg *m, uint8_t *buf, size_t size)
 {
-	struct wcur w = { .p = buf, .size = size };
+	struct codec_writer w = codec_writer_of(buf, size);
 
 	ASSERT(m->type >= PBFT_MSG_REQUEST && m->type < PBFT_MSG_TYPE_END);
-	put_le(&w, m->type, 1);
-	put_le(&w, m->sender, 4);
-	put_le(&w, m->view, 8);
-	put_le(&w, m->seq, 8);
-	put_bytes(&w, m->digest, PBFT_DIGEST_BYTES);
+	codec_write_le(&w, m->type, 1);
+	codec_write_le(&w, m->sender, 4);
+	codec_write_le(&w, m->view, 8);
+	codec_write_le(&w, m->seq, 8);
+	codec_write(&w, m->digest, PBFT_DIGEST_BYTES);
 	put_body(&w, m);
 	if (w.overflow)
 		return -EMSGSIZE;
@@ -286,14 +221,14 @@ ssize_t pbft_encode(const struct pbft_msg *m, uint8_t *buf, size_t size)
 	return (ssize_t)w.used;
 }
 
-static void get_body(struct rcur *r, struct pbft_msg *m)
+static void get_body(struct codec_reader *r, struct pbft_msg *m)
 {
 	uint64_t ok;
 
 	switch (m->type) {
 	case PBFT_MSG_READ_ONLY:
 		get_request(r, &m->request);
-		check(r, m->request.op.verb == PBFT_VERB_READ, "read-only verb");
+		codec_read_check(r, m->request.op.verb == PBFT_VERB_READ, "read-only verb");
 		break;
 	case PBFT_MSG_REQUEST:
 		get_request(r, &m->request);
@@ -302,16 +237,16 @@ static void get_body(struct rcur *r, struct pbft_msg *m)
 		get_batch(r, &m->batch);
 		break;
 	case PBFT_MSG_REPLY:
-		m->result.client = (uint32_t)get_le(r, 4, "reply client");
-		check(r, m->result.client < PBFT_CLIENTS_MAX, "reply client");
-		m->result.timestamp = get_le(r, 8, "reply timestamp");
-		ok = get_le(r, 1, "reply ok");
-		check(r, ok <= 1, "reply ok");
+		m->result.client = (uint32_t)codec_read_le(r, 4, "reply client");
+		codec_read_check(r, m->result.client < PBFT_CLIENTS_MAX, "reply client");
+		m->result.timestamp = codec_read_le(r, 8, "reply timestamp");
+		ok = codec_read_le(r, 1, "reply ok");
+		codec_read_check(r, ok <= 1, "reply ok");
 		m->result.ok = ok == 1;
 		get_value(r, &m->result.value);
 		break;
 	case PBFT_MSG_NEW_VIEW:
-		m->vc_mask = (uint32_t)get_le(r, 4, "vc mask");
+		m->vc_mask = (uint32_t)codec_read_le(r, 4, "vc mask");
 		get_certs(r, m);
 		break;
 	case PBFT_MSG_VIEW_CHANGE:
@@ -329,26 +264,26 @@ static void get_body(struct rcur *r, struct pbft_msg *m)
 int pbft_decode(const uint8_t *buf, size_t size, uint32_t principals, struct pbft_msg *m,
 		struct errbuf *eb)
 {
-	struct rcur r = { .p = buf, .size = size };
+	struct codec_reader r = codec_reader_of(buf, size);
 
 	STATIC_ASSERT(offsetof(struct pbft_msg, snapshot) > offsetof(struct pbft_msg, certs),
 		      "the large tail is certs, then snapshot");
 	ASSERT(principals <= PBFT_REPLICAS_MAX + PBFT_CLIENTS_MAX);
 	/* Per message (~19 KB whole): the tail only for the types that carry it. */
 	memset(m, 0, offsetof(struct pbft_msg, certs));
-	m->type = (uint8_t)get_le(&r, 1, "type");
-	check(&r, m->type >= PBFT_MSG_REQUEST && m->type < PBFT_MSG_TYPE_END, "type");
+	m->type = (uint8_t)codec_read_le(&r, 1, "type");
+	codec_read_check(&r, m->type >= PBFT_MSG_REQUEST && m->type < PBFT_MSG_TYPE_END, "type");
 	if (m->type == PBFT_MSG_VIEW_CHANGE || m->type == PBFT_MSG_NEW_VIEW ||
 	    m->type == PBFT_MSG_STATE)
 		memset(m->certs, 0, sizeof(*m) - offsetof(struct pbft_msg, certs));
-	m->sender = (uint32_t)get_le(&r, 4, "sender");
-	check(&r, m->sender < principals, "sender");
-	m->view = get_le(&r, 8, "view");
-	m->seq = get_le(&r, 8, "seq");
-	get_bytes(&r, m->digest, PBFT_DIGEST_BYTES, "digest");
+	m->sender = (uint32_t)codec_read_le(&r, 4, "sender");
+	codec_read_check(&r, m->sender < principals, "sender");
+	m->view = codec_read_le(&r, 8, "view");
+	m->seq = codec_read_le(&r, 8, "seq");
+	codec_read(&r, m->digest, PBFT_DIGEST_BYTES, "digest");
 	if (!r.bad)
 		get_body(&r, m);
-	check(&r, r.used == size, "trailing bytes");
+	codec_read_check(&r, r.used == size, "trailing bytes");
 	if (r.bad)
 		return errbuf_set(eb, -EBADMSG, "pbft message: bad %s at byte %zu of %zu", r.bad,
 				  r.used, size);
@@ -359,7 +294,7 @@ int pbft_decode(const uint8_t *buf, size_t size, uint32_t principals, struct pbf
 void pbft_batch_digest(const struct pbft_batch *b, uint8_t digest[PBFT_DIGEST_BYTES])
 {
 	uint8_t buf[PBFT_BATCH_BYTES_MAX];
-	struct wcur w = { .p = buf, .size = sizeof(buf) };
+	struct codec_writer w = codec_writer_of(buf, sizeof(buf));
 
 	put_batch(&w, b);
 	ASSERT(!w.overflow);
@@ -369,7 +304,7 @@ void pbft_batch_digest(const struct pbft_batch *b, uint8_t digest[PBFT_DIGEST_BY
 void pbft_snapshot_digest(const struct pbft_snapshot *s, uint8_t digest[PBFT_DIGEST_BYTES])
 {
 	uint8_t buf[PBFT_SNAPSHOT_BYTES];
-	struct wcur w = { .p = buf, .size = sizeof(buf) };
+	struct codec_writer w = codec_writer_of(buf, sizeof(buf));
 
 	put_snapshot(&w, s);
 	ASSERT(!w.overflow && w.used == PBFT_SNAPSHOT_BYTES);
@@ -380,11 +315,11 @@ void pbft_key_derive(const uint8_t secret[PBFT_SECRET_BYTES], uint32_t source, u
 		     uint8_t key[PBFT_KEY_BYTES])
 {
 	uint8_t buf[sizeof("pbft-pair") - 1 + 8];
-	struct wcur w = { .p = buf, .size = sizeof(buf) };
+	struct codec_writer w = codec_writer_of(buf, sizeof(buf));
 
-	put_bytes(&w, "pbft-pair", sizeof("pbft-pair") - 1);
-	put_le(&w, source, 4);
-	put_le(&w, target, 4);
+	codec_write(&w, "pbft-pair", sizeof("pbft-pair") - 1);
+	codec_write_le(&w, source, 4);
+	codec_write_le(&w, target, 4);
 	ASSERT(!w.overflow && w.used == sizeof(buf));
 	crypto_generichash(key, PBFT_KEY_BYTES, buf, w.used, secret, PBFT_SECRET_BYTES);
 }
@@ -402,12 +337,12 @@ ssize_t pbft_seal(const uint8_t key[PBFT_KEY_BYTES], const uint8_t *plain, size_
 
 int pbft_sender_peek(const uint8_t *sealed, size_t size, uint32_t *sender)
 {
-	struct rcur r = { .p = sealed, .size = size };
+	struct codec_reader r = codec_reader_of(sealed, size);
 
 	if (size < PBFT_HEADER_BYTES + PBFT_MAC_BYTES)
 		return -EBADMSG;
-	(void)get_le(&r, 1, "type");
-	*sender = (uint32_t)get_le(&r, 4, "sender");
+	(void)codec_read_le(&r, 1, "type");
+	*sender = (uint32_t)codec_read_le(&r, 4, "sender");
 	ASSERT(!r.bad);
 	return 0;
 }

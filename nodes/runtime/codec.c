@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* codec.c - little-endian integers and a table-light CRC-32 for the replicas' formats. */
+/* codec.c - little-endian integers, bounded cursors, a table-light CRC-32 and FNV-1a for the
+ * replicas' formats. */
 #include "codec.h"
+
+#include <string.h>
 
 #include "fl_assert.h"
 
@@ -46,4 +49,57 @@ uint32_t codec_crc32(const void *buf, size_t size)
 		crc = (crc >> 4) ^ crc_nibble[crc & 15];
 	}
 	return ~crc;
+}
+
+uint64_t codec_fnv1a(uint64_t h, const void *data, size_t size)
+{
+	const uint8_t *p = data;
+
+	ASSERT(p || size == 0);
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ p[i]) * 1099511628211ull;      /* the 64-bit FNV prime */
+	return h;
+}
+
+void codec_write(struct codec_writer *w, const void *src, size_t n)
+{
+	ASSERT(w->used <= w->size);
+	if (w->overflow || w->size - w->used < n) {
+		w->overflow = true;
+		return;
+	}
+	if (n)
+		memcpy(w->buf + w->used, src, n);
+	w->used += n;
+}
+
+void codec_write_le(struct codec_writer *w, uint64_t v, size_t bytes)
+{
+	uint8_t b[CODEC_INT_BYTES_MAX];
+
+	codec_put_le(b, v, bytes);
+	codec_write(w, b, bytes);
+}
+
+void codec_read(struct codec_reader *r, void *dst, size_t n, const char *field)
+{
+	ASSERT(r->used <= r->size);
+	if (r->bad || r->size - r->used < n) {
+		codec_read_check(r, false, field);
+		if (n)
+			memset(dst, 0, n);
+		return;
+	}
+	if (n)
+		memcpy(dst, r->buf + r->used, n);
+	r->used += n;
+}
+
+uint64_t codec_read_le(struct codec_reader *r, size_t bytes, const char *field)
+{
+	uint8_t b[CODEC_INT_BYTES_MAX];
+
+	ASSERT(bytes >= 1 && bytes <= CODEC_INT_BYTES_MAX);
+	codec_read(r, b, bytes, field);
+	return codec_get_le(b, bytes);
 }

@@ -220,7 +220,7 @@ static void partition_scenario(uint32_t n, bool keep, const char *tag)
 	cr_assert_eq(nem_invoke(nem, &bad_shape, &prng, &done, &eb), -EINVAL);
 	cr_assert_eq(nem_teardown(nem, &eb), 0, "%s", eb.msg);
 	cr_assert_eq(nem_teardown(nem, &eb), 0, "teardown is idempotent");
-	nem_partition_free(nem);
+	nem_free(nem);
 	cr_assert_eq(cluster_node_kill(c, 0, &eb), 0, "%s", eb.msg);
 	cr_assert_not(cluster_node_alive(c, 0));
 	cr_assert_eq(cluster_node_pid(c, 0), 0);
@@ -272,7 +272,7 @@ Test(cluster_netns, every_shape_cuts_what_it_describes)
 
 	cr_assert_eq(nem_invoke(nem, &random_start, &prng, &done, &eb), 0, "%s", eb.msg);
 	cr_assert(strstr(done.value, "\"shape\":"));
-	nem_partition_free(nem);        /* tears down, which heals first */
+	nem_free(nem);        /* tears down, which heals first */
 	assert_reachability(c, NULL);
 	cluster_destroy(c, &t);
 }

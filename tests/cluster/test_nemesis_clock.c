@@ -31,7 +31,7 @@ static void nemesis_fini(void)
 {
 	uint32_t i;
 
-	nem_clock_free(nem);
+	nem_free(nem);
 	nem = NULL;
 	cluster_teardown(cl, NULL);
 	cl = NULL;

@@ -221,7 +221,7 @@ static void partition_down(struct cluster *c, struct nemesis *nem)
 	struct errbuf eb = { "" };
 	bool left = true;
 
-	nem_partition_free(nem);
+	nem_free(nem);
 	for (int tries = 0; left && tries < 50; tries++) {
 		int fd = bpf_prog_get_fd_by_id(our_prog_id);
 
@@ -231,7 +231,7 @@ static void partition_down(struct cluster *c, struct nemesis *nem)
 			usleep(20000);
 		}
 	}
-	cr_assert_not(left, "fl_partition survived nem_partition_free()");
+	cr_assert_not(left, "fl_partition survived nem_free()");
 	cr_assert_eq(cluster_teardown(c, &eb), 0, "%s", eb.msg);
 }
 
@@ -478,7 +478,7 @@ Test(nemesis_faults, bandwidth_slows_the_named_node_and_stop_removes_only_ours)
 	cr_assert_eq(qdiscs_counted(sw, "tbf", QDISC_HANDLE_TBF, 0), 2, "refusals change nothing");
 	cr_assert_eq(nem_teardown(nem, &eb), 0, "%s", eb.msg);
 	cr_assert_eq(qdiscs_counted(sw, "tbf", 0, 0), 0, "teardown removed every tbf");
-	nem_qdisc_bandwidth_free(nem);
+	nem_free(nem);
 	cr_assert_eq(cluster_teardown(c, &eb), 0, "%s", eb.msg);
 }
 
@@ -501,6 +501,6 @@ Test(nemesis_faults, netem_probe_reports_no_netem_and_setup_refuses)
 	cr_assert_eq(invoke_err(nem, "start-delay", NULL), -EINVAL, "not set up");
 	cr_assert_eq(nem_teardown(nem, &eb), 0);
 	cr_assert_eq(qdiscs_counted(cluster_switch_ns_fd(c), "netem", 0, 0), 0);
-	nem_qdisc_netem_free(nem);
+	nem_free(nem);
 	cr_assert_eq(cluster_teardown(c, &eb), 0, "%s", eb.msg);
 }

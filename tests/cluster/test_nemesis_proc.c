@@ -33,7 +33,7 @@ static int restart_cb(void *ctx, uint32_t node, struct errbuf *eb)
 
 static void nemesis_fini(void)
 {
-	nem_proc_free(nem);
+	nem_free(nem);
 	nem = NULL;
 	if (cl) {
 		cluster_teardown(cl, NULL);

@@ -110,7 +110,7 @@ static void rig_down(struct rig *r)
 	close(r->server_fd);
 	close(r->burst_fd);
 	cr_assert_eq(nem_teardown(r->nem, &eb), 0, "teardown: %s", eb.msg);
-	nem_nfqueue_free(r->nem);
+	nem_free(r->nem);
 	cr_assert_eq(cluster_teardown(r->cluster, &eb), 0, "cluster_teardown: %s", eb.msg);
 }
 

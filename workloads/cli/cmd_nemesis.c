@@ -16,6 +16,7 @@
 #include "cli_parse.h"
 #include "cluster.h"
 #include "errbuf.h"
+#include "fault.h"
 #include "fl_assert.h"
 #include "monotime.h"
 #include "nemesis.h"
@@ -47,27 +48,58 @@ enum hand_opt {
 static const char *const opt_names[OPT_COUNT] = {
 	"--shape", "--p", "--pairs", "--ms", "--jitter-ms", "--kbit", "--nodes", "--for",
 };
+static const char *const opt_args[OPT_COUNT] = { "SHAPE", "P", "n1-n2,..", "MS", "MS", "K",
+						 "n1,..", "S" };
 
-/* A network fault holds from @f_start to @f_stop; a process fault (no @f_stop) is one op. */
+/*
+ * The faults this command applies by hand: the fault kinds of the one table (fault.h),
+ * with the options a user gives instead of the schedule's draws. A network fault (@hold)
+ * holds from the kind's start to its stop; a process fault is one op, the kind's start
+ * (or, @as_stop, its stop: resume is pause's).
+ */
 struct hand_fault {
-	const char *name;
-	const char *f_start, *f_stop;
+	const char *name;               /* the command's word */
+	const char *kind;               /* the fault kind's name in fault.h */
+	bool as_stop, hold;
 	uint32_t allowed, required;     /* enum hand_opt */
+	const char *help;               /* NULL: the fault kind's */
 };
 
 static const struct hand_fault faults[] = {
-	{ "partition", "start-partition", "stop-partition", OPT_SHAPE | OPT_FOR, 0 },
-	{ "loss", "start-loss", "stop-loss", OPT_P | OPT_PAIRS | OPT_FOR, OPT_P },
-	{ "dup", "start-dup", "stop-dup", OPT_P | OPT_PAIRS | OPT_FOR, OPT_P },
-	{ "delay", "start-delay", "stop-delay", OPT_MS | OPT_JITTER | OPT_PAIRS | OPT_FOR, OPT_MS },
-	{ "reorder", "start-reorder", "stop-reorder", OPT_P | OPT_MS | OPT_PAIRS | OPT_FOR,
-	  OPT_P | OPT_MS },
-	{ "bandwidth", "start-bandwidth", "stop-bandwidth", OPT_KBIT | OPT_NODES | OPT_FOR,
-	  OPT_KBIT },
-	{ "kill", "kill", NULL, OPT_NODES, OPT_NODES },
-	{ "pause", "pause", NULL, OPT_NODES, OPT_NODES },
-	{ "resume", "resume", NULL, OPT_NODES, OPT_NODES },
+	{ "partition", "partition", false, true, OPT_SHAPE | OPT_FOR, 0, NULL },
+	{ "loss", "loss", false, true, OPT_P | OPT_PAIRS | OPT_FOR, OPT_P, NULL },
+	{ "dup", "dup", false, true, OPT_P | OPT_PAIRS | OPT_FOR, OPT_P, NULL },
+	{ "delay", "delay", false, true, OPT_MS | OPT_JITTER | OPT_PAIRS | OPT_FOR, OPT_MS,
+	  "delay packets (NFQUEUE)" },
+	{ "reorder", "reorder", false, true, OPT_P | OPT_MS | OPT_PAIRS | OPT_FOR,
+	  OPT_P | OPT_MS, NULL },
+	{ "bandwidth", "bandwidth", false, true, OPT_KBIT | OPT_NODES | OPT_FOR, OPT_KBIT, NULL },
+	{ "kill", "kill", false, false, OPT_NODES, OPT_NODES,
+	  "kill node processes (cgroup.kill); not restarted" },
+	{ "pause", "pause", false, false, OPT_NODES, OPT_NODES,
+	  "freeze node processes (cgroup.freeze) until resume" },
+	{ "resume", "pause", true, false, OPT_NODES, OPT_NODES, "thaw paused nodes" },
 };
+
+static const struct fault_kind *hand_kind(const struct hand_fault *hf)
+{
+	const struct fault_kind *k = fault_find(NULL, hf->kind);
+
+	ASSERT(k);              /* every row names a generic fault kind */
+	return k;
+}
+
+/* The op that starts (or, for a process fault, is) the fault, and the one that stops it
+ * (NULL for a process fault). */
+static const char *hand_f_start(const struct hand_fault *hf)
+{
+	return hf->as_stop ? hand_kind(hf)->stop : hand_kind(hf)->start;
+}
+
+static const char *hand_f_stop(const struct hand_fault *hf)
+{
+	return hf->hold ? hand_kind(hf)->stop : NULL;
+}
 
 struct nemesis_opts {
 	const char *run_id;
@@ -84,23 +116,42 @@ struct nemesis_opts {
 
 static const struct nemesis_opts nemesis_defaults = { .for_s = 0 };
 
+/* "--p P [--pairs n1-n2,..]": the options @hf takes, the optional ones in brackets. */
+static void hand_options(const struct hand_fault *hf, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < OPT_COUNT && used < size; i++) {
+		bool required = hf->required & (1u << i);
+
+		if (!(hf->allowed & (1u << i)) || i == 7)       /* --for: said once below */
+			continue;
+		used += (size_t)snprintf(out + used, size - used, " %s%s %s%s", required ? "" : "[",
+					 opt_names[i], opt_args[i], required ? "" : "]");
+	}
+}
+
 static void usage(FILE *out)
 {
+	char lead[96];
+
 	fprintf(out,
 		"usage: faultline nemesis --run ID FAULT [options]\n"
 		"       faultline nemesis --list\n\n"
 		"Applies one fault by hand to the live cluster of `faultline run --keep`.\n"
-		"Network faults hold until --for S seconds pass or Ctrl-C/SIGTERM, then heal:\n"
-		"  partition [--shape halves|isolate|bridge|majorities-ring|random]\n"
-		"  loss --p P [--pairs n1-n2,..]     drop with probability 0 < P <= 1\n"
-		"  dup --p P [--pairs ..]            duplicate with probability P\n"
-		"  delay --ms MS [--jitter-ms MS] [--pairs ..]  per hop through the switch\n"
-		"  reorder --p P --ms MS [--pairs ..]   hold P of the packets for MS\n"
-		"  bandwidth --kbit K [--nodes n1,..]   limit traffic towards the nodes\n"
-		"Process faults act at once on the nodes' cgroups and return:\n"
-		"  kill --nodes n2[,n3]              cgroup.kill; not restarted by this command\n"
-		"  pause --nodes ..                  cgroup.freeze (reversible: resume)\n"
-		"  resume --nodes ..\n\n"
+		"Network faults hold until --for S seconds pass or Ctrl-C/SIGTERM, then heal;\n"
+		"process faults act at once on the nodes' cgroups and return:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(faults); i++) {
+		const struct hand_fault *hf = &faults[i];
+
+		snprintf(lead, sizeof(lead), "  %s", hf->name);
+		hand_options(hf, lead + strlen(lead), sizeof(lead) - strlen(lead));
+		fprintf(out, "%-44s%s%s\n", lead, strlen(lead) < 44 ? " " : "\n      ",
+			hf->help ? hf->help : hand_kind(hf)->help);
+	}
+	fprintf(out,
+		"\n"
 		"  --run ID        run id printed by `faultline run --keep`\n"
 		"  --list          list live --keep clusters: run ids, node counts\n"
 		"  --for S         hold a network fault S seconds (default: until a signal)\n"
@@ -108,6 +159,7 @@ static void usage(FILE *out)
 		"  --nodes LIST    nodes (bandwidth default: all)\n"
 		"  --seed X        seed for random choices (default: random, printed)\n"
 		"Pairs: n1-n2 is traffic from n1 to n2. Default shape: drawn from the seed.\n"
+		"Killed nodes stay down: `faultline run` starts nodes, this command does not.\n"
 		"\nexit codes: 0 done, 64 usage, 70 system error (e.g. no such run)\n");
 }
 
@@ -151,7 +203,7 @@ static int parse_option(int c, struct nemesis_opts *o, struct errbuf *eb)
 	}
 }
 
-static const struct hand_fault *fault_find(const char *name)
+static const struct hand_fault *hand_fault_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(faults); i++) {
 		if (!strcmp(faults[i].name, name))
@@ -172,12 +224,18 @@ static int check_cross_fields(struct nemesis_opts *o, const char *fault, struct 
 	if (!o->run_id)
 		return errbuf_set(eb, -EINVAL, "--run ID is required (ids: faultline nemesis "
 				  "--list)");
-	if (!fault)
-		return errbuf_set(eb, -EINVAL, "expected one fault: partition, loss, dup, delay, "
-				  "reorder, bandwidth, kill, pause or resume");
-	o->fault = fault_find(fault);
-	if (!o->fault)
-		return errbuf_set(eb, -EINVAL, "unknown fault '%s'", fault);
+	o->fault = fault ? hand_fault_find(fault) : NULL;
+	if (!o->fault) {
+		char names[160];
+		size_t used = 0;
+
+		for (size_t k = 0; k < ARRAY_SIZE(faults) && used < sizeof(names); k++)
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+						 k ? ", " : "", faults[k].name);
+		return fault ? errbuf_set(eb, -EINVAL, "unknown fault '%s' (expected %s)", fault,
+					  names)
+			     : errbuf_set(eb, -EINVAL, "expected one fault: %s", names);
+	}
 	extra = o->given & ~o->fault->allowed;
 	missing = o->fault->required & ~o->given;
 	for (i = 0; i < OPT_COUNT; i++) {
@@ -239,13 +297,12 @@ static int parse_args(int argc, char **argv, struct nemesis_opts *o, struct errb
 
 /*
  * One command's state. Invariants: @nem != NULL only between nemesis creation and
- * @nem_free; @usage: the error found is the user's (exit 64), not the system's.
+ * nem_free(); @usage: the error found is the user's (exit 64), not the system's.
  */
 struct hand {
 	const struct nemesis_opts *o;
 	struct cluster *cluster;
 	struct nemesis *nem;
-	void (*nem_free)(struct nemesis *nem);
 	struct prng prng;
 	struct nem_params params;
 	sigset_t signals;               /* blocked; waited for during a hold */
@@ -334,7 +391,7 @@ static int params_resolve(struct hand *h, struct errbuf *eb)
 					  o->shape ? o->shape : "of any kind", o->run_id, n);
 	}
 	h->usage = false;
-	if (!o->fault->f_stop && !cluster_has_cgroups(h->cluster))
+	if (!o->fault->hold && !cluster_has_cgroups(h->cluster))
 		return errbuf_set(eb, -EOPNOTSUPP, "run %s's nodes have no cgroups (v2 "
 				  "fl-%s-nX), which %s acts through", o->run_id, o->run_id,
 				  o->fault->name);
@@ -375,18 +432,14 @@ static int nemesis_create(struct hand *h, struct errbuf *eb)
 
 	ASSERT(!h->nem);
 	if (!strcmp(name, "partition") || !strcmp(name, "loss") || !strcmp(name, "dup")) {
-		h->nem_free = nem_partition_free;
 		return nem_partition_new(&h->nem, eb);
 	}
 	if (!strcmp(name, "delay") || !strcmp(name, "reorder")) {
-		h->nem_free = nem_nfqueue_free;
 		return nem_nfqueue_new_on(&h->nem, prng_next(&h->prng), NFQ_QUEUE_NUM_HAND, eb);
 	}
 	if (!strcmp(name, "bandwidth")) {
-		h->nem_free = nem_qdisc_bandwidth_free;
 		return nem_qdisc_bandwidth_new(&h->nem, eb);
 	}
-	h->nem_free = nem_proc_free;
 	return nem_proc_new(&h->nem, restart_refuse, NULL, eb);
 }
 
@@ -426,14 +479,14 @@ static int hold_run(struct hand *h, struct errbuf *eb)
 		return errbuf_prefix(eb, err, "%s setup: ", fault->name);
 	if (h->o->shape)
 		snprintf(arg, sizeof(arg), "\"%s\"", h->o->shape);
-	err = invoke_print(h, fault->f_start, h->o->shape ? arg : NULL, &h->params, eb);
+	err = invoke_print(h, hand_f_start(fault), h->o->shape ? arg : NULL, &h->params, eb);
 	if (!err) {
 		fprintf(stderr, "faultline: nemesis: %s holds", fault->name);
 		if (h->o->for_s > 0)
 			fprintf(stderr, " for %g s", h->o->for_s);
 		fprintf(stderr, " (Ctrl-C heals)\n");
 		fprintf(stderr, "faultline: nemesis: %s; healing\n", hold_wait(h));
-		err = invoke_print(h, fault->f_stop, NULL, NULL, eb);
+		err = invoke_print(h, hand_f_stop(fault), NULL, NULL, eb);
 	}
 	err_stop = nem_teardown(h->nem, err ? NULL : eb);
 	return err ? err : err_stop;
@@ -496,7 +549,7 @@ static int proc_run(struct hand *h, struct errbuf *eb)
 		return pause_run(h, eb);
 	err = nem_setup(h->nem, h->cluster, eb);
 	if (!err)
-		err = invoke_print(h, h->o->fault->f_start, NULL, &h->params, eb);
+		err = invoke_print(h, hand_f_start(h->o->fault), NULL, &h->params, eb);
 	if (!err && !strcmp(h->o->fault->name, "kill"))
 		fprintf(stderr, "faultline: nemesis: killed nodes stay down: `faultline run` "
 			"launches nodes, this command does not; pause/resume is a reversible "
@@ -518,9 +571,9 @@ static int hand_run(struct hand *h, struct errbuf *eb)
 	if (!err && strcmp(h->o->fault->name, "pause"))
 		err = nemesis_create(h, eb);
 	if (!err)
-		err = h->o->fault->f_stop ? hold_run(h, eb) : proc_run(h, eb);
+		err = h->o->fault->hold ? hold_run(h, eb) : proc_run(h, eb);
 	if (h->nem)
-		h->nem_free(h->nem);
+		nem_free(h->nem);
 	h->nem = NULL;
 	cluster_teardown(h->cluster, NULL);
 	h->cluster = NULL;

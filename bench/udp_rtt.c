@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* udp_rtt.c - test and bench helpers: UDP ping-pong RTT and numbered bursts across namespaces. */
+/* udp_rtt.c - bench helpers, also used by the nfqueue test: UDP ping-pong RTT and numbered
+ * bursts across namespaces. */
 #include "udp_rtt.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* udp_rtt.h - test and bench helpers: UDP ping-pong RTT and numbered bursts across namespaces. */
+/* udp_rtt.h - bench helpers, also used by the nfqueue test: UDP ping-pong RTT and numbered
+ * bursts across namespaces. */
 #ifndef UDP_RTT_H
 #define UDP_RTT_H
 
