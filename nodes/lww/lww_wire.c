@@ -9,7 +9,7 @@
 #include "codec.h"
 #include "errbuf.h"
 #include "fl_assert.h"
-#include "lww.h"
+#include "lww_store.h"
 
 STATIC_ASSERT(LWW_STORE_BYTES_MAX < (1ll << 31), "file sizes fit the u32 of the header");
 
