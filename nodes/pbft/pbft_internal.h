@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* pbft_internal.h - the replica's state, shared by pbft.c, pbft_exec.c, pbft_view.c and
- * pbft_byz.c. Not part of the API. */
+/* pbft_internal.h - the replica's state and the core's private functions, shared by the
+ * core's .c files (PROTOCOL.md, Files). Not part of the API. */
 #ifndef PBFT_INTERNAL_H
 #define PBFT_INTERNAL_H
 
@@ -134,25 +134,29 @@ static inline uint32_t pbft_quorum(const struct pbft_replica *r)
 	return 2 * r->f + 1;
 }
 
-/* Output helpers (pbft.c). */
+/* The output queue of a step (pbft_out.c). */
 void pbft_out_send(struct pbft_replica *r, const struct pbft_msg *m, uint8_t kind,
 		   uint32_t target);
 void pbft_out_plain(struct pbft_replica *r, const uint8_t *plain, size_t size, uint8_t kind,
 		    uint32_t target);
 struct pbft_event *pbft_out_event(struct pbft_replica *r, uint8_t type);
-struct pbft_slot *pbft_slot_get(struct pbft_replica *r, uint64_t seq);
-void pbft_slot_reset(struct pbft_slot *s, uint64_t seq);
 void pbft_msg_init(const struct pbft_replica *r, struct pbft_msg *m, uint8_t type,
 		   uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES]);
+
+/* The log's slots (pbft_slot.c). */
+struct pbft_slot *pbft_slot_get(struct pbft_replica *r, uint64_t seq);
+void pbft_slot_reset(struct pbft_slot *s, uint64_t seq);
+void pbft_vouch_record(struct pbft_slot *s, uint64_t view);
+
+/* The normal case (pbft.c). */
 void pbft_accept_pre_prepare(struct pbft_replica *r, uint64_t view, uint64_t seq,
 			     const uint8_t digest[PBFT_DIGEST_BYTES],
 			     const struct pbft_batch *batch);
-void pbft_pending_propose(struct pbft_replica *r);
-uint32_t pbft_popcount(uint32_t mask);
-void pbft_vouch_record(struct pbft_slot *s, uint64_t view);
-
-/* Execution and checkpoints (pbft_exec.c). */
 void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s);
+uint32_t pbft_popcount(uint32_t mask);
+
+/* Requests, execution and checkpoints (pbft_exec.c). */
+void pbft_pending_propose(struct pbft_replica *r);
 void pbft_execute_ready(struct pbft_replica *r);
 void pbft_on_checkpoint(struct pbft_replica *r, const struct pbft_msg *m);
 void pbft_on_request(struct pbft_replica *r, const struct pbft_request *q);
