@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* pbft_net.c - pbft-node's callbacks: datagrams and ticks into pbft_step(), its sends sealed
- * per receiver onto UDP, its events into the evidence log, and the TCP line protocol. */
+ * per receiver onto UDP, its events into the evidence log, the incarnation file, the run;
+ * the TCP lines are pbft_line.c, --unreplicated pbft_unreplicated.c. */
 #include "pbft_net.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +20,11 @@
 #include "pbft_bundle.h"
 #include "pbft_evlog.h"
 #include "pbft_kv.h"
+#include "pbft_net_internal.h"
 #include "replica_args.h"
 #include "replica_server.h"
 
 enum {
-	REQUEST_BYTES_MAX = 256,        /* a line with its '\n' */
-	REPLY_BYTES_MAX = 1024,         /* the status line is about 300 bytes */
 	TCP_CLIENTS_MAX = 16,
 	RECV_BATCH_MAX = 64,
 	UDP_BUFFER_BYTES = 4 << 20,     /* a retransmission tick sends hundreds of datagrams */
@@ -42,45 +41,6 @@ STATIC_ASSERT(PBFT_SEALED_BYTES_MAX <= 65507, "a sealed message fits one datagra
 STATIC_ASSERT((int)PBFT_REPLICAS_MAX <= (int)REPLICA_ARGS_REPLICAS_MAX,
 	      "replica ids are replica_args's");
 STATIC_ASSERT(PBFT_CLIENTS_MAX <= 64, "the clients seen are a u64 mask");
-
-/*
- * --unreplicated: no core, one KV store and the core's reply cache rule, executed at once.
- * Principals as in a cluster of n = 1: the daemon is replica 0, client c is 1 + c.
- */
-struct unrep {
-	struct pbft_kv kv;
-	struct pbft_result replies[PBFT_CLIENTS_MAX];   /* timestamp 0: nothing executed */
-	struct pbft_mac_key reply_keys[PBFT_CLIENTS_MAX];       /* key(0, 1 + c) */
-	uint64_t executed_count, resent_count;
-	uint64_t forged_count, malformed_count, refused_count;
-	struct pbft_msg msg;                            /* the request, then the reply */
-	uint8_t plain[PBFT_HEADER_BYTES + 64];          /* a reply's plain bytes */
-};
-
-/* The replica, where its principals are, its timer and counters; heap (the outputs). */
-struct shell {
-	struct pbft_replica *r;         /* NULL: --unreplicated (unrep below) */
-	const struct pbft_config *config;
-	uint32_t byzantine;             /* the modes now (the core has no getter) */
-	uint64_t incarnation;           /* >= 1 */
-	int64_t tick_ns;                /* > 0 */
-	int64_t next_tick_ns;           /* monotonic; 0: at once */
-	struct pbft_evlog evidence;
-	struct sockaddr_in replica_addrs[PBFT_REPLICAS_MAX];    /* gossip addresses, by id */
-	struct sockaddr_in client_addrs[PBFT_CLIENTS_MAX];      /* of the last authentic request */
-	uint64_t clients_seen;          /* bit c: client_addrs[c] is set */
-	struct pbft_mac_key client_keys[PBFT_CLIENTS_MAX];      /* key(n + c, id) */
-	uint64_t oversized_count;       /* datagrams over PBFT_SEALED_BYTES_MAX */
-	uint64_t unroutable_count;      /* replies to a client never heard from */
-	uint64_t bundle_count;          /* datagrams sent with two or more messages */
-	uint64_t bad_bundle_count;      /* datagrams marked as bundles that do not split */
-	bool hold_commits;              /* the fast path: COMMITs ride on the next send to all */
-	struct pbft_held held;
-	uint8_t sealed[PBFT_SEALED_BYTES_MAX];
-	uint8_t bundle[PBFT_SEALED_BYTES_MAX];
-	struct unrep unrep;
-	struct pbft_outputs out;
-};
 
 /* --- mode lists --- */
 
@@ -131,7 +91,7 @@ int pbft_net_modes_parse(const char *list, uint32_t *flags, char *bad, size_t ba
 /* --- the core's outputs --- */
 
 /* seal() - @plain sealed from this replica to @target into sh->sealed. Return: its size. */
-static size_t seal(struct shell *sh, uint8_t kind, uint32_t target, const uint8_t *plain,
+static size_t seal(struct pbft_shell *sh, uint8_t kind, uint32_t target, const uint8_t *plain,
 		   size_t size)
 {
 	ssize_t n = pbft_replica_seal(sh->r, kind, target, plain, size, sh->sealed,
@@ -141,8 +101,8 @@ static size_t seal(struct shell *sh, uint8_t kind, uint32_t target, const uint8_
 	return (size_t)n;
 }
 
-static void seal_send(struct replica_server *s, struct shell *sh, uint8_t kind, uint32_t target,
-		      const struct pbft_send *send, const struct sockaddr_in *to)
+static void seal_send(struct replica_server *s, struct pbft_shell *sh, uint8_t kind,
+		      uint32_t target, const struct pbft_send *send, const struct sockaddr_in *to)
 {
 	size_t n = seal(sh, kind, target, sh->out.bytes + send->offset, send->size);
 
@@ -150,7 +110,7 @@ static void seal_send(struct replica_server *s, struct shell *sh, uint8_t kind, 
 }
 
 /* bundle_flush() - what @b holds, to @to (one datagram, if anything); @b is empty again. */
-static void bundle_flush(struct replica_server *s, struct shell *sh, struct pbft_bundle *b,
+static void bundle_flush(struct replica_server *s, struct pbft_shell *sh, struct pbft_bundle *b,
 			 const struct sockaddr_in *to)
 {
 	size_t n;
@@ -162,7 +122,7 @@ static void bundle_flush(struct replica_server *s, struct shell *sh, struct pbft
 }
 
 /* bundle_put() - sh->sealed's @size bytes into @b for @to; a full bundle goes first. */
-static void bundle_put(struct replica_server *s, struct shell *sh, struct pbft_bundle *b,
+static void bundle_put(struct replica_server *s, struct pbft_shell *sh, struct pbft_bundle *b,
 		       const struct sockaddr_in *to, size_t size)
 {
 	int err;
@@ -177,7 +137,7 @@ static void bundle_put(struct replica_server *s, struct shell *sh, struct pbft_b
  * send_all() - the held COMMITs and then @plain (NULL: none) to every other replica, each
  * sealed for it, in as few datagrams as fit (one, unless @plain is large). Empties the hold.
  */
-static void send_all(struct replica_server *s, struct shell *sh, const uint8_t *plain,
+static void send_all(struct replica_server *s, struct pbft_shell *sh, const uint8_t *plain,
 		     size_t plain_size)
 {
 	const struct pbft_held *h = &sh->held;
@@ -212,7 +172,7 @@ static void send_all(struct replica_server *s, struct shell *sh, const uint8_t *
  * pre-prepare or prepare, which needs this commit before it can execute anyway. What is
  * held goes at the next tick, or at once while a READ-ONLY read waits for a commit.
  */
-static void send_one(struct replica_server *s, struct shell *sh, const struct pbft_send *send)
+static void send_one(struct replica_server *s, struct pbft_shell *sh, const struct pbft_send *send)
 {
 	uint32_t n = sh->config->replicas;
 
@@ -247,7 +207,7 @@ static void send_one(struct replica_server *s, struct shell *sh, const struct pb
 }
 
 /* step() - one input; the evidence first (a reply is never ahead of its line), then sends. */
-static void step(struct replica_server *s, struct shell *sh, const struct pbft_input *in)
+static void step(struct replica_server *s, struct pbft_shell *sh, const struct pbft_input *in)
 {
 	int err = pbft_step(sh->r, in, &sh->out);
 
@@ -265,103 +225,11 @@ static void step(struct replica_server *s, struct shell *sh, const struct pbft_i
 		send_all(s, sh, NULL, 0);       /* a read waits for something to commit */
 }
 
-/* --- --unreplicated: the same transport and MACs, no agreement --- */
-
-/* unrep_reply() - @result to client @c, sealed with key(0, 1 + c), to its address. */
-static void unrep_reply(struct replica_server *s, struct shell *sh, uint32_t c,
-			const struct pbft_result *result)
-{
-	struct unrep *u = &sh->unrep;
-	struct pbft_msg *m = &u->msg;
-	ssize_t size, n;
-
-	ASSERT(c < PBFT_CLIENTS_MAX && result->timestamp > 0 && result->client == c);
-	m->type = PBFT_MSG_REPLY;
-	m->sender = 0;
-	m->view = m->seq = 0;
-	memset(m->digest, 0, sizeof(m->digest));
-	m->result = *result;
-	size = pbft_encode(m, u->plain, sizeof(u->plain));
-	ASSERT(size > 0);
-	n = pbft_mac_seal(&u->reply_keys[c], u->plain, (size_t)size, sh->sealed,
-			  sizeof(sh->sealed));
-	ASSERT(n > 0);
-	replica_server_send_to(s, &sh->client_addrs[c], sh->sealed, (size_t)n);
-}
-
-/*
- * unrep_execute() - the core's reply cache rule: a timestamp above the client's last is
- * executed (and logged as evidence), an equal one is answered from the cache, a lower one
- * is dropped. Return: true if a reply is due.
- */
-static bool unrep_execute(struct shell *sh, const struct pbft_request *q)
-{
-	struct unrep *u = &sh->unrep;
-	struct pbft_result *cached = &u->replies[q->client];
-	struct pbft_event e = { .type = PBFT_EV_EXECUTE, .client = q->client,
-				.timestamp = q->timestamp, .op = q->op };
-
-	ASSERT(q->client < PBFT_CLIENTS_MAX && q->timestamp > 0);
-	if (q->timestamp < cached->timestamp) {
-		u->refused_count++;
-		return false;
-	}
-	if (q->timestamp == cached->timestamp) {
-		u->resent_count++;
-		return true;
-	}
-	cached->client = q->client;
-	cached->timestamp = q->timestamp;
-	pbft_kv_apply(&u->kv, &q->op, cached);
-	e.seq = ++u->executed_count;
-	(void)pbft_evlog_events(&sh->evidence, &e, 1);  /* counted in write_error_count */
-	return true;
-}
-
-static void unrep_datagram(struct replica_server *s, struct shell *sh,
-			   const struct sockaddr_in *from, const uint8_t *bytes, size_t size)
-{
-	struct unrep *u = &sh->unrep;
-	uint32_t sender, c;
-	size_t plain;
-
-	if (pbft_sender_peek(bytes, size, &sender) < 0) {
-		u->malformed_count++;
-		return;
-	}
-	c = sender - 1;                 /* client c is principal n + c, n = 1 */
-	if (sender < 1 || c >= PBFT_CLIENTS_MAX ||
-	    pbft_mac_open(&sh->client_keys[c], bytes, size, &plain) < 0) {
-		u->forged_count++;
-		return;
-	}
-	if (pbft_decode(bytes, plain, 1 + PBFT_CLIENTS_MAX, &u->msg, NULL) < 0) {
-		u->malformed_count++;
-		return;
-	}
-	if ((u->msg.type != PBFT_MSG_REQUEST && u->msg.type != PBFT_MSG_READ_ONLY) ||
-	    u->msg.request.client != c || from->sin_family != AF_INET) {
-		u->refused_count++;
-		return;
-	}
-	sh->client_addrs[c] = *from;
-	sh->clients_seen |= 1ull << c;
-	if (u->msg.type == PBFT_MSG_READ_ONLY) {
-		/* As the replicas do: read at once, not cached, not in the evidence. */
-		struct pbft_result read = { .client = c, .timestamp = u->msg.request.timestamp };
-
-		pbft_kv_apply(&u->kv, &u->msg.request.op, &read);
-		unrep_reply(s, sh, c, &read);
-	} else if (unrep_execute(sh, &u->msg.request)) {
-		unrep_reply(s, sh, c, &u->replies[c]);
-	}
-}
-
 /* --- the replica --- */
 
 /* learn_client() - a client's authentic request: its replies go back to where it came from. */
-static void learn_client(struct shell *sh, const struct sockaddr_in *from, const uint8_t *bytes,
-			 size_t size)
+static void learn_client(struct pbft_shell *sh, const struct sockaddr_in *from,
+			 const uint8_t *bytes, size_t size)
 {
 	uint32_t sender, c;
 	size_t plain_size;
@@ -382,7 +250,7 @@ static void learn_client(struct shell *sh, const struct sockaddr_in *from, const
 }
 
 /* step_bundle() - each part of a bundle as a message of its own; none if it does not split. */
-static void step_bundle(struct replica_server *s, struct shell *sh,
+static void step_bundle(struct replica_server *s, struct pbft_shell *sh,
 			const struct sockaddr_in *from, const uint8_t *bytes, size_t size)
 {
 	struct pbft_bundle_part parts[PBFT_BUNDLE_PARTS_MAX];
@@ -408,7 +276,7 @@ static void step_bundle(struct replica_server *s, struct shell *sh,
 static void on_datagram(struct replica_server *s, void *ctx, const struct sockaddr_in *from,
 			bool from_peer, const uint8_t *bytes, size_t size)
 {
-	struct shell *sh = ctx;
+	struct pbft_shell *sh = ctx;
 	struct pbft_input in = { .type = PBFT_IN_MESSAGE, .bytes = bytes, .size = size };
 	char buf[REPLICA_ARGS_ADDR_TEXT_BYTES];
 
@@ -421,7 +289,7 @@ static void on_datagram(struct replica_server *s, void *ctx, const struct sockad
 		return;
 	}
 	if (!sh->r) {
-		unrep_datagram(s, sh, from, bytes, size);
+		pbft_unreplicated_datagram(s, sh, from, bytes, size);
 		return;
 	}
 	if (pbft_bundle_is(bytes, size)) {
@@ -435,7 +303,7 @@ static void on_datagram(struct replica_server *s, void *ctx, const struct sockad
 
 static void on_tick(struct replica_server *s, void *ctx)
 {
-	struct shell *sh = ctx;
+	struct pbft_shell *sh = ctx;
 	const struct pbft_input in = { .type = PBFT_IN_TICK };
 
 	/* Missed ticks (a paused process) are not made up: one tick per wake-up at most. */
@@ -449,95 +317,9 @@ static void on_tick(struct replica_server *s, void *ctx)
 
 static int64_t next_tick_ns(void *ctx)
 {
-	const struct shell *sh = ctx;
+	const struct pbft_shell *sh = ctx;
 
 	return sh->r ? sh->next_tick_ns : INT64_MAX;    /* unreplicated: nothing to time */
-}
-
-/* --- the TCP line protocol --- */
-
-/* The core's counters, or unreplicated: executed is the count of requests executed. */
-static void shell_status(const struct shell *sh, struct pbft_status *st)
-{
-	const struct unrep *u = &sh->unrep;
-
-	if (sh->r) {
-		pbft_replica_status(sh->r, st);
-		return;
-	}
-	*st = (struct pbft_status){ .executed_seq = u->executed_count,
-				    .forged_count = u->forged_count,
-				    .malformed_count = u->malformed_count,
-				    .refused_count = u->refused_count };
-}
-
-static ssize_t reply_status(const struct shell *sh, char *reply, size_t size)
-{
-	char names[PBFT_EVLOG_NAMES_BYTES_MAX];
-	struct pbft_status st;
-
-	shell_status(sh, &st);
-	pbft_evlog_names(sh->byzantine, false, names, sizeof(names));
-	return snprintf(reply, size,
-			"{\"id\":%" PRIu32 ",\"view\":%" PRIu64 ",\"view_changing\":%s,"
-			"\"stable\":%" PRIu64 ",\"executed\":%" PRIu64 ",\"pending\":%" PRIu32
-			",\"forged\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"refused\":%" PRIu64
-			",\"bad_digest\":%" PRIu64 ",\"overflow\":%" PRIu64
-			",\"read_only\":%" PRIu64 ",\"rollbacks\":%" PRIu64 ",\"lagged\":%" PRIu64
-			",\"undecided\":%" PRIu64 ",\"bundles\":%" PRIu64
-			",\"bad_bundles\":%" PRIu64 ",\"byzantine\":%s}\n",
-			sh->config->id, st.view, st.view_changing ? "true" : "false",
-			st.stable_seq, st.executed_seq, st.pending_count, st.forged_count,
-			st.malformed_count, st.refused_count, st.bad_digest_count,
-			st.overflow_count, st.read_only_count, st.rollback_count, st.lag_count,
-			st.undecided_count, sh->bundle_count, sh->bad_bundle_count, names);
-}
-
-static ssize_t reply_byzantine(struct replica_server *s, struct shell *sh, const char *list,
-			       char *reply, size_t size)
-{
-	char bad[PBFT_NET_MODE_BYTES_MAX], names[PBFT_EVLOG_NAMES_BYTES_MAX];
-	uint32_t flags;
-	int err;
-
-	if (pbft_net_modes_parse(list, &flags, bad, sizeof(bad)) < 0)
-		return snprintf(reply, size, "{\"error\":\"unknown mode '%s'\"}\n", bad);
-	if (!sh->r)
-		return snprintf(reply, size, "{\"error\":\"no byzantine modes when "
-				"unreplicated\"}\n");
-	err = pbft_replica_set_byzantine(sh->r, flags);
-	ASSERT(err == 0);
-	sh->byzantine = flags;
-	pbft_evlog_names(flags, false, names, sizeof(names));
-	log_info("byzantine modes now %s", names);
-	err = pbft_evlog_byzantine(&sh->evidence, flags, realtime_ns());
-	if (err < 0 && replica_server_log_allowed(s))
-		log_error("evidence log: %s", strerror(-err));
-	return snprintf(reply, size, "{\"ok\":true,\"byzantine\":%s}\n", names);
-}
-
-static ssize_t on_request(struct replica_server *s, void *ctx, const char *line, size_t size,
-			  char *reply, size_t reply_size)
-{
-	struct shell *sh = ctx;
-	char text[REQUEST_BYTES_MAX];
-	ssize_t n;
-
-	ASSERT(size >= 1 && size <= sizeof(text) && line[size - 1] == '\n');
-	size--;
-	if (size > 0 && line[size - 1] == '\r')
-		size--;
-	memcpy(text, line, size);
-	text[size] = '\0';
-	if (strcmp(text, "status") == 0)
-		n = reply_status(sh, reply, reply_size);
-	else if (strncmp(text, "byzantine ", 10) == 0)
-		n = reply_byzantine(s, sh, text + 10, reply, reply_size);
-	else
-		n = snprintf(reply, reply_size, "{\"error\":\"unknown command: try 'status' or "
-			     "'byzantine MODE[,MODE...]' or 'byzantine none'\"}\n");
-	ASSERT(n > 0 && (size_t)n < reply_size);
-	return n;
 }
 
 /* --- the state file: the incarnation only --- */
@@ -545,7 +327,7 @@ static ssize_t on_request(struct replica_server *s, void *ctx, const char *line,
 static int on_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
 		   struct errbuf *eb)
 {
-	struct shell *sh = ctx;
+	struct pbft_shell *sh = ctx;
 	uint64_t incarnation;
 
 	if (size != STATE_BYTES || memcmp(bytes, state_magic, sizeof(state_magic)) != 0)
@@ -573,7 +355,7 @@ static int on_load(void *ctx, const char *path, const uint8_t *bytes, size_t siz
 
 static ssize_t on_save(void *ctx, uint8_t *buf, size_t size)
 {
-	const struct shell *sh = ctx;
+	const struct pbft_shell *sh = ctx;
 
 	ASSERT(size >= STATE_BYTES);
 	memcpy(buf, state_magic, sizeof(state_magic));
@@ -589,10 +371,10 @@ static ssize_t on_save(void *ctx, uint8_t *buf, size_t size)
 
 /* --- the run --- */
 
-static struct shell *shell_new(struct pbft_replica *r, const struct pbft_config *config,
+static struct pbft_shell *shell_new(struct pbft_replica *r, const struct pbft_config *config,
 			       const struct replica_args *args)
 {
-	struct shell *sh;
+	struct pbft_shell *sh;
 
 	if (sodium_init() < 0)          /* done already with a replica; unreplicated, here */
 		return NULL;
@@ -626,7 +408,7 @@ static struct shell *shell_new(struct pbft_replica *r, const struct pbft_config 
 }
 
 /* start() - the incarnation on disk, then the evidence log and its start line. */
-static int start(struct replica_server *s, struct shell *sh, const char *data_dir,
+static int start(struct replica_server *s, struct pbft_shell *sh, const char *data_dir,
 		 struct errbuf *eb)
 {
 	int err;
@@ -653,17 +435,18 @@ int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
 		 const struct replica_args *args, struct errbuf *eb)
 {
 	static const struct replica_server_ops ops = {
-		.request = on_request, .datagram = on_datagram, .tick = on_tick,
+		.request = pbft_line_request, .datagram = on_datagram, .tick = on_tick,
 		.next_tick_ns = next_tick_ns, .load = on_load, .save = on_save,
 	};
 	const struct replica_server_config server_config = {
 		.addrs = args->addrs, .data_dir = args->data_dir, .state_bytes_max = STATE_BYTES,
-		.clients_max = TCP_CLIENTS_MAX, .request_bytes_max = REQUEST_BYTES_MAX,
-		.reply_bytes_max = REPLY_BYTES_MAX, .datagram_bytes_max = PBFT_SEALED_BYTES_MAX,
+		.clients_max = TCP_CLIENTS_MAX, .request_bytes_max = PBFT_LINE_REQUEST_BYTES_MAX,
+		.reply_bytes_max = PBFT_LINE_REPLY_BYTES_MAX,
+		.datagram_bytes_max = PBFT_SEALED_BYTES_MAX,
 		.recv_batch_max = RECV_BATCH_MAX, .udp_shared = false,
 		.udp_buffer_bytes = UDP_BUFFER_BYTES, .udp_batch = true,
 	};
-	struct shell *sh = shell_new(r, config, args);
+	struct pbft_shell *sh = shell_new(r, config, args);
 	struct replica_server *s = NULL;
 	int err;
 
