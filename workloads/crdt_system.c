@@ -124,13 +124,17 @@ static const struct system_option crdt_options[] = {
 };
 
 static const struct system_bug crdt_bugs[] = {
-	{ "gcounter-sum-merge", "merge adds counts instead of taking the max", "",
+	{ "gcounter-sum-merge", "merge adds counts instead of taking the max",
+	  "--model gcounter --nemesis partition:1.5 --shapes halves,isolate,random",
 	  "phantom-increment,impossible-sum", false },
-	{ "orset-remove-wins", "a remove also deletes concurrent adds it never saw", "",
+	{ "orset-remove-wins", "a remove also deletes concurrent adds it never saw",
+	  "--model orset --nemesis partition:1.5 --shapes halves,isolate,random",
 	  "lost-add", false },
-	{ "no-retransmit", "updates lost in a partition are never sent again", "",
+	{ "no-retransmit", "updates lost in a partition are never sent again",
+	  "--model gset --nemesis partition:1.5 --shapes halves,isolate,random",
 	  "divergence,lost-add", false },
-	{ "restart-empty", "a restarted replica forgets its state", "",
+	{ "restart-empty", "a restarted replica forgets its state",
+	  "--model gcounter --nemesis kill:0.3,partition:0.6",
 	  "lost-add,divergence", false },
 	{ NULL, NULL, NULL, NULL, false },
 };

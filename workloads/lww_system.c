@@ -92,7 +92,8 @@ static const struct system_option lww_options[] = {
 };
 
 static const struct system_bug lww_bugs[] = {
-	{ "wallclock-lww", "timestamps from the wall clock instead of the HLC", "",
+	{ "wallclock-lww", "timestamps from the wall clock instead of the HLC",
+	  "--nemesis clock:1",
 	  "causality-violation,lost-update", false },
 	{ NULL, NULL, NULL, NULL, false },
 };

@@ -421,15 +421,20 @@ static const struct system_option pbft_options[] = {
 };
 
 static const struct system_bug pbft_bugs[] = {
-	{ "quorum-2f", "commits with 2f matching commits instead of 2f+1", "",
+	{ "quorum-2f", "commits with 2f matching commits instead of 2f+1",
+	  "--nemesis partition:2",
 	  "commit-quorum", false },
-	{ "no-digest-check", "accepts a pre-prepare whose digest does not match its batch", "",
+	{ "no-digest-check", "accepts a pre-prepare whose digest does not match its batch",
+	  "--byzantine corrupt-digest --nemesis none",
 	  "checkpoint-divergence", false },
-	{ "count-messages-not-senders", "counts votes, not distinct voters, toward a quorum", "",
+	{ "count-messages-not-senders", "counts votes, not distinct voters, toward a quorum",
+	  "--nodes 7 --byzantine equivocate,conflicting-votes --nemesis none",
 	  "agreement", false },
 	{ "view-change-drops-prepared", "a new view forgets requests prepared in the old one",
-	  "", "agreement", false },
-	{ "client-first-reply", "the client accepts the first reply, not f+1 matching ones", "",
+	  "--rate 400 --concurrency 20 --nemesis kill:2,partition:1.5,loss:1", "agreement",
+	  false },
+	{ "client-first-reply", "the client accepts the first reply, not f+1 matching ones",
+	  "--byzantine wrong-results --nemesis none",
 	  "not-linearizable", true },
 	{ NULL, NULL, NULL, NULL, false },
 };

@@ -324,24 +324,21 @@ static void build_options(const struct system_desc *desc, struct option *out)
 }
 
 /*
- * The arguments getopt reads: a bug's default arguments (its "with"), when it has them and
- * the user gave no --nemesis, then the user's, which win where both set one thing.
+ * The arguments getopt reads: a bug's recommended settings (its "with": the faults, model
+ * or Byzantine modes that expose it) as defaults, then the user's, which win wherever both
+ * set one thing (a later --nemesis, --model or --byzantine replaces the earlier).
  */
 static int bug_args(int argc, char **argv, const struct system_desc *desc, const char *bug,
 		    char **out, int *out_count, struct errbuf *eb)
 {
 	static char with[BUG_WITH_BYTES_MAX];
 	const struct system_bug *b = desc && bug ? system_bug_find(desc, bug) : NULL;
-	bool nemesis_given = false;
 	int n = 0;
 
-	for (int i = 1; i < argc; i++)
-		nemesis_given |= strcmp(argv[i], "--nemesis") == 0 ||
-				 strncmp(argv[i], "--nemesis=", 10) == 0;
 	if (argc + 1 > RUN_ARGS_MAX)
 		return errbuf_set(eb, -E2BIG, "more than %d arguments", RUN_ARGS_MAX - 1);
 	out[n++] = argv[0];
-	if (b && b->with && b->with[0] && !nemesis_given) {
+	if (b && b->with && b->with[0]) {
 		snprintf(with, sizeof(with), "%s", b->with);
 		char *save, *w;
 

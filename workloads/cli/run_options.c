@@ -23,13 +23,14 @@ const struct run_option run_common_options[] = {
 	{ "concurrency", "C", "client threads (default 10)", 'c' },
 	{ "nemesis", "LIST", "faults, comma-separated, each given as "
 	  "name[:interval_s[:probability]] (see faults below); or none (default partition, "
-	  "or the faults a --bug names)", 'N' },
+	  "or the faults a --bug recommends)", 'N' },
 	{ "nemesis-interval", "S", "default interval: every S seconds each fault starts (with "
 	  "its probability) or stops (default 3)", 'i' },
 	{ "shapes", "LIST", "partition shapes drawn at random, comma-separated, from isolate, "
 	  "halves, bridge, majorities-ring and random (default: all the cluster fits)", 'S' },
 	{ "seed", "X", "seed for every random choice (default: random)", 's' },
-	{ "bug", "NAME", "run deliberately broken nodes (see bugs in run SYSTEM --help)", 'b' },
+	{ "bug", "NAME", "run deliberately broken nodes (see bugs in run SYSTEM --help); the "
+	  "bug's \"with:\" settings are defaults, any option given wins", 'b' },
 	{ "store", "DIR", "where runs are written (default store)", 'd' },
 	{ "keep", NULL, "name the namespaces fl-<id>-*, so that `ip netns exec` works; "
 	  "`faultline clean` removes them if the run dies", 'k' },
