@@ -102,6 +102,8 @@ int campaign_nemesis_setup(struct campaign *cp, struct errbuf *eb)
 
 	memcpy(so.faults, o->faults, sizeof(so.faults));
 	memcpy(so.shapes, o->shapes, sizeof(so.shapes));
+	if (o->system->msgdrop_types)
+		so.msg_types = o->system->msgdrop_types(o->system_opts);
 	err = schedule_build(&cp->schedule, &so, eb);
 	if (err < 0 || o->fault_count == 0)
 		return err;

@@ -179,7 +179,7 @@ uint64_t fault_draw_set(struct prng *prng, uint32_t node_count)
 static void draw_msgdrop(struct prng *prng, const struct schedule_opts *o,
 			 struct schedule_event *ev)
 {
-	const uint8_t *types = o->system->msg_types;
+	const uint8_t *types = o->msg_types ? o->msg_types : o->system->msg_types;
 	uint32_t count = 0, type;
 	uint64_t from, to, any = 0;
 	struct textbuf t;

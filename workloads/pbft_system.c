@@ -33,6 +33,7 @@ enum {
 	PBFT_STATUS_PORT = 7000,        /* pbft-node's TCP line port (status, byzantine) */
 	PBFT_MODES_MAX = PBFT_REPLICAS_MAX,
 	PBFT_MODE_BYTES_MAX = 32,       /* one mode name */
+	PBFT_MSGDROP_TYPES = 5,         /* message types msgdrop may drop */
 };
 STATIC_ASSERT((int)PBFT_KEYS <= (int)SYSTEM_FINAL_READS_MAX &&
 	      (int)PBFT_KEYS <= (int)PBFT_GEN_KEYS_MAX, "every key fits the final reads");
@@ -81,6 +82,8 @@ static uint32_t pbft_final_reads(const struct system *sys, struct op *out, uint3
 struct pbft_system_opts {
 	const char *byzantine;          /* --byzantine MODE[,MODE], borrowed; NULL: none */
 	bool fast;                      /* --fast */
+	const char *msgdrop_text;       /* --msgdrop-types LIST, borrowed; NULL: all */
+	uint8_t msgdrop_types[PBFT_MSGDROP_TYPES + 1]; /* parsed, 0-ended */
 };
 
 /* pbft-node's Byzantine modes (PROTOCOL.md), the correct one first: the byzantine
@@ -342,6 +345,8 @@ static void pbft_config_json(const void *opts, json_t *root)
 	if (so->byzantine)
 		json_object_set_new(root, "byzantine", json_string(so->byzantine));
 	json_object_set_new(root, "fast", json_boolean(so->fast));
+	if (so->msgdrop_text)
+		json_object_set_new(root, "msgdrop_types", json_string(so->msgdrop_text));
 }
 
 static void pbft_reproduce(const void *opts, FILE *out)
@@ -352,6 +357,8 @@ static void pbft_reproduce(const void *opts, FILE *out)
 		fprintf(out, " --byzantine %s", so->byzantine);
 	if (so->fast)
 		fprintf(out, " --fast");
+	if (so->msgdrop_text)
+		fprintf(out, " --msgdrop-types %s", so->msgdrop_text);
 }
 
 /* ---- The byzantine fault ----------------------------------------------------------------- */
@@ -406,8 +413,48 @@ static const struct fault_kind pbft_byzantine_fault = {
 
 static const struct fault_kind *const pbft_faults[] = { &pbft_byzantine_fault, NULL };
 
-/* msgdrop: pre-prepare, prepare, commit, checkpoint, view-change (pbft_msg.h). */
-static const uint8_t pbft_msg_types[] = { 2, 3, 4, 5, 6, 0 };
+/* msgdrop: pre-prepare, prepare, commit, checkpoint, view-change (pbft_wire.h). */
+static const uint8_t pbft_msg_types[] = { PBFT_MSG_PRE_PREPARE, PBFT_MSG_PREPARE,
+					  PBFT_MSG_COMMIT, PBFT_MSG_CHECKPOINT,
+					  PBFT_MSG_VIEW_CHANGE, 0 };
+static const char *const pbft_msg_names[] = { "pre-prepare", "prepare", "commit",
+					      "checkpoint", "view-change" };
+STATIC_ASSERT(ARRAY_SIZE(pbft_msg_types) == PBFT_MSGDROP_TYPES + 1 &&
+	      ARRAY_SIZE(pbft_msg_names) == PBFT_MSGDROP_TYPES, "one name per type");
+
+/* --msgdrop-types: names from pbft_msg_names, comma-separated, each once. */
+static int parse_msgdrop_types(void *opts, const char *arg, struct errbuf *eb)
+{
+	struct pbft_system_opts *so = opts;
+	uint32_t n = 0;
+
+	for (const char *p = arg; *p;) {
+		size_t len = strcspn(p, ",");
+		uint32_t k = 0;
+
+		while (k < PBFT_MSGDROP_TYPES && (strlen(pbft_msg_names[k]) != len ||
+						  strncmp(pbft_msg_names[k], p, len) != 0))
+			k++;
+		if (k == PBFT_MSGDROP_TYPES || memchr(so->msgdrop_types, pbft_msg_types[k], n))
+			return errbuf_set(eb, -EINVAL, "--msgdrop-types: '%.*s' is not one of "
+					  "pre-prepare, prepare, commit, checkpoint, view-change "
+					  "(or is given twice)", (int)len, p);
+		so->msgdrop_types[n++] = pbft_msg_types[k];
+		p += len + (p[len] == ',');
+	}
+	if (n == 0)
+		return errbuf_set(eb, -EINVAL, "--msgdrop-types: empty list");
+	so->msgdrop_types[n] = 0;
+	so->msgdrop_text = arg;
+	return 0;
+}
+
+static const uint8_t *pbft_msgdrop_types(const void *opts)
+{
+	const struct pbft_system_opts *so = opts;
+
+	return so->msgdrop_text ? so->msgdrop_types : NULL;
+}
 
 /* ---- The descriptor ------------------------------------------------------------------- */
 
@@ -417,6 +464,9 @@ static const struct system_option pbft_options[] = {
 	  "fake-certificates, or none", parse_byzantine },
 	{ "fast", NULL, "the fast path: replicas execute tentatively (--tentative), clients "
 	  "send reads as READ-ONLY and wait for 2f+1 matching replies", parse_fast },
+	{ "msgdrop-types", "TYPE[,TYPE]", "the messages the msgdrop fault may drop: "
+	  "pre-prepare, prepare, commit, checkpoint, view-change (default: all)",
+	  parse_msgdrop_types },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -454,6 +504,7 @@ const struct system_desc pbft_system_desc = {
 	.checkers = "pbft",
 	.faults = pbft_faults,
 	.msg_types = pbft_msg_types,
+	.msgdrop_types = pbft_msgdrop_types,
 	.opts_size = sizeof(struct pbft_system_opts),
 	.opts_defaults = pbft_opts_defaults,
 	.opts_check = pbft_opts_check,

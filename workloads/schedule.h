@@ -34,6 +34,8 @@ struct schedule_opts {
 	struct schedule_fault faults[SCHEDULE_FAULTS_MAX];
 	uint32_t fault_count;
 	const char *shapes[SCHEDULE_SHAPES_MAX]; /* partition shapes; NULL-ended */
+	const uint8_t *msg_types;       /* msgdrop draws from these (0-ended); NULL: all the
+					 * system declares */
 };
 
 /*

@@ -109,6 +109,9 @@ struct system_desc {
 	const struct fault_kind *const *faults;
 	/* msgdrop: the first payload bytes of its datagrams that may be dropped; 0-ended. */
 	const uint8_t *msg_types;
+	/* Optional: the subset of @msg_types msgdrop draws from under @opts (0-ended), or NULL
+	 * for all of them. */
+	const uint8_t *(*msgdrop_types)(const void *opts);
 	size_t opts_size;               /* bytes of its own options */
 	void (*opts_defaults)(void *opts);
 	/* Optional: checks across fields once every option is parsed; may set defaults. */

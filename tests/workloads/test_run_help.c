@@ -105,6 +105,7 @@ static const char *sample(const char *name, const char *arg, const char *first_b
 		{ "seed", "X", "7" }, { "store", "DIR", "/tmp/fl-help-test" },
 		{ "op-timeout-ms", "MS", "500" }, { "capture-max-mb", "MB", "8" },
 		{ "byzantine", "MODE[,MODE]", "silent" },
+		{ "msgdrop-types", "TYPE[,TYPE]", "commit" },
 	};
 
 	if (strcmp(name, "bug") == 0)

@@ -367,3 +367,23 @@ Test(schedule, msgdrop_drops_one_type_from_senders_to_receivers)
 	cr_assert_eq(types_seen, 0x7cu, "types 2..6 are drawn: %#x", types_seen);
 	schedule_fini(&s);
 }
+
+Test(schedule, msgdrop_draws_only_the_types_a_system_narrows_it_to)
+{
+	static const uint8_t commits_only[] = { 4, 0 };
+	struct schedule_opts o = { .system = system_desc_find("pbft"), .seed = 5, .time_s = 60,
+				   .node_count = 4, .faults = { { NEM_F_MSGDROP, 1, 1 } },
+				   .fault_count = 1, .msg_types = commits_only };
+	uint32_t starts = 0;
+	struct schedule s;
+
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	for (uint32_t i = 0; i < s.count; i++) {
+		if (strcmp(s.events[i].f, "start-msgdrop") != 0)
+			continue;
+		cr_expect_eq(s.events[i].params.msg_types, 1u << 4, "%s", s.events[i].value);
+		starts++;
+	}
+	cr_expect_gt(starts, 20);
+	schedule_fini(&s);
+}

@@ -202,6 +202,14 @@ enum {
 	BUG_WITH_BYTES_MAX = 256,       /* a --bug's default arguments, as text */
 };
 
+static char nemesis_copy[512], shapes_copy[256];   /* --nemesis, --shapes: cut in place */
+
+/* @arg copied into @buf, or NULL when it does not fit. */
+static char *copy_arg(const char *arg, char *buf, size_t size)
+{
+	return (size_t)snprintf(buf, size, "%s", arg) < size ? buf : NULL;
+}
+
 static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 			struct errbuf *eb)
 {
@@ -232,11 +240,19 @@ static int parse_option(int c, struct campaign_opts *o, char **nemesis_text,
 					  CAMPAIGN_CONCURRENCY_MAX);
 		o->concurrency = (uint32_t)d;
 		return 0;
-	case 'N': *nemesis_text = optarg; return 0;
+	case 'N':
+		/* Parsed later, in place: a copy, so the command line config.json records
+		 * stays whole. */
+		*nemesis_text = copy_arg(optarg, nemesis_copy, sizeof(nemesis_copy));
+		return *nemesis_text ? 0 : errbuf_set(eb, -E2BIG, "--nemesis: list too long");
 	case 'i':
 		return cli_parse_double(optarg, 0.05, 3600, &o->nemesis_interval_s) < 0
 			? errbuf_set(eb, -EINVAL, "--nemesis-interval: expected 0.05..3600 s") : 0;
-	case 'S': return parse_shapes(optarg, o, eb);
+	case 'S':
+		/* o->shapes point into the copy, which lives as long as the process. */
+		if (!copy_arg(optarg, shapes_copy, sizeof(shapes_copy)))
+			return errbuf_set(eb, -E2BIG, "--shapes: list too long");
+		return parse_shapes(shapes_copy, o, eb);
 	case 's':
 		return cli_parse_u64(optarg, &o->seed) < 0
 			? errbuf_set(eb, -EINVAL, "--seed: expected an unsigned 64-bit integer")
