@@ -43,6 +43,16 @@ struct campaign_opts {
 	char **argv;
 };
 
+/* campaign_opts_has_fault() - whether @o's schedule includes the fault NEM_F_* @bit. */
+static inline bool campaign_opts_has_fault(const struct campaign_opts *o, uint32_t bit)
+{
+	for (uint32_t i = 0; i < o->fault_count; i++) {
+		if (o->faults[i].fault == bit)
+			return true;
+	}
+	return false;
+}
+
 /* Sensible defaults: 20 s, 50 ops/s, 10 clients, partitions every 3 s; no system yet. */
 extern const struct campaign_opts campaign_defaults;
 

@@ -34,11 +34,9 @@ static void nemesis_arg(const struct campaign_opts *o, char *out, size_t size)
 
 void campaign_print_reproduce(const struct campaign_opts *o, FILE *out)
 {
+	bool partitions = campaign_opts_has_fault(o, NEM_F_PARTITION);
 	char nemesis[256];
-	bool partitions = false;
 
-	for (uint32_t i = 0; i < o->fault_count; i++)
-		partitions |= o->faults[i].fault == NEM_F_PARTITION;
 	nemesis_arg(o, nemesis, sizeof(nemesis));
 	fprintf(out, "faultline run %s", o->system->name);
 	if (o->system->reproduce)

@@ -300,15 +300,6 @@ static int pbft_nodes_check(uint32_t n, struct errbuf *eb)
 	return 0;
 }
 
-static bool uses_fault(const struct campaign_opts *o, uint32_t bit)
-{
-	for (uint32_t i = 0; i < o->fault_count; i++) {
-		if (o->faults[i].fault == bit)
-			return true;
-	}
-	return false;
-}
-
 /* Modes for at most n replicas (more than f only warned about), one source of Byzantine
  * replicas at a time, and a client id for every client thread, the readiness probe and
  * the final reads. */
@@ -318,7 +309,7 @@ static int pbft_opts_check(void *opts, struct campaign_opts *o, struct errbuf *e
 	char modes[PBFT_MODES_MAX][PBFT_MODE_BYTES_MAX];
 	uint32_t n = o->node_count, count = 0, byzantine = 0;
 
-	if (so->byzantine && uses_fault(o, NEM_F_BYZANTINE))
+	if (so->byzantine && campaign_opts_has_fault(o, NEM_F_BYZANTINE))
 		return errbuf_set(eb, -EINVAL, "--byzantine and --nemesis byzantine together could "
 				  "make more than f replicas Byzantine; pick one");
 	if (so->byzantine) {

@@ -74,15 +74,6 @@ static const char *find_node_exe(const struct system_desc *desc, char *buf, size
 	return desc->node_program;
 }
 
-static bool has_fault(const struct campaign_opts *o, uint32_t fault)
-{
-	for (uint32_t i = 0; i < o->fault_count; i++) {
-		if (o->faults[i].fault == fault)
-			return true;
-	}
-	return false;
-}
-
 /*
  * --nemesis LIST: "none", or items name[:interval_s[:probability]] separated by commas, e.g.
  * "partition,kill:5:0.5". An item without an interval takes --nemesis-interval; without a
@@ -114,7 +105,7 @@ static int parse_nemesis(char *list, struct campaign_opts *o, struct errbuf *eb)
 					  "%s, or none)", o->system->name, item, names);
 		}
 		f.fault = kind->bit;
-		if (has_fault(o, f.fault) || o->fault_count >= SCHEDULE_FAULTS_MAX)
+		if (campaign_opts_has_fault(o, f.fault) || o->fault_count >= SCHEDULE_FAULTS_MAX)
 			return errbuf_set(eb, -EINVAL, "--nemesis: %s given twice", item);
 		if (interval && cli_parse_double(interval, 0.05, 3600, &f.interval_s) < 0)
 			return errbuf_set(eb, -EINVAL, "--nemesis: %s: interval '%s' is not "
@@ -147,7 +138,7 @@ static void fit_default_shapes(struct campaign_opts *o)
 
 static int check_faults(const struct campaign_opts *o, struct errbuf *eb)
 {
-	if (has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
+	if (campaign_opts_has_fault(o, NEM_F_PARTITION) && o->node_count < 2)
 		return errbuf_set(eb, -EINVAL, "a partition needs at least 2 nodes; "
 				  "use --nemesis none for one node");
 	return 0;
@@ -172,7 +163,7 @@ static int check_cross_fields(struct campaign_opts *o, bool shapes_given, bool n
 		return err;
 	if ((err = check_faults(o, eb)) < 0)
 		return err;
-	if (has_fault(o, NEM_F_PARTITION)) {
+	if (campaign_opts_has_fault(o, NEM_F_PARTITION)) {
 		if (!shapes_given)
 			fit_default_shapes(o);
 		for (uint32_t i = 0; o->shapes[i]; i++) {
