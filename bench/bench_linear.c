@@ -49,7 +49,7 @@ static int time_one(const char *path, enum linear_model model, struct timing *t)
 	struct check_result r;
 	struct history h;
 	int64_t t0 = monotime_ns(), t1;
-	int err = jepsen_import_load(&h, path, NULL, &eb);
+	int err = jepsen_import_load(&h, path, NULL, NULL, &eb);
 
 	if (err) {
 		fprintf(stderr, "bench-linear: %s\n", eb.msg);

@@ -131,6 +131,8 @@ static void summary_print(FILE *out, const char *history_path, const struct chec
 
 	fprintf(out, "history: %s (%" PRIu64 " ops, %" PRIu64 " final reads)\n", history_path,
 		r->op_count, r->final_read_count);
+	if (r->chosen[0])
+		fprintf(out, "checker: %s\n", r->chosen);
 	fprintf(out, "model: %s\n", r->model ? r->model : "(unknown)");
 	fprintf(out, "anomalies: %" PRIu64 "\n", r->anomalies_total);
 	for (uint32_t k = 0; k < shown; k++) {
@@ -207,13 +209,24 @@ static void skew_attach(const struct history *h, struct check_result *out,
 int check_run_dir_model(const char *run_dir_or_file, const char *model, bool print_summary,
 			struct check_result *out, struct errbuf *eb)
 {
-	return check_run_dir_linear(run_dir_or_file, model, NULL, print_summary, out, eb);
+	struct check_dir_opts o = { .model = model, .print_summary = print_summary };
+
+	return check_run_dir(run_dir_or_file, &o, out, eb);
 }
 
-int check_run_dir_linear(const char *run_dir_or_file, const char *model,
-			 const struct linear_opts *linear, bool print_summary,
-			 struct check_result *out, struct errbuf *eb)
+/* The import's warnings (a torn last line, fitted Jepsen oddities) go with the result. */
+static void warnings_attach(const struct history *h, struct check_result *out)
 {
+	if (h->warning[0])
+		out->warnings = strdup(h->warning);     /* best effort: only a warning */
+}
+
+int check_run_dir(const char *run_dir_or_file, const struct check_dir_opts *o,
+		  struct check_result *out, struct errbuf *eb)
+{
+	const char *model = o->model;
+	const struct linear_opts *linear = o->linear;
+	bool print_summary = o->print_summary;
 	const struct checker_entry *entry = NULL;
 	struct check_opts opts = { .model = NULL };
 	enum jepsen_form form = JEPSEN_FORM_JSONL;
@@ -237,10 +250,18 @@ int check_run_dir_linear(const char *run_dir_or_file, const char *model,
 	if (entry)
 		out->checker = entry->name;
 	if (!err)
-		err = jepsen_import_load(&h, p.history, &form, eb);
+		err = jepsen_import_load(&h, p.history,
+					 &(struct jepsen_import_opts){ .strict = o->strict_import },
+					 &form, eb);
 	results_skip_imported(&p, form);
-	if (!err && !entry)
+	if (!err && entry)
+		snprintf(out->chosen, sizeof(out->chosen), "%s, from %s", entry->name,
+			 model ? "--model" : "config.json");
+	if (!err && !entry) {
 		entry = checker_entry_detect(&h);
+		snprintf(out->chosen, sizeof(out->chosen), "%s, from the ops' shape (--model "
+			 "overrides)", entry->name);
+	}
 	if (!err)
 		err = checker_make(entry, linear, &opts, &checker, eb);
 	if (err) {
@@ -252,8 +273,7 @@ int check_run_dir_linear(const char *run_dir_or_file, const char *model,
 	err = checker_check_run(checker, &(struct check_run){ .history = &h, .dir = p.dir },
 				&opts, out, eb);
 	checker_free((struct checker *)checker);
-	if (!err && h.warning[0])
-		errbuf_set(eb, 0, "warning: %s", h.warning);
+	warnings_attach(&h, out);
 	skew_attach(&h, out, err ? NULL : eb);
 	results_save(&p, out, err ? NULL : eb);
 	if (print_summary)

@@ -28,22 +28,32 @@ struct linear_opts;
  * When ops report clocks (or the nemesis changed them), @out->skew holds the summary
  * (skew.h), written into results.json as "skew" and printed in the summary.
  * Return: 0 when the check ran; @eb then holds a warning, or "" (results.json not writable,
- * torn last line in the history, no skew summary). -errno when the history could not be
- * loaded (@eb says "path:line: expected ...") or the checker failed (@eb says why); -EINVAL
- * for an unknown @model or config.json model; -ENAMETOOLONG. Blocks on file I/O only.
+ * no skew summary; the history's own warnings are in @out->warnings). -errno when the
+ * history could not be loaded (@eb says "path:line: expected ...") or the checker failed
+ * (@eb says why); -EINVAL for an unknown @model or config.json model; -ENAMETOOLONG.
+ * Blocks on file I/O only.
  */
 int check_run_dir_model(const char *run_dir_or_file, const char *model, bool print_summary,
 			struct check_result *out, struct errbuf *eb);
 
+/* How `faultline check` checks: check_run_dir_model()'s arguments and more. */
+struct check_dir_opts {
+	const char *model;                      /* as check_run_dir_model()'s */
+	/* The linearizability options (initial value, null reads, budget; its model is
+	 * ignored: @model names it), for the checkers that take them; NULL: the defaults. */
+	const struct linear_opts *linear;
+	bool strict_import;                     /* refuse every Jepsen oddity (jepsen_import.h) */
+	bool print_summary;
+};
+
 /**
- * check_run_dir_linear() - check_run_dir_model() with the linearizability options @linear
- * (initial value, null reads, budget; its model is ignored: @model names it), used by the
- * checkers that take them (cas-register, kv); NULL @linear takes the defaults.
+ * check_run_dir() - check_run_dir_model() with all of @o. The history's warnings (a torn
+ * last line; the Jepsen oddities an import fitted, "path:line: ..." one per line) go to
+ * @out->warnings and results.json's "warnings", not to @eb.
  * Return: as check_run_dir_model().
  */
-int check_run_dir_linear(const char *run_dir_or_file, const char *model,
-			 const struct linear_opts *linear, bool print_summary,
-			 struct check_result *out, struct errbuf *eb);
+int check_run_dir(const char *run_dir_or_file, const struct check_dir_opts *o,
+		  struct check_result *out, struct errbuf *eb);
 
 /* check_paths_history() - the history file @run_dir_or_file stands for, into @out
  * (PATH_MAX bytes). Return: 0, -errno (no such file), -ENAMETOOLONG. */

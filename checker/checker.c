@@ -47,6 +47,7 @@ void check_result_fini(struct check_result *result)
 	free(result->anomalies);
 	skew_free(result->skew);
 	free(result->figures);
+	free(result->warnings);
 	check_result_init(result);
 }
 

@@ -50,6 +50,12 @@ struct check_result {
 	/* Owned, optional: figures a checker found worth showing (lines, each ending in
 	 * '\n'), printed in the summary; not part of the verdict. NULL for none. */
 	char *figures;
+	/* Owned, optional: what the import of the history fitted or skipped ('\n'-separated
+	 * "path:line: ..." lines; jepsen_import.h), NULL for none. Not part of the verdict. */
+	char *warnings;
+	/* Which registry row checked it and why ("mutex, from the ops' shape"), "" when no
+	 * registry choice was made (a checker run directly). */
+	char chosen[96];
 };
 
 struct check_opts {

@@ -67,6 +67,58 @@ static int linear_make(const struct checker_entry *entry, const struct linear_op
 	return 0;
 }
 
+/*
+ * Whether every client invocation's f is one of @fs (NULL-terminated), and at least one is
+ * @needed (NULL: any): the shape of a history of one of the linearizability models.
+ */
+static bool fs_within(const struct history *h, const char *const *fs, const char *needed)
+{
+	bool seen = false;
+
+	for (uint64_t i = 0; i < h->count; i++) {
+		const struct op *op = &h->ops[i];
+		size_t k;
+
+		if (op->type != OP_INVOKE || op->process == OP_PROCESS_NEMESIS)
+			continue;
+		for (k = 0; fs[k] && strcmp(fs[k], op->f) != 0; k++)
+			;
+		if (!fs[k])
+			return false;
+		seen |= !needed || strcmp(op->f, needed) == 0;
+	}
+	return seen;
+}
+
+/* Reads, writes and at least one cas: Knossos's cas-register (a plain register too). */
+static bool cas_register_detect(const struct history *h)
+{
+	static const char *const fs[] = { "read", "write", "cas", NULL };
+
+	return fs_within(h, fs, "write") || fs_within(h, fs, "cas");
+}
+
+static bool kv_detect(const struct history *h)
+{
+	static const char *const fs[] = { "get", "put", "append", NULL };
+
+	return fs_within(h, fs, "put") || fs_within(h, fs, "append");
+}
+
+static bool mutex_detect(const struct history *h)
+{
+	static const char *const fs[] = { "acquire", "release", NULL };
+
+	return fs_within(h, fs, NULL);
+}
+
+static bool multi_register_detect(const struct history *h)
+{
+	static const char *const fs[] = { "txn", NULL };
+
+	return fs_within(h, fs, NULL);
+}
+
 static bool always(const struct history *h)
 {
 	(void)h;
@@ -83,8 +135,15 @@ static const struct checker_entry entries[] = {
 	{ "lww", "LWW registers: causality, lost updates, divergence", "lww", NULL,
 	  lww_history_detect, false, lww_make },
 	{ "cas-register", "linearizability of one read/write/cas register per key", NULL, NULL,
-	  NULL, false, linear_make },
-	{ "kv", "linearizability of a key-value map", NULL, NULL, NULL, false, linear_make },
+	  cas_register_detect, false, linear_make },
+	{ "register", "linearizability of one read/write register per key", NULL, NULL, NULL,
+	  false, linear_make },
+	{ "mutex", "linearizability of a lock: acquire and release", NULL, NULL, mutex_detect,
+	  false, linear_make },
+	{ "multi-register", "linearizability of txns reading and writing named registers",
+	  NULL, NULL, multi_register_detect, false, linear_make },
+	{ "kv", "linearizability of a key-value map", NULL, NULL, kv_detect, false,
+	  linear_make },
 	{ "pbft", "cas-register + the replicas' evidence logs (agreement, total order, "
 	  "checkpoints) + liveness, composed", "pbft", "cas-register", NULL, false,
 	  pbft_checker_make },

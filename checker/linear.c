@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* linear.c - the linearizability checker: ops to calls, split per key, search, evidence. */
-#include "linear.h"
+#include "linear_core.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +18,9 @@ enum { LIN_STEPS_FIRST_ROUND = 1 << 14 };
 static const char *const model_names[LINEAR_MODEL_COUNT] = {
 	[LINEAR_MODEL_CAS_REGISTER] = "cas-register",
 	[LINEAR_MODEL_KV] = "kv",
+	[LINEAR_MODEL_REGISTER] = "register",
+	[LINEAR_MODEL_MUTEX] = "mutex",
+	[LINEAR_MODEL_MULTI_REGISTER] = "multi-register",
 };
 
 const char *linear_model_name(enum linear_model model)

@@ -11,10 +11,16 @@
 
 struct errbuf;
 struct history;
-struct op;
 
 /* The models (rules in checker/CHECKS.md, "Linearizability"). */
-enum linear_model { LINEAR_MODEL_CAS_REGISTER, LINEAR_MODEL_KV, LINEAR_MODEL_COUNT };
+enum linear_model {
+	LINEAR_MODEL_CAS_REGISTER,
+	LINEAR_MODEL_KV,
+	LINEAR_MODEL_REGISTER,          /* read and write only (Knossos register) */
+	LINEAR_MODEL_MUTEX,             /* acquire and release (Knossos mutex) */
+	LINEAR_MODEL_MULTI_REGISTER,    /* txn of reads and writes of named registers */
+	LINEAR_MODEL_COUNT
+};
 
 enum { LINEAR_INITIAL_BYTES_MAX = 256 };
 
@@ -51,149 +57,5 @@ int linear_model_parse(const char *name, enum linear_model *out);
  * anything else becomes a JSON string. Return: 0; -EINVAL over @size bytes or unparseable.
  */
 int linear_initial_parse(const char *arg, char *out, size_t size);
-
-/* ---- private to checker/: shared by linear.c, linear_model.c and linear_search.c ------- */
-
-/*
- * Interned values: each distinct byte string gets a dense id; id 0 is null (no bytes). A
- * value is a text (bytes[offsets[id] .. + sizes[id])) or, made by linear_values_append(),
- * an append node: parents[id]'s content then suffixes[id]'s text (offsets[id] is
- * LINEAR_NO_BYTES). Invariants: distinct ids have distinct contents (null aside), so equal
- * ids mean equal values; hashes[id] is the polynomial hash of the content and powers[id]
- * HASH_BASE^sizes[id] (mod 2^64); table (by content) has table_mask + 1 slots, pairs (by
- * (parent, suffix), id 0 free) pair_mask + 1, each at most half full; memory_bytes counts
- * what is allocated here.
- */
-struct linear_pair {
-	uint32_t parent, suffix, id;
-};
-
-struct linear_values {
-	char *bytes;
-	uint64_t bytes_used, bytes_size;
-	uint64_t *offsets, *hashes, *powers;
-	uint32_t *sizes, *parents, *suffixes;
-	uint32_t count, capacity;
-	uint32_t *table;
-	uint32_t table_mask;
-	struct linear_pair *pairs;
-	uint32_t pair_count, pair_mask;
-	uint64_t memory_bytes;
-};
-
-enum { LINEAR_VALUE_NULL = 0 };
-#define LINEAR_NO_BYTES UINT64_MAX
-
-void linear_values_init(struct linear_values *v);
-void linear_values_fini(struct linear_values *v);
-
-/* linear_values_intern() - the id of @size bytes at @text. Return: id (> 0) or -ENOMEM. */
-int64_t linear_values_intern(struct linear_values *v, const char *text, size_t size);
-
-/* linear_values_append() - the id of @parent's content then @suffix's (a text id): O(1)
- * once seen. Return: id (> 0) or -ENOMEM. */
-int64_t linear_values_append(struct linear_values *v, uint32_t parent, uint32_t suffix);
-
-/* linear_values_text() - the bytes of text @id (not NUL-terminated); *@size their count. */
-const char *linear_values_text(const struct linear_values *v, uint32_t id, uint32_t *size);
-
-/* linear_values_prefix() - the first (up to) @cap bytes of any @id into @buf. Return: the
- * content's full size. */
-uint32_t linear_values_prefix(const struct linear_values *v, uint32_t id, char *buf,
-			      uint32_t cap);
-
-enum linear_kind { LINEAR_READ, LINEAR_WRITE, LINEAR_CAS, LINEAR_APPEND };
-
-/* One client operation that did not fail, as the model sees it. */
-struct linear_call {
-	uint64_t invoke_index;
-	uint64_t result_index;  /* HIST_NO_PAIR for info or in flight (returns "at infinity") */
-	uint32_t arg, arg2;     /* write/append: arg; cas: arg -> arg2 (value ids) */
-	uint32_t ret;           /* ok read: the value returned */
-	uint32_t key;           /* key id (0 for ops without a key) */
-	uint8_t kind;           /* enum linear_kind */
-	bool info;              /* may or may not take effect, at any time after invoke */
-	bool read_any;          /* a null read under null_read_any: constrains nothing */
-};
-
-/* The model as the search sees it: values, rules and the initial state. */
-struct linear_model_state {
-	enum linear_model model;
-	struct linear_values values;
-	uint32_t initial;       /* value id of every key's initial state */
-};
-
-/**
- * linear_model_init() - values and the initial state for @model; @initial is JSON text, ""
- * for the default (null for cas-register, "" for kv). Return: 0 or -ENOMEM.
- * linear_model_fini() - free it all; a zeroed state is allowed.
- */
-int linear_model_init(struct linear_model_state *ms, enum linear_model model,
-		      const char *initial);
-void linear_model_fini(struct linear_model_state *ms);
-
-/**
- * linear_model_call() - turn invocation @invoke (with completion @result, NULL if in flight)
- * into @call for @ms's model. Fail completions are the caller's to skip.
- * Return: 0; 1 the op is ignored (an info read); -EINVAL with "op N: expected ..." in @eb
- * (the op does not fit the model); -ENOMEM.
- */
-int linear_model_call(struct linear_model_state *ms, const struct linear_opts *opts,
-		      const struct op *invoke, const struct op *result,
-		      struct linear_call *call, struct errbuf *eb);
-
-/**
- * linear_model_step() - apply @call to @state. Return: 1 legal with *@next set, 0 illegal,
- * -ENOMEM (a kv append could not intern its result).
- */
-int linear_model_step(struct linear_model_state *ms, uint32_t state,
-		      const struct linear_call *call, uint32_t *next);
-
-enum { LINEAR_EVIDENCE_CALLS = 6 };
-
-/* What one key's search found. On INVALID: the call that could not be linearized after the
- * longest linearizable prefix (prefix_count calls; the last few in prefix_tail, oldest
- * first), and the model state after that prefix. */
-struct linear_outcome {
-	enum verdict verdict;
-	uint64_t steps;
-	uint32_t blocked;                       /* call index within the key */
-	uint32_t prefix_count;
-	uint32_t prefix_tail[LINEAR_EVIDENCE_CALLS];
-	uint32_t prefix_tail_count;
-	uint32_t state;
-	const char *unknown_reason;             /* static text when UNKNOWN */
-	bool out_of_steps;                      /* UNKNOWN for want of steps (not memory) */
-};
-
-/**
- * linear_search() - is the sequence @calls (@count calls of one key, in invocation order)
- * linearizable? @events lists 2 * @count entries in real-time order: call c's invocation
- * as 2c, its return as 2c + 1. @memory_bytes_max bounds the search's cache and stack.
- * Return: 0 with @out filled (UNKNOWN past steps_max or the memory budget); -ENOMEM.
- */
-int linear_search(struct linear_model_state *ms, const struct linear_call *calls,
-		  uint32_t count, const uint32_t *events, uint64_t steps_max,
-		  uint64_t memory_bytes_max, struct linear_outcome *out);
-
-/* What the check decided over all keys: keys with calls, how many were invalid or unknown,
- * and the unknown keys' reasons ("; "-separated, cut when the buffer is full). */
-struct linear_tally {
-	uint32_t keys, invalid, unknown;
-	struct check_text reasons;
-};
-
-/**
- * linear_report() - the outcome of key @key (@calls, @count of them), counted in @tally: on
- * INVALID a "not-linearizable" anomaly in @result citing the blocked op and the end of the
- * longest linearizable prefix; on UNKNOWN the reason, into @tally. Never fails.
- * linear_report_tally() - once every key is decided: the unknown keys' reasons, and with
- * more than one key the counts, as @result's unknown reason (none when no key is unknown).
- */
-void linear_report(const struct history *h, const struct linear_model_state *ms,
-		   const struct linear_values *keys, uint32_t key, const struct linear_call *calls,
-		   uint32_t count, const struct linear_outcome *out, struct linear_tally *tally,
-		   struct check_result *result);
-void linear_report_tally(const struct linear_tally *tally, struct check_result *result);
 
 #endif /* LINEAR_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* linear_model.c - interned values and the cas-register and kv models' rules. */
-#include "linear.h"
+#include "linear_core.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -405,8 +405,20 @@ int linear_model_init(struct linear_model_state *ms, enum linear_model model,
 {
 	ASSERT(ms);
 	ASSERT(initial);
+	int64_t held;
+
 	*ms = (struct linear_model_state){ .model = model };
 	linear_values_init(&ms->values);
+	if (model == LINEAR_MODEL_MUTEX) {
+		held = linear_values_intern(&ms->values, "held", 4);
+		if (held < 0)
+			return (int)held;
+		ms->held = (uint32_t)held;
+		ms->initial = LINEAR_VALUE_NULL;        /* free */
+		return initial[0] && strcmp(initial, "null") != 0 ? -EINVAL : 0;
+	}
+	if (model == LINEAR_MODEL_MULTI_REGISTER)
+		return linear_txn_canonical(ms, initial[0] ? initial : "null", &ms->initial);
 	if (!initial[0])
 		initial = model == LINEAR_MODEL_KV ? "\"\"" : "null";
 	return json_id(ms, initial, &ms->initial);
@@ -475,18 +487,44 @@ static int cas_ids(struct linear_model_state *ms, const struct op_value *v, uint
 	return err;
 }
 
+/* Each model's f for each kind of call it has (Knossos's names; kv Porcupine's). */
+static const char *const kind_names[LINEAR_MODEL_COUNT][LINEAR_KIND_COUNT] = {
+	[LINEAR_MODEL_CAS_REGISTER] = { [LINEAR_READ] = "read", [LINEAR_WRITE] = "write",
+					[LINEAR_CAS] = "cas" },
+	[LINEAR_MODEL_KV] = { [LINEAR_READ] = "get", [LINEAR_WRITE] = "put",
+			      [LINEAR_APPEND] = "append" },
+	[LINEAR_MODEL_REGISTER] = { [LINEAR_READ] = "read", [LINEAR_WRITE] = "write" },
+	[LINEAR_MODEL_MUTEX] = { [LINEAR_ACQUIRE] = "acquire", [LINEAR_RELEASE] = "release" },
+	[LINEAR_MODEL_MULTI_REGISTER] = { [LINEAR_TXN] = "txn" },
+};
+
 static int kind_of(enum linear_model model, const char *f)
 {
-	static const char *const names[LINEAR_MODEL_COUNT][4] = {
-		[LINEAR_MODEL_CAS_REGISTER] = { "read", "write", "cas", NULL },
-		[LINEAR_MODEL_KV] = { "get", "put", NULL, "append" },
-	};
-
-	for (int k = 0; k < 4; k++) {
-		if (names[model][k] && strcmp(f, names[model][k]) == 0)
+	for (int k = 0; k < LINEAR_KIND_COUNT; k++) {
+		if (kind_names[model][k] && strcmp(f, kind_names[model][k]) == 0)
 			return k;
 	}
 	return -EINVAL;
+}
+
+/* "read, write or cas": @model's f names, for messages. */
+static const char *kind_list(enum linear_model model, char *buf, size_t size)
+{
+	const char *names[LINEAR_KIND_COUNT];
+	size_t n = 0, used = 0;
+
+	for (int k = 0; k < LINEAR_KIND_COUNT; k++) {
+		if (kind_names[model][k])
+			names[n++] = kind_names[model][k];
+	}
+	buf[0] = '\0';
+	for (size_t k = 0; k < n && used < size; k++) {
+		int w = snprintf(buf + used, size - used, "%s%s", k == 0 ? "" :
+				 k + 1 == n ? " or " : ", ", names[k]);
+
+		used += w > 0 ? (size_t)w : 0;
+	}
+	return buf;
 }
 
 /* The ok read's result: null is the initial/absent state, or nothing under null_read_any. */
@@ -507,14 +545,15 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 {
 	int kind = kind_of(ms->model, invoke->f);
 	const struct op_value *arg = &invoke->value;
+	char names[64];
 	int err;
 
 	ASSERT(invoke->type == OP_INVOKE);
 	ASSERT(!result || result->type != OP_FAIL);
 	if (kind < 0)
 		return errbuf_set(eb, -EINVAL, "op %" PRIu64 ": expected f %s for model %s, "
-				  "got \"%s\"", invoke->index, ms->model == LINEAR_MODEL_KV ?
-				  "get, put or append" : "read, write or cas",
+				  "got \"%s\"", invoke->index,
+				  kind_list(ms->model, names, sizeof(names)),
 				  linear_model_name(ms->model), invoke->f);
 	*call = (struct linear_call){ .invoke_index = invoke->index, .kind = (uint8_t)kind };
 	call->info = !result || result->type == OP_INFO;
@@ -523,6 +562,18 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 		return 1;       /* an unanswered read changes nothing and shows nothing */
 	if (arg->kind == OP_VALUE_NULL && result && kind != LINEAR_READ)
 		arg = &result->value;   /* some clients put the argument in the result only */
+	if (kind == LINEAR_ACQUIRE || kind == LINEAR_RELEASE)
+		return 0;       /* nothing but the call itself */
+	if (kind == LINEAR_TXN) {
+		/* The completion's txn has the reads' values; an info's only the invocation's. */
+		err = linear_txn_call(ms, result && !call->info ? &result->value : &invoke->value,
+				      &call->arg);
+		if (err == -EINVAL)
+			return errbuf_set(eb, err, "op %" PRIu64 ": expected a txn [[f k v] ...] "
+					  "of read and write for multi-register",
+					  result && !call->info ? result->index : invoke->index);
+		return err;
+	}
 	if (kind == LINEAR_READ)
 		err = read_result(ms, opts, result, call);
 	else if (kind == LINEAR_CAS)
@@ -542,6 +593,7 @@ int linear_model_step(struct linear_model_state *ms, uint32_t state,
 		      const struct linear_call *call, uint32_t *next)
 {
 	int64_t id;
+	int legal;
 
 	ASSERT(call);
 	ASSERT(next);
@@ -562,6 +614,24 @@ int linear_model_step(struct linear_model_state *ms, uint32_t state,
 			return (int)id;
 		*next = (uint32_t)id;
 		return 1;
+	/* An info call that cannot take effect where it stands did nothing (as info cas). */
+	case LINEAR_ACQUIRE:
+		*next = state == LINEAR_VALUE_NULL ? ms->held : state;
+		return state == LINEAR_VALUE_NULL || call->info;
+	case LINEAR_RELEASE:
+		*next = LINEAR_VALUE_NULL;
+		if (state == LINEAR_VALUE_NULL)
+			return call->info;
+		return 1;
+	case LINEAR_TXN:
+		legal = linear_txn_step(ms, state, call->arg, next);
+		if (legal == 0 && call->info) {
+			*next = state;
+			return 1;
+		}
+		return legal;
+	case LINEAR_KIND_COUNT:
+		break;
 	}
 	ASSERT(!"unknown call kind");
 	return 0;

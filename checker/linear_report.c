@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* linear_report.c - each key's search outcome as evidence (the anomaly or the unknown reason)
  * and the counts over the keys. */
-#include "linear.h"
+#include "linear_core.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -32,8 +32,10 @@ static void value_add(struct check_text *t, const struct linear_model_state *ms,
 static void call_add(struct check_text *t, const struct history *h,
 		     const struct linear_model_state *ms, const struct linear_call *call)
 {
-	check_text_add(t, "op %" PRIu64 " (%s ", call->invoke_index,
+	check_text_add(t, "op %" PRIu64 " (%s", call->invoke_index,
 		       h->ops[call->invoke_index].f);
+	if (call->kind != LINEAR_ACQUIRE && call->kind != LINEAR_RELEASE)
+		check_text_add(t, " ");
 	switch ((enum linear_kind)call->kind) {
 	case LINEAR_READ:
 		check_text_add(t, "-> ");
@@ -51,7 +53,12 @@ static void call_add(struct check_text *t, const struct history *h,
 		break;
 	case LINEAR_WRITE:
 	case LINEAR_APPEND:
+	case LINEAR_TXN:
 		value_add(t, ms, call->arg);
+		break;
+	case LINEAR_ACQUIRE:
+	case LINEAR_RELEASE:
+	case LINEAR_KIND_COUNT:
 		break;
 	}
 	check_text_add(t, "%s)", call->info ? ", info" : "");

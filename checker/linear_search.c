@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* linear_search.c - Wing-Gong linearizability search with Lowe's just-in-time linearization
  * and a cache of (linearized set, model state) configurations already explored. */
-#include "linear.h"
+#include "linear_core.h"
 
 #include <errno.h>
 #include <stdlib.h>

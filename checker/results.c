@@ -97,6 +97,24 @@ static json_t *skew_to_json(const struct skew *s)
 			 "clocks_malformed", (json_int_t)s->clocks_malformed);
 }
 
+/* '\n'-separated @text as an array of its lines. */
+static json_t *lines_to_json(const char *text)
+{
+	json_t *lines = json_array();
+
+	/* Bounded by the text: each pass takes one line. */
+	while (lines && *text) {
+		size_t n = strcspn(text, "\n");
+
+		if (json_array_append_new(lines, json_stringn(text, n))) {
+			json_decref(lines);
+			return NULL;
+		}
+		text += n + (text[n] == '\n');
+	}
+	return lines;
+}
+
 static json_t *result_to_json(const struct check_result *r, const char *history_path)
 {
 	json_t *anomalies = json_array(), *doc;
@@ -121,6 +139,16 @@ static json_t *result_to_json(const struct check_result *r, const char *history_
 			"unknown_reason", r->unknown_reason);
 	if (doc && r->liveness.measured &&
 	    json_object_set_new(doc, "liveness", liveness_to_json(&r->liveness)) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	if (doc && r->chosen[0] &&
+	    json_object_set_new(doc, "chosen", json_string(r->chosen)) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	if (doc && r->warnings &&
+	    json_object_set_new(doc, "warnings", lines_to_json(r->warnings)) != 0) {
 		json_decref(doc);
 		return NULL;
 	}

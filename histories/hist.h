@@ -91,8 +91,9 @@ struct history {
 	struct op *ops;
 	uint64_t count;
 	uint64_t *pair;
-	char warning[256];      /* a torn last line, or lines a Jepsen log import skipped;
-				 * "" when none */
+	/* A torn last line; or what a Jepsen import skipped or fitted, one line each
+	 * ('\n'-separated, "path:line: ..."); "" when none. */
+	char warning[1024];
 	/* --- private: exposed for embedding only --- */
 	void *arena;
 };

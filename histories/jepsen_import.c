@@ -18,6 +18,7 @@
 #include "hist.h"
 #include "hist_value.h"
 #include "jepsen_edn.h"
+#include "jepsen_lenient.h"
 
 static const char *const form_names[] = {
 	[JEPSEN_FORM_EMPTY] = "empty",
@@ -214,6 +215,13 @@ struct import {
 	size_t ints_max;        /* entries allocated at @ints */
 	char *texts[4];         /* value JSON, key, node, error of the current op */
 	uint64_t lines_skipped; /* log form: non-blank lines that are not op lines */
+	struct jepsen_lenient lenient;
+	bool strict;            /* refuse every oddity (jepsen_import_opts) */
+	bool split_tuples;      /* client values are [key value]: the key goes to op.key */
+	uint64_t tuple_ops;     /* client ops with a non-nil value that is a [key value] pair */
+	uint64_t tuple_ops_not; /* ... that is not one */
+	uint64_t tuple_cue;     /* ops whose pair cannot be a plain register's (see below) */
+	uint64_t tuple_line;    /* the first line with a pair */
 };
 
 static void import_scratch_free(struct import *im)
@@ -267,18 +275,70 @@ static int op_head(struct import *im, struct op *op, const json_t *process, cons
 	return 0;
 }
 
+/* Fits @op to the rules (jepsen_lenient.h) and appends it, after the op that fitting may
+ * put before it. */
 static int append(struct import *im, struct op *op, uint64_t line, struct errbuf *eb)
 {
-	int err = hist_builder_append(im->builder, op, line, eb);
+	struct op before;
+	bool has_before;
+	int err = jepsen_lenient_fit(&im->lenient, op, line, &before, &has_before, eb);
 
+	if (!err && has_before)
+		err = hist_builder_append(im->builder, &before, line, eb);
+	if (!err)
+		err = hist_builder_append(im->builder, op, line, eb);
 	import_scratch_free(im);
 	return err;
+}
+
+/*
+ * Jepsen's independent checker wraps every client value as [key value] (a cas as
+ * [key [old new]]). A history is taken as one when every client op with a non-nil value
+ * has a pair, and some pair cannot be a plain register's: a read or write of a pair, or a
+ * pair whose second element is a vector or nil ([k [old new]], [k nil]).
+ */
+static void tuple_count(struct import *im, int32_t process, const char *f, const json_t *v,
+			uint64_t line)
+{
+	const json_t *second;
+
+	if (process == OP_PROCESS_NEMESIS || !v || json_is_null(v))
+		return;
+	if (!json_is_array(v) || json_array_size(v) != 2) {
+		im->tuple_ops_not++;
+		return;
+	}
+	if (!im->tuple_ops++)
+		im->tuple_line = line;
+	second = json_array_get(v, 1);
+	if (strcmp(f, "cas") != 0 || json_is_array(second) || json_is_null(second))
+		im->tuple_cue++;
+}
+
+/* Whether the first pass saw an independent history (tuple_count()). */
+static bool tuples_found(const struct import *im)
+{
+	return im->tuple_ops && !im->tuple_ops_not && im->tuple_cue;
+}
+
+/* In the second pass over an independent history: [k v] into op.key and op.value. */
+static int tuple_split(struct import *im, int32_t process, const json_t **v,
+		       const char **key)
+{
+	if (!im->split_tuples || process == OP_PROCESS_NEMESIS || !*v || !json_is_array(*v) ||
+	    json_array_size(*v) != 2)
+		return 0;
+	if (text_convert(im, 1, json_array_get(*v, 0), key))
+		return -ENOMEM;
+	*v = json_array_get(*v, 1);
+	return 0;
 }
 
 /* One EDN op map (@map) read at @line. */
 static int edn_op(struct import *im, const json_t *map, uint64_t line, struct errbuf *eb)
 {
-	const json_t *time = json_object_get(map, "time");
+	const json_t *time = json_object_get(map, "time"), *index = json_object_get(map, "index");
+	const json_t *value = json_object_get(map, "value");
 	struct op op = { 0 };
 	int err;
 
@@ -295,8 +355,16 @@ static int edn_op(struct import *im, const json_t *map, uint64_t line, struct er
 				  ">= 0 (nanoseconds)", im->path, line);
 	if (time)
 		op.time_ns = json_integer_value(time);
-	err = value_convert(im, json_object_get(map, "value"), &op.value);
+	err = jepsen_lenient_index(&im->lenient, json_is_integer(index) &&
+				   json_integer_value(index) >= 0 ? json_integer_value(index) : -1,
+				   line, eb);
+	if (err)
+		return err;
+	tuple_count(im, op.process, op.f, value, line);
+	err = tuple_split(im, op.process, &value, &op.key);
 	if (!err)
+		err = value_convert(im, value, &op.value);
+	if (!err && !op.key)
 		err = text_convert(im, 1, json_object_get(map, "key"), &op.key);
 	if (!err)
 		err = text_convert(im, 2, json_object_get(map, "node"), &op.node);
@@ -390,12 +458,15 @@ static int log_op(struct import *im, json_t *fields[4], const char *rest, size_t
 		  uint64_t line, struct errbuf *eb)
 {
 	struct op op = { .time_ns = (int64_t)hist_builder_count(im->builder) };
-	json_t *value = fields[3];
+	const json_t *value = fields[3];
 	int err;
 
 	err = op_head(im, &op, fields[0], fields[1], fields[2], line, eb);
 	if (err)
 		return err;
+	tuple_count(im, op.process, op.f, value, line);
+	if (tuple_split(im, op.process, &value, &op.key))
+		return errbuf_set(eb, -ENOMEM, "%s:%" PRIu64 ": out of memory", im->path, line);
 	if (rest_size && op.type == OP_INVOKE)
 		return errbuf_set(eb, -EBADMSG, "%s:%" PRIu64 ": expected the line to end after "
 				  "<process> <type> <f> <value> (only a completion has an error "
@@ -473,23 +544,55 @@ static int import_log(struct import *im, const char *text, size_t size, struct e
 	return 0;
 }
 
-/* The skipped lines of a log, as the loaded history's warning (check prints it). */
-static void note_skipped(struct history *h, const struct import *im)
+/* The skipped lines of a log and the oddities fitted, as the loaded history's warning
+ * (check prints it), one per line. */
+static void note_warnings(struct history *h, const struct import *im)
 {
+	size_t used = 0;
 	int n;
 
-	if (!im->lines_skipped)
-		return;
-	n = snprintf(h->warning, sizeof(h->warning), "%s: skipped %" PRIu64 " non-op line%s "
-		     "(log output, stack traces)", im->path, im->lines_skipped,
-		     im->lines_skipped == 1 ? "" : "s");
-	ASSERT(n > 0);
+	if (im->lines_skipped) {
+		n = snprintf(h->warning, sizeof(h->warning), "%s: skipped %" PRIu64 " non-op "
+			     "line%s (log output, stack traces)\n", im->path, im->lines_skipped,
+			     im->lines_skipped == 1 ? "" : "s");
+		ASSERT(n > 0);
+		used = (size_t)n < sizeof(h->warning) ? (size_t)n : 0;
+	}
+	jepsen_lenient_warnings(&im->lenient, h->warning + used, sizeof(h->warning) - used);
+	used = strlen(h->warning);
+	if (used && h->warning[used - 1] == '\n')
+		h->warning[used - 1] = '\0';
 }
 
-int jepsen_import_load(struct history *h, const char *path, enum jepsen_form *form,
+/* One reading of @text (in @form) into @h, fitting what Jepsen writes as it goes. */
+static int import_pass(struct import *im, enum jepsen_form form, const char *text,
+		       size_t size, struct history *h, struct errbuf *eb)
+{
+	int err;
+
+	jepsen_lenient_fini(&im->lenient);
+	jepsen_lenient_init(&im->lenient, im->path, im->strict);
+	err = hist_builder_new(&im->builder, im->path, eb);
+	if (!err && im->split_tuples)
+		err = jepsen_lenient_note(&im->lenient, JEPSEN_ODDITY_TUPLES_SPLIT,
+					  im->tuple_line, im->tuple_ops, eb);
+	im->lines_skipped = im->tuple_ops = im->tuple_ops_not = im->tuple_cue = 0;
+	if (!err && form == JEPSEN_FORM_EDN)
+		err = import_edn(im, text, size, eb);
+	else if (!err && form == JEPSEN_FORM_LOG)
+		err = import_log(im, text, size, eb);
+	if (!err)
+		return hist_builder_finish(im->builder, h, eb);
+	hist_builder_free(im->builder);
+	im->builder = NULL;
+	return err;
+}
+
+int jepsen_import_load(struct history *h, const char *path,
+		       const struct jepsen_import_opts *opts, enum jepsen_form *form,
 		       struct errbuf *eb)
 {
-	struct import im = { .path = path };
+	struct import im = { .path = path, .strict = opts && opts->strict };
 	enum jepsen_form detected;
 	size_t size = 0;
 	char *text;
@@ -508,17 +611,16 @@ int jepsen_import_load(struct history *h, const char *path, enum jepsen_form *fo
 		free(text);
 		return hist_load(h, path, eb);
 	}
-	err = hist_builder_new(&im.builder, path, eb);
-	if (!err && detected == JEPSEN_FORM_EDN)
-		err = import_edn(&im, text, size, eb);
-	else if (!err && detected == JEPSEN_FORM_LOG)
-		err = import_log(&im, text, size, eb);
+	err = import_pass(&im, detected, text, size, h, eb);
+	if (!err && tuples_found(&im)) {
+		/* Read again, splitting: only an independent history pays for two passes. */
+		hist_fini(h);
+		im.split_tuples = true;
+		err = import_pass(&im, detected, text, size, h, eb);
+	}
 	if (!err)
-		err = hist_builder_finish(im.builder, h, eb);
-	else
-		hist_builder_free(im.builder);
-	if (!err)
-		note_skipped(h, &im);
+		note_warnings(h, &im);
+	jepsen_lenient_fini(&im.lenient);
 	import_scratch_free(&im);
 	free(im.ints);
 	free(text);

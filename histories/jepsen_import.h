@@ -3,6 +3,7 @@
 #ifndef JEPSEN_IMPORT_H
 #define JEPSEN_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct errbuf;
@@ -25,6 +26,13 @@ enum {
  * - EMPTY: nothing but whitespace, comments and discarded forms; an empty history.
  */
 enum jepsen_form { JEPSEN_FORM_EMPTY, JEPSEN_FORM_JSONL, JEPSEN_FORM_EDN, JEPSEN_FORM_LOG };
+
+struct jepsen_import_opts {
+	/* Refuse what Jepsen writes but our format's rules do not allow (see
+	 * jepsen_import_load()) with "path:line: expected ... (--strict)", instead of fitting
+	 * it with a warning. */
+	bool strict;
+};
 
 /* jepsen_form_name() - "empty", "jsonl", "edn" or "log". */
 const char *jepsen_form_name(enum jepsen_form form);
@@ -50,7 +58,8 @@ enum jepsen_form jepsen_form_detect(const char *text, size_t size);
  * Return: 0; -EBADMSG/-EINVAL with "path:line: expected ..." in @eb; -E2BIG (file over
  * JEPSEN_FILE_BYTES_MAX, or a bound of hist.h); -ENOMEM; -errno opening or reading @path.
  */
-int jepsen_import_load(struct history *h, const char *path, enum jepsen_form *form,
+int jepsen_import_load(struct history *h, const char *path,
+		       const struct jepsen_import_opts *opts, enum jepsen_form *form,
 		       struct errbuf *eb);
 
 #endif /* JEPSEN_IMPORT_H */

@@ -436,5 +436,8 @@ Test(linear, model_names_round_trip)
 	cr_assert_eq(linear_model_parse("kv", &m), 0);
 	cr_assert_eq(m, LINEAR_MODEL_KV);
 	cr_assert_str_eq(linear_model_name(LINEAR_MODEL_CAS_REGISTER), "cas-register");
-	cr_assert_eq(linear_model_parse("register", &m), -EINVAL);
+	cr_assert_eq(linear_model_parse("multi-register", &m), 0);
+	cr_assert_eq(m, LINEAR_MODEL_MULTI_REGISTER);
+	cr_assert_str_eq(linear_model_name(LINEAR_MODEL_MUTEX), "mutex");
+	cr_assert_eq(linear_model_parse("registers", &m), -EINVAL);
 }

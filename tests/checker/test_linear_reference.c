@@ -35,7 +35,7 @@ static enum verdict check_file_in(const char *rel, enum linear_model model,
 	int n = snprintf(path, sizeof(path), "%s/porcupine/%s", REFERENCE_DIR, rel);
 
 	cr_assert(n > 0 && n < (int)sizeof(path));
-	cr_assert_eq(jepsen_import_load(&h, path, NULL, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(jepsen_import_load(&h, path, NULL, NULL, &eb), 0, "%s", eb.msg);
 	if (!r)
 		r = &local;
 	linear_checker_init(&c, &opts);

@@ -15,7 +15,7 @@ static int load(struct history *h, const char *name, const char *text,
 		char path[TEST_PATH_BYTES_MAX], enum jepsen_form *form, struct errbuf *eb)
 {
 	test_write_text(path, name, text);
-	return jepsen_import_load(h, path, form, eb);
+	return jepsen_import_load(h, path, NULL, form, eb);
 }
 
 /* Expects the load of @text to fail with "<path>:<line>: expected" and @what in the text. */

@@ -204,8 +204,8 @@ Test(cmd_check, usage_errors_exit_64)
 
 	cr_expect_eq(run_cmd(1, none, out, err), 64);
 	cr_expect_eq(run_cmd(4, model, out, err), 64);
-	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, kv, pbft)"),
-		  "%s", err);
+	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, register, "
+			 "mutex, multi-register, kv, pbft)"), "%s", err);
 	cr_expect_eq(run_cmd(3, two, out, err), 64);
 	cr_expect_eq(run_cmd(3, bad, out, err), 64);
 }
@@ -395,4 +395,32 @@ Test(cmd_check, bad_jepsen_input_is_unknown_with_file_and_line)
 	write_file(hist, "{:process 0, :type :invoke, :f :get, :key \"a\"}\n{:process 0 :type\n");
 	cr_expect_eq(run_cmd(4, argv, out, err), 2);
 	cr_expect(strstr(err, "kv.edn:2: expected"), "%s", err);
+}
+
+Test(cmd_check, jepsen_oddities_warn_with_their_line_and_strict_refuses_them)
+{
+	char path[128], want[192];
+	char *lenient[] = { "check", path, NULL };
+	char *strict[] = { "check", path, "--strict", NULL };
+
+	snprintf(path, sizeof(path), "%s/nemesis.edn", dir);
+	write_file(path, "{:process 0, :type :invoke, :f :write, :value 1}\n"
+			 "{:type :info, :f :start-partition, :value :majorities-ring, "
+			 ":process :nemesis}\n"
+			 "{:process 0, :type :ok, :f :write, :value 1}\n"
+			 "{:type :info, :f :start-partition, :value {\"n1\" [\"n2\"]}, "
+			 ":process :nemesis}\n"
+			 "{:process 1, :type :invoke, :f :read, :value nil}\n"
+			 "{:process 1, :type :ok, :f :read, :value 2}\n");
+	/* Read, and checked: the read of 2 was never written. */
+	cr_expect_eq(run_cmd(2, lenient, out, err), 1, "%s", err);
+	snprintf(want, sizeof(want), "faultline check: warning: %s:2: nemesis op logged as "
+		 ":info", path);
+	cr_expect(strstr(err, want), "%s", err);
+	cr_expect(strstr(out, "checker: cas-register, from the ops' shape"), "%s", out);
+	cr_expect(strstr(out, "verdict: invalid"), "%s", out);
+	cr_expect_eq(run_cmd(3, strict, out, err), 2);
+	snprintf(want, sizeof(want), "%s:2: expected a nemesis :info to complete", path);
+	cr_expect(strstr(err, want), "%s", err);
+	cr_expect(strstr(err, "(--strict)"), "%s", err);
 }

@@ -11,6 +11,11 @@ enum cmd_exit {
 	CMD_EXIT_INTERNAL = 70,
 };
 
+#include <stdio.h>
+
+/* cmd_print_warnings() - each '\n'-separated line of @lines (NULL: none) after @prefix. */
+void cmd_print_warnings(FILE *out, const char *prefix, const char *lines);
+
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_clean(int argc, char **argv);

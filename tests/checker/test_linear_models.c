@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* test_linear_models.c - Knossos's register, mutex and multi-register models: histories
+ * that must pass and must fail, with crashed (info) ops. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "checker.h"
+#include "errbuf.h"
+#include "hist_build.h"
+#include "linear.h"
+
+TestSuite(linear_models);
+
+/* Checks @b under @model from @initial ("": the default); an invalid verdict must come with
+ * one not-linearizable anomaly citing at least two ops. */
+static enum verdict check_from(struct hist_build *b, enum linear_model model,
+			       const char *initial)
+{
+	struct linear_opts opts = { .model = model };
+	struct check_opts co = { .memory_bytes_max = 0 };
+	struct errbuf eb = { "" };
+	struct linear_checker c;
+	struct check_result r;
+	enum verdict v;
+
+	snprintf(opts.initial, sizeof(opts.initial), "%s", initial);
+	linear_checker_init(&c, &opts);
+	check_result_init(&r);
+	cr_assert_eq(check_history(&c.base, &b->h, &co, &r, &eb), 0, "%s", eb.msg);
+	v = r.verdict;
+	if (v == VERDICT_INVALID) {
+		cr_assert_eq(r.anomaly_count, 1);
+		cr_assert_str_eq(r.anomalies[0].kind, "not-linearizable");
+		cr_assert_geq(r.anomalies[0].op_count, 2);
+	}
+	cr_expect_str_eq(r.model, linear_model_name(model));
+	check_result_fini(&r);
+	return v;
+}
+
+static enum verdict check(struct hist_build *b, enum linear_model model)
+{
+	return check_from(b, model, "");
+}
+
+#define MUTEX LINEAR_MODEL_MUTEX
+#define MULTI LINEAR_MODEL_MULTI_REGISTER
+
+Test(linear_models, register_takes_reads_and_writes_and_refuses_cas)
+{
+	struct linear_opts opts = { .model = LINEAR_MODEL_REGISTER };
+	struct check_opts co = { .memory_bytes_max = 0 };
+	struct errbuf eb = { "" };
+	struct linear_checker c;
+	struct check_result r;
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "write", NULL, HB_INT(1), OP_OK, HB_INT(1), false);
+	hb_op(&b, 1, "read", NULL, HB_NULL, OP_OK, HB_INT(1), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_REGISTER), VERDICT_VALID);
+	hb_op(&b, 0, "write", NULL, HB_INT(2), OP_OK, HB_INT(2), false);
+	hb_op(&b, 1, "read", NULL, HB_NULL, OP_OK, HB_INT(1), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_REGISTER), VERDICT_INVALID);
+	hb_op(&b, 0, "cas", NULL, HB_SET(2, 3), OP_OK, HB_SET(2, 3), false);
+	linear_checker_init(&c, &opts);
+	check_result_init(&r);
+	cr_expect_lt(check_history(&c.base, &b.h, &co, &r, &eb), 0);
+	cr_expect_not_null(strstr(eb.msg, "expected f read or write for model register"), "%s",
+			   eb.msg);
+	check_result_fini(&r);
+	hb_fini(&b);
+}
+
+Test(linear_models, mutex_acquire_release_in_turn_is_valid)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	hb_op(&b, 1, "acquire", NULL, HB_NULL, OP_FAIL, HB_NULL, false);  /* did not happen */
+	hb_op(&b, 0, "release", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	hb_op(&b, 1, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	cr_expect_eq(check(&b, MUTEX), VERDICT_VALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, mutex_held_twice_is_invalid)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	hb_op(&b, 1, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	cr_expect_eq(check(&b, MUTEX), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, mutex_release_when_free_is_invalid)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "release", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	hb_op(&b, 0, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	cr_expect_eq(check(&b, MUTEX), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, mutex_crashed_release_may_have_freed_the_lock)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	hb_op(&b, 0, "release", NULL, HB_NULL, OP_INFO, HB_NULL, false);
+	hb_op(&b, 1, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	cr_expect_eq(check(&b, MUTEX), VERDICT_VALID);
+	hb_fini(&b);
+	/* ... but a crashed acquire cannot make a later acquire legal. */
+	hb_init(&b);
+	hb_op(&b, 0, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	hb_op(&b, 1, "acquire", NULL, HB_NULL, OP_INFO, HB_NULL, false);
+	hb_op(&b, 2, "acquire", NULL, HB_NULL, OP_OK, HB_NULL, false);
+	cr_expect_eq(check(&b, MUTEX), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, multi_register_reads_see_the_last_txn_write)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "txn", NULL, HB_JSON("[[\"write\",\"x\",1],[\"write\",\"y\",2]]"), OP_OK,
+	      HB_JSON("[[\"write\",\"x\",1],[\"write\",\"y\",2]]"), false);
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"x\",null],[\"read\",\"y\",null]]"),
+	      OP_OK, HB_JSON("[[\"read\",\"x\",1],[\"read\",\"y\",2]]"), false);
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"z\",null]]"), OP_OK,
+	      HB_JSON("[[\"read\",\"z\",null]]"), false);      /* nil: constrains nothing */
+	cr_expect_eq(check(&b, MULTI), VERDICT_VALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, multi_register_torn_txn_is_invalid)
+{
+	struct hist_build b;
+
+	/* x and y are written together: a read seeing x's new value and y's old cannot be. */
+	hb_init(&b);
+	hb_op(&b, 0, "txn", NULL, HB_JSON("[[\"write\",\"x\",1],[\"write\",\"y\",1]]"), OP_OK,
+	      HB_JSON("[[\"write\",\"x\",1],[\"write\",\"y\",1]]"), false);
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"x\",null],[\"read\",\"y\",null]]"),
+	      OP_OK, HB_JSON("[[\"read\",\"x\",1],[\"read\",\"y\",0]]"), false);
+	cr_expect_eq(check_from(&b, MULTI, "{\"y\":0,\"x\":0}"), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, multi_register_initial_state_is_used)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"x\",null]]"), OP_OK,
+	      HB_JSON("[[\"read\",\"x\",0]]"), false);
+	cr_expect_eq(check_from(&b, MULTI, "{\"x\":0}"), VERDICT_VALID);
+	cr_expect_eq(check(&b, MULTI), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, multi_register_crashed_write_may_land_late)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_invoke(&b, 0, "txn", NULL, HB_JSON("[[\"write\",\"x\",5]]"), false);
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"x\",null]]"), OP_OK,
+	      HB_JSON("[[\"read\",\"x\",0]]"), false);
+	hb_complete(&b, 0, OP_INFO, HB_NULL);
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"x\",null]]"), OP_OK,
+	      HB_JSON("[[\"read\",\"x\",5]]"), false);
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"x\",null]]"), OP_OK,
+	      HB_JSON("[[\"read\",\"x\",5]]"), false);
+	cr_expect_eq(check_from(&b, MULTI, "{\"x\":0}"), VERDICT_VALID);
+	/* Once seen, it cannot be undone. */
+	hb_op(&b, 1, "txn", NULL, HB_JSON("[[\"read\",\"x\",null]]"), OP_OK,
+	      HB_JSON("[[\"read\",\"x\",0]]"), false);
+	cr_expect_eq(check_from(&b, MULTI, "{\"x\":0}"), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, multi_register_refuses_what_is_not_a_txn)
+{
+	struct linear_opts opts = { .model = MULTI };
+	struct check_opts co = { .memory_bytes_max = 0 };
+	struct errbuf eb = { "" };
+	struct linear_checker c;
+	struct check_result r;
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "txn", NULL, HB_JSON("[[\"append\",\"x\",1]]"), OP_OK,
+	      HB_JSON("[[\"append\",\"x\",1]]"), false);
+	linear_checker_init(&c, &opts);
+	check_result_init(&r);
+	cr_expect_lt(check_history(&c.base, &b.h, &co, &r, &eb), 0);
+	cr_expect_not_null(strstr(eb.msg, "expected a txn [[f k v] ...]"), "%s", eb.msg);
+	cr_expect_eq(r.verdict, VERDICT_UNKNOWN);
+	check_result_fini(&r);
+	hb_fini(&b);
+}
