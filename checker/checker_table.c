@@ -144,6 +144,12 @@ static const struct checker_entry entries[] = {
 	  NULL, NULL, multi_register_detect, false, linear_make },
 	{ "kv", "linearizability of a key-value map", NULL, NULL, kv_detect, false,
 	  linear_make },
+	{ "set", "linearizability of a set: add, and read of the whole set", NULL, NULL, NULL,
+	  false, linear_make },
+	{ "unordered-queue", "linearizability of a queue: enqueue, dequeue in any order", NULL,
+	  NULL, NULL, false, linear_make },
+	{ "fifo-queue", "linearizability of a FIFO queue: enqueue, dequeue of the head", NULL,
+	  NULL, NULL, false, linear_make },
 	{ "pbft", "cas-register + the replicas' evidence logs (agreement, total order, "
 	  "checkpoints) + liveness, composed", "pbft", "cas-register", NULL, false,
 	  pbft_checker_make },

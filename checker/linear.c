@@ -21,6 +21,9 @@ static const char *const model_names[LINEAR_MODEL_COUNT] = {
 	[LINEAR_MODEL_REGISTER] = "register",
 	[LINEAR_MODEL_MUTEX] = "mutex",
 	[LINEAR_MODEL_MULTI_REGISTER] = "multi-register",
+	[LINEAR_MODEL_SET] = "set",
+	[LINEAR_MODEL_UNORDERED_QUEUE] = "unordered-queue",
+	[LINEAR_MODEL_FIFO_QUEUE] = "fifo-queue",
 };
 
 const char *linear_model_name(enum linear_model model)
@@ -93,8 +96,16 @@ struct lin_check {
 
 static int model_init(struct lin_check *c, struct errbuf *eb)
 {
+	int err;
+
 	linear_values_init(&c->keys);
-	if (linear_model_init(&c->ms, c->opts->model, c->opts->initial) < 0)
+	err = linear_model_init(&c->ms, c->opts->model, c->opts->initial);
+	if (err == -EINVAL)
+		return errbuf_set(eb, err, "expected an initial state %s for model %s, got %s",
+				  c->opts->model == LINEAR_MODEL_MULTI_REGISTER ?
+				  "that is a map of registers" : "of nil (empty or free)",
+				  linear_model_name(c->opts->model), c->opts->initial);
+	if (err < 0)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -224,7 +235,14 @@ static int check_key(struct lin_check *c, uint32_t key, uint64_t steps_max,
 
 	for (uint32_t k = 0; k < n; k++)
 		local[k] = c->calls[c->by_key[first + k]];
-	err = events_build(local, n, events);
+	err = linear_unproduced(&c->ms, local, n, &out->blocked);
+	if (err == 1) {
+		*out = (struct linear_outcome){ .verdict = VERDICT_INVALID, .unproduced = true,
+						.blocked = out->blocked, .state = c->ms.initial };
+		return 0;
+	}
+	if (!err)
+		err = events_build(local, n, events);
 	if (!err)
 		err = linear_search(&c->ms, local, n, events, steps_max, c->memory_bytes_max, out);
 	return err ? errbuf_set(eb, err, "out of memory") : 0;

@@ -19,6 +19,9 @@ enum linear_model {
 	LINEAR_MODEL_REGISTER,          /* read and write only (Knossos register) */
 	LINEAR_MODEL_MUTEX,             /* acquire and release (Knossos mutex) */
 	LINEAR_MODEL_MULTI_REGISTER,    /* txn of reads and writes of named registers */
+	LINEAR_MODEL_SET,               /* add, and read of the whole set */
+	LINEAR_MODEL_UNORDERED_QUEUE,   /* enqueue, dequeue of any element in */
+	LINEAR_MODEL_FIFO_QUEUE,        /* enqueue, dequeue of the head */
 	LINEAR_MODEL_COUNT
 };
 

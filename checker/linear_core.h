@@ -64,6 +64,7 @@ enum linear_kind {
 	LINEAR_READ, LINEAR_WRITE, LINEAR_CAS, LINEAR_APPEND,
 	LINEAR_ACQUIRE, LINEAR_RELEASE, /* mutex: the state is null (free) or ms->held */
 	LINEAR_TXN,                     /* multi-register: arg is the txn's JSON text */
+	LINEAR_SET_ADD, LINEAR_SET_READ, LINEAR_ENQUEUE, LINEAR_DEQUEUE, /* linear_collection.c */
 	LINEAR_KIND_COUNT
 };
 
@@ -89,7 +90,9 @@ struct linear_model_state {
 
 /**
  * linear_model_init() - values and the initial state for @model; @initial is JSON text, ""
- * for the default (null for cas-register, "" for kv). Return: 0 or -ENOMEM.
+ * for the default (null for the registers, "" for kv, the empty map for multi-register,
+ * free for mutex, empty for set and queues). Return: 0; -EINVAL (@initial is no state of
+ * the model: mutex, set and queues take only null, multi-register a map); -ENOMEM.
  * linear_model_fini() - free it all; a zeroed state is allowed.
  */
 int linear_model_init(struct linear_model_state *ms, enum linear_model model,
@@ -113,12 +116,10 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 int linear_model_step(struct linear_model_state *ms, uint32_t state,
 		      const struct linear_call *call, uint32_t *next);
 
-/* linear_txn.c: the multi-register's txns. */
-/* linear_txn_canonical() - JSON text @json of a map of registers (or null) as the id of its
- * canonical form (keys sorted, compact), so equal maps get equal ids. Return: 0, -EINVAL
- * (not a map), -ENOMEM. */
+/* linear_txn.c: the multi-register's txns. linear_txn_canonical() - JSON text @json of a
+ * map of registers (or null) as the id of its canonical form (keys sorted, compact), so
+ * equal maps get equal ids. Return: 0, -EINVAL (not a map), -ENOMEM. */
 int linear_txn_canonical(struct linear_model_state *ms, const char *json, uint32_t *out);
-
 /* linear_txn_call() - @value (a txn: [[f k v] ...], f read or write) as the id of its
  * compact JSON text. Return: 0, -EINVAL (not a txn), -ENOMEM. */
 int linear_txn_call(struct linear_model_state *ms, const struct op_value *value,
@@ -128,6 +129,14 @@ int linear_txn_call(struct linear_model_state *ms, const struct op_value *value,
  * the register holds v (absent: nil); writes set. Return: 1 legal (*@next), 0, -ENOMEM. */
 int linear_txn_step(struct linear_model_state *ms, uint32_t state, uint32_t txn,
 		    uint32_t *next);
+/* linear_collection.c: set, unordered-queue, fifo-queue. linear_collection_call() - @call
+ * (kind, info, indexes set) gets its element or set. Return: 0; 1 dropped (an unanswered
+ * read; a crashed unordered dequeue); -EINVAL (no element, or no list to read); -ENOMEM. */
+int linear_collection_call(struct linear_model_state *ms, int kind, const struct op *invoke,
+			   const struct op *result, struct linear_call *call);
+/* linear_collection_step() - as linear_model_step(), for the kinds above. */
+int linear_collection_step(struct linear_model_state *ms, uint32_t state,
+			   const struct linear_call *call, uint32_t *next);
 
 enum { LINEAR_EVIDENCE_CALLS = 6 };
 
@@ -144,7 +153,18 @@ struct linear_outcome {
 	uint32_t state;
 	const char *unknown_reason;             /* static text when UNKNOWN */
 	bool out_of_steps;                      /* UNKNOWN for want of steps (not memory) */
+	bool unproduced;                        /* INVALID before any search (see below) */
 };
+
+/**
+ * linear_unproduced() - whether some ok call of @calls (one key's, @n) returns a value no
+ * call put in (a read of a value never written, a dequeue of an element never enqueued, a
+ * set read with an element never added), so no linearization exists; the first such call
+ * goes to *@blocked. Models with no such rule (mutex, multi-register, kv with appends)
+ * never have one. Return: 1 found, 0 none, -ENOMEM.
+ */
+int linear_unproduced(struct linear_model_state *ms, const struct linear_call *calls,
+		      uint32_t n, uint32_t *blocked);
 
 /**
  * linear_search() - is the sequence @calls (@count calls of one key, in invocation order)

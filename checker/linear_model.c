@@ -419,6 +419,9 @@ int linear_model_init(struct linear_model_state *ms, enum linear_model model,
 	}
 	if (model == LINEAR_MODEL_MULTI_REGISTER)
 		return linear_txn_canonical(ms, initial[0] ? initial : "null", &ms->initial);
+	if (model == LINEAR_MODEL_SET || model == LINEAR_MODEL_UNORDERED_QUEUE ||
+	    model == LINEAR_MODEL_FIFO_QUEUE)
+		return initial[0] && strcmp(initial, "null") != 0 ? -EINVAL : 0;  /* empty */
 	if (!initial[0])
 		initial = model == LINEAR_MODEL_KV ? "\"\"" : "null";
 	return json_id(ms, initial, &ms->initial);
@@ -496,6 +499,10 @@ static const char *const kind_names[LINEAR_MODEL_COUNT][LINEAR_KIND_COUNT] = {
 	[LINEAR_MODEL_REGISTER] = { [LINEAR_READ] = "read", [LINEAR_WRITE] = "write" },
 	[LINEAR_MODEL_MUTEX] = { [LINEAR_ACQUIRE] = "acquire", [LINEAR_RELEASE] = "release" },
 	[LINEAR_MODEL_MULTI_REGISTER] = { [LINEAR_TXN] = "txn" },
+	[LINEAR_MODEL_SET] = { [LINEAR_SET_ADD] = "add", [LINEAR_SET_READ] = "read" },
+	[LINEAR_MODEL_UNORDERED_QUEUE] = { [LINEAR_ENQUEUE] = "enqueue",
+					   [LINEAR_DEQUEUE] = "dequeue" },
+	[LINEAR_MODEL_FIFO_QUEUE] = { [LINEAR_ENQUEUE] = "enqueue", [LINEAR_DEQUEUE] = "dequeue" },
 };
 
 static int kind_of(enum linear_model model, const char *f)
@@ -564,6 +571,16 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 		arg = &result->value;   /* some clients put the argument in the result only */
 	if (kind == LINEAR_ACQUIRE || kind == LINEAR_RELEASE)
 		return 0;       /* nothing but the call itself */
+	if (kind >= LINEAR_SET_ADD && kind <= LINEAR_DEQUEUE) {
+		err = linear_collection_call(ms, kind, invoke, result, call);
+		if (err == -EINVAL)
+			return errbuf_set(eb, err, "op %" PRIu64 ": expected %s for %s %s",
+					  kind == LINEAR_SET_READ ? result->index : invoke->index,
+					  kind == LINEAR_SET_READ ? "a list of elements" :
+					  "an element (a scalar)", linear_model_name(ms->model),
+					  invoke->f);
+		return err;
+	}
 	if (kind == LINEAR_TXN) {
 		/* The completion's txn has the reads' values; an info's only the invocation's. */
 		err = linear_txn_call(ms, result && !call->info ? &result->value : &invoke->value,
@@ -630,6 +647,11 @@ int linear_model_step(struct linear_model_state *ms, uint32_t state,
 			return 1;
 		}
 		return legal;
+	case LINEAR_SET_ADD:
+	case LINEAR_SET_READ:
+	case LINEAR_ENQUEUE:
+	case LINEAR_DEQUEUE:
+		return linear_collection_step(ms, state, call, next);
 	case LINEAR_KIND_COUNT:
 		break;
 	}

@@ -22,6 +22,10 @@ static void value_add(struct check_text *t, const struct linear_model_state *ms,
 	size = linear_values_prefix(&ms->values, id, text, sizeof(text));
 	if (size > sizeof(text))
 		size = sizeof(text);
+	for (uint32_t k = 0; k < size; k++) {
+		if (text[k] == '\n')
+			text[k] = ' ';  /* a collection's elements (linear_collection.c) */
+	}
 	if (ms->model == LINEAR_MODEL_KV)
 		check_text_add(t, "\"%.*s\"", (int)size, text);
 	else
@@ -55,6 +59,15 @@ static void call_add(struct check_text *t, const struct history *h,
 	case LINEAR_APPEND:
 	case LINEAR_TXN:
 		value_add(t, ms, call->arg);
+		break;
+	case LINEAR_SET_ADD:
+	case LINEAR_ENQUEUE:
+	case LINEAR_DEQUEUE:
+		value_add(t, ms, call->arg);
+		break;
+	case LINEAR_SET_READ:
+		check_text_add(t, "-> ");
+		value_add(t, ms, call->ret);
 		break;
 	case LINEAR_ACQUIRE:
 	case LINEAR_RELEASE:
@@ -90,6 +103,14 @@ static void report_invalid(const struct history *h, const struct linear_model_st
 	check_text_init(&t);
 	key_add(&t, keys, key);
 	call_add(&t, h, ms, blocked);
+	if (out->unproduced) {
+		check_text_add(&t, " cannot be linearized: it returns what no op of %s put in",
+			       key ? "this key" : "the history");
+		check_result_add_anomaly(result, "not-linearizable",
+					 (uint64_t[]){ blocked->invoke_index,
+						       blocked->result_index }, 2, "%s", t.buf);
+		return;
+	}
 	check_text_add(&t, " cannot be linearized: the longest linearizable "
 		       "prefix has %" PRIu32 " of %" PRIu32 " ops, leaving ", out->prefix_count,
 		       count);

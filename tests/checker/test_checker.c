@@ -195,7 +195,7 @@ Test(checker, registry_names_are_unique_and_each_makes_a_checker)
 	}
 	checker_entry_names(names, sizeof(names));
 	cr_expect_str_eq(names, "gcounter, gset, orset, lww, cas-register, register, mutex, "
-			 "multi-register, kv, pbft");
+			 "multi-register, kv, set, unordered-queue, fifo-queue, pbft");
 	cr_expect_null(checker_entry_find("nosuch"));
 }
 

@@ -240,9 +240,11 @@ Test(linear, wrong_model_for_the_ops_is_unknown)
 	hb_fini(&b);
 }
 
-/* Many concurrent writes and one late impossible read: a search that needs many steps. */
+/* Many concurrent writes and one late impossible read (of a value they all overwrote, so
+ * no shortcut refutes it): a search that needs many steps. */
 static void hard_ops(struct hist_build *b)
 {
+	hb_op(b, 20, "write", NULL, HB_INT(99), OP_OK, HB_INT(99), false);
 	for (int p = 0; p < 12; p++)
 		hb_invoke(b, p, "write", NULL, HB_INT(p), false);
 	for (int p = 0; p < 12; p++)

@@ -2,6 +2,7 @@
 /* test_linear_models.c - Knossos's register, mutex and multi-register models: histories
  * that must pass and must fail, with crashed (info) ops. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "checker.h"
@@ -205,6 +206,108 @@ Test(linear_models, multi_register_refuses_what_is_not_a_txn)
 	cr_expect_lt(check_history(&c.base, &b.h, &co, &r, &eb), 0);
 	cr_expect_not_null(strstr(eb.msg, "expected a txn [[f k v] ...]"), "%s", eb.msg);
 	cr_expect_eq(r.verdict, VERDICT_UNKNOWN);
+	check_result_fini(&r);
+	hb_fini(&b);
+}
+
+Test(linear_models, set_reads_must_see_every_completed_add)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "add", NULL, HB_INT(1), OP_OK, HB_INT(1), false);
+	hb_invoke(&b, 1, "add", NULL, HB_INT(2), false);
+	hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_SET(1), false);
+	hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_SET(2, 1), false);      /* any order */
+	hb_complete(&b, 1, OP_INFO, HB_NULL);
+	hb_op(&b, 0, "add", NULL, HB_INT(1), OP_OK, HB_INT(1), false);        /* again: no-op */
+	hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_SET(1, 2), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_SET), VERDICT_VALID);
+	/* Then 2 vanishes: lost. */
+	hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_SET(1), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_SET), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, set_read_before_the_add_began_cannot_see_it)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_JSON("[\"a\"]"), false);
+	hb_op(&b, 0, "add", NULL, HB_JSON("\"a\""), OP_OK, HB_JSON("\"a\""), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_SET), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, unordered_queue_dequeues_what_was_enqueued_once)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(1), OP_OK, HB_INT(1), false);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(2), OP_OK, HB_INT(2), false);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(2), OP_OK, HB_INT(2), false);
+	hb_op(&b, 1, "dequeue", NULL, HB_NULL, OP_INFO, HB_NULL, false);     /* dropped */
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(2), false);
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(1), false);
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(2), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_UNORDERED_QUEUE), VERDICT_VALID);
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(2), false);      /* a third 2 */
+	cr_expect_eq(check(&b, LINEAR_MODEL_UNORDERED_QUEUE), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, fifo_queue_dequeues_the_head)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(1), OP_OK, HB_INT(1), false);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(2), OP_OK, HB_INT(2), false);
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(2), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_FIFO_QUEUE), VERDICT_INVALID);
+	cr_expect_eq(check(&b, LINEAR_MODEL_UNORDERED_QUEUE), VERDICT_VALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, fifo_crashed_dequeue_may_have_taken_the_head)
+{
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(1), OP_OK, HB_INT(1), false);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(2), OP_OK, HB_INT(2), false);
+	hb_op(&b, 1, "dequeue", NULL, HB_NULL, OP_INFO, HB_NULL, false);
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(2), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_FIFO_QUEUE), VERDICT_VALID);
+	/* It took one element, not two. */
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(3), OP_OK, HB_INT(3), false);
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(3), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_FIFO_QUEUE), VERDICT_VALID);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(4), OP_OK, HB_INT(4), false);
+	hb_op(&b, 0, "enqueue", NULL, HB_INT(5), OP_OK, HB_INT(5), false);
+	hb_op(&b, 2, "dequeue", NULL, HB_NULL, OP_OK, HB_INT(5), false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_FIFO_QUEUE), VERDICT_INVALID);
+	hb_fini(&b);
+}
+
+Test(linear_models, collections_start_empty_and_refuse_another_initial_state)
+{
+	struct linear_opts opts = { .model = LINEAR_MODEL_SET, .initial = "[1]" };
+	struct check_opts co = { .memory_bytes_max = 0 };
+	struct errbuf eb = { "" };
+	struct linear_checker c;
+	struct check_result r;
+	struct hist_build b;
+
+	hb_init(&b);
+	hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_EMPTY, false);
+	cr_expect_eq(check(&b, LINEAR_MODEL_SET), VERDICT_VALID);
+	linear_checker_init(&c, &opts);
+	check_result_init(&r);
+	cr_expect_eq(check_history(&c.base, &b.h, &co, &r, &eb), -EINVAL);
+	cr_expect_not_null(strstr(eb.msg, "expected an initial state of nil"), "%s", eb.msg);
 	check_result_fini(&r);
 	hb_fini(&b);
 }

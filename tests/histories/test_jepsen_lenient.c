@@ -247,8 +247,10 @@ Test(jepsen_lenient, native_jsonl_stays_strict)
 	struct history h;
 
 	test_write_text(path, "h.jsonl",
-			"{\"index\":0,\"time\":5,\"type\":\"invoke\",\"process\":0,\"f\":\"read\",\"value\":null}\n"
-			"{\"index\":1,\"time\":4,\"type\":\"ok\",\"process\":0,\"f\":\"read\",\"value\":null}\n");
+			"{\"index\":0,\"time\":5,\"type\":\"invoke\",\"process\":0,"
+			"\"f\":\"read\",\"value\":null}\n"
+			"{\"index\":1,\"time\":4,\"type\":\"ok\",\"process\":0,"
+			"\"f\":\"read\",\"value\":null}\n");
 	cr_assert_eq(jepsen_import_load(&h, path, NULL, NULL, &eb), -EINVAL);
 	cr_expect_not_null(strstr(eb.msg, ":2: expected \"time\" >= 5"), "%s", eb.msg);
 }

@@ -205,7 +205,8 @@ Test(cmd_check, usage_errors_exit_64)
 	cr_expect_eq(run_cmd(1, none, out, err), 64);
 	cr_expect_eq(run_cmd(4, model, out, err), 64);
 	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, register, "
-			 "mutex, multi-register, kv, pbft)"), "%s", err);
+			 "mutex, multi-register, kv, set, unordered-queue, fifo-queue, pbft)"),
+		  "%s", err);
 	cr_expect_eq(run_cmd(3, two, out, err), 64);
 	cr_expect_eq(run_cmd(3, bad, out, err), 64);
 }
