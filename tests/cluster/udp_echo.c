@@ -11,19 +11,34 @@ enum { ECHO_PORT = 7007 };
 
 /*
  * With --daemon, first fork a child that leaves the process group (setsid) and sleeps, and
- * print "daemon <pid>" to stdout: only a cgroup-wide kill catches it.
+ * print "daemon <pid>" to stdout once it has left (the child says so down a pipe, so a
+ * test that reads the line never sees it still in the group): only a cgroup-wide kill
+ * catches it.
  */
 static int daemon_fork(void)
 {
-	pid_t pid = fork();
+	int ready[2];
+	char byte = 0;
+	pid_t pid;
 
+	if (pipe(ready) != 0)
+		return -1;
+	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		close(ready[0]);
 		setsid();
+		if (write(ready[1], &byte, 1) != 1)
+			_exit(1);
+		close(ready[1]);
 		for (;;)
 			pause();
 	}
+	close(ready[1]);
+	if (read(ready[0], &byte, 1) != 1)      /* blocks until the child has left the group */
+		return -1;
+	close(ready[0]);
 	printf("daemon %d\n", (int)pid);
 	fflush(stdout);
 	return 0;
