@@ -194,7 +194,8 @@ Test(checker, registry_names_are_unique_and_each_makes_a_checker)
 		checker_free((struct checker *)c);
 	}
 	checker_entry_names(names, sizeof(names));
-	cr_expect_str_eq(names, "gcounter, gset, orset, lww, cas-register, kv, pbft");
+	cr_expect_str_eq(names, "gcounter, gset, orset, lww, cas-register, kv, pbft, counter, "
+			 "set, set-full, broadcast, queue, total-queue, unique-ids");
 	cr_expect_null(checker_entry_find("nosuch"));
 }
 

@@ -204,8 +204,9 @@ Test(cmd_check, usage_errors_exit_64)
 
 	cr_expect_eq(run_cmd(1, none, out, err), 64);
 	cr_expect_eq(run_cmd(4, model, out, err), 64);
-	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, kv, pbft)"),
-		  "%s", err);
+	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, kv, pbft, "
+			      "counter, set, set-full, broadcast, queue, total-queue, "
+			      "unique-ids)"), "%s", err);
 	cr_expect_eq(run_cmd(3, two, out, err), 64);
 	cr_expect_eq(run_cmd(3, bad, out, err), 64);
 }
