@@ -86,7 +86,7 @@ static int config_entry(const char *config, const struct checker_entry **entry,
 {
 	json_error_t jerr;
 	const char *model, *system;
-	char names[256];
+	char names[512];
 	json_t *doc;
 	int err = 0;
 
@@ -185,7 +185,7 @@ static void results_skip_imported(struct check_paths *p, enum jepsen_form form)
 static int entry_resolve(const char *model, const struct check_paths *p,
 			 const struct checker_entry **entry, struct errbuf *eb)
 {
-	char names[256];
+	char names[512];
 
 	if (!model)
 		return config_entry(p->config, entry, eb);

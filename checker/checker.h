@@ -3,6 +3,7 @@
 #ifndef CHECKER_H
 #define CHECKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,10 @@ struct check_opts {
 	const char *model;                       /* the model to check by name ("gset"); NULL:
 						  * the checker infers it */
 	uint64_t memory_bytes_max;               /* 0: the checker's default budget */
+	/* The Jepsen set checkers (jepsen_set.h): the f of an add and of a read; NULL: "add",
+	 * "read". Maelstrom's broadcast workload adds with "broadcast". */
+	const char *add_f, *read_f;
+	bool linearizable;                       /* set-full: a stale element is invalid */
 };
 
 /* What a checker sees of one run: the history, and the run directory with the rest of

@@ -9,6 +9,11 @@
 #include "crdt_model.h"
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "jepsen_counter.h"
+#include "jepsen_queue.h"
+#include "jepsen_set.h"
+#include "jepsen_shape.h"
+#include "jepsen_unique_ids.h"
 #include "linear.h"
 #include "lww_check.h"
 #include "textbuf.h"
@@ -119,6 +124,76 @@ static bool multi_register_detect(const struct history *h)
 	return fs_within(h, fs, NULL);
 }
 
+/* The Jepsen checkers; each row's name is its checker's ops->name. */
+static const struct checker *const jepsen_checkers[] = {
+	&jepsen_counter_checker, &jepsen_set_checker,   &jepsen_set_full_checker,
+	&jepsen_queue_checker,   &jepsen_total_queue_checker, &jepsen_unique_ids_checker,
+};
+
+/* counter, set, set-full, queue, total-queue, unique-ids: the Jepsen checker so named. */
+static int jepsen_make(const struct checker_entry *entry, const struct linear_opts *linear,
+		       struct check_opts *opts, const struct checker **out, struct errbuf *eb)
+{
+	(void)linear;
+	(void)opts;
+	(void)eb;
+	for (size_t k = 0; k < ARRAY_SIZE(jepsen_checkers); k++) {
+		if (strcmp(jepsen_checkers[k]->ops->name, entry->name) == 0)
+			*out = jepsen_checkers[k];
+	}
+	ASSERT(*out);
+	return 0;
+}
+
+/* broadcast: set-full over Maelstrom's broadcast workload, which adds with "broadcast". */
+static int broadcast_make(const struct checker_entry *entry,
+			  const struct linear_opts *linear, struct check_opts *opts,
+			  const struct checker **out, struct errbuf *eb)
+{
+	(void)entry;
+	(void)linear;
+	(void)eb;
+	opts->add_f = "broadcast";
+	opts->read_f = "read";
+	*out = &jepsen_set_full_checker;
+	return 0;
+}
+
+static bool counter_detect(const struct history *h)
+{
+	return jepsen_shape_of(h) == JEPSEN_SHAPE_COUNTER;
+}
+
+static bool set_detect(const struct history *h)
+{
+	return jepsen_shape_of(h) == JEPSEN_SHAPE_SET;
+}
+
+static bool set_full_detect(const struct history *h)
+{
+	return jepsen_shape_of(h) == JEPSEN_SHAPE_SET_FULL;
+}
+
+static bool broadcast_detect(const struct history *h)
+{
+	return jepsen_shape_of(h) == JEPSEN_SHAPE_BROADCAST;
+}
+
+static bool queue_detect(const struct history *h)
+{
+	return jepsen_shape_of(h) == JEPSEN_SHAPE_QUEUE;
+}
+
+static bool total_queue_detect(const struct history *h)
+{
+	return jepsen_shape_of(h) == JEPSEN_SHAPE_TOTAL_QUEUE;
+}
+
+static bool unique_ids_detect(const struct history *h)
+{
+	return jepsen_shape_of(h) == JEPSEN_SHAPE_UNIQUE_IDS;
+}
+
 static bool always(const struct history *h)
 {
 	(void)h;
@@ -144,8 +219,8 @@ static const struct checker_entry entries[] = {
 	  NULL, NULL, multi_register_detect, false, linear_make },
 	{ "kv", "linearizability of a key-value map", NULL, NULL, kv_detect, false,
 	  linear_make },
-	{ "set", "linearizability of a set: add, and read of the whole set", NULL, NULL, NULL,
-	  false, linear_make },
+	{ "linearizable-set", "linearizability of a set: add, and read of the whole set (Knossos's "
+	  "set)", NULL, NULL, NULL, false, linear_make },
 	{ "unordered-queue", "linearizability of a queue: enqueue, dequeue in any order", NULL,
 	  NULL, NULL, false, linear_make },
 	{ "fifo-queue", "linearizability of a FIFO queue: enqueue, dequeue of the head", NULL,
@@ -153,6 +228,22 @@ static const struct checker_entry entries[] = {
 	{ "pbft", "cas-register + the replicas' evidence logs (agreement, total order, "
 	  "checkpoints) + liveness, composed", "pbft", "cas-register", NULL, false,
 	  pbft_checker_make },
+	/* Jepsen's checkers. Their detectors never take a history with a node or a final
+	 * read on an add/read op, so the harness's own add/read histories reach the last row. */
+	{ "counter", "Jepsen counter: each ok read between the ok adds and the possible adds",
+	  NULL, NULL, counter_detect, false, jepsen_make },
+	{ "set", "Jepsen set: adds, then a final read: lost and unexpected elements", NULL,
+	  NULL, set_detect, false, jepsen_make },
+	{ "set-full", "Jepsen set-full: every read, per element: lost, stale, never read",
+	  NULL, NULL, set_full_detect, false, jepsen_make },
+	{ "broadcast", "set-full over Maelstrom's broadcast ops (f broadcast and read)", NULL,
+	  NULL, broadcast_detect, false, broadcast_make },
+	{ "queue", "Jepsen queue: every dequeue comes from an enqueue (unordered queue)", NULL,
+	  NULL, queue_detect, false, jepsen_make },
+	{ "total-queue", "Jepsen total-queue: what is enqueued ok comes out; nothing else",
+	  NULL, NULL, total_queue_detect, false, jepsen_make },
+	{ "unique-ids", "Jepsen unique-ids: no id generated twice", NULL, NULL,
+	  unique_ids_detect, false, jepsen_make },
 	/* Last: a history nothing above recognizes goes to the CRDT checker, which infers
 	 * its model from the ops. */
 	{ "crdt", "a CRDT, the model inferred from the ops", NULL, NULL, always, true,

@@ -21,7 +21,7 @@ static const char *const model_names[LINEAR_MODEL_COUNT] = {
 	[LINEAR_MODEL_REGISTER] = "register",
 	[LINEAR_MODEL_MUTEX] = "mutex",
 	[LINEAR_MODEL_MULTI_REGISTER] = "multi-register",
-	[LINEAR_MODEL_SET] = "set",
+	[LINEAR_MODEL_SET] = "linearizable-set",
 	[LINEAR_MODEL_UNORDERED_QUEUE] = "unordered-queue",
 	[LINEAR_MODEL_FIFO_QUEUE] = "fifo-queue",
 };

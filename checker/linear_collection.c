@@ -83,7 +83,12 @@ static int set_id(struct linear_model_state *ms, char **elems, size_t count, uin
 	for (size_t k = 0; k < count; k++) {
 		if (k > 0 && strcmp(elems[k], elems[k - 1]) == 0)
 			continue;       /* a set has each element once */
-		used += (size_t)sprintf(text + used, "%s%s", used ? "\n" : "", elems[k]);
+		size_t n = strlen(elems[k]);
+
+		if (used)
+			text[used++] = '\n';
+		memcpy(text + used, elems[k], n);      /* fits: size counts each and a newline */
+		used += n;
 	}
 	err = intern(ms, text, used, out);
 	free(text);

@@ -181,7 +181,7 @@ Test(checker, registry_names_are_unique_and_each_makes_a_checker)
 {
 	const struct checker_entry *e;
 	const struct checker *c;
-	char names[256];
+	char names[512];
 
 	for (size_t i = 0; (e = checker_entry_at(i)); i++) {
 		struct check_opts o = { .model = NULL };
@@ -195,7 +195,8 @@ Test(checker, registry_names_are_unique_and_each_makes_a_checker)
 	}
 	checker_entry_names(names, sizeof(names));
 	cr_expect_str_eq(names, "gcounter, gset, orset, lww, cas-register, register, mutex, "
-			 "multi-register, kv, set, unordered-queue, fifo-queue, pbft");
+			 "multi-register, kv, linearizable-set, unordered-queue, fifo-queue, pbft, "
+			 "counter, set, set-full, broadcast, queue, total-queue, unique-ids");
 	cr_expect_null(checker_entry_find("nosuch"));
 }
 

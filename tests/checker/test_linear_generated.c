@@ -185,7 +185,7 @@ static void generate(struct hist_build *b, enum linear_model model, uint64_t see
 			op_apply(&o, q);
 		} else if (rng_below(&rng, 12) == 0 && crashes < GEN_CRASHES_MAX) {
 			crashes++;
-			/* A crash: applied or not, the client never hears; a new process goes on. */
+			/* A crash, applied or not: the client never hears; a new process goes on */
 			hb_complete(b, process[k], OP_INFO, HB_NULL);
 			q->open = false;
 			process[k] += GEN_PROCESSES;

@@ -205,8 +205,9 @@ Test(cmd_check, usage_errors_exit_64)
 	cr_expect_eq(run_cmd(1, none, out, err), 64);
 	cr_expect_eq(run_cmd(4, model, out, err), 64);
 	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, register, "
-			 "mutex, multi-register, kv, set, unordered-queue, fifo-queue, pbft)"),
-		  "%s", err);
+			 "mutex, multi-register, kv, linearizable-set, unordered-queue, "
+			 "fifo-queue, pbft, counter, set, set-full, broadcast, queue, "
+			 "total-queue, unique-ids)"), "%s", err);
 	cr_expect_eq(run_cmd(3, two, out, err), 64);
 	cr_expect_eq(run_cmd(3, bad, out, err), 64);
 }

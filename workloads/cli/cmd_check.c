@@ -106,7 +106,7 @@ static int parse_linear(int c, const char *arg, struct check_cmd_opts *o)
 /* Return: 0 parsed, 1 help shown, CMD_EXIT_USAGE. */
 static int parse(int argc, char **argv, struct check_cmd_opts *o)
 {
-	char names[256];
+	char names[512];
 	int c;
 
 	optind = 0;             /* GNU: re-initialize, so the command can run more than once */
