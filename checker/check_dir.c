@@ -264,6 +264,11 @@ int check_run_dir(const char *run_dir_or_file, const struct check_dir_opts *o,
 	}
 	if (!err)
 		err = checker_make(entry, linear, &opts, &checker, eb);
+	if (!err && o->add_f)
+		opts.add_f = o->add_f;          /* the user's names over the row's */
+	if (!err && o->read_f)
+		opts.read_f = o->read_f;
+	opts.linearizable |= o->linearizable;
 	if (err) {
 		check_result_set_unknown(out, "history not checked: %s", eb ? eb->msg : "error");
 		results_save(&p, out, NULL);

@@ -43,6 +43,10 @@ struct check_dir_opts {
 	 * ignored: @model names it), for the checkers that take them; NULL: the defaults. */
 	const struct linear_opts *linear;
 	bool strict_import;                     /* refuse every Jepsen oddity (jepsen_import.h) */
+	/* The Jepsen set checkers: the f of an add and of a read (NULL: the checker's own,
+	 * "add" and "read", or "broadcast" for broadcast), and whether stale is invalid. */
+	const char *add_f, *read_f;
+	bool linearizable;
 	bool print_summary;
 };
 

@@ -53,7 +53,11 @@ enum jepsen_form jepsen_form_detect(const char *text, size_t size);
  * lines are skipped and counted in h->warning ("path: skipped N non-op lines ..."); a log
  * with no op line at all is an error. Values map as FORMAT.md says: nil, integers,
  * vectors of integers unpacked, anything else as JSON text (strings, keywords as strings).
- * Every op is checked by the format's rules.
+ * Every op is checked by the format's rules, after Jepsen's habits are fitted to them
+ * (jepsen_lenient.h; FORMAT.md lists them): each is counted and described, with its first
+ * line, in h->warning (one line each), or refused with @opts->strict. Values that are all
+ * Jepsen independent [key value] tuples are split into key and value (read twice).
+ * @opts: NULL for the defaults (lenient).
  * @form: if not NULL, receives the form detected.
  * Return: 0; -EBADMSG/-EINVAL with "path:line: expected ..." in @eb; -E2BIG (file over
  * JEPSEN_FILE_BYTES_MAX, or a bound of hist.h); -ENOMEM; -errno opening or reading @path.

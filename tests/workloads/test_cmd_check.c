@@ -426,3 +426,23 @@ Test(cmd_check, jepsen_oddities_warn_with_their_line_and_strict_refuses_them)
 	cr_expect(strstr(err, want), "%s", err);
 	cr_expect(strstr(err, "(--strict)"), "%s", err);
 }
+
+Test(cmd_check, set_full_takes_the_add_and_read_names_a_workload_uses)
+{
+	char path[128];
+	char *named[] = { "check", path, "--model", "set-full", "--add-f", "bcast", "--read-f",
+			  "poll", NULL };
+	char *unnamed[] = { "check", path, "--model", "set-full", NULL };
+
+	snprintf(path, sizeof(path), "%s/bcast.edn", dir);
+	write_file(path, "{:process 0, :type :invoke, :f :bcast, :value 1}\n"
+			 "{:process 0, :type :ok, :f :bcast, :value 1}\n"
+			 "{:process 1, :type :invoke, :f :poll, :value nil}\n"
+			 "{:process 1, :type :ok, :f :poll, :value [1]}\n"
+			 "{:process 1, :type :invoke, :f :poll, :value nil}\n"
+			 "{:process 1, :type :ok, :f :poll, :value []}\n");
+	cr_expect_eq(run_cmd(8, named, out, err), 1, "%s", err);
+	cr_expect(strstr(out, "lost: element 1 lost"), "%s", out);
+	/* Without the names it sees no add and no read: it cannot say. */
+	cr_expect_eq(run_cmd(4, unnamed, out, err), 2, "%s", err);
+}

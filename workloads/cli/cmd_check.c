@@ -29,7 +29,8 @@ static void usage(FILE *out)
 
 	fprintf(out,
 		"usage: faultline check <run-dir|history> [--model M] [--initial V]\n"
-		"                       [--null-read any|empty] [--strict] [--json] [--quiet]\n"
+		"                       [--null-read any|empty] [--add-f F] [--read-f F]\n"
+		"                       [--linearizable] [--strict] [--json] [--quiet]\n"
 		"  Check a history (a run directory's history.jsonl, or a file) and write\n"
 		"  results.json beside it. The checker comes from --model, else the run's\n"
 		"  config.json (its \"model\", or its \"system\"), else the ops' shape (the\n"
@@ -50,6 +51,9 @@ static void usage(FILE *out)
 		"  --initial V cas-register/kv: the initial value (default nil; kv \"\")\n"
 		"  --null-read any|empty  a read of nil constrains nothing (any) or means the\n"
 		"              register is empty (empty, the default)\n"
+		"  --add-f F, --read-f F  set, set-full, broadcast: the f of an add and of a\n"
+		"              read (default add and read; broadcast adds with broadcast)\n"
+		"  --linearizable  set-full: an element read late (stale) is invalid\n"
 		"  --strict    refuse those Jepsen oddities instead (exit 2, same line)\n"
 		"  --json      print the results.json document instead of the summary\n"
 		"  --quiet     print nothing but errors; the exit code tells the verdict\n"
@@ -62,6 +66,8 @@ struct check_cmd_opts {
 	struct linear_opts linear;      /* cas-register and kv */
 	bool linear_set;                /* --initial or --null-read given */
 	bool strict;                    /* --strict: imports refuse Jepsen's oddities */
+	const char *add_f, *read_f;     /* --add-f, --read-f */
+	bool linearizable;              /* --linearizable */
 	bool json;
 	bool quiet;
 };
@@ -73,12 +79,18 @@ static const struct check_cmd_opts check_cmd_defaults = {
 	.quiet = false,
 };
 
-enum { OPT_MODEL = 256, OPT_INITIAL, OPT_NULL_READ, OPT_STRICT, OPT_JSON, OPT_QUIET, OPT_HELP };
+enum {
+	OPT_MODEL = 256, OPT_INITIAL, OPT_NULL_READ, OPT_ADD_F, OPT_READ_F, OPT_LINEARIZABLE,
+	OPT_STRICT, OPT_JSON, OPT_QUIET, OPT_HELP
+};
 
 static const struct option long_options[] = {
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "initial", required_argument, NULL, OPT_INITIAL },
 	{ "null-read", required_argument, NULL, OPT_NULL_READ },
+	{ "add-f", required_argument, NULL, OPT_ADD_F },
+	{ "read-f", required_argument, NULL, OPT_READ_F },
+	{ "linearizable", no_argument, NULL, OPT_LINEARIZABLE },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -125,6 +137,15 @@ static int parse(int argc, char **argv, struct check_cmd_opts *o)
 		case OPT_NULL_READ:
 			if (parse_linear(c, optarg, o) != 0)
 				return CMD_EXIT_USAGE;
+			break;
+		case OPT_ADD_F:
+			o->add_f = optarg;
+			break;
+		case OPT_READ_F:
+			o->read_f = optarg;
+			break;
+		case OPT_LINEARIZABLE:
+			o->linearizable = true;
 			break;
 		case OPT_STRICT:
 			o->strict = true;
@@ -178,6 +199,8 @@ int cmd_check(int argc, char **argv)
 	}
 	err = check_run_dir(o.target, &(struct check_dir_opts){ .model = o.model,
 				.linear = &o.linear, .strict_import = o.strict,
+				.add_f = o.add_f, .read_f = o.read_f,
+				.linearizable = o.linearizable,
 				.print_summary = !o.json && !o.quiet }, &result, &eb);
 	cmd_print_warnings(stderr, "faultline check: warning: ", result.warnings);
 	if (err)
