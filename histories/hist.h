@@ -3,6 +3,7 @@
 #ifndef HIST_H
 #define HIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +74,13 @@ int hist_reader_next(struct hist_reader *r, struct op *op, struct errbuf *eb);
 /* hist_reader_warning() - the warning for a tolerated torn last line, or NULL. */
 const char *hist_reader_warning(const struct hist_reader *r);
 
+/*
+ * hist_reader_scan() - whether lines of the common shape go through the fast scanner
+ * (hist_scan.h; on by default) or every line through the full parser (jansson). Both
+ * give the same ops and the same errors; off is for benchmarks and tests comparing them.
+ */
+void hist_reader_scan(struct hist_reader *r, bool on);
+
 /* hist_reader_line() - 1-based line number of the op last returned. */
 uint64_t hist_reader_line(const struct hist_reader *r);
 
@@ -104,6 +112,9 @@ struct history {
  * HIST_OPS_MAX.
  */
 int hist_load(struct history *h, const char *path, struct errbuf *eb);
+
+/* hist_load_scan() - hist_load() with the fast scanner on or off (hist_reader_scan()). */
+int hist_load_scan(struct history *h, const char *path, bool scan, struct errbuf *eb);
 
 /* hist_fini() - free what hist_load() allocated; a zeroed history is allowed. */
 void hist_fini(struct history *h);

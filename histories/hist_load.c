@@ -307,6 +307,11 @@ static int read_all(struct load *ld, struct hist_reader *r, const char *path,
 
 int hist_load(struct history *h, const char *path, struct errbuf *eb)
 {
+	return hist_load_scan(h, path, true, eb);
+}
+
+int hist_load_scan(struct history *h, const char *path, bool scan, struct errbuf *eb)
+{
 	struct load ld = { 0 };
 	struct hist_reader *r;
 	int err;
@@ -320,6 +325,7 @@ int hist_load(struct history *h, const char *path, struct errbuf *eb)
 	err = hist_reader_open(&r, path, eb);
 	if (err < 0)
 		goto out_arena;
+	hist_reader_scan(r, scan);
 	err = read_all(&ld, r, path, eb);
 	if (err < 0)
 		goto out_reader;

@@ -14,6 +14,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist_rules.h"
+#include "hist_scan.h"
 #include "hist_value.h"
 
 enum {
@@ -47,6 +48,7 @@ struct hist_reader {
 	size_t ints_count_max;
 	struct hist_rules rules;
 	char warning[READER_WARNING_BYTES_MAX];
+	bool full_parser_only;          /* hist_reader_scan(r, false) */
 };
 
 /* One line: @text[0 .. @size) without its newline; @newline false only at end of file. */
@@ -107,6 +109,12 @@ const char *hist_reader_warning(const struct hist_reader *r)
 {
 	ASSERT(r != NULL);
 	return r->warning[0] ? r->warning : NULL;
+}
+
+void hist_reader_scan(struct hist_reader *r, bool on)
+{
+	ASSERT(r != NULL);
+	r->full_parser_only = !on;
 }
 
 uint64_t hist_reader_line(const struct hist_reader *r)
@@ -431,13 +439,24 @@ int hist_reader_next(struct hist_reader *r, struct op *op, struct errbuf *eb)
 	err = next_line(r, &line, eb);
 	if (err <= 0)
 		return err;
-	err = parse_root(r, &line, eb);
+	/* The common shape fast; anything else (or anything wrong) through jansson. */
+	err = r->full_parser_only ? 0 :
+	      hist_scan_line(r->buf + (line.text - r->buf), line.size, op, &r->ints,
+			     &r->ints_count_max);
+	if (err < 0)
+		return at_line(r, errbuf_set(eb, err, "out of memory"), eb);
+	if (err == 0)
+		err = parse_root(r, &line, eb);
+	else
+		err = 2;
 	if (err == 1) {
 		set_torn(r);
 		return 0;
 	}
 	if (err == 0)
 		err = parse_fields(r, op, eb);
+	else if (err == 2)
+		err = 0;
 	if (err == 0)
 		err = hist_rules_check(&r->rules, op, r->line, eb);
 	if (err < 0)
