@@ -15,6 +15,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist.h"
+#include "jepsen_import.h"
 #include "monotime.h"
 #include "prng.h"
 
@@ -196,6 +197,61 @@ static void print_rate(double ops, double seconds)
 		printf("%.0fk ops/s", rate / 1e3);
 }
 
+/* @h written as Jepsen EDN, one op map per line, to a temp file (its path into @path). */
+static int edn_write(const struct history *h, char *path)
+{
+	int fd = mkstemp(path);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!out)
+		return -errno;
+	for (uint64_t i = 0; i < h->count; i++) {
+		const struct op *op = &h->ops[i];
+
+		fprintf(out, "{:index %" PRIu64 ", :time %" PRId64 ", :type :%s, :process ",
+			op->index, op->time_ns, op_type_name(op->type));
+		if (op->process == OP_PROCESS_NEMESIS)
+			fputs(":nemesis", out);
+		else
+			fprintf(out, "%" PRId32, op->process);
+		fprintf(out, ", :f :%s, :value ", op->f);
+		if (op->value.kind == OP_VALUE_INT) {
+			fprintf(out, "%" PRId64, op->value.integer);
+		} else if (op->value.kind == OP_VALUE_INTS) {
+			fputc('[', out);
+			for (uint32_t k = 0; k < op->value.count; k++)
+				fprintf(out, "%s%" PRId64, k ? " " : "", op->value.ints[k]);
+			fputc(']', out);
+		} else {
+			fputs("nil", out);
+		}
+		fprintf(out, "%s%s%s}\n", op->node ? ", :node \"" : "", op->node ? op->node : "",
+			op->node ? "\"" : "");
+	}
+	return fclose(out) == 0 ? 0 : -EIO;
+}
+
+/* Times the Jepsen EDN import of @h (written out first) and prints the rate. */
+static int bench_edn(const struct history *h, const char *name)
+{
+	char path[] = "/tmp/fl-bench-edn-XXXXXX";
+	struct errbuf eb = { .msg = "" };
+	struct history loaded;
+	int64_t start;
+	int err = edn_write(h, path);
+
+	if (err)
+		return fprintf(stderr, "bench-checker: EDN: %s\n", strerror(-err)), 70;
+	start = monotime_ns();
+	err = jepsen_import_load(&loaded, path, NULL, NULL, &eb);
+	printf("bench checker %s: EDN import %.2f s (", name, seconds_since(start));
+	print_rate((double)loaded.count, seconds_since(start));
+	printf(")\n");
+	unlink(path);
+	hist_fini(&loaded);
+	return err ? (fprintf(stderr, "bench-checker: %s\n", eb.msg), 70) : 0;
+}
+
 static int bench_model(enum crdt_model model, uint64_t ops, uint64_t seed)
 {
 	struct gen g = { .model = model };
@@ -253,6 +309,8 @@ static int bench_model(enum crdt_model model, uint64_t ops, uint64_t seed)
 	       h.count ? (double)(rss_after - rss_before) / (double)h.count : 0.0);
 	err = result.verdict == VERDICT_VALID ? 0 : 1;
 	check_result_fini(&result);
+	if (bench_edn(&h, crdt_model_name(model)) != 0)
+		err = 70;
 	hist_fini(&h);
 	return err;
 }
