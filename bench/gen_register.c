@@ -188,7 +188,8 @@ static int impossible_tail(struct sim *s, struct errbuf *eb)
 
 STATIC_ASSERT(GEN_REGISTER_VALUES_MAX <= GEN_REGISTER_TAIL_FIRST,
 	      "the tail's values are ones no generated op writes");
-STATIC_ASSERT((long long)GEN_REGISTER_OPS_MAX < (long long)HIST_OPS_MAX, "a generated history always loads");
+STATIC_ASSERT((long long)GEN_REGISTER_OPS_MAX < (long long)HIST_OPS_MAX,
+	      "a generated history always loads");
 
 static int check_opts(const struct gen_register_opts *opts, struct errbuf *eb)
 {
