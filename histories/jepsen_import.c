@@ -19,6 +19,7 @@
 #include "hist_value.h"
 #include "jepsen_edn.h"
 #include "jepsen_lenient.h"
+#include "jepsen_scan.h"
 
 static const char *const form_names[] = {
 	[JEPSEN_FORM_EMPTY] = "empty",
@@ -213,10 +214,11 @@ struct import {
 	struct hist_builder *builder;
 	int64_t *ints;
 	size_t ints_max;        /* entries allocated at @ints */
-	char *texts[4];         /* value JSON, key, node, error of the current op */
+	char *texts[5];         /* value JSON, key, node, error, f of the current op */
 	uint64_t lines_skipped; /* log form: non-blank lines that are not op lines */
 	struct jepsen_lenient lenient;
 	bool strict;            /* refuse every oddity (jepsen_import_opts) */
+	bool full_reader_only;  /* jepsen_import_opts */
 	bool split_tuples;      /* client values are [key value]: the key goes to op.key */
 	uint64_t tuple_ops;     /* client ops with a non-nil value that is a [key value] pair */
 	uint64_t tuple_ops_not; /* ... that is not one */
@@ -297,22 +299,28 @@ static int append(struct import *im, struct op *op, uint64_t line, struct errbuf
  * has a pair, and some pair cannot be a plain register's: a read or write of a pair, or a
  * pair whose second element is a vector or nil ([k [old new]], [k nil]).
  */
-static void tuple_count(struct import *im, int32_t process, const char *f, const json_t *v,
-			uint64_t line)
+static void tuple_note(struct import *im, bool pair, bool second_plain, const char *f,
+		       uint64_t line)
 {
-	const json_t *second;
-
-	if (process == OP_PROCESS_NEMESIS || !v || json_is_null(v))
-		return;
-	if (!json_is_array(v) || json_array_size(v) != 2) {
+	if (!pair) {
 		im->tuple_ops_not++;
 		return;
 	}
 	if (!im->tuple_ops++)
 		im->tuple_line = line;
-	second = json_array_get(v, 1);
-	if (strcmp(f, "cas") != 0 || json_is_array(second) || json_is_null(second))
+	if (strcmp(f, "cas") != 0 || !second_plain)
 		im->tuple_cue++;
+}
+
+static void tuple_count(struct import *im, int32_t process, const char *f, const json_t *v,
+			uint64_t line)
+{
+	const json_t *second = json_array_get(v, 1);
+
+	if (process == OP_PROCESS_NEMESIS || !v || json_is_null(v))
+		return;
+	tuple_note(im, json_is_array(v) && json_array_size(v) == 2, second &&
+		   !json_is_array(second) && !json_is_null(second), f, line);
 }
 
 /* Whether the first pass saw an independent history (tuple_count()). */
@@ -375,6 +383,53 @@ static int edn_op(struct import *im, const json_t *map, uint64_t line, struct er
 	return append(im, &op, line, eb);
 }
 
+/* A copy of @span into text slot @slot (NULL when absent). */
+static int span_text(struct import *im, size_t slot, const struct jepsen_span *span,
+		     const char **out)
+{
+	*out = NULL;
+	if (!span->start)
+		return 0;
+	im->texts[slot] = strndup(span->start, span->size);
+	*out = im->texts[slot];
+	return *out ? 0 : -ENOMEM;
+}
+
+/* An op map the scanner read (jepsen_scan.h): as edn_op() makes it from the full reader. */
+static int scanned_op(struct import *im, const struct jepsen_scanned *sc, uint64_t line,
+		      struct errbuf *eb)
+{
+	struct op op = { .process = sc->process, .type = sc->type, .value = sc->value };
+	const struct op_value *v = &sc->value;
+	char key[24];
+	int err;
+
+	op.time_ns = sc->has_time ? sc->time : (int64_t)hist_builder_count(im->builder);
+	err = jepsen_lenient_index(&im->lenient, sc->index, line, eb);
+	if (err)
+		return err;
+	err = span_text(im, 4, &sc->f, &op.f);
+	if (!err && op.process != OP_PROCESS_NEMESIS && v->kind != OP_VALUE_NULL)
+		tuple_note(im, v->kind == OP_VALUE_INTS && v->count == 2, true, op.f, line);
+	if (!err && im->split_tuples && op.process != OP_PROCESS_NEMESIS &&
+	    v->kind == OP_VALUE_INTS && v->count == 2) {
+		snprintf(key, sizeof(key), "%" PRId64, v->ints[0]);
+		im->texts[1] = strdup(key);
+		op.key = im->texts[1];
+		err = op.key ? 0 : -ENOMEM;
+		op.value = (struct op_value){ .kind = OP_VALUE_INT, .integer = v->ints[1] };
+	}
+	if (!err && !op.key)
+		err = span_text(im, 1, &sc->key, &op.key);
+	if (!err)
+		err = span_text(im, 2, &sc->node, &op.node);
+	if (!err)
+		err = span_text(im, 3, &sc->error, &op.error);
+	if (err)
+		return errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", im->path, line);
+	return append(im, &op, line, eb);
+}
+
 /* Op maps one after another, or inside one vector or list; `#_` forms between them skipped. */
 static int import_edn(struct import *im, const char *text, size_t size, struct errbuf *eb)
 {
@@ -393,8 +448,22 @@ static int import_edn(struct import *im, const char *text, size_t size, struct e
 	/* Bounded by the text: each pass reads one value or ends. */
 	while (!err && !(err = jepsen_edn_skip_discarded(&r, &c, eb)) && c >= 0 && c != close) {
 		uint64_t line = r.line;
+		struct jepsen_scanned sc;
+		size_t pos = r.pos;
 		json_t *map;
 
+		/* The common shape fast (one line: r.line stays right); the rest in full. */
+		err = im->full_reader_only ? 0 :
+		      jepsen_scan_op(r.text, r.size, &pos, &sc, &im->ints, &im->ints_max);
+		if (err == 1) {
+			r.pos = pos;
+			err = scanned_op(im, &sc, line, eb);
+			continue;
+		}
+		if (err < 0) {
+			err = errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", im->path, line);
+			break;
+		}
 		err = jepsen_edn_read(&r, &map, eb);
 		if (err)
 			break;
@@ -592,7 +661,8 @@ int jepsen_import_load(struct history *h, const char *path,
 		       const struct jepsen_import_opts *opts, enum jepsen_form *form,
 		       struct errbuf *eb)
 {
-	struct import im = { .path = path, .strict = opts && opts->strict };
+	struct import im = { .path = path, .strict = opts && opts->strict,
+			     .full_reader_only = opts && opts->full_reader_only };
 	enum jepsen_form detected;
 	size_t size = 0;
 	char *text;

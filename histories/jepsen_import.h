@@ -32,6 +32,9 @@ struct jepsen_import_opts {
 	 * jepsen_import_load()) with "path:line: expected ... (--strict)", instead of fitting
 	 * it with a warning. */
 	bool strict;
+	/* Read every op map with the full EDN reader, not the fast scanner first (the two
+	 * give the same ops and errors; for benchmarks and tests comparing them). */
+	bool full_reader_only;
 };
 
 /* jepsen_form_name() - "empty", "jsonl", "edn" or "log". */
