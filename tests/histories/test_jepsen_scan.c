@@ -67,8 +67,8 @@ static int import_both(const char *text)
 Test(jepsen_scan, common_maps_import_alike)
 {
 	cr_expect_eq(import_both("{:type :invoke, :f :write, :value 3, :process 0, :time 10, "
-				 ":index 0}\n{:type :ok, :f :write, :value 3, :process 0, :time 20, "
-				 ":index 1}\n"), 0);
+				 ":index 0}\n{:type :ok, :f :write, :value 3, :process 0, "
+				 ":time 20, :index 1}\n"), 0);
 	cr_expect_eq(import_both("[{:process 1 :type :invoke :f :add :value [1 -2 3N]}\n"
 				 " {:process 1 :type :ok :f :add :value [] :node \"n1\" "
 				 ":debug 7}]\n"), 0);
