@@ -8,6 +8,7 @@
 
 #include "fl_assert.h"
 #include "hist.h"
+#include "linear_search.h"
 
 /* A value for a message: nil, a kv string in quotes, a register value as its JSON text. */
 static void value_add(struct check_text *t, const struct linear_model_state *ms, uint32_t id)
