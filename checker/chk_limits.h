@@ -40,10 +40,16 @@ enum {
 
 enum { CHK_SUMMARY_ANOMALIES_MAX = 20 };  /* anomalies listed by `faultline check` */
 enum { CHK_SUMMARY_CLOCK_OPS_MAX = 8 };   /* nemesis clock ops listed by `faultline check` */
+/* Linearizability explanations (linear_report.c): invalid keys explained in the figures,
+ * ops concurrent with the blocked one listed there, and frontier states named in the
+ * anomaly message (the figures name all that linear_search.h keeps). */
+enum { CHK_LIN_EXPLAIN_KEYS_MAX = 8, CHK_LIN_CONCURRENT_MAX = 16, CHK_LIN_MESSAGE_STATES_MAX = 4 };
 
 STATIC_ASSERT(CHK_NODES_MAX >= 2, "convergence compares at least two nodes");
 STATIC_ASSERT(CHK_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words");
 STATIC_ASSERT(CHK_LIN_KEYS_MAX < (1 << 30), "linear key ids are interned uint32_t ids");
+STATIC_ASSERT((int)CHK_LIN_EXPLAIN_KEYS_MAX <= (int)CHK_SUMMARY_ANOMALIES_MAX,
+	      "a key explained in the figures is listed among the anomalies");
 STATIC_ASSERT(CHK_ELEMENTS_MAX <= (1 << 30), "element slots are uint32_t with room to double");
 
 #endif /* CHECKER_LIMITS_H */

@@ -12,6 +12,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist.h"
+#include "linear_search.h"
 
 enum { LIN_STEPS_FIRST_ROUND = 1 << 14 };
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* linear_core.h - private to checker/: what linear.c, linear_model.c, linear_txn.c,
- * linear_search.c and linear_report.c share (interned values, calls, models, search). */
+ * linear_search.c and linear_report.c share (interned values, calls, models, the report). */
 #ifndef LINEAR_CORE_H
 #define LINEAR_CORE_H
 
@@ -9,6 +9,7 @@
 
 #include "linear.h"
 
+struct linear_outcome;         /* linear_search.h */
 struct op;
 struct op_value;
 
@@ -138,24 +139,6 @@ int linear_collection_call(struct linear_model_state *ms, int kind, const struct
 int linear_collection_step(struct linear_model_state *ms, uint32_t state,
 			   const struct linear_call *call, uint32_t *next);
 
-enum { LINEAR_EVIDENCE_CALLS = 6 };
-
-/* What one key's search found. On INVALID: the call that could not be linearized after the
- * longest linearizable prefix (prefix_count calls; the last few in prefix_tail, oldest
- * first), and the model state after that prefix. */
-struct linear_outcome {
-	enum verdict verdict;
-	uint64_t steps;
-	uint32_t blocked;                       /* call index within the key */
-	uint32_t prefix_count;
-	uint32_t prefix_tail[LINEAR_EVIDENCE_CALLS];
-	uint32_t prefix_tail_count;
-	uint32_t state;
-	const char *unknown_reason;             /* static text when UNKNOWN */
-	bool out_of_steps;                      /* UNKNOWN for want of steps (not memory) */
-	bool unproduced;                        /* INVALID before any search (see below) */
-};
-
 /**
  * linear_unproduced() - whether some ok call of @calls (one key's, @n) returns a value no
  * call put in (a read of a value never written, a dequeue of an element never enqueued, a
@@ -165,16 +148,6 @@ struct linear_outcome {
  */
 int linear_unproduced(struct linear_model_state *ms, const struct linear_call *calls,
 		      uint32_t n, uint32_t *blocked);
-
-/**
- * linear_search() - is the sequence @calls (@count calls of one key, in invocation order)
- * linearizable? @events lists 2 * @count entries in real-time order: call c's invocation
- * as 2c, its return as 2c + 1. @memory_bytes_max bounds the search's cache and stack.
- * Return: 0 with @out filled (UNKNOWN past steps_max or the memory budget); -ENOMEM.
- */
-int linear_search(struct linear_model_state *ms, const struct linear_call *calls,
-		  uint32_t count, const uint32_t *events, uint64_t steps_max,
-		  uint64_t memory_bytes_max, struct linear_outcome *out);
 
 /* What the check decided over all keys: keys with calls, how many were invalid or unknown,
  * and the unknown keys' reasons ("; "-separated, cut when the buffer is full). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* linear_search.c - Wing-Gong linearizability search with Lowe's just-in-time linearization
  * and a cache of (linearized set, model state) configurations already explored. */
-#include "linear_core.h"
+#include "linear_search.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +30,7 @@ struct frame {
 struct search {
 	struct linear_model_state *ms;
 	const struct linear_call *calls;
+	const uint32_t *events;         /* as linear_search()'s: the list's initial order */
 	uint32_t count, head;
 	uint32_t *next, *prev;
 	uint64_t *bits;
@@ -144,8 +145,9 @@ static void unlift(struct search *s, uint32_t e)
 	s->prev[s->next[e]] = e;
 }
 
-static int search_init(struct search *s, const uint32_t *events)
+static int search_init(struct search *s)
 {
+	const uint32_t *events = s->events;
 	uint64_t entries = 2 * (uint64_t)s->count + 1;
 	uint64_t bytes = entries * 2 * sizeof(uint32_t) + s->count * sizeof(struct frame) +
 			 s->words * sizeof(uint64_t);
@@ -240,6 +242,124 @@ static int try_call(struct search *s, uint32_t c, uint32_t *state)
 	return 1;
 }
 
+/* Whether the blocked call is illegal in @state (looked up once per distinct state, marked in
+ * @seen); an illegal one joins the frontier. Return: 0, or -ENOMEM from the model. */
+static int frontier_visit(struct search *s, uint64_t *seen, uint32_t state,
+			  struct linear_outcome *out)
+{
+	uint32_t next;
+	int rc;
+
+	if (seen[state / 64] >> (state % 64) & 1)
+		return 0;
+	seen[state / 64] |= 1ull << (state % 64);
+	rc = linear_model_step(s->ms, state, &s->calls[out->blocked], &next);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		if (out->legal_count < LINEAR_FRONTIER_LEGAL_MAX)
+			out->legal[out->legal_count++] = state;
+		out->frontier_legal++;
+		return 0;
+	}
+	if (out->frontier_count < LINEAR_FRONTIER_STATES_MAX)
+		out->frontier[out->frontier_count++] = state;
+	out->frontier_total++;
+	ASSERT(out->frontier_count <= out->frontier_total);
+	return 0;
+}
+
+/* Sorts the kept states by id, the order their values first appeared (insertion: <= 16). */
+static void states_sort(uint32_t *states, uint32_t n)
+{
+	ASSERT(n <= LINEAR_FRONTIER_STATES_MAX);
+	for (uint32_t k = 1; k < n; k++) {
+		uint32_t v = states[k], j = k;
+
+		for (; j > 0 && states[j - 1] > v; j--)
+			states[j] = states[j - 1];
+		states[j] = v;
+	}
+	for (uint32_t k = 1; k < n; k++)
+		ASSERT(states[k - 1] < states[k]);      /* distinct */
+}
+
+/* Whether configuration @bits reached the blocked call @b's return: @b not linearized, and
+ * every call in @need (the ok calls returning before it) linearized. */
+static bool frontier_reached(const struct search *s, const uint64_t *bits,
+			     const uint64_t *need, uint32_t b)
+{
+	if (bits[b / 64] >> (b % 64) & 1)
+		return false;
+	for (uint32_t w = 0; w < s->words; w++) {
+		if ((bits[w] & need[w]) != need[w])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The search failed: explain the blocked call b. Every configuration it entered is in the
+ * cache (the root aside) and was explored to the end, and a scan of a configuration stops at
+ * the first return of a call not linearized; so the configurations that reached b's return
+ * are exactly those with b out and every ok call returning before b in, and from each of
+ * them b itself was tried. Their states where b is illegal are the frontier. This matches
+ * what Knossos's WGL analysis reports (the configurations that linearized everything before
+ * the failing op, whose models it extends by the concurrent ops up to that op), found here
+ * by set inclusion instead of a contiguous prefix of entries. It runs once, only on this
+ * path: one pass over the cache, O(records * words), and no cost while the search runs.
+ * The verdict is known by now: when memory runs out (the bitmap over the budget, or the
+ * allocator or a kv step failing) the frontier is left empty and the verdict stands.
+ */
+static void frontier_collect(struct search *s, struct linear_outcome *out)
+{
+	uint32_t b = out->blocked, states = s->ms->values.count + 1;
+	uint64_t seen_bytes = (states + 63) / 64 * sizeof(uint64_t), *seen, *need = s->bits;
+	bool root = true;
+	int err = 0;
+	uint32_t k;
+
+	ASSERT(b < s->count && !s->calls[b].info);
+	ASSERT(s->depth == 0);          /* back at the root: bits is all zero */
+	for (k = 0; k < 2 * s->count && s->events[k] != 2 * b + 1; k++) {
+		uint32_t c = s->events[k] / 2;
+
+		if (s->events[k] % 2 == 1 && !s->calls[c].info) {
+			need[c / 64] |= 1ull << (c % 64);
+			root = false;
+		}
+	}
+	ASSERT(k < 2 * s->count);       /* b completed ok: its return is listed */
+	if (charge(s, seen_bytes) < 0)
+		goto out_need;          /* no room to explain: the verdict stands */
+	seen = calloc(seen_bytes / sizeof(uint64_t), sizeof(uint64_t));
+	if (!seen)
+		goto out_charge;
+	if (root)
+		err = frontier_visit(s, seen, s->ms->initial, out);
+	for (uint64_t r = 0; !err && r < s->record_count; r++) {
+		const uint64_t *rec = s->records + r * s->record_words;
+
+		ASSERT(rec[1] < states);
+		if (frontier_reached(s, rec + 2, need, b))
+			err = frontier_visit(s, seen, (uint32_t)rec[1], out);
+	}
+	free(seen);
+	states_sort(out->frontier, out->frontier_count);
+	states_sort(out->legal, out->legal_count);
+	/* The deepest configuration reached b's return, and b was illegal there (were it legal,
+	 * a deeper configuration would have been entered). */
+	ASSERT(err || out->frontier_total > 0);
+	if (err) {
+		out->frontier_count = out->legal_count = 0;
+		out->frontier_total = out->frontier_legal = 0;
+	}
+out_charge:
+	s->memory_bytes -= seen_bytes;
+out_need:
+	memset(need, 0, s->words * sizeof(uint64_t));
+}
+
 static int run(struct search *s, uint64_t steps_max, struct linear_outcome *out)
 {
 	uint32_t state = s->ms->initial, e = s->next[s->head];
@@ -258,6 +378,7 @@ static int run(struct search *s, uint64_t steps_max, struct linear_outcome *out)
 			ASSERT(!s->calls[e / 2].info);
 			if (!backtrack(s, &e, &state, out)) {
 				out->verdict = VERDICT_INVALID;
+				frontier_collect(s, out);
 				return 0;
 			}
 			continue;
@@ -291,7 +412,8 @@ int linear_search(struct linear_model_state *ms, const struct linear_call *calls
 	ASSERT(count < UINT32_MAX / 2);
 	*out = (struct linear_outcome){ .verdict = VERDICT_VALID, .blocked = UINT32_MAX };
 	s.record_words = 2 + s.words;
-	err = search_init(&s, events);
+	s.events = events;
+	err = search_init(&s);
 	if (err == -E2BIG) {
 		out->verdict = VERDICT_UNKNOWN;
 		out->unknown_reason = "search memory budget exhausted";
