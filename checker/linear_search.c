@@ -24,8 +24,12 @@ struct frame {
  * sentinel at entry 2 * count; linearizing a call lifts both its entries out, backtracking
  * puts them back (undone in reverse order, so the saved links stay right).
  * Invariants: bits has bit c set iff call c is on the stack; hash is the XOR of mix(c) over
- * those calls; the cache holds every (bits, state) configuration entered so far, each record
- * being record_words uint64s: hash, state, then the bitset words.
+ * those calls; every word of bits below floor is full (all its calls linearized) and every
+ * word from top on is zero; the cache holds every (bits, state) configuration entered so
+ * far, each record in the pool as: key, state, floor << 32 | n, then the n words
+ * bits[floor .. floor + n) (n = top - floor, or 0): the window between the first call not
+ * linearized and the last one linearized, which stays narrow (about the concurrency) where
+ * a whole bitset would grow with the history. The table holds pool offsets.
  */
 struct search {
 	struct linear_model_state *ms;
@@ -39,10 +43,10 @@ struct search {
 	struct frame *stack;
 	uint32_t depth;
 	uint32_t ok_left;               /* calls that completed ok, not yet linearized */
-	uint64_t *records;
-	uint64_t record_count, record_capacity;
-	uint32_t record_words;
-	uint32_t *table;                /* record index + 1, 0 when free; at most half full */
+	uint32_t floor, top;            /* words of bits: full below floor, zero from top */
+	uint64_t *records;              /* the pool of records */
+	uint64_t record_count, pool_used, pool_capacity;        /* in uint64s */
+	uint32_t *table;                /* record offset + 1, 0 when free; at most half full */
 	uint64_t table_mask;
 	uint64_t memory_bytes, memory_bytes_max;
 };
@@ -75,12 +79,12 @@ static int table_grow(struct search *s)
 	table = calloc(slots, sizeof(*table));
 	if (!table)
 		return -ENOMEM;
-	for (uint64_t r = 0; r < s->record_count; r++) {
-		uint64_t k = s->records[r * s->record_words] & mask;
+	for (uint64_t off = 0; off < s->pool_used; off += 3 + (uint32_t)s->records[off + 2]) {
+		uint64_t k = s->records[off] & mask;
 
 		while (table[k])
 			k = (k + 1) & mask;
-		table[k] = (uint32_t)(r + 1);
+		table[k] = (uint32_t)(off + 1);
 	}
 	if (s->table)
 		s->memory_bytes -= (s->table_mask + 1) * sizeof(*table);
@@ -90,43 +94,90 @@ static int table_grow(struct search *s)
 	return 0;
 }
 
-static int records_grow(struct search *s)
+/* Room in the pool for @words more. Return: 0, -E2BIG (budget, or offsets past 32 bits). */
+static int pool_reserve(struct search *s, uint64_t words)
 {
-	uint64_t capacity = s->record_capacity ? s->record_capacity * 2 : CACHE_SLOTS_MIN / 2;
-	uint64_t bytes = (capacity - s->record_capacity) * s->record_words * sizeof(uint64_t);
+	uint64_t capacity = s->pool_capacity ? s->pool_capacity : CACHE_SLOTS_MIN * 4;
 	uint64_t *records;
 
-	if (capacity >= UINT32_MAX || charge(s, bytes) < 0)
+	if (s->pool_used + words <= s->pool_capacity)
+		return 0;
+	while (capacity < s->pool_used + words)
+		capacity *= 2;
+	if (capacity >= UINT32_MAX ||
+	    charge(s, (capacity - s->pool_capacity) * sizeof(uint64_t)) < 0)
 		return -E2BIG;
-	records = reallocarray(s->records, capacity, s->record_words * sizeof(uint64_t));
+	records = reallocarray(s->records, capacity, sizeof(uint64_t));
 	if (!records)
 		return -ENOMEM;
 	s->records = records;
-	s->record_capacity = capacity;
+	s->pool_capacity = capacity;
 	return 0;
+}
+
+/* The word that is full for word @w of the bitset: all ones, but for calls past count. */
+static uint64_t word_full(const struct search *s, uint32_t w)
+{
+	uint32_t left = s->count - w * 64;
+
+	return left >= 64 ? ~0ull : (1ull << left) - 1;
+}
+
+static void bit_set(struct search *s, uint32_t c)
+{
+	uint32_t w = c / 64;
+
+	s->bits[w] |= 1ull << (c % 64);
+	if (w + 1 > s->top)
+		s->top = w + 1;
+	/* Bounded by words. */
+	while (s->floor < s->words && s->bits[s->floor] == word_full(s, s->floor))
+		s->floor++;
+}
+
+static void bit_clear(struct search *s, uint32_t c)
+{
+	uint32_t w = c / 64;
+
+	s->bits[w] &= ~(1ull << (c % 64));
+	if (w < s->floor)
+		s->floor = w;
+	/* Bounded by words. */
+	while (s->top > 0 && s->bits[s->top - 1] == 0)
+		s->top--;
+}
+
+/* The window of the current bitset: its first word and how many (see struct search). */
+static uint32_t window(const struct search *s, uint32_t *first)
+{
+	*first = s->floor;
+	return s->top > s->floor ? s->top - s->floor : 0;
 }
 
 /* Adds (bits, @state) with @hash. Return: 1 new, 0 seen before, -E2BIG budget, -ENOMEM. */
 static int cache_add(struct search *s, uint64_t hash, uint32_t state)
 {
 	uint64_t key = hash ^ mix((uint64_t)state << 32 | 0x5bd1e995u);
-	size_t bits_size = s->words * sizeof(uint64_t);
-	uint64_t k, *rec;
+	uint32_t first, n = window(s, &first);
+	uint64_t head = (uint64_t)first << 32 | n, k, *rec;
 	int err;
 
 	/* Bounded: the table is at most half full, so a free slot ends the probe. */
 	for (k = key & s->table_mask; s->table[k]; k = (k + 1) & s->table_mask) {
-		rec = s->records + (uint64_t)(s->table[k] - 1) * s->record_words;
-		if (rec[0] == key && rec[1] == state && memcmp(rec + 2, s->bits, bits_size) == 0)
+		rec = s->records + (uint64_t)(s->table[k] - 1);
+		if (rec[0] == key && rec[1] == state && rec[2] == head &&
+		    memcmp(rec + 3, s->bits + first, n * sizeof(uint64_t)) == 0)
 			return 0;
 	}
-	if (s->record_count == s->record_capacity && (err = records_grow(s)) < 0)
+	if ((err = pool_reserve(s, 3 + (uint64_t)n)) < 0)
 		return err;
-	rec = s->records + s->record_count * s->record_words;
+	rec = s->records + s->pool_used;
 	rec[0] = key;
 	rec[1] = state;
-	memcpy(rec + 2, s->bits, bits_size);
-	s->table[k] = (uint32_t)(s->record_count + 1);
+	rec[2] = head;
+	memcpy(rec + 3, s->bits + first, n * sizeof(uint64_t));
+	s->table[k] = (uint32_t)(s->pool_used + 1);
+	s->pool_used += 3 + (uint64_t)n;
 	s->record_count++;
 	if (s->record_count * 2 > s->table_mask + 1)
 		return table_grow(s) < 0 ? -E2BIG : 1;
@@ -172,7 +223,7 @@ static int search_init(struct search *s)
 	s->prev[s->head] = last;
 	for (uint32_t c = 0; c < s->count; c++)
 		s->ok_left += !s->calls[c].info;
-	if (records_grow(s) < 0)
+	if (pool_reserve(s, 3) < 0)
 		return -E2BIG;
 	return table_grow(s);
 }
@@ -207,7 +258,7 @@ static bool backtrack(struct search *s, uint32_t *e, uint32_t *state,
 	if (s->depth == 0)
 		return false;
 	f = s->stack[--s->depth];
-	s->bits[f.call / 64] &= ~(1ull << (f.call % 64));
+	bit_clear(s, f.call);
 	s->hash ^= mix(f.call);
 	s->ok_left += !s->calls[f.call].info;
 	unlift(s, 2 * f.call + 1);
@@ -227,10 +278,10 @@ static int try_call(struct search *s, uint32_t c, uint32_t *state)
 		return rc;
 	if (charge(s, 0) < 0)
 		return -E2BIG;          /* a kv append's new value went over the budget */
-	s->bits[c / 64] |= 1ull << (c % 64);
+	bit_set(s, c);
 	rc = cache_add(s, s->hash ^ mix(c), after);
 	if (rc <= 0) {
-		s->bits[c / 64] &= ~(1ull << (c % 64));
+		bit_clear(s, c);
 		return rc;
 	}
 	s->hash ^= mix(c);
@@ -284,15 +335,25 @@ static void states_sort(uint32_t *states, uint32_t n)
 		ASSERT(states[k - 1] < states[k]);      /* distinct */
 }
 
-/* Whether configuration @bits reached the blocked call @b's return: @b not linearized, and
+/* Word @w of the bitset that record @rec holds (struct search). */
+static uint64_t record_word(const struct search *s, const uint64_t *rec, uint32_t w)
+{
+	uint32_t first = (uint32_t)(rec[2] >> 32), n = (uint32_t)rec[2];
+
+	if (w < first)
+		return word_full(s, w);
+	return w - first < n ? rec[3 + (w - first)] : 0;
+}
+
+/* Whether configuration @rec reached the blocked call @b's return: @b not linearized, and
  * every call in @need (the ok calls returning before it) linearized. */
-static bool frontier_reached(const struct search *s, const uint64_t *bits,
+static bool frontier_reached(const struct search *s, const uint64_t *rec,
 			     const uint64_t *need, uint32_t b)
 {
-	if (bits[b / 64] >> (b % 64) & 1)
+	if (record_word(s, rec, b / 64) >> (b % 64) & 1)
 		return false;
 	for (uint32_t w = 0; w < s->words; w++) {
-		if ((bits[w] & need[w]) != need[w])
+		if ((record_word(s, rec, w) & need[w]) != need[w])
 			return false;
 	}
 	return true;
@@ -337,11 +398,12 @@ static void frontier_collect(struct search *s, struct linear_outcome *out)
 		goto out_charge;
 	if (root)
 		err = frontier_visit(s, seen, s->ms->initial, out);
-	for (uint64_t r = 0; !err && r < s->record_count; r++) {
-		const uint64_t *rec = s->records + r * s->record_words;
+	for (uint64_t off = 0; !err && off < s->pool_used;
+	     off += 3 + (uint32_t)s->records[off + 2]) {
+		const uint64_t *rec = s->records + off;
 
 		ASSERT(rec[1] < states);
-		if (frontier_reached(s, rec + 2, need, b))
+		if (frontier_reached(s, rec, need, b))
 			err = frontier_visit(s, seen, (uint32_t)rec[1], out);
 	}
 	free(seen);
@@ -411,7 +473,6 @@ int linear_search(struct linear_model_state *ms, const struct linear_call *calls
 	ASSERT(out);
 	ASSERT(count < UINT32_MAX / 2);
 	*out = (struct linear_outcome){ .verdict = VERDICT_VALID, .blocked = UINT32_MAX };
-	s.record_words = 2 + s.words;
 	s.events = events;
 	err = search_init(&s);
 	if (err == -E2BIG) {
