@@ -14,7 +14,12 @@
 #include "hist.h"
 #include "linear_search.h"
 
-enum { LIN_STEPS_FIRST_ROUND = 1 << 14 };
+enum {
+	LIN_STEPS_FIRST_ROUND = 1 << 14,
+	/* A stale read (linear_stale()) already refutes the key: the search then runs only
+	 * this far, for its fuller explanation when it gets one that quickly. */
+	LIN_STALE_SEARCH_STEPS = 1 << 16,
+};
 
 static const char *const model_names[LINEAR_MODEL_COUNT] = {
 	[LINEAR_MODEL_CAS_REGISTER] = "cas-register",
@@ -232,6 +237,8 @@ static int check_key(struct lin_check *c, uint32_t key, uint64_t steps_max,
 		     struct errbuf *eb)
 {
 	uint32_t first = c->key_start[key], n = c->key_start[key + 1] - first;
+	uint32_t stale_read = 0, witness = 0;
+	bool stale;
 	int err;
 
 	for (uint32_t k = 0; k < n; k++)
@@ -243,9 +250,20 @@ static int check_key(struct lin_check *c, uint32_t key, uint64_t steps_max,
 		return 0;
 	}
 	if (!err)
+		err = linear_stale(&c->ms, local, n, &stale_read, &witness);
+	if (err == 1 && steps_max > LIN_STALE_SEARCH_STEPS)
+		steps_max = LIN_STALE_SEARCH_STEPS;     /* the search only to explain it */
+	stale = err == 1;
+	if (stale)
+		err = 0;
+	if (!err)
 		err = events_build(local, n, events);
 	if (!err)
 		err = linear_search(&c->ms, local, n, events, steps_max, c->memory_bytes_max, out);
+	if (!err && stale && out->verdict != VERDICT_INVALID)
+		*out = (struct linear_outcome){ .verdict = VERDICT_INVALID, .stale = true,
+						.blocked = stale_read, .witness = witness,
+						.state = c->ms.initial, .steps = out->steps };
 	return err ? errbuf_set(eb, err, "out of memory") : 0;
 }
 

@@ -148,6 +148,13 @@ int linear_collection_step(struct linear_model_state *ms, uint32_t state,
  */
 int linear_unproduced(struct linear_model_state *ms, const struct linear_call *calls,
 		      uint32_t n, uint32_t *blocked);
+/* linear_stale() - registers (cas-register, register, kv without appends): whether some ok
+ * read returns a value v although an ok write of another value (*@witness) began after
+ * every write of v had completed and completed before the read began, with no crashed
+ * write of v that could land later: no linearization exists; the read goes to *@blocked.
+ * Return: 1 found, 0 none, -ENOMEM. */
+int linear_stale(struct linear_model_state *ms, const struct linear_call *calls, uint32_t n,
+		 uint32_t *blocked, uint32_t *witness);
 
 /* What the check decided over all keys: keys with calls, how many were invalid or unknown,
  * and the unknown keys' reasons ("; "-separated, cut when the buffer is full). */

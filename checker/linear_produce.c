@@ -116,3 +116,147 @@ int linear_unproduced(struct linear_model_state *ms, const struct linear_call *c
 	free(put);
 	return 0;
 }
+
+/* A write that may have begun after the last write of a value: its result and value. */
+struct overwrite {
+	uint64_t invoke, result;
+	uint32_t value, call;
+};
+
+static int by_invoke(const void *a, const void *b)
+{
+	const struct overwrite *x = a, *y = b;
+
+	return x->invoke < y->invoke ? -1 : x->invoke > y->invoke;
+}
+
+/* The two ok writes of distinct values that complete first among those from @i on. */
+struct first_two {
+	struct overwrite best, other;   /* other.value != best.value; result UINT64_MAX: none */
+};
+
+static void first_two_add(struct first_two *t, const struct overwrite *w)
+{
+	if (w->result < t->best.result) {
+		if (w->value != t->best.value)
+			t->other = t->best;
+		t->best = *w;
+	} else if (w->value != t->best.value && w->result < t->other.result) {
+		t->other = *w;
+	}
+}
+
+/* Register-like models only: reads of a value that no later write of it can bring back. */
+static bool stale_applies(const struct linear_model_state *ms, const struct linear_call *calls,
+			  uint32_t n)
+{
+	return ms->model == LINEAR_MODEL_CAS_REGISTER || ms->model == LINEAR_MODEL_REGISTER ||
+	       (ms->model == LINEAR_MODEL_KV && applies(ms, calls, n));
+}
+
+/* Per value: the last completion of an ok write of it (-1: only the initial state), and the
+ * first invocation of a crashed one. */
+struct writes_of {
+	int64_t last_done;
+	uint64_t first_info;
+	bool any;
+};
+
+static void writes_note(struct writes_of *w, const struct linear_call *c, uint32_t value)
+{
+	if (c->info) {
+		if (c->invoke_index < w[value].first_info)
+			w[value].first_info = c->invoke_index;
+		return;
+	}
+	w[value].any = true;
+	if ((int64_t)c->result_index > w[value].last_done)
+		w[value].last_done = (int64_t)c->result_index;
+}
+
+/* The first ok read that an ok write of another value separates from every write of what
+ * it returns; @suffix[i] holds the first two of @ws[i ..]. */
+static bool stale_find(const struct linear_call *calls, uint32_t n, const struct writes_of *wo,
+		       const struct overwrite *ws, const struct first_two *suffix, uint32_t m,
+		       uint32_t *blocked, uint32_t *witness)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		const struct linear_call *r = &calls[k];
+		const struct writes_of *w = &wo[r->ret];
+		uint32_t lo = 0, hi = m;
+		const struct overwrite *o;
+
+		if (r->kind != LINEAR_READ || r->info || r->read_any || !w->any ||
+		    w->first_info < r->result_index)
+			continue;       /* a crashed write of it may land at any time */
+		/* Bounded: a binary search for the first write invoked after the last one. */
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if ((int64_t)ws[mid].invoke > w->last_done)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (lo == m)
+			continue;
+		o = suffix[lo].best.value != r->ret ? &suffix[lo].best : &suffix[lo].other;
+		if (o->result < r->invoke_index) {
+			*blocked = k;
+			*witness = o->call;
+			return true;
+		}
+	}
+	return false;
+}
+
+int linear_stale(struct linear_model_state *ms, const struct linear_call *calls, uint32_t n,
+		 uint32_t *blocked, uint32_t *witness)
+{
+	uint32_t count = ms->values.count ? ms->values.count : 1, m = 0;
+	struct writes_of *wo;
+	struct overwrite *ws;
+	struct first_two *suffix;
+	bool found = false;
+
+	if (!stale_applies(ms, calls, n))
+		return 0;
+	wo = calloc(count, sizeof(*wo));
+	ws = malloc((n ? n : 1) * sizeof(*ws));
+	suffix = malloc((n ? n : 1) * sizeof(*suffix));
+	if (!wo || !ws || !suffix) {
+		free(wo);
+		free(ws);
+		free(suffix);
+		return -ENOMEM;
+	}
+	for (uint32_t v = 0; v < count; v++)
+		wo[v] = (struct writes_of){ .last_done = -2, .first_info = UINT64_MAX };
+	wo[ms->initial].any = true;
+	wo[ms->initial].last_done = -1;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct linear_call *c = &calls[k];
+		uint32_t value = c->kind == LINEAR_CAS ? c->arg2 : c->arg;
+
+		if (c->kind != LINEAR_WRITE && c->kind != LINEAR_CAS)
+			continue;
+		writes_note(wo, c, value);
+		if (!c->info)
+			ws[m++] = (struct overwrite){ c->invoke_index, c->result_index, value, k };
+	}
+	qsort(ws, m, sizeof(*ws), by_invoke);
+	for (uint32_t i = m; i-- > 0;) {
+		struct first_two t = { .best = { .result = UINT64_MAX, .value = UINT32_MAX },
+				       .other = { .result = UINT64_MAX, .value = UINT32_MAX } };
+
+		if (i + 1 < m)
+			t = suffix[i + 1];
+		first_two_add(&t, &ws[i]);
+		suffix[i] = t;
+	}
+	found = stale_find(calls, n, wo, ws, suffix, m, blocked, witness);
+	free(wo);
+	free(ws);
+	free(suffix);
+	return found;
+}

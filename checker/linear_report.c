@@ -290,6 +290,22 @@ static void report_invalid(const struct history *h, const struct linear_model_st
 						       blocked->result_index }, 2, "%s", t.buf);
 		return;
 	}
+	if (out->stale) {
+		const struct linear_call *w = &calls[out->witness];
+
+		check_text_init(&t);
+		key_add(&t, keys, key);
+		call_add(&t, h, ms, blocked, false);
+		check_text_add(&t, " cannot be linearized: a stale read; ");
+		call_add(&t, h, ms, w, false);
+		check_text_add(&t, " began after every write of that value had completed and "
+			       "completed before the read began");
+		check_result_add_anomaly(result, "not-linearizable",
+					 (uint64_t[]){ blocked->invoke_index, blocked->result_index,
+						       w->invoke_index, w->result_index }, 4,
+					 "%s", t.buf);
+		return;
+	}
 	concurrent_find(calls, count, out->blocked, &x);
 	anomaly_add(h, ms, keys, key, calls, count, out, &x, result);
 	if (explain)

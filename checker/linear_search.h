@@ -46,6 +46,8 @@ struct linear_outcome {
 	const char *unknown_reason;             /* static text when UNKNOWN */
 	bool out_of_steps;                      /* UNKNOWN for want of steps (not memory) */
 	bool unproduced;                        /* INVALID before any search (linear_unproduced) */
+	bool stale;                             /* INVALID before any search (linear_stale) */
+	uint32_t witness;                       /* stale: the write that overwrote the value */
 };
 
 /**

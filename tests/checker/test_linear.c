@@ -240,16 +240,18 @@ Test(linear, wrong_model_for_the_ops_is_unknown)
 	hb_fini(&b);
 }
 
-/* Many concurrent writes and one late impossible read (of a value they all overwrote, so
- * no shortcut refutes it): a search that needs many steps. */
+/* Many concurrent writes, then reads of 0, 1 and 0 again: impossible (0 is written once),
+ * but no shortcut sees it (every value read was written, and no write began after the
+ * write of 0 ended), so only a search that needs many steps refutes it. */
 static void hard_ops(struct hist_build *b)
 {
-	hb_op(b, 20, "write", NULL, HB_INT(99), OP_OK, HB_INT(99), false);
-	for (int p = 0; p < 12; p++)
+	for (int p = 0; p < 16; p++)
 		hb_invoke(b, p, "write", NULL, HB_INT(p), false);
-	for (int p = 0; p < 12; p++)
+	for (int p = 0; p < 16; p++)
 		hb_complete(b, p, OP_OK, HB_INT(p));
-	hb_op(b, 20, "read", NULL, HB_NULL, OP_OK, HB_INT(99), false);
+	hb_op(b, 20, "read", NULL, HB_NULL, OP_OK, HB_INT(0), false);
+	hb_op(b, 20, "read", NULL, HB_NULL, OP_OK, HB_INT(1), false);
+	hb_op(b, 20, "read", NULL, HB_NULL, OP_OK, HB_INT(0), false);
 }
 
 static void build_hard(struct hist_build *b)
