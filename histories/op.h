@@ -26,9 +26,12 @@ enum op_value_kind {
 struct op_value {
 	enum op_value_kind kind;
 	uint32_t count;         /* OP_VALUE_INTS only */
-	int64_t integer;        /* OP_VALUE_INT only */
-	const int64_t *ints;    /* OP_VALUE_INTS only; NULL when count == 0 */
-	const char *json;       /* OP_VALUE_JSON only; NUL-terminated */
+	/* The one @kind says: a loaded history holds millions of ops. */
+	union {
+		int64_t integer;        /* OP_VALUE_INT only */
+		const int64_t *ints;    /* OP_VALUE_INTS only; NULL when count == 0 */
+		const char *json;       /* OP_VALUE_JSON only; NUL-terminated */
+	};
 };
 
 /*

@@ -130,7 +130,11 @@ static uint64_t pbft_digest(const struct client_result *r)
 	uint64_t h = codec_fnv1a(CODEC_FNV1A_BASIS, &r->type, sizeof(r->type));
 
 	h = codec_fnv1a(h, &r->value.kind, sizeof(r->value.kind));
-	return codec_fnv1a(h, &r->value.integer, sizeof(r->value.integer));
+	if (r->value.kind == OP_VALUE_INT)
+		return codec_fnv1a(h, &r->value.integer, sizeof(r->value.integer));
+	if (r->value.kind == OP_VALUE_INTS && r->value.count)
+		return codec_fnv1a(h, r->value.ints, r->value.count * sizeof(int64_t));
+	return h;
 }
 
 static int pbft_attach(struct system *sys, const struct cluster *cluster, struct errbuf *eb)

@@ -21,7 +21,8 @@ void hb_init(struct hist_build *b)
 void hb_fini(struct hist_build *b)
 {
 	for (uint64_t i = 0; i < b->h.count; i++) {
-		free((void *)b->h.ops[i].value.ints);
+		if (b->h.ops[i].value.kind == OP_VALUE_INTS)
+			free((void *)b->h.ops[i].value.ints);
 		free(b->json[i]);
 	}
 	free(b->json);
