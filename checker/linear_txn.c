@@ -20,18 +20,12 @@
 
 enum { TXN_OPS_MAX = 4096 };    /* micro-ops in one txn */
 
-/* The id of @doc (a map, consumed) in canonical form; the empty map is null. */
-static int map_id(struct linear_model_state *ms, json_t *doc, uint32_t *out)
+/* The id of @doc's compact JSON text (keys sorted: canonical); @doc is consumed. */
+static int doc_id(struct linear_model_state *ms, json_t *doc, uint32_t *out)
 {
-	char *text;
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	int64_t id;
 
-	if (json_object_size(doc) == 0) {
-		json_decref(doc);
-		*out = LINEAR_VALUE_NULL;
-		return 0;
-	}
-	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(doc);
 	if (!text)
 		return -ENOMEM;
@@ -41,6 +35,17 @@ static int map_id(struct linear_model_state *ms, json_t *doc, uint32_t *out)
 		return (int)id;
 	*out = (uint32_t)id;
 	return 0;
+}
+
+/* The id of @doc (a map, consumed) in canonical form; the empty map is null. */
+static int map_id(struct linear_model_state *ms, json_t *doc, uint32_t *out)
+{
+	if (json_object_size(doc) == 0) {
+		json_decref(doc);
+		*out = LINEAR_VALUE_NULL;
+		return 0;
+	}
+	return doc_id(ms, doc, out);
 }
 
 int linear_txn_canonical(struct linear_model_state *ms, const char *json, uint32_t *out)
@@ -91,8 +96,6 @@ int linear_txn_call(struct linear_model_state *ms, const struct op_value *value,
 		    uint32_t *out)
 {
 	json_t *doc;
-	char *text;
-	int64_t id;
 
 	if (value->kind != OP_VALUE_JSON)
 		return -EINVAL;
@@ -101,16 +104,7 @@ int linear_txn_call(struct linear_model_state *ms, const struct op_value *value,
 		json_decref(doc);
 		return -EINVAL;
 	}
-	text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	if (!text)
-		return -ENOMEM;
-	id = linear_values_intern(&ms->values, text, strlen(text));
-	free(text);
-	if (id < 0)
-		return (int)id;
-	*out = (uint32_t)id;
-	return 0;
+	return doc_id(ms, doc, out);      /* a txn is an array: sorting keys changes nothing */
 }
 
 /* Applies micro-op @mop to @map. Return: 1 legal, 0 not, -ENOMEM. */

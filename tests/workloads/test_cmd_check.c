@@ -87,7 +87,9 @@ static void copy_lww_sample(const char *name, const char *target)
 }
 
 /* Run the command with stdout and stderr captured into files under dir. */
-static int run_cmd(int argc, char **argv, char *out, char *err)
+/* Runs @cmd (a subcommand) with its stdout and stderr captured into @out and @err. */
+static int run_subcommand(int (*cmd)(int, char **), int argc, char **argv, char *out,
+			  char *err)
 {
 	char out_path[128], err_path[128];
 	int saved_out, saved_err, fd_out, fd_err, rc;
@@ -103,7 +105,7 @@ static int run_cmd(int argc, char **argv, char *out, char *err)
 	cr_assert(saved_out >= 0 && saved_err >= 0 && fd_out >= 0 && fd_err >= 0);
 	dup2(fd_out, 1);
 	dup2(fd_err, 2);
-	rc = cmd_check(argc, argv);
+	rc = cmd(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);
@@ -115,6 +117,11 @@ static int run_cmd(int argc, char **argv, char *out, char *err)
 	snprintf(out, 8192, "%s", slurp(out_path));
 	snprintf(err, 8192, "%s", slurp(err_path));
 	return rc;
+}
+
+static int run_cmd(int argc, char **argv, char *out, char *err)
+{
+	return run_subcommand(cmd_check, argc, argv, out, err);
 }
 
 static char out[8192], err[8192];
@@ -445,4 +452,24 @@ Test(cmd_check, set_full_takes_the_add_and_read_names_a_workload_uses)
 	cr_expect(strstr(out, "lost: element 1 lost"), "%s", out);
 	/* Without the names it sees no add and no read: it cannot say. */
 	cr_expect_eq(run_cmd(4, unnamed, out, err), 2, "%s", err);
+}
+
+Test(cmd_check, convert_fits_jepsen_oddities_with_a_warning_and_strict_refuses_them)
+{
+	char path[128], want[192];
+	char *lenient[] = { "convert", path, NULL };
+	char *strict[] = { "convert", "--strict", path, NULL };
+
+	snprintf(path, sizeof(path), "%s/times.edn", dir);
+	write_file(path, "{:process 0, :type :invoke, :f :write, :value 1, :time 50}\n"
+			 "{:process 1, :type :invoke, :f :read, :value nil, :time 40}\n"
+			 "{:process 0, :type :ok, :f :write, :value 1, :time 60}\n"
+			 "{:process 1, :type :ok, :f :read, :value 1, :time 70}\n");
+	cr_expect_eq(run_subcommand(cmd_convert, 2, lenient, out, err), 0, "%s", err);
+	snprintf(want, sizeof(want), "faultline: convert: warning: %s:2: :time goes back", path);
+	cr_expect(strstr(err, want), "%s", err);
+	cr_expect(strstr(out, "\"index\":1,\"time\":50,"), "%s", out);   /* raised to 50 */
+	cr_expect_eq(run_subcommand(cmd_convert, 3, strict, out, err), 2);
+	snprintf(want, sizeof(want), "%s:2: expected :time >= the op before's", path);
+	cr_expect(strstr(err, want), "%s", err);
 }
