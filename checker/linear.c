@@ -251,11 +251,12 @@ static int check_key(struct lin_check *c, uint32_t key, uint64_t steps_max,
 	}
 	if (!err)
 		err = linear_stale(&c->ms, local, n, &stale_read, &witness);
-	if (err == 1 && steps_max > LIN_STALE_SEARCH_STEPS)
-		steps_max = LIN_STALE_SEARCH_STEPS;     /* the search only to explain it */
 	stale = err == 1;
-	if (stale)
+	if (stale) {
 		err = 0;
+		if (steps_max > LIN_STALE_SEARCH_STEPS)
+			steps_max = LIN_STALE_SEARCH_STEPS;     /* the search only to explain it */
+	}
 	if (!err)
 		err = events_build(local, n, events);
 	if (!err)

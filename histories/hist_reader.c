@@ -439,24 +439,24 @@ int hist_reader_next(struct hist_reader *r, struct op *op, struct errbuf *eb)
 	err = next_line(r, &line, eb);
 	if (err <= 0)
 		return err;
-	/* The common shape fast; anything else (or anything wrong) through jansson. */
+	/* The common shape fast; anything else (or anything wrong) through jansson. The
+	 * scanner ends strings in place, so it gets the line as the writable buffer it is. */
 	err = r->full_parser_only ? 0 :
 	      hist_scan_line(r->buf + (line.text - r->buf), line.size, op, &r->ints,
 			     &r->ints_count_max);
 	if (err < 0)
 		return at_line(r, errbuf_set(eb, err, "out of memory"), eb);
-	if (err == 0)
+	if (err == 0) {
 		err = parse_root(r, &line, eb);
-	else
-		err = 2;
-	if (err == 1) {
-		set_torn(r);
-		return 0;
-	}
-	if (err == 0)
-		err = parse_fields(r, op, eb);
-	else if (err == 2)
+		if (err == 1) {
+			set_torn(r);
+			return 0;
+		}
+		if (err == 0)
+			err = parse_fields(r, op, eb);
+	} else {
 		err = 0;
+	}
 	if (err == 0)
 		err = hist_rules_check(&r->rules, op, r->line, eb);
 	if (err < 0)

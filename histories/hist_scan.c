@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fl_assert.h"
+#include "hist_value.h"
 
 enum {
 	KEY_INDEX, KEY_TIME, KEY_PROCESS, KEY_TYPE, KEY_F, KEY_VALUE, KEY_NODE, KEY_KEY,
@@ -71,28 +72,18 @@ static bool string_read(struct scan *s, struct span *out)
 /* A JSON integer (no fraction, no exponent, no leading zero) that fits int64_t. */
 static bool integer_read(struct scan *s, int64_t *out)
 {
-	char *p = s->p;
+	const char *p = s->p;
 	bool negative = p < s->end && *p == '-';
-	uint64_t v = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 
 	if (negative)
 		p++;
-	if (p >= s->end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < s->end &&
-						    p[1] >= '0' && p[1] <= '9'))
+	if (p < s->end && *p == '0' && p + 1 < s->end && p[1] >= '0' && p[1] <= '9')
+		return false;   /* a leading zero */
+	if (!hist_value_digits(p, s->end, negative, out, &p))
 		return false;
-	/* Bounded by the line. */
-	while (p < s->end && *p >= '0' && *p <= '9') {
-		uint64_t d = (uint64_t)(*p - '0');
-
-		if (v > (limit - d) / 10)
-			return false;
-		v = v * 10 + d;
-		p++;
-	}
 	if (p < s->end && (*p == '.' || *p == 'e' || *p == 'E'))
 		return false;
-	*out = negative ? (int64_t)(0 - v) : (int64_t)v;
-	s->p = p;
+	s->p += p - s->p;
 	return true;
 }
 

@@ -54,3 +54,22 @@ int hist_value_unpack(const json_t *v, int64_t **ints, size_t *ints_max, char **
 	*out = (struct op_value){ .kind = OP_VALUE_JSON, .json = *json };
 	return 0;
 }
+
+bool hist_value_digits(const char *p, const char *end, bool negative, int64_t *out,
+		       const char **stop)
+{
+	uint64_t v = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	const char *start = p;
+
+	/* Bounded by @end. */
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > (limit - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = negative ? (int64_t)(0 - v) : (int64_t)v;
+	*stop = p;
+	return p > start;
+}

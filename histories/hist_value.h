@@ -4,6 +4,7 @@
 #define HIST_VALUE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,14 @@
  */
 int hist_value_unpack(const json_t *v, int64_t **ints, size_t *ints_max, char **json,
 		      struct op_value *out);
+
+/**
+ * hist_value_digits() - the decimal digits from @p on (up to the first other byte, or @end),
+ * negated when @negative, into *@out; *@stop gets where they end. For the scanners
+ * (hist_scan.c, jepsen_scan.c), which check the sign and what may follow themselves.
+ * Return: false when there is no digit or the value does not fit int64_t.
+ */
+bool hist_value_digits(const char *p, const char *end, bool negative, int64_t *out,
+		       const char **stop);
 
 #endif /* HIST_VALUE_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fl_assert.h"
+#include "hist_value.h"
 
 enum { KEY_PROCESS, KEY_TYPE, KEY_F, KEY_VALUE, KEY_TIME, KEY_INDEX, KEY_KEY, KEY_NODE,
        KEY_ERROR, KEY_OTHER, KEY_COUNT };
@@ -69,29 +70,17 @@ static bool keyword(struct scan *s, struct jepsen_span *out)
 static bool integer(struct scan *s, int64_t *out)
 {
 	struct jepsen_span t;
-	const char *p;
-	bool negative;
-	uint64_t v = 0, limit;
+	const char *p, *end, *stop;
 
 	if (!token(s, &t))
 		return false;
 	p = t.start;
-	negative = *p == '-';
+	end = t.start + t.size;
 	if (*p == '-' || *p == '+')
 		p++;
-	limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	if (p == t.start + t.size || *p < '0' || *p > '9')
-		return false;
-	/* Bounded by the token. */
-	for (; p < t.start + t.size; p++) {
-		if (*p == 'N' && p + 1 == t.start + t.size && p > t.start)
-			break;
-		if (*p < '0' || *p > '9' || v > (limit - (uint64_t)(*p - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	*out = negative ? (int64_t)(0 - v) : (int64_t)v;
-	return true;
+	if (p < end && end[-1] == 'N' && end - 1 > p)
+		end--;          /* a trailing N (a big integer's mark) after a digit */
+	return hist_value_digits(p, end, *t.start == '-', out, &stop) && stop == end;
 }
 
 /* A plain string: no escape, no newline, ASCII only. */
