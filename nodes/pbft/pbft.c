@@ -205,6 +205,19 @@ void pbft_try_commit(struct pbft_replica *r, struct pbft_slot *s)
 	ASSERT(!s->committed || s->has_cert);
 }
 
+/* Did this slot accept a pre-prepare for another digest in @view? Before a restart it may
+ * have (pbft_promises.c: the vouches survive it, the pre-prepares do not). */
+static bool vouched_other(const struct pbft_slot *s, uint64_t view,
+			  const uint8_t digest[PBFT_DIGEST_BYTES])
+{
+	for (uint32_t i = 0; i < s->vouch_count; i++) {
+		if (s->vouches[i].view == view &&
+		    memcmp(s->vouches[i].digest, digest, PBFT_DIGEST_BYTES) != 0)
+			return true;
+	}
+	return false;
+}
+
 void pbft_accept_pre_prepare(struct pbft_replica *r, uint64_t view, uint64_t seq,
 			     const uint8_t digest[PBFT_DIGEST_BYTES],
 			     const struct pbft_batch *batch)
@@ -217,7 +230,8 @@ void pbft_accept_pre_prepare(struct pbft_replica *r, uint64_t view, uint64_t seq
 		return;
 	}
 	slot_to_view(s, view);
-	if (s->has_pp && memcmp(s->digest, digest, PBFT_DIGEST_BYTES) != 0) {
+	if ((s->has_pp && memcmp(s->digest, digest, PBFT_DIGEST_BYTES) != 0) ||
+	    vouched_other(s, view, digest)) {
 		r->counters.refused_count++;    /* a second pre-prepare, or decided */
 		return;
 	}

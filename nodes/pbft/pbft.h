@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pbft_limits.h"
 #include "pbft_wire.h"
@@ -162,6 +163,26 @@ void pbft_replica_state_digest(const struct pbft_replica *r, uint8_t digest[PBFT
  * Return: 0; -EINVAL for an unknown flag.
  */
 int pbft_replica_set_byzantine(struct pbft_replica *r, uint32_t flags);
+
+/**
+ * pbft_replica_promises() - what @r promised so far, as bytes to keep across a restart
+ * (PROTOCOL.md, Promises): its view and whether it is changing into it, its stable
+ * checkpoint with the state there, and the P and Q sets a view-change of its would carry.
+ * Call it between steps, and keep the bytes before the step's PRE-PREPARE, PREPARE, COMMIT,
+ * VIEW-CHANGE or NEW-VIEW messages leave.
+ * Return: the size (at most PBFT_PROMISES_BYTES_MAX); -EMSGSIZE if @size is too small.
+ */
+ssize_t pbft_replica_promises(struct pbft_replica *r, uint8_t *buf, size_t size);
+
+/**
+ * pbft_replica_restore() - a fresh replica (pbft_replica_new(), no step yet) takes up the
+ * promises of its earlier life: the stable checkpoint, the P and Q sets, and the view. A
+ * backup goes on in its view; a replica that was changing view goes on changing; a primary
+ * leaves its view for the next. The bytes are untrusted (a damaged file).
+ * Return: 0; -EBADMSG with @eb saying what is wrong (@r must then be freed, not used).
+ */
+int pbft_replica_restore(struct pbft_replica *r, const uint8_t *bytes, size_t size,
+			 struct errbuf *eb);
 
 /* pbft_primary() - the primary of @view among @replicas. */
 uint32_t pbft_primary(uint64_t view, uint32_t replicas);

@@ -174,12 +174,15 @@ void pbft_state_tick(struct pbft_replica *r);
 bool pbft_state_behind(const struct pbft_replica *r);
 void pbft_on_fetch_state(struct pbft_replica *r, const struct pbft_msg *m);
 void pbft_on_state(struct pbft_replica *r, const struct pbft_msg *m);
+void pbft_snapshot_apply(struct pbft_replica *r, const struct pbft_snapshot *snap);
 
 /* View change (pbft_view.c). */
 void pbft_view_tick(struct pbft_replica *r);
 void pbft_on_view_change(struct pbft_replica *r, const struct pbft_msg *m);
 void pbft_on_new_view(struct pbft_replica *r, const struct pbft_msg *m);
 void pbft_view_retransmit(struct pbft_replica *r);
+void pbft_view_change_fill(const struct pbft_replica *r, struct pbft_msg *m);
+void pbft_view_restore(struct pbft_replica *r, bool changing);
 
 /* Byzantine hooks (pbft_byz.c). */
 void pbft_byz_pre_prepare(struct pbft_replica *r, const struct pbft_msg *pp);

@@ -51,6 +51,8 @@ enum {
 	PBFT_OUT_BYTES_MAX = 4 * PBFT_MSG_BYTES_MAX +
 			     PBFT_LOG_SEQS_MAX * PBFT_REPLICAS_MAX * (PBFT_HEADER_BYTES +
 								      PBFT_BATCH_BYTES_MAX) * 2,
+	/* A replica's promises (pbft_replica_promises()): a head, a view-change, a STATE. */
+	PBFT_PROMISES_BYTES_MAX = 6 + PBFT_MSG_BYTES_MAX + PBFT_HEADER_BYTES + PBFT_SNAPSHOT_BYTES,
 	PBFT_OUT_EVENTS_MAX = PBFT_LOG_SEQS_MAX * (2 * PBFT_BATCH_MAX + 2),
 };
 

@@ -206,7 +206,42 @@ static void send_one(struct replica_server *s, struct pbft_shell *sh, const stru
 	}
 }
 
-/* step() - one input; the evidence first (a reply is never ahead of its line), then sends. */
+/* Does this step send something that promises (a vote, a proposal, a view change)? */
+static bool sends_promises(const struct pbft_shell *sh)
+{
+	for (uint32_t i = 0; i < sh->out.send_count; i++) {
+		uint8_t type = sh->out.bytes[sh->out.sends[i].offset];
+
+		if (type == PBFT_MSG_PRE_PREPARE || type == PBFT_MSG_PREPARE ||
+		    type == PBFT_MSG_COMMIT || type == PBFT_MSG_VIEW_CHANGE ||
+		    type == PBFT_MSG_NEW_VIEW)
+			return true;
+	}
+	return false;
+}
+
+/* save_promises() - on disk before they leave (pbft_promises.c). Return: may they leave? */
+static bool save_promises(struct replica_server *s, struct pbft_shell *sh)
+{
+	ssize_t size;
+	int err;
+
+	if (sh->promises.fd < 0 || !sends_promises(sh))
+		return true;
+	size = pbft_replica_promises(sh->r, sh->promises_buf, sizeof(sh->promises_buf));
+	ASSERT(size > 0);
+	err = pbft_promise_file_save(&sh->promises, sh->promises_buf, (size_t)size);
+	if (err == 0)
+		return true;
+	sh->unsaved_count++;
+	if (replica_server_log_allowed(s))
+		log_error("promises: %s; this step's messages are held back (%llu steps so far)",
+			  strerror(-err), (unsigned long long)sh->unsaved_count);
+	return false;
+}
+
+/* step() - one input; the evidence first (a reply is never ahead of its line), then the
+ * promises, then sends. */
 static void step(struct replica_server *s, struct pbft_shell *sh, const struct pbft_input *in)
 {
 	int err = pbft_step(sh->r, in, &sh->out);
@@ -219,6 +254,8 @@ static void step(struct replica_server *s, struct pbft_shell *sh, const struct p
 	if (err < 0 && replica_server_log_allowed(s))
 		log_error("evidence log: %s (%llu steps lost)", strerror(-err),
 			  (unsigned long long)sh->evidence.write_error_count);
+	if (!save_promises(s, sh))
+		return;         /* retransmitted once they are saved */
 	for (uint32_t i = 0; i < sh->out.send_count; i++)
 		send_one(s, sh, &sh->out.sends[i]);
 	if (sh->held.count > 0 && pbft_replica_read_waiting(sh->r))
@@ -388,6 +425,7 @@ static struct pbft_shell *shell_new(struct pbft_replica *r, const struct pbft_co
 	sh->tick_ns = args->gossip_ms * 1000000;
 	sh->hold_commits = r && config->tentative;
 	sh->evidence.fd = -1;
+	sh->promises.fd = -1;
 	ASSERT(sh->tick_ns > 0);
 	ASSERT(args->addrs.peer_count == config->replicas - 1);
 	for (uint32_t p = 0; p < args->addrs.peer_count; p++) {
@@ -405,6 +443,25 @@ static struct pbft_shell *shell_new(struct pbft_replica *r, const struct pbft_co
 	}
 	pbft_kv_init(&sh->unrep.kv);
 	return sh;
+}
+
+/* restore() - what this replica promised in its earlier lives, if it had any. */
+static int restore(struct pbft_shell *sh, const char *data_dir, struct errbuf *eb)
+{
+	ssize_t size = pbft_promise_file_open(&sh->promises, data_dir, sh->config->id, eb);
+	struct pbft_status st;
+	int err;
+
+	if (size <= 0)
+		return (int)size;
+	err = pbft_replica_restore(sh->r, sh->promises.last, (size_t)size, eb);
+	if (err < 0)
+		return errbuf_prefix(eb, err, "%s/%s", data_dir, PBFT_PROMISE_FILE_NAME);
+	pbft_replica_status(sh->r, &st);
+	log_info("promises restored: view %llu%s, stable checkpoint %llu, %u log slots",
+		 (unsigned long long)st.view, st.view_changing ? " (changing)" : "",
+		 (unsigned long long)st.stable_seq, st.log_slots_used);
+	return 0;
 }
 
 /* start() - the incarnation on disk, then the evidence log and its start line. */
@@ -428,7 +485,9 @@ static int start(struct replica_server *s, struct pbft_shell *sh, const char *da
 	else
 		log_info("no evidence log (no --data-dir), incarnation 1");
 	err = pbft_evlog_start(&sh->evidence, sh->config, sh->incarnation, realtime_ns());
-	return err < 0 ? errbuf_set(eb, err, "evidence log: start line") : 0;
+	if (err < 0)
+		return errbuf_set(eb, err, "evidence log: start line");
+	return sh->r ? restore(sh, data_dir, eb) : 0;
 }
 
 int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
@@ -471,6 +530,7 @@ int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
 	}
 	replica_server_close(s);
 	pbft_evlog_close(&sh->evidence);
+	pbft_promise_file_close(&sh->promises);
 	free(sh);
 	return err;
 }

@@ -14,6 +14,7 @@
 #include "pbft_bundle.h"
 #include "pbft_evlog.h"
 #include "pbft_kv.h"
+#include "pbft_promise_file.h"
 #include "replica_server.h"
 
 enum {
@@ -44,6 +45,8 @@ struct pbft_shell {
 	int64_t tick_ns;                /* > 0 */
 	int64_t next_tick_ns;           /* monotonic; 0: at once */
 	struct pbft_evlog evidence;
+	struct pbft_promise_file promises;      /* DIR/promises, written before they leave */
+	uint64_t unsaved_count;         /* steps whose sends were held back: promises unsaved */
 	struct sockaddr_in replica_addrs[PBFT_REPLICAS_MAX];    /* gossip addresses, by id */
 	struct sockaddr_in client_addrs[PBFT_CLIENTS_MAX];      /* of the last authentic request */
 	uint64_t clients_seen;          /* bit c: client_addrs[c] is set */
@@ -57,6 +60,7 @@ struct pbft_shell {
 	uint8_t sealed[PBFT_SEALED_BYTES_MAX];
 	uint8_t bundle[PBFT_SEALED_BYTES_MAX];
 	struct pbft_unrep unrep;
+	uint8_t promises_buf[PBFT_PROMISES_BYTES_MAX];
 	struct pbft_outputs out;
 };
 

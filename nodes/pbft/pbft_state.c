@@ -177,14 +177,9 @@ void pbft_on_fetch_state(struct pbft_replica *r, const struct pbft_msg *m)
 	pbft_out_send(r, state, PBFT_TO_REPLICA, m->sender);
 }
 
-static void install(struct pbft_replica *r, uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES],
-		    const struct pbft_snapshot *snap)
+/* The KV store and reply cache of @snap, here. */
+void pbft_snapshot_apply(struct pbft_replica *r, const struct pbft_snapshot *snap)
 {
-	uint8_t check[PBFT_DIGEST_BYTES];
-	struct pbft_event *e;
-
-	ASSERT(seq > r->executed_seq && seq % r->config.checkpoint_interval == 0);
-	pbft_tentative_undo(r);         /* the snapshot replaces it */
 	for (uint32_t k = 0; k < PBFT_KEYS_MAX; k++)
 		r->kv.values[k] = snap->values[k];
 	for (uint32_t c = 0; c < PBFT_CLIENTS_MAX; c++) {
@@ -195,6 +190,17 @@ static void install(struct pbft_replica *r, uint64_t seq, const uint8_t digest[P
 							    .timestamp = sc->last_timestamp,
 							    .ok = sc->ok, .value = sc->value };
 	}
+}
+
+static void install(struct pbft_replica *r, uint64_t seq, const uint8_t digest[PBFT_DIGEST_BYTES],
+		    const struct pbft_snapshot *snap)
+{
+	uint8_t check[PBFT_DIGEST_BYTES];
+	struct pbft_event *e;
+
+	ASSERT(seq > r->executed_seq && seq % r->config.checkpoint_interval == 0);
+	pbft_tentative_undo(r);         /* the snapshot replaces it */
+	pbft_snapshot_apply(r, snap);
 	r->executed_seq = seq;
 	pbft_log_collect(r, seq, digest, snap);
 	r->progress_tick = r->ticks;

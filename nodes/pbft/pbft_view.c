@@ -7,15 +7,9 @@
 #include "pbft_decide.h"
 #include "pbft_internal.h"
 
-static void build_view_change(struct pbft_replica *r, struct pbft_msg *m)
+/* The honest P, C and Q sets above the stable checkpoint (TOCS 2002, 4.5). */
+void pbft_view_change_fill(const struct pbft_replica *r, struct pbft_msg *m)
 {
-	pbft_msg_init(r, m, PBFT_MSG_VIEW_CHANGE, r->stable_seq, r->stable_digest);
-	if (r->config.byzantine & PBFT_BYZ_FAKE_CERTIFICATES) {
-		pbft_byz_view_change(r, m);
-		return;
-	}
-	if (r->config.byzantine & PBFT_BYZ_CONFLICTING_VOTES)
-		return;         /* it also lies by omission: claims nothing prepared */
 	for (uint64_t seq = r->stable_seq + 1; seq <= r->stable_seq + r->config.window; seq++) {
 		const struct pbft_slot *s = &r->slots[seq % r->config.window];
 		const struct pbft_ckpt *ck = &r->ckpts[(seq / r->config.checkpoint_interval) %
@@ -35,6 +29,18 @@ static void build_view_change(struct pbft_replica *r, struct pbft_msg *m)
 			m->vouches[m->vouch_count++] = s->vouches[i];
 	}
 	ASSERT(m->cert_count <= PBFT_LOG_SEQS_MAX && m->vouch_count <= PBFT_VOUCHES_MAX);
+}
+
+static void build_view_change(struct pbft_replica *r, struct pbft_msg *m)
+{
+	pbft_msg_init(r, m, PBFT_MSG_VIEW_CHANGE, r->stable_seq, r->stable_digest);
+	if (r->config.byzantine & PBFT_BYZ_FAKE_CERTIFICATES) {
+		pbft_byz_view_change(r, m);
+		return;
+	}
+	if (r->config.byzantine & PBFT_BYZ_CONFLICTING_VOTES)
+		return;         /* it also lies by omission: claims nothing prepared */
+	pbft_view_change_fill(r, m);
 }
 
 static void try_new_view(struct pbft_replica *r);
@@ -210,6 +216,27 @@ void pbft_on_new_view(struct pbft_replica *r, const struct pbft_msg *m)
 		}
 	}
 	enter_view(r, m);
+}
+
+/*
+ * pbft_view_restore() - after a restart from its promises (pbft_promises.c), with its log
+ * restored in r->view: a backup that was in a view goes on in it (its vouches refuse any
+ * other pre-prepare there). One that was changing view goes on changing into it, and the
+ * primary of a view it was in leaves for the next one, since it may have assigned seqs there
+ * that it no longer knows. The view-change goes out with the next retransmission.
+ */
+void pbft_view_restore(struct pbft_replica *r, bool changing)
+{
+	uint32_t id = r->config.id;
+
+	if (!changing && pbft_primary(r->view, r->config.replicas) != id)
+		return;
+	if (!changing)
+		r->view++;
+	r->view_changing = true;
+	r->nv_valid = false;
+	build_view_change(r, &r->vcs[id]);
+	r->vc_mask = 1u << id;
 }
 
 /* Every retransmit_ticks: what this replica last said about each unfinished thing. */

@@ -594,6 +594,18 @@ void sim_replace(struct sim *s, uint32_t i)
 	s->down[i] = false;
 }
 
+void sim_restart(struct sim *s, uint32_t i)
+{
+	static uint8_t promises[PBFT_PROMISES_BYTES_MAX];
+	ssize_t size = pbft_replica_promises(s->r[i], promises, sizeof(promises));
+	int err;
+
+	ASSERT(size > 0);
+	sim_replace(s, i);
+	err = pbft_replica_restore(s->r[i], promises, (size_t)size, NULL);
+	ASSERT(err == 0);
+}
+
 ssize_t sim_seal(const struct sim *s, uint32_t from, uint32_t to, const struct pbft_msg *m,
 		 uint8_t *buf, size_t size)
 {

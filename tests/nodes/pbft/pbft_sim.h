@@ -101,6 +101,10 @@ void sim_set_down(struct sim *s, uint32_t i, bool down);
  * executed), up. Its execution log goes on (a state transfer marks the jump). */
 void sim_replace(struct sim *s, uint32_t i);
 
+/* sim_restart() - replica @i restarts from its promises (pbft_replica_promises(), taken
+ * now, as pbft-node keeps them before every message that carries them), up. */
+void sim_restart(struct sim *s, uint32_t i);
+
 /* sim_more_requests() - every client issues @requests more (the finished ones start now). */
 void sim_more_requests(struct sim *s, uint32_t requests);
 

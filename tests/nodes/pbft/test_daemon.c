@@ -22,6 +22,7 @@
 #include "daemon_harness.h"
 #include "monotime.h"
 #include "pbft.h"
+#include "pbft_promise_file.h"
 #include "pbft_bundle.h"
 
 enum {
@@ -97,11 +98,15 @@ static void setup(void)
 
 static void teardown(void)
 {
+	char path[PATH_BYTES_MAX + 32];
+
 	for (int i = 0; i < N; i++) {
 		daemon_stop(&reps[i].pid, &reps[i].fd, SIGKILL);
 		if (getenv("PBFT_TEST_KEEP_LOGS"))
 			continue;
 		unlink(reps[i].evidence_path);
+		snprintf(path, sizeof(path), "%s/promises", reps[i].data_dir);
+		unlink(path);
 		daemon_data_dir_remove(reps[i].data_dir);
 		unlink(reps[i].log_path);
 		unlink(reps[i].out_path);
@@ -663,4 +668,36 @@ Test(pbft_daemon, unreplicated_executes_once)
 	cr_assert_eq(count_of(evidence, "\"client\":3,\"ts\":6,\"f\":\"write\",\"key\":2,"),
 		     1, "%s", evidence);
 	cr_assert(strstr(evidence, "{\"ev\":\"start\",\"replica\":0,\"replicas\":1,\"f\":0,"));
+}
+
+/* A killed replica comes back with what it promised: its stable checkpoint is there before
+ * it hears from anyone. A promises file with no whole record refuses the start. */
+Test(pbft_daemon, a_restart_keeps_the_promises_and_refuses_damaged_ones)
+{
+	char promises[PATH_BYTES_MAX + 32];
+	int status_code;
+
+	start_all();
+	for (int k = 0; k < 9; k++)
+		cr_assert(op_write(4, 10 + k).ok);
+	wait_evidence("{\"ev\":\"checkpoint\",\"replica\"");
+	cr_assert(strstr(status(2), ",\"stable\":8,"), "%s", status(2));
+	daemon_stop(&reps[2].pid, &reps[2].fd, SIGKILL);
+	daemon_stop(&reps[0].pid, &reps[0].fd, SIGKILL);    /* nobody to transfer state from */
+	daemon_stop(&reps[1].pid, &reps[1].fd, SIGKILL);
+	daemon_stop(&reps[3].pid, &reps[3].fd, SIGKILL);
+	start(2, NULL);
+	cr_assert(strstr(status(2), ",\"stable\":8,\"executed\":8,"), "%s", status(2));
+	cr_assert(daemon_file_mentions(reps[2].log_path, "promises restored: view 0, stable "
+				       "checkpoint 8"));
+	daemon_stop(&reps[2].pid, &reps[2].fd, SIGKILL);
+	snprintf(promises, sizeof(promises), "%s/promises", reps[2].data_dir);
+	daemon_file_poke(promises, 40, 0x55);           /* in the first record */
+	daemon_file_poke(promises, 40 + PBFT_PROMISE_RECORD_BYTES, 0x55);
+	reps[2].pid = spawn(2, NULL);
+	status_code = daemon_wait_exit(reps[2].pid);
+	reps[2].pid = -1;
+	cr_assert(WIFEXITED(status_code) && WEXITSTATUS(status_code) == EXIT_INTERNAL, "%d",
+		  status_code);
+	cr_assert(daemon_file_mentions(reps[2].log_path, "no whole record of replica 2"));
 }

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* pbft_promise_file.h - pbft-node's DIR/promises: the core's promises (pbft_replica_promises())
+ * written before the messages that carry them leave, and read back at a restart. */
+#ifndef PBFT_PROMISE_FILE_H
+#define PBFT_PROMISE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pbft_limits.h"
+
+struct errbuf;
+
+#define PBFT_PROMISE_FILE_NAME "promises"
+
+enum {
+	/* A record: "PBFTPROM", u64 generation, u32 size, u32 replica, u64 FNV-1a of the
+	 * 24 bytes before it and the promises, then the promises (little-endian). */
+	PBFT_PROMISE_HEAD_BYTES = 8 + 8 + 4 + 4 + 8,
+	PBFT_PROMISE_RECORD_BYTES = PBFT_PROMISE_HEAD_BYTES + PBFT_PROMISES_BYTES_MAX,
+};
+
+/*
+ * Two records at offsets 0 and PBFT_PROMISE_RECORD_BYTES; a write goes to the one that does
+ * not hold the latest generation, so a write cut short by a kill leaves the other whole. No
+ * fsync: a killed process loses nothing it wrote (the page cache outlives it); a machine
+ * that loses power could lose the last records (PROTOCOL.md, Promises).
+ * Invariants: fd >= 0 between a successful open and close; last_size <= PBFT_PROMISES_BYTES_MAX.
+ */
+struct pbft_promise_file {
+	int fd;                         /* -1: none (no --data-dir) */
+	uint32_t replica;
+	uint64_t generation;            /* of the latest record, 0: none */
+	size_t last_size;               /* the promises last written (to skip a same write) */
+	uint8_t last[PBFT_PROMISES_BYTES_MAX];
+	uint8_t record[PBFT_PROMISE_RECORD_BYTES];
+	uint64_t write_count, skip_count;
+};
+
+/**
+ * pbft_promise_file_open() - open (creating, 0600) @dir/promises of replica @replica and
+ * read its latest whole record. @dir NULL: no file, nothing to load, saves do nothing.
+ * Return: the size of the promises found (0: none, a new replica), copied to @pf->last;
+ *         -EBADMSG if the file holds records but none is whole and ours; -errno. @eb says.
+ */
+ssize_t pbft_promise_file_open(struct pbft_promise_file *pf, const char *dir, uint32_t replica,
+			       struct errbuf *eb);
+
+/**
+ * pbft_promise_file_save() - make @bytes[0..@size) the latest record, unless they are the
+ * last ones written. @size <= PBFT_PROMISES_BYTES_MAX (asserted).
+ * Return: 0; -errno (the latest record is then still the one before).
+ */
+int pbft_promise_file_save(struct pbft_promise_file *pf, const uint8_t *bytes, size_t size);
+
+/* pbft_promise_file_close() - also after a failed open, twice, or on a zeroed struct with
+ * fd -1. */
+void pbft_promise_file_close(struct pbft_promise_file *pf);
+
+#endif /* PBFT_PROMISE_FILE_H */
