@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_pbft.c - KV throughput and latency of pbft-node in namespaces: a 4-replica PBFT
- * cluster (n1..n4), an unreplicated node (n5) and a 4-replica cluster on the fast path
- * (n6..n9: --tentative, reads as READ-ONLY, 2f+1 matching replies), measured in one run by
- * one closed-loop, single-threaded load of sealed UDP requests from the switch namespace. */
+ * cluster (n1..n4), an unreplicated node (n5), a 4-replica cluster on the fast path
+ * (n6..n9: --tentative, reads as READ-ONLY, 2f+1 matching replies) and the plain cluster
+ * again with --data-dir (n10..n13: promises written before they leave, as in campaigns),
+ * measured in one run by one closed-loop, single-threaded load of sealed UDP requests from
+ * the switch namespace. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -29,11 +31,13 @@
 #include "pbft_wire.h"
 
 enum {
-	NODES = 9,
+	NODES = 13,
 	REPLICAS = LOAD_REPLICAS_MAX,   /* n1..n4: PBFT, f = 1 */
 	UNREP_NODE = 4,                 /* n5: --unreplicated */
 	FAST_FIRST = 5,                 /* n6..n9: PBFT on the fast path */
-	TARGETS = 3,                    /* pbft, unreplicated, pbft fast */
+	DURABLE_FIRST = 9,              /* n10..n13: PBFT with --data-dir (promises) */
+	TARGETS = 4,                    /* pbft, unreplicated, pbft fast, pbft durable */
+	NODE_TEXTS = REPLICAS + 4,      /* node_argv()'s texts */
 	PHASES = 2 * TARGETS,           /* each target at C clients, then at 1 */
 	SECONDS_MAX = 3600,
 	WARMUP_MS = 1000,
@@ -202,11 +206,13 @@ static void target_init(struct bench *b, struct load_target *t, const char *name
 
 /* node_argv() - pbft-node's command line for @node into @argv, its texts in @text. */
 static void node_argv(const struct bench *b, uint32_t node, char *argv[CLUSTER_ARGS_MAX],
-		      char text[REPLICAS + 3][32])
+		      char text[NODE_TEXTS][PATH_BYTES_MAX])
 {
 	uint32_t argc = 0, k = 0;
-	bool unrep = node == UNREP_NODE, fast = node >= FAST_FIRST;
-	uint32_t first = fast ? FAST_FIRST : 0, id = unrep ? 0 : node - first;
+	bool unrep = node == UNREP_NODE, durable = node >= DURABLE_FIRST;
+	bool fast = node >= FAST_FIRST && !durable;
+	uint32_t first = fast ? FAST_FIRST : durable ? DURABLE_FIRST : 0;
+	uint32_t id = unrep ? 0 : node - first;
 	struct in_addr addr;
 
 	argv[argc++] = (char *)b->opts.node_exe;
@@ -214,18 +220,23 @@ static void node_argv(const struct bench *b, uint32_t node, char *argv[CLUSTER_A
 		argv[argc++] = "--unreplicated";
 	if (fast)
 		argv[argc++] = "--tentative";
-	snprintf(text[k], 32, "%u", id);
+	if (durable) {
+		snprintf(text[k], PATH_BYTES_MAX, "%s/n%u.data", b->log_dir, node + 1);
+		argv[argc++] = "--data-dir";
+		argv[argc++] = text[k++];
+	}
+	snprintf(text[k], PATH_BYTES_MAX, "%u", id);
 	argv[argc++] = "--id";
 	argv[argc++] = text[k++];
 	argv[argc++] = "--replicas";
 	argv[argc++] = unrep ? "1" : "4";
 	addr = cluster_node_addr(b->cluster, node);
-	inet_ntop(AF_INET, &addr, text[k], 32);
+	inet_ntop(AF_INET, &addr, text[k], PATH_BYTES_MAX);
 	argv[argc++] = "--listen";
 	argv[argc++] = text[k++];
 	argv[argc++] = "--secret";
 	argv[argc++] = (char *)b->secret_hex;
-	snprintf(text[k], 32, "%u", b->opts.batch_max);
+	snprintf(text[k], PATH_BYTES_MAX, "%u", b->opts.batch_max);
 	argv[argc++] = "--batch-max";
 	argv[argc++] = text[k++];
 	for (uint32_t j = 0; j < REPLICAS && !unrep; j++) {
@@ -235,18 +246,19 @@ static void node_argv(const struct bench *b, uint32_t node, char *argv[CLUSTER_A
 			continue;
 		addr = cluster_node_addr(b->cluster, first + j);
 		inet_ntop(AF_INET, &addr, peer, sizeof(peer));
-		snprintf(text[k], 32, "%u=%s", j, peer);
+		snprintf(text[k], PATH_BYTES_MAX, "%u=%s", j, peer);
 		argv[argc++] = "--peer";
 		argv[argc++] = text[k++];
 	}
-	ASSERT(k <= REPLICAS + 3 && argc < CLUSTER_ARGS_MAX);
+	ASSERT(k <= NODE_TEXTS && argc < CLUSTER_ARGS_MAX);
 	argv[argc] = NULL;
 }
 
 static int nodes_start(struct bench *b, struct errbuf *eb)
 {
 	for (uint32_t node = 0; node < NODES; node++) {
-		char *argv[CLUSTER_ARGS_MAX], text[REPLICAS + 3][32], log[PATH_BYTES_MAX];
+		static char text[NODE_TEXTS][PATH_BYTES_MAX];
+		char *argv[CLUSTER_ARGS_MAX], log[PATH_BYTES_MAX];
 		int err;
 
 		node_argv(b, node, argv, text);
@@ -369,8 +381,17 @@ static void goal_print(const struct bench *b, uint32_t t)
  * (printed too). */
 static void goals_print(const struct bench *b)
 {
+	const struct figures *plain = &b->figures[0], *durable = &b->figures[3];
+	const struct figures *plain_one = &b->figures[TARGETS], *durable_one =
+		&b->figures[TARGETS + 3];
+
 	goal_print(b, 0);
 	goal_print(b, 2);
+	printf("promises (pbft durable / pbft n=4): mean latency at 1 client %.2fx (writes "
+	       "%.2fx); throughput at %u clients %.2fx\n",
+	       ratio(durable_one->mean_us, plain_one->mean_us),
+	       ratio(durable_one->write_mean_us, plain_one->write_mean_us), plain->clients,
+	       ratio(durable->ops_per_s, plain->ops_per_s));
 }
 
 /* phases_run() - each target at C clients in turn; then the three at 1 client taking turns
@@ -446,13 +467,14 @@ static int bench_setup(struct bench *b, struct errbuf *eb)
 	if (err)
 		return err;
 	printf("cluster %s: n1..n4 pbft-node (n = 4, f = 1, batch-max %u), n5 --unreplicated, "
-	       "n6..n9 pbft-node --tentative; %s\n", run_id, b->opts.batch_max,
-	       b->opts.node_exe);
+	       "n6..n9 pbft-node --tentative, n10..n13 pbft-node --data-dir; %s\n", run_id,
+	       b->opts.batch_max, b->opts.node_exe);
 	cpus_print();
 	target_init(b, &b->targets[0], "pbft n=4", 0, REPLICAS);
 	target_init(b, &b->targets[1], "unreplicated", UNREP_NODE, 1);
 	target_init(b, &b->targets[2], "pbft fast", FAST_FIRST, REPLICAS);
 	b->targets[2].fast = true;
+	target_init(b, &b->targets[3], "pbft durable", DURABLE_FIRST, REPLICAS);
 	err = nodes_start(b, eb);
 	if (err == 0)
 		err = cluster_enter_switch(b->cluster, eb);
@@ -468,9 +490,18 @@ static void logs_remove(struct bench *b)
 {
 	char path[PATH_BYTES_MAX];
 
+	static const char *const data_files[] = { "evidence.jsonl", "promises", "state" };
+
 	for (uint32_t node = 0; node < NODES; node++) {
 		snprintf(path, sizeof(path), "%s/n%u.log", b->log_dir, node + 1);
 		unlink(path);
+		for (size_t f = 0; f < sizeof(data_files) / sizeof(data_files[0]); f++) {
+			snprintf(path, sizeof(path), "%s/n%u.data/%s", b->log_dir, node + 1,
+				 data_files[f]);
+			unlink(path);
+		}
+		snprintf(path, sizeof(path), "%s/n%u.data", b->log_dir, node + 1);
+		rmdir(path);
 	}
 	rmdir(b->log_dir);
 }

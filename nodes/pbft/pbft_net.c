@@ -220,24 +220,16 @@ static bool sends_promises(const struct pbft_shell *sh)
 	return false;
 }
 
-/* save_promises() - on disk before they leave (pbft_promises.c). Return: may they leave? */
-static bool save_promises(struct replica_server *s, struct pbft_shell *sh)
+/* save_promises() - in DIR/promises before they leave (pbft_promises.c). */
+static void save_promises(struct pbft_shell *sh)
 {
 	ssize_t size;
-	int err;
 
-	if (sh->promises.fd < 0 || !sends_promises(sh))
-		return true;
+	if (!sh->promises.map || !sends_promises(sh))
+		return;
 	size = pbft_replica_promises(sh->r, sh->promises_buf, sizeof(sh->promises_buf));
 	ASSERT(size > 0);
-	err = pbft_promise_file_save(&sh->promises, sh->promises_buf, (size_t)size);
-	if (err == 0)
-		return true;
-	sh->unsaved_count++;
-	if (replica_server_log_allowed(s))
-		log_error("promises: %s; this step's messages are held back (%llu steps so far)",
-			  strerror(-err), (unsigned long long)sh->unsaved_count);
-	return false;
+	pbft_promise_file_save(&sh->promises, sh->promises_buf, (size_t)size);
 }
 
 /* step() - one input; the evidence first (a reply is never ahead of its line), then the
@@ -254,8 +246,7 @@ static void step(struct replica_server *s, struct pbft_shell *sh, const struct p
 	if (err < 0 && replica_server_log_allowed(s))
 		log_error("evidence log: %s (%llu steps lost)", strerror(-err),
 			  (unsigned long long)sh->evidence.write_error_count);
-	if (!save_promises(s, sh))
-		return;         /* retransmitted once they are saved */
+	save_promises(sh);
 	for (uint32_t i = 0; i < sh->out.send_count; i++)
 		send_one(s, sh, &sh->out.sends[i]);
 	if (sh->held.count > 0 && pbft_replica_read_waiting(sh->r))

@@ -46,7 +46,6 @@ struct pbft_shell {
 	int64_t next_tick_ns;           /* monotonic; 0: at once */
 	struct pbft_evlog evidence;
 	struct pbft_promise_file promises;      /* DIR/promises, written before they leave */
-	uint64_t unsaved_count;         /* steps whose sends were held back: promises unsaved */
 	struct sockaddr_in replica_addrs[PBFT_REPLICAS_MAX];    /* gossip addresses, by id */
 	struct sockaddr_in client_addrs[PBFT_CLIENTS_MAX];      /* of the last authentic request */
 	uint64_t clients_seen;          /* bit c: client_addrs[c] is set */

@@ -15,26 +15,28 @@ struct errbuf;
 #define PBFT_PROMISE_FILE_NAME "promises"
 
 enum {
-	/* A record: "PBFTPROM", u64 generation, u32 size, u32 replica, u64 FNV-1a of the
-	 * 24 bytes before it and the promises, then the promises (little-endian). */
+	/* A record: "PBFTPROM", u64 generation, u32 size, u32 replica, u64 checksum
+	 * (BLAKE2b, 8 bytes of it) of the 24 bytes before it and the promises, then the promises (little-endian). */
 	PBFT_PROMISE_HEAD_BYTES = 8 + 8 + 4 + 4 + 8,
 	PBFT_PROMISE_RECORD_BYTES = PBFT_PROMISE_HEAD_BYTES + PBFT_PROMISES_BYTES_MAX,
 };
 
 /*
- * Two records at offsets 0 and PBFT_PROMISE_RECORD_BYTES; a write goes to the one that does
- * not hold the latest generation, so a write cut short by a kill leaves the other whole. No
- * fsync: a killed process loses nothing it wrote (the page cache outlives it); a machine
- * that loses power could lose the last records (PROTOCOL.md, Promises).
- * Invariants: fd >= 0 between a successful open and close; last_size <= PBFT_PROMISES_BYTES_MAX.
+ * Two records at offsets 0 and PBFT_PROMISE_RECORD_BYTES of a file mapped shared; a save
+ * goes to the one that does not hold the latest generation, so a save cut short by a kill
+ * leaves the other whole. No fsync: a killed process loses nothing it stored (the page cache
+ * outlives it); a machine that loses power could lose the last records (PROTOCOL.md,
+ * Promises). Invariants: map != NULL (and fd >= 0) between a successful open with a
+ * directory and close; last_size <= PBFT_PROMISES_BYTES_MAX.
  */
 struct pbft_promise_file {
 	int fd;                         /* -1: none (no --data-dir) */
+	uint8_t *map;                   /* the two records; NULL: none */
 	uint32_t replica;
 	uint64_t generation;            /* of the latest record, 0: none */
-	size_t last_size;               /* the promises last written (to skip a same write) */
-	uint8_t last[PBFT_PROMISES_BYTES_MAX];
-	uint8_t record[PBFT_PROMISE_RECORD_BYTES];
+	size_t last_size;               /* the size of the latest record's promises */
+	uint8_t last[PBFT_PROMISES_BYTES_MAX];  /* the promises found by open */
+	uint8_t record[PBFT_PROMISE_RECORD_BYTES];      /* open's read buffer */
 	uint64_t write_count, skip_count;
 };
 
@@ -47,12 +49,10 @@ struct pbft_promise_file {
 ssize_t pbft_promise_file_open(struct pbft_promise_file *pf, const char *dir, uint32_t replica,
 			       struct errbuf *eb);
 
-/**
- * pbft_promise_file_save() - make @bytes[0..@size) the latest record, unless they are the
- * last ones written. @size <= PBFT_PROMISES_BYTES_MAX (asserted).
- * Return: 0; -errno (the latest record is then still the one before).
- */
-int pbft_promise_file_save(struct pbft_promise_file *pf, const uint8_t *bytes, size_t size);
+/* pbft_promise_file_save() - make @bytes[0..@size) the latest record, unless they are the
+ * latest record's already; nothing without a file. @size <= PBFT_PROMISES_BYTES_MAX
+ * (asserted). Stores to the mapping: it cannot fail once open has mapped the file. */
+void pbft_promise_file_save(struct pbft_promise_file *pf, const uint8_t *bytes, size_t size);
 
 /* pbft_promise_file_close() - also after a failed open, twice, or on a zeroed struct with
  * fd -1. */
