@@ -336,14 +336,14 @@ Test(schedule, msgdrop_drops_one_type_from_senders_to_receivers)
 	struct schedule_opts o = { .system = system_desc_find("pbft"), .seed = 3, .time_s = 60,
 				   .node_count = 4, .faults = { { NEM_F_MSGDROP, 1, 1 } },
 				   .fault_count = 1 };
-	uint32_t types_seen = 0;
+	uint32_t types_seen = 0, one_hears = 0, random_sets = 0;
 	struct schedule s;
 
 	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
 	for (uint32_t i = 0; i < s.count; i++) {
 		const struct schedule_event *ev = &s.events[i];
 		json_t *v = json_loads(ev->value, JSON_DECODE_ANY, NULL), *from, *to;
-		uint32_t pairs = 0;
+		uint32_t pairs = 0, deaf = 0;
 
 		cr_assert(v, "%s", ev->value);
 		cr_assert_eq(nem_f_of(ev->f), NEM_F_MSGDROP);
@@ -360,11 +360,21 @@ Test(schedule, msgdrop_drops_one_type_from_senders_to_receivers)
 		for (uint32_t r = 0; r < 4; r++) {
 			cr_assert_eq((ev->params.pairs[r] >> r) & 1, 0, "never to itself");
 			pairs += (uint32_t)__builtin_popcountll(ev->params.pairs[r]);
+			/* pairs[r]: the senders whose messages receiver r loses */
+			deaf += ev->params.pairs[r] == (0xfull & ~(1ull << r));
 		}
 		cr_assert(pairs >= 1 && json_array_size(from) >= 1 && json_array_size(to) >= 1);
+		if (json_array_size(from) == 4 && json_array_size(to) == 3) {
+			cr_assert_eq(deaf, 3, "all but one hear nothing: %s", ev->value);
+			one_hears++;
+		} else {
+			random_sets++;
+		}
 		json_decref(v);
 	}
 	cr_assert_eq(types_seen, 0x7cu, "types 2..6 are drawn: %#x", types_seen);
+	cr_assert_gt(one_hears, 5, "the all-but-one shape is drawn");
+	cr_assert_gt(random_sets, 5, "random sets are drawn");
 	schedule_fini(&s);
 }
 
