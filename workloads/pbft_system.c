@@ -476,7 +476,8 @@ static const struct system_bug pbft_bugs[] = {
 	  "--nodes 7 --byzantine equivocate,conflicting-votes --nemesis none",
 	  "agreement", false },
 	{ "view-change-drops-prepared", "a new view forgets requests prepared in the old one",
-	  "--rate 400 --concurrency 20 --nemesis kill:2,partition:1.5,loss:1", "agreement",
+	  "--rate 400 --concurrency 20 --msgdrop-types commit "
+	  "--nemesis msgdrop:1,kill:2,partition:1.5,loss:1", "agreement",
 	  false },
 	{ "client-first-reply", "the client accepts the first reply, not f+1 matching ones",
 	  "--byzantine wrong-results --nemesis none",
