@@ -16,7 +16,8 @@ struct errbuf;
 
 enum {
 	/* A record: "PBFTPROM", u64 generation, u32 size, u32 replica, u64 checksum
-	 * (BLAKE2b, 8 bytes of it) of the 24 bytes before it and the promises, then the promises (little-endian). */
+	 * (BLAKE2b, 8 bytes of it) of the 24 bytes before it and the promises, then the
+	 * promises (little-endian). */
 	PBFT_PROMISE_HEAD_BYTES = 8 + 8 + 4 + 4 + 8,
 	PBFT_PROMISE_RECORD_BYTES = PBFT_PROMISE_HEAD_BYTES + PBFT_PROMISES_BYTES_MAX,
 };
