@@ -318,12 +318,13 @@ static int parse_process(struct hist_reader *r, int32_t *out, struct errbuf *eb)
 
 static int parse_type_f(struct hist_reader *r, struct op *op, struct errbuf *eb)
 {
+	enum op_type parsed_type;
 	json_t *v;
 	int err = get(r, "type", &v, eb);
 
 	if (err < 0)
 		return err;
-	if (!json_is_string(v) || op_type_parse(json_string_value(v), &op->type) < 0) {
+	if (!json_is_string(v) || op_type_parse(json_string_value(v), &parsed_type) < 0) {
 		errbuf_set(eb, -EINVAL, "expected \"type\" to be one of invoke, ok, fail, "
 			   "info, got %s", json_kind(v));
 		if (json_is_string(v))
@@ -331,6 +332,7 @@ static int parse_type_f(struct hist_reader *r, struct op *op, struct errbuf *eb)
 				   "fail, info, got \"%.32s\"", json_string_value(v));
 		return at_line(r, -EINVAL, eb);
 	}
+	op->type = parsed_type;
 	err = get(r, "f", &v, eb);
 	if (err < 0)
 		return err;

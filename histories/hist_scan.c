@@ -248,6 +248,7 @@ static const char *string_of(struct scan *s, int k)
 int hist_scan_line(char *text, size_t size, struct op *op, int64_t **ints, size_t *ints_max)
 {
 	struct scan s = { .p = text, .end = text + size, .ints = ints, .ints_max = ints_max };
+	enum op_type parsed_type;
 	const char *type;
 	int rc;
 
@@ -266,10 +267,11 @@ int hist_scan_line(char *text, size_t size, struct op *op, int64_t **ints, size_
 		.value = s.value,
 		.final = s.final,
 	};
-	if (op_type_parse(type, &op->type) < 0) {
+	if (op_type_parse(type, &parsed_type) < 0) {
 		*s.strings[KEY_TYPE].end = '"';         /* as it was, for the full parser */
 		return 0;
 	}
+	op->type = parsed_type;
 	op->f = string_of(&s, KEY_F);
 	op->node = string_of(&s, KEY_NODE);
 	op->key = string_of(&s, KEY_KEY);

@@ -258,6 +258,8 @@ static int text_convert(struct import *im, size_t slot, const json_t *v, const c
 static int op_head(struct import *im, struct op *op, const json_t *process, const json_t *type,
 		   const json_t *f, uint64_t line, struct errbuf *eb)
 {
+	enum op_type parsed_type;
+
 	if (json_is_string(process) && strcmp(json_string_value(process), "nemesis") == 0)
 		op->process = OP_PROCESS_NEMESIS;
 	else if (json_is_integer(process) && json_integer_value(process) >= 0 &&
@@ -267,9 +269,10 @@ static int op_head(struct import *im, struct op *op, const json_t *process, cons
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected :process to be an "
 				  "integer in [0, 2^31-1] or :nemesis", im->path, line);
 	if (!json_is_string(type) ||
-	    op_type_parse(json_string_value(type), &op->type) != 0)
+	    op_type_parse(json_string_value(type), &parsed_type) != 0)
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected :type to be one of "
 				  ":invoke, :ok, :fail, :info", im->path, line);
+	op->type = parsed_type;
 	if (!json_is_string(f) || !json_string_value(f)[0])
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected :f to be a keyword or "
 				  "non-empty string", im->path, line);
