@@ -445,7 +445,8 @@ static int restore(struct pbft_shell *sh, const char *data_dir, struct errbuf *e
 
 	if (size <= 0)
 		return (int)size;
-	err = pbft_replica_restore(sh->r, sh->promises.last, (size_t)size, eb);
+	err = pbft_replica_restore(sh->r, pbft_promise_file_latest(&sh->promises), (size_t)size,
+				   eb);
 	if (err < 0)
 		return errbuf_prefix(eb, err, "%s/%s", data_dir, PBFT_PROMISE_FILE_NAME);
 	pbft_replica_status(sh->r, &st);
@@ -507,6 +508,9 @@ int pbft_net_run(struct pbft_replica *r, const struct pbft_config *config,
 		err = start(s, sh, args->data_dir, eb);
 	if (err == 0) {
 		err = replica_server_run(s, eb);
+		log_info("%llu promise records written, %llu saves equal to the latest",
+			 (unsigned long long)sh->promises.write_count,
+			 (unsigned long long)sh->promises.skip_count);
 		log_info("%llu evidence lines (%llu steps lost), %llu oversized datagrams, "
 			 "%llu bad bundles, %llu replies to unknown clients",
 			 (unsigned long long)sh->evidence.line_count,

@@ -35,27 +35,23 @@ static uint64_t record_sum(const uint8_t *record, size_t size)
 	return codec_get_le(sum, 8);
 }
 
-/* One record read at slot @k: its generation if whole and ours (its promises in @pf->record
- * after the head), else 0. */
-static uint64_t read_record(struct pbft_promise_file *pf, uint32_t k, size_t *size)
+/* The record at slot @k of the mapping: its generation if whole and ours (its promises'
+ * size in *@size), else 0. */
+static uint64_t record_check(const struct pbft_promise_file *pf, uint32_t k, size_t *size)
 {
-	ssize_t n = pread(pf->fd, pf->record, sizeof(pf->record),
-			  (off_t)k * PBFT_PROMISE_RECORD_BYTES);
-	uint64_t generation, want;
+	const uint8_t *record = pf->map + (size_t)k * PBFT_PROMISE_RECORD_BYTES;
 
-	if (n < PBFT_PROMISE_HEAD_BYTES || memcmp(pf->record, record_magic, 8) != 0)
+	if (memcmp(record, record_magic, 8) != 0)
 		return 0;
-	generation = codec_get_le(pf->record + 8, 8);
-	*size = codec_get_le(pf->record + 16, 4);
-	if (*size > PBFT_PROMISES_BYTES_MAX || (size_t)n < PBFT_PROMISE_HEAD_BYTES + *size ||
-	    codec_get_le(pf->record + 20, 4) != pf->replica)
+	*size = codec_get_le(record + 16, 4);
+	if (*size > PBFT_PROMISES_BYTES_MAX || codec_get_le(record + 20, 4) != pf->replica ||
+	    codec_get_le(record + SUM_OFFSET, 8) != record_sum(record, *size))
 		return 0;
-	want = codec_get_le(pf->record + SUM_OFFSET, 8);
-	return want == record_sum(pf->record, *size) ? generation : 0;
+	return codec_get_le(record + 8, 8);
 }
 
 /* map_file() - both records in memory, their blocks allocated (so a full disk fails here, not
- * as a SIGBUS at a later store). */
+ * as a SIGBUS at a later store; a shorter file grows, zeroed). */
 static int map_file(struct pbft_promise_file *pf, const char *path, struct errbuf *eb)
 {
 	size_t bytes = 2 * (size_t)PBFT_PROMISE_RECORD_BYTES;
@@ -81,12 +77,7 @@ ssize_t pbft_promise_file_open(struct pbft_promise_file *pf, const char *dir, ui
 	uint32_t best;
 	int n, err;
 
-	pf->fd = -1;
-	pf->map = NULL;
-	pf->replica = replica;
-	pf->generation = 0;
-	pf->last_size = 0;
-	pf->write_count = pf->skip_count = 0;
+	*pf = (struct pbft_promise_file){ .fd = -1, .replica = replica };
 	if (!dir)
 		return 0;
 	n = snprintf(path, sizeof(path), "%s/%s", dir, PBFT_PROMISE_FILE_NAME);
@@ -97,23 +88,32 @@ ssize_t pbft_promise_file_open(struct pbft_promise_file *pf, const char *dir, ui
 		return errbuf_set(eb, -errno, "open %s", path);
 	if (fstat(pf->fd, &st) < 0)
 		return errbuf_set(eb, -errno, "stat %s", path);
-	if (st.st_size == 0)
-		return map_file(pf, path, eb);  /* a new replica: it promised nothing */
-	generation[0] = read_record(pf, 0, &size[0]);
-	generation[1] = read_record(pf, 1, &size[1]);
+	err = map_file(pf, path, eb);
+	if (err < 0 || st.st_size == 0)
+		return err;     /* 0: a new replica, it promised nothing */
+	generation[0] = record_check(pf, 0, &size[0]);
+	generation[1] = record_check(pf, 1, &size[1]);
+	/* The first save goes to slot 1 and the second to slot 0, and a save never touches the
+	 * latest record: with no record whole and slot 0 never written, the first save was cut
+	 * short (or never came, since open allocated the file), so its messages never left. */
+	if (generation[0] == 0 && generation[1] == 0 && memcmp(pf->map, record_magic, 8) != 0)
+		return 0;
 	if (generation[0] == 0 && generation[1] == 0)
 		return errbuf_set(eb, -EBADMSG, "%s: %lld bytes and no whole record of replica "
 				  "%u; what this replica promised is lost, so it must not rejoin "
 				  "(remove the data directory to start it as a new one)", path,
 				  (long long)st.st_size, replica);
 	best = generation[1] > generation[0];
-	if (best == 0)
-		read_record(pf, 0, &size[0]);   /* pf->record held slot 1 */
 	pf->generation = generation[best];
 	pf->last_size = size[best];
-	memcpy(pf->last, pf->record + PBFT_PROMISE_HEAD_BYTES, size[best]);
-	err = map_file(pf, path, eb);
-	return err < 0 ? err : (ssize_t)size[best];
+	return (ssize_t)size[best];
+}
+
+const uint8_t *pbft_promise_file_latest(const struct pbft_promise_file *pf)
+{
+	ASSERT(pf->map && pf->generation > 0);
+	return pf->map + (pf->generation % 2) * PBFT_PROMISE_RECORD_BYTES +
+	       PBFT_PROMISE_HEAD_BYTES;
 }
 
 /*
@@ -124,14 +124,13 @@ ssize_t pbft_promise_file_open(struct pbft_promise_file *pf, const char *dir, ui
  */
 void pbft_promise_file_save(struct pbft_promise_file *pf, const uint8_t *bytes, size_t size)
 {
-	uint8_t *latest, *next;
+	uint8_t *next;
 
 	ASSERT(size <= PBFT_PROMISES_BYTES_MAX);
 	if (!pf->map)
 		return;
-	latest = pf->map + (pf->generation % 2) * PBFT_PROMISE_RECORD_BYTES;
 	if (pf->generation > 0 && size == pf->last_size &&
-	    memcmp(bytes, latest + PBFT_PROMISE_HEAD_BYTES, size) == 0) {
+	    memcmp(bytes, pbft_promise_file_latest(pf), size) == 0) {
 		pf->skip_count++;
 		return;
 	}

@@ -36,19 +36,22 @@ struct pbft_promise_file {
 	uint32_t replica;
 	uint64_t generation;            /* of the latest record, 0: none */
 	size_t last_size;               /* the size of the latest record's promises */
-	uint8_t last[PBFT_PROMISES_BYTES_MAX];  /* the promises found by open */
-	uint8_t record[PBFT_PROMISE_RECORD_BYTES];      /* open's read buffer */
-	uint64_t write_count, skip_count;
+	uint64_t write_count, skip_count;       /* saves written; saves equal to the latest */
 };
 
 /**
  * pbft_promise_file_open() - open (creating, 0600) @dir/promises of replica @replica and
- * read its latest whole record. @dir NULL: no file, nothing to load, saves do nothing.
- * Return: the size of the promises found (0: none, a new replica), copied to @pf->last;
- *         -EBADMSG if the file holds records but none is whole and ours; -errno. @eb says.
+ * find its latest whole record. @dir NULL: no file, nothing to load, saves do nothing.
+ * Return: the size of the promises found (0: none, a new replica; or its first save was cut
+ *         short), at pbft_promise_file_latest(); -EBADMSG if a record was written over
+ *         yet none is whole and ours; -errno. @eb says.
  */
 ssize_t pbft_promise_file_open(struct pbft_promise_file *pf, const char *dir, uint32_t replica,
 			       struct errbuf *eb);
+
+/* pbft_promise_file_latest() - the promises of the latest record (last_size bytes, in the
+ * mapping: valid until the next save). Only with a record (generation > 0, asserted). */
+const uint8_t *pbft_promise_file_latest(const struct pbft_promise_file *pf);
 
 /* pbft_promise_file_save() - make @bytes[0..@size) the latest record, unless they are the
  * latest record's already; nothing without a file. @size <= PBFT_PROMISES_BYTES_MAX
