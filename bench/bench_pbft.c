@@ -26,8 +26,10 @@
 #include "fl_assert.h"
 #include "line_conn.h"
 #include "monotime.h"
+#include "pbft_evlog.h"
 #include "pbft_limits.h"
 #include "pbft_load.h"
+#include "pbft_promise_file.h"
 #include "pbft_wire.h"
 
 enum {
@@ -490,7 +492,8 @@ static void logs_remove(struct bench *b)
 {
 	char path[PATH_BYTES_MAX];
 
-	static const char *const data_files[] = { "evidence.jsonl", "promises", "state" };
+	static const char *const data_files[] = { PBFT_EVLOG_NAME, PBFT_PROMISE_FILE_NAME,
+						  "state" };
 
 	for (uint32_t node = 0; node < NODES; node++) {
 		snprintf(path, sizeof(path), "%s/n%u.log", b->log_dir, node + 1);

@@ -105,7 +105,7 @@ static void teardown(void)
 		if (getenv("PBFT_TEST_KEEP_LOGS"))
 			continue;
 		unlink(reps[i].evidence_path);
-		snprintf(path, sizeof(path), "%s/promises", reps[i].data_dir);
+		snprintf(path, sizeof(path), "%s/%s", reps[i].data_dir, PBFT_PROMISE_FILE_NAME);
 		unlink(path);
 		daemon_data_dir_remove(reps[i].data_dir);
 		unlink(reps[i].log_path);
@@ -566,6 +566,19 @@ Test(pbft_daemon, usage_errors_exit_64)
 	}
 }
 
+/* refused_start() - replica @i, started again, exits 70 and its log says @why. */
+static void refused_start(int i, const char *why)
+{
+	int status_code;
+
+	reps[i].pid = spawn(i, NULL);
+	status_code = daemon_wait_exit(reps[i].pid);
+	reps[i].pid = -1;
+	cr_assert(WIFEXITED(status_code) && WEXITSTATUS(status_code) == EXIT_INTERNAL, "%d",
+		  status_code);
+	cr_assert(daemon_file_mentions(reps[i].log_path, why), "replica %d: no '%s'", i, why);
+}
+
 Test(pbft_daemon, restart_appends_a_new_incarnation)
 {
 	static char before[EVIDENCE_BYTES_MAX];
@@ -601,12 +614,7 @@ Test(pbft_daemon, restart_appends_a_new_incarnation)
 	daemon_stop(&reps[2].pid, &reps[2].fd, SIGKILL);
 	snprintf(state, sizeof(state), "%s/state", reps[2].data_dir);
 	daemon_file_poke(state, 30, 0x55);
-	reps[2].pid = spawn(2, NULL);
-	status_code = daemon_wait_exit(reps[2].pid);
-	reps[2].pid = -1;
-	cr_assert(WIFEXITED(status_code) && WEXITSTATUS(status_code) == EXIT_INTERNAL, "%d",
-		  status_code);
-	cr_assert(daemon_file_mentions(reps[2].log_path, "checksum mismatch"));
+	refused_start(2, "checksum mismatch");
 }
 
 /* wait_reply() - the next authentic reply for @ts from replica 0, within 2 s. */
@@ -675,7 +683,7 @@ Test(pbft_daemon, unreplicated_executes_once)
 Test(pbft_daemon, a_restart_keeps_the_promises_and_refuses_damaged_ones)
 {
 	char promises[PATH_BYTES_MAX + 32];
-	int status_code;
+	FILE *zeros;
 
 	start_all();
 	for (int k = 0; k < 9; k++)
@@ -691,13 +699,16 @@ Test(pbft_daemon, a_restart_keeps_the_promises_and_refuses_damaged_ones)
 	cr_assert(daemon_file_mentions(reps[2].log_path, "promises restored: view 0, stable "
 				       "checkpoint 8"));
 	daemon_stop(&reps[2].pid, &reps[2].fd, SIGKILL);
-	snprintf(promises, sizeof(promises), "%s/promises", reps[2].data_dir);
+	snprintf(promises, sizeof(promises), "%s/%s", reps[2].data_dir, PBFT_PROMISE_FILE_NAME);
 	daemon_file_poke(promises, 40, 0x55);           /* in the first record */
 	daemon_file_poke(promises, 40 + PBFT_PROMISE_RECORD_BYTES, 0x55);
-	reps[2].pid = spawn(2, NULL);
-	status_code = daemon_wait_exit(reps[2].pid);
-	reps[2].pid = -1;
-	cr_assert(WIFEXITED(status_code) && WEXITSTATUS(status_code) == EXIT_INTERNAL, "%d",
-		  status_code);
-	cr_assert(daemon_file_mentions(reps[2].log_path, "no whole record of replica 2"));
+	refused_start(2, "no whole record of replica 2");
+	/* All zeros, as a kill before the first save leaves it: nothing was promised. */
+	zeros = fopen(promises, "w");
+	cr_assert(zeros);
+	for (long k = 0; k < 2L * PBFT_PROMISE_RECORD_BYTES; k++)
+		fputc(0, zeros);
+	cr_assert_eq(fclose(zeros), 0);
+	start(2, NULL);
+	cr_assert(strstr(status(2), ",\"stable\":0,\"executed\":0,"), "%s", status(2));
 }
