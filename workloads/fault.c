@@ -194,7 +194,7 @@ static void draw_msgdrop(struct prng *prng, const struct schedule_opts *o,
 	ASSERT(count > 0);      /* schedule_build() refuses msgdrop without types */
 	type = types[prng_below(prng, count)];
 	if (o->node_count > 1 && prng_chance(prng, 0.5)) {
-		from = (o->node_count == 64 ? 0 : 1ull << o->node_count) - 1;
+		from = (1ull << o->node_count) - 1;
 		to = from & ~(1ull << prng_below(prng, o->node_count));
 	} else {
 		do {
