@@ -7,6 +7,20 @@ import sys
 
 SYNTHESIS = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)")
 
+FAILURE_LINE = re.compile(r"\[FAIL\]|Assertion Failed|Crashed|Timeout|ERROR|error:")
+FAILURE_LINES_MAX = 12     # lines quoted per failing executable, so the last line stays in view
+
+
+def name_failure(test, out):
+    """Prints which executable failed and the lines of its output that say why."""
+    print(f"FAILED: {test.get('name')} ({test.get('result')}, {test.get('duration', 0):.1f} s)")
+    lines = [line for line in out.splitlines() if FAILURE_LINE.search(line)]
+    for line in lines[:FAILURE_LINES_MAX]:
+        print(f"    {line[:200]}")
+    if len(lines) > FAILURE_LINES_MAX:
+        print(f"    ... {len(lines) - FAILURE_LINES_MAX} more")
+
+
 def count(rc, path):
     """Returns (passed, failed) for one meson run that exited with @rc."""
     passed = failed = 0
@@ -20,6 +34,8 @@ def count(rc, path):
         out = (test.get("stdout") or "") + (test.get("stderr") or "")
         found = SYNTHESIS.findall(out)
         ok = test.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
+        if not ok or (found and sum(map(int, found[-1][2:])) > 0):
+            name_failure(test, out)
         if found:
             _, p, f, c = map(int, found[-1])
             passed += p
