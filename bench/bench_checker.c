@@ -209,7 +209,7 @@ static int edn_write(const struct history *h, char *path)
 		const struct op *op = &h->ops[i];
 
 		fprintf(out, "{:index %" PRIu64 ", :time %" PRId64 ", :type :%s, :process ",
-			op->index, op->time_ns, op_type_name(op->type));
+			(uint64_t)op->index, op->time_ns, op_type_name(op->type));
 		if (op->process == OP_PROCESS_NEMESIS)
 			fputs(":nemesis", out);
 		else

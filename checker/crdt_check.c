@@ -79,7 +79,8 @@ static int check_one_key(const struct history *h, struct errbuf *eb)
 					  "key \"%s\" of op %" PRIu64 ": check one object at a "
 					  "time (split the history by key)", i,
 					  op->key ? op->key : "(none)",
-					  first->key ? first->key : "(none)", first->index);
+					  first->key ? first->key : "(none)",
+					  (uint64_t)first->index);
 	}
 	return 0;
 }

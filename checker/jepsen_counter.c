@@ -44,7 +44,7 @@ static int bound_add(int64_t *bound, int64_t delta, const struct op *op, struct 
 {
 	if (__builtin_add_overflow(*bound, delta, bound))
 		return errbuf_set(eb, -ERANGE, "op %" PRIu64 ": the sum of adds overflows 64 bits",
-				  op->index);
+				  (uint64_t)op->index);
 	return 0;
 }
 

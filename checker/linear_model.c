@@ -559,7 +559,7 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 	ASSERT(!result || result->type != OP_FAIL);
 	if (kind < 0)
 		return errbuf_set(eb, -EINVAL, "op %" PRIu64 ": expected f %s for model %s, "
-				  "got \"%s\"", invoke->index,
+				  "got \"%s\"", (uint64_t)invoke->index,
 				  kind_list(ms->model, names, sizeof(names)),
 				  linear_model_name(ms->model), invoke->f);
 	*call = (struct linear_call){ .invoke_index = invoke->index, .kind = (uint8_t)kind };
@@ -575,7 +575,8 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 		err = linear_collection_call(ms, kind, invoke, result, call);
 		if (err == -EINVAL)
 			return errbuf_set(eb, err, "op %" PRIu64 ": expected %s for %s %s",
-					  kind == LINEAR_SET_READ ? result->index : invoke->index,
+					  kind == LINEAR_SET_READ ? (uint64_t)result->index :
+								    invoke->index,
 					  kind == LINEAR_SET_READ ? "a list of elements" :
 					  "an element (a scalar)", linear_model_name(ms->model),
 					  invoke->f);
@@ -588,7 +589,8 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 		if (err == -EINVAL)
 			return errbuf_set(eb, err, "op %" PRIu64 ": expected a txn [[f k v] ...] "
 					  "of read and write for multi-register",
-					  result && !call->info ? result->index : invoke->index);
+					  result && !call->info ? (uint64_t)result->index :
+								  invoke->index);
 		return err;
 	}
 	if (kind == LINEAR_READ)
@@ -599,7 +601,7 @@ int linear_model_call(struct linear_model_state *ms, const struct linear_opts *o
 		err = value_id(ms, arg, &call->arg);
 	if (err == -EINVAL)
 		return errbuf_set(eb, err, "op %" PRIu64 ": expected a %s value for %s %s",
-				  kind == LINEAR_READ ? result->index : invoke->index,
+				  kind == LINEAR_READ ? (uint64_t)result->index : invoke->index,
 				  kind == LINEAR_CAS ? "[old new]" :
 				  ms->model == LINEAR_MODEL_KV ? "string" : "scalar",
 				  linear_model_name(ms->model), invoke->f);

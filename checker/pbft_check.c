@@ -318,12 +318,13 @@ static bool request_matches(const struct history *h, const struct pbft_ev *e,
 	    op->key && strcmp(op->key, key) == 0 && value_matches(&op->value, e))
 		return true;
 	if (op->type != OP_INVOKE || op->process < 0) {
-		check_text_add(why, "op %" PRIu64 " is %s %s, not a client invoke", op->index,
+		check_text_add(why, "op %" PRIu64 " is %s %s, not a client invoke",
+			       (uint64_t)op->index,
 			       op->process < 0 ? "a nemesis" : op->type == OP_FAIL ? "a" : "an",
 			       op_type_name(op->type));
 		return false;
 	}
-	check_text_add(why, "op %" PRIu64 " is %s %s ", op->index, op->f,
+	check_text_add(why, "op %" PRIu64 " is %s %s ", (uint64_t)op->index, op->f,
 		       op->key ? op->key : "(no key)");
 	value_describe(why, &op->value);
 	check_text_add(why, ", ");

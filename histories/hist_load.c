@@ -412,7 +412,7 @@ int hist_builder_append(struct hist_builder *b, struct op *op, uint64_t line,
 	if (err < 0)
 		return errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", b->path, line);
 	hist_rules_commit(&b->rules, op);
-	ASSERT(b->ld.count == op->index + 1);
+	ASSERT(b->ld.count == (uint64_t)op->index + 1);
 	return 0;
 }
 

@@ -397,10 +397,10 @@ static int parse_fields(struct hist_reader *r, struct op *op, struct errbuf *eb)
 	int err;
 
 	*op = (struct op){ 0 };
-	err = get_integer(r, "index", 0, INT64_MAX, &index, eb);
+	err = get_integer(r, "index", 0, OP_INDEX_LIMIT - 1, &index, eb);
 	if (err < 0)
 		return err;
-	op->index = (uint64_t)index;
+	op->index = (uint32_t)index;
 	err = get_integer(r, "time", 0, INT64_MAX, &op->time_ns, eb);
 	if (err < 0)
 		return err;
@@ -464,7 +464,7 @@ int hist_reader_next(struct hist_reader *r, struct op *op, struct errbuf *eb)
 	if (err < 0)
 		return err;
 	hist_rules_commit(&r->rules, op);
-	ASSERT(op->index + 1 == r->line);
+	ASSERT((uint64_t)op->index + 1 == r->line);
 	r->done = false;
 	return 1;
 }

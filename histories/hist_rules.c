@@ -56,9 +56,6 @@ static int check_fields(const struct hist_rules *rules, const struct op *op, uin
 {
 	const char *path = rules->path;
 
-	if ((unsigned)op->type >= OP_TYPE_COUNT)
-		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected \"type\" to be one of "
-				  "invoke, ok, fail, info, got %d", path, line, (int)op->type);
 	if (op->process < 0 && op->process != OP_PROCESS_NEMESIS)
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected \"process\" >= 0 or "
 				  "\"nemesis\", got %" PRId32, path, line, op->process);
@@ -68,7 +65,7 @@ static int check_fields(const struct hist_rules *rules, const struct op *op, uin
 	if (op->index != rules->next_index)
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected \"index\" to be %" PRIu64
 				  " (dense, 0-based), got %" PRIu64, path, line,
-				  rules->next_index, op->index);
+				  rules->next_index, (uint64_t)op->index);
 	if (op->time_ns < 0)
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected \"time\" >= 0, got %"
 				  PRId64, path, line, op->time_ns);

@@ -258,10 +258,12 @@ int hist_scan_line(char *text, size_t size, struct op *op, int64_t **ints, size_
 		return rc;
 	if (s.strings[KEY_F].start == s.strings[KEY_F].end)
 		return 0;               /* an empty f: the full parser says so */
+	if (s.integers[KEY_INDEX] >= OP_INDEX_LIMIT)
+		return 0;               /* too large for struct op: the full parser says so */
 	/* Every check passed: now the strings may end in place. */
 	type = string_of(&s, KEY_TYPE);
 	*op = (struct op){
-		.index = (uint64_t)s.integers[KEY_INDEX],
+		.index = (uint32_t)s.integers[KEY_INDEX],
 		.time_ns = s.integers[KEY_TIME],
 		.process = s.nemesis ? OP_PROCESS_NEMESIS : (int32_t)s.integers[KEY_PROCESS],
 		.value = s.value,

@@ -174,11 +174,12 @@ int hist_writer_print(FILE *file, const struct op *op, struct errbuf *eb)
 	obj = op_to_json(op, &bad_field);
 	if (!obj)
 		return errbuf_set(eb, -EINVAL, "op %" PRIu64 ": expected \"%s\" to be valid UTF-8 "
-				  "text (or JSON text for a JSON value)", op->index, bad_field);
+				  "text (or JSON text for a JSON value)", (uint64_t)op->index,
+				  bad_field);
 	rc = json_dumpf(obj, file, JSON_COMPACT);
 	json_decref(obj);
 	if (rc != 0 || fputc('\n', file) == EOF)
-		return errbuf_set(eb, -EIO, "op %" PRIu64 ": write failed", op->index);
+		return errbuf_set(eb, -EIO, "op %" PRIu64 ": write failed", (uint64_t)op->index);
 	return 0;
 }
 
@@ -236,19 +237,20 @@ static int emit(struct hist_writer *w, const struct op *op, struct errbuf *eb)
 	if (!obj)
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected \"%s\" to be valid "
 				  "UTF-8 text (or JSON text for a JSON value)", w->path,
-				  op->index + 1, bad_field);
+				  (uint64_t)op->index + 1, bad_field);
 	size = dump_line(w, obj);
 	json_decref(obj);
 	if (size == -E2BIG)
 		return errbuf_set(eb, -E2BIG, "%s:%" PRIu64 ": expected a line of at most %d "
-				  "bytes", w->path, op->index + 1, HIST_LINE_BYTES_MAX);
+				  "bytes", w->path, (uint64_t)op->index + 1, HIST_LINE_BYTES_MAX);
 	if (size < 0)
 		return errbuf_set(eb, (int)size, "%s:%" PRIu64 ": out of memory", w->path,
-				  op->index + 1);
+				  (uint64_t)op->index + 1);
 	err = write_line(w, (size_t)size);
 	if (err < 0) {
 		w->broken = true;
-		return errbuf_set(eb, err, "%s:%" PRIu64 ": write failed", w->path, op->index + 1);
+		return errbuf_set(eb, err, "%s:%" PRIu64 ": write failed", w->path,
+				  (uint64_t)op->index + 1);
 	}
 	return 0;
 }
@@ -266,8 +268,13 @@ int hist_writer_append(struct hist_writer *w, struct op *op, struct errbuf *eb)
 				 w->path);
 		goto out_unlock;
 	}
+	if (w->rules.next_index >= OP_INDEX_LIMIT) {
+		err = errbuf_set(eb, -E2BIG, "%s: expected at most %u ops in one history",
+				 w->path, OP_INDEX_LIMIT);
+		goto out_unlock;
+	}
 	stamped = *op;
-	stamped.index = w->rules.next_index;
+	stamped.index = (uint32_t)w->rules.next_index;
 	stamped.time_ns = monotime_ns() - w->start_ns;
 	/* The line number of op i is i + 1: the writer writes nothing but op lines. */
 	err = hist_rules_check(&w->rules, &stamped, stamped.index + 1, eb);
@@ -277,7 +284,7 @@ int hist_writer_append(struct hist_writer *w, struct op *op, struct errbuf *eb)
 	if (err < 0)
 		goto out_unlock;
 	hist_rules_commit(&w->rules, &stamped);
-	ASSERT(w->rules.next_index == stamped.index + 1);
+	ASSERT(w->rules.next_index == (uint64_t)stamped.index + 1);
 	op->index = stamped.index;
 	op->time_ns = stamped.time_ns;
 out_unlock:

@@ -38,19 +38,26 @@ struct op_value {
  * Strings and arrays are borrowed views: who owns them is said by the function that hands
  * the op out (writer: the caller; reader: valid until the next read; history: the history).
  */
+enum { OP_INDEX_LIMIT = 1u << 29 };  /* indexes fit in the 29-bit field below */
+
+/*
+ * Index, type and final share one 32-bit word (bit-fields), beside process: a loaded history
+ * holds millions of ops, and each word saved is 8 bytes per op (bench-checker prints them).
+ */
 struct op {
-	uint64_t index;         /* dense, 0-based, equal to the op's position */
 	int64_t time_ns;        /* since campaign start, non-decreasing along the history */
+	uint32_t index : 29;    /* dense, 0-based, equal to the op's position; < OP_INDEX_LIMIT */
+	uint32_t type : 2;      /* enum op_type */
+	uint32_t final : 1;     /* true on reads taken after the final heal */
 	int32_t process;        /* >= 0 client, OP_PROCESS_NEMESIS for the nemesis */
-	uint8_t type;           /* enum op_type; a byte beside final, so a loaded op takes
-				 * 72 bytes, not 80 */
-	bool final;             /* true on reads taken after the final heal */
 	const char *f;          /* non-empty */
 	struct op_value value;
 	const char *node;       /* optional target node name, e.g. "n3"; NULL when absent */
 	const char *key;        /* optional object key; NULL when absent */
 	const char *error;      /* optional error text; NULL when absent */
 };
+
+_Static_assert(OP_TYPE_COUNT == 4, "enum op_type fills struct op's 2-bit type field");
 
 /* op_type_name() - "invoke", "ok", "fail" or "info". */
 const char *op_type_name(enum op_type type);

@@ -204,8 +204,6 @@ Test(hist_writer, refuses_rule_breaking_ops_and_writes_nothing)
 	expect_refused(w, path, &op, "non-empty");
 	op = (struct op){ .type = OP_INVOKE, .process = -7, .f = "read" };
 	expect_refused(w, path, &op, "\"process\"");
-	op = (struct op){ .type = OP_TYPE_COUNT, .process = 2, .f = "read" };
-	expect_refused(w, path, &op, "\"type\"");
 	op = (struct op){ .type = OP_INVOKE, .process = 2, .f = "read",
 			  .value = { .kind = OP_VALUE_JSON, .json = "{oops" } };
 	expect_refused(w, path, &op, "\"value\"");
