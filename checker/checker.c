@@ -168,7 +168,7 @@ int checker_check_run(const struct checker *checker, const struct check_run *run
 
 	ASSERT(checker && checker->ops && checker->ops->check && checker->ops->name);
 	ASSERT(history);
-	ASSERT(history->count == 0 || (history->ops && history->pair));
+	ASSERT(history->count == 0 || (history->ops && history->pair32));
 	ASSERT(opts);
 	ASSERT(result);
 	ASSERT(result->anomalies_total == 0 && result->verdict == VERDICT_VALID);

@@ -53,13 +53,13 @@ struct crdt_scan {
 /* The invocation's completion index, HIST_NO_PAIR while in flight. */
 static inline uint64_t crdt_result_index(const struct history *h, uint64_t invoke_index)
 {
-	return h->pair[invoke_index];
+	return hist_pair(h, invoke_index);
 }
 
 /* The outcome of an invocation; in flight at the end counts as info (it may have happened). */
 static inline enum op_type crdt_outcome(const struct history *h, uint64_t invoke_index)
 {
-	uint64_t r = h->pair[invoke_index];
+	uint64_t r = hist_pair(h, invoke_index);
 
 	return r == HIST_NO_PAIR ? OP_INFO : h->ops[r].type;
 }
@@ -67,7 +67,7 @@ static inline enum op_type crdt_outcome(const struct history *h, uint64_t invoke
 /* The node an invocation was sent to: named on the invocation, else on its completion. */
 static inline const char *crdt_op_node(const struct history *h, uint64_t invoke_index)
 {
-	uint64_t r = h->pair[invoke_index];
+	uint64_t r = hist_pair(h, invoke_index);
 
 	if (h->ops[invoke_index].node || r == HIST_NO_PAIR)
 		return h->ops[invoke_index].node;

@@ -234,14 +234,14 @@ static void check_reads_attempted(const struct counter *c, struct check_result *
 			continue;
 		if (op->value.integer <= attempted)
 			continue;
-		if ((op->final || h->ops[h->pair[i]].final) && op->value.integer > cap)
+		if ((op->final || h->ops[hist_pair(h, i)].final) && op->value.integer > cap)
 			continue;                     /* already a final phantom-increment */
-		ops[0] = h->pair[i];
+		ops[0] = hist_pair(h, i);
 		ops[1] = i;
 		check_result_add_anomaly(result, "phantom-increment", ops, 2,
 					 "read of %s completed at op %" PRIu64 " returned %" PRId64
 					 ", above the %" PRId64 " of all adds invoked before it",
-					 crdt_node_name(crdt_op_node(h, h->pair[i])),
+					 crdt_node_name(crdt_op_node(h, hist_pair(h, i))),
 					 i, op->value.integer, attempted);
 	}
 	ASSERT(attempted == cap);

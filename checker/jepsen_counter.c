@@ -52,7 +52,7 @@ static int bound_add(int64_t *bound, int64_t delta, const struct op *op, struct 
 static int read_invoked(const struct history *h, uint64_t i, struct counter_scan *s,
 			struct errbuf *eb)
 {
-	uint64_t done = h->pair[i];
+	uint64_t done = hist_pair(h, i);
 	const struct op *result;
 
 	if (done == HIST_NO_PAIR || h->ops[done].type != OP_OK)
@@ -90,7 +90,7 @@ static int add_seen(const struct history *h, uint64_t i, struct counter_scan *s,
 		    struct errbuf *eb)
 {
 	const struct op *op = &h->ops[i];
-	uint64_t other = h->pair[i];
+	uint64_t other = hist_pair(h, i);
 	int64_t delta;
 
 	if (op->type == OP_INVOKE) {
@@ -124,8 +124,8 @@ static int scan(const struct history *h, struct counter_scan *s, struct errbuf *
 		} else if (is_f(op, "read") && op->type == OP_INVOKE) {
 			err = read_invoked(h, i, s, eb);
 		} else if (is_f(op, "read") && op->type == OP_OK) {
-			ASSERT(h->pair[i] != HIST_NO_PAIR);
-			read_row(s, h->pair[i])->upper = s->upper;
+			ASSERT(hist_pair(h, i) != HIST_NO_PAIR);
+			read_row(s, hist_pair(h, i))->upper = s->upper;
 		}
 	}
 	return err;

@@ -130,8 +130,8 @@ static int walk(struct queue_scan *s, queue_event_fn *fn, struct errbuf *eb)
 		if (strcmp(op->f, "enqueue") == 0 && op->type == OP_INVOKE) {
 			err = emit(s, i, i, true, QUEUE_ATTEMPT, fn, eb);
 		} else if (strcmp(op->f, "enqueue") == 0 && op->type == OP_OK) {
-			ASSERT(h->pair[i] != NO_OP);
-			err = emit(s, h->pair[i], i, true, QUEUE_ENQUEUED, fn, eb);
+			ASSERT(hist_pair(h, i) != NO_OP);
+			err = emit(s, hist_pair(h, i), i, true, QUEUE_ENQUEUED, fn, eb);
 		} else if (strcmp(op->f, "dequeue") == 0 && op->type == OP_OK) {
 			err = emit(s, i, i, true, QUEUE_DEQUEUED, fn, eb);
 		} else if (strcmp(op->f, "drain") == 0 && op->type == OP_OK) {
@@ -223,7 +223,7 @@ static int queue_check(const struct checker *checker, const struct check_run *ru
 		err = walk(&s, model_step, eb);
 	if (!err && s.cannot_dequeue != NO_OP) {
 		const struct queue_element *e = &s.elements[s.cannot_dequeue_id];
-		uint64_t ops[3] = { s.h->pair[s.cannot_dequeue], s.cannot_dequeue,
+		uint64_t ops[3] = { hist_pair(s.h, s.cannot_dequeue), s.cannot_dequeue,
 				    e->first_attempt };
 		bool enqueued_before = e->first_attempt < s.cannot_dequeue;
 		char name[64];
@@ -295,7 +295,7 @@ static void total_element(struct queue_scan *s, uint32_t id, struct check_result
 	s->lost_count += lost_of(e);
 	s->recovered_count += recovered_of(e);
 	if (lost_of(e) > 0) {
-		uint64_t ops[2] = { s->h->pair[e->first_enqueued], e->first_enqueued };
+		uint64_t ops[2] = { hist_pair(s->h, e->first_enqueued), e->first_enqueued };
 
 		check_result_add_anomaly(result, "lost", ops, 2,
 					 "element %s enqueued ok %" PRIu64 " times (first op %"
@@ -304,7 +304,7 @@ static void total_element(struct queue_scan *s, uint32_t id, struct check_result
 					 lost_of(e));
 	}
 	if (unexpected_of(e) > 0) {
-		uint64_t ops[2] = { s->h->pair[e->first_dequeued], e->first_dequeued };
+		uint64_t ops[2] = { hist_pair(s->h, e->first_dequeued), e->first_dequeued };
 
 		check_result_add_anomaly(result, "unexpected", ops, 2,
 					 "element %s dequeued %" PRIu64 " times (first at op %"

@@ -88,8 +88,8 @@ static int scan(struct set_scan *s, const struct history *h, const char *add_f,
 				e->add_invoke = i;
 			}
 		} else if (op->type == OP_OK) {
-			ASSERT(h->pair[i] != NO_OP);
-			err = element_of_add(s, h, h->pair[i], &e, eb);
+			ASSERT(hist_pair(h, i) != NO_OP);
+			err = element_of_add(s, h, hist_pair(h, i), &e, eb);
 			if (!err && e->add_ok == NO_OP)
 				e->add_ok = i;
 		}
@@ -119,7 +119,7 @@ static void report_element(struct set_scan *s, const struct history *h, uint32_t
 			   struct check_result *result)
 {
 	const struct set_element *e = &s->elements[id];
-	uint64_t read_ops[2] = { h->pair[s->final_read], s->final_read };
+	uint64_t read_ops[2] = { hist_pair(h, s->final_read), s->final_read };
 	char name[64];
 
 	jepsen_elements_format(s->pool, id, name, sizeof(name));
@@ -135,7 +135,7 @@ static void report_element(struct set_scan *s, const struct history *h, uint32_t
 					 read_ops[0]);
 	}
 	if (e->add_ok != NO_OP && !e->in_final) {
-		uint64_t ops[4] = { h->pair[e->add_ok], e->add_ok, read_ops[0], read_ops[1] };
+		uint64_t ops[4] = { hist_pair(h, e->add_ok), e->add_ok, read_ops[0], read_ops[1] };
 
 		s->lost_count++;
 		check_result_add_anomaly(result, "lost", ops, 4,

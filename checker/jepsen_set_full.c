@@ -75,7 +75,7 @@ static int fit(struct full_scan *s, struct errbuf *eb)
 static int add_seen(struct full_scan *s, uint64_t i, struct errbuf *eb)
 {
 	const struct op *op = &s->h->ops[i];
-	uint64_t invoke = op->type == OP_INVOKE ? i : s->h->pair[i];
+	uint64_t invoke = op->type == OP_INVOKE ? i : hist_pair(s->h, i);
 	struct full_element *e;
 	uint32_t id;
 	int err;
@@ -114,7 +114,7 @@ static void latest(uint64_t *slot, uint64_t invoke)
 
 static int read_seen(struct full_scan *s, uint64_t i, struct errbuf *eb)
 {
-	uint64_t invoke = s->h->pair[i], serial = ++s->read_serial;
+	uint64_t invoke = hist_pair(s->h, i), serial = ++s->read_serial;
 	const uint32_t *ids;
 	uint32_t count;
 	int err;

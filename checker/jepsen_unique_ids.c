@@ -128,11 +128,11 @@ static int report(struct ids_scan *s, struct check_result *result, struct errbuf
 
 	for (uint32_t id = 0; id < total; id++) {
 		const struct id_record *r = &s->ids[id];
-		uint64_t ops[4] = { s->h->pair[r->first], r->first, 0, r->second };
+		uint64_t ops[4] = { hist_pair(s->h, r->first), r->first, 0, r->second };
 
 		if (r->count <= 1)
 			continue;
-		ops[2] = s->h->pair[r->second];
+		ops[2] = hist_pair(s->h, r->second);
 		s->duplicated_count++;
 		jepsen_elements_format(s->pool, id, name, sizeof(name));
 		check_result_add_anomaly(result, "duplicated", ops, 4,

@@ -143,7 +143,8 @@ static int calls_collect(struct lin_check *c, struct errbuf *eb)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
 	for (uint64_t i = 0; i < h->count; i++) {
 		const struct op *op = &h->ops[i];
-		const struct op *result = h->pair[i] == HIST_NO_PAIR ? NULL : &h->ops[h->pair[i]];
+		uint64_t paired = hist_pair(h, i);
+		const struct op *result = paired == HIST_NO_PAIR ? NULL : &h->ops[paired];
 		struct linear_call *call = &c->calls[c->call_count];
 
 		if (op->type != OP_INVOKE || op->process == OP_PROCESS_NEMESIS)

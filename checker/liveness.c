@@ -17,7 +17,7 @@ void liveness_measure(const struct history *h, int64_t bound_ns, struct check_li
 	}
 	for (uint64_t i = 0; i < h->count && first_ok < 0; i++) {
 		const struct op *done = &h->ops[i];
-		uint64_t inv = h->pair[i];
+		uint64_t inv = hist_pair(h, i);
 
 		if (done->process == OP_PROCESS_NEMESIS || done->type != OP_OK ||
 		    inv == HIST_NO_PAIR || h->ops[inv].time_ns < heal)

@@ -181,7 +181,7 @@ static int completion_parse(struct lww_scan *s, uint64_t i, struct lww_op *rec,
 			    struct check_result *result)
 {
 	const struct history *h = s->h;
-	uint64_t r = h->pair[i];
+	uint64_t r = hist_pair(h, i);
 	struct stamp st;
 	const char *why;
 
@@ -233,8 +233,8 @@ static int records_fill(struct lww_scan *s, struct check_result *result, struct 
 		rec->writer = -1;
 		/* The node may be named on the completion only (the format allows it). */
 		node = op->node;
-		if (!node && h->pair[i] != HIST_NO_PAIR)
-			node = h->ops[h->pair[i]].node;
+		if (!node && hist_pair(h, i) != HIST_NO_PAIR)
+			node = h->ops[hist_pair(h, i)].node;
 		err = key_note(s, op->key, &rec->key, eb);
 		if (!err)
 			err = node_note(s, node, &rec->node, eb);

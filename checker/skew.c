@@ -131,8 +131,8 @@ static int sample_parse(const struct history *h, uint64_t r, struct sample *x)
 	if (found == 1) {
 		x->index = r;
 		x->time_ns = op->time_ns;
-		x->uncertainty_ns = h->pair[r] == HIST_NO_PAIR ? 0 :
-				    op->time_ns - h->ops[h->pair[r]].time_ns;
+		x->uncertainty_ns = hist_pair(h, r) == HIST_NO_PAIR ? 0 :
+				    op->time_ns - h->ops[hist_pair(h, r)].time_ns;
 	}
 	return found;
 }
@@ -168,7 +168,7 @@ static bool is_clock_f(const char *f)
 static int event_add(struct skew *skew, const struct history *h, uint64_t i, struct errbuf *eb)
 {
 	const struct op *op = &h->ops[i];
-	uint64_t r = h->pair[i];
+	uint64_t r = hist_pair(h, i);
 	struct skew_event *e;
 
 	if (skew->event_count == CHK_SKEW_EVENTS_MAX) {
@@ -191,7 +191,7 @@ static int event_add(struct skew *skew, const struct history *h, uint64_t i, str
 /* The node a completion @r reports for: named on its invocation, else on itself. */
 static const char *sample_node(const struct history *h, uint64_t r)
 {
-	uint64_t i = h->pair[r];
+	uint64_t i = hist_pair(h, r);
 
 	if (i != HIST_NO_PAIR && h->ops[i].node)
 		return h->ops[i].node;

@@ -90,21 +90,40 @@ void hist_reader_close(struct hist_reader *r);
 
 /*
  * Invariants: ops[i].index == i; every string and array an op points to is owned by the
- * history; pair[i] is the index of the op completing invocation i (or of the invocation that
- * op i completes), HIST_NO_PAIR when there is none (an invocation still in flight at the end).
+ * history; hist_pair(h, i) is the index of the op completing invocation i (or of the
+ * invocation that op i completes), HIST_NO_PAIR when there is none (an invocation still in
+ * flight at the end).
  */
 enum { HIST_NO_PAIR = UINT64_MAX };
 
 struct history {
 	struct op *ops;
 	uint64_t count;
-	uint64_t *pair;
+	/* Read through hist_pair(): 32-bit indexes (HIST_OPS_MAX < UINT32_MAX), 4 bytes per op
+	 * less than 64-bit ones; UINT32_MAX stands for HIST_NO_PAIR. */
+	uint32_t *pair32;
 	/* A torn last line; or what a Jepsen import skipped or fitted, one line each
 	 * ('\n'-separated, "path:line: ..."); "" when none. */
 	char warning[1024];
 	/* --- private: exposed for embedding only --- */
 	void *arena;
 };
+
+_Static_assert(HIST_OPS_MAX < UINT32_MAX, "op indexes fit the 32-bit pair table");
+
+/* hist_pair() - the op paired with op @i (see the invariants above), or HIST_NO_PAIR. */
+static inline uint64_t hist_pair(const struct history *h, uint64_t i)
+{
+	uint32_t j = h->pair32[i];
+
+	return j == UINT32_MAX ? HIST_NO_PAIR : j;
+}
+
+/* hist_pair_set() - record @j (an op index or HIST_NO_PAIR) as op @i's pair; for builders. */
+static inline void hist_pair_set(struct history *h, uint64_t i, uint64_t j)
+{
+	h->pair32[i] = j == HIST_NO_PAIR ? UINT32_MAX : (uint32_t)j;
+}
 
 /**
  * hist_load() - read a whole history file with the streaming reader and build the pair index.

@@ -253,11 +253,11 @@ static int build_pairs(struct history *h)
 	uint64_t *open = NULL;
 	int err = 0;
 
-	h->pair = malloc((h->count ? h->count : 1) * sizeof(*h->pair));
+	h->pair32 = malloc((h->count ? h->count : 1) * sizeof(*h->pair32));
 	/* One open invocation per slot; slots are bounded by the processes bound. */
 	open = malloc(((size_t)HIST_PROCESSES_MAX + 1) * sizeof(*open));
 	hist_procs_init(&procs);
-	if (!h->pair || !open) {
+	if (!h->pair32 || !open) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -269,15 +269,15 @@ static int build_pairs(struct history *h)
 			err = (int)slot;
 			goto out;
 		}
-		h->pair[i] = HIST_NO_PAIR;
+		hist_pair_set(h, i, HIST_NO_PAIR);
 		if (op->type == OP_INVOKE) {
 			open[slot] = i;
 			continue;
 		}
 		ASSERT(open[slot] < i);
 		ASSERT(h->ops[open[slot]].type == OP_INVOKE);
-		h->pair[i] = open[slot];
-		h->pair[open[slot]] = i;
+		hist_pair_set(h, i, open[slot]);
+		hist_pair_set(h, open[slot], i);
 		open[slot] = HIST_NO_PAIR;
 	}
 out:
@@ -455,7 +455,7 @@ void hist_fini(struct history *h)
 	if (!h)
 		return;
 	free(h->ops);
-	free(h->pair);
+	free(h->pair32);
 	arena_free(h->arena);
 	*h = (struct history){ 0 };
 }

@@ -11,9 +11,9 @@ void hb_init(struct hist_build *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->h.ops = calloc(HB_OPS_MAX, sizeof(*b->h.ops));
-	b->h.pair = calloc(HB_OPS_MAX, sizeof(*b->h.pair));
+	b->h.pair32 = calloc(HB_OPS_MAX, sizeof(*b->h.pair32));
 	b->json = calloc(HB_OPS_MAX, sizeof(*b->json));
-	ASSERT(b->h.ops && b->h.pair && b->json);
+	ASSERT(b->h.ops && b->h.pair32 && b->json);
 	for (int k = 0; k < HB_PROCESSES_MAX; k++)
 		b->open[k] = HIST_NO_PAIR;
 }
@@ -27,7 +27,7 @@ void hb_fini(struct hist_build *b)
 	}
 	free(b->json);
 	free(b->h.ops);
-	free(b->h.pair);
+	free(b->h.pair32);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -67,7 +67,7 @@ static struct op *append(struct hist_build *b, int32_t process, enum op_type typ
 		ASSERT(b->json[op->index]);
 		op->value.json = b->json[op->index];
 	}
-	b->h.pair[b->h.count] = HIST_NO_PAIR;
+	hist_pair_set(&b->h, b->h.count, HIST_NO_PAIR);
 	b->h.count++;
 	return op;
 }
@@ -97,8 +97,8 @@ uint64_t hb_complete(struct hist_build *b, int32_t process, enum op_type type, s
 	op->node = b->h.ops[i].node;
 	op->key = b->h.ops[i].key;
 	op->final = b->h.ops[i].final;
-	b->h.pair[i] = op->index;
-	b->h.pair[op->index] = i;
+	hist_pair_set(&b->h, i, op->index);
+	hist_pair_set(&b->h, op->index, i);
 	b->open[slot_of(process)] = HIST_NO_PAIR;
 	return op->index;
 }

@@ -65,8 +65,8 @@ static void read_set(int32_t p, const char *node, struct hb_val v, bool final)
 static void set_key(uint64_t i, const char *key)
 {
 	b.h.ops[i].key = key;
-	if (b.h.pair[i] != HIST_NO_PAIR)
-		b.h.ops[b.h.pair[i]].key = key;
+	if (hist_pair(&b.h, i) != HIST_NO_PAIR)
+		b.h.ops[hist_pair(&b.h, i)].key = key;
 }
 
 /* ---- G-Counter ---- */
@@ -231,7 +231,7 @@ Test(crdt_edges, final_read_naming_its_node_on_completion_only)
 	op(0, "add", "n2", 1, OP_OK);
 	read_set(1, "n1", HB_SET(1), true);
 	i = hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_SET(1), true);
-	b.h.ops[b.h.pair[i]].node = "n2";
+	b.h.ops[hist_pair(&b.h, i)].node = "n2";
 	cr_expect_eq(run(CRDT_MODEL_GSET), VERDICT_VALID, "%s", r.unknown_reason);
 }
 

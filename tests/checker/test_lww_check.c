@@ -407,7 +407,7 @@ Test(lww_check, malformed_result_is_unknown_naming_the_op)
 	cr_expect_eq(r.anomalies_total, 0);
 	cr_expect(strstr(r.unknown_reason, "op 3 (ok write): expected \"ts\" an integer >= 0"),
 		  "%s", r.unknown_reason);
-	cr_expect_eq(b.h.pair[w], 3);
+	cr_expect_eq(hist_pair(&b.h, w), 3);
 }
 
 Test(lww_check, malformed_values_of_every_shape_are_unknown)

@@ -81,8 +81,8 @@ Test(jepsen_import, reads_edn_maps_one_per_line)
 		cr_assert_eq(h.ops[i].index, i);
 		cr_assert_eq(h.ops[i].time_ns, (int64_t)i);
 	}
-	cr_assert_eq(h.pair[0], 2);
-	cr_assert_eq(h.pair[4], HIST_NO_PAIR);
+	cr_assert_eq(hist_pair(&h, 0), 2);
+	cr_assert_eq(hist_pair(&h, 4), HIST_NO_PAIR);
 	hist_fini(&h);
 }
 
@@ -131,7 +131,7 @@ Test(jepsen_import, reads_the_console_log_with_timeouts)
 	cr_assert_str_eq(h.ops[2].error, "timed-out");
 	cr_assert_eq(h.ops[3].type, OP_FAIL);
 	cr_assert_eq(h.ops[5].value.kind, OP_VALUE_NULL);
-	cr_assert_eq(h.pair[1], 3);
+	cr_assert_eq(hist_pair(&h, 1), 3);
 	hist_fini(&h);
 }
 
@@ -281,7 +281,7 @@ Test(jepsen_import, discards_the_final_op_of_each_form)
 			  "#_ {:process 0, :type :ok, :f :read, :value 4}\n; the end\n", path, NULL,
 			  &eb), 0, "%s", eb.msg);
 	cr_assert_eq(h.count, 1);
-	cr_assert_eq(h.pair[0], HIST_NO_PAIR);
+	cr_assert_eq(hist_pair(&h, 0), HIST_NO_PAIR);
 	hist_fini(&h);
 }
 
@@ -364,7 +364,7 @@ Test(jepsen_import, reads_op_lines_among_log_output_and_stack_traces)
 	cr_assert_eq(h.ops[7].type, OP_FAIL);
 	cr_assert_eq(h.ops[7].value.integer, 2);
 	cr_assert_str_eq(h.ops[7].error, "[\"crash\",\"x\"]");
-	cr_assert_eq(h.pair[1], 3);
+	cr_assert_eq(hist_pair(&h, 1), 3);
 	cr_assert_not_null(strstr(h.warning, "skipped 11 non-op lines"),
 			   "warning \"%s\"", h.warning);
 	hist_fini(&h);

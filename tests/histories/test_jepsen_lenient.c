@@ -71,7 +71,7 @@ Test(jepsen_lenient, nemesis_info_pair_is_an_invocation_and_its_completion)
 	cr_expect_eq(h.ops[1].process, OP_PROCESS_NEMESIS);
 	cr_expect_eq(h.ops[1].type, OP_INVOKE);
 	cr_expect_eq(h.ops[3].type, OP_INFO);
-	cr_expect_eq(h.pair[1], 3);
+	cr_expect_eq(hist_pair(&h, 1), 3);
 	expect_warning(&h, 2, "nemesis op logged as :info with no :invoke (1 op)");
 	hist_fini(&h);
 	expect_strict_error(nemesis_pair, 2, "a nemesis :info to complete an :invoke");
@@ -92,8 +92,8 @@ Test(jepsen_lenient, lone_nemesis_info_is_closed_by_the_next_nemesis_op)
 	cr_expect_eq(h.ops[2].type, OP_INVOKE);
 	cr_expect_str_eq(h.ops[2].f, "start");
 	cr_expect_eq(h.ops[3].type, OP_INFO);
-	cr_expect_eq(h.pair[0], 1);
-	cr_expect_eq(h.pair[2], 3);
+	cr_expect_eq(hist_pair(&h, 0), 1);
+	cr_expect_eq(hist_pair(&h, 2), 3);
 	expect_warning(&h, 1, "nemesis op logged as :info with no :invoke (2 ops)");
 	hist_fini(&h);
 }
@@ -143,7 +143,7 @@ Test(jepsen_lenient, a_process_reused_after_info_becomes_a_new_logical_process)
 	cr_expect_eq(h.ops[2].process, JEPSEN_LOGICAL_PROCESS_BASE);
 	cr_expect_eq(h.ops[3].process, JEPSEN_LOGICAL_PROCESS_BASE);
 	cr_expect_eq(h.ops[4].process, JEPSEN_LOGICAL_PROCESS_BASE);
-	cr_expect_eq(h.pair[2], 3);
+	cr_expect_eq(hist_pair(&h, 2), 3);
 	expect_warning(&h, 3, "process invokes again after its op ended in :info (1 op)");
 	hist_fini(&h);
 	expect_strict_error(reused, 3, "no invocation from a process after its :info");

@@ -38,8 +38,8 @@ Test(hist_load, links_each_invocation_to_its_completion)
 	cr_assert_eq(h.count, 9);
 	for (uint64_t i = 0; i < h.count; i++) {
 		cr_expect_eq(h.ops[i].index, i);
-		cr_expect_eq(h.pair[i], want[i], "pair[%llu] = %llu", (unsigned long long)i,
-			     (unsigned long long)h.pair[i]);
+		cr_expect_eq(hist_pair(&h, i), want[i], "pair[%llu] = %llu", (unsigned long long)i,
+			     (unsigned long long)hist_pair(&h, i));
 	}
 	cr_expect_str_eq(h.warning, "");
 	hist_fini(&h);
@@ -95,7 +95,7 @@ Test(hist_load, leaves_the_history_empty_on_a_malformed_file)
 	cr_expect_eq(hist_load(&h, path, &eb), -EINVAL);
 	cr_expect_not_null(strstr(eb.msg, ":10: "), "%s", eb.msg);
 	cr_expect_null(h.ops);
-	cr_expect_null(h.pair);
+	cr_expect_null(h.pair32);
 	cr_expect_eq(h.count, 0);
 	hist_fini(&h);
 }
@@ -118,8 +118,8 @@ Test(hist_load, loads_the_documented_example)
 	cr_assert_eq(hist_load(&h, HIST_SAMPLES_DIR "/valid_example.jsonl", &eb), 0, "%s",
 		     eb.msg);
 	cr_expect_eq(h.count, 8);
-	cr_expect_eq(h.pair[2], 5);
-	cr_expect_eq(h.pair[6], 7);
+	cr_expect_eq(hist_pair(&h, 2), 5);
+	cr_expect_eq(hist_pair(&h, 6), 7);
 	cr_expect(h.ops[7].final);
 	hist_fini(&h);
 }

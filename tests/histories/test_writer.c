@@ -290,7 +290,7 @@ Test(hist_writer, keeps_a_dense_valid_history_under_concurrent_appends)
 		/* Each thread's ops appear in its own program order. */
 		cr_assert_eq((uint64_t)op->value.ints[1], next[op->process] / 2);
 		next[op->process]++;
-		cr_assert_neq(h.pair[i], HIST_NO_PAIR);
+		cr_assert_neq(hist_pair(&h, i), HIST_NO_PAIR);
 	}
 	hist_fini(&h);
 }
