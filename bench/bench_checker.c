@@ -225,8 +225,9 @@ static int edn_write(const struct history *h, char *path)
 		} else {
 			fputs("nil", out);
 		}
-		fprintf(out, "%s%s%s}\n", op->node ? ", :node \"" : "", op->node ? op->node : "",
-			op->node ? "\"" : "");
+		if (op_node(op))
+			fprintf(out, ", :node \"%s\"", op_node(op));
+		fputs("}\n", out);
 	}
 	return fclose(out) == 0 ? 0 : -EIO;
 }

@@ -69,9 +69,9 @@ static inline const char *crdt_op_node(const struct history *h, uint64_t invoke_
 {
 	uint64_t r = hist_pair(h, invoke_index);
 
-	if (h->ops[invoke_index].node || r == HIST_NO_PAIR)
-		return h->ops[invoke_index].node;
-	return h->ops[r].node;
+	if (op_node(&h->ops[invoke_index]) || r == HIST_NO_PAIR)
+		return op_node(&h->ops[invoke_index]);
+	return op_node(&h->ops[r]);
 }
 
 static inline const char *crdt_node_name(const char *node)

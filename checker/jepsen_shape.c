@@ -63,7 +63,7 @@ static void scan_op(struct shape_scan *s, const struct op *op)
 	uint32_t bit = f_bit(op->f);
 
 	s->fs |= bit;
-	s->harness = s->harness || op->node || op->final;
+	s->harness = s->harness || op_node(op) || op->final;
 	if ((bit & (SHAPE_F_ADD | SHAPE_F_BROADCAST)) && op->type == OP_INVOKE) {
 		s->add_integer_all = s->add_integer_all && op->value.kind == OP_VALUE_INT;
 		s->add_scalar_all = s->add_scalar_all && is_scalar(&op->value);

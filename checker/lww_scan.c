@@ -232,9 +232,9 @@ static int records_fill(struct lww_scan *s, struct check_result *result, struct 
 		rec->value = f == LWW_F_WRITE ? op->value.integer : 0;
 		rec->writer = -1;
 		/* The node may be named on the completion only (the format allows it). */
-		node = op->node;
+		node = op_node(op);
 		if (!node && hist_pair(h, i) != HIST_NO_PAIR)
-			node = h->ops[hist_pair(h, i)].node;
+			node = op_node(&h->ops[hist_pair(h, i)]);
 		err = key_note(s, op->key, &rec->key, eb);
 		if (!err)
 			err = node_note(s, node, &rec->node, eb);

@@ -193,9 +193,9 @@ static const char *sample_node(const struct history *h, uint64_t r)
 {
 	uint64_t i = hist_pair(h, r);
 
-	if (i != HIST_NO_PAIR && h->ops[i].node)
-		return h->ops[i].node;
-	return h->ops[r].node;
+	if (i != HIST_NO_PAIR && op_node(&h->ops[i]))
+		return op_node(&h->ops[i]);
+	return op_node(&h->ops[r]);
 }
 
 static int scan_op(struct skew *skew, const struct history *h, uint64_t i, struct errbuf *eb)

@@ -179,10 +179,83 @@ out_nomem:
 	return NULL;
 }
 
+/*
+ * Interned notes: each distinct (node, error) pair once in the arena. Both strings are
+ * interned first, so their addresses identify them. Invariants: @notes has @capacity entries,
+ * NULL when free, at most half used.
+ */
+struct note_table {
+	const struct op_note **notes;
+	size_t capacity;
+	size_t count;
+};
+
+static uint64_t note_hash(const char *node, const char *error)
+{
+	uint64_t h = codec_fnv1a(CODEC_FNV1A_BASIS, &node, sizeof(node));
+
+	return codec_fnv1a(h, &error, sizeof(error));
+}
+
+static int note_table_grow(struct note_table *t)
+{
+	size_t capacity = t->capacity ? t->capacity * 2 : INTERN_CAPACITY_MIN;
+	const struct op_note **notes = calloc(capacity, sizeof(*notes));
+
+	if (!notes)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->capacity; i++) {
+		const struct op_note *n = t->notes[i];
+
+		if (!n)
+			continue;
+		size_t j = note_hash(n->node, n->error) & (capacity - 1);
+
+		while (notes[j])
+			j = (j + 1) & (capacity - 1);
+		notes[j] = n;
+	}
+	free(t->notes);
+	t->notes = notes;
+	t->capacity = capacity;
+	return 0;
+}
+
+/* The arena note for interned @node and @error; NULL when both are NULL, or with @*err set. */
+static const struct op_note *note_intern(struct note_table *t, struct arena *a,
+					 const char *node, const char *error, int *err)
+{
+	struct op_note *copy;
+	size_t i;
+
+	if (!node && !error)
+		return NULL;
+	if ((t->count + 1) * 2 > t->capacity && note_table_grow(t) < 0)
+		goto out_nomem;
+	/* Bounded: the table is at most half full, so a free entry ends the probe. */
+	for (i = note_hash(node, error) & (t->capacity - 1); t->notes[i];
+	     i = (i + 1) & (t->capacity - 1)) {
+		if (t->notes[i]->node == node && t->notes[i]->error == error)
+			return t->notes[i];
+	}
+	copy = arena_alloc(a, sizeof(*copy), alignof(struct op_note));
+	if (!copy)
+		goto out_nomem;
+	*copy = (struct op_note){ .node = node, .error = error };
+	t->notes[i] = copy;
+	t->count++;
+	ASSERT(t->count * 2 <= t->capacity);
+	return copy;
+out_nomem:
+	*err = -ENOMEM;
+	return NULL;
+}
+
 /* State of one hist_load() call. */
 struct load {
 	struct arena *arena;
 	struct intern intern;
+	struct note_table notes;
 	struct op *ops;
 	uint64_t count;
 	uint64_t capacity;
@@ -235,9 +308,13 @@ static int copy_op(struct load *ld, const struct op *op)
 	copy = &ld->ops[ld->count];
 	*copy = *op;
 	copy->f = intern(&ld->intern, ld->arena, op->f, &err);
-	copy->node = intern(&ld->intern, ld->arena, op->node, &err);
 	copy->key = intern(&ld->intern, ld->arena, op->key, &err);
-	copy->error = intern(&ld->intern, ld->arena, op->error, &err);
+	if (op->note) {
+		const char *node = intern(&ld->intern, ld->arena, op->note->node, &err);
+		const char *error = intern(&ld->intern, ld->arena, op->note->error, &err);
+
+		copy->note = err ? NULL : note_intern(&ld->notes, ld->arena, node, error, &err);
+	}
 	if (err == 0)
 		err = copy_value(ld, &copy->value);
 	if (err < 0)
@@ -353,6 +430,7 @@ out_reader:
 out_arena:
 	free(ld.intern.strings);
 	free(ld.intern.hashes);
+	free(ld.notes.notes);
 	free(ld.ops);
 	arena_free(ld.arena);
 	return err;
@@ -445,6 +523,7 @@ void hist_builder_free(struct hist_builder *b)
 	hist_rules_fini(&b->rules);
 	free(b->ld.intern.strings);
 	free(b->ld.intern.hashes);
+	free(b->ld.notes.notes);
 	free(b->ld.ops);
 	arena_free(b->ld.arena);
 	free(b);

@@ -47,6 +47,7 @@ struct hist_reader {
 	int64_t *ints;
 	size_t ints_count_max;
 	struct hist_rules rules;
+	struct op_note note;            /* the last op's node and error */
 	char warning[READER_WARNING_BYTES_MAX];
 	bool full_parser_only;          /* hist_reader_scan(r, false) */
 };
@@ -383,11 +384,13 @@ static int parse_optional(struct hist_reader *r, struct op *op, struct errbuf *e
 		return at_line(r, errbuf_set(eb, -EINVAL, "expected \"final\" to be a boolean, "
 					     "got %s", json_kind(v)), eb);
 	op->final = v && json_is_true(v);
-	err = get_string(r, "node", &op->node, eb);
+	r->note = (struct op_note){ 0 };
+	err = get_string(r, "node", &r->note.node, eb);
 	if (err == 0)
 		err = get_string(r, "key", &op->key, eb);
 	if (err == 0)
-		err = get_string(r, "error", &op->error, eb);
+		err = get_string(r, "error", &r->note.error, eb);
+	op->note = r->note.node || r->note.error ? &r->note : NULL;
 	return err;
 }
 
@@ -444,7 +447,7 @@ int hist_reader_next(struct hist_reader *r, struct op *op, struct errbuf *eb)
 	/* The common shape fast; anything else (or anything wrong) through jansson. The
 	 * scanner ends strings in place, so it gets the line as the writable buffer it is. */
 	err = r->full_parser_only ? 0 :
-	      hist_scan_line(r->buf + (line.text - r->buf), line.size, op, &r->ints,
+	      hist_scan_line(r->buf + (line.text - r->buf), line.size, op, &r->note, &r->ints,
 			     &r->ints_count_max);
 	if (err < 0)
 		return at_line(r, errbuf_set(eb, err, "out of memory"), eb);

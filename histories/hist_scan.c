@@ -245,14 +245,15 @@ static const char *string_of(struct scan *s, int k)
 	return s->strings[k].start;
 }
 
-int hist_scan_line(char *text, size_t size, struct op *op, int64_t **ints, size_t *ints_max)
+int hist_scan_line(char *text, size_t size, struct op *op, struct op_note *note, int64_t **ints,
+		   size_t *ints_max)
 {
 	struct scan s = { .p = text, .end = text + size, .ints = ints, .ints_max = ints_max };
 	enum op_type parsed_type;
 	const char *type;
 	int rc;
 
-	ASSERT(text && op && ints && ints_max);
+	ASSERT(text && op && note && ints && ints_max);
 	rc = object_read(&s);
 	if (rc <= 0)
 		return rc;
@@ -275,8 +276,9 @@ int hist_scan_line(char *text, size_t size, struct op *op, int64_t **ints, size_
 	}
 	op->type = parsed_type;
 	op->f = string_of(&s, KEY_F);
-	op->node = string_of(&s, KEY_NODE);
 	op->key = string_of(&s, KEY_KEY);
-	op->error = string_of(&s, KEY_ERROR);
+	note->node = string_of(&s, KEY_NODE);
+	note->error = string_of(&s, KEY_ERROR);
+	op->note = note->node || note->error ? note : NULL;
 	return 1;
 }

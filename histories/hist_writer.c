@@ -145,13 +145,13 @@ static json_t *op_to_json(const struct op *op, const char **bad_field)
 	if (set_new(obj, "value", value_to_json(&op->value)) < 0)
 		goto out_obj;
 	*bad_field = "node";
-	if (op->node && set_new(obj, "node", json_string(op->node)) < 0)
+	if (op_node(op) && set_new(obj, "node", json_string(op_node(op))) < 0)
 		goto out_obj;
 	*bad_field = "key";
 	if (op->key && set_new(obj, "key", json_string(op->key)) < 0)
 		goto out_obj;
 	*bad_field = "error";
-	if (op->error && set_new(obj, "error", json_string(op->error)) < 0)
+	if (op_error(op) && set_new(obj, "error", json_string(op_error(op))) < 0)
 		goto out_obj;
 	*bad_field = "final";
 	if (op->final && set_new(obj, "final", json_true()) < 0)

@@ -350,6 +350,7 @@ static int edn_op(struct import *im, const json_t *map, uint64_t line, struct er
 {
 	const json_t *time = json_object_get(map, "time"), *index = json_object_get(map, "index");
 	const json_t *value = json_object_get(map, "value");
+	struct op_note note = { 0 };
 	struct op op = { 0 };
 	int err;
 
@@ -378,11 +379,12 @@ static int edn_op(struct import *im, const json_t *map, uint64_t line, struct er
 	if (!err && !op.key)
 		err = text_convert(im, 1, json_object_get(map, "key"), &op.key);
 	if (!err)
-		err = text_convert(im, 2, json_object_get(map, "node"), &op.node);
+		err = text_convert(im, 2, json_object_get(map, "node"), &note.node);
 	if (!err)
-		err = text_convert(im, 3, json_object_get(map, "error"), &op.error);
+		err = text_convert(im, 3, json_object_get(map, "error"), &note.error);
 	if (err)
 		return errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", im->path, line);
+	op.note = &note;
 	return append(im, &op, line, eb);
 }
 
@@ -403,6 +405,7 @@ static int scanned_op(struct import *im, const struct jepsen_scanned *sc, uint64
 		      struct errbuf *eb)
 {
 	struct op op = { .process = sc->process, .type = sc->type, .value = sc->value };
+	struct op_note note = { 0 };
 	const struct op_value *v = &sc->value;
 	char key[24];
 	int err;
@@ -425,11 +428,12 @@ static int scanned_op(struct import *im, const struct jepsen_scanned *sc, uint64
 	if (!err && !op.key)
 		err = span_text(im, 1, &sc->key, &op.key);
 	if (!err)
-		err = span_text(im, 2, &sc->node, &op.node);
+		err = span_text(im, 2, &sc->node, &note.node);
 	if (!err)
-		err = span_text(im, 3, &sc->error, &op.error);
+		err = span_text(im, 3, &sc->error, &note.error);
 	if (err)
 		return errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", im->path, line);
+	op.note = &note;
 	return append(im, &op, line, eb);
 }
 
@@ -530,6 +534,7 @@ static int log_op(struct import *im, json_t *fields[4], const char *rest, size_t
 		  uint64_t line, struct errbuf *eb)
 {
 	struct op op = { .time_ns = (int64_t)hist_builder_count(im->builder) };
+	struct op_note note = { 0 };
 	const json_t *value = fields[3];
 	int err;
 
@@ -544,16 +549,17 @@ static int log_op(struct import *im, json_t *fields[4], const char *rest, size_t
 				  "<process> <type> <f> <value> (only a completion has an error "
 				  "after them)", im->path, line);
 	if (rest_size) {
-		err = log_error(im, rest, rest_size, &op.error);
+		err = log_error(im, rest, rest_size, &note.error);
 	} else if (op.type != OP_INVOKE && op.type != OP_OK && json_is_string(value)) {
 		/* ":info :write :timed-out": the keyword says why, there is no result. */
-		op.error = json_string_value(value);
+		note.error = json_string_value(value);
 		value = NULL;
 	}
 	if (!err)
 		err = value_convert(im, value, &op.value);
 	if (err)
 		return errbuf_set(eb, err, "%s:%" PRIu64 ": out of memory", im->path, line);
+	op.note = &note;
 	return append(im, &op, line, eb);
 }
 

@@ -4,6 +4,7 @@
 #define OP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum op_type { OP_INVOKE, OP_OK, OP_FAIL, OP_INFO, OP_TYPE_COUNT };
@@ -35,6 +36,16 @@ struct op_value {
 };
 
 /*
+ * What an op's node and error say, apart from the op: few distinct pairs recur across a
+ * history (nodes times error kinds), so a loaded history stores each pair once and every op
+ * one pointer, not two (bench-checker prints the bytes per op).
+ */
+struct op_note {
+	const char *node;       /* optional target node name, e.g. "n3"; NULL when absent */
+	const char *error;      /* optional error text; NULL when absent */
+};
+
+/*
  * Strings and arrays are borrowed views: who owns them is said by the function that hands
  * the op out (writer: the caller; reader: valid until the next read; history: the history).
  */
@@ -52,10 +63,21 @@ struct op {
 	int32_t process;        /* >= 0 client, OP_PROCESS_NEMESIS for the nemesis */
 	const char *f;          /* non-empty */
 	struct op_value value;
-	const char *node;       /* optional target node name, e.g. "n3"; NULL when absent */
 	const char *key;        /* optional object key; NULL when absent */
-	const char *error;      /* optional error text; NULL when absent */
+	const struct op_note *note;     /* node and error; NULL (or two NULLs) when absent */
 };
+
+/* op_node() - the op's target node name, e.g. "n3"; NULL when absent. */
+static inline const char *op_node(const struct op *op)
+{
+	return op->note ? op->note->node : NULL;
+}
+
+/* op_error() - the op's error text; NULL when absent. */
+static inline const char *op_error(const struct op *op)
+{
+	return op->note ? op->note->error : NULL;
+}
 
 _Static_assert(OP_TYPE_COUNT == 4, "enum op_type fills struct op's 2-bit type field");
 

@@ -47,6 +47,7 @@ static void count_completion(struct campaign *cp, enum op_type type)
 static int complete(struct campaign *cp, struct client *conn, struct in_addr addr,
 		    const struct op *inv, struct client_result *res, struct errbuf *eb)
 {
+	struct op_note note = { .node = op_node(inv) };
 	struct op done;
 	int err;
 
@@ -64,7 +65,8 @@ static int complete(struct campaign *cp, struct client *conn, struct in_addr add
 	done.type = res->type;
 	if (res->type == OP_OK && (res->value_set || strcmp(inv->f, "read") == 0))
 		done.value = res->value;
-	done.error = res->error[0] ? res->error : NULL;
+	note.error = res->error[0] ? res->error : NULL;
+	done.note = &note;
 	err = campaign_record(cp, &done, eb);
 	if (err < 0)
 		return err;
@@ -137,7 +139,8 @@ static void draw_op(struct campaign *cp, uint64_t k, int32_t process, struct gen
 	ASSERT(status == GEN_OP);       /* the generators always have an op */
 	g->op.type = OP_INVOKE;
 	g->op.process = process;
-	g->op.node = cluster_node_name(cp->cluster, g->node);
+	g->note = (struct op_note){ .node = cluster_node_name(cp->cluster, g->node) };
+	g->op.note = &g->note;
 }
 
 static void *client_thread_main(void *arg)
@@ -341,11 +344,12 @@ static int agreed_final_reads(struct campaign *cp, struct system_thread *conns,
 	for (uint32_t r = 0; r < nreads && err == 0; r++) {
 		do {
 			struct op inv = reads[r];
+			struct op_note note = { .node = cluster_node_name(cp->cluster, 0) };
 
 			inv.type = OP_INVOKE;
 			inv.final = true;
 			inv.process = (int32_t)atomic_fetch_add(&cp->next_process, 1);
-			inv.node = cluster_node_name(cp->cluster, 0);
+			inv.note = &note;
 			err = perform(cp, conn, cluster_node_addr(cp->cluster, 0), &inv, res, eb);
 		} while (err == 0 && res->type != OP_OK && monotime_ns() < deadline);
 		cp->report->quiet &= res->type == OP_OK;
@@ -380,11 +384,12 @@ int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 
 		for (uint32_t r = 0; r < nreads && err == 0; r++) {
 			struct op inv = reads[r];
+			struct op_note note = { .node = cluster_node_name(cp->cluster, i) };
 
 			inv.type = OP_INVOKE;
 			inv.final = true;
 			inv.process = (int32_t)atomic_fetch_add(&cp->next_process, 1);
-			inv.node = cluster_node_name(cp->cluster, i);
+			inv.note = &note;
 			err = perform(cp, conn, cluster_node_addr(cp->cluster, i), &inv, res, eb);
 		}
 		client_close(conn);

@@ -64,6 +64,7 @@ static int nemesis_op(struct campaign *cp, const struct schedule_event *ev, stru
 				   .params = &ev->params };
 	struct op inv = { .type = OP_INVOKE, .process = OP_PROCESS_NEMESIS, .f = ev->f };
 	struct nem_completion done;
+	struct op_note note = { 0 };
 	struct prng prng;
 	struct op info;
 	int err;
@@ -78,8 +79,9 @@ static int nemesis_op(struct campaign *cp, const struct schedule_event *ev, stru
 	err = nem_invoke(cp->nemesis, &req, &prng, &done, eb);
 	info = inv;
 	info.type = OP_INFO;
+	info.note = &note;
 	if (err < 0)
-		info.error = eb ? eb->msg : "nemesis failed";
+		note.error = eb ? eb->msg : "nemesis failed";
 	else if (done.value[0])
 		info.value = (struct op_value){ .kind = OP_VALUE_JSON, .json = done.value };
 	atomic_fetch_add(&cp->nemesis_ops, 1);

@@ -30,6 +30,7 @@ struct gen_ctx {
 struct gen_op {
 	struct op op;           /* f and value filled; index/time/type/process by the runner */
 	uint32_t node;
+	struct op_note note;    /* the runner names @node here for @op */
 };
 
 struct gen;

@@ -13,7 +13,8 @@ void hb_init(struct hist_build *b)
 	b->h.ops = calloc(HB_OPS_MAX, sizeof(*b->h.ops));
 	b->h.pair32 = calloc(HB_OPS_MAX, sizeof(*b->h.pair32));
 	b->json = calloc(HB_OPS_MAX, sizeof(*b->json));
-	ASSERT(b->h.ops && b->h.pair32 && b->json);
+	b->notes = calloc(HB_OPS_MAX, sizeof(*b->notes));
+	ASSERT(b->h.ops && b->h.pair32 && b->json && b->notes);
 	for (int k = 0; k < HB_PROCESSES_MAX; k++)
 		b->open[k] = HIST_NO_PAIR;
 }
@@ -26,6 +27,7 @@ void hb_fini(struct hist_build *b)
 		free(b->json[i]);
 	}
 	free(b->json);
+	free(b->notes);
 	free(b->h.ops);
 	free(b->h.pair32);
 	memset(b, 0, sizeof(*b));
@@ -72,6 +74,13 @@ static struct op *append(struct hist_build *b, int32_t process, enum op_type typ
 	return op;
 }
 
+void hb_node(struct hist_build *b, uint64_t i, const char *node)
+{
+	ASSERT(i < b->h.count);
+	b->notes[i].node = node;
+	b->h.ops[i].note = node ? &b->notes[i] : NULL;
+}
+
 uint64_t hb_invoke(struct hist_build *b, int32_t process, const char *f, const char *node,
 		   struct hb_val v, bool final)
 {
@@ -79,7 +88,7 @@ uint64_t hb_invoke(struct hist_build *b, int32_t process, const char *f, const c
 
 	ASSERT(b->open[slot_of(process)] == HIST_NO_PAIR);
 	op = append(b, process, OP_INVOKE, f, v);
-	op->node = node;
+	hb_node(b, op->index, node);
 	op->key = b->key;
 	op->final = final;
 	b->open[slot_of(process)] = op->index;
@@ -94,7 +103,7 @@ uint64_t hb_complete(struct hist_build *b, int32_t process, enum op_type type, s
 	ASSERT(i != HIST_NO_PAIR);
 	ASSERT(type != OP_INVOKE);
 	op = append(b, process, type, b->h.ops[i].f, v);
-	op->node = b->h.ops[i].node;
+	hb_node(b, op->index, op_node(&b->h.ops[i]));
 	op->key = b->h.ops[i].key;
 	op->final = b->h.ops[i].final;
 	hist_pair_set(&b->h, i, op->index);

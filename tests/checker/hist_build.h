@@ -38,6 +38,7 @@ struct hist_build {
 	int64_t time_ns_next;
 	const char *key;
 	char **json;                    /* json[i]: op i's JSON text, owned; NULL if none */
+	struct op_note *notes;          /* notes[i]: op i's node (no errors here) */
 };
 
 void hb_init(struct hist_build *b);
@@ -53,6 +54,9 @@ uint64_t hb_complete(struct hist_build *b, int32_t process, enum op_type type, s
 /* hb_op() - invoke then complete at once; returns the invocation's index. */
 uint64_t hb_op(struct hist_build *b, int32_t process, const char *f, const char *node,
 	       struct hb_val invoke, enum op_type type, struct hb_val result, bool final);
+
+/* hb_node() - set op @i's node (borrowed; NULL: none). */
+void hb_node(struct hist_build *b, uint64_t i, const char *node);
 
 /* hb_key() - the key of the invocations from now on (borrowed; NULL: none, the default). */
 void hb_key(struct hist_build *b, const char *key);

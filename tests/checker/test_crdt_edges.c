@@ -231,7 +231,7 @@ Test(crdt_edges, final_read_naming_its_node_on_completion_only)
 	op(0, "add", "n2", 1, OP_OK);
 	read_set(1, "n1", HB_SET(1), true);
 	i = hb_op(&b, 2, "read", NULL, HB_NULL, OP_OK, HB_SET(1), true);
-	b.h.ops[hist_pair(&b.h, i)].node = "n2";
+	hb_node(&b, hist_pair(&b.h, i), "n2");
 	cr_expect_eq(run(CRDT_MODEL_GSET), VERDICT_VALID, "%s", r.unknown_reason);
 }
 

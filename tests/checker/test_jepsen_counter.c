@@ -199,7 +199,7 @@ Test(jepsen_counter, counter_histories_are_detected_but_node_histories_are_not)
 	add(0, 1, OP_OK);
 	read_ok(1, 1);
 	cr_expect_str_eq(checker_entry_detect(&b.h)->name, "counter");
-	b.h.ops[0].node = "n1";
+	hb_node(&b, 0, "n1");
 	cr_expect_str_eq(checker_entry_detect(&b.h)->name, "crdt",
 			 "the harness's own counter histories keep their checker");
 }

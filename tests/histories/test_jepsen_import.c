@@ -128,7 +128,7 @@ Test(jepsen_import, reads_the_console_log_with_timeouts)
 	cr_assert_eq(h.ops[1].value.kind, OP_VALUE_INTS);
 	cr_assert_eq(h.ops[2].type, OP_INFO);
 	cr_assert_eq(h.ops[2].value.kind, OP_VALUE_NULL);
-	cr_assert_str_eq(h.ops[2].error, "timed-out");
+	cr_assert_str_eq(op_error(&h.ops[2]), "timed-out");
 	cr_assert_eq(h.ops[3].type, OP_FAIL);
 	cr_assert_eq(h.ops[5].value.kind, OP_VALUE_NULL);
 	cr_assert_eq(hist_pair(&h, 1), 3);
@@ -257,8 +257,8 @@ Test(jepsen_import, discards_forms_inside_maps_vectors_and_before_keys_and_value
 	cr_assert_eq(h.ops[0].value.ints[0], 1);
 	cr_assert_eq(h.ops[0].value.ints[1], 2);
 	cr_assert_str_eq(h.ops[0].key, "k");
-	cr_assert_null(h.ops[0].node);
-	cr_assert_str_eq(h.ops[1].error, "c");
+	cr_assert_null(op_node(&h.ops[0]));
+	cr_assert_str_eq(op_error(&h.ops[1]), "c");
 	hist_fini(&h);
 }
 
@@ -356,14 +356,14 @@ Test(jepsen_import, reads_op_lines_among_log_output_and_stack_traces)
 	cr_assert_eq(h.ops[3].type, OP_INFO);
 	cr_assert_eq(h.ops[3].value.kind, OP_VALUE_INTS);
 	cr_assert_eq(h.ops[3].value.ints[1], 2);
-	cr_assert_str_eq(h.ops[3].error, "indeterminate: Read timed out");
+	cr_assert_str_eq(op_error(&h.ops[3]), "indeterminate: Read timed out");
 	cr_assert_eq(h.ops[4].process, OP_PROCESS_NEMESIS);
 	cr_assert_str_eq(h.ops[5].value.json, "{\"n1\":[\"n2\"]}");
 	cr_assert_eq(h.ops[6].process, 8);
 	cr_assert_eq(h.ops[6].type, OP_INVOKE);
 	cr_assert_eq(h.ops[7].type, OP_FAIL);
 	cr_assert_eq(h.ops[7].value.integer, 2);
-	cr_assert_str_eq(h.ops[7].error, "[\"crash\",\"x\"]");
+	cr_assert_str_eq(op_error(&h.ops[7]), "[\"crash\",\"x\"]");
 	cr_assert_eq(hist_pair(&h, 1), 3);
 	cr_assert_not_null(strstr(h.warning, "skipped 11 non-op lines"),
 			   "warning \"%s\"", h.warning);

@@ -26,9 +26,9 @@ static void expect_same_op(const struct op *a, const struct op *b, uint64_t i)
 	cr_expect_eq(a->type, b->type, "op %lu: type", (unsigned long)i);
 	cr_expect_eq(a->process, b->process, "op %lu: process", (unsigned long)i);
 	expect_same_text(a->f, b->f, "f", i);
-	expect_same_text(a->node, b->node, "node", i);
+	expect_same_text(op_node(a), op_node(b), "node", i);
 	expect_same_text(a->key, b->key, "key", i);
-	expect_same_text(a->error, b->error, "error", i);
+	expect_same_text(op_error(a), op_error(b), "error", i);
 	cr_assert_eq(a->value.kind, b->value.kind, "op %lu: value kind", (unsigned long)i);
 	if (a->value.kind == OP_VALUE_INT)
 		cr_expect_eq(a->value.integer, b->value.integer, "op %lu", (unsigned long)i);

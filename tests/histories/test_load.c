@@ -56,14 +56,53 @@ Test(hist_load, owns_interned_strings_and_values)
 	test_write_text(path, "owned.jsonl", paired);
 	cr_assert_eq(hist_load(&h, path, &eb), 0, "%s", eb.msg);
 	cr_expect_eq(h.ops[0].f, h.ops[4].f, "equal f strings share one copy");
-	cr_expect_eq(h.ops[0].node, h.ops[4].node);
-	cr_expect_str_eq(h.ops[0].node, "n1");
+	cr_expect_eq(op_node(&h.ops[0]), op_node(&h.ops[4]));
+	cr_expect_str_eq(op_node(&h.ops[0]), "n1");
 	cr_expect_eq(h.ops[1].f, h.ops[8].f);
 	cr_assert_eq(h.ops[3].value.kind, OP_VALUE_INTS);
 	cr_assert_eq(h.ops[3].value.count, 2);
 	cr_expect_eq(h.ops[3].value.ints[1], 2);
 	cr_expect_str_eq(h.ops[2].value.json, "[\"n1\"]");
 	cr_expect_eq(h.ops[8].type, OP_FAIL);
+	hist_fini(&h);
+}
+
+/* Ops 0..5: node n1; n1; n1 with an error; n2; neither; the same error alone. */
+static const char noted[] =
+	"{\"index\":0,\"time\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"add\",\"value\":1,"
+	"\"node\":\"n1\"}\n"
+	"{\"index\":1,\"time\":1,\"process\":1,\"type\":\"invoke\",\"f\":\"add\",\"value\":2,"
+	"\"node\":\"n1\"}\n"
+	"{\"index\":2,\"time\":2,\"process\":0,\"type\":\"info\",\"f\":\"add\",\"value\":1,"
+	"\"node\":\"n1\",\"error\":\"timeout\"}\n"
+	"{\"index\":3,\"time\":3,\"process\":2,\"type\":\"invoke\",\"f\":\"read\",\"value\":null,"
+	"\"node\":\"n2\"}\n"
+	"{\"index\":4,\"time\":4,\"process\":3,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n"
+	"{\"index\":5,\"time\":5,\"process\":1,\"type\":\"fail\",\"f\":\"add\",\"value\":2,"
+	"\"error\":\"timeout\"}\n";
+
+Test(hist_load, stores_each_node_and_error_pair_once)
+{
+	char path[TEST_PATH_BYTES_MAX];
+	struct errbuf eb = { "" };
+	struct history h;
+
+	test_write_text(path, "noted.jsonl", noted);
+	cr_assert_eq(hist_load(&h, path, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(h.count, 6);
+	cr_expect_eq(h.ops[0].note, h.ops[1].note, "the same pair, one note");
+	cr_expect_neq(h.ops[0].note, h.ops[2].note);
+	cr_expect_neq(h.ops[0].note, h.ops[3].note);
+	cr_expect_neq(h.ops[2].note, h.ops[5].note);
+	cr_expect_null(h.ops[4].note, "neither: no note at all");
+	cr_expect_str_eq(op_node(&h.ops[2]), "n1");
+	cr_expect_str_eq(op_error(&h.ops[2]), "timeout");
+	cr_expect_null(op_error(&h.ops[0]));
+	cr_expect_str_eq(op_node(&h.ops[3]), "n2");
+	cr_expect_null(op_node(&h.ops[4]));
+	cr_expect_null(op_error(&h.ops[4]));
+	cr_expect_null(op_node(&h.ops[5]));
+	cr_expect_eq(op_error(&h.ops[5]), op_error(&h.ops[2]), "errors are interned too");
 	hist_fini(&h);
 }
 

@@ -88,9 +88,9 @@ Test(hist_reader, reads_every_field_of_client_and_nemesis_ops)
 	cr_expect_str_eq(op.f, "add");
 	cr_expect_eq(op.value.kind, OP_VALUE_INT);
 	cr_expect_eq(op.value.integer, 5);
-	cr_expect_str_eq(op.node, "n1");
+	cr_expect_str_eq(op_node(&op), "n1");
 	cr_expect_str_eq(op.key, "k1");
-	cr_expect_null(op.error);
+	cr_expect_null(op_error(&op));
 	cr_expect_not(op.final);
 
 	next_ok(r, &op);
@@ -98,7 +98,7 @@ Test(hist_reader, reads_every_field_of_client_and_nemesis_ops)
 	cr_expect_str_eq(op.f, "start-partition");
 	cr_expect_eq(op.value.kind, OP_VALUE_JSON);
 	cr_expect_str_eq(op.value.json, "{\"n1\":[\"n2\",\"n3\"]}");
-	cr_expect_null(op.node);
+	cr_expect_null(op_node(&op));
 
 	next_ok(r, &op);
 	cr_expect_eq(op.value.kind, OP_VALUE_NULL);
@@ -113,7 +113,7 @@ Test(hist_reader, reads_every_field_of_client_and_nemesis_ops)
 
 	next_ok(r, &op);
 	cr_expect_eq(op.type, OP_INFO);
-	cr_expect_str_eq(op.error, "timeout");
+	cr_expect_str_eq(op_error(&op), "timeout");
 
 	next_ok(r, &op);
 	cr_expect_eq(op.process, OP_PROCESS_NEMESIS, "nemesis invokes again after info");
@@ -150,7 +150,7 @@ Test(hist_reader, reads_final_flags_and_every_value_kind)
 	next_ok(r, &op);
 	cr_expect_eq(op.index, 10, "key order in the line does not matter");
 	cr_expect_eq(op.type, OP_FAIL);
-	cr_expect_str_eq(op.error, "mismatch");
+	cr_expect_str_eq(op_error(&op), "mismatch");
 	cr_expect_not(op.final);
 
 	next_ok(r, &op);

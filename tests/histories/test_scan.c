@@ -58,9 +58,9 @@ static int load_both(const char *text)
 		cr_expect_eq(a->process, b->process, "op %lu: process", (unsigned long)i);
 		cr_expect_eq(a->final, b->final, "op %lu: final", (unsigned long)i);
 		expect_same_text(a->f, b->f, "f", i);
-		expect_same_text(a->node, b->node, "node", i);
+		expect_same_text(op_node(a), op_node(b), "node", i);
 		expect_same_text(a->key, b->key, "key", i);
-		expect_same_text(a->error, b->error, "error", i);
+		expect_same_text(op_error(a), op_error(b), "error", i);
 		expect_same_value(&a->value, &b->value, i);
 	}
 	cr_expect_str_eq(scan.warning, full.warning);
@@ -130,18 +130,19 @@ Test(hist_scan, the_scanner_takes_the_common_shape_and_leaves_the_rest)
 	char copy[sizeof(escaped)];
 	int64_t *ints = NULL;
 	size_t ints_max = 0;
+	struct op_note note;
 	struct op op;
 
-	cr_assert_eq(hist_scan_line(common, strlen(common), &op, &ints, &ints_max), 1);
+	cr_assert_eq(hist_scan_line(common, strlen(common), &op, &note, &ints, &ints_max), 1);
 	cr_expect_str_eq(op.f, "add");
-	cr_expect_str_eq(op.node, "n2");
+	cr_expect_str_eq(op_node(&op), "n2");
 	cr_expect_eq(op.type, OP_INVOKE);
 	cr_assert_eq(op.value.kind, OP_VALUE_INTS);
 	cr_expect_eq(op.value.count, 2);
 	cr_expect_eq(op.value.ints[1], 5);
 	memcpy(copy, escaped, sizeof(copy));
-	cr_expect_eq(hist_scan_line(escaped, strlen(escaped), &op, &ints, &ints_max), 0);
+	cr_expect_eq(hist_scan_line(escaped, strlen(escaped), &op, &note, &ints, &ints_max), 0);
 	cr_expect_str_eq(escaped, copy, "left as it was for the full parser");
-	cr_expect_eq(hist_scan_line(object, strlen(object), &op, &ints, &ints_max), 0);
+	cr_expect_eq(hist_scan_line(object, strlen(object), &op, &note, &ints, &ints_max), 0);
 	free(ints);
 }

@@ -44,6 +44,8 @@ static const int64_t ints3[] = { 3, -1, 9000000000 };
 static const char *const fs[] = { "add", "read", "cas" };
 static const char *const jsons[] = { "{\"a\":[1,\"b\"]}", "\"text\"", "1.5", "[1,\"x\"]" };
 
+static const struct op_note note_n1 = { .node = "n1" }, note_boom = { .error = "boom" };
+
 /* The i-th op of the round-trip history: process i % 5 invokes, then completes. */
 static struct op sample_op(int i)
 {
@@ -52,9 +54,8 @@ static struct op sample_op(int i)
 		.type = i % 2 == 0 ? OP_INVOKE : (i % 6 == 1 ? OP_FAIL : OP_OK),
 		.process = process == 4 ? OP_PROCESS_NEMESIS : process,
 		.f = fs[(i / 2) % 3],
-		.node = i % 3 == 0 ? "n1" : NULL,
+		.note = i % 3 == 0 ? &note_n1 : i % 6 == 1 ? &note_boom : NULL,
 		.key = i % 4 == 0 ? "k" : NULL,
-		.error = i % 6 == 1 ? "boom" : NULL,
 		.final = i > 900,
 	};
 
@@ -128,9 +129,9 @@ Test(hist_writer, round_trips_every_field_through_the_reader)
 		cr_expect_eq(op.type, want.type);
 		cr_expect_eq(op.process, want.process);
 		cr_expect_str_eq(op.f, want.f);
-		expect_string_eq(op.node, want.node, i);
+		expect_string_eq(op_node(&op), op_node(&want), i);
 		expect_string_eq(op.key, want.key, i);
-		expect_string_eq(op.error, want.error, i);
+		expect_string_eq(op_error(&op), op_error(&want), i);
 		cr_expect_eq(op.final, want.final);
 		expect_value_eq(&op.value, &want.value, i);
 	}
@@ -144,7 +145,8 @@ Test(hist_writer, writes_keys_in_the_documented_order)
 	struct hist_writer *w = open_writer(path, "order.jsonl");
 	struct op op = { .type = OP_INVOKE, .process = OP_PROCESS_NEMESIS, .f = "kill",
 			 .value = { .kind = OP_VALUE_JSON, .json = "{ \"n\" : [ 1 ] }" },
-			 .node = "n2", .key = "k", .error = "e", .final = true };
+			 .note = &(struct op_note){ .node = "n2", .error = "e" }, .key = "k",
+			 .final = true };
 	char line[256] = "";
 	char want[256];
 	FILE *file;
@@ -207,7 +209,8 @@ Test(hist_writer, refuses_rule_breaking_ops_and_writes_nothing)
 	op = (struct op){ .type = OP_INVOKE, .process = 2, .f = "read",
 			  .value = { .kind = OP_VALUE_JSON, .json = "{oops" } };
 	expect_refused(w, path, &op, "\"value\"");
-	op = (struct op){ .type = OP_INVOKE, .process = 2, .f = "read", .node = "\xff\xfe" };
+	op = (struct op){ .type = OP_INVOKE, .process = 2, .f = "read",
+			  .note = &(struct op_note){ .node = "\xff\xfe" } };
 	expect_refused(w, path, &op, "\"node\"");
 	op = (struct op){ .type = OP_INFO, .process = 1, .f = "read" };
 	append_ok(w, &op);
