@@ -123,7 +123,7 @@ TestSuite(pbft_daemon, .init = setup, .fini = teardown, .timeout = 90);
 /* spawn() - replica @i of four on loopback with its data dir, and @extra arguments. */
 static pid_t spawn(int i, const char *const *extra)
 {
-	char id[8], listen[32], port[16], peers[N - 1][48];
+	char id[12], listen[32], port[16], peers[N - 1][48];
 	const char *argv[40] = { PBFT_NODE_EXE, "--id", id, "--replicas", "4", "--listen",
 				 listen, "--client-port", port, "--secret", secret_hex,
 				 "--data-dir", reps[i].data_dir, "--seed", "7" };
