@@ -264,6 +264,22 @@ static int bench_edn(const struct history *h, const char *name)
 	return err ? (fprintf(stderr, "bench-checker: %s\n", eb.msg), 70) : 0;
 }
 
+/* What the loaded history holds, counted: all of it, and apart from its value arrays. */
+static void print_memory(const struct history *h, const char *model)
+{
+	uint64_t arrays = 0, total = hist_memory_bytes(h);
+	double per_op = h->count ? 1.0 / (double)h->count : 0.0;
+
+	for (uint64_t i = 0; i < h->count; i++) {
+		if (h->ops[i].value.kind == OP_VALUE_INTS)
+			arrays += h->ops[i].value.count * sizeof(int64_t);
+	}
+	printf("bench checker %s: loaded history holds %.1f bytes/op (struct op %zu, pair %zu); "
+	       "value arrays %.1f bytes/op of it, the rest %.1f bytes/op\n", model,
+	       (double)total * per_op, sizeof(struct op), sizeof(*h->pair32),
+	       (double)arrays * per_op, (double)(total - arrays) * per_op);
+}
+
 static int bench_model(enum crdt_model model, uint64_t ops, uint64_t seed)
 {
 	struct gen g = { .model = model };
@@ -319,6 +335,7 @@ static int bench_model(enum crdt_model model, uint64_t ops, uint64_t seed)
 	       "growth)\n", crdt_model_name(model), load_s, full_s,
 	       load_s > 0 ? full_s / load_s : 0.0,
 	       h.count ? (double)(rss_after - rss_before) / (double)h.count : 0.0);
+	print_memory(&h, crdt_model_name(model));
 	err = result.verdict == VERDICT_VALID ? 0 : 1;
 	check_result_fini(&result);
 	if (bench_edn(&h, crdt_model_name(model)) != 0)

@@ -135,6 +135,12 @@ int hist_load(struct history *h, const char *path, struct errbuf *eb);
 /* hist_load_scan() - hist_load() with the fast scanner on or off (hist_reader_scan()). */
 int hist_load_scan(struct history *h, const char *path, bool scan, struct errbuf *eb);
 
+/*
+ * hist_memory_bytes() - the bytes a loaded history holds: its ops, its pair table and its
+ * arena's chunks (strings, notes, value arrays; the last chunk counted whole).
+ */
+uint64_t hist_memory_bytes(const struct history *h);
+
 /* hist_fini() - free what hist_load() allocated; a zeroed history is allowed. */
 void hist_fini(struct history *h);
 

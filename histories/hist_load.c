@@ -529,6 +529,16 @@ void hist_builder_free(struct hist_builder *b)
 	free(b);
 }
 
+uint64_t hist_memory_bytes(const struct history *h)
+{
+	const struct arena *a = h->arena;
+	uint64_t bytes = h->count * (sizeof(*h->ops) + sizeof(*h->pair32));
+
+	for (const struct arena_chunk *c = a ? a->head : NULL; c; c = c->next)
+		bytes += chunk_header_bytes + c->size;
+	return bytes;
+}
+
 void hist_fini(struct history *h)
 {
 	if (!h)
