@@ -99,8 +99,7 @@ enum { HIST_NO_PAIR = UINT64_MAX };
 struct history {
 	struct op *ops;
 	uint64_t count;
-	/* Read through hist_pair(): 32-bit indexes (HIST_OPS_MAX < UINT32_MAX), 4 bytes per op
-	 * less than 64-bit ones; UINT32_MAX stands for HIST_NO_PAIR. */
+	/* Read through hist_pair(): 32-bit indexes save 4 bytes per op; UINT32_MAX: none. */
 	uint32_t *pair32;
 	/* A torn last line; or what a Jepsen import skipped or fitted, one line each
 	 * ('\n'-separated, "path:line: ..."); "" when none. */
@@ -114,9 +113,7 @@ _Static_assert(HIST_OPS_MAX < UINT32_MAX, "op indexes fit the 32-bit pair table"
 /* hist_pair() - the op paired with op @i (see the invariants above), or HIST_NO_PAIR. */
 static inline uint64_t hist_pair(const struct history *h, uint64_t i)
 {
-	uint32_t j = h->pair32[i];
-
-	return j == UINT32_MAX ? HIST_NO_PAIR : j;
+	return h->pair32[i] == UINT32_MAX ? HIST_NO_PAIR : h->pair32[i];
 }
 
 /* hist_pair_set() - record @j (an op index or HIST_NO_PAIR) as op @i's pair; for builders. */
@@ -135,10 +132,7 @@ int hist_load(struct history *h, const char *path, struct errbuf *eb);
 /* hist_load_scan() - hist_load() with the fast scanner on or off (hist_reader_scan()). */
 int hist_load_scan(struct history *h, const char *path, bool scan, struct errbuf *eb);
 
-/*
- * hist_memory_bytes() - the bytes a loaded history holds: its ops, its pair table and its
- * arena's chunks (strings, notes, value arrays; the last chunk counted whole).
- */
+/* hist_memory_bytes() - bytes held: ops, pair table, arena chunks (the last one whole). */
 uint64_t hist_memory_bytes(const struct history *h);
 
 /* hist_fini() - free what hist_load() allocated; a zeroed history is allowed. */
