@@ -123,24 +123,25 @@ static int check_phase(const struct hist_rules *rules, const struct op *op,
 		       const struct hist_proc_state *state, uint64_t line, struct errbuf *eb)
 {
 	const char *path = rules->path;
-	char buf[16];
-	const char *process = process_text(op->process, buf);
+	char buf[16];           /* the process as text, formatted only for a message */
 
 	if (op->type == OP_INVOKE) {
 		if (state->phase == HIST_PROC_IN_FLIGHT)
 			return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected process %s to "
 					  "have no op in flight, but index %" PRIu64 " is",
-					  path, line, process, state->invoke_index);
+					  path, line, process_text(op->process, buf),
+					  state->invoke_index);
 		if (state->phase == HIST_PROC_CRASHED && op->process != OP_PROCESS_NEMESIS)
 			return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected process %s never "
 					  "to invoke again after info (index %" PRIu64 ")",
-					  path, line, process, state->invoke_index);
+					  path, line, process_text(op->process, buf),
+					  state->invoke_index);
 		return 0;
 	}
 	if (state->phase != HIST_PROC_IN_FLIGHT)
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected an invocation in flight "
-				  "for process %s before this %s", path, line, process,
-				  op_type_name(op->type));
+				  "for process %s before this %s", path, line,
+				  process_text(op->process, buf), op_type_name(op->type));
 	if (strcmp(state->f, op->f) != 0)
 		return errbuf_set(eb, -EINVAL, "%s:%" PRIu64 ": expected \"f\" \"%s\" of the "
 				  "invocation at index %" PRIu64 ", got \"%s\"", path, line,

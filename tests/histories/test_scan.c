@@ -84,6 +84,9 @@ Test(hist_scan, the_common_shapes_load_alike)
 			       "{\"index\":1,\"time\":9,\"type\":\"info\",\"process\":\"nemesis\","
 			       "\"f\":\"start\",\"value\":[ 1 , 2 ],\"final\":false}\n"), 0);
 	cr_expect_eq(load_both(OP0 "\"value\":-0}\n"), 0);
+	/* Array elements: 18 digits (the inline path), 19 and -0 (the careful one). */
+	cr_expect_eq(load_both(OP0 "\"value\":[0,-0,123456789012345678,-123456789012345678,"
+			       "1234567890123456789,-9223372036854775807]}\n"), 0);
 }
 
 Test(hist_scan, other_values_and_strings_take_the_full_parser_alike)
@@ -91,6 +94,7 @@ Test(hist_scan, other_values_and_strings_take_the_full_parser_alike)
 	cr_expect_eq(load_both(OP0 "\"value\":{\"ts\":[1,2],\"v\":\"x\"}}\n"
 			       OK1 "\"value\":\"caf\\u00e9\",\"node\":\"n\\\"1\"}\n"), 0);
 	cr_expect_eq(load_both(OP0 "\"value\":[1,\"a\"]}\n" OK1 "\"value\":2.5}\n"), 0);
+	cr_expect_eq(load_both(OP0 "\"value\":[1,2.5]}\n" OK1 "\"value\":[1e3]}\n"), 0);
 	cr_expect_eq(load_both(OP0 "\"value\":1,\"node\":\"n\xc3\xa9\"}\n"), 0);
 }
 
@@ -102,6 +106,9 @@ Test(hist_scan, bad_lines_get_the_same_error)
 	cr_expect_lt(load_both("{\"index\":0,\"time\":0,\"type\":\"invoke\",\"process\":0,"
 			       "\"value\":1}\n"), 0);                            /* no f */
 	cr_expect_lt(load_both(OP0 "\"value\":99999999999999999999}\n"), 0);  /* too big */
+	cr_expect_lt(load_both(OP0 "\"value\":[1,99999999999999999999]}\n"), 0);
+	cr_expect_lt(load_both(OP0 "\"value\":[7,01]}\n"), 0);               /* leading 0 */
+	cr_expect_lt(load_both(OP0 "\"value\":[-]}\n"), 0);
 	cr_expect_lt(load_both(OP0 "\"value\":1}\n{\"index\":1,\"time\":5,\"type\":\"okay\","
 			       "\"process\":0,\"f\":\"add\",\"value\":1}\n"), 0);
 	cr_expect_lt(load_both(OP0 "\"value\":1}\n" OK1 "\"value\":1,\"final\":1}\n"), 0);
