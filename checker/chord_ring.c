@@ -137,7 +137,8 @@ static void judge(const struct chord_space *s, const struct graph *g,
 		if (g->ring[i] != g->ring[first_member] && other_ring == NONE)
 			other_ring = i;
 		/* Ordered: each member's best successor is the next member clockwise. */
-		if (previous != NONE && g->best[previous] != i && !out->broken[CHORD_RING_ORDERED]) {
+		if (previous != NONE && g->best[previous] != i &&
+		    !out->broken[CHORD_RING_ORDERED]) {
 			out->broken[CHORD_RING_ORDERED] = true;
 			out->witness[CHORD_RING_ORDERED][0] = g->nodes[previous].id;
 			out->witness[CHORD_RING_ORDERED][1] = g->nodes[g->best[previous]].id;

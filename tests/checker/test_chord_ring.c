@@ -235,7 +235,8 @@ static void reference(const uint64_t *ids, const int *best, int k, bool broken[4
 
 Test(chord_ring, every_snapshot_of_up_to_4_live_nodes_agrees_with_zaves_definitions)
 {
-	static const uint64_t id_sets[][4] = { { 3, 17, 40, 62 }, { 0, 1, 2, 63 }, { 10, 11, 50, 51 } };
+	static const uint64_t id_sets[][4] = { { 3, 17, 40, 62 }, { 0, 1, 2, 63 },
+						{ 10, 11, 50, 51 } };
 	const uint64_t dead_id = 33, unknown_id = 45;
 	uint64_t cases = 0, broken_seen[4] = { 0 };
 

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* chord_internal.h - the node's state, shared by chord.c (pointers, stabilize, rectify,
+ * joins) and chord_lookup.c (lookups, fingers). Not for use outside nodes/chord. */
+#ifndef CHORD_INTERNAL_H
+#define CHORD_INTERNAL_H
+
+#include "chord.h"
+
+enum { CHORD_BASE_MAX = 64 };   /* members of the stable base */
+
+enum rpc_purpose {
+	RPC_FREE = 0,
+	RPC_STABILIZE,          /* GET_NEIGHBOURS to the successor */
+	RPC_ADOPT,              /* GET_NEIGHBOURS to its predecessor, before adopting it */
+	RPC_RECTIFY,            /* PING the predecessor; dead: take the candidate */
+	RPC_CHECK_PRED,         /* PING the predecessor; dead: forget it */
+	RPC_FIND,               /* one lookup step */
+	RPC_JOIN_SUCC,          /* GET_NEIGHBOURS to the successor a join found */
+};
+
+struct rpc {
+	uint8_t purpose;        /* enum rpc_purpose; RPC_FREE: slot unused */
+	uint32_t number;
+	struct chord_peer peer; /* asked */
+	uint64_t deadline;      /* tick at which it times out */
+	uint32_t lookup;        /* FIND: the lookup's slot */
+	struct chord_peer candidate;    /* RECTIFY: the notifier */
+};
+
+enum lookup_kind { LOOKUP_FREE = 0, LOOKUP_CLIENT, LOOKUP_FINGER, LOOKUP_JOIN };
+
+/* Invariants: path[0] is this node; path_count == hops + 1 while in progress; current is
+ * path[path_count - 1]. */
+struct lookup {
+	uint8_t kind;           /* enum lookup_kind; LOOKUP_FREE: slot unused */
+	uint32_t finger;        /* FINGER: which */
+	uint64_t tag, key;
+	uint64_t current;       /* the id asked last */
+	uint32_t hops;
+	uint32_t path_count;
+	uint64_t path[CHORD_PATH_MAX];
+};
+
+struct chord_node {
+	struct chord_config cfg;
+	struct chord_space space;
+	uint32_t r;             /* successor list length in force */
+	uint64_t now;           /* ticks so far */
+	bool joined, joining;
+	bool has_pred;
+	struct chord_peer pred;
+	uint8_t succ_count;
+	struct chord_peer succ[CHORD_SUCC_MAX];
+	bool finger_set[CHORD_BITS_MAX];
+	struct chord_peer finger[CHORD_BITS_MAX];
+	uint32_t next_finger;   /* fix-fingers refreshes this one next */
+	uint64_t next_stabilize, next_fix, next_check_pred;    /* ticks */
+	bool stabilizing;       /* a stabilize round awaits a reply */
+	bool checking_pred;
+	uint32_t rpc_next;
+	struct rpc rpcs[CHORD_RPCS_MAX];
+	struct lookup lookups[CHORD_LOOKUPS_MAX];
+	uint64_t overflow_count, timeout_count;
+	struct chord_outputs *out;      /* during a step only */
+};
+
+/* chord.c */
+bool node_between(const struct chord_node *n, uint64_t x, uint64_t y, uint64_t z);
+bool node_in_half_open(const struct chord_node *n, uint64_t x, uint64_t y, uint64_t z);
+struct chord_event *node_event(struct chord_node *n, uint8_t type);
+void node_send(struct chord_node *n, struct chord_peer to, const struct chord_msg *m);
+struct rpc *node_request(struct chord_node *n, uint8_t purpose, struct chord_peer to,
+			 struct chord_msg *m);
+void node_set_succ(struct chord_node *n, const struct chord_peer *list, uint32_t count);
+void node_set_pred(struct chord_node *n, bool has, struct chord_peer p);
+void node_set_finger(struct chord_node *n, uint32_t j, bool set, struct chord_peer p);
+void node_forget(struct chord_node *n, uint64_t dead);
+void node_join_found(struct chord_node *n, struct chord_peer owner,
+		     const struct chord_peer *list, uint32_t count);
+
+/* chord_lookup.c */
+void node_lookup_start(struct chord_node *n, uint8_t kind, uint64_t key, uint64_t tag,
+		       uint32_t finger, const struct chord_peer *via);
+bool node_find_answer(const struct chord_node *n, uint64_t key, struct chord_msg *reply);
+void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct chord_msg *m);
+void node_lookup_timeout(struct chord_node *n, const struct rpc *r);
+void node_fix_next_finger(struct chord_node *n);
+
+#endif /* CHORD_INTERNAL_H */

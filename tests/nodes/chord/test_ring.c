@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* test_ring.c - the Chord core on the simulated network: the stable base, joins converging
+ * to the ideal ring, crashes repaired, lookups finding successor(key). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "chord_sim.h"
+
+/* A ring of @n nodes with hashed ids: the first 4 are the base, the rest join one by one
+ * through a random member, @gap ticks apart. */
+static struct csim *grown(const struct csim_opts *o, uint32_t n, uint32_t gap)
+{
+	struct csim *s = csim_new(o);
+	struct chord_space space;
+
+	cr_assert_eq(chord_space_init(&space, o->bits), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		char name[16];
+		uint64_t id;
+
+		snprintf(name, sizeof(name), "n%u", i + 1);
+		id = chord_hash(&space, name, strlen(name));
+		for (uint32_t k = 0; k < i; k++)
+			cr_assert_neq(csim_id(s, k), id, "hash collision: pick other names");
+		csim_add(s, id);
+	}
+	csim_start_base(s, 0, n < 4 ? n : 4);
+	for (uint32_t i = 4; i < n; i++) {
+		csim_join(s, i, (i * 7) % 4);
+		csim_run(s, gap);
+	}
+	return s;
+}
+
+Test(chord_ring_sim, the_stable_base_starts_ideal)
+{
+	struct csim_opts o;
+	struct csim *s;
+	char why[128] = "";
+
+	csim_defaults(&o, 1);
+	s = grown(&o, 4, 0);
+	cr_expect(csim_ideal(s, why, sizeof(why)), "%s", why);
+	csim_run(s, 200);
+	cr_expect(csim_ideal(s, why, sizeof(why)), "after 200 ticks: %s", why);
+	csim_free(s);
+}
+
+Test(chord_ring_sim, joins_converge_to_the_ideal_ring)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct csim_opts o;
+		struct csim *s;
+		struct chord_ring_report r;
+		char why[128] = "";
+
+		csim_defaults(&o, seed);
+		s = grown(&o, 32, 5);
+		csim_run(s, 3000);
+		for (uint32_t i = 0; i < 32; i++)
+			cr_expect(csim_joined(s, i), "seed %lu: node %u joined", (unsigned long)seed, i);
+		cr_expect(csim_ideal(s, why, sizeof(why)), "seed %lu: %s", (unsigned long)seed, why);
+		csim_ring(s, &r);
+		for (int k = 0; k < CHORD_RING_RULE_COUNT; k++)
+			cr_expect_not(r.broken[k], "%s", chord_ring_rule_name(k));
+		cr_expect_eq(r.ring_members, 32);
+		csim_free(s);
+	}
+}
+
+/* Mean FIND requests per lookup from random nodes to random keys on a converged ring. */
+static double mean_hops(struct csim *s, uint32_t lookups, uint64_t bits, uint32_t wait,
+			uint32_t *wrong)
+{
+	uint64_t total = 0;
+
+	*wrong = 0;
+	for (uint32_t k = 0; k < lookups; k++) {
+		uint64_t key = (k * 0x9e3779b97f4a7c15ull >> 7) & ((1ull << bits) - 1);
+
+		csim_lookup(s, (k * 13) % csim_count(s), key, k + 1);
+		csim_run(s, wait);
+		const struct chord_lookup_result *res = csim_result(s, k + 1);
+
+		cr_assert_not_null(res, "lookup %u answered", k);
+		if (res->status != CHORD_LOOKUP_OK || res->owner.id != csim_id(s, csim_owner(s, key)))
+			(*wrong)++;
+		total += res->hops;
+	}
+	return (double)total / lookups;
+}
+
+Test(chord_ring_sim, lookups_find_the_owner_in_about_half_log_n_hops)
+{
+	struct csim_opts o;
+	struct csim *s;
+	char why[128] = "";
+	uint32_t wrong;
+	double hops;
+
+	csim_defaults(&o, 4);
+	s = grown(&o, 64, 5);
+	csim_run(s, 4000);
+	cr_assert(csim_ideal(s, why, sizeof(why)), "%s", why);
+	hops = mean_hops(s, 400, o.bits, 40, &wrong);
+	cr_log_info("64 nodes: mean hops %.3f, wrong %u", hops, wrong);
+	cr_expect_eq(wrong, 0);
+	cr_expect_leq(hops, 0.5 * log2(64) + 0.5, "mean hops %.2f", hops);
+	cr_expect_geq(hops, 1.0, "mean hops %.2f: the lookups do route", hops);
+	csim_free(s);
+}
+
+Test(chord_ring_sim, crashes_are_repaired)
+{
+	struct csim_opts o;
+	struct csim *s;
+	struct chord_ring_report r;
+	char why[128] = "";
+
+	csim_defaults(&o, 5);
+	s = grown(&o, 32, 5);
+	csim_run(s, 3000);
+	cr_assert(csim_ideal(s, why, sizeof(why)), "%s", why);
+	csim_crash(s, 5);
+	csim_crash(s, 17);
+	csim_crash(s, 26);
+	csim_run(s, 3000);
+	cr_expect(csim_ideal(s, why, sizeof(why)), "%s", why);
+	csim_ring(s, &r);
+	for (int k = 0; k < CHORD_RING_RULE_COUNT; k++)
+		cr_expect_not(r.broken[k], "%s", chord_ring_rule_name(k));
+	cr_expect_eq(r.ring_members, 29);
+	csim_free(s);
+}
+
+Test(chord_ring_sim, without_fix_fingers_lookups_walk_the_ring)
+{
+	struct csim_opts o;
+	struct csim *s;
+	uint32_t wrong;
+	double hops;
+
+	csim_defaults(&o, 6);
+	o.bugs = CHORD_BUG_NO_FIX_FINGERS;
+	s = grown(&o, 64, 5);
+	csim_run(s, 4000);
+	hops = mean_hops(s, 200, o.bits, 200, &wrong);
+	cr_log_info("64 nodes, no-fix-fingers: mean hops %.3f, wrong %u", hops, wrong);
+	cr_expect_gt(hops, 0.5 * log2(64) + 0.5, "mean hops %.2f", hops);
+	csim_free(s);
+}
