@@ -295,3 +295,27 @@ uint64_t csim_id(const struct csim *s, uint32_t i)
 {
 	return s->nodes[i].id;
 }
+
+struct csim *csim_grown(const struct csim_opts *o, uint32_t n, uint32_t gap)
+{
+	struct csim *s = csim_new(o);
+	struct chord_space space;
+
+	ASSERT(chord_space_init(&space, o->bits) == 0);
+	for (uint32_t i = 0; i < n; i++) {
+		char name[16];
+		uint64_t id;
+
+		snprintf(name, sizeof(name), "n%u", i + 1);
+		id = chord_hash(&space, name, strlen(name));
+		for (uint32_t k = 0; k < i; k++)
+			ASSERT(csim_id(s, k) != id);    /* a collision: pick other names */
+		csim_add(s, id);
+	}
+	csim_start_base(s, 0, n < 4 ? n : 4);
+	for (uint32_t i = 4; i < n; i++) {
+		csim_join(s, i, (i * 7) % 4);
+		csim_run(s, gap);
+	}
+	return s;
+}

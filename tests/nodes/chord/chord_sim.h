@@ -70,6 +70,10 @@ void csim_ring(const struct csim *s, struct chord_ring_report *out);
 /* csim_node() - node @i's core, to read its view. */
 const struct chord_node *csim_node(const struct csim *s, uint32_t i);
 
+/* csim_grown() - @n nodes named n1, n2, ... (ids hashed): n1..n4 are the base, the rest
+ * join one by one through one of them, @gap ticks apart. */
+struct csim *csim_grown(const struct csim_opts *o, uint32_t n, uint32_t gap);
+
 uint32_t csim_count(const struct csim *s);
 uint64_t csim_id(const struct csim *s, uint32_t i);
 

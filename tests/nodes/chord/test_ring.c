@@ -3,35 +3,8 @@
  * to the ideal ring, crashes repaired, lookups finding successor(key). */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <stdio.h>
 
 #include "chord_sim.h"
-
-/* A ring of @n nodes with hashed ids: the first 4 are the base, the rest join one by one
- * through a random member, @gap ticks apart. */
-static struct csim *grown(const struct csim_opts *o, uint32_t n, uint32_t gap)
-{
-	struct csim *s = csim_new(o);
-	struct chord_space space;
-
-	cr_assert_eq(chord_space_init(&space, o->bits), 0);
-	for (uint32_t i = 0; i < n; i++) {
-		char name[16];
-		uint64_t id;
-
-		snprintf(name, sizeof(name), "n%u", i + 1);
-		id = chord_hash(&space, name, strlen(name));
-		for (uint32_t k = 0; k < i; k++)
-			cr_assert_neq(csim_id(s, k), id, "hash collision: pick other names");
-		csim_add(s, id);
-	}
-	csim_start_base(s, 0, n < 4 ? n : 4);
-	for (uint32_t i = 4; i < n; i++) {
-		csim_join(s, i, (i * 7) % 4);
-		csim_run(s, gap);
-	}
-	return s;
-}
 
 Test(chord_ring_sim, the_stable_base_starts_ideal)
 {
@@ -40,7 +13,7 @@ Test(chord_ring_sim, the_stable_base_starts_ideal)
 	char why[128] = "";
 
 	csim_defaults(&o, 1);
-	s = grown(&o, 4, 0);
+	s = csim_grown(&o, 4, 0);
 	cr_expect(csim_ideal(s, why, sizeof(why)), "%s", why);
 	csim_run(s, 200);
 	cr_expect(csim_ideal(s, why, sizeof(why)), "after 200 ticks: %s", why);
@@ -56,7 +29,7 @@ Test(chord_ring_sim, joins_converge_to_the_ideal_ring)
 		char why[128] = "";
 
 		csim_defaults(&o, seed);
-		s = grown(&o, 32, 5);
+		s = csim_grown(&o, 32, 5);
 		csim_run(s, 3000);
 		for (uint32_t i = 0; i < 32; i++)
 			cr_expect(csim_joined(s, i), "seed %lu: node %u joined", (unsigned long)seed, i);
@@ -100,7 +73,7 @@ Test(chord_ring_sim, lookups_find_the_owner_in_about_half_log_n_hops)
 	double hops;
 
 	csim_defaults(&o, 4);
-	s = grown(&o, 64, 5);
+	s = csim_grown(&o, 64, 5);
 	csim_run(s, 4000);
 	cr_assert(csim_ideal(s, why, sizeof(why)), "%s", why);
 	hops = mean_hops(s, 400, o.bits, 40, &wrong);
@@ -119,7 +92,7 @@ Test(chord_ring_sim, crashes_are_repaired)
 	char why[128] = "";
 
 	csim_defaults(&o, 5);
-	s = grown(&o, 32, 5);
+	s = csim_grown(&o, 32, 5);
 	csim_run(s, 3000);
 	cr_assert(csim_ideal(s, why, sizeof(why)), "%s", why);
 	csim_crash(s, 5);
@@ -143,7 +116,7 @@ Test(chord_ring_sim, without_fix_fingers_lookups_walk_the_ring)
 
 	csim_defaults(&o, 6);
 	o.bugs = CHORD_BUG_NO_FIX_FINGERS;
-	s = grown(&o, 64, 5);
+	s = csim_grown(&o, 64, 5);
 	csim_run(s, 4000);
 	hops = mean_hops(s, 200, o.bits, 200, &wrong);
 	cr_log_info("64 nodes, no-fix-fingers: mean hops %.3f, wrong %u", hops, wrong);
