@@ -77,7 +77,7 @@ enum chord_event_type {
 enum chord_lookup_status {
 	CHORD_LOOKUP_OK = 1,            /* owner found */
 	CHORD_LOOKUP_TIMEOUT,           /* a node asked did not answer */
-	CHORD_LOOKUP_NO_PROGRESS,       /* a next hop was no closer to the key (path ends with it) */
+	CHORD_LOOKUP_NO_PROGRESS,       /* a next hop no closer to the key (last in the path) */
 	CHORD_LOOKUP_TOO_LONG,          /* bits + r nodes asked without an answer */
 	CHORD_LOOKUP_BUSY,              /* CHORD_LOOKUPS_MAX already in progress */
 	CHORD_LOOKUP_NOT_JOINED,        /* this node is not (yet) a member */

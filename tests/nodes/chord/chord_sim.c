@@ -274,7 +274,8 @@ void csim_ring(const struct csim *s, struct chord_ring_report *out)
 		chord_node_view(s->nodes[i].core, &views[i]);
 		for (uint32_t k = 0; k < views[i].succ_count; k++)
 			lists[i][k] = views[i].succ[k].id;
-		nodes[i] = (struct chord_ring_node){ .id = s->nodes[i].id, .alive = csim_joined(s, i),
+		nodes[i] = (struct chord_ring_node){ .id = s->nodes[i].id,
+						     .alive = csim_joined(s, i),
 						     .succ = lists[i],
 						     .succ_count = views[i].succ_count };
 	}

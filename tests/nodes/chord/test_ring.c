@@ -32,8 +32,10 @@ Test(chord_ring_sim, joins_converge_to_the_ideal_ring)
 		s = csim_grown(&o, 32, 5);
 		csim_run(s, 3000);
 		for (uint32_t i = 0; i < 32; i++)
-			cr_expect(csim_joined(s, i), "seed %lu: node %u joined", (unsigned long)seed, i);
-		cr_expect(csim_ideal(s, why, sizeof(why)), "seed %lu: %s", (unsigned long)seed, why);
+			cr_expect(csim_joined(s, i), "seed %lu: node %u joined",
+				  (unsigned long)seed, i);
+		cr_expect(csim_ideal(s, why, sizeof(why)), "seed %lu: %s", (unsigned long)seed,
+			  why);
 		csim_ring(s, &r);
 		for (int k = 0; k < CHORD_RING_RULE_COUNT; k++)
 			cr_expect_not(r.broken[k], "%s", chord_ring_rule_name(k));
@@ -57,7 +59,8 @@ static double mean_hops(struct csim *s, uint32_t lookups, uint64_t bits, uint32_
 		const struct chord_lookup_result *res = csim_result(s, k + 1);
 
 		cr_assert_not_null(res, "lookup %u answered", k);
-		if (res->status != CHORD_LOOKUP_OK || res->owner.id != csim_id(s, csim_owner(s, key)))
+		if (res->status != CHORD_LOOKUP_OK ||
+		    res->owner.id != csim_id(s, csim_owner(s, key)))
 			(*wrong)++;
 		total += res->hops;
 	}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* chord_net.h - chord-node's shell around the core: UDP messages and client lookups, ticks,
+ * joins retried through the base, the evidence log and the state lines. */
+#ifndef CHORD_NET_H
+#define CHORD_NET_H
+
+#include <stdint.h>
+
+#include "chord.h"
+
+struct errbuf;
+struct replica_args;
+
+enum {
+	CHORD_NET_CLIENT_BYTES_MAX = 128,       /* a client's request datagram */
+	CHORD_NET_REPLY_BYTES_MAX = 1024,       /* a lookup's reply datagram, path included */
+	CHORD_NET_JOIN_RETRY_TICKS = 20,        /* a failed join is tried again after this */
+};
+
+/*
+ * A client's request datagram (text, one line): "lookup TAG ID\n" with TAG any word of at
+ * most 32 bytes and ID a decimal id of the space. The reply datagram is one line:
+ *   "lookup TAG ok OWNER-ID OWNER-NODE HOPS PATH\n"
+ *   "lookup TAG STATUS HOPS PATH\n"   (STATUS: timeout, no-progress, too-long, busy,
+ *                                       not-joined)
+ *   "lookup TAG error WHY\n"          (the request was not understood)
+ * where OWNER-NODE is "n<number>" and PATH the ids asked, comma-separated, the origin first.
+ */
+
+/*
+ * chord_net_run() - serve node @args->id of @args->replicas until SIGTERM or SIGINT: nodes
+ * below @base_count form the stable base, the others join through them (in turn, retried).
+ * The core's addr of node i is i + 1; its UDP address is @args's peer i.
+ * Return: 0 after a signal; -errno with @eb set.
+ */
+int chord_net_run(struct chord_node *core, const struct chord_config *config,
+		  const struct replica_args *args, uint32_t base_count, struct errbuf *eb);
+
+/* chord_net_status_name() - "ok", "timeout", ... for enum chord_lookup_status. */
+const char *chord_net_status_name(uint8_t status);
+
+#endif /* CHORD_NET_H */
