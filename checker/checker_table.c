@@ -20,6 +20,7 @@
 
 /* Each system's checker that is more than one row here lives in checker/<system>_*.c. */
 extern checker_make_fn pbft_checker_make;
+extern checker_make_fn chord_checker_make;
 
 /* gcounter, gset, orset: the CRDT checker with that model; "crdt": it infers the model. */
 static int crdt_make(const struct checker_entry *entry, const struct linear_opts *linear,
@@ -228,6 +229,8 @@ static const struct checker_entry entries[] = {
 	{ "pbft", "cas-register + the replicas' evidence logs (agreement, total order, "
 	  "checkpoints) + liveness, composed", "pbft", "cas-register", NULL, false,
 	  pbft_checker_make },
+	{ "chord", "Chord lookups against the true ring: wrong owners in a quiet ring, hops "
+	  "that go nowhere, slow routing", "chord", NULL, NULL, false, chord_checker_make },
 	/* Jepsen's checkers. Their detectors never take a history with a node or a final
 	 * read on an add/read op, so the harness's own add/read histories reach the last row. */
 	{ "counter", "Jepsen counter: each ok read between the ok adds and the possible adds",

@@ -309,6 +309,29 @@ void node_join_found(struct chord_node *n, struct chord_peer owner,
 	node_set_succ(n, taken, k);
 }
 
+/* A merge's lookup of our id, through a node perhaps on another ring, ended at our
+ * predecessor there: its list starts with our successor there. One closer than ours (or
+ * any, when we have none) is adopted once it answers (Zave: check before adopting). */
+void node_merge_found(struct chord_node *n, const struct chord_peer *list, uint32_t count)
+{
+	struct chord_msg m = { .type = CHORD_MSG_GET_NEIGHBOURS };
+	uint64_t self = n->cfg.self.id;
+	uint32_t k = 0;
+
+	while (k < count && list[k].id == self)
+		k++;
+	if (k == count)
+		return;
+	if (n->succ_count > 0 && n->succ[0].id != self &&
+	    !node_between(n, self, list[k].id, n->succ[0].id))
+		return;                 /* ours is as close: the rings agree here */
+	for (uint32_t i = 0; i < CHORD_RPCS_MAX; i++) {
+		if (n->rpcs[i].purpose == RPC_MERGE)
+			return;
+	}
+	node_request(n, RPC_MERGE, list[k], &m);
+}
+
 static void join_answer(struct chord_node *n, struct chord_peer s, const struct chord_peer *list,
 			uint32_t count)
 {
@@ -361,6 +384,7 @@ static bool reply_fits(const struct rpc *r, const struct chord_msg *m)
 	case RPC_STABILIZE:
 	case RPC_ADOPT:
 	case RPC_JOIN_SUCC:
+	case RPC_MERGE:
 		return m->type == CHORD_MSG_NEIGHBOURS;
 	case RPC_RECTIFY:
 	case RPC_CHECK_PRED:
@@ -390,13 +414,20 @@ static void on_reply(struct chord_node *n, const struct chord_msg *m)
 	case RPC_STABILIZE:
 		stabilize_answer(n, r.peer, m->has_pred, m->pred, m->succ, m->succ_count);
 		break;
-	case RPC_ADOPT: {
+	case RPC_ADOPT:
+	case RPC_MERGE: {
 		struct chord_peer adopted[CHORD_SUCC_MAX + 1];
 		uint32_t k = prefixed(n, r.peer, m->succ, m->succ_count, adopted);
 
+		/* A merge's candidate may have been overtaken by a stabilize meanwhile. */
+		if (r.purpose == RPC_MERGE && n->succ_count > 0 &&
+		    n->succ[0].id != n->cfg.self.id &&
+		    !node_between(n, n->cfg.self.id, r.peer.id, n->succ[0].id))
+			break;
 		node_set_succ(n, adopted, k);
 		notify(n, r.peer);
-		n->stabilizing = false;
+		if (r.purpose == RPC_ADOPT)
+			n->stabilizing = false;
 		break;
 	}
 	case RPC_JOIN_SUCC:
@@ -443,6 +474,8 @@ static void on_timeout(struct chord_node *n, const struct rpc *r)
 	case RPC_FIND:
 		node_lookup_timeout(n, r);
 		break;
+	case RPC_MERGE:
+		break;                  /* the candidate is dead: nothing to adopt */
 	}
 }
 
@@ -504,6 +537,12 @@ int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_
 		if (in->key >= n->space.size)
 			return -EINVAL;
 		node_lookup_start(n, LOOKUP_CLIENT, in->key, in->tag, 0, NULL);
+		break;
+	case CHORD_IN_MERGE:
+		if (in->via.id == n->cfg.self.id || in->via.addr == CHORD_NO_ADDR)
+			return -EINVAL;
+		if (n->joined && !node_lookup_busy(n, LOOKUP_MERGE))
+			node_lookup_start(n, LOOKUP_MERGE, n->cfg.self.id, 0, 0, &in->via);
 		break;
 	default:
 		return -EINVAL;

@@ -50,12 +50,15 @@ enum chord_input_type {
 	CHORD_IN_TICK,                  /* one unit of time passed */
 	CHORD_IN_JOIN,                  /* join the ring through member via */
 	CHORD_IN_LOOKUP,                /* a client's lookup of key, answered by a LOOKUP event */
+	CHORD_IN_MERGE,                 /* look up our own id through via, a node remembered:
+					 * a closer successor found there is adopted (rings that a
+					 * partition split merge again; see PROTOCOL.md) */
 };
 
 struct chord_input {
 	uint8_t type;                   /* enum chord_input_type */
 	const struct chord_msg *msg;    /* MESSAGE, borrowed */
-	struct chord_peer via;          /* JOIN */
+	struct chord_peer via;          /* JOIN, MERGE */
 	uint64_t key;                   /* LOOKUP: an id of the space */
 	uint64_t tag;                   /* LOOKUP: the caller's, echoed in its event */
 };

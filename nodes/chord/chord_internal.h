@@ -16,6 +16,7 @@ enum rpc_purpose {
 	RPC_CHECK_PRED,         /* PING the predecessor; dead: forget it */
 	RPC_FIND,               /* one lookup step */
 	RPC_JOIN_SUCC,          /* GET_NEIGHBOURS to the successor a join found */
+	RPC_MERGE,              /* GET_NEIGHBOURS to a closer successor a merge found */
 };
 
 struct rpc {
@@ -27,7 +28,7 @@ struct rpc {
 	struct chord_peer candidate;    /* RECTIFY: the notifier */
 };
 
-enum lookup_kind { LOOKUP_FREE = 0, LOOKUP_CLIENT, LOOKUP_FINGER, LOOKUP_JOIN };
+enum lookup_kind { LOOKUP_FREE = 0, LOOKUP_CLIENT, LOOKUP_FINGER, LOOKUP_JOIN, LOOKUP_MERGE };
 
 /* Invariants: path[0] is this node; path_count == hops + 1 while in progress; current is
  * path[path_count - 1]. */
@@ -77,6 +78,7 @@ void node_set_finger(struct chord_node *n, uint32_t j, bool set, struct chord_pe
 void node_forget(struct chord_node *n, uint64_t dead);
 void node_join_found(struct chord_node *n, struct chord_peer owner,
 		     const struct chord_peer *list, uint32_t count);
+void node_merge_found(struct chord_node *n, const struct chord_peer *list, uint32_t count);
 
 /* chord_lookup.c */
 void node_lookup_start(struct chord_node *n, uint8_t kind, uint64_t key, uint64_t tag,
@@ -85,5 +87,6 @@ bool node_find_answer(const struct chord_node *n, uint64_t key, struct chord_msg
 void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct chord_msg *m);
 void node_lookup_timeout(struct chord_node *n, const struct rpc *r);
 void node_fix_next_finger(struct chord_node *n);
+bool node_lookup_busy(const struct chord_node *n, uint8_t kind);
 
 #endif /* CHORD_INTERNAL_H */

@@ -182,9 +182,14 @@ void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct c
 		follow(n, l, m->next);
 		return;
 	}
-	if (l->kind == LOOKUP_JOIN) {
+	if (l->kind == LOOKUP_JOIN || l->kind == LOOKUP_MERGE) {
+		uint8_t kind = l->kind;
+
 		l->kind = LOOKUP_FREE;
-		node_join_found(n, m->next, m->succ, m->succ_count);
+		if (kind == LOOKUP_JOIN)
+			node_join_found(n, m->next, m->succ, m->succ_count);
+		else
+			node_merge_found(n, m->succ, m->succ_count);
 		return;
 	}
 	lookup_end(n, l, CHORD_LOOKUP_OK, m->next);
@@ -210,4 +215,13 @@ void node_fix_next_finger(struct chord_node *n)
 	}
 	node_lookup_start(n, LOOKUP_FINGER, chord_finger_start(&n->space, n->cfg.self.id, j), 0,
 			  j, NULL);
+}
+
+bool node_lookup_busy(const struct chord_node *n, uint8_t kind)
+{
+	for (uint32_t i = 0; i < CHORD_LOOKUPS_MAX; i++) {
+		if (n->lookups[i].kind == kind)
+			return true;
+	}
+	return false;
 }

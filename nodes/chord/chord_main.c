@@ -133,9 +133,10 @@ static int check(const struct replica_args *a, struct extra *x, struct errbuf *e
 		ids[i] = chord_hash(&space, name, (size_t)n);
 		for (uint32_t k = 0; k < i; k++) {
 			if (ids[k] == ids[i])
-				return errbuf_set(eb, -EINVAL, "n%" PRIu32 " and n%" PRIu32 " have "
-						  "the same id %" PRIu64 " in %" PRId64 " bits: use "
-						  "more --bits", k + 1, i + 1, ids[i], x->bits);
+				return errbuf_set(eb, -EINVAL, "n%" PRIu32 " and n%" PRIu32
+						  " have the same id %" PRIu64 " in %" PRId64
+						  " bits: use more --bits", k + 1, i + 1, ids[i],
+						  x->bits);
 		}
 	}
 	return 0;

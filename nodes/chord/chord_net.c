@@ -59,6 +59,7 @@ struct shell {
 	int64_t tick_ns, next_tick_ns;
 	bool joined, join_in_flight;
 	uint32_t join_wait, join_next;
+	uint32_t merge_wait, merge_next;
 	uint64_t incarnation;
 	struct pending pending[PENDING_MAX];
 	struct chord_outputs out;
@@ -164,7 +165,8 @@ static void reply_lookup(struct replica_server *s, struct shell *sh,
 	ASSERT(n > 0 && (size_t)n < sizeof(reply));
 	at = (size_t)n;
 	for (uint32_t k = 0; k < r->path_count; k++) {
-		n = snprintf(reply + at, sizeof(reply) - at, "%s%" PRIu64, k ? "," : "", r->path[k]);
+		n = snprintf(reply + at, sizeof(reply) - at, "%s%" PRIu64, k ? "," : "",
+			     r->path[k]);
 		ASSERT(n > 0 && (size_t)n < sizeof(reply) - at);
 		at += (size_t)n;
 	}
@@ -194,7 +196,8 @@ static void outputs(struct replica_server *s, struct shell *sh)
 		if (e->type == CHORD_EV_JOINED) {
 			sh->joined = true;
 			sh->join_in_flight = false;
-			log_info("joined: successor n%" PRIu32, e->succ_count ? e->succ[0].addr : 0);
+			log_info("joined: successor n%" PRIu32,
+				 e->succ_count ? e->succ[0].addr : 0);
 		} else if (e->type == CHORD_EV_JOIN_FAILED) {
 			sh->join_in_flight = false;
 			sh->join_wait = CHORD_NET_JOIN_RETRY_TICKS;
@@ -281,6 +284,26 @@ static void on_datagram(struct replica_server *s, void *ctx, const struct sockad
 	step(s, sh, &in);
 }
 
+/* Every CHORD_NET_MERGE_TICKS, look up our own id through the next node of the cluster, in
+ * turn: after a partition, the rings it split find each other again this way. */
+static void merge(struct replica_server *s, struct shell *sh)
+{
+	uint32_t via;
+
+	if (sh->merge_wait > 0) {
+		sh->merge_wait--;
+		return;
+	}
+	sh->merge_wait = CHORD_NET_MERGE_TICKS;
+	via = sh->merge_next++ % sh->nodes;
+	if (via == sh->args->id)
+		via = sh->merge_next++ % sh->nodes;
+	if (via == sh->args->id)
+		return;                 /* alone in the cluster */
+	const struct chord_input in = { .type = CHORD_IN_MERGE, .via = peer_of(sh, via) };
+	step(s, sh, &in);
+}
+
 static void on_tick(struct replica_server *s, void *ctx)
 {
 	struct shell *sh = ctx;
@@ -289,7 +312,11 @@ static void on_tick(struct replica_server *s, void *ctx)
 	/* Missed ticks (a paused process) are not made up: one tick per wake-up at most. */
 	sh->next_tick_ns = monotime_ns() + sh->tick_ns;
 	step(s, sh, &tick);
-	if (sh->joined || sh->join_in_flight)
+	if (sh->joined) {
+		merge(s, sh);
+		return;
+	}
+	if (sh->join_in_flight)
 		return;
 	if (sh->join_wait > 0) {
 		sh->join_wait--;

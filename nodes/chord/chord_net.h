@@ -15,6 +15,7 @@ enum {
 	CHORD_NET_CLIENT_BYTES_MAX = 128,       /* a client's request datagram */
 	CHORD_NET_REPLY_BYTES_MAX = 1024,       /* a lookup's reply datagram, path included */
 	CHORD_NET_JOIN_RETRY_TICKS = 20,        /* a failed join is tried again after this */
+	CHORD_NET_MERGE_TICKS = 20,             /* a member looks up its id elsewhere this often */
 };
 
 /*

@@ -106,6 +106,7 @@ static const char *sample(const char *name, const char *arg, const char *first_b
 		{ "op-timeout-ms", "MS", "500" }, { "capture-max-mb", "MB", "8" },
 		{ "byzantine", "MODE[,MODE]", "silent" },
 		{ "msgdrop-types", "TYPE[,TYPE]", "commit" },
+		{ "bits", "M", "16" }, { "succ-list", "R", "2" },
 	};
 
 	if (strcmp(name, "bug") == 0)

@@ -14,10 +14,13 @@ struct sim_node {
 	struct chord_node *core;
 	uint64_t id;
 	bool alive, joined;
+	bool side;                      /* under a partition, which side */
+	uint32_t merge_next;
 };
 
 struct packet {
 	uint32_t to;                    /* node index */
+	bool from_side;                 /* the sender's side when it was sent */
 	uint64_t due;
 	struct chord_msg msg;
 };
@@ -27,6 +30,7 @@ struct csim {
 	struct chord_space space;
 	struct prng prng;
 	uint64_t now;
+	bool partitioned;
 	uint32_t count;
 	struct sim_node nodes[CSIM_NODES_MAX];
 	uint32_t packet_count;
@@ -41,7 +45,7 @@ void csim_defaults(struct csim_opts *o, uint64_t seed)
 {
 	*o = (struct csim_opts){ .seed = seed, .bits = 16, .succ_max = 3, .stabilize_ticks = 10,
 				 .fix_fingers_ticks = 10, .check_pred_ticks = 10,
-				 .rpc_timeout_ticks = 8, .latency_max = 3 };
+				 .rpc_timeout_ticks = 8, .latency_max = 3, .merge_ticks = 20 };
 }
 
 struct csim *csim_new(const struct csim_opts *o)
@@ -99,7 +103,7 @@ static void collect(struct csim *s, uint32_t from)
 			continue;
 		}
 		s->packets[s->packet_count++] = (struct packet){
-			.to = send->to - 1, .msg = send->msg,
+			.to = send->to - 1, .msg = send->msg, .from_side = s->nodes[from].side,
 			.due = s->now + 1 + prng_below(&s->prng, s->o.latency_max) };
 	}
 	for (uint32_t k = 0; k < s->out.event_count; k++) {
@@ -143,6 +147,32 @@ void csim_crash(struct csim *s, uint32_t i)
 	s->nodes[i].alive = false;
 }
 
+/* Node @i looks its id up through the next node, in turn (chord-node's merge). */
+static void merge(struct csim *s, uint32_t i)
+{
+	uint32_t via = s->nodes[i].merge_next++ % s->count;
+	struct chord_input in = { .type = CHORD_IN_MERGE };
+
+	if (via == i)
+		via = s->nodes[i].merge_next++ % s->count;
+	if (via == i)
+		return;
+	in.via = peer_of(s, via);
+	step(s, i, &in);
+}
+
+void csim_partition(struct csim *s, const bool *side)
+{
+	for (uint32_t i = 0; i < s->count; i++)
+		s->nodes[i].side = side[i];
+	s->partitioned = true;
+}
+
+void csim_heal(struct csim *s)
+{
+	s->partitioned = false;
+}
+
 void csim_run(struct csim *s, uint32_t ticks)
 {
 	struct chord_input tick = { .type = CHORD_IN_TICK };
@@ -159,12 +189,16 @@ void csim_run(struct csim *s, uint32_t ticks)
 				continue;
 			}
 			s->packets[k] = s->packets[--s->packet_count];
-			if (s->nodes[p.to].alive)
+			if (s->nodes[p.to].alive && (!s->partitioned || p.from_side ==
+						     s->nodes[p.to].side))
 				step(s, p.to, &in);
 		}
 		for (uint32_t i = 0; i < s->count; i++) {
 			if (s->nodes[i].alive)
 				step(s, i, &tick);
+			if (s->nodes[i].alive && s->nodes[i].joined && s->o.merge_ticks &&
+			    (s->now + i) % s->o.merge_ticks == 0)
+				merge(s, i);
 		}
 	}
 }

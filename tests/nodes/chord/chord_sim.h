@@ -23,6 +23,8 @@ struct csim_opts {
 	uint32_t stabilize_ticks, fix_fingers_ticks, check_pred_ticks, rpc_timeout_ticks;
 	uint32_t latency_max;           /* a message takes 1 .. latency_max ticks */
 	double drop_p;
+	uint32_t merge_ticks;           /* each member merges through the next node this
+					 * often, as chord-node does; 0: never */
 };
 
 struct csim;
@@ -44,6 +46,11 @@ void csim_join(struct csim *s, uint32_t i, uint32_t via);
 
 /* csim_crash() - node @i stops for good: no ticks, and what is sent to it is lost. */
 void csim_crash(struct csim *s, uint32_t i);
+
+/* csim_partition() - nodes with @side[i] true and the others no longer hear each other
+ * (messages between them are lost) until csim_heal(). */
+void csim_partition(struct csim *s, const bool *side);
+void csim_heal(struct csim *s);
 
 /* csim_run() - @ticks ticks: deliver what is due, then tick every live node. */
 void csim_run(struct csim *s, uint32_t ticks);

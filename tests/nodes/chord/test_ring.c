@@ -126,3 +126,46 @@ Test(chord_ring_sim, without_fix_fingers_lookups_walk_the_ring)
 	cr_expect_gt(hops, 0.5 * log2(64) + 0.5, "mean hops %.2f", hops);
 	csim_free(s);
 }
+
+/* Halves that interleave on the ring, cut apart until each forms its own ring, then healed:
+ * merges (lookups of one's own id through other nodes) make one ring again. */
+static bool heals_after_a_split(uint32_t merge_ticks, uint32_t *rings_while_split)
+{
+	struct csim_opts o;
+	struct csim *s;
+	struct chord_ring_report r;
+	bool side[16], ideal;
+	char why[128];
+
+	csim_defaults(&o, 8);
+	o.merge_ticks = merge_ticks;
+	s = csim_grown(&o, 16, 5);
+	csim_run(s, 3000);
+	cr_assert(csim_ideal(s, why, sizeof(why)), "%s", why);
+	/* Every other node around the ring: each keeps a successor on its own side (r = 3). */
+	for (uint32_t i = 0; i < 16; i++) {
+		uint32_t rank = 0;
+
+		for (uint32_t k = 0; k < 16; k++)
+			rank += csim_id(s, k) < csim_id(s, i);
+		side[i] = rank % 2;
+	}
+	csim_partition(s, side);
+	csim_run(s, 3000);
+	csim_ring(s, &r);
+	*rings_while_split = r.rings;
+	csim_heal(s);
+	csim_run(s, 3000);
+	ideal = csim_ideal(s, why, sizeof(why));
+	csim_free(s);
+	return ideal;
+}
+
+Test(chord_ring_sim, rings_split_by_a_partition_merge_once_it_heals)
+{
+	uint32_t rings;
+
+	cr_expect(heals_after_a_split(20, &rings), "with merges");
+	cr_expect_eq(rings, 2, "the partition split the ring in two, not %u", rings);
+	cr_expect_not(heals_after_a_split(0, &rings), "without merges the rings stay apart");
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* chord_client.h - chord-node's lookups for the Client seam: one UDP datagram each way. */
+#ifndef CHORD_CLIENT_H
+#define CHORD_CLIENT_H
+
+#include <stdint.h>
+
+#include "client.h"
+
+enum {
+	CHORD_CLIENT_PORT_DEFAULT = 7001,       /* chord-node's UDP port (--gossip-port) */
+	CHORD_STATE_PORT = 7000,                /* its TCP state lines (--client-port) */
+	CHORD_CLIENT_REPLY_BYTES_MAX = 1024,
+};
+
+struct chord_client {
+	struct client base;
+	int fd;                 /* a UDP socket connected to the node; -1 when closed */
+	uint16_t port;
+	int64_t timeout_ns;
+	uint64_t serial;        /* the tag of the next lookup */
+	char reply[CHORD_CLIENT_REPLY_BYTES_MAX];
+};
+
+void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns);
+
+/*
+ * chord_client_parse_reply() - @line (chord_net.h's reply, no newline) for the lookup tagged
+ * @tag into @result: ok with the JSON value {"status":"ok","owner":"n3","owner_id":ID,
+ * "hops":H,"path":[...]} (or the status the node gave, without owner); fail for "error",
+ * "busy" and "not-joined" (nothing was looked up). Return: 1 done; 0 a reply to another
+ * lookup (a late one); -EBADMSG not a reply.
+ */
+int chord_client_parse_reply(const char *line, uint64_t tag, struct client_result *result);
+
+#endif /* CHORD_CLIENT_H */

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/* chord_system.c - chord-node behind the System seam: a ring of N nodes (a stable base of
+ * r+1, the rest joining at start), lookups of hashed keys from random nodes. */
+#include "system.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "campaign.h"
+#include "chord_client.h"
+#include "chord_gen.h"
+#include "chord_id.h"
+#include "chord_msg.h"
+#include "cluster.h"
+#include "codec.h"
+#include "errbuf.h"
+#include "fl_assert.h"
+#include "line_conn.h"
+#include "monotime.h"
+#include "replica_args.h"
+#include "replica_db.h"
+
+enum {
+	CHORD_KEYS = 64,                /* keys looked up: enough to spread over every arc */
+	CHORD_FINAL_KEYS = 4,           /* looked up from every node at the end */
+	CHORD_READY_POLL_MS = 50,
+	CHORD_STATE_LINE_BYTES = 8192,  /* chord-node's state line */
+	/* The settle time S (config.json "chord_settle_s"): after the last membership change
+	 * or fault, chord-node's periods (stabilize 50 ms, one finger per 20 ms, so 32 fingers
+	 * in 640 ms, a dead node known after 100 ms) make the ring exact well within it. */
+	CHORD_SETTLE_MS = 2000,
+};
+
+STATIC_ASSERT((int)CHORD_FINAL_KEYS <= (int)SYSTEM_FINAL_READS_MAX, "the final lookups fit");
+
+struct chord_system_opts {
+	uint32_t bits, succ_list;
+};
+
+struct chord_system {
+	struct system base;
+	struct chord_system_opts opts;
+	uint32_t node_count;
+	struct chord_gen gen;
+	struct replica_db db;
+};
+
+static const struct chord_system *chord_of(const struct system *sys)
+{
+	return container_of(sys, const struct chord_system, base);
+}
+
+static void chord_client_setup(const struct system *sys, struct client *client, void *session)
+{
+	(void)session;
+	chord_client_init(container_of(client, struct chord_client, base),
+			  CHORD_CLIENT_PORT_DEFAULT, sys->op_timeout_ns);
+}
+
+static uint32_t chord_final_reads(const struct system *sys, struct op *out, uint32_t max)
+{
+	const struct chord_system *s = chord_of(sys);
+
+	ASSERT(max >= CHORD_FINAL_KEYS);
+	for (uint32_t i = 0; i < CHORD_FINAL_KEYS; i++)
+		out[i] = chord_gen_lookup(&s->gen, i);
+	return CHORD_FINAL_KEYS;
+}
+
+/* The answer, not the route: the JSON up to "hops". */
+static uint64_t chord_digest(const struct client_result *r)
+{
+	uint64_t h = codec_fnv1a(CODEC_FNV1A_BASIS, &r->type, sizeof(r->type));
+	const char *json = r->value.kind == OP_VALUE_JSON ? r->value.json : "";
+	const char *end = strstr(json, ",\"hops\"");
+
+	return codec_fnv1a(h, json, end ? (size_t)(end - json) : strlen(json));
+}
+
+/* Up when its state line says it has joined the ring (the base has from the start). */
+static int chord_ready(const struct system *sys, struct in_addr addr, int64_t deadline_ns,
+		       struct errbuf *eb)
+{
+	static _Thread_local char buf[CHORD_STATE_LINE_BYTES];
+	struct line_conn conn;
+	int err;
+
+	(void)sys;
+	/* Bounded by the deadline: each pass asks once, then sleeps a little. */
+	for (;;) {
+		line_conn_init(&conn, CHORD_STATE_PORT, buf, sizeof(buf));
+		err = line_conn_open(&conn, addr, deadline_ns, eb);
+		if (err == 0)
+			err = line_conn_send(&conn, "state\n", 6, deadline_ns);
+		if (err == 0 && line_conn_recv(&conn, deadline_ns) > 0 &&
+		    strstr(buf, "\"joined\":true")) {
+			line_conn_close(&conn);
+			return 0;
+		}
+		line_conn_close(&conn);
+		if (monotime_ns() + CHORD_READY_POLL_MS * 1000000ll >= deadline_ns)
+			return errbuf_set(eb, -ETIMEDOUT, "node has not joined the ring");
+		struct timespec pause = { .tv_nsec = CHORD_READY_POLL_MS * 1000000l };
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void chord_free(struct system *sys)
+{
+	free(container_of(sys, struct chord_system, base));
+}
+
+static const struct system_ops chord_system_ops = {
+	.name = "chord",
+	.client_size = sizeof(struct chord_client),
+	.client_init = chord_client_setup,
+	.final_reads = chord_final_reads,
+	.digest = chord_digest,
+	.free = chord_free,
+	.ready = chord_ready,
+};
+
+/* --base r+1 (Zave's stable base), --bits, --succ-list. */
+static uint32_t chord_extra_args(const struct replica_db *db, uint32_t node,
+				 char args[][REPLICA_DB_ARG_BYTES_MAX], uint32_t max)
+{
+	const struct chord_system *s = db->extra_ctx;
+	uint32_t base = s->opts.succ_list + 1 < s->node_count ? s->opts.succ_list + 1
+							     : s->node_count;
+
+	(void)node;
+	ASSERT(max >= 6);
+	snprintf(args[0], REPLICA_DB_ARG_BYTES_MAX, "--base");
+	snprintf(args[1], REPLICA_DB_ARG_BYTES_MAX, "%" PRIu32, base);
+	snprintf(args[2], REPLICA_DB_ARG_BYTES_MAX, "--bits");
+	snprintf(args[3], REPLICA_DB_ARG_BYTES_MAX, "%" PRIu32, s->opts.bits);
+	snprintf(args[4], REPLICA_DB_ARG_BYTES_MAX, "--succ-list");
+	snprintf(args[5], REPLICA_DB_ARG_BYTES_MAX, "%" PRIu32, s->opts.succ_list);
+	return 6;
+}
+
+static int chord_system_new(const struct campaign_opts *o, const char *data_root,
+			    struct system **out, struct errbuf *eb)
+{
+	const struct chord_system_opts *so = o->system_opts;
+	struct chord_system *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return errbuf_set(eb, -ENOMEM, "out of memory");
+	s->opts = *so;
+	s->node_count = o->node_count;
+	chord_gen_init(&s->gen, CHORD_KEYS, so->bits);
+	err = system_init(&s->base, &chord_system_ops, &s->gen.base, &s->db, "chord", o,
+			  data_root, eb);
+	if (err < 0) {
+		free(s);
+		return err;
+	}
+	s->db.extra = chord_extra_args;
+	s->db.extra_ctx = s;
+	*out = &s->base;
+	return 0;
+}
+
+/* ---- Options -------------------------------------------------------------------------- */
+
+static int parse_bits(void *opts, const char *arg, struct errbuf *eb)
+{
+	int64_t v;
+
+	if (replica_args_parse_int(arg, CHORD_BITS_MIN, CHORD_BITS_MAX, &v) < 0)
+		return errbuf_set(eb, -EINVAL, "--bits: expected %d..%d", CHORD_BITS_MIN,
+				  CHORD_BITS_MAX);
+	((struct chord_system_opts *)opts)->bits = (uint32_t)v;
+	return 0;
+}
+
+static int parse_succ_list(void *opts, const char *arg, struct errbuf *eb)
+{
+	int64_t v;
+
+	if (replica_args_parse_int(arg, 1, CHORD_SUCC_MAX, &v) < 0)
+		return errbuf_set(eb, -EINVAL, "--succ-list: expected 1..%d", CHORD_SUCC_MAX);
+	((struct chord_system_opts *)opts)->succ_list = (uint32_t)v;
+	return 0;
+}
+
+static void chord_opts_defaults(void *opts)
+{
+	*(struct chord_system_opts *)opts = (struct chord_system_opts){
+		.bits = CHORD_BITS_DEFAULT, .succ_list = 3 };
+}
+
+/* Node ids are the hashes of n1..nN: with few bits two may meet, which chord-node refuses. */
+static int chord_opts_check(void *opts, struct campaign_opts *o, struct errbuf *eb)
+{
+	const struct chord_system_opts *so = opts;
+	struct chord_space space;
+	uint64_t ids[CLUSTER_NODES_MAX];
+
+	ASSERT(chord_space_init(&space, so->bits) == 0);
+	for (uint32_t i = 0; i < o->node_count && i < CLUSTER_NODES_MAX; i++) {
+		char name[16];
+		int n = snprintf(name, sizeof(name), "n%" PRIu32, i + 1);
+
+		ids[i] = chord_hash(&space, name, (size_t)n);
+		for (uint32_t k = 0; k < i; k++) {
+			if (ids[k] == ids[i])
+				return errbuf_set(eb, -EINVAL, "--bits %" PRIu32 ": n%" PRIu32 " and n%"
+						  PRIu32 " get the same id; use more bits",
+						  so->bits, k + 1, i + 1);
+		}
+	}
+	return 0;
+}
+
+static void chord_config_json(const void *opts, json_t *root)
+{
+	const struct chord_system_opts *so = opts;
+
+	json_object_set_new(root, "chord_bits", json_integer(so->bits));
+	json_object_set_new(root, "chord_succ_list", json_integer(so->succ_list));
+	json_object_set_new(root, "chord_settle_s", json_real(CHORD_SETTLE_MS / 1000.0));
+}
+
+static void chord_reproduce(const void *opts, FILE *out)
+{
+	const struct chord_system_opts *so = opts;
+
+	fprintf(out, " --bits %" PRIu32 " --succ-list %" PRIu32, so->bits, so->succ_list);
+}
+
+static const struct system_option chord_options[] = {
+	{ "bits", "M", "ids are M-bit, 6..32 (default 32)", parse_bits },
+	{ "succ-list", "R", "successor list length r, 1..8 (default 3); the stable base is "
+	  "r+1 nodes", parse_succ_list },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct system_bug chord_bugs[] = {
+	{ "no-wraparound", "arcs ignore the wrap at 2^m", "", "wrong-owner,no-progress",
+	  false },
+	{ "closest-preceding-self", "an empty finger answers \"myself\": hops that go nowhere",
+	  "", "no-progress", false },
+	{ "no-fix-fingers", "fingers are never refreshed: joiners route by successors", "",
+	  "slow-routing", false },
+	{ NULL, NULL, NULL, NULL, false },
+};
+
+const struct system_desc chord_system_desc = {
+	.name = "chord",
+	.summary = "a Chord ring (chord-node, Zave's corrected maintenance), lookups checked "
+		   "against the true ring",
+	.node_program = "chord-node",
+	.nodes_default = 8,
+	.nodes_min = 4,
+	.nodes_max = (int)REPLICA_ARGS_REPLICAS_MAX < (int)CLUSTER_NODES_MAX
+		     ? REPLICA_ARGS_REPLICAS_MAX : CLUSTER_NODES_MAX,
+	.options = chord_options,
+	.bugs = chord_bugs,
+	.checkers = "chord",
+	.opts_size = sizeof(struct chord_system_opts),
+	.opts_defaults = chord_opts_defaults,
+	.opts_check = chord_opts_check,
+	.make = chord_system_new,
+	.config_json = chord_config_json,
+	.reproduce = chord_reproduce,
+};
