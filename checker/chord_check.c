@@ -113,6 +113,24 @@ static uint32_t owner_of(const struct ring *r, uint64_t key)
 	return 0;
 }
 
+/* When the fault op @i started is stopped (@stop: its stop f, or what follows "stop-"), or
+ * @end if never. */
+static int64_t stop_time(const struct history *h, uint64_t i, const char *stop, int64_t end)
+{
+	bool dashed = strncmp(h->ops[i].f, "start-", 6) == 0;
+
+	for (uint64_t k = i + 1; k < h->count; k++) {
+		const struct op *s = &h->ops[k];
+
+		if (s->process != OP_PROCESS_NEMESIS || s->type == OP_INVOKE)
+			continue;
+		if (dashed ? strncmp(s->f, "stop-", 5) == 0 && strcmp(s->f + 5, stop) == 0
+			   : strcmp(s->f, stop) == 0)
+			return s->time_ns;
+	}
+	return end;
+}
+
 /* The fault in force from a start to its stop, and every nemesis op, as spans. */
 static void disturbances(struct judge *j)
 {
@@ -134,18 +152,7 @@ static void disturbances(struct judge *j)
 				stop = pairs[p][1];
 		}
 		if (stop) {
-			to = end;       /* until its stop completes, or the end */
-			for (uint64_t k = i + 1; k < h->count; k++) {
-				const struct op *s = &h->ops[k];
-				bool same = strncmp(op->f, "start-", 6) == 0
-					    ? strncmp(s->f, "stop-", 5) == 0 && strcmp(s->f + 5, stop) == 0
-					    : strcmp(s->f, stop) == 0;
-
-				if (s->process == OP_PROCESS_NEMESIS && s->type != OP_INVOKE && same) {
-					to = s->time_ns;
-					break;
-				}
-			}
+			to = stop_time(h, i, stop, end);
 		} else if (hist_pair(h, i) != HIST_NO_PAIR) {
 			to = h->ops[hist_pair(h, i)].time_ns;
 		}
@@ -209,10 +216,11 @@ static void judge_progress(struct judge *j, const struct answer *a, uint64_t key
 		uint64_t after = chord_distance(sp, a->path[k] % sp->size, key);
 
 		if (after >= before) {
-			check_result_add_anomaly(result, "no-progress", ops, 2, "lookup of %" PRIu64
-						 ": hop %" PRIu32 " to %" PRIu64 " is %" PRIu64 " from "
-						 "the key, no closer than %" PRIu64 " (%" PRIu64 ")",
-						 key, k, a->path[k], after, a->path[k - 1], before);
+			check_result_add_anomaly(result, "no-progress", ops, 2,
+						 "lookup of %" PRIu64 ": hop %" PRIu32 " to %"
+						 PRIu64 " is %" PRIu64 " from the key, no closer "
+						 "than %" PRIu64 " (%" PRIu64 ")", key, k,
+						 a->path[k], after, a->path[k - 1], before);
 			return;
 		}
 	}
@@ -221,8 +229,8 @@ static void judge_progress(struct judge *j, const struct answer *a, uint64_t key
 					 PRIu32 " hops, over m + r = %u", key, a->hops,
 					 sp->bits + j->ring.succ_list);
 	else if (strcmp(a->status, "no-progress") == 0)
-		check_result_add_anomaly(result, "no-progress", ops, 2, "lookup of %" PRIu64 ": the "
-					 "node reports a hop that made no progress", key);
+		check_result_add_anomaly(result, "no-progress", ops, 2, "lookup of %" PRIu64
+					 ": the node reports a hop that made no progress", key);
 }
 
 static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
@@ -236,6 +244,7 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 
 	if (out->type != OP_OK)
 		return;
+	result->final_read_count += in->final;
 	if (in->value.kind != OP_VALUE_INT || key >= j->ring.space.size ||
 	    out->value.kind != OP_VALUE_JSON || !answer_parse(out->value.json, &a, &root)) {
 		check_result_set_unknown(result, "op %" PRIu64 ": not a chord lookup", done);
@@ -302,6 +311,7 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 	(void)checker;
 	(void)opts;
 	result->checker = "chord";
+	result->model = "chord";
 	result->op_count = run->history->count;
 	if (!run->dir) {
 		check_result_set_unknown(result, "chord needs the run directory (config.json: "
@@ -316,8 +326,8 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 	if (err == 0) {
 		disturbances(j);
 		if (j->spans_overflow)
-			check_result_set_unknown(result, "more than %d nemesis ops: no lookup judged "
-						 "as quiet", DISTURBANCES_MAX);
+			check_result_set_unknown(result, "more than %d nemesis ops: no lookup "
+						 "judged as quiet", DISTURBANCES_MAX);
 		for (uint64_t i = 0; i < j->h->count; i++) {
 			const struct op *op = &j->h->ops[i];
 

@@ -170,6 +170,13 @@ void campaign_outcome_run_pbft_fast(struct campaign_outcome *out, const char *no
 	run_system(out, "pbft", NULL, nodes, seed, NULL, time_s, extra);
 }
 
+void campaign_outcome_run_system(struct campaign_outcome *out, const char *system,
+				 const char *nodes, const char *seed, const char *bug,
+				 const char *time_s, const char *const *extra)
+{
+	run_system(out, system, NULL, nodes, seed, bug, time_s, extra);
+}
+
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind)
 {
 	char word[64];

@@ -53,6 +53,14 @@ void campaign_outcome_run_pbft_at(struct campaign_outcome *out, const char *node
 				  const char *seed, const char *bug, const char *byzantine,
 				  const char *time_s, const char *nemesis, const char *rate);
 
+/*
+ * campaign_outcome_run_system() - faultline run @system [--nodes N] --time T --rate 100
+ * --seed S [--bug B] and @extra (NULL-ended, at most 12 arguments).
+ */
+void campaign_outcome_run_system(struct campaign_outcome *out, const char *system,
+				 const char *nodes, const char *seed, const char *bug,
+				 const char *time_s, const char *const *extra);
+
 bool campaign_outcome_has_kind(const struct campaign_outcome *out, const char *kind);
 
 /* campaign_outcome_fini() - remove the temporary store, unless the run was not as expected. */

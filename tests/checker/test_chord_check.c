@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* test_chord_check.c - the chord checker on hand-made runs of four nodes (16-bit ids: n4
+ * 3029, n3 3130, n1 45138, n2 51080): each anomaly kind must fail its run, and the same
+ * answers under a fault, or within the settle time of one, must not. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "checker_table.h"
+#include "errbuf.h"
+#include "hist_build.h"
+
+enum { MS = 1000000 };
+
+static char dir[64];
+static char config_path[128];
+static struct hist_build b;
+
+static void setup(void)
+{
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/fl-chord-check-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(config_path, sizeof(config_path), "%s/config.json", dir);
+	f = fopen(config_path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},{\"name\":\"n4\"}],"
+	      "\"chord_bits\":16,\"chord_succ_list\":3,\"chord_settle_s\":0.5}\n", f);
+	cr_assert_eq(fclose(f), 0);
+	hb_init(&b);
+}
+
+static void teardown(void)
+{
+	hb_fini(&b);
+	unlink(config_path);
+	rmdir(dir);
+}
+
+TestSuite(chord_check, .init = setup, .fini = teardown);
+
+/* One lookup of @key asked of @node at @at_ms, answered with the JSON @answer. */
+static void lookup(int64_t at_ms, const char *node, int64_t key, const char *answer)
+{
+	hb_time(&b, at_ms * MS);
+	hb_op(&b, 0, "lookup", node, HB_INT(key), OP_OK, HB_JSON(answer), false);
+}
+
+static struct check_result result;
+
+static enum verdict check(bool with_dir)
+{
+	const struct checker_entry *e = checker_entry_find("chord");
+	struct check_opts opts = { 0 };
+	const struct checker *c;
+	struct errbuf eb = { "" };
+	struct check_run run = { .history = &b.h, .dir = with_dir ? dir : NULL };
+
+	cr_assert_not_null(e);
+	cr_assert_eq(checker_make(e, NULL, &opts, &c, &eb), 0);
+	check_result_init(&result);
+	cr_assert_eq(c->ops->check(c, &run, &opts, &result, &eb), 0, "%s", eb.msg);
+	checker_free((struct checker *)c);
+	return result.verdict;
+}
+
+static bool found(const char *kind)
+{
+	for (uint32_t k = 0; k < result.anomaly_count; k++) {
+		if (strcmp(result.anomalies[k].kind, kind) == 0)
+			return true;
+	}
+	return false;
+}
+
+Test(chord_check, right_owners_in_a_quiet_ring_are_valid)
+{
+	lookup(1000, "n4", 10000, "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":45138,"
+	       "\"hops\":1,\"path\":[3029,3130]}");
+	lookup(1001, "n1", 60000, "{\"status\":\"ok\",\"owner\":\"n4\",\"owner_id\":3029,"
+	       "\"hops\":1,\"path\":[45138,51080]}");
+	cr_expect_eq(check(true), VERDICT_VALID);
+	cr_expect(result.figures && strstr(result.figures, "2 lookups in a quiet ring"), "%s",
+		  result.figures ? result.figures : "(none)");
+	check_result_fini(&result);
+}
+
+Test(chord_check, a_wrong_owner_in_a_quiet_ring_is_invalid)
+{
+	lookup(1000, "n4", 10000, "{\"status\":\"ok\",\"owner\":\"n2\",\"owner_id\":51080,"
+	       "\"hops\":1,\"path\":[3029,3130]}");
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("wrong-owner"));
+	check_result_fini(&result);
+}
+
+Test(chord_check, a_wrong_owner_under_a_fault_or_within_the_settle_time_is_counted_only)
+{
+	const char *wrong = "{\"status\":\"ok\",\"owner\":\"n2\",\"owner_id\":51080,\"hops\":1,"
+			    "\"path\":[3029,3130]}";
+
+	lookup(100, "n4", 10000, wrong);                /* the ring has just formed */
+	hb_time(&b, 1000 * MS);
+	hb_nemesis(&b, "start-partition");
+	lookup(1100, "n4", 10000, wrong);               /* under the partition */
+	hb_time(&b, 1200 * MS);
+	hb_nemesis(&b, "stop-partition");
+	lookup(1300, "n4", 10000, wrong);               /* within S = 500 ms of the heal */
+	cr_expect_eq(check(true), VERDICT_VALID);
+	cr_expect(result.figures && strstr(result.figures, "3 of them not naming"), "%s",
+		  result.figures ? result.figures : "(none)");
+	check_result_fini(&result);
+	lookup(1800, "n4", 10000, wrong);               /* settled: judged */
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("wrong-owner"));
+	check_result_fini(&result);
+}
+
+Test(chord_check, a_hop_that_goes_nowhere_is_invalid_even_under_faults)
+{
+	hb_nemesis(&b, "start-partition");
+	lookup(1000, "n3", 10000, "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":45138,"
+	       "\"hops\":2,\"path\":[3130,45138,3029]}");
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("no-progress"));
+	check_result_fini(&result);
+}
+
+Test(chord_check, a_lookup_over_m_plus_r_hops_is_invalid)
+{
+	lookup(1000, "n3", 10000, "{\"status\":\"too-long\",\"hops\":19,\"path\":[3130]}");
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("no-progress"));
+	check_result_fini(&result);
+}
+
+Test(chord_check, routing_slower_than_log2_n_on_average_is_invalid)
+{
+	for (int i = 0; i < 25; i++)
+		lookup(1000 + i, "n4", 10000, "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":"
+		       "45138,\"hops\":3,\"path\":[3029,3130]}");
+	cr_expect_eq(check(true), VERDICT_INVALID, "3 hops on average among 4 nodes");
+	cr_expect(found("slow-routing"));
+	check_result_fini(&result);
+	hb_fini(&b);
+	hb_init(&b);
+	for (int i = 0; i < 25; i++)
+		lookup(1000 + i, "n4", 10000, "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":"
+		       "45138,\"hops\":1,\"path\":[3029,3130]}");
+	cr_expect_eq(check(true), VERDICT_VALID);
+	check_result_fini(&result);
+}
+
+Test(chord_check, without_the_run_directory_the_verdict_is_unknown)
+{
+	lookup(1000, "n4", 10000, "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":45138,"
+	       "\"hops\":1,\"path\":[3029,3130]}");
+	cr_expect_eq(check(false), VERDICT_UNKNOWN);
+	cr_expect(strstr(result.unknown_reason, "run directory"));
+	check_result_fini(&result);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* test_chord.c - Chord rings of eight nodes under partitions: the correct build is valid,
+ * and the seeded bugs that routing shows are caught with the anomaly that names them, by
+ * the campaign a user would run (`faultline run chord --bug B`, its default faults). */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campaign_run.h"
+
+static void require_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root for namespaces and eBPF");
+}
+
+TestSuite(chord, .init = require_root, .timeout = 600);
+
+/* Partitions every second: the rings they split must merge again once healed. */
+static const char *const partitions[] = { "--nemesis", "partition:1", NULL };
+static const char *const defaults[] = { NULL };
+
+Test(chord, the_correct_ring_is_valid_under_partitions)
+{
+	static const char *const seeds[] = { "41", "42" };
+
+	for (size_t s = 0; s < 2; s++) {
+		struct campaign_outcome out;
+
+		campaign_outcome_run_system(&out, "chord", NULL, seeds[s], NULL, "8", partitions);
+		cr_expect_eq(out.exit_code, 0, "seed %s: exit %d, verdict %s, kinds %s (%s)",
+			     seeds[s], out.exit_code, out.verdict, out.kinds, out.log_path);
+		cr_expect_str_eq(out.verdict, "valid", "seed %s (%s)", seeds[s], out.log_path);
+		cr_expect_eq(out.final_reads, 32, "seed %s: 4 final lookups on each of 8 nodes",
+			     seeds[s]);
+		campaign_outcome_fini(&out, out.exit_code == 0);
+	}
+}
+
+/* Each bug with what its descriptor gives it by default, as `run --bug B` does. */
+static void expect_caught(const char *bug, const char *kind_a, const char *kind_b)
+{
+	struct campaign_outcome out;
+	bool caught;
+
+	campaign_outcome_run_system(&out, "chord", NULL, "43", bug, "8", defaults);
+	caught = out.exit_code == 1 && (campaign_outcome_has_kind(&out, kind_a) ||
+					(kind_b && campaign_outcome_has_kind(&out, kind_b)));
+	cr_expect(caught, "%s: exit %d, verdict %s, kinds %s (%s)", bug, out.exit_code,
+		  out.verdict, out.kinds, out.log_path);
+	campaign_outcome_fini(&out, caught);
+}
+
+Test(chord, closest_preceding_self_is_caught_as_no_progress)
+{
+	expect_caught("closest-preceding-self", "no-progress", NULL);
+}
+
+Test(chord, no_wraparound_is_caught_as_a_wrong_owner_or_no_progress)
+{
+	expect_caught("no-wraparound", "wrong-owner", "no-progress");
+}
