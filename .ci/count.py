@@ -15,6 +15,8 @@ def name_failure(test, out):
     """Prints which executable failed and the lines of its output that say why."""
     print(f"FAILED: {test.get('name')} ({test.get('result')}, {test.get('duration', 0):.1f} s)")
     lines = [line for line in out.splitlines() if FAILURE_LINE.search(line)]
+    if not lines:
+        lines = [line for line in out.splitlines() if line.strip()][-FAILURE_LINES_MAX:]
     for line in lines[:FAILURE_LINES_MAX]:
         print(f"    {line[:200]}")
     if len(lines) > FAILURE_LINES_MAX:

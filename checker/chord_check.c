@@ -39,12 +39,20 @@ struct span {
 	int64_t from, to;
 };
 
+/* A node surely down: from its kill's completion to its restart's invocation (or the end). */
+struct down {
+	char node[16];
+	int64_t from, to;
+};
+
 struct judge {
 	const struct history *h;
 	struct ring ring;
 	uint32_t span_count;
 	struct span spans[DISTURBANCES_MAX];
 	bool spans_overflow;
+	uint32_t down_count;
+	struct down downs[DISTURBANCES_MAX];
 	uint64_t quiet, churned, churned_wrong, hops_quiet_total;
 	uint32_t hops_quiet[PATH_MAX_IDS + 1];  /* histogram */
 };
@@ -165,6 +173,56 @@ static void disturbances(struct judge *j)
 }
 
 /* The ring forms (its joiners join) just before the history begins: a membership change. */
+/* The nodes a kill's completion names ({"killed":["n2",...]}), each down until a start's
+ * invocation names it ({"started":...} comes only with the completion: the next start). */
+static void kills(struct judge *j)
+{
+	const struct history *h = j->h;
+	int64_t end = h->count ? h->ops[h->count - 1].time_ns : 0;
+
+	for (uint64_t i = 0; i < h->count; i++) {
+		const struct op *op = &h->ops[i];
+		json_t *root, *killed;
+		size_t k;
+
+		if (op->process != OP_PROCESS_NEMESIS || op->type == OP_INVOKE ||
+		    strcmp(op->f, "kill") != 0 || op->value.kind != OP_VALUE_JSON)
+			continue;
+		root = json_loads(op->value.json, 0, NULL);
+		killed = json_object_get(root, "killed");
+		for (k = 0; k < json_array_size(killed) && j->down_count < DISTURBANCES_MAX; k++) {
+			const char *name = json_string_value(json_array_get(killed, k));
+			struct down *d = &j->downs[j->down_count];
+
+			if (!name || strlen(name) >= sizeof(d->node))
+				continue;
+			snprintf(d->node, sizeof(d->node), "%s", name);
+			d->from = op->time_ns;
+			d->to = end;
+			for (uint64_t s = i + 1; s < h->count; s++) {
+				if (h->ops[s].process == OP_PROCESS_NEMESIS &&
+				    h->ops[s].type == OP_INVOKE && strcmp(h->ops[s].f, "start") == 0) {
+					d->to = h->ops[s].time_ns;
+					break;
+				}
+			}
+			j->down_count++;
+		}
+		json_decref(root);
+	}
+}
+
+/* Was @node down for the whole of [from, to]? */
+static bool down_throughout(const struct judge *j, const char *node, int64_t from, int64_t to)
+{
+	for (uint32_t k = 0; k < j->down_count; k++) {
+		if (strcmp(j->downs[k].node, node) == 0 && j->downs[k].from <= from &&
+		    j->downs[k].to >= to)
+			return true;
+	}
+	return false;
+}
+
 static bool quiet(const struct judge *j, int64_t from, int64_t to)
 {
 	if (j->spans_overflow || from < j->ring.settle_ns)
@@ -252,6 +310,11 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 		return;
 	}
 	judge_progress(j, &a, key, ops, result);
+	if (strcmp(a.status, "ok") == 0 && a.owner &&
+	    down_throughout(j, a.owner, in->time_ns, out->time_ns))
+		check_result_add_anomaly(result, "dead-owner", ops, 2, "lookup of %" PRIu64
+					 " answered %s, which was killed before the lookup began "
+					 "and not restarted until after it ended", key, a.owner);
 	truth = owner_of(&j->ring, key);
 	if (strcmp(a.status, "ok") == 0 && quiet(j, in->time_ns, out->time_ns)) {
 		j->quiet++;
@@ -325,6 +388,7 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 	err = ring_load(&j->ring, run->dir, eb);
 	if (err == 0) {
 		disturbances(j);
+		kills(j);
 		if (j->spans_overflow)
 			check_result_set_unknown(result, "more than %d nemesis ops: no lookup "
 						 "judged as quiet", DISTURBANCES_MAX);

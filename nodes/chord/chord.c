@@ -388,6 +388,7 @@ static bool reply_fits(const struct rpc *r, const struct chord_msg *m)
 		return m->type == CHORD_MSG_NEIGHBOURS;
 	case RPC_RECTIFY:
 	case RPC_CHECK_PRED:
+	case RPC_CONFIRM:
 		return m->type == CHORD_MSG_PONG;
 	case RPC_FIND:
 		return m->type == CHORD_MSG_FOUND || m->type == CHORD_MSG_NEXT;
@@ -441,6 +442,9 @@ static void on_reply(struct chord_node *n, const struct chord_msg *m)
 	case RPC_FIND:
 		node_lookup_reply(n, &r, m);
 		break;
+	case RPC_CONFIRM:
+		node_lookup_confirmed(n, &r, true);
+		break;
 	}
 }
 
@@ -476,6 +480,9 @@ static void on_timeout(struct chord_node *n, const struct rpc *r)
 		break;
 	case RPC_MERGE:
 		break;                  /* the candidate is dead: nothing to adopt */
+	case RPC_CONFIRM:
+		node_lookup_confirmed(n, r, false);
+		break;
 	}
 }
 

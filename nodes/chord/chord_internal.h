@@ -17,6 +17,7 @@ enum rpc_purpose {
 	RPC_FIND,               /* one lookup step */
 	RPC_JOIN_SUCC,          /* GET_NEIGHBOURS to the successor a join found */
 	RPC_MERGE,              /* GET_NEIGHBOURS to a closer successor a merge found */
+	RPC_CONFIRM,            /* PING the owner a client's lookup found, before answering */
 };
 
 struct rpc {
@@ -40,6 +41,8 @@ struct lookup {
 	uint32_t hops;
 	uint32_t path_count;
 	uint64_t path[CHORD_PATH_MAX];
+	bool confirming;        /* CLIENT: the owner found is being asked whether it lives */
+	struct chord_peer owner;        /* while confirming */
 };
 
 struct chord_node {
@@ -88,5 +91,6 @@ void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct c
 void node_lookup_timeout(struct chord_node *n, const struct rpc *r);
 void node_fix_next_finger(struct chord_node *n);
 bool node_lookup_busy(const struct chord_node *n, uint8_t kind);
+void node_lookup_confirmed(struct chord_node *n, const struct rpc *r, bool alive);
 
 #endif /* CHORD_INTERNAL_H */

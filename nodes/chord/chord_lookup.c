@@ -85,6 +85,40 @@ static void lookup_end(struct chord_node *n, struct lookup *l, uint8_t status,
 	l->kind = LOOKUP_FREE;
 }
 
+/*
+ * A client's lookup found @owner: ask it whether it lives before the client is told, so no
+ * answer names a node that died since its predecessor last heard from it. Fingers, joins
+ * and merges take the answer as it is (their own checks follow).
+ */
+static void found(struct chord_node *n, struct lookup *l, struct chord_peer owner)
+{
+	struct chord_msg ping = { .type = CHORD_MSG_PING };
+	struct rpc *r;
+
+	if (l->kind != LOOKUP_CLIENT || owner.id == n->cfg.self.id) {
+		lookup_end(n, l, CHORD_LOOKUP_OK, owner);
+		return;
+	}
+	r = node_request(n, RPC_CONFIRM, owner, &ping);
+	if (!r) {
+		lookup_end(n, l, CHORD_LOOKUP_BUSY, owner);
+		return;
+	}
+	r->lookup = (uint32_t)(l - n->lookups);
+	l->confirming = true;
+	l->owner = owner;
+}
+
+void node_lookup_confirmed(struct chord_node *n, const struct rpc *r, bool alive)
+{
+	struct lookup *l = &n->lookups[r->lookup];
+
+	ASSERT(r->lookup < CHORD_LOOKUPS_MAX);
+	if (l->kind == LOOKUP_FREE || !l->confirming || l->owner.id != r->peer.id)
+		return;
+	lookup_end(n, l, alive ? CHORD_LOOKUP_OK : CHORD_LOOKUP_TIMEOUT, l->owner);
+}
+
 static void path_add(struct lookup *l, uint64_t id)
 {
 	ASSERT(l->path_count < CHORD_PATH_MAX);
@@ -106,7 +140,7 @@ static void ask(struct chord_node *n, struct lookup *l, struct chord_peer peer)
 		if (!node_find_answer(n, l->key, &m)) {
 			lookup_end(n, l, CHORD_LOOKUP_NOT_JOINED, peer);
 		} else if (m.type == CHORD_MSG_FOUND) {
-			lookup_end(n, l, CHORD_LOOKUP_OK, m.next);
+			found(n, l, m.next);
 		} else {
 			follow(n, l, m.next);
 		}
@@ -166,7 +200,7 @@ void node_lookup_start(struct chord_node *n, uint8_t kind, uint64_t key, uint64_
 		return;
 	}
 	if (local.type == CHORD_MSG_FOUND)
-		lookup_end(n, l, CHORD_LOOKUP_OK, local.next);
+		found(n, l, local.next);
 	else
 		follow(n, l, local.next);
 }
@@ -176,7 +210,8 @@ void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct c
 	struct lookup *l = &n->lookups[r->lookup];
 
 	ASSERT(r->lookup < CHORD_LOOKUPS_MAX);
-	if (l->kind == LOOKUP_FREE || l->current != r->peer.id || m->key != l->key)
+	if (l->kind == LOOKUP_FREE || l->confirming || l->current != r->peer.id ||
+	    m->key != l->key)
 		return;
 	if (m->type == CHORD_MSG_NEXT) {
 		follow(n, l, m->next);
@@ -192,7 +227,7 @@ void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct c
 			node_merge_found(n, m->succ, m->succ_count);
 		return;
 	}
-	lookup_end(n, l, CHORD_LOOKUP_OK, m->next);
+	found(n, l, m->next);
 }
 
 void node_lookup_timeout(struct chord_node *n, const struct rpc *r)
@@ -200,7 +235,7 @@ void node_lookup_timeout(struct chord_node *n, const struct rpc *r)
 	struct lookup *l = &n->lookups[r->lookup];
 
 	ASSERT(r->lookup < CHORD_LOOKUPS_MAX);
-	if (l->kind != LOOKUP_FREE && l->current == r->peer.id)
+	if (l->kind != LOOKUP_FREE && !l->confirming && l->current == r->peer.id)
 		lookup_end(n, l, CHORD_LOOKUP_TIMEOUT, r->peer);
 }
 

@@ -28,8 +28,9 @@ static void setup(void)
 	snprintf(config_path, sizeof(config_path), "%s/config.json", dir);
 	f = fopen(config_path, "w");
 	cr_assert_not_null(f);
-	fputs("{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},{\"name\":\"n4\"}],"
-	      "\"chord_bits\":16,\"chord_succ_list\":3,\"chord_settle_s\":0.5}\n", f);
+	fputs("{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},"
+	      "{\"name\":\"n4\"}],\"chord_bits\":16,\"chord_succ_list\":3,"
+	      "\"chord_settle_s\":0.5}\n", f);
 	cr_assert_eq(fclose(f), 0);
 	hb_init(&b);
 }
@@ -161,5 +162,31 @@ Test(chord_check, without_the_run_directory_the_verdict_is_unknown)
 	       "\"hops\":1,\"path\":[3029,3130]}");
 	cr_expect_eq(check(false), VERDICT_UNKNOWN);
 	cr_expect(strstr(result.unknown_reason, "run directory"));
+	check_result_fini(&result);
+}
+
+/* A kill's completion names the nodes down until the next start is invoked. */
+static void nemesis(int64_t at_ms, const char *f, const char *info_value)
+{
+	hb_time(&b, at_ms * MS);
+	hb_invoke(&b, OP_PROCESS_NEMESIS, f, NULL, HB_NULL, false);
+	hb_complete(&b, OP_PROCESS_NEMESIS, OP_INFO, info_value ? HB_JSON(info_value) : HB_NULL);
+}
+
+Test(chord_check, an_owner_down_for_the_whole_lookup_is_a_dead_owner)
+{
+	const char *n2 = "{\"status\":\"ok\",\"owner\":\"n2\",\"owner_id\":51080,\"hops\":0,"
+			 "\"path\":[45138]}";
+
+	lookup(1000, "n1", 50000, n2);                  /* n2 up: right */
+	nemesis(1100, "kill", "{\"killed\":[\"n2\"]}");
+	lookup(1300, "n1", 50000, n2);                  /* n2 down: dead */
+	nemesis(1500, "start", "{\"started\":[\"n2\"]}");
+	lookup(1600, "n1", 50000, n2);                  /* up again */
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("dead-owner"));
+	cr_expect_eq(result.anomaly_count, 1, "only the lookup while n2 was down: %s; %s",
+		     result.anomaly_count > 0 ? result.anomalies[0].message : "",
+		     result.anomaly_count > 1 ? result.anomalies[1].message : "");
 	check_result_fini(&result);
 }

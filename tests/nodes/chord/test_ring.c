@@ -169,3 +169,35 @@ Test(chord_ring_sim, rings_split_by_a_partition_merge_once_it_heals)
 	cr_expect_eq(rings, 2, "the partition split the ring in two, not %u", rings);
 	cr_expect_not(heals_after_a_split(0, &rings), "without merges the rings stay apart");
 }
+
+/* Just after a node crashes its predecessor still lists it: lookups of its keys must not
+ * name it (the origin asks the owner found before answering). */
+Test(chord_ring_sim, no_lookup_names_a_node_that_just_crashed)
+{
+	struct csim_opts o;
+	struct csim *s;
+	char why[128];
+	uint32_t victim = 9, named = 0, answered = 0;
+	uint64_t key;
+
+	csim_defaults(&o, 9);
+	s = csim_grown(&o, 16, 5);
+	csim_run(s, 3000);
+	cr_assert(csim_ideal(s, why, sizeof(why)), "%s", why);
+	key = csim_id(s, victim);                       /* the victim owns its own id */
+	csim_crash(s, victim);
+	for (uint32_t k = 0; k < 32; k++) {
+		const struct chord_lookup_result *r;
+
+		csim_lookup(s, (victim + 1 + k) % 16 == victim ? 0 : (victim + 1 + k) % 16, key,
+			    500 + k);
+		csim_run(s, 30);
+		r = csim_result(s, 500 + k);
+		cr_assert_not_null(r);
+		answered += r->status == CHORD_LOOKUP_OK;
+		named += r->status == CHORD_LOOKUP_OK && r->owner.id == csim_id(s, victim);
+	}
+	cr_expect_eq(named, 0, "%u of 32 lookups named the crashed node", named);
+	cr_expect_gt(answered, 16, "the ring repaired itself and answered (%u)", answered);
+	csim_free(s);
+}
