@@ -173,6 +173,19 @@ static void disturbances(struct judge *j)
 }
 
 /* The ring forms (its joiners join) just before the history begins: a membership change. */
+/* When the first start after op @i is invoked, or @end. */
+static int64_t restart_time(const struct history *h, uint64_t i, int64_t end)
+{
+	for (uint64_t s = i + 1; s < h->count; s++) {
+		const struct op *op = &h->ops[s];
+
+		if (op->process == OP_PROCESS_NEMESIS && op->type == OP_INVOKE &&
+		    strcmp(op->f, "start") == 0)
+			return op->time_ns;
+	}
+	return end;
+}
+
 /* The nodes a kill's completion names ({"killed":["n2",...]}), each down until a start's
  * invocation names it ({"started":...} comes only with the completion: the next start). */
 static void kills(struct judge *j)
@@ -198,14 +211,7 @@ static void kills(struct judge *j)
 				continue;
 			snprintf(d->node, sizeof(d->node), "%s", name);
 			d->from = op->time_ns;
-			d->to = end;
-			for (uint64_t s = i + 1; s < h->count; s++) {
-				if (h->ops[s].process == OP_PROCESS_NEMESIS &&
-				    h->ops[s].type == OP_INVOKE && strcmp(h->ops[s].f, "start") == 0) {
-					d->to = h->ops[s].time_ns;
-					break;
-				}
-			}
+			d->to = restart_time(h, i, end);
 			j->down_count++;
 		}
 		json_decref(root);
