@@ -31,10 +31,24 @@ Test(chord, the_correct_ring_is_valid_under_partitions)
 		cr_expect_eq(out.exit_code, 0, "seed %s: exit %d, verdict %s, kinds %s (%s)",
 			     seeds[s], out.exit_code, out.verdict, out.kinds, out.log_path);
 		cr_expect_str_eq(out.verdict, "valid", "seed %s (%s)", seeds[s], out.log_path);
-		cr_expect_eq(out.final_reads, 32, "seed %s: 4 final lookups on each of 8 nodes",
-			     seeds[s]);
+		/* 4 final lookups on each of 8 nodes. One may still time out while the rings a
+		 * late partition split merge again: a failed lookup is not judged. */
+		cr_expect_geq(out.final_reads, 24, "seed %s: %d of 32 final lookups answered",
+			      seeds[s], out.final_reads);
 		campaign_outcome_fini(&out, out.exit_code == 0);
 	}
+}
+
+/* Killed nodes are restarted empty and join again; no answer may name one while it is down. */
+Test(chord, the_correct_ring_is_valid_under_kills)
+{
+	static const char *const kills[] = { "--nemesis", "kill:1", NULL };
+	struct campaign_outcome out;
+
+	campaign_outcome_run_system(&out, "chord", NULL, "44", NULL, "8", kills);
+	cr_expect_eq(out.exit_code, 0, "exit %d, verdict %s, kinds %s (%s)", out.exit_code,
+		     out.verdict, out.kinds, out.log_path);
+	campaign_outcome_fini(&out, out.exit_code == 0);
 }
 
 /* Each bug with what its descriptor gives it by default, as `run --bug B` does. */
