@@ -353,10 +353,13 @@ static void join_answer(struct chord_node *n, struct chord_peer s, const struct 
 
 /* ---- Requests and replies ------------------------------------------------------------------ */
 
+/* Only a member answers: a node that left, or has not joined yet, looks dead. */
 static void answer(struct chord_node *n, const struct chord_msg *in)
 {
 	struct chord_msg m = { .rpc = in->rpc };
 
+	if (!n->joined)
+		return;
 	switch (in->type) {
 	case CHORD_MSG_PING:
 		m.type = CHORD_MSG_PONG;
@@ -486,6 +489,42 @@ static void on_timeout(struct chord_node *n, const struct rpc *r)
 	}
 }
 
+/* @from left the ring: it leaves our pointers now rather than after a timeout. */
+static void on_leaving(struct chord_node *n, struct chord_peer from)
+{
+	if (!n->joined)
+		return;
+	node_forget(n, from.id);
+	if (n->has_pred && n->pred.id == from.id)
+		node_set_pred(n, false, (struct chord_peer){ 0 });
+}
+
+/*
+ * Leave gracefully (Stoica et al. sec. IV-E.3): tell the successor and the predecessor,
+ * then hold nothing. The pointers are dropped without an event each (the LEFT event says
+ * they all went); the lookups in progress end, a client's as NOT_JOINED.
+ */
+static void leave(struct chord_node *n)
+{
+	struct chord_msg m = { .type = CHORD_MSG_LEAVING };
+	uint64_t self = n->cfg.self.id;
+
+	if (!n->joined && !n->joining)
+		return;
+	if (n->succ_count > 0 && n->succ[0].id != self)
+		node_send(n, n->succ[0], &m);
+	if (n->has_pred && n->pred.id != self &&
+	    (n->succ_count == 0 || n->pred.id != n->succ[0].id))
+		node_send(n, n->pred, &m);
+	node_lookups_abandon(n);
+	memset(n->rpcs, 0, sizeof(n->rpcs));
+	n->joined = n->joining = n->stabilizing = n->checking_pred = false;
+	n->has_pred = false;
+	n->succ_count = 0;
+	memset(n->finger_set, 0, sizeof(n->finger_set));
+	node_event(n, CHORD_EV_LEFT);
+}
+
 static void tick(struct chord_node *n)
 {
 	n->now++;
@@ -528,6 +567,8 @@ int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_
 			break;          /* not a peer's message */
 		if (in->msg->type == CHORD_MSG_NOTIFY)
 			rectify(n, in->msg->from);
+		else if (in->msg->type == CHORD_MSG_LEAVING)
+			on_leaving(n, in->msg->from);
 		else
 			answer(n, in->msg);
 		on_reply(n, in->msg);
@@ -550,6 +591,9 @@ int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_
 			return -EINVAL;
 		if (n->joined && !node_lookup_busy(n, LOOKUP_MERGE))
 			node_lookup_start(n, LOOKUP_MERGE, n->cfg.self.id, 0, 0, &in->via);
+		break;
+	case CHORD_IN_LEAVE:
+		leave(n);
 		break;
 	default:
 		return -EINVAL;

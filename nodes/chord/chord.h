@@ -53,6 +53,8 @@ enum chord_input_type {
 	CHORD_IN_MERGE,                 /* look up our own id through via, a node remembered:
 					 * a closer successor found there is adopted (rings that a
 					 * partition split merge again; see PROTOCOL.md) */
+	CHORD_IN_LEAVE,                 /* leave gracefully: tell the predecessor and the
+					 * successor, then stop being a member (LEFT event) */
 };
 
 struct chord_input {
@@ -75,6 +77,7 @@ enum chord_event_type {
 	CHORD_EV_PRED,                  /* the predecessor changed to peer (none: !has_peer) */
 	CHORD_EV_FINGER,                /* finger index changed to peer */
 	CHORD_EV_LOOKUP,                /* a client lookup ended: lookup */
+	CHORD_EV_LEFT,                  /* a graceful leave is done: no longer a member */
 };
 
 enum chord_lookup_status {

@@ -92,5 +92,6 @@ void node_lookup_timeout(struct chord_node *n, const struct rpc *r);
 void node_fix_next_finger(struct chord_node *n);
 bool node_lookup_busy(const struct chord_node *n, uint8_t kind);
 void node_lookup_confirmed(struct chord_node *n, const struct rpc *r, bool alive);
+void node_lookups_abandon(struct chord_node *n);
 
 #endif /* CHORD_INTERNAL_H */

@@ -260,3 +260,16 @@ bool node_lookup_busy(const struct chord_node *n, uint8_t kind)
 	}
 	return false;
 }
+
+/* Every lookup in progress ends: a client's as NOT_JOINED (the node is leaving), the others
+ * silently (a join's does not fail: it was given up). */
+void node_lookups_abandon(struct chord_node *n)
+{
+	for (uint32_t i = 0; i < CHORD_LOOKUPS_MAX; i++) {
+		struct lookup *l = &n->lookups[i];
+
+		if (l->kind == LOOKUP_CLIENT)
+			lookup_end(n, l, CHORD_LOOKUP_NOT_JOINED, (struct chord_peer){ 0 });
+		l->kind = LOOKUP_FREE;
+	}
+}

@@ -29,6 +29,7 @@ enum chord_msg_type {
 	CHORD_MSG_FOUND,                /* key is in (sender, next]: next owns it; succ is the
 					 * sender's successor list (a joiner takes it) */
 	CHORD_MSG_NEXT,                 /* ask next, which precedes key and is closer to it */
+	CHORD_MSG_LEAVING,              /* the sender leaves the ring (no reply): forget it */
 	CHORD_MSG_TYPE_END,
 };
 

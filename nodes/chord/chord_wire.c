@@ -38,6 +38,7 @@ static const char *const type_names[CHORD_MSG_TYPE_END] = {
 	[CHORD_MSG_FIND] = "find",
 	[CHORD_MSG_FOUND] = "found",
 	[CHORD_MSG_NEXT] = "next",
+	[CHORD_MSG_LEAVING] = "leaving",
 };
 
 /*

@@ -111,6 +111,8 @@ static void collect(struct csim *s, uint32_t from)
 
 		if (e->type == CHORD_EV_JOINED)
 			s->nodes[from].joined = true;
+		if (e->type == CHORD_EV_LEFT)
+			s->nodes[from].joined = false;
 		if (e->type == CHORD_EV_LOOKUP && s->result_count < CSIM_RESULTS_MAX)
 			s->results[s->result_count++] = e->lookup;
 	}
@@ -138,6 +140,13 @@ void csim_start_base(struct csim *s, uint32_t first, uint32_t count)
 void csim_join(struct csim *s, uint32_t i, uint32_t via)
 {
 	struct chord_input in = { .type = CHORD_IN_JOIN, .via = peer_of(s, via) };
+
+	step(s, i, &in);
+}
+
+void csim_leave(struct csim *s, uint32_t i)
+{
+	const struct chord_input in = { .type = CHORD_IN_LEAVE };
 
 	step(s, i, &in);
 }

@@ -44,6 +44,9 @@ void csim_start_base(struct csim *s, uint32_t first, uint32_t count);
 /* csim_join() - node @i joins through node @via. */
 void csim_join(struct csim *s, uint32_t i, uint32_t via);
 
+/* csim_leave() - node @i leaves gracefully; it stays up and may join again. */
+void csim_leave(struct csim *s, uint32_t i);
+
 /* csim_crash() - node @i stops for good: no ticks, and what is sent to it is lost. */
 void csim_crash(struct csim *s, uint32_t i);
 

@@ -2,6 +2,7 @@
 /* test_ring.c - the Chord core on the simulated network: the stable base, joins converging
  * to the ideal ring, crashes repaired, lookups finding successor(key). */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <math.h>
 
 #include "chord_sim.h"
@@ -107,6 +108,67 @@ Test(chord_ring_sim, crashes_are_repaired)
 	for (int k = 0; k < CHORD_RING_RULE_COUNT; k++)
 		cr_expect_not(r.broken[k], "%s", chord_ring_rule_name(k));
 	cr_expect_eq(r.ring_members, 29);
+	csim_free(s);
+}
+
+/* Graceful leaves (adjacent ones too) are repaired without a timeout's wait for each, a
+ * node that left answers nothing, and it can join again. */
+Test(chord_ring_sim, leaves_are_repaired_and_a_node_that_left_rejoins)
+{
+	struct csim_opts o;
+	struct csim *s;
+	struct chord_ring_report r;
+	char why[128] = "";
+	uint32_t a = 0, b = 0;
+
+	csim_defaults(&o, 9);
+	s = csim_grown(&o, 24, 5);
+	csim_run(s, 3000);
+	cr_assert(csim_ideal(s, why, sizeof(why)), "%s", why);
+	/* Two nodes adjacent on the ring, outside the base (n1..n4). */
+	for (uint32_t i = 4; i < 24 && !b; i++) {
+		for (uint32_t k = 4; k < 24; k++) {
+			const struct chord_node *core = csim_node(s, i);
+			struct chord_view v;
+
+			chord_node_view(core, &v);
+			if (k != i && v.succ_count && v.succ[0].id == csim_id(s, k)) {
+				a = i;
+				b = k;
+				break;
+			}
+		}
+	}
+	cr_assert(b, "two adjacent nodes outside the base");
+	csim_leave(s, a);
+	csim_leave(s, b);
+	cr_expect_not(csim_joined(s, a));
+	csim_run(s, 3000);
+	cr_expect(csim_ideal(s, why, sizeof(why)), "%s", why);
+	csim_ring(s, &r);
+	for (int k = 0; k < CHORD_RING_RULE_COUNT; k++)
+		cr_expect_not(r.broken[k], "%s", chord_ring_rule_name(k));
+	cr_expect_eq(r.ring_members, 22);
+	for (uint64_t t = 0; t < 50; t++)
+		csim_lookup(s, (uint32_t)(t * 5) % 24, csim_id(s, a) - t, t + 1);
+	csim_run(s, 200);
+	for (uint64_t t = 0; t < 50; t++) {
+		const struct chord_lookup_result *res = csim_result(s, t + 1);
+		uint32_t from = (uint32_t)(t * 5) % 24;
+
+		cr_assert_not_null(res, "lookup %" PRIu64 " ended", t);
+		if (from == a || from == b) {
+			cr_expect_eq(res->status, CHORD_LOOKUP_NOT_JOINED);
+			continue;
+		}
+		cr_expect_eq(res->status, CHORD_LOOKUP_OK, "lookup %" PRIu64, t);
+		cr_expect_neq(res->owner.id, csim_id(s, a), "the node that left owns nothing");
+		cr_expect_eq(res->owner.id, csim_id(s, csim_owner(s, res->key)));
+	}
+	csim_join(s, a, 0);
+	csim_run(s, 3000);
+	cr_expect(csim_joined(s, a));
+	cr_expect(csim_ideal(s, why, sizeof(why)), "%s", why);
 	csim_free(s);
 }
 

@@ -134,10 +134,10 @@ Test(chord_wire, every_type_has_its_name_and_unknown_types_none)
 {
 	static const char *const names[TYPE_COUNT + 1] = {
 		NULL, "ping", "pong", "get-neighbours", "neighbours", "notify", "find", "found",
-		"next",
+		"next", "leaving",
 	};
 
-	cr_assert_eq(TYPE_COUNT, 8, "the test knows 8 types");
+	cr_assert_eq(TYPE_COUNT, 9, "the test knows 9 types");
 	for (unsigned t = 1; t <= TYPE_COUNT; t++)
 		cr_assert_str_eq(chord_msg_type_name(t), names[t], "type %u", t);
 	cr_assert_null(chord_msg_type_name(0));
@@ -319,9 +319,9 @@ Test(chord_wire, empty_input_wrong_magic_version_and_type_are_refused)
 	refused(buf, (size_t)n, "version 0", "version 0");
 	buf[1] = CHORD_WIRE_VERSION;
 	buf[2] = 0;
-	refused(buf, (size_t)n, "type 0 at byte 2: expected 1 .. 8", "type 0");
+	refused(buf, (size_t)n, "type 0 at byte 2: expected 1 .. 9", "type 0");
 	buf[2] = CHORD_MSG_TYPE_END;
-	refused(buf, (size_t)n, "type 9 at byte 2: expected 1 .. 8", "type 9");
+	refused(buf, (size_t)n, "type 10 at byte 2: expected 1 .. 9", "type 10");
 	buf[2] = 255;
 	refused(buf, (size_t)n, "type 255", "type 255");
 	buf[2] = CHORD_MSG_PING;
