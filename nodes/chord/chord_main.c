@@ -25,6 +25,7 @@ enum {
 
 struct extra {
 	int64_t bits, succ_list, base;
+	bool spare;
 };
 
 static void usage(FILE *f)
@@ -32,7 +33,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: chord-node --id I --replicas N --listen ADDR[:PORT]\n"
 		"                  --peer J=ADDR[:PORT] (once per other node)\n"
-		"                  [--base K] [--bits M] [--succ-list R]\n"
+		"                  [--base K] [--bits M] [--succ-list R] [--spare]\n"
 		"                  [--client-port P] [--gossip-port P] [--gossip-ms MS]\n"
 		"                  [--data-dir DIR] [--bug NAME]... [--seed X]\n"
 		"  --id I, --replicas N  node I of N (the node's name is n<I+1>, its Chord id the\n"
@@ -41,6 +42,8 @@ static void usage(FILE *f)
 		"                        join through them (default: all N; at least R+1)\n"
 		"  --bits M              the id space is 2^M, M = %d..%d (default %d)\n"
 		"  --succ-list R         successor list length, 1..%d (default %d)\n"
+		"  --spare               start idle: join only when told (\"join\" on the TCP\n"
+		"                        port; \"leave\" leaves gracefully and idles again)\n"
 		"  --listen ADDR[:PORT]  this node's IPv4 address; PORT overrides --gossip-port\n"
 		"                        for the UDP socket (nodes and clients' lookups)\n"
 		"  --peer J=ADDR[:PORT]  node J's UDP address\n"
@@ -71,6 +74,9 @@ static int parse_extra(int code, const char *arg, void *ctx, struct errbuf *eb)
 			return errbuf_set(eb, -EINVAL, "--bits '%s' (%d..%d)", arg, CHORD_BITS_MIN,
 					  CHORD_BITS_MAX);
 		return 0;
+	case 'S':
+		x->spare = true;
+		return 0;
 	case 'r':
 		if (replica_args_parse_int(arg, 1, CHORD_SUCC_MAX, &x->succ_list) < 0)
 			return errbuf_set(eb, -EINVAL, "--succ-list '%s' (1..%d)", arg,
@@ -92,6 +98,7 @@ static int parse(int argc, char **argv, struct replica_args *a, struct extra *x,
 		{ "bits", required_argument, NULL, 'M' },
 		{ "succ-list", required_argument, NULL, 'r' },
 		{ "base", required_argument, NULL, 'K' },
+		{ "spare", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct replica_args_spec spec = {
@@ -184,7 +191,7 @@ int main(int argc, char **argv)
 		 a.gossip_ms, a.bugs);
 	err = replica_server_block_signals(&eb);
 	if (err == 0)
-		err = chord_net_run(core, &config, &a, (uint32_t)x.base, &eb);
+		err = chord_net_run(core, &config, &a, (uint32_t)x.base, x.spare, &eb);
 	chord_node_free(core);
 	if (err < 0) {
 		log_error("chord-node: %s: %s", eb.msg, strerror(-err));

@@ -58,6 +58,7 @@ struct shell {
 	struct sockaddr_in addrs[REPLICA_ARGS_REPLICAS_MAX];
 	int64_t tick_ns, next_tick_ns;
 	bool joined, join_in_flight;
+	bool idle;                      /* a spare, or left: joins only when told */
 	uint32_t join_wait, join_next;
 	uint32_t merge_wait, merge_next;
 	uint64_t incarnation;
@@ -113,7 +114,7 @@ static void evidence(struct shell *sh, const struct chord_event *e)
 		     realtime_ns(), sh->config->self.addr, sh->config->self.id, sh->incarnation,
 		     e->type == CHORD_EV_JOINED ? "joined" : e->type == CHORD_EV_JOIN_FAILED
 		     ? "join-failed" : e->type == CHORD_EV_SUCC ? "succ" : e->type == CHORD_EV_PRED
-		     ? "pred" : "finger");
+		     ? "pred" : e->type == CHORD_EV_LEFT ? "left" : "finger");
 	ASSERT(n > 0 && (size_t)n < sizeof(line));
 	at = (size_t)n;
 	if (e->type == CHORD_EV_JOINED || e->type == CHORD_EV_SUCC) {
@@ -201,6 +202,11 @@ static void outputs(struct replica_server *s, struct shell *sh)
 		} else if (e->type == CHORD_EV_JOIN_FAILED) {
 			sh->join_in_flight = false;
 			sh->join_wait = CHORD_NET_JOIN_RETRY_TICKS;
+		} else if (e->type == CHORD_EV_LEFT) {
+			sh->joined = false;
+			sh->join_in_flight = false;
+			sh->idle = true;
+			log_info("left the ring");
 		} else if (e->type == CHORD_EV_LOOKUP) {
 			reply_lookup(s, sh, &e->lookup);
 		}
@@ -316,7 +322,7 @@ static void on_tick(struct replica_server *s, void *ctx)
 		merge(s, sh);
 		return;
 	}
-	if (sh->join_in_flight)
+	if (sh->join_in_flight || sh->idle)
 		return;
 	if (sh->join_wait > 0) {
 		sh->join_wait--;
@@ -334,7 +340,31 @@ static int64_t next_tick_ns(void *ctx)
 	return ((const struct shell *)ctx)->next_tick_ns;
 }
 
-/* --- the TCP lines: "state" dumps the pointers, "ping" answers "pong" --- */
+/* --- the TCP lines: "state" dumps the pointers, "ping" answers "pong", "join" and
+ * "leave" change membership (the churn nemesis's commands) --- */
+
+static bool is_line(const char *line, size_t size, const char *want)
+{
+	return size == strlen(want) && memcmp(line, want, size) == 0;
+}
+
+/* "join": a node told to join (a spare, or one that left) starts to on its next tick;
+ * "leave": a member leaves gracefully now. The reply says where the node stands. */
+static ssize_t membership(struct replica_server *s, struct shell *sh, bool join, char *reply,
+			  size_t reply_size)
+{
+	const struct chord_input leave = { .type = CHORD_IN_LEAVE };
+
+	if (join) {
+		sh->idle = false;
+		return snprintf(reply, reply_size, "ok %s\n", sh->joined ? "joined" : "joining");
+	}
+	if (sh->joined || sh->join_in_flight)
+		step(s, sh, &leave);
+	sh->idle = true;
+	sh->joined = sh->join_in_flight = false;
+	return snprintf(reply, reply_size, "ok left\n");
+}
 
 static ssize_t on_line(struct replica_server *s, void *ctx, const char *line, size_t size,
 		       char *reply, size_t reply_size)
@@ -344,15 +374,18 @@ static ssize_t on_line(struct replica_server *s, void *ctx, const char *line, si
 	size_t at = 0;
 	int n;
 
-	(void)s;
-	if (size == 5 && memcmp(line, "ping\n", 5) == 0)
+	if (is_line(line, size, "ping\n"))
 		return snprintf(reply, reply_size, "pong\n");
-	if (size != 6 || memcmp(line, "state\n", 6) != 0)
-		return snprintf(reply, reply_size, "error expected \"state\" or \"ping\"\n");
+	if (is_line(line, size, "join\n") || is_line(line, size, "leave\n"))
+		return membership(s, sh, line[0] == 'j', reply, reply_size);
+	if (!is_line(line, size, "state\n"))
+		return snprintf(reply, reply_size,
+				"error expected \"state\", \"ping\", \"join\" or \"leave\"\n");
 	chord_node_view(sh->core, &v);
 	n = snprintf(reply, reply_size, "{\"node\":\"n%" PRIu32 "\",\"id\":%" PRIu64 ",\"bits\":%"
-		     PRIu32 ",\"joined\":%s,\"pred\":", sh->config->self.addr, sh->config->self.id,
-		     sh->config->bits, v.joined ? "true" : "false");
+		     PRIu32 ",\"incarnation\":%" PRIu64 ",\"joined\":%s,\"idle\":%s,\"pred\":",
+		     sh->config->self.addr, sh->config->self.id, sh->config->bits,
+		     sh->incarnation, v.joined ? "true" : "false", sh->idle ? "true" : "false");
 	ASSERT(n > 0 && (size_t)n < reply_size);
 	at = (size_t)n;
 	if (v.has_pred)
@@ -449,7 +482,8 @@ static int start(struct replica_server *s, struct shell *sh, struct errbuf *eb)
 		return err;
 	}
 	err = evidence_open(sh, sh->args->data_dir, eb);
-	if (err < 0 || sh->args->id >= sh->base_count)
+	/* A restarted base node joins like any other: its old pointers may all be stale. */
+	if (err < 0 || sh->idle || sh->args->id >= sh->base_count || sh->incarnation > 1)
 		return err;
 	for (uint32_t i = 0; i < sh->base_count; i++)
 		base[i] = peer_of(sh, i);
@@ -461,7 +495,8 @@ static int start(struct replica_server *s, struct shell *sh, struct errbuf *eb)
 }
 
 int chord_net_run(struct chord_node *core, const struct chord_config *config,
-		  const struct replica_args *args, uint32_t base_count, struct errbuf *eb)
+		  const struct replica_args *args, uint32_t base_count, bool spare,
+		  struct errbuf *eb)
 {
 	static const struct replica_server_ops ops = {
 		.request = on_line, .datagram = on_datagram, .tick = on_tick,
@@ -485,6 +520,7 @@ int chord_net_run(struct chord_node *core, const struct chord_config *config,
 	*sh = (struct shell){ .core = core, .config = config, .args = args,
 			      .base_count = base_count, .nodes = args->replicas,
 			      .tick_ns = args->gossip_ms * 1000000, .incarnation = 1,
+			      .idle = spare,
 			      .evidence_fd = -1 };
 	for (uint32_t i = 0; i < args->replicas; i++) {
 		char name[16];

@@ -4,6 +4,7 @@
 #ifndef CHORD_NET_H
 #define CHORD_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chord.h"
@@ -30,12 +31,15 @@ enum {
 
 /*
  * chord_net_run() - serve node @args->id of @args->replicas until SIGTERM or SIGINT: nodes
- * below @base_count form the stable base, the others join through them (in turn, retried).
+ * below @base_count form the stable base in their first life; the others, and every node
+ * after a restart, join through the base (in turn, retried). A @spare idles until the
+ * "join" line; "leave" leaves gracefully and idles again.
  * The core's addr of node i is i + 1; its UDP address is @args's peer i.
  * Return: 0 after a signal; -errno with @eb set.
  */
 int chord_net_run(struct chord_node *core, const struct chord_config *config,
-		  const struct replica_args *args, uint32_t base_count, struct errbuf *eb);
+		  const struct replica_args *args, uint32_t base_count, bool spare,
+		  struct errbuf *eb);
 
 /* chord_net_status_name() - "ok", "timeout", ... for enum chord_lookup_status. */
 const char *chord_net_status_name(uint8_t status);

@@ -244,7 +244,7 @@ static void build_options(const struct option *extra, struct option *out)
 		out[n++] = common_options[i];
 	for (uint32_t e = 0; extra && extra[e].name; e++) {
 		ASSERT(e < REPLICA_ARGS_EXTRA_MAX);
-		ASSERT(extra[e].has_arg == required_argument);
+		ASSERT(extra[e].has_arg == required_argument || extra[e].has_arg == no_argument);
 		ASSERT(!extra[e].flag);
 		for (uint32_t i = 0; i < COMMON_COUNT; i++)
 			ASSERT(extra[e].val != common_options[i].val);

@@ -64,7 +64,8 @@ struct replica_args_spec {
 	replica_args_bug_fn *bug_parse;
 	/*
 	 * NULL, or at most REPLICA_ARGS_EXTRA_MAX options (ended by a zeroed entry) with
-	 * required arguments and vals no shared option uses (asserted); @extra_parse gets them.
+	 * required arguments or none (a flag: @extra_parse gets arg NULL) and vals no shared
+	 * option uses (asserted); @extra_parse gets them.
 	 */
 	const struct option *extra;
 	replica_args_extra_fn *extra_parse;

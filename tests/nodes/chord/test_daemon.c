@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_daemon.c - six chord-node processes on 127.0.0.1 (a base of four, two joiners):
  * lookups over UDP find successor(key) from every node, a killed node's keys pass to its
- * successor, bad requests get an error reply, and the evidence log records the join. */
+ * successor, a spare joins when told and a member leaves gracefully, bad requests get an
+ * error reply, and the evidence log records the joins and the leave. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -91,7 +92,7 @@ static void teardown(void)
 
 TestSuite(chord_daemon, .init = setup, .fini = teardown, .timeout = 60);
 
-static void spawn(int i)
+static void spawn_as(int i, bool spare)
 {
 	char id[12], listen[32], port[16], bits[8], base[8], peers[N - 1][48];
 	const char *argv[ARGS_MAX] = { CHORD_NODE_EXE, "--id", id, "--replicas", "6", "--listen",
@@ -111,9 +112,16 @@ static void spawn(int i)
 		argv[argc++] = "--peer";
 		argv[argc++] = peers[k++];
 	}
+	if (spare)
+		argv[argc++] = "--spare";
 	nodes[i].pid = daemon_spawn(argv, NULL, nodes[i].log_path);
 	nodes[i].fd = daemon_connect(nodes[i].pid, port_base + 2 * i, "chord-node");
-	nodes[i].alive = true;
+	nodes[i].alive = !spare;        /* alive: a member, as successor(key) counts */
+}
+
+static void spawn(int i)
+{
+	spawn_as(i, false);
 }
 
 /* One lookup of @key at node @i; the reply line (static) or "" after a second. */
@@ -211,4 +219,25 @@ Test(chord_daemon, bad_requests_get_an_error_reply)
 	snprintf(request, sizeof(request), "lookup big %" PRIu64 "\n", space.size);
 	cr_expect(strstr(ask(0, request), "lookup big error id"), "an id outside the space");
 	cr_expect(strstr(ask(0, "lookup t 5"), "error expected"), "no newline");
+}
+
+Test(chord_daemon, a_spare_joins_when_told_and_a_member_leaves_gracefully)
+{
+	for (int i = 0; i < N; i++)
+		spawn_as(i, i == N - 1);
+	converge("the spare n6 idles");
+	cr_expect(strstr(daemon_request(nodes[N - 1].fd, "state\n"), "\"idle\":true"),
+		  "n6 idles");
+	cr_expect_str_eq(daemon_request(nodes[N - 1].fd, "join\n"), "ok joining\n");
+	nodes[N - 1].alive = true;
+	converge("after n6 joined");
+	cr_expect_str_eq(daemon_request(nodes[N - 2].fd, "leave\n"), "ok left\n");
+	nodes[N - 2].alive = false;
+	converge("after n5 left");
+	cr_expect(strstr(daemon_request(nodes[N - 2].fd, "state\n"), "\"joined\":false"),
+		  "n5 is no member");
+	cr_expect(daemon_file_mentions(nodes[N - 2].evidence_path, "\"event\":\"left\""),
+		  "n5's evidence records its leave");
+	cr_expect(strstr(daemon_request(nodes[N - 2].fd, "bogus\n"), "error expected"),
+		  "an unknown line is refused");
 }
