@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* chord_check.c - the chord checker: every lookup judged against the true ring. The ring is
- * the run's nodes (config.json: names, bits); a lookup is judged strictly when the ring was
- * quiet (no fault and no nemesis op) from the settle time S before it began to its end. */
+ * the run's members: its nodes (config.json: names, bits) but the spares, as the churn
+ * nemesis's ops change them; a lookup is judged strictly when the ring was quiet (no fault
+ * and no nemesis op) from the settle time S before it began to its end. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -21,6 +22,7 @@
 enum {
 	NODES_MAX = 256,
 	DISTURBANCES_MAX = 4096,        /* fault intervals and nemesis ops judged against */
+	STINTS_MAX = 4096,              /* membership intervals over all nodes */
 	PATH_MAX_IDS = 64,
 	MIN_QUIET_FOR_ROUTING = 20,     /* quiet lookups before slow-routing is judged */
 };
@@ -32,6 +34,14 @@ struct ring {
 	uint32_t count;
 	uint64_t ids[NODES_MAX];        /* sorted */
 	char names[NODES_MAX][16];      /* names[k] is the node of ids[k] */
+	bool spare[NODES_MAX];          /* spare[k]: node k starts idle (config "chord_spares") */
+};
+
+/* Node @k may have been a member during [from, to]: from a join's invocation (or the start,
+ * for the members the run starts with) to its removal's completion (or the end). */
+struct stint {
+	uint32_t k;
+	int64_t from, to;
 };
 
 /* [from, to]: a fault in force, or one nemesis op (from == to). */
@@ -53,6 +63,10 @@ struct judge {
 	bool spans_overflow;
 	uint32_t down_count;
 	struct down downs[DISTURBANCES_MAX];
+	uint32_t stint_count;
+	struct stint stints[STINTS_MAX];
+	int64_t unknown_from;           /* membership unknown from here (a churn op failed) */
+	uint64_t unknown_skipped;       /* lookups not judged for that */
 	uint64_t quiet, churned, churned_wrong, hops_quiet_total;
 	uint32_t hops_quiet[PATH_MAX_IDS + 1];  /* histogram */
 };
@@ -72,6 +86,7 @@ static int ring_load(struct ring *r, const char *dir, struct errbuf *eb)
 	json_t *root, *nodes, *bits;
 	struct { uint64_t id; uint32_t k; } order[NODES_MAX];
 	char names[NODES_MAX][16];
+	uint32_t spares;
 	size_t i;
 
 	snprintf(path, sizeof(path), "%s/config.json", dir);
@@ -88,6 +103,7 @@ static int ring_load(struct ring *r, const char *dir, struct errbuf *eb)
 				  path, NODES_MAX);
 	}
 	r->succ_list = (uint32_t)json_integer_value(json_object_get(root, "chord_succ_list"));
+	spares = (uint32_t)json_integer_value(json_object_get(root, "chord_spares"));
 	r->settle_ns = (int64_t)(json_number_value(json_object_get(root, "chord_settle_s")) * 1e9);
 	r->count = (uint32_t)json_array_size(nodes);
 	for (i = 0; i < r->count; i++) {
@@ -103,22 +119,43 @@ static int ring_load(struct ring *r, const char *dir, struct errbuf *eb)
 		order[i].k = (uint32_t)i;
 	}
 	json_decref(root);
+	if (spares + 1 > r->count)
+		return errbuf_set(eb, -EINVAL, "%s: %" PRIu32 " spares of %" PRIu32 " nodes", path,
+				  spares, r->count);
 	qsort(order, r->count, sizeof(order[0]), ring_cmp);     /* by id, the first field */
 	for (i = 0; i < r->count; i++) {
 		r->ids[i] = order[i].id;
 		memcpy(r->names[i], names[order[i].k], sizeof(r->names[i]));
+		r->spare[i] = order[i].k + spares >= r->count;  /* the last ones in the list */
 	}
 	return 0;
 }
 
-/* successor(@key) over the ring: its index. */
-static uint32_t owner_of(const struct ring *r, uint64_t key)
+/* The ring index of the node named @name, or -1. */
+static int32_t ring_find(const struct ring *r, const char *name)
 {
 	for (uint32_t k = 0; k < r->count; k++) {
+		if (strcmp(r->names[k], name) == 0)
+			return (int32_t)k;
+	}
+	return -1;
+}
+
+/* successor(@key) over the members @member[]: its index (some member exists). */
+static uint32_t owner_of(const struct ring *r, const bool *member, uint64_t key)
+{
+	uint32_t first = r->count;
+
+	for (uint32_t k = 0; k < r->count; k++) {
+		if (!member[k])
+			continue;
+		if (first == r->count)
+			first = k;
 		if (r->ids[k] >= key)
 			return k;
 	}
-	return 0;
+	ASSERT(first < r->count);
+	return first;
 }
 
 /* When the fault op @i started is stopped (@stop: its stop f, or what follows "stop-"), or
@@ -218,6 +255,117 @@ static void kills(struct judge *j)
 	}
 }
 
+/* ---- Membership: the members the run starts with, as the churn ops changed them -------- */
+
+static bool is_churn(const char *f)
+{
+	return strcmp(f, "crash") == 0 || strcmp(f, "leave") == 0 || strcmp(f, "join") == 0;
+}
+
+static void stint_add(struct judge *j, uint32_t k, int64_t from, int64_t to)
+{
+	if (j->stint_count == STINTS_MAX) {
+		j->unknown_from = from < j->unknown_from ? from : j->unknown_from;
+		return;
+	}
+	j->stints[j->stint_count++] = (struct stint){ k, from, to };
+}
+
+/* The names under @key in @value: each node's open stint ends at @at (a removal), or a new
+ * one opens at @from (a join) and ends at @to. */
+static void changes(struct judge *j, json_t *value, const char *key, int32_t *open,
+		    int64_t from, int64_t to, bool join)
+{
+	json_t *names = json_object_get(value, key);
+
+	for (size_t i = 0; i < json_array_size(names); i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		int32_t k = name ? ring_find(&j->ring, name) : -1;
+
+		if (k < 0) {
+			j->unknown_from = from < j->unknown_from ? from : j->unknown_from;
+			continue;
+		}
+		if (!join && open[k] >= 0) {
+			j->stints[open[k]].to = to;
+			open[k] = -1;
+		} else if (join && open[k] < 0) {
+			stint_add(j, (uint32_t)k, from, to);
+			if (to == INT64_MAX && j->stint_count > 0)
+				open[k] = (int32_t)j->stint_count - 1;
+		}
+	}
+}
+
+/*
+ * The stints, from the churn ops: a member's ends at its crash's or leave's completion; a
+ * join's begins at its invocation; a failed join may have made a member for a moment. A
+ * churn op that failed or never completed leaves the membership unknown from its invocation.
+ */
+static void membership(struct judge *j)
+{
+	const struct history *h = j->h;
+	int32_t open[NODES_MAX];
+
+	j->unknown_from = INT64_MAX;
+	for (uint32_t k = 0; k < j->ring.count; k++) {
+		open[k] = -1;
+		if (!j->ring.spare[k]) {
+			stint_add(j, k, INT64_MIN, INT64_MAX);
+			open[k] = (int32_t)j->stint_count - 1;
+		}
+	}
+	for (uint64_t i = 0; i < h->count; i++) {
+		const struct op *inv = &h->ops[i], *done;
+		json_t *value;
+
+		if (inv->process != OP_PROCESS_NEMESIS || inv->type != OP_INVOKE ||
+		    !is_churn(inv->f))
+			continue;
+		done = hist_pair(h, i) == HIST_NO_PAIR ? NULL : &h->ops[hist_pair(h, i)];
+		value = done && !op_error(done) && done->value.kind == OP_VALUE_JSON
+			? json_loads(done->value.json, 0, NULL) : NULL;
+		if (!json_is_object(value)) {
+			j->unknown_from = inv->time_ns < j->unknown_from ? inv->time_ns
+									 : j->unknown_from;
+			json_decref(value);
+			continue;
+		}
+		changes(j, value, "crashed", open, inv->time_ns, done->time_ns, false);
+		changes(j, value, "left", open, inv->time_ns, done->time_ns, false);
+		changes(j, value, "joined", open, inv->time_ns, INT64_MAX, true);
+		changes(j, value, "join-failed", open, inv->time_ns, done->time_ns, true);
+		json_decref(value);
+	}
+}
+
+/* Could node @k have been a member at some instant of [from, to]? */
+static bool maybe_member(const struct judge *j, uint32_t k, int64_t from, int64_t to)
+{
+	for (uint32_t s = 0; s < j->stint_count; s++) {
+		if (j->stints[s].k == k && j->stints[s].from <= to && j->stints[s].to >= from)
+			return true;
+	}
+	return false;
+}
+
+/* The members at @t, into @member[]; how many. */
+static uint32_t members_at(const struct judge *j, int64_t t, bool *member)
+{
+	uint32_t count = 0;
+
+	memset(member, 0, j->ring.count * sizeof(*member));
+	for (uint32_t s = 0; s < j->stint_count; s++) {
+		const struct stint *st = &j->stints[s];
+
+		if (st->from <= t && st->to >= t && !member[st->k]) {
+			member[st->k] = true;
+			count++;
+		}
+	}
+	return count;
+}
+
 /* Was @node down for the whole of [from, to]? */
 static bool down_throughout(const struct judge *j, const char *node, int64_t from, int64_t to)
 {
@@ -304,7 +452,9 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 	uint64_t key = (uint64_t)in->value.integer, ops[2] = { inv, done };
 	struct answer a = { 0 };
 	json_t *root = NULL;
+	bool member[NODES_MAX];
 	uint32_t truth;
+	int32_t owner;
 
 	if (out->type != OP_OK)
 		return;
@@ -321,8 +471,21 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 		check_result_add_anomaly(result, "dead-owner", ops, 2, "lookup of %" PRIu64
 					 " answered %s, which was killed before the lookup began "
 					 "and not restarted until after it ended", key, a.owner);
-	truth = owner_of(&j->ring, key);
-	if (strcmp(a.status, "ok") == 0 && quiet(j, in->time_ns, out->time_ns)) {
+	owner = strcmp(a.status, "ok") == 0 && a.owner ? ring_find(&j->ring, a.owner) : -1;
+	if (owner >= 0 && in->time_ns < j->unknown_from &&
+	    !maybe_member(j, (uint32_t)owner, in->time_ns, out->time_ns))
+		check_result_add_anomaly(result, "dead-owner", ops, 2, "lookup of %" PRIu64
+					 " answered %s, which was no member at any instant of the "
+					 "lookup (a spare, or it had left or crashed)", key,
+					 a.owner);
+	if (members_at(j, out->time_ns, member) == 0) {
+		json_decref(root);
+		return;
+	}
+	truth = owner_of(&j->ring, member, key);
+	if (strcmp(a.status, "ok") == 0 && out->time_ns >= j->unknown_from) {
+		j->unknown_skipped++;
+	} else if (strcmp(a.status, "ok") == 0 && quiet(j, in->time_ns, out->time_ns)) {
 		j->quiet++;
 		j->hops_quiet_total += a.hops;
 		j->hops_quiet[a.hops < PATH_MAX_IDS ? a.hops : PATH_MAX_IDS]++;
@@ -343,10 +506,13 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
  * the mean passes log2 N (Stoica et al.: a mean near N/2 means the fingers are broken). */
 static void routing(struct judge *j, struct check_result *result)
 {
-	double half_log = 0.5 * log2((double)j->ring.count);
-	double mean = j->quiet ? (double)j->hops_quiet_total / (double)j->quiet : 0.0;
+	uint32_t n = 0;
+	double half_log, mean = j->quiet ? (double)j->hops_quiet_total / (double)j->quiet : 0.0;
 	uint64_t seen = 0, p50 = 0, p99 = 0, max = 0;
 
+	for (uint32_t k = 0; k < j->ring.count; k++)
+		n += !j->ring.spare[k];         /* the members the run starts with */
+	half_log = 0.5 * log2((double)n);
 	for (uint32_t h = 0; h <= PATH_MAX_IDS; h++) {
 		if (!j->hops_quiet[h])
 			continue;
@@ -361,10 +527,14 @@ static void routing(struct judge *j, struct check_result *result)
 	check_result_add_figures(result, "chord: %" PRIu64 " lookups in a quiet ring judged "
 				 "strictly; hops mean %.2f, p50 %" PRIu64 ", p99 %" PRIu64 ", max %"
 				 PRIu64 " (1/2 log2 N = %.2f, N = %" PRIu32 ")\n", j->quiet, mean,
-				 p50, p99, max, half_log, j->ring.count);
+				 p50, p99, max, half_log, n);
 	check_result_add_figures(result, "chord: %" PRIu64 " lookups under churn or faults, %"
 				 PRIu64 " of them not naming today's successor(key) (counted, "
 				 "not a violation)\n", j->churned, j->churned_wrong);
+	if (j->unknown_skipped)
+		check_result_add_figures(result, "chord: %" PRIu64 " lookups not judged: a churn "
+					 "op failed, so the membership was unknown\n",
+					 j->unknown_skipped);
 	if (j->quiet >= MIN_QUIET_FOR_ROUTING && mean > 2 * half_log)
 		check_result_add_anomaly(result, "slow-routing", NULL, 0, "quiet lookups took %.2f "
 					 "hops on average, over log2 N = %.2f", mean, 2 * half_log);
@@ -395,6 +565,7 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 	if (err == 0) {
 		disturbances(j);
 		kills(j);
+		membership(j);
 		if (j->spans_overflow)
 			check_result_set_unknown(result, "more than %d nemesis ops: no lookup "
 						 "judged as quiet", DISTURBANCES_MAX);

@@ -26,6 +26,8 @@ static const struct {
 	{ "drift", NEM_F_CLOCK },               { "reset", NEM_F_CLOCK },
 	{ "start-byzantine", NEM_F_BYZANTINE }, { "stop-byzantine", NEM_F_BYZANTINE },
 	{ "start-msgdrop", NEM_F_MSGDROP },     { "stop-msgdrop", NEM_F_MSGDROP },
+	{ "crash", NEM_F_CHURN },               { "leave", NEM_F_CHURN },
+	{ "join", NEM_F_CHURN },
 };
 
 uint32_t nem_f_of(const char *f)

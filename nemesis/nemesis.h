@@ -22,6 +22,7 @@ enum nem_f {
 	NEM_F_BANDWIDTH = 1u << 8,
 	NEM_F_BYZANTINE = 1u << 9,
 	NEM_F_MSGDROP = 1u << 10,
+	NEM_F_CHURN = 1u << 11,
 };
 
 enum {

@@ -32,7 +32,8 @@ static int make_members(struct campaign *cp, struct errbuf *eb)
 {
 	struct fault_env env = { .seed = cp->opts->seed, .faults = cp->schedule.faults,
 				 .cluster = cp->cluster, .restart = restart_node,
-				 .restart_ctx = cp };
+				 .restart_ctx = cp, .system_opts = cp->opts->system_opts,
+				 .node_count = cp->opts->node_count };
 	fault_nemesis_new_fn *made[CAMPAIGN_NEMESIS_MEMBERS_MAX];
 
 	const struct fault_kind *k;

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "campaign.h"
+#include "churn.h"
 #include "chord_client.h"
 #include "chord_gen.h"
 #include "chord_id.h"
@@ -19,11 +20,14 @@
 #include "cluster.h"
 #include "codec.h"
 #include "errbuf.h"
+#include "fault.h"
 #include "fl_assert.h"
 #include "line_conn.h"
 #include "monotime.h"
+#include "prng.h"
 #include "replica_args.h"
 #include "replica_db.h"
+#include "schedule.h"
 
 enum {
 	CHORD_KEYS = 64,                /* keys looked up: enough to spread over every arc */
@@ -32,12 +36,16 @@ enum {
 	 * or fault, chord-node's periods (stabilize 50 ms, one finger per 20 ms, so 32 fingers
 	 * in 640 ms, a dead node known after 100 ms) make the ring exact well within it. */
 	CHORD_SETTLE_MS = 2000,
+	CHORD_JOIN_WAIT_MS = 3000,      /* a churn join not done by then is called off */
+	CHORD_SPARES_UNSET = UINT32_MAX,
 };
 
 STATIC_ASSERT((int)CHORD_FINAL_KEYS <= (int)SYSTEM_FINAL_READS_MAX, "the final lookups fit");
 
 struct chord_system_opts {
 	uint32_t bits, succ_list;
+	uint32_t spares;                /* the last ones start idle; CHORD_SPARES_UNSET: default */
+	bool churn_unsafe;
 };
 
 struct chord_system {
@@ -122,15 +130,17 @@ static uint32_t chord_extra_args(const struct replica_db *db, uint32_t node,
 	uint32_t base = s->opts.succ_list + 1 < s->node_count ? s->opts.succ_list + 1
 							     : s->node_count;
 
-	(void)node;
-	ASSERT(max >= 6);
+	ASSERT(max >= 7);
 	snprintf(args[0], REPLICA_DB_ARG_BYTES_MAX, "--base");
 	snprintf(args[1], REPLICA_DB_ARG_BYTES_MAX, "%" PRIu32, base);
 	snprintf(args[2], REPLICA_DB_ARG_BYTES_MAX, "--bits");
 	snprintf(args[3], REPLICA_DB_ARG_BYTES_MAX, "%" PRIu32, s->opts.bits);
 	snprintf(args[4], REPLICA_DB_ARG_BYTES_MAX, "--succ-list");
 	snprintf(args[5], REPLICA_DB_ARG_BYTES_MAX, "%" PRIu32, s->opts.succ_list);
-	return 6;
+	if (node + s->opts.spares < s->node_count)
+		return 6;
+	snprintf(args[6], REPLICA_DB_ARG_BYTES_MAX, "--spare");
+	return 7;
 }
 
 static int chord_system_new(const struct campaign_opts *o, const char *data_root,
@@ -180,19 +190,62 @@ static int parse_succ_list(void *opts, const char *arg, struct errbuf *eb)
 	return 0;
 }
 
+static int parse_spares(void *opts, const char *arg, struct errbuf *eb)
+{
+	int64_t v;
+
+	if (replica_args_parse_int(arg, 0, CLUSTER_NODES_MAX, &v) < 0)
+		return errbuf_set(eb, -EINVAL, "--spares: expected 0..%d", CLUSTER_NODES_MAX);
+	((struct chord_system_opts *)opts)->spares = (uint32_t)v;
+	return 0;
+}
+
+static int parse_churn_unsafe(void *opts, const char *arg, struct errbuf *eb)
+{
+	(void)arg;
+	(void)eb;
+	((struct chord_system_opts *)opts)->churn_unsafe = true;
+	return 0;
+}
+
 static void chord_opts_defaults(void *opts)
 {
 	*(struct chord_system_opts *)opts = (struct chord_system_opts){
-		.bits = CHORD_BITS_DEFAULT, .succ_list = 3 };
+		.bits = CHORD_BITS_DEFAULT, .succ_list = 3, .spares = CHORD_SPARES_UNSET };
+}
+
+/* Spares: a quarter of the nodes under churn (at least one), none otherwise; the members
+ * left must hold the stable base of r+1. */
+static int check_spares(struct chord_system_opts *so, const struct campaign_opts *o,
+			struct errbuf *eb)
+{
+	bool churn = campaign_opts_has_fault(o, NEM_F_CHURN);
+
+	if (so->spares == CHORD_SPARES_UNSET)
+		so->spares = churn ? (o->node_count / 4 ? o->node_count / 4 : 1) : 0;
+	if (so->spares + so->succ_list + 1 > o->node_count)
+		return errbuf_set(eb, -EINVAL, "--spares %" PRIu32 ": %" PRIu32 " nodes leave %"
+				  PRIu32 " members, fewer than the stable base of r+1 = %" PRIu32,
+				  so->spares, o->node_count, o->node_count - so->spares,
+				  so->succ_list + 1);
+	if (churn && so->spares == 0)
+		return errbuf_set(eb, -EINVAL, "--nemesis churn needs --spares of at least 1");
+	if (churn && campaign_opts_has_fault(o, NEM_F_KILL))
+		return errbuf_set(eb, -EINVAL, "churn and kill: churn crashes members itself, and "
+				  "a kill's restart would change membership unrecorded; use one");
+	return 0;
 }
 
 /* Node ids are the hashes of n1..nN: with few bits two may meet, which chord-node refuses. */
 static int chord_opts_check(void *opts, struct campaign_opts *o, struct errbuf *eb)
 {
-	const struct chord_system_opts *so = opts;
+	struct chord_system_opts *so = opts;
 	struct chord_space space;
 	uint64_t ids[CLUSTER_NODES_MAX];
+	int err = check_spares(so, o, eb);
 
+	if (err < 0)
+		return err;
 	ASSERT(chord_space_init(&space, so->bits) == 0);
 	for (uint32_t i = 0; i < o->node_count && i < CLUSTER_NODES_MAX; i++) {
 		char name[16];
@@ -216,19 +269,28 @@ static void chord_config_json(const void *opts, json_t *root)
 	json_object_set_new(root, "chord_bits", json_integer(so->bits));
 	json_object_set_new(root, "chord_succ_list", json_integer(so->succ_list));
 	json_object_set_new(root, "chord_settle_s", json_real(CHORD_SETTLE_MS / 1000.0));
+	json_object_set_new(root, "chord_spares", json_integer(so->spares));
+	json_object_set_new(root, "chord_churn_unsafe", json_boolean(so->churn_unsafe));
 }
 
 static void chord_reproduce(const void *opts, FILE *out)
 {
 	const struct chord_system_opts *so = opts;
 
-	fprintf(out, " --bits %" PRIu32 " --succ-list %" PRIu32, so->bits, so->succ_list);
+	fprintf(out, " --bits %" PRIu32 " --succ-list %" PRIu32 " --spares %" PRIu32, so->bits,
+		so->succ_list, so->spares);
+	if (so->churn_unsafe)
+		fprintf(out, " --churn-unsafe");
 }
 
 static const struct system_option chord_options[] = {
 	{ "bits", "M", "ids are M-bit, 6..32 (default 32)", parse_bits },
 	{ "succ-list", "R", "successor list length r, 1..8 (default 3); the stable base is "
 	  "r+1 nodes", parse_succ_list },
+	{ "spares", "S", "the last S nodes start idle, for churn to join (default: a quarter "
+	  "under churn, else 0)", parse_spares },
+	{ "churn-unsafe", NULL, "churn may crash a member's every successor (lifts Zave's "
+	  "failure assumption)", parse_churn_unsafe },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -239,6 +301,49 @@ static const struct system_bug chord_bugs[] = {
 	  "", "no-progress", false },
 	{ NULL, NULL, NULL, NULL, false },
 };
+
+/* ---- The churn fault ---------------------------------------------------------------- */
+
+/* A removal, crash or graceful leave, half each; the nemesis draws the node. */
+static void draw_churn(struct prng *prng, const struct schedule_opts *o,
+		       struct schedule_event *ev)
+{
+	(void)o;
+	ev->f = prng_chance(prng, 0.5) ? "crash" : "leave";
+	snprintf(ev->value, sizeof(ev->value), "null");
+}
+
+static int churn_new(struct fault_env *env, struct nemesis **out, struct errbuf *eb)
+{
+	const struct chord_system_opts *so = env->system_opts;
+	struct chord_space space;
+	uint64_t ids[CLUSTER_NODES_MAX];
+
+	ASSERT(so && env->node_count <= CLUSTER_NODES_MAX);
+	ASSERT(chord_space_init(&space, so->bits) == 0);
+	for (uint32_t i = 0; i < env->node_count; i++) {
+		char name[16];
+		int n = snprintf(name, sizeof(name), "n%" PRIu32, i + 1);
+
+		ids[i] = chord_hash(&space, name, (size_t)n);
+	}
+	return nem_churn_new(out, &(struct nem_churn_config){
+				     .node_count = env->node_count, .spares = so->spares,
+				     .succ_list = so->succ_list, .ids = ids,
+				     .port = CHORD_STATE_PORT,
+				     .settle_ns = CHORD_SETTLE_MS * 1000000ll,
+				     .join_wait_ns = CHORD_JOIN_WAIT_MS * 1000000ll,
+				     .unsafe = so->churn_unsafe, .restart = env->restart,
+				     .restart_ctx = env->restart_ctx }, eb);
+}
+
+static const struct fault_kind chord_churn_fault = {
+	NEM_F_CHURN, "churn", "crash", "join", "a member crashes or leaves; then a spare, a node "
+	"that left or a crashed one joins", "membership churn: Zave's failure assumption holds "
+	"unless --churn-unsafe", draw_churn, false, 10, churn_new, false,
+};
+
+static const struct fault_kind *const chord_faults[] = { &chord_churn_fault, NULL };
 
 const struct system_desc chord_system_desc = {
 	.name = "chord",
@@ -252,6 +357,7 @@ const struct system_desc chord_system_desc = {
 	.options = chord_options,
 	.bugs = chord_bugs,
 	.checkers = "chord",
+	.faults = chord_faults,
 	.opts_size = sizeof(struct chord_system_opts),
 	.opts_defaults = chord_opts_defaults,
 	.opts_check = chord_opts_check,

@@ -27,6 +27,8 @@ struct fault_env {
 	nem_proc_restart_fn *restart;   /* restarts a killed node as the campaign started it */
 	void *restart_ctx;
 	const char *delay_backend;      /* out: static text, set when delay or reorder is made */
+	const void *system_opts;        /* the system's own options, for its own faults */
+	uint32_t node_count;            /* the cluster's */
 };
 
 /* Draws a start's parameters and its recorded value (and may name its own f). */

@@ -10,7 +10,7 @@
 enum {
 	REPLICA_DB_PATH_BYTES_MAX = 512,
 	REPLICA_DB_ARG_BYTES_MAX = REPLICA_DB_PATH_BYTES_MAX + 32,      /* one argument */
-	REPLICA_DB_EXTRA_MAX = 6,       /* arguments a system adds per node */
+	REPLICA_DB_EXTRA_MAX = 8,       /* arguments a system adds per node */
 };
 
 struct replica_db;

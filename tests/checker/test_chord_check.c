@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_chord_check.c - the chord checker on hand-made runs of four nodes (16-bit ids: n4
  * 3029, n3 3130, n1 45138, n2 51080): each anomaly kind must fail its run, and the same
- * answers under a fault, or within the settle time of one, must not. */
+ * answers under a fault, or within the settle time of one, must not. Churn runs make n4 a
+ * spare and change the membership with crash, leave and join ops. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,5 +189,99 @@ Test(chord_check, an_owner_down_for_the_whole_lookup_is_a_dead_owner)
 	cr_expect_eq(result.anomaly_count, 1, "only the lookup while n2 was down: %s; %s",
 		     result.anomaly_count > 0 ? result.anomalies[0].message : "",
 		     result.anomaly_count > 1 ? result.anomalies[1].message : "");
+	check_result_fini(&result);
+}
+
+/* config.json again, with the last @spares nodes (n4) starting idle. */
+static void spares(int count)
+{
+	FILE *f = fopen(config_path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f, "{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},"
+		"{\"name\":\"n4\"}],\"chord_bits\":16,\"chord_succ_list\":3,"
+		"\"chord_settle_s\":0.5,\"chord_spares\":%d}\n", count);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static const char *const by_n3 = "{\"status\":\"ok\",\"owner\":\"n3\",\"owner_id\":3130,"
+				 "\"hops\":0,\"path\":[45138]}";
+static const char *const by_n4 = "{\"status\":\"ok\",\"owner\":\"n4\",\"owner_id\":3029,"
+				 "\"hops\":0,\"path\":[45138]}";
+
+Test(chord_check, a_spare_owns_nothing_until_it_joins)
+{
+	spares(1);
+	lookup(1000, "n1", 2000, by_n3);                /* n4 idles: n3 owns 2000 */
+	cr_expect_eq(check(true), VERDICT_VALID);
+	check_result_fini(&result);
+	lookup(1001, "n1", 2000, by_n4);
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("dead-owner"), "a spare answered");
+	cr_expect(found("wrong-owner"));
+	check_result_fini(&result);
+}
+
+Test(chord_check, a_spare_that_joined_owns_its_arc)
+{
+	spares(1);
+	nemesis(1100, "join", "{\"joined\":[\"n4\"]}");
+	lookup(1800, "n1", 2000, by_n4);
+	cr_expect_eq(check(true), VERDICT_VALID);
+	check_result_fini(&result);
+	lookup(1900, "n1", 2000, by_n3);                /* the old owner, in a quiet ring */
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("wrong-owner"));
+	cr_expect_not(found("dead-owner"), "n3 is a member");
+	check_result_fini(&result);
+}
+
+Test(chord_check, a_node_that_left_or_crashed_owns_nothing)
+{
+	const char *by_n1 = "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":45138,"
+			    "\"hops\":0,\"path\":[3130]}";
+
+	spares(0);
+	lookup(1000, "n3", 10000, by_n1);
+	nemesis(1100, "leave", "{\"left\":[\"n1\"]}");
+	lookup(1150, "n1", 60000, by_n4);               /* in the settle time: counted only */
+	cr_expect_eq(check(true), VERDICT_VALID, "%s", result.anomaly_count ?
+		     result.anomalies[0].message : "");
+	check_result_fini(&result);
+	lookup(1160, "n3", 10000, by_n1);               /* but n1 had left before it began */
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("dead-owner"));
+	cr_expect_not(found("wrong-owner"), "not judged in the settle time");
+	check_result_fini(&result);
+	lookup(1800, "n3", 10000, by_n1);
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("dead-owner"));
+	cr_expect(found("wrong-owner"));
+	check_result_fini(&result);
+	hb_fini(&b);
+	hb_init(&b);
+	nemesis(1100, "crash", "{\"crashed\":[\"n1\"]}");
+	lookup(1800, "n3", 10000, by_n1);
+	cr_expect_eq(check(true), VERDICT_INVALID);
+	cr_expect(found("dead-owner"));
+	check_result_fini(&result);
+}
+
+Test(chord_check, after_a_churn_op_that_failed_nothing_is_judged_strictly)
+{
+	const char *by_n2 = "{\"status\":\"ok\",\"owner\":\"n2\",\"owner_id\":51080,"
+			    "\"hops\":0,\"path\":[3130]}";
+
+	spares(0);
+	lookup(1000, "n3", 10000, by_n2);
+	cr_expect_eq(check(true), VERDICT_INVALID, "wrong before the failed op");
+	check_result_fini(&result);
+	hb_fini(&b);
+	hb_init(&b);
+	nemesis(1100, "crash", NULL);                   /* no value: it failed */
+	lookup(1800, "n3", 10000, by_n2);
+	cr_expect_eq(check(true), VERDICT_VALID);
+	cr_expect(result.figures && strstr(result.figures, "1 lookups not judged"), "%s",
+		  result.figures ? result.figures : "(none)");
 	check_result_fini(&result);
 }

@@ -107,6 +107,7 @@ static const char *sample(const char *name, const char *arg, const char *first_b
 		{ "byzantine", "MODE[,MODE]", "silent" },
 		{ "msgdrop-types", "TYPE[,TYPE]", "commit" },
 		{ "bits", "M", "16" }, { "succ-list", "R", "2" },
+		{ "spares", "S", "1" },
 	};
 
 	if (strcmp(name, "bug") == 0)
