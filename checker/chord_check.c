@@ -14,6 +14,7 @@
 
 #include "checker.h"
 #include "checker_table.h"
+#include "chord_final.h"
 #include "chord_id.h"
 #include "errbuf.h"
 #include "fl_assert.h"
@@ -33,7 +34,7 @@ struct ring {
 	int64_t settle_ns;
 	uint32_t count;
 	uint64_t ids[NODES_MAX];        /* sorted */
-	char names[NODES_MAX][16];      /* names[k] is the node of ids[k] */
+	char names[NODES_MAX][CHORD_FINAL_NAME_BYTES];  /* names[k] is the node of ids[k] */
 	bool spare[NODES_MAX];          /* spare[k]: node k starts idle (config "chord_spares") */
 };
 
@@ -540,6 +541,24 @@ static void routing(struct judge *j, struct check_result *result)
 					 "hops on average, over log2 N = %.2f", mean, 2 * half_log);
 }
 
+/* The final state dumps, judged by chord_final.c against the membership at the end. */
+static void final_dumps(const struct judge *j, struct check_result *result)
+{
+	bool member[NODES_MAX];
+	int64_t last = 0;
+
+	for (uint32_t k = 0; k < j->span_count; k++)
+		last = j->spans[k].to > last ? j->spans[k].to : last;
+	members_at(j, j->h->count ? j->h->ops[j->h->count - 1].time_ns : 0, member);
+	chord_final_judge(&(struct chord_final_ring){
+				  .space = &j->ring.space, .succ_list = j->ring.succ_list,
+				  .count = j->ring.count, .ids = j->ring.ids,
+				  .names = j->ring.names,
+				  .member = j->unknown_from == INT64_MAX ? member : NULL,
+				  .settled_from = j->spans_overflow ? INT64_MAX
+					  : last + j->ring.settle_ns }, j->h, result);
+}
+
 static int chord_check(const struct checker *checker, const struct check_run *run,
 		       const struct check_opts *opts, struct check_result *result,
 		       struct errbuf *eb)
@@ -577,6 +596,7 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 				judge_lookup(j, i, hist_pair(j->h, i), result);
 		}
 		routing(j, result);
+		final_dumps(j, result);
 	}
 	free(j);
 	return err;

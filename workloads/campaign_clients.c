@@ -374,6 +374,10 @@ int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 		return err;
 	}
 	if (err == 0) {
+		if (cp->sys->settle_ns > 0)     /* the final phase runs even after a stop */
+			nanosleep(&(struct timespec){ .tv_sec = cp->sys->settle_ns / 1000000000,
+						      .tv_nsec = cp->sys->settle_ns % 1000000000 },
+				  NULL);
 		cp->report->quiet = wait_quiet(cp, conns, res);
 		if (!cp->report->quiet)
 			log_warn("replicas did not go quiet within %.1f s; taking final reads "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* chord_client.c - a lookup is "lookup TAG ID\n" to the node asked, and its one-line reply
- * (chord_net.h); a reply with another tag answers an earlier, timed-out lookup. */
+ * (chord_net.h); a reply with another tag answers an earlier, timed-out lookup. A state
+ * dump is "state\n" on the node's TCP line port, its JSON line kept with ids only. */
 #include "chord_client.h"
 
 #include <errno.h>
@@ -12,8 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "line_conn.h"
 #include "monotime.h"
 #include "textbuf.h"
 
@@ -24,6 +28,7 @@ static int chord_client_open(struct client *base, struct in_addr addr, struct er
 				  .sin_addr = addr };
 
 	ASSERT(c->fd < 0);
+	c->addr = addr;
 	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd < 0)
 		return errbuf_set(eb, -errno, "socket");
@@ -110,6 +115,96 @@ int chord_client_parse_reply(const char *line, uint64_t tag, struct client_resul
 	return 1;
 }
 
+/* A peer of the state line, {"id":ID,"node":"nX"} or null, as its id or null. */
+static bool peer_id(struct textbuf *t, const json_t *peer)
+{
+	const json_t *id = json_object_get(peer, "id");
+
+	if (json_is_null(peer)) {
+		textbuf_put(t, "null");
+		return true;
+	}
+	if (!json_is_integer(id) || json_integer_value(id) < 0)
+		return false;
+	textbuf_put(t, "%" PRId64, (int64_t)json_integer_value(id));
+	return true;
+}
+
+static bool peers_ids(struct textbuf *t, const json_t *list)
+{
+	size_t k;
+	json_t *peer;
+
+	if (!json_is_array(list))
+		return false;
+	textbuf_put(t, "[");
+	json_array_foreach(list, k, peer) {
+		textbuf_put(t, "%s", k ? "," : "");
+		if (json_is_null(peer) || !peer_id(t, peer))
+			return false;
+	}
+	textbuf_put(t, "]");
+	return true;
+}
+
+int chord_client_parse_state(const char *line, struct client_result *result)
+{
+	json_t *root = json_loads(line, 0, NULL), *fingers;
+	json_t *joined = json_object_get(root, "joined");
+	json_t *incarnation = json_object_get(root, "incarnation");
+	struct textbuf t;
+	bool ok;
+	size_t k;
+	json_t *peer;
+
+	fingers = json_object_get(root, "fingers");
+	ok = json_is_boolean(joined) && json_is_integer(incarnation) && json_is_array(fingers);
+	textbuf_init(&t, result->json, sizeof(result->json));
+	if (ok) {
+		textbuf_put(&t, "{\"joined\":%s,\"incarnation\":%" PRId64 ",\"pred\":",
+			    json_is_true(joined) ? "true" : "false",
+			    (int64_t)json_integer_value(incarnation));
+		ok = peer_id(&t, json_object_get(root, "pred"));
+		textbuf_put(&t, ",\"succ\":");
+		ok = ok && peers_ids(&t, json_object_get(root, "succ"));
+		textbuf_put(&t, ",\"fingers\":[");
+		json_array_foreach(fingers, k, peer) {
+			textbuf_put(&t, "%s", k ? "," : "");
+			ok = ok && peer_id(&t, peer);
+		}
+		textbuf_put(&t, "]}");
+	}
+	json_decref(root);
+	if (!ok || t.full)
+		return -EBADMSG;
+	result->type = OP_OK;
+	result->value = (struct op_value){ .kind = OP_VALUE_JSON, .json = result->json };
+	result->value_set = true;
+	return 0;
+}
+
+/* A state dump reads the node and changes nothing: a failure is a plain fail. */
+static void state_dump(struct chord_client *c, struct client_result *result)
+{
+	int64_t deadline = monotime_ns() + c->timeout_ns;
+	struct line_conn conn;
+	ssize_t got;
+	int err;
+
+	line_conn_init(&conn, CHORD_STATE_PORT, c->state, sizeof(c->state));
+	err = line_conn_open(&conn, c->addr, deadline, NULL);
+	if (err == 0)
+		err = line_conn_send(&conn, "state\n", 6, deadline);
+	got = err == 0 ? line_conn_recv(&conn, deadline) : err;
+	line_conn_close(&conn);
+	if (got < 0) {
+		client_result_fail(result, OP_FAIL, (int)got);
+	} else if (chord_client_parse_state(c->state, result) < 0) {
+		client_result_fail(result, OP_FAIL, -EBADMSG);
+		snprintf(result->error, sizeof(result->error), "malformed state line");
+	}
+}
+
 static int chord_client_invoke(struct client *base, const struct op *inv,
 			       struct client_result *result, struct errbuf *eb)
 {
@@ -120,9 +215,14 @@ static int chord_client_invoke(struct client *base, const struct op *inv,
 	int n;
 
 	client_result_reset(result);
-	if (strcmp(inv->f, "lookup") != 0 || inv->value.kind != OP_VALUE_INT)
+	if (strcmp(inv->f, "state") == 0 && c->fd >= 0) {
+		state_dump(c, result);
+		return 0;
+	}
+	if (strcmp(inv->f, "state") != 0 &&
+	    (strcmp(inv->f, "lookup") != 0 || inv->value.kind != OP_VALUE_INT))
 		return errbuf_set(eb, -EINVAL, "chord client: f \"%s\": expected a lookup of an "
-				  "id", inv->f);
+				  "id or a state dump", inv->f);
 	if (c->fd < 0) {
 		client_result_fail(result, OP_FAIL, -ENOTCONN);
 		return 0;

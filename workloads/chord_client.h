@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* chord_client.h - chord-node's lookups for the Client seam: one UDP datagram each way. */
+/* chord_client.h - chord-node for the Client seam: a lookup is one UDP datagram each way, a
+ * state dump one TCP line each way. */
 #ifndef CHORD_CLIENT_H
 #define CHORD_CLIENT_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "client.h"
@@ -11,15 +13,18 @@ enum {
 	CHORD_CLIENT_PORT_DEFAULT = 7001,       /* chord-node's UDP port (--gossip-port) */
 	CHORD_STATE_PORT = 7000,                /* its TCP state lines (--client-port) */
 	CHORD_CLIENT_REPLY_BYTES_MAX = 1024,
+	CHORD_CLIENT_STATE_BYTES_MAX = 8192,    /* chord-node's state line */
 };
 
 struct chord_client {
 	struct client base;
 	int fd;                 /* a UDP socket connected to the node; -1 when closed */
 	uint16_t port;
+	struct in_addr addr;    /* the node's, for its TCP state line */
 	int64_t timeout_ns;
 	uint64_t serial;        /* the tag of the next lookup */
 	char reply[CHORD_CLIENT_REPLY_BYTES_MAX];
+	char state[CHORD_CLIENT_STATE_BYTES_MAX];
 };
 
 void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns);
@@ -32,5 +37,13 @@ void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns
  * lookup (a late one); -EBADMSG not a reply.
  */
 int chord_client_parse_reply(const char *line, uint64_t tag, struct client_result *result);
+
+/*
+ * chord_client_parse_state() - chord-node's state line (PROTOCOL.md) into @result: ok with
+ * the compact JSON value {"joined":B,"incarnation":I,"pred":ID|null,"succ":[ID,...],
+ * "fingers":[ID|null,...]} (ids only: the checker knows every node's id). An op "state"
+ * is this dump. Return: 0; -EBADMSG if @line is not a state line.
+ */
+int chord_client_parse_state(const char *line, struct client_result *result);
 
 #endif /* CHORD_CLIENT_H */

@@ -16,6 +16,11 @@ struct op chord_gen_lookup(const struct chord_gen *g, uint32_t i)
 			    .value = { .kind = OP_VALUE_INT, .integer = (int64_t)g->ids[i] } };
 }
 
+struct op chord_gen_state(void)
+{
+	return (struct op){ .f = "state", .value = { .kind = OP_VALUE_NULL } };
+}
+
 static enum gen_status chord_gen_op(struct gen *base, const struct gen_ctx *ctx,
 				    struct gen_op *out)
 {

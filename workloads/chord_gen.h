@@ -28,4 +28,7 @@ void chord_gen_init(struct chord_gen *g, uint32_t key_count, unsigned bits);
 /* chord_gen_lookup() - the lookup of key @i, as an op (f, key, value). */
 struct op chord_gen_lookup(const struct chord_gen *g, uint32_t i);
 
+/* chord_gen_state() - a state dump of the node asked (its pointers), as an op. */
+struct op chord_gen_state(void);
+
 #endif /* CHORD_GEN_H */

@@ -71,6 +71,10 @@ struct system {
 	struct db *db;
 	const char *check_model;        /* the checker model: "gset", "lww", ... */
 	int64_t op_timeout_ns;          /* per connect and per request */
+	/* The system's declared settle time: after the final heal, the final phase waits this
+	 * long before it probes for quiet (0: no wait); a checker may judge the final reads
+	 * as those of a settled system (chord: an ideal ring). */
+	int64_t settle_ns;
 };
 
 /* ---- The descriptor: what a system says it is (one per system, in its own file) ------- */

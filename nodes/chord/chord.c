@@ -185,6 +185,12 @@ void node_forget(struct chord_node *n, uint64_t dead)
 		if (n->succ[i].id != dead)
 			kept[k++] = n->succ[i];
 	}
+	if (k == 0 && n->succ_count > 0 && n->joined) {
+		/* Never an empty list: under Zave's failure assumption some successor lives,
+		 * so all of them silent means a partition (or the assumption broken). */
+		n->succ_stale = true;
+		kept[k++] = n->succ[n->succ_count - 1];
+	}
 	node_set_succ(n, kept, k);
 	for (uint32_t j = 0; j < n->cfg.bits; j++) {
 		if (n->finger_set[j] && n->finger[j].id == dead)
@@ -210,6 +216,7 @@ static void stabilize_answer(struct chord_node *n, struct chord_peer s, bool has
 	uint32_t k = prefixed(n, s, list, count, merged);
 	uint64_t self = n->cfg.self.id;
 
+	n->succ_stale = false;
 	if (has_p && p.id != self && node_between(n, self, p.id, s.id)) {
 		if (n->cfg.bugs & CHORD_BUG_ORIGINAL_STABILIZE) {
 			/* 2001: take p at once, alive or not, and notify it. */
@@ -322,7 +329,7 @@ void node_merge_found(struct chord_node *n, const struct chord_peer *list, uint3
 		k++;
 	if (k == count)
 		return;
-	if (n->succ_count > 0 && n->succ[0].id != self &&
+	if (n->succ_count > 0 && n->succ[0].id != self && !n->succ_stale &&
 	    !node_between(n, self, list[k].id, n->succ[0].id))
 		return;                 /* ours is as close: the rings agree here */
 	for (uint32_t i = 0; i < CHORD_RPCS_MAX; i++) {
@@ -340,6 +347,7 @@ static void join_answer(struct chord_node *n, struct chord_peer s, const struct 
 	struct chord_event *e;
 
 	node_set_succ(n, merged, k);
+	n->succ_stale = false;
 	n->joined = true;
 	n->joining = false;
 	n->next_stabilize = n->now + 1;
@@ -424,11 +432,12 @@ static void on_reply(struct chord_node *n, const struct chord_msg *m)
 		uint32_t k = prefixed(n, r.peer, m->succ, m->succ_count, adopted);
 
 		/* A merge's candidate may have been overtaken by a stabilize meanwhile. */
-		if (r.purpose == RPC_MERGE && n->succ_count > 0 &&
+		if (r.purpose == RPC_MERGE && n->succ_count > 0 && !n->succ_stale &&
 		    n->succ[0].id != n->cfg.self.id &&
 		    !node_between(n, n->cfg.self.id, r.peer.id, n->succ[0].id))
 			break;
 		node_set_succ(n, adopted, k);
+		n->succ_stale = false;
 		notify(n, r.peer);
 		if (r.purpose == RPC_ADOPT)
 			n->stabilizing = false;
@@ -521,6 +530,7 @@ static void leave(struct chord_node *n)
 	n->joined = n->joining = n->stabilizing = n->checking_pred = false;
 	n->has_pred = false;
 	n->succ_count = 0;
+	n->succ_stale = false;
 	memset(n->finger_set, 0, sizeof(n->finger_set));
 	node_event(n, CHORD_EV_LEFT);
 }

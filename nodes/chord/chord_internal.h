@@ -55,6 +55,10 @@ struct chord_node {
 	struct chord_peer pred;
 	uint8_t succ_count;
 	struct chord_peer succ[CHORD_SUCC_MAX];
+	/* The only successor left timed out: it is kept (and asked again) rather than leave
+	 * an empty list, since a partition, not a failure, may be why; a merge may replace
+	 * it with any live node it finds. Cleared when a successor answers. */
+	bool succ_stale;
 	bool finger_set[CHORD_BITS_MAX];
 	struct chord_peer finger[CHORD_BITS_MAX];
 	uint32_t next_finger;   /* fix-fingers refreshes this one next */
