@@ -143,6 +143,16 @@ void chord_node_free(struct chord_node *n);
 int chord_node_start_base(struct chord_node *n, const struct chord_peer *base, uint32_t count);
 
 /*
+ * chord_node_start_ideal() - as chord_node_start_base(), for a ring of any size: @n takes
+ * exact pointers over the @count members of @sorted (borrowed, not copied; ids ascending
+ * and distinct, @n among them). O(bits · log count): checks the order only around @n.
+ * Return: 0; -EINVAL if @count is 0, @n is not in @sorted, the order around it is wrong,
+ * or @n is already a member or joining.
+ */
+int chord_node_start_ideal(struct chord_node *n, const struct chord_peer *sorted,
+			   uint32_t count);
+
+/*
  * chord_step() - feed one input; @out is reset, then filled. Messages are untrusted: one
  * that answers nothing asked, or asks while this node cannot answer, is ignored.
  * Return: 0; -EINVAL for a bad command (LOOKUP key outside the space, JOIN via self).

@@ -137,6 +137,27 @@ void csim_start_base(struct csim *s, uint32_t first, uint32_t count)
 	}
 }
 
+static int peer_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct chord_peer *)a)->id, y = ((const struct chord_peer *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+void csim_start_ideal(struct csim *s, uint32_t first, uint32_t count)
+{
+	struct chord_peer sorted[CSIM_NODES_MAX];
+
+	ASSERT(count >= 1 && first + count <= s->count);
+	for (uint32_t k = 0; k < count; k++)
+		sorted[k] = peer_of(s, first + k);
+	qsort(sorted, count, sizeof(sorted[0]), peer_cmp);
+	for (uint32_t k = 0; k < count; k++) {
+		ASSERT(chord_node_start_ideal(s->nodes[first + k].core, sorted, count) == 0);
+		s->nodes[first + k].joined = true;
+	}
+}
+
 void csim_join(struct csim *s, uint32_t i, uint32_t via)
 {
 	struct chord_input in = { .type = CHORD_IN_JOIN, .via = peer_of(s, via) };

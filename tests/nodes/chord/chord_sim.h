@@ -12,7 +12,7 @@
 #include "chord_ring.h"
 
 enum {
-	CSIM_NODES_MAX = 300,
+	CSIM_NODES_MAX = 320,           /* bench-chord: 256 members and 64 joiners */
 	CSIM_PACKETS_MAX = 1 << 16,     /* in flight; more are dropped and counted */
 	CSIM_RESULTS_MAX = 4096,        /* lookup results kept */
 };
@@ -40,6 +40,10 @@ uint32_t csim_add(struct csim *s, uint64_t id);
 
 /* csim_start_base() - nodes @first .. @first + @count - 1 form the stable base. */
 void csim_start_base(struct csim *s, uint32_t first, uint32_t count);
+
+/* csim_start_ideal() - nodes @first .. @first + @count - 1 (any count) form a ring with
+ * exact pointers (chord_node_start_ideal()). */
+void csim_start_ideal(struct csim *s, uint32_t first, uint32_t count);
 
 /* csim_join() - node @i joins through node @via. */
 void csim_join(struct csim *s, uint32_t i, uint32_t via);
