@@ -33,7 +33,7 @@ enum {
 	CHORD_KEYS = 64,                /* keys looked up: enough to spread over every arc */
 	/* The settle time S (config.json "chord_settle_s"): after the last membership change
 	 * or fault, chord-node's periods (stabilize 50 ms, one finger per 20 ms, so 32 fingers
-	 * in 640 ms, a dead node known after 100 ms) make the ring exact well within it. */
+	 * in 640 ms, a dead node known after 400 ms) make the ring exact well within it. */
 	CHORD_SETTLE_MS = 2000,
 	CHORD_JOIN_WAIT_MS = 3000,      /* a churn join not done by then is called off */
 	CHORD_SPARES_UNSET = UINT32_MAX,

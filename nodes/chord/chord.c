@@ -187,7 +187,8 @@ void node_forget(struct chord_node *n, uint64_t dead)
 	}
 	if (k == 0 && n->succ_count > 0 && n->joined) {
 		/* Never an empty list: under Zave's failure assumption some successor lives,
-		 * so all of them silent means a partition (or the assumption broken). */
+		 * so all of them silent means a partition (or the assumption broken). Keep
+		 * asking the last one; stale (and not passed on) until a successor answers. */
 		n->succ_stale = true;
 		kept[k++] = n->succ[n->succ_count - 1];
 	}
@@ -376,8 +377,9 @@ static void answer(struct chord_node *n, const struct chord_msg *in)
 		m.type = CHORD_MSG_NEIGHBOURS;
 		m.has_pred = n->has_pred;
 		m.pred = n->pred;
-		m.succ_count = n->succ_count;
-		memcpy(m.succ, n->succ, n->succ_count * sizeof(n->succ[0]));
+		/* A stale successor may be dead: not to be copied into others' lists. */
+		m.succ_count = n->succ_stale ? 0 : n->succ_count;
+		memcpy(m.succ, n->succ, m.succ_count * sizeof(n->succ[0]));
 		break;
 	case CHORD_MSG_FIND:
 		if (!node_find_answer(n, in->key, &m))

@@ -18,7 +18,9 @@ enum {
 	STABILIZE_TICKS = 5,
 	FIX_FINGERS_TICKS = 2,
 	CHECK_PRED_TICKS = 5,
-	RPC_TIMEOUT_TICKS = 10,
+	/* Over the longest round trip the delay fault makes (2 x 110 ms): a timeout is
+	 * taken as a death, and a live successor taken for dead is forgotten. */
+	RPC_TIMEOUT_TICKS = 40,
 	SUCC_LIST_DEFAULT = 3,
 	ARGS_MAX = 1024,
 };
