@@ -142,6 +142,63 @@ static bool removable(const struct churn_nem *c, uint32_t v, int64_t now)
 	return true;
 }
 
+/* The node whose id is @id, or -1. */
+static int32_t node_of_id(const struct churn_nem *c, uint64_t id)
+{
+	for (uint32_t i = 0; i < c->config.node_count; i++) {
+		if (c->ids[i] == id)
+			return (int32_t)i;
+	}
+	return -1;
+}
+
+/*
+ * Each member's successor list as it says ("state": "succ":[{"id":ID,...},...]), as node
+ * bits into @lists; a member that does not answer, or answers no list, gets 0 (nothing
+ * live in it, so nothing may go). A partition makes nodes forget live successors, so the
+ * lists can be shorter than the ring says: Zave's assumption is about these lists.
+ */
+static void read_lists(struct churn_nem *c, uint64_t *lists)
+{
+	for (uint32_t x = 0; x < c->config.node_count; x++) {
+		struct errbuf eb = { "" };
+		const char *at, *end_of_list;
+
+		lists[x] = 0;
+		if (c->state[x] != NODE_MEMBER || tell(c, x, "state\n", &eb) < 0)
+			continue;
+		at = strstr(c->reply, "\"succ\":[");
+		end_of_list = at ? strchr(at, ']') : NULL;
+		/* Bounded by the reply: each pass moves past one "id". */
+		while (end_of_list && (at = strstr(at, "\"id\":")) && at < end_of_list) {
+			char *end;
+			uint64_t id = strtoull(at + 5, &end, 10);
+			int32_t y = node_of_id(c, id);
+
+			if (y >= 0)
+				lists[x] |= 1ull << y;
+			at = end;
+		}
+	}
+}
+
+/* No member is left with nothing live in its own list by the removal of @v. */
+static bool lists_allow(const struct churn_nem *c, const uint64_t *lists, uint32_t v,
+			int64_t now)
+{
+	uint64_t live = 0;
+
+	for (uint32_t y = 0; y < c->config.node_count; y++) {
+		if (c->state[y] == NODE_MEMBER && y != v && !gone(c, y, now))
+			live |= 1ull << y;
+	}
+	for (uint32_t x = 0; x < c->config.node_count; x++) {
+		if (x != v && c->state[x] == NODE_MEMBER && !(lists[x] & live))
+			return false;
+	}
+	return true;
+}
+
 /* A node drawn from the bits of @set, which is not empty. */
 static uint32_t draw(struct prng *prng, uint64_t set)
 {
@@ -168,11 +225,15 @@ static int remove_member(struct churn_nem *c, bool crash, struct prng *prng,
 	int64_t now = monotime_ns();
 	uint64_t set = 0, one = 1;
 	struct errbuf why = { "" };
+	uint64_t lists[NEM_NODES_MAX];
 	uint32_t v;
 	int err;
 
+	if (!c->config.unsafe)
+		read_lists(c, lists);
 	for (uint32_t i = 0; i < c->config.node_count; i++) {
-		if (c->state[i] == NODE_MEMBER && removable(c, i, now))
+		if (c->state[i] == NODE_MEMBER && removable(c, i, now) &&
+		    (c->config.unsafe || lists_allow(c, lists, i, now)))
 			set |= one << i;
 	}
 	if (!set) {

@@ -50,10 +50,12 @@ struct nem_churn_config {
  *     {"join-failed":["n9"]}, or, if even that fails, killed: "crashed" too.
  *   Nothing to do gives {"noop":"why"}.
  * So after every op each node's membership is known, and the value names every change.
- * Removals keep Zave's failure assumption: never fewer than r+1 members, and never a crash
- * that leaves some member with all of its r successors (over the members and the nodes
- * removed within settle_ns) dead or gone. @unsafe lifts the second rule, and then a crash
- * prefers, half the time, the node right after the last one removed.
+ * Removals keep Zave's failure assumption: never fewer than r+1 members, and never a
+ * removal that leaves some member with all of its r successors (over the members and the
+ * nodes removed within settle_ns) dead or gone, nor with no live node in the successor
+ * list it reports ("state": "succ":[{"id":ID,...}]; a partition can shorten a list, and a
+ * member that does not answer blocks every removal). @unsafe lifts the second rule, and
+ * then a crash prefers, half the time, the node right after the last one removed.
  * invoke allocates nothing; it must run on the cluster's owner thread (restarts fork).
  * teardown does nothing to the nodes.
  */

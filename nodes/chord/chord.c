@@ -500,11 +500,24 @@ static void on_timeout(struct chord_node *n, const struct rpc *r)
 	}
 }
 
-/* @from left the ring: it leaves our pointers now rather than after a timeout. */
-static void on_leaving(struct chord_node *n, struct chord_peer from)
+/* @from left the ring: it leaves our pointers now rather than after a timeout. If it was
+ * our successor, its successor list (@m) becomes ours (Stoica et al. sec. IV-E.3). */
+static void on_leaving(struct chord_node *n, const struct chord_msg *m)
 {
+	struct chord_peer from = m->from, list[CHORD_SUCC_MAX];
+	uint32_t k = 0;
+
 	if (!n->joined)
 		return;
+	for (uint32_t i = 0; n->succ_count > 0 && n->succ[0].id == from.id &&
+			     i < m->succ_count && k < n->r; i++) {
+		if (m->succ[i].id != from.id && m->succ[i].id != n->cfg.self.id)
+			list[k++] = m->succ[i];
+	}
+	if (k > 0) {
+		node_set_succ(n, list, k);
+		n->succ_stale = false;
+	}
 	node_forget(n, from.id);
 	if (n->has_pred && n->pred.id == from.id)
 		node_set_pred(n, false, (struct chord_peer){ 0 });
@@ -522,6 +535,8 @@ static void leave(struct chord_node *n)
 
 	if (!n->joined && !n->joining)
 		return;
+	m.succ_count = n->succ_stale ? 0 : n->succ_count;      /* for the predecessor */
+	memcpy(m.succ, n->succ, m.succ_count * sizeof(n->succ[0]));
 	if (n->succ_count > 0 && n->succ[0].id != self)
 		node_send(n, n->succ[0], &m);
 	if (n->has_pred && n->pred.id != self &&
@@ -580,7 +595,7 @@ int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_
 		if (in->msg->type == CHORD_MSG_NOTIFY)
 			rectify(n, in->msg->from);
 		else if (in->msg->type == CHORD_MSG_LEAVING)
-			on_leaving(n, in->msg->from);
+			on_leaving(n, in->msg);
 		else
 			answer(n, in->msg);
 		on_reply(n, in->msg);
@@ -661,40 +676,17 @@ static int peer_cmp(const void *a, const void *b)
 
 int chord_node_start_base(struct chord_node *n, const struct chord_peer *base, uint32_t count)
 {
-	struct chord_peer sorted[CHORD_BASE_MAX], list[CHORD_SUCC_MAX];
-	struct chord_outputs scratch;
-	uint32_t self = count;
+	struct chord_peer sorted[CHORD_BASE_MAX];
 
 	if (count == 0 || count > CHORD_BASE_MAX)
 		return -EINVAL;
 	memcpy(sorted, base, count * sizeof(*base));
 	qsort(sorted, count, sizeof(*sorted), peer_cmp);
-	for (uint32_t i = 0; i < count; i++) {
-		if (i > 0 && sorted[i].id == sorted[i - 1].id)
+	for (uint32_t i = 1; i < count; i++) {
+		if (sorted[i].id == sorted[i - 1].id)
 			return -EINVAL;
-		if (sorted[i].id == n->cfg.self.id)
-			self = i;
 	}
-	if (self == count)
-		return -EINVAL;
-	n->out = &scratch;      /* the events of a start are not evidence: nothing changed */
-	scratch.send_count = scratch.event_count = 0;
-	for (uint32_t k = 0; k < n->r; k++)
-		list[k] = sorted[(self + 1 + k) % count];
-	node_set_succ(n, list, n->r);
-	node_set_pred(n, true, sorted[(self + count - 1) % count]);
-	for (uint32_t j = 0; j < n->cfg.bits; j++) {
-		uint64_t start = chord_finger_start(&n->space, n->cfg.self.id, j);
-		uint32_t k = 0;
-
-		/* successor(start) over the base: the first id >= start, wrapping. */
-		while (k < count && sorted[k].id < start)
-			k++;
-		node_set_finger(n, j, true, sorted[k % count]);
-	}
-	n->joined = true;
-	n->out = NULL;
-	return 0;
+	return chord_node_start_ideal(n, sorted, count);
 }
 
 void chord_node_view(const struct chord_node *n, struct chord_view *v)

@@ -29,7 +29,8 @@ enum chord_msg_type {
 	CHORD_MSG_FOUND,                /* key is in (sender, next]: next owns it; succ is the
 					 * sender's successor list (a joiner takes it) */
 	CHORD_MSG_NEXT,                 /* ask next, which precedes key and is closer to it */
-	CHORD_MSG_LEAVING,              /* the sender leaves the ring (no reply): forget it */
+	CHORD_MSG_LEAVING,              /* the sender leaves the ring (no reply): forget it;
+					 * succ is its successor list, for its predecessor */
 	CHORD_MSG_TYPE_END,
 };
 
@@ -41,7 +42,7 @@ struct chord_msg {
 	struct chord_peer next;         /* FOUND: the owner; NEXT: the next hop */
 	bool has_pred;                  /* NEIGHBOURS */
 	struct chord_peer pred;         /* NEIGHBOURS, when has_pred */
-	uint8_t succ_count;             /* NEIGHBOURS, FOUND: 0 .. CHORD_SUCC_MAX */
+	uint8_t succ_count;             /* NEIGHBOURS, FOUND, LEAVING: 0 .. CHORD_SUCC_MAX */
 	struct chord_peer succ[CHORD_SUCC_MAX];
 };
 

@@ -53,6 +53,7 @@ static const uint8_t carries[CHORD_MSG_TYPE_END] = {
 	[CHORD_MSG_FIND] = CARRIES_KEY,
 	[CHORD_MSG_FOUND] = CARRIES_KEY | CARRIES_NEXT | CARRIES_SUCC,
 	[CHORD_MSG_NEXT] = CARRIES_KEY | CARRIES_NEXT,
+	[CHORD_MSG_LEAVING] = CARRIES_SUCC,
 };
 
 const char *chord_msg_type_name(unsigned type)

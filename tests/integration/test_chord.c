@@ -104,3 +104,10 @@ Test(chord, no_fix_fingers_is_caught_as_a_ring_that_is_not_ideal)
 {
 	expect_caught("no-fix-fingers", "not-ideal", "slow-routing");
 }
+
+/* `faultline run chord --bug succ-list-1` runs with --nemesis churn --churn-unsafe: a crash
+ * leaves its predecessor with no live successor, for good. */
+Test(chord, succ_list_1_is_caught_as_a_broken_ring)
+{
+	expect_caught("succ-list-1", "ring-broken", "not-ideal");
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_ideal.c - chord_node_start_ideal(): the same pointers as chord_node_start_base() on
- * the rings both can start, its refusals, and a ring larger than the base bound that the
- * simulated network keeps ideal. */
+/* test_ideal.c - chord_node_start_ideal() and chord_node_start_base() (which sorts, then
+ * calls it): the exact pointers a plain scan finds, the refusals, and a ring larger than
+ * the base bound that the simulated network keeps ideal. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -72,7 +72,31 @@ static void expect_same_view(const struct chord_view *a, const struct chord_view
 	}
 }
 
-/* Each node of a ring of @count ids of @bits bits, started both ways: the same view. */
+/* Node @k of @sorted's exact pointers, by a plain scan: r = 3 successors (repeating on
+ * short rings), the predecessor, and finger j at the first id >= n + 2^j, wrapping. */
+static void scanned_view(const struct chord_peer *sorted, uint32_t count, uint32_t k,
+			 uint32_t bits, struct chord_view *v)
+{
+	struct chord_space space;
+
+	cr_assert_eq(chord_space_init(&space, bits), 0);
+	*v = (struct chord_view){ .joined = true, .has_pred = true,
+				  .pred = sorted[(k + count - 1) % count], .succ_count = 3 };
+	for (uint32_t i = 0; i < 3; i++)
+		v->succ[i] = sorted[(k + 1 + i) % count];
+	for (uint32_t j = 0; j < bits; j++) {
+		uint64_t start = (sorted[k].id + (1ull << j)) % space.size;
+		uint32_t at = 0;
+
+		while (at < count && sorted[at].id < start)
+			at++;
+		v->finger_set[j] = true;
+		v->finger[j] = sorted[at % count];
+	}
+}
+
+/* Each node of a ring of @count ids of @bits bits, started from the unsorted list (base)
+ * and the sorted one (ideal): both hold the pointers a plain scan finds. */
 static void expect_same_ring(uint32_t count, uint32_t bits)
 {
 	struct chord_peer ring[RING_MAX], sorted[RING_MAX];
@@ -82,22 +106,24 @@ static void expect_same_ring(uint32_t count, uint32_t bits)
 	memcpy(sorted, ring, count * sizeof(ring[0]));
 	qsort(sorted, count, sizeof(sorted[0]), peer_cmp);
 	for (uint32_t k = 0; k < count; k++) {
-		struct chord_node *base = node_new(ring[k].id, ring[k].addr, bits);
-		struct chord_node *ideal = node_new(ring[k].id, ring[k].addr, bits);
-		struct chord_view vb, vi;
+		struct chord_node *base = node_new(sorted[k].id, sorted[k].addr, bits);
+		struct chord_node *ideal = node_new(sorted[k].id, sorted[k].addr, bits);
+		struct chord_view vb, vi, want;
 
+		scanned_view(sorted, count, k, bits, &want);
 		cr_assert_eq(chord_node_start_base(base, ring, count), 0);
 		cr_assert_eq(chord_node_start_ideal(ideal, sorted, count), 0);
 		chord_node_view(base, &vb);
 		chord_node_view(ideal, &vi);
-		expect_same_view(&vb, &vi, bits, ring[k].id);
+		expect_same_view(&want, &vb, bits, sorted[k].id);
+		expect_same_view(&want, &vi, bits, sorted[k].id);
 		chord_node_free(base);
 		chord_node_free(ideal);
 	}
 }
 
 /* Rings shorter than r + 1 too, where the successor list repeats; 6 bits force wraps. */
-Test(chord_ideal, matches_start_base_on_every_ring_base_can_start)
+Test(chord_ideal, base_and_ideal_starts_give_the_exact_pointers)
 {
 	static const uint32_t sizes[] = { 1, 2, 3, 4, 5, 17, RING_MAX };
 

@@ -86,6 +86,10 @@ static struct chord_msg carried(const struct chord_msg *m)
 		c.key = m->key;
 		c.next = m->next;
 		break;
+	case CHORD_MSG_LEAVING:
+		c.succ_count = m->succ_count;
+		memcpy(c.succ, m->succ, m->succ_count * sizeof(m->succ[0]));
+		break;
 	default:
 		break;
 	}
@@ -125,6 +129,8 @@ static size_t size_of(const struct chord_msg *m)
 		return 19 + 8 + 12 + succ;
 	case CHORD_MSG_NEXT:
 		return 19 + 8 + 12;
+	case CHORD_MSG_LEAVING:
+		return 19 + succ;
 	default:
 		return 19;
 	}
