@@ -299,7 +299,8 @@ static const struct system_bug chord_bugs[] = {
 	{ "no-fix-fingers", "fingers are never refreshed: joiners route by successors, and "
 	  "the final ring is not ideal", "", "not-ideal,slow-routing", false },
 	{ "succ-list-1", "r is forced to 1 in the nodes: a member's crash strands its "
-	  "predecessor for good", "--nemesis churn --churn-unsafe", "ring-broken,not-ideal", false },
+	  "predecessor for good", "--nemesis churn --churn-unsafe", "ring-broken,not-ideal",
+	  false },
 	{ NULL, NULL, NULL, NULL, false },
 };
 
