@@ -24,6 +24,7 @@ enum {
 	NODES_MAX = 256,
 	DISTURBANCES_MAX = 4096,        /* fault intervals and nemesis ops judged against */
 	STINTS_MAX = 4096,              /* membership intervals over all nodes */
+	ANSWERED_MAX = 1 << 18,         /* ok lookups compared for `inconsistent`; more are not */
 	PATH_MAX_IDS = 64,
 	MIN_QUIET_FOR_ROUTING = 20,     /* quiet lookups before slow-routing is judged */
 };
@@ -70,6 +71,17 @@ struct judge {
 	uint64_t unknown_skipped;       /* lookups not judged for that */
 	uint64_t quiet, churned, churned_wrong, hops_quiet_total;
 	uint32_t hops_quiet[PATH_MAX_IDS + 1];  /* histogram */
+	struct answered *answered;      /* ok lookups with an owner, for `inconsistent` */
+	uint32_t answered_count, answered_max;
+	uint64_t inconsistent, inconsistent_first[2];
+};
+
+/* An ok lookup's answer, kept to compare with the lookups of the same key beside it. */
+struct answered {
+	uint64_t key, owner_id;
+	int64_t from, to;
+	const char *origin;             /* the node asked, borrowed from the history */
+	uint64_t ops[2];
 };
 
 static int ring_cmp(const void *a, const void *b)
@@ -484,6 +496,10 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 		return;
 	}
 	truth = owner_of(&j->ring, member, key);
+	if (strcmp(a.status, "ok") == 0 && j->answered_count < j->answered_max)
+		j->answered[j->answered_count++] = (struct answered){
+			.key = key, .owner_id = a.owner_id, .from = in->time_ns,
+			.to = out->time_ns, .origin = op_node(in), .ops = { inv, done } };
 	if (strcmp(a.status, "ok") == 0 && out->time_ns >= j->unknown_from) {
 		j->unknown_skipped++;
 	} else if (strcmp(a.status, "ok") == 0 && quiet(j, in->time_ns, out->time_ns)) {
@@ -501,6 +517,76 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 		j->churned_wrong += a.owner_id != j->ring.ids[truth];
 	}
 	json_decref(root);
+}
+
+static int answered_cmp(const void *a, const void *b)
+{
+	const struct answered *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* successor(@key) is the same node at every membership change inside [lo, hi]. */
+static bool arc_untouched(const struct judge *j, uint64_t key, int64_t lo, int64_t hi)
+{
+	bool member[NODES_MAX];
+	uint32_t owner;
+
+	if (hi >= j->unknown_from || members_at(j, lo, member) == 0)
+		return false;
+	owner = owner_of(&j->ring, member, key);
+	for (uint32_t s = 0; s < j->stint_count; s++) {
+		int64_t at[2] = { j->stints[s].from, j->stints[s].to };
+
+		for (int e = 0; e < 2; e++) {
+			if (at[e] <= lo || at[e] > hi)
+				continue;
+			/* Just after a change (a stint's end is its last instant). */
+			if (members_at(j, e ? at[e] + 1 : at[e], member) == 0 ||
+			    owner_of(&j->ring, member, key) != owner)
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Two overlapping lookups of one key from different nodes named different owners, while no
+ * membership change touched that key's arc: counted (issue 18's `inconsistent`), never a
+ * violation, since a fault may still split the nodes' views.
+ */
+static void inconsistent(struct judge *j, struct check_result *result)
+{
+	qsort(j->answered, j->answered_count, sizeof(*j->answered), answered_cmp);
+	for (uint32_t a = 0; a < j->answered_count; a++) {
+		const struct answered *x = &j->answered[a];
+
+		/* Sorted by key, then start: the lookups overlapping x start before it ends. */
+		for (uint32_t b = a + 1; b < j->answered_count; b++) {
+			const struct answered *y = &j->answered[b];
+
+			if (y->key != x->key || y->from > x->to)
+				break;
+			if (y->owner_id == x->owner_id || !x->origin || !y->origin ||
+			    strcmp(x->origin, y->origin) == 0 ||
+			    !arc_untouched(j, x->key, x->from, x->to > y->to ? x->to : y->to))
+				continue;
+			if (j->inconsistent++ == 0) {
+				j->inconsistent_first[0] = x->ops[1];
+				j->inconsistent_first[1] = y->ops[1];
+			}
+		}
+	}
+	check_result_add_figures(result, "chord: %" PRIu64 " pairs of overlapping lookups of one "
+				 "key from different nodes named different owners while no "
+				 "membership change touched its arc (inconsistent: counted, not a "
+				 "violation)", j->inconsistent);
+	if (j->inconsistent)
+		check_result_add_figures(result, "; the first: ops %" PRIu64 " and %" PRIu64,
+					 j->inconsistent_first[0], j->inconsistent_first[1]);
+	check_result_add_figures(result, "\n");
 }
 
 /* Mean, p50, p99 and max hops of the quiet lookups, against 1/2 log2 N; slow-routing when
@@ -580,7 +666,11 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 	if (!j)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
 	j->h = run->history;
-	err = ring_load(&j->ring, run->dir, eb);
+	j->answered_max = run->history->count / 2 < ANSWERED_MAX
+			  ? (uint32_t)(run->history->count / 2) + 1 : ANSWERED_MAX;
+	j->answered = calloc(j->answered_max, sizeof(*j->answered));
+	err = j->answered ? ring_load(&j->ring, run->dir, eb)
+			  : errbuf_set(eb, -ENOMEM, "out of memory");
 	if (err == 0) {
 		disturbances(j);
 		kills(j);
@@ -596,8 +686,10 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 				judge_lookup(j, i, hist_pair(j->h, i), result);
 		}
 		routing(j, result);
+		inconsistent(j, result);
 		final_dumps(j, result);
 	}
+	free(j->answered);
 	free(j);
 	return err;
 }

@@ -285,3 +285,44 @@ Test(chord_check, after_a_churn_op_that_failed_nothing_is_judged_strictly)
 		  result.figures ? result.figures : "(none)");
 	check_result_fini(&result);
 }
+
+/* Lookups of 10000 from n4 and n1, overlapping over [at_ms, at_ms + 100 ms]: n4 answers n1
+ * (right), n1 answers n2 (wrong); under a partition, so neither is judged strictly. With
+ * @owner_crashes, n1, the owner of 10000, crashes while both are in flight. */
+static void overlapping_answers(int64_t at_ms, bool owner_crashes)
+{
+	hb_time(&b, at_ms * MS);
+	hb_invoke(&b, 1, "lookup", "n4", HB_INT(10000), false);
+	hb_time(&b, (at_ms + 10) * MS);
+	hb_invoke(&b, 2, "lookup", "n1", HB_INT(10000), false);
+	if (owner_crashes)
+		nemesis(at_ms + 50, "crash", "{\"crashed\":[\"n1\"]}");
+	hb_time(&b, (at_ms + 90) * MS);
+	hb_complete(&b, 1, OP_OK, HB_JSON("{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":45138,"
+					  "\"hops\":1,\"path\":[3029,3130]}"));
+	hb_time(&b, (at_ms + 100) * MS);
+	hb_complete(&b, 2, OP_OK, HB_JSON("{\"status\":\"ok\",\"owner\":\"n2\",\"owner_id\":51080,"
+					  "\"hops\":0,\"path\":[45138]}"));
+}
+
+Test(chord_check, overlapping_lookups_that_disagree_on_an_untouched_arc_are_counted)
+{
+	hb_time(&b, 1000 * MS);
+	hb_nemesis(&b, "start-partition");
+	overlapping_answers(1100, false);
+	cr_expect_eq(check(true), VERDICT_VALID, "under a fault: counted, not judged");
+	cr_expect(result.figures && strstr(result.figures, "chord: 1 pairs of overlapping"), "%s",
+		  result.figures ? result.figures : "(none)");
+	check_result_fini(&result);
+}
+
+Test(chord_check, overlapping_lookups_across_a_change_of_the_owner_are_not_inconsistent)
+{
+	hb_time(&b, 1000 * MS);
+	hb_nemesis(&b, "start-partition");
+	overlapping_answers(1100, true);
+	cr_expect_eq(check(true), VERDICT_VALID);
+	cr_expect(result.figures && strstr(result.figures, "chord: 0 pairs of overlapping"), "%s",
+		  result.figures ? result.figures : "(none)");
+	check_result_fini(&result);
+}
