@@ -13,7 +13,7 @@
 
 static const char *const bug_names[] = {
 	"no-wraparound", "original-stabilize", "succ-list-1", "closest-preceding-self",
-	"no-fix-fingers",
+	"no-fix-fingers", "no-handoff", "no-rereplicate",
 };
 
 int chord_bug_parse(const char *name, uint32_t *flag)
@@ -367,7 +367,7 @@ static void answer(struct chord_node *n, const struct chord_msg *in)
 {
 	struct chord_msg m = { .rpc = in->rpc };
 
-	if (!n->joined)
+	if (!n->joined || node_kv_answer(n, in))
 		return;
 	switch (in->type) {
 	case CHORD_MSG_PING:
@@ -405,6 +405,9 @@ static bool reply_fits(const struct rpc *r, const struct chord_msg *m)
 		return m->type == CHORD_MSG_PONG;
 	case RPC_FIND:
 		return m->type == CHORD_MSG_FOUND || m->type == CHORD_MSG_NEXT;
+	case RPC_KV:
+	case RPC_KV_COPY:
+		return m->type == CHORD_MSG_KV_ACK && m->key == r->kv.key;
 	default:
 		return false;
 	}
@@ -459,6 +462,10 @@ static void on_reply(struct chord_node *n, const struct chord_msg *m)
 	case RPC_CONFIRM:
 		node_lookup_confirmed(n, &r, true);
 		break;
+	case RPC_KV:
+	case RPC_KV_COPY:
+		node_kv_reply(n, &r, m);
+		break;
 	}
 }
 
@@ -496,6 +503,10 @@ static void on_timeout(struct chord_node *n, const struct rpc *r)
 		break;                  /* the candidate is dead: nothing to adopt */
 	case RPC_CONFIRM:
 		node_lookup_confirmed(n, r, false);
+		break;
+	case RPC_KV:
+	case RPC_KV_COPY:
+		node_kv_timeout(n, r);
 		break;
 	}
 }
@@ -535,6 +546,7 @@ static void leave(struct chord_node *n)
 
 	if (!n->joined && !n->joining)
 		return;
+	node_kv_leave(n);
 	m.succ_count = n->succ_stale ? 0 : n->succ_count;      /* for the predecessor */
 	memcpy(m.succ, n->succ, m.succ_count * sizeof(n->succ[0]));
 	if (n->succ_count > 0 && n->succ[0].id != self)
@@ -578,6 +590,7 @@ static void tick(struct chord_node *n)
 		if (!(n->cfg.bugs & CHORD_BUG_NO_FIX_FINGERS))
 			node_fix_next_finger(n);
 	}
+	node_kv_tick(n);
 }
 
 int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_outputs *out)
@@ -612,6 +625,13 @@ int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_
 		if (in->key >= n->space.size)
 			return -EINVAL;
 		node_lookup_start(n, LOOKUP_CLIENT, in->key, in->tag, 0, NULL);
+		break;
+	case CHORD_IN_PUT:
+	case CHORD_IN_GET:
+		if (in->key >= n->space.size)
+			return -EINVAL;
+		node_lookup_start_kv(n, in->type == CHORD_IN_PUT ? CHORD_KV_PUT : CHORD_KV_GET,
+				     in->key, in->value, in->tag);
 		break;
 	case CHORD_IN_MERGE:
 		if (in->via.id == n->cfg.self.id || in->via.addr == CHORD_NO_ADDR)
@@ -694,7 +714,8 @@ void chord_node_view(const struct chord_node *n, struct chord_view *v)
 	*v = (struct chord_view){ .joined = n->joined, .has_pred = n->has_pred, .pred = n->pred,
 				  .succ_count = n->succ_count,
 				  .overflow_count = n->overflow_count,
-				  .timeout_count = n->timeout_count };
+				  .timeout_count = n->timeout_count,
+				  .key_count = node_kv_count(n) };
 	memcpy(v->succ, n->succ, sizeof(v->succ));
 	memcpy(v->finger_set, n->finger_set, sizeof(v->finger_set));
 	memcpy(v->finger, n->finger, sizeof(v->finger));

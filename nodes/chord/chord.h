@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "chord_id.h"
+#include "chord_kv.h"
 #include "chord_msg.h"
 
 struct errbuf;
@@ -23,6 +24,8 @@ enum {
 	CHORD_PATH_MAX = 1 + CHORD_BITS_MAX + CHORD_SUCC_MAX + 1,
 	CHORD_OUT_SENDS_MAX = 64,
 	CHORD_OUT_EVENTS_MAX = 64,
+	CHORD_KV_KEYS_MAX = 128,        /* keys a node stores; a store past it is refused */
+	CHORD_KV_PENDING_MAX = 16,      /* puts awaiting their replicas' acks */
 };
 
 /* Seeded bugs, flags in chord_config.bugs (PROTOCOL.md). */
@@ -32,6 +35,8 @@ enum chord_bug {
 	CHORD_BUG_SUCC_LIST_1 = 1u << 2,        /* "succ-list-1": r forced to 1 */
 	CHORD_BUG_CLOSEST_PRECEDING_SELF = 1u << 3, /* "closest-preceding-self" */
 	CHORD_BUG_NO_FIX_FINGERS = 1u << 4,     /* "no-fix-fingers" */
+	CHORD_BUG_NO_HANDOFF = 1u << 5,         /* "no-handoff": a joiner gets no keys */
+	CHORD_BUG_NO_REREPLICATE = 1u << 6,     /* "no-rereplicate": copies lost stay lost */
 };
 
 struct chord_config {
@@ -55,14 +60,18 @@ enum chord_input_type {
 					 * partition split merge again; see PROTOCOL.md) */
 	CHORD_IN_LEAVE,                 /* leave gracefully: tell the predecessor and the
 					 * successor, then stop being a member (LEFT event) */
+	CHORD_IN_PUT,                   /* store value under key at successor(key) and its
+					 * r-1 successors; a KV event answers */
+	CHORD_IN_GET,                   /* read key at successor(key); a KV event answers */
 };
 
 struct chord_input {
 	uint8_t type;                   /* enum chord_input_type */
 	const struct chord_msg *msg;    /* MESSAGE, borrowed */
 	struct chord_peer via;          /* JOIN, MERGE */
-	uint64_t key;                   /* LOOKUP: an id of the space */
-	uint64_t tag;                   /* LOOKUP: the caller's, echoed in its event */
+	uint64_t key;                   /* LOOKUP, PUT, GET: an id of the space */
+	uint64_t tag;                   /* LOOKUP, PUT, GET: the caller's, echoed in its event */
+	int64_t value;                  /* PUT */
 };
 
 struct chord_send {
@@ -78,6 +87,8 @@ enum chord_event_type {
 	CHORD_EV_FINGER,                /* finger index changed to peer */
 	CHORD_EV_LOOKUP,                /* a client lookup ended: lookup */
 	CHORD_EV_LEFT,                  /* a graceful leave is done: no longer a member */
+	CHORD_EV_KV,                    /* a put or get ended: kv */
+	CHORD_EV_STORED,                /* this node stored stored.key at a new version */
 };
 
 enum chord_lookup_status {
@@ -106,6 +117,8 @@ struct chord_event {
 	uint8_t succ_count;             /* JOINED, SUCC */
 	struct chord_peer succ[CHORD_SUCC_MAX];
 	struct chord_lookup_result lookup;      /* LOOKUP */
+	struct chord_kv_result kv;              /* KV */
+	struct chord_stored stored;             /* STORED */
 };
 
 /* What one step produced; caller storage, reset by each chord_step(). */
@@ -126,6 +139,7 @@ struct chord_view {
 	struct chord_peer finger[CHORD_BITS_MAX];
 	uint64_t overflow_count;        /* sends, events, requests or lookups over a bound */
 	uint64_t timeout_count;         /* requests that timed out */
+	uint32_t key_count;             /* keys stored */
 };
 
 /* chord_node_new() - a node that is not yet a member. Return: 0; -EINVAL (@eb names the
@@ -160,6 +174,9 @@ int chord_node_start_ideal(struct chord_node *n, const struct chord_peer *sorted
 int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_outputs *out);
 
 void chord_node_view(const struct chord_node *n, struct chord_view *view);
+
+/* chord_node_keys() - the keys @n stores, at most @max of them, into @out. Return: how many. */
+uint32_t chord_node_keys(const struct chord_node *n, struct chord_stored *out, uint32_t max);
 
 /* chord_bug_parse() - a PROTOCOL.md name to its flag. Return: 0; -EINVAL if unknown. */
 int chord_bug_parse(const char *name, uint32_t *flag);

@@ -18,6 +18,8 @@ enum rpc_purpose {
 	RPC_JOIN_SUCC,          /* GET_NEIGHBOURS to the successor a join found */
 	RPC_MERGE,              /* GET_NEIGHBOURS to a closer successor a merge found */
 	RPC_CONFIRM,            /* PING the owner a client's lookup found, before answering */
+	RPC_KV,                 /* KV_PUT or KV_GET to the owner a put's or get's lookup found */
+	RPC_KV_COPY,            /* KV_STORE to a replica, before a put is acknowledged */
 };
 
 struct rpc {
@@ -25,11 +27,13 @@ struct rpc {
 	uint32_t number;
 	struct chord_peer peer; /* asked */
 	uint64_t deadline;      /* tick at which it times out */
-	uint32_t lookup;        /* FIND: the lookup's slot */
+	uint32_t lookup;        /* FIND: the lookup's slot; KV_COPY: the pending put's */
 	struct chord_peer candidate;    /* RECTIFY: the notifier */
+	struct chord_kv_result kv;      /* KV: the result so far (tag, key, op, value, hops) */
 };
 
-enum lookup_kind { LOOKUP_FREE = 0, LOOKUP_CLIENT, LOOKUP_FINGER, LOOKUP_JOIN, LOOKUP_MERGE };
+enum lookup_kind { LOOKUP_FREE = 0, LOOKUP_CLIENT, LOOKUP_FINGER, LOOKUP_JOIN, LOOKUP_MERGE,
+		   LOOKUP_KV };
 
 /* Invariants: path[0] is this node; path_count == hops + 1 while in progress; current is
  * path[path_count - 1]. */
@@ -43,6 +47,26 @@ struct lookup {
 	uint64_t path[CHORD_PATH_MAX];
 	bool confirming;        /* CLIENT: the owner found is being asked whether it lives */
 	struct chord_peer owner;        /* while confirming */
+	uint8_t kv_op;          /* KV: enum chord_kv_op */
+	int64_t kv_value;       /* KV: a put's value */
+};
+
+/* A stored key (chord_kv.c). */
+struct kv_entry {
+	bool used;
+	uint64_t key, version;
+	int64_t value;
+};
+
+/* A put this node, the owner, took: answered once every replica acked or timed out. */
+struct kv_pending {
+	bool used;
+	struct chord_peer origin;
+	uint32_t origin_rpc;
+	uint64_t key, version;
+	int64_t value;
+	uint32_t waiting;       /* replicas not yet heard from */
+	struct chord_kv_result kv;      /* a local put's result so far (origin is this node) */
 };
 
 struct chord_node {
@@ -69,6 +93,9 @@ struct chord_node {
 	struct rpc rpcs[CHORD_RPCS_MAX];
 	struct lookup lookups[CHORD_LOOKUPS_MAX];
 	uint64_t overflow_count, timeout_count;
+	struct kv_entry kv[CHORD_KV_KEYS_MAX];
+	uint32_t kv_next;       /* the maintenance tick looks at this slot next */
+	struct kv_pending pending[CHORD_KV_PENDING_MAX];
 	struct chord_outputs *out;      /* during a step only */
 };
 
@@ -90,6 +117,8 @@ void node_merge_found(struct chord_node *n, const struct chord_peer *list, uint3
 /* chord_lookup.c */
 void node_lookup_start(struct chord_node *n, uint8_t kind, uint64_t key, uint64_t tag,
 		       uint32_t finger, const struct chord_peer *via);
+void node_lookup_start_kv(struct chord_node *n, uint8_t op, uint64_t key, int64_t value,
+			  uint64_t tag);
 bool node_find_answer(const struct chord_node *n, uint64_t key, struct chord_msg *reply);
 void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct chord_msg *m);
 void node_lookup_timeout(struct chord_node *n, const struct rpc *r);
@@ -97,5 +126,15 @@ void node_fix_next_finger(struct chord_node *n);
 bool node_lookup_busy(const struct chord_node *n, uint8_t kind);
 void node_lookup_confirmed(struct chord_node *n, const struct rpc *r, bool alive);
 void node_lookups_abandon(struct chord_node *n);
+
+/* chord_kv.c */
+void node_kv_found(struct chord_node *n, const struct lookup *l, uint8_t lookup_status,
+		   struct chord_peer owner);
+bool node_kv_answer(struct chord_node *n, const struct chord_msg *m);
+void node_kv_reply(struct chord_node *n, const struct rpc *r, const struct chord_msg *m);
+void node_kv_timeout(struct chord_node *n, const struct rpc *r);
+void node_kv_tick(struct chord_node *n);
+void node_kv_leave(struct chord_node *n);
+uint32_t node_kv_count(const struct chord_node *n);
 
 #endif /* CHORD_INTERNAL_H */

@@ -81,6 +81,9 @@ static void lookup_end(struct chord_node *n, struct lookup *l, uint8_t status,
 		n->joining = false;
 		node_event(n, CHORD_EV_JOIN_FAILED);
 		break;
+	case LOOKUP_KV:
+		node_kv_found(n, l, status, owner);
+		break;
 	}
 	l->kind = LOOKUP_FREE;
 }
@@ -170,27 +173,30 @@ static void follow(struct chord_node *n, struct lookup *l, struct chord_peer nex
 	ask(n, l, next);
 }
 
-void node_lookup_start(struct chord_node *n, uint8_t kind, uint64_t key, uint64_t tag,
-		       uint32_t finger, const struct chord_peer *via)
+/* A lookup as @want says (kind, key, tag, finger, kv_op, kv_value), from here or @via. */
+static void start(struct chord_node *n, const struct lookup *want, const struct chord_peer *via)
 {
 	struct lookup *l = NULL;
 	struct chord_msg local = { 0 };
+	uint64_t key = want->key;
 
 	for (uint32_t i = 0; i < CHORD_LOOKUPS_MAX && !l; i++) {
 		if (n->lookups[i].kind == LOOKUP_FREE)
 			l = &n->lookups[i];
 	}
 	if (!l) {
-		struct lookup full = { .kind = kind, .tag = tag, .key = key, .path_count = 1,
-				       .path = { n->cfg.self.id } };
+		struct lookup full = *want;
 
+		full.path_count = 1;
+		full.path[0] = n->cfg.self.id;
 		n->overflow_count++;
 		lookup_end(n, &full, CHORD_LOOKUP_BUSY, n->cfg.self);
 		return;
 	}
-	*l = (struct lookup){ .kind = kind, .finger = finger, .tag = tag, .key = key,
-			      .current = n->cfg.self.id, .path_count = 1,
-			      .path = { n->cfg.self.id } };
+	*l = *want;
+	l->current = n->cfg.self.id;
+	l->path_count = 1;
+	l->path[0] = n->cfg.self.id;
 	if (via) {
 		ask(n, l, *via);        /* a joiner knows nobody else */
 		return;
@@ -203,6 +209,19 @@ void node_lookup_start(struct chord_node *n, uint8_t kind, uint64_t key, uint64_
 		found(n, l, local.next);
 	else
 		follow(n, l, local.next);
+}
+
+void node_lookup_start(struct chord_node *n, uint8_t kind, uint64_t key, uint64_t tag,
+		       uint32_t finger, const struct chord_peer *via)
+{
+	start(n, &(struct lookup){ .kind = kind, .key = key, .tag = tag, .finger = finger }, via);
+}
+
+void node_lookup_start_kv(struct chord_node *n, uint8_t op, uint64_t key, int64_t value,
+			  uint64_t tag)
+{
+	start(n, &(struct lookup){ .kind = LOOKUP_KV, .key = key, .tag = tag, .kv_op = op,
+				   .kv_value = value }, NULL);
 }
 
 void node_lookup_reply(struct chord_node *n, const struct rpc *r, const struct chord_msg *m)

@@ -31,6 +31,11 @@ enum chord_msg_type {
 	CHORD_MSG_NEXT,                 /* ask next, which precedes key and is closer to it */
 	CHORD_MSG_LEAVING,              /* the sender leaves the ring (no reply): forget it;
 					 * succ is its successor list, for its predecessor */
+	CHORD_MSG_KV_PUT,               /* store value under key, as its owner */
+	CHORD_MSG_KV_GET,               /* key's value, as its owner */
+	CHORD_MSG_KV_STORE,             /* keep value at version for key (a copy); rpc 0:
+					 * no answer wanted */
+	CHORD_MSG_KV_ACK,               /* the answer to the three: status, value, version */
 	CHORD_MSG_TYPE_END,
 };
 
@@ -38,12 +43,15 @@ struct chord_msg {
 	uint8_t type;                   /* enum chord_msg_type */
 	uint32_t rpc;                   /* a request's number; its reply carries the same */
 	struct chord_peer from;         /* the sender */
-	uint64_t key;                   /* FIND, FOUND, NEXT */
+	uint64_t key;                   /* FIND, FOUND, NEXT, and the KV messages */
 	struct chord_peer next;         /* FOUND: the owner; NEXT: the next hop */
 	bool has_pred;                  /* NEIGHBOURS */
 	struct chord_peer pred;         /* NEIGHBOURS, when has_pred */
 	uint8_t succ_count;             /* NEIGHBOURS, FOUND, LEAVING: 0 .. CHORD_SUCC_MAX */
 	struct chord_peer succ[CHORD_SUCC_MAX];
+	int64_t value;                  /* KV_PUT, KV_STORE, KV_ACK */
+	uint64_t version;               /* KV_STORE, KV_ACK */
+	uint8_t status;                 /* KV_ACK: enum chord_kv_status */
 };
 
 /* chord_msg_type_name() - "ping", "pong", "get-neighbours", ...; NULL for an unknown type. */

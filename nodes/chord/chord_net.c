@@ -107,16 +107,23 @@ static void evidence(struct shell *sh, const struct chord_event *e)
 	size_t at = 0;
 	int n;
 
-	if (sh->evidence_fd < 0 || e->type == CHORD_EV_LOOKUP)
+	if (sh->evidence_fd < 0 || e->type == CHORD_EV_LOOKUP || e->type == CHORD_EV_KV)
 		return;
 	n = snprintf(line, sizeof(line), "{\"time_ns\":%" PRId64 ",\"node\":\"n%" PRIu32 "\","
 		     "\"id\":%" PRIu64 ",\"incarnation\":%" PRIu64 ",\"event\":\"%s\"",
 		     realtime_ns(), sh->config->self.addr, sh->config->self.id, sh->incarnation,
 		     e->type == CHORD_EV_JOINED ? "joined" : e->type == CHORD_EV_JOIN_FAILED
 		     ? "join-failed" : e->type == CHORD_EV_SUCC ? "succ" : e->type == CHORD_EV_PRED
-		     ? "pred" : e->type == CHORD_EV_LEFT ? "left" : "finger");
+		     ? "pred" : e->type == CHORD_EV_LEFT ? "left" : e->type == CHORD_EV_STORED
+		     ? "stored" : "finger");
 	ASSERT(n > 0 && (size_t)n < sizeof(line));
 	at = (size_t)n;
+	if (e->type == CHORD_EV_STORED) {
+		n = snprintf(line + at, sizeof(line) - at, ",\"key\":%" PRIu64 ",\"value\":%"
+			     PRId64 ",\"version\":%" PRIu64, e->stored.key, e->stored.value,
+			     e->stored.version);
+		at += n > 0 && (size_t)n < sizeof(line) - at ? (size_t)n : 0;
+	}
 	if (e->type == CHORD_EV_JOINED || e->type == CHORD_EV_SUCC) {
 		text(line, sizeof(line), &at, ",\"succ\":[");
 		for (uint32_t k = 0; k < e->succ_count; k++) {
@@ -176,6 +183,40 @@ static void reply_lookup(struct replica_server *s, struct shell *sh,
 	p->used = false;
 }
 
+/* "put TAG ok VERSION OWNER-ID OWNER-NODE HOPS", "get TAG ok VALUE VERSION OWNER-ID
+ * OWNER-NODE HOPS", or "VERB TAG STATUS ..." (chord_net.h). */
+static void reply_kv(struct replica_server *s, struct shell *sh, const struct chord_kv_result *r)
+{
+	static const char *const statuses[] = {
+		[CHORD_KV_OK] = "ok", [CHORD_KV_NOT_FOUND] = "not-found",
+		[CHORD_KV_NO_OWNER] = "no-owner", [CHORD_KV_NOT_OWNER] = "not-owner",
+		[CHORD_KV_UNKNOWN] = "unknown", [CHORD_KV_FULL] = "full",
+	};
+	const char *verb = r->op == CHORD_KV_PUT ? "put" : "get";
+	char reply[CHORD_NET_REPLY_BYTES_MAX];
+	struct pending *p;
+	int n;
+
+	if (r->tag >= PENDING_MAX || !sh->pending[r->tag].used ||
+	    r->status >= sizeof(statuses) / sizeof(statuses[0]) || !statuses[r->status])
+		return;
+	p = &sh->pending[r->tag];
+	if (r->status == CHORD_KV_NO_OWNER)
+		n = snprintf(reply, sizeof(reply), "%s %s no-owner %s %" PRIu32 "\n", verb, p->tag,
+			     chord_net_status_name(r->lookup_status), r->hops);
+	else if (r->status == CHORD_KV_OK && r->op == CHORD_KV_GET)
+		n = snprintf(reply, sizeof(reply), "get %s ok %" PRId64 " %" PRIu64 " %" PRIu64
+			     " n%" PRIu32 " %" PRIu32 "\n", p->tag, r->value, r->version,
+			     r->owner.id, r->owner.addr, r->hops);
+	else
+		n = snprintf(reply, sizeof(reply), "%s %s %s %" PRIu64 " %" PRIu64 " n%" PRIu32
+			     " %" PRIu32 "\n", verb, p->tag, statuses[r->status], r->version,
+			     r->owner.id, r->owner.addr, r->hops);
+	ASSERT(n > 0 && (size_t)n < sizeof(reply));
+	replica_server_send_to(s, &p->client, reply, (size_t)n);
+	p->used = false;
+}
+
 static void outputs(struct replica_server *s, struct shell *sh)
 {
 	uint8_t buf[CHORD_WIRE_BYTES_MAX];
@@ -209,6 +250,8 @@ static void outputs(struct replica_server *s, struct shell *sh)
 			log_info("left the ring");
 		} else if (e->type == CHORD_EV_LOOKUP) {
 			reply_lookup(s, sh, &e->lookup);
+		} else if (e->type == CHORD_EV_KV) {
+			reply_kv(s, sh, &e->kv);
 		}
 	}
 }
@@ -221,24 +264,35 @@ static void step(struct replica_server *s, struct shell *sh, const struct chord_
 	outputs(s, sh);
 }
 
-/* "lookup TAG ID\n": into the core, or an error reply at once. */
+/* "lookup TAG ID\n", "put TAG ID VALUE\n" or "get TAG ID\n": into the core, or an error
+ * reply at once. */
 static void client_request(struct replica_server *s, struct shell *sh,
 			   const struct sockaddr_in *from, const uint8_t *bytes, size_t size)
 {
 	char line[CHORD_NET_CLIENT_BYTES_MAX + 1], tag[TAG_BYTES_MAX] = "-", why[64] = "";
+	char verb[8] = "lookup";
 	struct chord_input in = { .type = CHORD_IN_LOOKUP };
 	unsigned long long id;
+	long long value = 0;
 	uint32_t slot;
-	int used = 0;
+	int used = 0, got = 0;
 
 	if (size > CHORD_NET_CLIENT_BYTES_MAX) {
 		snprintf(why, sizeof(why), "request over %d bytes", CHORD_NET_CLIENT_BYTES_MAX);
 	} else {
 		memcpy(line, bytes, size);
 		line[size] = '\0';
-		if (sscanf(line, "lookup %32s %llu\n%n", tag, &id, &used) != 2 ||
-		    (size_t)used != size || line[size - 1] != '\n')
-			snprintf(why, sizeof(why), "expected \"lookup TAG ID\\n\"");
+		if (line[0] == 'p')
+			got = sscanf(line, "%7s %32s %llu %lld\n%n", verb, tag, &id, &value,
+				     &used) - 1;
+		else
+			got = sscanf(line, "%7s %32s %llu\n%n", verb, tag, &id, &used);
+		in.type = strcmp(verb, "put") == 0 ? CHORD_IN_PUT : strcmp(verb, "get") == 0
+			  ? CHORD_IN_GET : CHORD_IN_LOOKUP;
+		if (got != 3 || (size_t)used != size || line[size - 1] != '\n' ||
+		    (in.type == CHORD_IN_LOOKUP && strcmp(verb, "lookup") != 0))
+			snprintf(why, sizeof(why), "expected \"lookup|get TAG ID\\n\" or \"put TAG "
+				 "ID VALUE\\n\"");
 		else if (id >= ((uint64_t)1 << sh->config->bits))
 			snprintf(why, sizeof(why), "id %llu outside the %u-bit space", id,
 				 sh->config->bits);
@@ -251,7 +305,9 @@ static void client_request(struct replica_server *s, struct shell *sh,
 	}
 	if (why[0]) {
 		char reply[160];
-		int n = snprintf(reply, sizeof(reply), "lookup %s error %s\n", tag, why);
+		int n = snprintf(reply, sizeof(reply), "%s %s error %s\n",
+				 strcmp(verb, "put") == 0 || strcmp(verb, "get") == 0 ? verb
+				 : "lookup", tag, why);
 
 		sh->bad_datagrams++;
 		replica_server_send_to(s, from, reply, (size_t)n);
@@ -261,6 +317,7 @@ static void client_request(struct replica_server *s, struct shell *sh,
 	memcpy(sh->pending[slot].tag, tag, sizeof(tag));
 	in.key = id;
 	in.tag = slot;
+	in.value = value;
 	step(s, sh, &in);
 }
 
@@ -273,7 +330,7 @@ static void on_datagram(struct replica_server *s, void *ctx, const struct sockad
 	struct errbuf eb = { "" };
 	char addr[REPLICA_ARGS_ADDR_TEXT_BYTES];
 
-	if (size > 0 && bytes[0] == 'l') {
+	if (size > 0 && (bytes[0] == 'l' || bytes[0] == 'p' || bytes[0] == 'g')) {
 		client_request(s, sh, from, bytes, size);
 		return;
 	}

@@ -20,12 +20,18 @@ enum {
 };
 
 /*
- * A client's request datagram (text, one line): "lookup TAG ID\n" with TAG any word of at
- * most 32 bytes and ID a decimal id of the space. The reply datagram is one line:
+ * A client's request datagram (text, one line): "lookup TAG ID\n", "get TAG ID\n" or
+ * "put TAG ID VALUE\n", with TAG any word of at most 32 bytes, ID a decimal id of the space
+ * (a key's id) and VALUE a signed 64-bit decimal. The reply datagram is one line:
  *   "lookup TAG ok OWNER-ID OWNER-NODE HOPS PATH\n"
  *   "lookup TAG STATUS HOPS PATH\n"   (STATUS: timeout, no-progress, too-long, busy,
  *                                       not-joined)
- *   "lookup TAG error WHY\n"          (the request was not understood)
+ *   "put TAG ok VERSION OWNER-ID OWNER-NODE HOPS\n"
+ *   "get TAG ok VALUE VERSION OWNER-ID OWNER-NODE HOPS\n"
+ *   "put|get TAG no-owner LOOKUP-STATUS HOPS\n"     (the lookup failed: nothing was asked)
+ *   "put|get TAG STATUS VERSION OWNER-ID OWNER-NODE HOPS\n"   (STATUS: not-found (get),
+ *                       not-owner, unknown (the owner did not answer), full)
+ *   "VERB TAG error WHY\n"            (the request was not understood)
  * where OWNER-NODE is "n<number>" and PATH the ids asked, comma-separated, the origin first.
  */
 

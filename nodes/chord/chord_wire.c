@@ -20,10 +20,12 @@ enum {
 	NEIGHBOURS_BYTES_MAX = HEADER_BYTES + 1 + PEER_BYTES + SUCC_LIST_BYTES_MAX,
 	FOUND_BYTES_MAX = HEADER_BYTES + 8 + PEER_BYTES + SUCC_LIST_BYTES_MAX,
 	NEXT_BYTES = HEADER_BYTES + 8 + PEER_BYTES,
+	KV_BYTES = HEADER_BYTES + 8 + 8 + 8 + 1,               /* key, value, version, status */
 };
 STATIC_ASSERT((int)FOUND_BYTES_MAX == (int)CHORD_WIRE_BYTES_MAX, "FOUND is the largest");
 STATIC_ASSERT((int)NEIGHBOURS_BYTES_MAX <= (int)CHORD_WIRE_BYTES_MAX, "NEIGHBOURS fits");
 STATIC_ASSERT((int)NEXT_BYTES <= (int)CHORD_WIRE_BYTES_MAX, "NEXT fits");
+STATIC_ASSERT((int)KV_BYTES <= (int)CHORD_WIRE_BYTES_MAX, "the KV messages fit");
 STATIC_ASSERT(CHORD_SUCC_MAX <= UINT8_MAX, "succ_count fits its byte");
 STATIC_ASSERT(CHORD_MSG_TYPE_END - 1 <= UINT8_MAX, "a type fits its byte");
 STATIC_ASSERT(CHORD_WIRE_MAGIC <= UINT8_MAX && CHORD_WIRE_VERSION <= UINT8_MAX,
@@ -39,6 +41,10 @@ static const char *const type_names[CHORD_MSG_TYPE_END] = {
 	[CHORD_MSG_FOUND] = "found",
 	[CHORD_MSG_NEXT] = "next",
 	[CHORD_MSG_LEAVING] = "leaving",
+	[CHORD_MSG_KV_PUT] = "kv-put",
+	[CHORD_MSG_KV_GET] = "kv-get",
+	[CHORD_MSG_KV_STORE] = "kv-store",
+	[CHORD_MSG_KV_ACK] = "kv-ack",
 };
 
 /*
@@ -47,13 +53,17 @@ static const char *const type_names[CHORD_MSG_TYPE_END] = {
  * cannot disagree on the layout.
  */
 enum { CARRIES_KEY = 1u << 0, CARRIES_NEXT = 1u << 1, CARRIES_PRED = 1u << 2,
-       CARRIES_SUCC = 1u << 3 };
+       CARRIES_SUCC = 1u << 3, CARRIES_VALUE = 1u << 4 /* value, version, status */ };
 static const uint8_t carries[CHORD_MSG_TYPE_END] = {
 	[CHORD_MSG_NEIGHBOURS] = CARRIES_PRED | CARRIES_SUCC,
 	[CHORD_MSG_FIND] = CARRIES_KEY,
 	[CHORD_MSG_FOUND] = CARRIES_KEY | CARRIES_NEXT | CARRIES_SUCC,
 	[CHORD_MSG_NEXT] = CARRIES_KEY | CARRIES_NEXT,
 	[CHORD_MSG_LEAVING] = CARRIES_SUCC,
+	[CHORD_MSG_KV_PUT] = CARRIES_KEY | CARRIES_VALUE,
+	[CHORD_MSG_KV_GET] = CARRIES_KEY,
+	[CHORD_MSG_KV_STORE] = CARRIES_KEY | CARRIES_VALUE,
+	[CHORD_MSG_KV_ACK] = CARRIES_KEY | CARRIES_VALUE,
 };
 
 const char *chord_msg_type_name(unsigned type)
@@ -97,6 +107,11 @@ ssize_t chord_encode(const struct chord_msg *m, uint8_t *buf, size_t size)
 		codec_write_le(&w, m->succ_count, 1);
 		for (unsigned i = 0; i < m->succ_count; i++)
 			put_peer(&w, &m->succ[i]);
+	}
+	if (fields & CARRIES_VALUE) {
+		codec_write_le(&w, (uint64_t)m->value, 8);
+		codec_write_le(&w, m->version, 8);
+		codec_write_le(&w, m->status, 1);
 	}
 	if (w.overflow)
 		return -EMSGSIZE;
@@ -184,6 +199,11 @@ static void get_body(struct decoder *d, struct chord_msg *m)
 		ASSERT(m->succ_count <= CHORD_SUCC_MAX);
 		for (unsigned i = 0; i < m->succ_count; i++)
 			get_peer(d, &m->succ[i], "succ.id", "succ.addr");
+	}
+	if (fields & CARRIES_VALUE) {
+		m->value = (int64_t)get(d, 8, "value");
+		m->version = get(d, 8, "version");
+		m->status = (uint8_t)get(d, 1, "status");
 	}
 }
 

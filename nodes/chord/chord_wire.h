@@ -21,6 +21,9 @@ struct errbuf;
  *   FIND:           u64 key
  *   FOUND:          u64 key, peer next, u8 succ_count (<= CHORD_SUCC_MAX), succ_count peers
  *   NEXT:           u64 key, peer next
+ *   LEAVING:        u8 succ_count (<= CHORD_SUCC_MAX), succ_count peers
+ *   KV_GET:         u64 key
+ *   KV_PUT, KV_STORE, KV_ACK: u64 key, i64 value, u64 version, u8 status
  * Every byte belongs to a field, so bytes that decode re-encode to themselves.
  */
 enum {

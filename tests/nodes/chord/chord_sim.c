@@ -38,6 +38,8 @@ struct csim {
 	uint64_t dropped;
 	uint32_t result_count;
 	struct chord_lookup_result results[CSIM_RESULTS_MAX];
+	uint32_t kv_count;
+	struct chord_kv_result kv[CSIM_RESULTS_MAX];
 	struct chord_outputs out;
 };
 
@@ -115,6 +117,8 @@ static void collect(struct csim *s, uint32_t from)
 			s->nodes[from].joined = false;
 		if (e->type == CHORD_EV_LOOKUP && s->result_count < CSIM_RESULTS_MAX)
 			s->results[s->result_count++] = e->lookup;
+		if (e->type == CHORD_EV_KV && s->kv_count < CSIM_RESULTS_MAX)
+			s->kv[s->kv_count++] = e->kv;
 	}
 }
 
@@ -238,6 +242,29 @@ void csim_lookup(struct csim *s, uint32_t i, uint64_t key, uint64_t tag)
 	struct chord_input in = { .type = CHORD_IN_LOOKUP, .key = key, .tag = tag };
 
 	step(s, i, &in);
+}
+
+void csim_put(struct csim *s, uint32_t i, uint64_t key, int64_t value, uint64_t tag)
+{
+	struct chord_input in = { .type = CHORD_IN_PUT, .key = key, .value = value, .tag = tag };
+
+	step(s, i, &in);
+}
+
+void csim_get(struct csim *s, uint32_t i, uint64_t key, uint64_t tag)
+{
+	struct chord_input in = { .type = CHORD_IN_GET, .key = key, .tag = tag };
+
+	step(s, i, &in);
+}
+
+const struct chord_kv_result *csim_kv_result(const struct csim *s, uint64_t tag)
+{
+	for (uint32_t k = 0; k < s->kv_count; k++) {
+		if (s->kv[k].tag == tag)
+			return &s->kv[k];
+	}
+	return NULL;
 }
 
 const struct chord_lookup_result *csim_result(const struct csim *s, uint64_t tag)

@@ -65,6 +65,12 @@ void csim_run(struct csim *s, uint32_t ticks);
 /* csim_lookup() - node @i looks up @key; the result comes with later ticks. */
 void csim_lookup(struct csim *s, uint32_t i, uint64_t key, uint64_t tag);
 
+/* csim_put(), csim_get() - node @i puts @value under @key, or reads @key; the result, by
+ * csim_kv_result(@tag) (NULL until it came), comes with later ticks. */
+void csim_put(struct csim *s, uint32_t i, uint64_t key, int64_t value, uint64_t tag);
+void csim_get(struct csim *s, uint32_t i, uint64_t key, uint64_t tag);
+const struct chord_kv_result *csim_kv_result(const struct csim *s, uint64_t tag);
+
 /* csim_result() - the result for @tag, or NULL if none came yet. */
 const struct chord_lookup_result *csim_result(const struct csim *s, uint64_t tag);
 

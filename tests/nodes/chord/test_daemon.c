@@ -241,3 +241,41 @@ Test(chord_daemon, a_spare_joins_when_told_and_a_member_leaves_gracefully)
 	cr_expect(strstr(daemon_request(nodes[N - 2].fd, "bogus\n"), "error expected"),
 		  "an unknown line is refused");
 }
+
+/* Puts through one node read back through every other, owned by successor(key); a put and
+ * a get of a bad request are refused; the owner's evidence records the stored key. */
+Test(chord_daemon, puts_read_back_from_every_node)
+{
+	char request[96], want[64], evidence_key[64];
+	const char *reply;
+	int holder;
+
+	for (int i = 0; i < N; i++)
+		spawn(i);
+	converge("after the joins");
+	for (uint64_t k = 0; k < 6; k++) {
+		uint64_t key = (k * 40503 + 17) % space.size;
+
+		snprintf(request, sizeof(request), "put p%" PRIu64 " %" PRIu64 " %" PRId64 "\n",
+			 k, key, (int64_t)k - 3);
+		reply = ask((int)k % N, request);
+		snprintf(want, sizeof(want), "put p%" PRIu64 " ok 1 %" PRIu64 " n%d ", k,
+			 nodes[owner(key)].id, owner(key) + 1);
+		cr_expect(strncmp(reply, want, strlen(want)) == 0, "\"%s\", want \"%s\"", reply,
+			  want);
+		for (int i = 0; i < N; i++) {
+			snprintf(request, sizeof(request), "get g%d %" PRIu64 "\n", i, key);
+			reply = ask(i, request);
+			snprintf(want, sizeof(want), "get g%d ok %" PRId64 " 1 %" PRIu64 " ", i,
+				 (int64_t)k - 3, nodes[owner(key)].id);
+			cr_expect(strncmp(reply, want, strlen(want)) == 0,
+				  "n%d: \"%s\", want \"%s\"", i + 1, reply, want);
+		}
+		holder = owner(key);
+		snprintf(evidence_key, sizeof(evidence_key), "\"key\":%" PRIu64, key);
+		cr_expect(daemon_file_mentions(nodes[holder].evidence_path, evidence_key),
+			  "the owner's evidence records key %" PRIu64, key);
+	}
+	cr_expect(strstr(ask(0, "put x 5\n"), "put x error expected"), "a put without a value");
+	cr_expect(strstr(ask(0, "get y\n"), "get y error expected"), "a get without a key");
+}

@@ -44,6 +44,9 @@ static struct chord_msg full_msg(uint8_t type, uint8_t succ_count, bool has_pred
 		.has_pred = has_pred,
 		.pred = { .id = 0x4142434445464748u, .addr = 0x494a4b4cu },
 		.succ_count = succ_count,
+		.value = -0x6162636465666768,
+		.version = 0x7172737475767778u,
+		.status = 0x81,
 	};
 
 	for (uint64_t i = 0; i < CHORD_SUCC_MAX; i++) {
@@ -90,6 +93,17 @@ static struct chord_msg carried(const struct chord_msg *m)
 		c.succ_count = m->succ_count;
 		memcpy(c.succ, m->succ, m->succ_count * sizeof(m->succ[0]));
 		break;
+	case CHORD_MSG_KV_GET:
+		c.key = m->key;
+		break;
+	case CHORD_MSG_KV_PUT:
+	case CHORD_MSG_KV_STORE:
+	case CHORD_MSG_KV_ACK:
+		c.key = m->key;
+		c.value = m->value;
+		c.version = m->version;
+		c.status = m->status;
+		break;
 	default:
 		break;
 	}
@@ -106,7 +120,8 @@ static bool msg_equal(const struct chord_msg *a, const struct chord_msg *b)
 {
 	if (a->type != b->type || a->rpc != b->rpc || !peer_equal(&a->from, &b->from) ||
 	    a->key != b->key || !peer_equal(&a->next, &b->next) || a->has_pred != b->has_pred ||
-	    !peer_equal(&a->pred, &b->pred) || a->succ_count != b->succ_count)
+	    !peer_equal(&a->pred, &b->pred) || a->succ_count != b->succ_count ||
+	    a->value != b->value || a->version != b->version || a->status != b->status)
 		return false;
 	for (int i = 0; i < CHORD_SUCC_MAX; i++) {
 		if (!peer_equal(&a->succ[i], &b->succ[i]))
@@ -131,6 +146,12 @@ static size_t size_of(const struct chord_msg *m)
 		return 19 + 8 + 12;
 	case CHORD_MSG_LEAVING:
 		return 19 + succ;
+	case CHORD_MSG_KV_GET:
+		return 19 + 8;
+	case CHORD_MSG_KV_PUT:
+	case CHORD_MSG_KV_STORE:
+	case CHORD_MSG_KV_ACK:
+		return 19 + 8 + 8 + 8 + 1;
 	default:
 		return 19;
 	}
@@ -140,10 +161,10 @@ Test(chord_wire, every_type_has_its_name_and_unknown_types_none)
 {
 	static const char *const names[TYPE_COUNT + 1] = {
 		NULL, "ping", "pong", "get-neighbours", "neighbours", "notify", "find", "found",
-		"next", "leaving",
+		"next", "leaving", "kv-put", "kv-get", "kv-store", "kv-ack",
 	};
 
-	cr_assert_eq(TYPE_COUNT, 9, "the test knows 9 types");
+	cr_assert_eq(TYPE_COUNT, 13, "the test knows 13 types");
 	for (unsigned t = 1; t <= TYPE_COUNT; t++)
 		cr_assert_str_eq(chord_msg_type_name(t), names[t], "type %u", t);
 	cr_assert_null(chord_msg_type_name(0));
@@ -325,9 +346,9 @@ Test(chord_wire, empty_input_wrong_magic_version_and_type_are_refused)
 	refused(buf, (size_t)n, "version 0", "version 0");
 	buf[1] = CHORD_WIRE_VERSION;
 	buf[2] = 0;
-	refused(buf, (size_t)n, "type 0 at byte 2: expected 1 .. 9", "type 0");
+	refused(buf, (size_t)n, "type 0 at byte 2: expected 1 .. 13", "type 0");
 	buf[2] = CHORD_MSG_TYPE_END;
-	refused(buf, (size_t)n, "type 10 at byte 2: expected 1 .. 9", "type 10");
+	refused(buf, (size_t)n, "type 14 at byte 2: expected 1 .. 13", "type 14");
 	buf[2] = 255;
 	refused(buf, (size_t)n, "type 255", "type 255");
 	buf[2] = CHORD_MSG_PING;
