@@ -188,9 +188,11 @@ void node_forget(struct chord_node *n, uint64_t dead)
 	if (k == 0 && n->succ_count > 0 && n->joined) {
 		/* Never an empty list: under Zave's failure assumption some successor lives,
 		 * so all of them silent means a partition (or the assumption broken). Keep
-		 * asking the last one; stale (and not passed on) until a successor answers. */
+		 * asking the one that answered last; stale (and not passed on) until a
+		 * successor answers. */
 		n->succ_stale = true;
-		kept[k++] = n->succ[n->succ_count - 1];
+		kept[k++] = n->has_heard_succ && n->heard_succ.id != dead
+			    ? n->heard_succ : n->succ[n->succ_count - 1];
 	}
 	node_set_succ(n, kept, k);
 	for (uint32_t j = 0; j < n->cfg.bits; j++) {
@@ -427,6 +429,12 @@ static void on_reply(struct chord_node *n, const struct chord_msg *m)
 		return;                 /* late, or never asked */
 	r = n->rpcs[i];
 	n->rpcs[i].purpose = RPC_FREE;
+	for (uint32_t k = 0; k < n->succ_count; k++) {
+		if (n->succ[k].id == r.peer.id) {
+			n->has_heard_succ = true;
+			n->heard_succ = r.peer;
+		}
+	}
 	switch (r.purpose) {
 	case RPC_STABILIZE:
 		stabilize_answer(n, r.peer, m->has_pred, m->pred, m->succ, m->succ_count);
@@ -559,7 +567,7 @@ static void leave(struct chord_node *n)
 	n->joined = n->joining = n->stabilizing = n->checking_pred = false;
 	n->has_pred = false;
 	n->succ_count = 0;
-	n->succ_stale = false;
+	n->succ_stale = n->has_heard_succ = false;
 	memset(n->finger_set, 0, sizeof(n->finger_set));
 	node_event(n, CHORD_EV_LEFT);
 }
