@@ -14,75 +14,11 @@
 
 #include "checker.h"
 #include "checker_table.h"
-#include "chord_final.h"
+#include "chord_judge.h"
 #include "chord_id.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist.h"
-
-enum {
-	NODES_MAX = 256,
-	DISTURBANCES_MAX = 4096,        /* fault intervals and nemesis ops judged against */
-	STINTS_MAX = 4096,              /* membership intervals over all nodes */
-	ANSWERED_MAX = 1 << 18,         /* ok lookups compared for `inconsistent`; more are not */
-	PATH_MAX_IDS = 64,
-	MIN_QUIET_FOR_ROUTING = 20,     /* quiet lookups before slow-routing is judged */
-};
-
-struct ring {
-	struct chord_space space;
-	uint32_t succ_list;
-	int64_t settle_ns;
-	uint32_t count;
-	uint64_t ids[NODES_MAX];        /* sorted */
-	char names[NODES_MAX][CHORD_FINAL_NAME_BYTES];  /* names[k] is the node of ids[k] */
-	bool spare[NODES_MAX];          /* spare[k]: node k starts idle (config "chord_spares") */
-};
-
-/* Node @k may have been a member during [from, to]: from a join's invocation (or the start,
- * for the members the run starts with) to its removal's completion (or the end). */
-struct stint {
-	uint32_t k;
-	int64_t from, to;
-};
-
-/* [from, to]: a fault in force, or one nemesis op (from == to). */
-struct span {
-	int64_t from, to;
-};
-
-/* A node surely down: from its kill's completion to its restart's invocation (or the end). */
-struct down {
-	char node[16];
-	int64_t from, to;
-};
-
-struct judge {
-	const struct history *h;
-	struct ring ring;
-	uint32_t span_count;
-	struct span spans[DISTURBANCES_MAX];
-	bool spans_overflow;
-	uint32_t down_count;
-	struct down downs[DISTURBANCES_MAX];
-	uint32_t stint_count;
-	struct stint stints[STINTS_MAX];
-	int64_t unknown_from;           /* membership unknown from here (a churn op failed) */
-	uint64_t unknown_skipped;       /* lookups not judged for that */
-	uint64_t quiet, churned, churned_wrong, hops_quiet_total;
-	uint32_t hops_quiet[PATH_MAX_IDS + 1];  /* histogram */
-	struct answered *answered;      /* ok lookups with an owner, for `inconsistent` */
-	uint32_t answered_count, answered_max;
-	uint64_t inconsistent, inconsistent_first[2];
-};
-
-/* An ok lookup's answer, kept to compare with the lookups of the same key beside it. */
-struct answered {
-	uint64_t key, owner_id;
-	int64_t from, to;
-	const char *origin;             /* the node asked, borrowed from the history */
-	uint64_t ops[2];
-};
 
 static int ring_cmp(const void *a, const void *b)
 {
@@ -144,8 +80,7 @@ static int ring_load(struct ring *r, const char *dir, struct errbuf *eb)
 	return 0;
 }
 
-/* The ring index of the node named @name, or -1. */
-static int32_t ring_find(const struct ring *r, const char *name)
+int32_t chord_judge_find(const struct ring *r, const char *name)
 {
 	for (uint32_t k = 0; k < r->count; k++) {
 		if (strcmp(r->names[k], name) == 0)
@@ -154,8 +89,7 @@ static int32_t ring_find(const struct ring *r, const char *name)
 	return -1;
 }
 
-/* successor(@key) over the members @member[]: its index (some member exists). */
-static uint32_t owner_of(const struct ring *r, const bool *member, uint64_t key)
+uint32_t chord_judge_owner_of(const struct ring *r, const bool *member, uint64_t key)
 {
 	uint32_t first = r->count;
 
@@ -218,7 +152,10 @@ static void disturbances(struct judge *j)
 			j->spans_overflow = true;
 			return;
 		}
-		j->spans[j->span_count++] = (struct span){ op->time_ns, to };
+		j->spans[j->span_count++] = (struct span){ op->time_ns, to,
+							   strcmp(op->f, "crash") == 0 ||
+							   strcmp(op->f, "leave") == 0 ||
+							   strcmp(op->f, "join") == 0 };
 	}
 }
 
@@ -293,7 +230,7 @@ static void changes(struct judge *j, json_t *value, const char *key, int32_t *op
 
 	for (size_t i = 0; i < json_array_size(names); i++) {
 		const char *name = json_string_value(json_array_get(names, i));
-		int32_t k = name ? ring_find(&j->ring, name) : -1;
+		int32_t k = name ? chord_judge_find(&j->ring, name) : -1;
 
 		if (k < 0) {
 			j->unknown_from = from < j->unknown_from ? from : j->unknown_from;
@@ -362,8 +299,7 @@ static bool maybe_member(const struct judge *j, uint32_t k, int64_t from, int64_
 	return false;
 }
 
-/* The members at @t, into @member[]; how many. */
-static uint32_t members_at(const struct judge *j, int64_t t, bool *member)
+uint32_t chord_judge_members_at(const struct judge *j, int64_t t, bool *member)
 {
 	uint32_t count = 0;
 
@@ -390,12 +326,53 @@ static bool down_throughout(const struct judge *j, const char *node, int64_t fro
 	return false;
 }
 
-static bool quiet(const struct judge *j, int64_t from, int64_t to)
+bool chord_judge_quiet(const struct judge *j, int64_t from, int64_t to)
 {
 	if (j->spans_overflow || from < j->ring.settle_ns)
 		return false;
 	for (uint32_t k = 0; k < j->span_count; k++) {
 		if (j->spans[k].from <= to && j->spans[k].to >= from - j->ring.settle_ns)
+			return false;
+	}
+	return true;
+}
+
+/* The r owners of @key at @t (successor(key) and the members after it) as bits in @bits
+ * (NODES_MAX of them); none if the ring had no member. */
+static void owner_bits(const struct judge *j, uint64_t key, int64_t t, uint64_t *bits)
+{
+	bool member[NODES_MAX];
+	uint32_t k, taken = 0;
+
+	memset(bits, 0, NODES_MAX / 8);
+	if (chord_judge_members_at(j, t, member) == 0)
+		return;
+	k = chord_judge_owner_of(&j->ring, member, key);
+	for (uint32_t i = 0; i < j->ring.count && taken < j->ring.succ_list; i++) {
+		uint32_t at = (k + i) % j->ring.count;
+
+		if (member[at]) {
+			bits[at / 64] |= 1ull << (at % 64);
+			taken++;
+		}
+	}
+}
+
+bool chord_judge_quiet_key(const struct judge *j, uint64_t key, int64_t from, int64_t to)
+{
+	if (j->spans_overflow || from < j->ring.settle_ns)
+		return false;
+	for (uint32_t k = 0; k < j->span_count; k++) {
+		const struct span *sp = &j->spans[k];
+		uint64_t before[NODES_MAX / 64], after[NODES_MAX / 64];
+
+		if (sp->from > to || sp->to < from - j->ring.settle_ns)
+			continue;
+		if (!sp->churn)
+			return false;
+		owner_bits(j, key, sp->from - 1, before);
+		owner_bits(j, key, sp->to + 1, after);
+		if (memcmp(before, after, sizeof(before)) != 0)
 			return false;
 	}
 	return true;
@@ -484,25 +461,25 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 		check_result_add_anomaly(result, "dead-owner", ops, 2, "lookup of %" PRIu64
 					 " answered %s, which was killed before the lookup began "
 					 "and not restarted until after it ended", key, a.owner);
-	owner = strcmp(a.status, "ok") == 0 && a.owner ? ring_find(&j->ring, a.owner) : -1;
+	owner = strcmp(a.status, "ok") == 0 && a.owner ? chord_judge_find(&j->ring, a.owner) : -1;
 	if (owner >= 0 && in->time_ns < j->unknown_from &&
 	    !maybe_member(j, (uint32_t)owner, in->time_ns, out->time_ns))
 		check_result_add_anomaly(result, "dead-owner", ops, 2, "lookup of %" PRIu64
 					 " answered %s, which was no member at any instant of the "
 					 "lookup (a spare, or it had left or crashed)", key,
 					 a.owner);
-	if (members_at(j, out->time_ns, member) == 0) {
+	if (chord_judge_members_at(j, out->time_ns, member) == 0) {
 		json_decref(root);
 		return;
 	}
-	truth = owner_of(&j->ring, member, key);
+	truth = chord_judge_owner_of(&j->ring, member, key);
 	if (strcmp(a.status, "ok") == 0 && j->answered_count < j->answered_max)
 		j->answered[j->answered_count++] = (struct answered){
 			.key = key, .owner_id = a.owner_id, .from = in->time_ns,
 			.to = out->time_ns, .origin = op_node(in), .ops = { inv, done } };
 	if (strcmp(a.status, "ok") == 0 && out->time_ns >= j->unknown_from) {
 		j->unknown_skipped++;
-	} else if (strcmp(a.status, "ok") == 0 && quiet(j, in->time_ns, out->time_ns)) {
+	} else if (strcmp(a.status, "ok") == 0 && chord_judge_quiet(j, in->time_ns, out->time_ns)) {
 		j->quiet++;
 		j->hops_quiet_total += a.hops;
 		j->hops_quiet[a.hops < PATH_MAX_IDS ? a.hops : PATH_MAX_IDS]++;
@@ -534,9 +511,9 @@ static bool arc_untouched(const struct judge *j, uint64_t key, int64_t lo, int64
 	bool member[NODES_MAX];
 	uint32_t owner;
 
-	if (hi >= j->unknown_from || members_at(j, lo, member) == 0)
+	if (hi >= j->unknown_from || chord_judge_members_at(j, lo, member) == 0)
 		return false;
-	owner = owner_of(&j->ring, member, key);
+	owner = chord_judge_owner_of(&j->ring, member, key);
 	for (uint32_t s = 0; s < j->stint_count; s++) {
 		int64_t at[2] = { j->stints[s].from, j->stints[s].to };
 
@@ -544,8 +521,8 @@ static bool arc_untouched(const struct judge *j, uint64_t key, int64_t lo, int64
 			if (at[e] <= lo || at[e] > hi)
 				continue;
 			/* Just after a change (a stint's end is its last instant). */
-			if (members_at(j, e ? at[e] + 1 : at[e], member) == 0 ||
-			    owner_of(&j->ring, member, key) != owner)
+			if (chord_judge_members_at(j, e ? at[e] + 1 : at[e], member) == 0 ||
+			    chord_judge_owner_of(&j->ring, member, key) != owner)
 				return false;
 		}
 	}
@@ -635,7 +612,7 @@ static void final_dumps(const struct judge *j, struct check_result *result)
 
 	for (uint32_t k = 0; k < j->span_count; k++)
 		last = j->spans[k].to > last ? j->spans[k].to : last;
-	members_at(j, j->h->count ? j->h->ops[j->h->count - 1].time_ns : 0, member);
+	chord_judge_members_at(j, j->h->count ? j->h->ops[j->h->count - 1].time_ns : 0, member);
 	chord_final_judge(&(struct chord_final_ring){
 				  .space = &j->ring.space, .succ_list = j->ring.succ_list,
 				  .count = j->ring.count, .ids = j->ring.ids,
@@ -687,6 +664,7 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 		}
 		routing(j, result);
 		inconsistent(j, result);
+		chord_kv_judge(j, result);
 		final_dumps(j, result);
 	}
 	free(j->answered);

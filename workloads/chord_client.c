@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "errbuf.h"
+#include "chord_id.h"
 #include "fl_assert.h"
 #include "line_conn.h"
 #include "monotime.h"
@@ -205,12 +206,81 @@ static void state_dump(struct chord_client *c, struct client_result *result)
 	}
 }
 
+int chord_client_parse_kv(const char *line, const char *verb, uint64_t tag,
+			  struct client_result *result)
+{
+	char got_verb[8], status[24], owner[24];
+	unsigned long long got, version = 0, owner_id = 0;
+	long long value = 0;
+	unsigned hops = 0;
+	bool put = strcmp(verb, "put") == 0, ok;
+	struct textbuf t;
+	int n = 0;
+
+	if (sscanf(line, "%7s %llu %23s %n", got_verb, &got, status, &n) != 3 ||
+	    strcmp(got_verb, verb) != 0)
+		return strcmp(got_verb, "lookup") == 0 || strcmp(got_verb, "put") == 0 ||
+		       strcmp(got_verb, "get") == 0 ? 0 : -EBADMSG;  /* a late reply to another */
+	if (got != tag)
+		return 0;
+	ok = strcmp(status, "ok") == 0;
+	if (!ok && strcmp(status, "not-found") != 0) {
+		char why[24] = "";
+
+		/* unknown: the owner may have stored a put; anything else did nothing. */
+		result->type = put && strcmp(status, "unknown") == 0 ? OP_INFO : OP_FAIL;
+		if (strcmp(status, "no-owner") == 0 && sscanf(line + n, "%23s", why) == 1)
+			snprintf(result->error, sizeof(result->error), "no-owner: lookup %s", why);
+		else
+			snprintf(result->error, sizeof(result->error), "%s",
+				 strcmp(status, "error") == 0 ? line + n : status);
+		return 1;
+	}
+	if (ok && !put ? sscanf(line + n, "%lld %llu %llu %23s %u", &value, &version, &owner_id,
+				owner, &hops) != 5
+		       : sscanf(line + n, "%llu %llu %23s %u", &version, &owner_id, owner,
+				&hops) != 4)
+		return -EBADMSG;
+	textbuf_init(&t, result->json, sizeof(result->json));
+	textbuf_put(&t, "{\"status\":\"%s\"", status);
+	if (ok && !put)
+		textbuf_put(&t, ",\"value\":%lld", value);
+	textbuf_put(&t, ",\"version\":%llu,\"owner\":\"%s\",\"owner_id\":%llu,\"hops\":%u}",
+		    version, owner, owner_id, hops);
+	if (t.full)
+		return -EBADMSG;
+	result->type = OP_OK;
+	result->value = (struct op_value){ .kind = OP_VALUE_JSON, .json = result->json };
+	result->value_set = true;
+	return 1;
+}
+
+/* The request line of @inv into @request; false if @inv is no chord op. */
+static bool request_of(const struct chord_client *c, const struct op *inv, uint64_t tag,
+		       char *request, size_t size)
+{
+	uint64_t id = inv->key ? chord_hash(&c->space, inv->key, strlen(inv->key)) : 0;
+
+	if (strcmp(inv->f, "lookup") == 0 && inv->value.kind == OP_VALUE_INT)
+		snprintf(request, size, "lookup %" PRIu64 " %" PRId64 "\n", tag,
+			 inv->value.integer);
+	else if (strcmp(inv->f, "put") == 0 && inv->key && inv->value.kind == OP_VALUE_INT)
+		snprintf(request, size, "put %" PRIu64 " %" PRIu64 " %" PRId64 "\n", tag, id,
+			 inv->value.integer);
+	else if (strcmp(inv->f, "get") == 0 && inv->key)
+		snprintf(request, size, "get %" PRIu64 " %" PRIu64 "\n", tag, id);
+	else
+		return false;
+	return true;
+}
+
 static int chord_client_invoke(struct client *base, const struct op *inv,
 			       struct client_result *result, struct errbuf *eb)
 {
 	struct chord_client *c = container_of(base, struct chord_client, base);
 	int64_t deadline = monotime_ns() + c->timeout_ns;
-	char request[64];
+	bool lookup = strcmp(inv->f, "lookup") == 0, put = strcmp(inv->f, "put") == 0;
+	char request[96];
 	uint64_t tag = ++c->serial;
 	int n;
 
@@ -219,18 +289,17 @@ static int chord_client_invoke(struct client *base, const struct op *inv,
 		state_dump(c, result);
 		return 0;
 	}
-	if (strcmp(inv->f, "state") != 0 &&
-	    (strcmp(inv->f, "lookup") != 0 || inv->value.kind != OP_VALUE_INT))
+	if (strcmp(inv->f, "state") != 0 && !request_of(c, inv, tag, request, sizeof(request)))
 		return errbuf_set(eb, -EINVAL, "chord client: f \"%s\": expected a lookup of an "
-				  "id or a state dump", inv->f);
+				  "id, a put of an integer or a get of a key, or a state dump",
+				  inv->f);
 	if (c->fd < 0) {
 		client_result_fail(result, OP_FAIL, -ENOTCONN);
 		return 0;
 	}
-	n = snprintf(request, sizeof(request), "lookup %" PRIu64 " %" PRId64 "\n", tag,
-		     inv->value.integer);
+	n = (int)strlen(request);
 	if (send(c->fd, request, (size_t)n, 0) != n) {
-		client_result_fail(result, OP_FAIL, -errno);    /* nothing left: no lookup */
+		client_result_fail(result, OP_FAIL, -errno);    /* nothing left: nothing done */
 		return 0;
 	}
 	/* Bounded by the deadline: each pass waits for one datagram. */
@@ -240,8 +309,9 @@ static int chord_client_invoke(struct client *base, const struct op *inv,
 		ssize_t got;
 
 		if (left <= 0 || poll(&p, 1, (int)(left / 1000000) + 1) <= 0) {
-			/* A lookup changes nothing: unanswered, it certainly did nothing. */
-			client_result_fail(result, OP_FAIL, -ETIMEDOUT);
+			/* A lookup or a get changes nothing: unanswered, it did nothing. A put
+			 * may have been stored. */
+			client_result_fail(result, put ? OP_INFO : OP_FAIL, -ETIMEDOUT);
 			return 0;
 		}
 		got = recv(c->fd, c->reply, sizeof(c->reply) - 1, 0);
@@ -249,11 +319,12 @@ static int chord_client_invoke(struct client *base, const struct op *inv,
 			continue;       /* ICMP refused while the node restarts: wait on */
 		c->reply[got] = '\0';
 		c->reply[strcspn(c->reply, "\n")] = '\0';
-		n = chord_client_parse_reply(c->reply, tag, result);
+		n = lookup ? chord_client_parse_reply(c->reply, tag, result)
+			   : chord_client_parse_kv(c->reply, inv->f, tag, result);
 		if (n == 1)
 			return 0;
 		if (n < 0) {
-			client_result_fail(result, OP_FAIL, -EBADMSG);
+			client_result_fail(result, put ? OP_INFO : OP_FAIL, -EBADMSG);
 			snprintf(result->error, sizeof(result->error), "malformed reply");
 			return 0;
 		}
@@ -268,8 +339,10 @@ static const struct client_ops chord_client_ops = {
 	.connected = chord_client_connected,
 };
 
-void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns)
+void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns,
+		       unsigned bits)
 {
 	*c = (struct chord_client){ .base = { .ops = &chord_client_ops }, .fd = -1, .port = port,
 				    .timeout_ns = timeout_ns };
+	ASSERT(chord_space_init(&c->space, bits) == 0);
 }

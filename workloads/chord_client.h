@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "chord_id.h"
 #include "client.h"
 
 enum {
@@ -22,12 +23,16 @@ struct chord_client {
 	uint16_t port;
 	struct in_addr addr;    /* the node's, for its TCP state line */
 	int64_t timeout_ns;
-	uint64_t serial;        /* the tag of the next lookup */
+	uint64_t serial;        /* the tag of the next request */
+	struct chord_space space;       /* a put's or get's key name hashes into it */
 	char reply[CHORD_CLIENT_REPLY_BYTES_MAX];
 	char state[CHORD_CLIENT_STATE_BYTES_MAX];
 };
 
-void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns);
+/* chord_client_init() - ops "lookup" (value: the key's id), "put" (key: a name, value: an
+ * integer), "get" (key: a name) and "state", to nodes of @bits-bit ids. */
+void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns,
+		       unsigned bits);
 
 /*
  * chord_client_parse_reply() - @line (chord_net.h's reply, no newline) for the lookup tagged
@@ -37,6 +42,16 @@ void chord_client_init(struct chord_client *c, uint16_t port, int64_t timeout_ns
  * lookup (a late one); -EBADMSG not a reply.
  */
 int chord_client_parse_reply(const char *line, uint64_t tag, struct client_result *result);
+
+/*
+ * chord_client_parse_kv() - a put's or get's reply (@verb "put" or "get", chord_net.h) for
+ * @tag into @result: ok with {"status":"ok"|"not-found",("value":V,)"version":N,"owner":
+ * "n3","owner_id":ID,"hops":H} (a get that found nothing is ok: it read the owner); info for
+ * a put the owner did not answer ("unknown": it may be stored); fail for anything else
+ * (nothing was stored). Return: 1 done; 0 a reply to another request; -EBADMSG.
+ */
+int chord_client_parse_kv(const char *line, const char *verb, uint64_t tag,
+			  struct client_result *result);
 
 /*
  * chord_client_parse_state() - chord-node's state line (PROTOCOL.md) into @result: ok with

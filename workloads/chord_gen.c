@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* chord_gen.c - the Chord op mix: lookups only for now; choices come only from the caller's
- * prng. */
+/* chord_gen.c - the Chord op mix: lookups, puts and gets of 64 keys at random nodes; choices
+ * come only from the caller's prng. */
 #include "chord_gen.h"
 
 #include <stdio.h>
@@ -26,8 +26,22 @@ static enum gen_status chord_gen_op(struct gen *base, const struct gen_ctx *ctx,
 {
 	struct chord_gen *g = container_of(base, struct chord_gen, base);
 
+	uint32_t key = (uint32_t)prng_below(ctx->prng, g->key_count);
+	uint64_t pick = prng_below(ctx->prng, 8);
+
 	ASSERT(ctx->node_count > 0);
-	out->op = chord_gen_lookup(g, (uint32_t)prng_below(ctx->prng, g->key_count));
+	/* Half lookups, 1/8 puts (each value unique: the op's number), 3/8 gets: a key is put
+	 * every several seconds and read often in between, so a value a node lost is read
+	 * before a new put hides the loss. */
+	if (pick < 4)
+		out->op = chord_gen_lookup(g, key);
+	else if (pick == 4)
+		out->op = (struct op){ .f = "put", .key = g->names[key],
+				       .value = { .kind = OP_VALUE_INT,
+						  .integer = (int64_t)ctx->op_number + 1 } };
+	else
+		out->op = (struct op){ .f = "get", .key = g->names[key],
+				       .value = { .kind = OP_VALUE_NULL } };
 	out->node = (uint32_t)prng_below(ctx->prng, ctx->node_count);
 	return GEN_OP;
 }

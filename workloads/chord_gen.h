@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* chord_gen.h - Chord lookups: keys k0..k<n-1> hashed onto the ring, asked of random nodes. */
+/* chord_gen.h - Chord lookups, puts and gets: keys k0..k<n-1> hashed onto the ring, asked of
+ * random nodes. */
 #ifndef CHORD_GEN_H
 #define CHORD_GEN_H
 
@@ -13,8 +14,10 @@ enum {
 	CHORD_GEN_KEY_BYTES = 8,        /* "k255" and its NUL */
 };
 
-/* Op k looks up one of @key_count keys, uniform, at a uniform node; its value is the key's
- * id, chord_hash(name), which the client sends and the checker judges the answer for. */
+/* Each op picks one of @key_count keys, uniform, and a uniform node. Half are lookups, whose
+ * value is the key's id, chord_hash(name), which the client sends and the checker judges
+ * the answer for; 1/8 put a unique value (the op's number + 1) under the key (the op's key,
+ * its name); 3/8 get it (value null). */
 struct chord_gen {
 	struct gen base;
 	uint32_t key_count;

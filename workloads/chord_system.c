@@ -55,9 +55,11 @@ struct chord_system {
 
 static void chord_client_setup(const struct system *sys, struct client *client, void *session)
 {
+	const struct chord_system *s = container_of(sys, const struct chord_system, base);
+
 	(void)session;
 	chord_client_init(container_of(client, struct chord_client, base),
-			  CHORD_CLIENT_PORT_DEFAULT, sys->op_timeout_ns);
+			  CHORD_CLIENT_PORT_DEFAULT, sys->op_timeout_ns, s->opts.bits);
 }
 
 /*
@@ -301,6 +303,11 @@ static const struct system_bug chord_bugs[] = {
 	{ "succ-list-1", "r is forced to 1 in the nodes: a member's crash strands its "
 	  "predecessor for good", "--nemesis churn --churn-unsafe", "ring-broken,not-ideal",
 	  false },
+	{ "no-handoff", "a joiner does not get its keys from its successor: gets there find "
+	  "nothing", "--nemesis churn:1", "lost-write", false },
+	{ "no-rereplicate", "a primary sends its keys to its successors only when they are "
+	  "put: copies lost to a leave or a crash are not made again",
+	  "--nemesis churn:1 --succ-list 2", "lost-write", false },
 	{ NULL, NULL, NULL, NULL, false },
 };
 
