@@ -82,14 +82,15 @@ Test(chord_client, replies_to_other_requests_wait_and_bad_ones_are_refused)
 
 Test(chord_client, a_state_line_keeps_ids_only)
 {
+	static const char *const line = "{\"node\":\"n1\",\"id\":9,\"bits\":6,"
+					"\"incarnation\":2,\"joined\":true,\"idle\":false,"
+					"\"pred\":{\"id\":5,\"node\":\"n2\"},\"succ\":[{\"id\":"
+					"12,\"node\":\"n3\"}],\"fingers\":[{\"id\":12,"
+					"\"node\":\"n3\"},null]}";
 	json_t *v;
 
 	memset(&result, 0, sizeof(result));
-	cr_assert_eq(chord_client_parse_state("{\"node\":\"n1\",\"id\":9,\"bits\":6,"
-					      "\"incarnation\":2,\"joined\":true,\"idle\":false,"
-					      "\"pred\":{\"id\":5,\"node\":\"n2\"},\"succ\":[{\"id\":"
-					      "12,\"node\":\"n3\"}],\"fingers\":[{\"id\":12,"
-					      "\"node\":\"n3\"},null]}", &result), 0);
+	cr_assert_eq(chord_client_parse_state(line, &result), 0);
 	v = json_loads(result.value.json, 0, NULL);
 	cr_assert(v);
 	cr_expect_eq(json_integer_value(json_object_get(v, "pred")), 5);
