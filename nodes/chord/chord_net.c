@@ -385,9 +385,14 @@ static void on_tick(struct replica_server *s, void *ctx)
 		sh->join_wait--;
 		return;
 	}
-	/* Join through the base members in turn; the core reports success or failure. */
-	const struct chord_input join = {
-		.type = CHORD_IN_JOIN, .via = peer_of(sh, sh->join_next++ % sh->base_count) };
+	/* Join through every other node in turn, the base first: under churn the base may be
+	 * gone, and any member will do (a non-member does not answer: the next is tried). The
+	 * core reports success or failure. */
+	uint32_t via = sh->join_next++ % sh->nodes;
+
+	if (via + 1 == sh->config->self.addr)
+		via = sh->join_next++ % sh->nodes;
+	const struct chord_input join = { .type = CHORD_IN_JOIN, .via = peer_of(sh, via) };
 	sh->join_in_flight = true;
 	step(s, sh, &join);
 }

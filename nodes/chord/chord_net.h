@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* chord_net.h - chord-node's shell around the core: UDP messages and client lookups, ticks,
- * joins retried through the base, the evidence log and the state lines. */
+ * joins retried through every other node, the evidence log and the state lines. */
 #ifndef CHORD_NET_H
 #define CHORD_NET_H
 
@@ -38,7 +38,7 @@ enum {
 /*
  * chord_net_run() - serve node @args->id of @args->replicas until SIGTERM or SIGINT: nodes
  * below @base_count form the stable base in their first life; the others, and every node
- * after a restart, join through the base (in turn, retried). A @spare idles until the
+ * after a restart, join through every other node in turn, the base first (retried). A @spare idles until the
  * "join" line; "leave" leaves gracefully and idles again.
  * The core's addr of node i is i + 1; its UDP address is @args's peer i.
  * Return: 0 after a signal; -errno with @eb set.
