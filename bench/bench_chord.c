@@ -31,7 +31,7 @@ enum {
 	STABILIZE_TICKS = 5,
 	FIX_FINGERS_TICKS = 2,
 	CHECK_PRED_TICKS = 5,
-	RPC_TIMEOUT_TICKS = 10,
+	RPC_TIMEOUT_TICKS = 40,             /* as chord-node (chord_main.c) */
 	MERGE_TICKS = 20,
 	SIM_NODES_MAX = 256,            /* sections 2 and 3 run on chord_sim */
 	JOIN_GAP_TICKS = 5,             /* section 2: ticks between one join and the next */

@@ -12,7 +12,7 @@
 
 #include "checker.h"
 #include "errbuf.h"
-#include "chord_msg.h"
+#include "chord.h"
 #include "chord_ring.h"
 #include "fl_assert.h"
 #include "hist.h"
@@ -20,6 +20,11 @@
 enum {
 	FINAL_NODES_MAX = 256,          /* as the chord checker's ring */
 	NOT_IDEAL_NAMED_MAX = 8,        /* nodes named by an anomaly; the rest are counted */
+	FINAL_KEYS_MAX = 4096,          /* distinct keys over all dumps; more: not judged */
+};
+
+struct held {
+	uint64_t key, version;
 };
 
 /* One node's final dump. */
@@ -31,6 +36,9 @@ struct dump {
 	uint64_t succ[CHORD_SUCC_MAX];
 	bool finger_set[CHORD_BITS_MAX];
 	uint64_t finger[CHORD_BITS_MAX];
+	bool has_keys;                  /* the dump lists its keys */
+	uint32_t key_count;
+	struct held keys[CHORD_KV_KEYS_MAX];
 };
 
 struct snapshot {
@@ -102,6 +110,16 @@ static bool dump_parse(const char *text, uint32_t bits, struct dump *d)
 		d->finger_count = bits;
 		json_array_foreach(fingers, k, v)
 			d->finger_set[k] = !json_is_null(v) && id_of(v, &d->finger[k]);
+		v = json_object_get(root, "keys");
+		d->has_keys = json_is_array(v) && json_array_size(v) <= CHORD_KV_KEYS_MAX;
+		ok = ok && (!v || d->has_keys);
+		for (k = 0; d->has_keys && k < json_array_size(v); k++) {
+			json_t *pair = json_array_get(v, k);
+
+			ok = ok && id_of(json_array_get(pair, 0), &d->keys[k].key) &&
+			     id_of(json_array_get(pair, 1), &d->keys[k].version);
+			d->key_count++;
+		}
 	}
 	json_decref(root);
 	return ok;
@@ -234,6 +252,90 @@ static bool inexact(const struct snapshot *s, const uint32_t *live, uint32_t cou
 	return false;
 }
 
+/* The version of @key that @d holds; 0 if none. */
+static uint64_t held_version(const struct dump *d, uint64_t key)
+{
+	for (uint32_t i = 0; i < d->key_count; i++) {
+		if (d->keys[i].key == key)
+			return d->keys[i].version;
+	}
+	return 0;
+}
+
+/* Adds @h to @all (@distinct of them, at most FINAL_KEYS_MAX), keeping the newest version. */
+static void note_key(struct held *all, uint32_t *distinct, const struct held *h)
+{
+	uint32_t at = 0;
+
+	while (at < *distinct && all[at].key != h->key)
+		at++;
+	if (at == *distinct && *distinct < FINAL_KEYS_MAX)
+		all[(*distinct)++] = *h;
+	else if (at < *distinct && h->version > all[at].version)
+		all[at].version = h->version;
+}
+
+/*
+ * Every key a member holds sits on its r owners (successor(key) and the members after it)
+ * at the newest version any member holds: the ideal ring's key placement. Returns how many
+ * keys are misplaced beyond those named (while *@named is under the cap).
+ */
+static uint32_t misplaced_keys(struct snapshot *s, const uint32_t *live, uint32_t count,
+			       uint32_t *named, struct check_result *result)
+{
+	const struct chord_final_ring *r = s->ring;
+	uint32_t distinct = 0, bad = 0, unnamed = 0;
+	uint32_t owners = r->succ_list < count ? r->succ_list : count;
+	struct held *all;
+
+	for (uint32_t p = 0; p < count; p++) {
+		if (!s->dumps[live[p]].has_keys)
+			return 0;       /* a dump without its keys: placement not judged */
+	}
+	all = calloc(FINAL_KEYS_MAX, sizeof(*all));
+	if (!all) {
+		check_result_set_unknown(result, "out of memory for the final dumps' keys");
+		return 0;
+	}
+	for (uint32_t p = 0; p < count; p++) {
+		const struct dump *d = &s->dumps[live[p]];
+
+		for (uint32_t i = 0; i < d->key_count; i++)
+			note_key(all, &distinct, &d->keys[i]);
+	}
+	for (uint32_t k = 0; k < distinct; k++) {
+		uint32_t first = 0;
+
+		while (first < count && r->ids[live[first]] < all[k].key)
+			first++;
+		for (uint32_t i = 0; i < owners; i++) {
+			uint32_t node = live[(first + i) % count];
+			uint64_t have = held_version(&s->dumps[node], all[k].key);
+
+			if (have == all[k].version)
+				continue;
+			bad++;
+			if (*named >= NOT_IDEAL_NAMED_MAX) {
+				unnamed++;
+				break;
+			}
+			check_result_add_anomaly(result, "not-ideal", s->dumps[node].ops, 2,
+						 "key %" PRIu64 " (newest version %" PRIu64
+						 ") is %s on %s, owner %" PRIu32 " of its %"
+						 PRIu32, all[k].key, all[k].version,
+						 have ? "stale" : "missing", r->names[node], i + 1,
+						 owners);
+			(*named)++;
+			break;
+		}
+	}
+	check_result_add_figures(result, "chord: %" PRIu32 " keys in the final dumps, %" PRIu32
+				 " not on all of their %" PRIu32 " owners at the newest version\n",
+				 distinct, bad, owners);
+	free(all);
+	return unnamed;
+}
+
 static void not_ideal(struct snapshot *s, struct check_result *result)
 {
 	const struct chord_final_ring *r = s->ring;
@@ -265,9 +367,10 @@ static void not_ideal(struct snapshot *s, struct check_result *result)
 					 r->names[live[p]], why);
 		named++;
 	}
+	more += count ? misplaced_keys(s, live, count, &named, result) : 0;
 	if (more)
-		check_result_add_figures(result, "chord: %" PRIu32 " more nodes not ideal at the "
-					 "end\n", more);
+		check_result_add_figures(result, "chord: %" PRIu32 " more nodes or keys not "
+					 "ideal at the end\n", more);
 	check_result_add_figures(result, "chord: final state of %" PRIu32 " nodes, %" PRIu32
 				 " members: %s\n", s->dumped, count,
 				 named || more ? "NOT an ideal ring" : "an ideal ring");

@@ -148,6 +148,29 @@ static bool peers_ids(struct textbuf *t, const json_t *list)
 	return true;
 }
 
+/* ,"keys":[[ID,VERSION],...] from the state line's list of the same; nothing if absent. */
+static bool keys_json(struct textbuf *t, const json_t *keys)
+{
+	size_t k;
+	json_t *pair;
+
+	if (!keys)
+		return true;
+	if (!json_is_array(keys))
+		return false;
+	textbuf_put(t, ",\"keys\":[");
+	json_array_foreach(keys, k, pair) {
+		json_t *id = json_array_get(pair, 0), *version = json_array_get(pair, 1);
+
+		if (!json_is_integer(id) || !json_is_integer(version))
+			return false;
+		textbuf_put(t, "%s[%" PRId64 ",%" PRId64 "]", k ? "," : "",
+			    (int64_t)json_integer_value(id), (int64_t)json_integer_value(version));
+	}
+	textbuf_put(t, "]");
+	return true;
+}
+
 int chord_client_parse_state(const char *line, struct client_result *result)
 {
 	json_t *root = json_loads(line, 0, NULL), *fingers;
@@ -173,7 +196,9 @@ int chord_client_parse_state(const char *line, struct client_result *result)
 			textbuf_put(&t, "%s", k ? "," : "");
 			ok = ok && peer_id(&t, peer);
 		}
-		textbuf_put(&t, "]}");
+		textbuf_put(&t, "]");
+		ok = ok && keys_json(&t, json_object_get(root, "keys"));
+		textbuf_put(&t, "}");
 	}
 	json_decref(root);
 	if (!ok || t.full)

@@ -56,7 +56,8 @@ int chord_client_parse_kv(const char *line, const char *verb, uint64_t tag,
 /*
  * chord_client_parse_state() - chord-node's state line (PROTOCOL.md) into @result: ok with
  * the compact JSON value {"joined":B,"incarnation":I,"pred":ID|null,"succ":[ID,...],
- * "fingers":[ID|null,...]} (ids only: the checker knows every node's id). An op "state"
+ * "fingers":[ID|null,...],"keys":[[KEY-ID,VERSION],...]} (ids only: the checker knows
+ * every node's id; "keys" only if the line has them). An op "state"
  * is this dump. Return: 0; -EBADMSG if @line is not a state line.
  */
 int chord_client_parse_state(const char *line, struct client_result *result);

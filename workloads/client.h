@@ -15,7 +15,8 @@ struct errbuf;
 enum {
 	CLIENT_ERROR_BYTES_MAX = 128,
 	CLIENT_VALUE_INTS_MAX = 8192,   /* elements a read may return */
-	CLIENT_VALUE_JSON_BYTES_MAX = 1024, /* a completion value as JSON text */
+	CLIENT_VALUE_JSON_BYTES_MAX = 8192, /* a completion value as JSON text (a chord state
+					     * dump with its keys) */
 };
 
 /*

@@ -433,6 +433,8 @@ static ssize_t on_line(struct replica_server *s, void *ctx, const char *line, si
 {
 	struct shell *sh = ctx;
 	struct chord_view v;
+	struct chord_stored keys[CHORD_KV_KEYS_MAX];
+	uint32_t count;
 	size_t at = 0;
 	int n;
 
@@ -469,8 +471,17 @@ static ssize_t on_line(struct replica_server *s, void *ctx, const char *line, si
 		else
 			text(reply, reply_size, &at, "null");
 	}
+	text(reply, reply_size, &at, "],\"keys\":[");
+	count = chord_node_keys(sh->core, keys, CHORD_KV_KEYS_MAX);
+	for (uint32_t k = 0; k < count; k++) {
+		int m = snprintf(reply + at, reply_size - at, "%s[%" PRIu64 ",%" PRIu64 "]",
+				 k ? "," : "", keys[k].key, keys[k].version);
+
+		at += m > 0 && (size_t)m < reply_size - at ? (size_t)m : 0;
+	}
 	text(reply, reply_size, &at, "]}\n");
-	ASSERT(at + 1 < reply_size);    /* LINE_REPLY_BYTES_MAX holds 32 fingers */
+	/* LINE_REPLY_BYTES_MAX holds 32 fingers and CHORD_KV_KEYS_MAX keys */
+	ASSERT(at + 1 < reply_size);
 	return (ssize_t)at;
 }
 

@@ -38,8 +38,8 @@ enum {
 /*
  * chord_net_run() - serve node @args->id of @args->replicas until SIGTERM or SIGINT: nodes
  * below @base_count form the stable base in their first life; the others, and every node
- * after a restart, join through every other node in turn, the base first (retried). A @spare idles until the
- * "join" line; "leave" leaves gracefully and idles again.
+ * after a restart, join through every other node in turn, the base first (retried). A
+ * @spare idles until the "join" line; "leave" leaves gracefully and idles again.
  * The core's addr of node i is i + 1; its UDP address is @args's peer i.
  * Return: 0 after a signal; -errno with @eb set.
  */

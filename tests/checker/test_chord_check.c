@@ -4,43 +4,26 @@
  * answers under a fault, or within the settle time of one, must not. Churn runs make n4 a
  * spare and change the membership with crash, leave and join ops. */
 #include <criterion/criterion.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "checker.h"
-#include "checker_table.h"
-#include "errbuf.h"
+#include "chord_fixture.h"
 #include "hist_build.h"
 
 enum { MS = 1000000 };
 
-static char dir[64];
-static char config_path[128];
 static struct hist_build b;
 
 static void setup(void)
 {
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "/tmp/fl-chord-check-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(config_path, sizeof(config_path), "%s/config.json", dir);
-	f = fopen(config_path, "w");
-	cr_assert_not_null(f);
-	fputs("{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},"
-	      "{\"name\":\"n4\"}],\"chord_bits\":16,\"chord_succ_list\":3,"
-	      "\"chord_settle_s\":0.5}\n", f);
-	cr_assert_eq(fclose(f), 0);
+	chord_fixture_dir(0);
 	hb_init(&b);
 }
 
 static void teardown(void)
 {
 	hb_fini(&b);
-	unlink(config_path);
-	rmdir(dir);
+	chord_fixture_remove();
 }
 
 TestSuite(chord_check, .init = setup, .fini = teardown);
@@ -56,27 +39,12 @@ static struct check_result result;
 
 static enum verdict check(bool with_dir)
 {
-	const struct checker_entry *e = checker_entry_find("chord");
-	struct check_opts opts = { 0 };
-	const struct checker *c;
-	struct errbuf eb = { "" };
-	struct check_run run = { .history = &b.h, .dir = with_dir ? dir : NULL };
-
-	cr_assert_not_null(e);
-	cr_assert_eq(checker_make(e, NULL, &opts, &c, &eb), 0);
-	check_result_init(&result);
-	cr_assert_eq(c->ops->check(c, &run, &opts, &result, &eb), 0, "%s", eb.msg);
-	checker_free((struct checker *)c);
-	return result.verdict;
+	return chord_fixture_check(&b.h, with_dir, &result);
 }
 
 static bool found(const char *kind)
 {
-	for (uint32_t k = 0; k < result.anomaly_count; k++) {
-		if (strcmp(result.anomalies[k].kind, kind) == 0)
-			return true;
-	}
-	return false;
+	return chord_fixture_anomaly(&result, kind, NULL) != NULL;
 }
 
 Test(chord_check, right_owners_in_a_quiet_ring_are_valid)
@@ -195,13 +163,7 @@ Test(chord_check, an_owner_down_for_the_whole_lookup_is_a_dead_owner)
 /* config.json again, with the last @spares nodes (n4) starting idle. */
 static void spares(int count)
 {
-	FILE *f = fopen(config_path, "w");
-
-	cr_assert_not_null(f);
-	fprintf(f, "{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},"
-		"{\"name\":\"n4\"}],\"chord_bits\":16,\"chord_succ_list\":3,"
-		"\"chord_settle_s\":0.5,\"chord_spares\":%d}\n", count);
-	cr_assert_eq(fclose(f), 0);
+	chord_fixture_dir(count);
 }
 
 static const char *const by_n3 = "{\"status\":\"ok\",\"owner\":\"n3\",\"owner_id\":3130,"

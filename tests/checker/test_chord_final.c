@@ -7,13 +7,10 @@
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "checker.h"
-#include "checker_table.h"
-#include "errbuf.h"
+#include "chord_fixture.h"
 #include "hist_build.h"
 
 enum { MS = 1000000, NODES = 4, BITS = 16 };
@@ -22,36 +19,24 @@ enum { MS = 1000000, NODES = 4, BITS = 16 };
 static const char *const names[NODES] = { "n4", "n3", "n1", "n2" };
 static const int64_t ids[NODES] = { 3029, 3130, 45138, 51080 };
 
-static char dir[64];
-static char config_path[128];
 static struct hist_build b;
 static struct check_result result;
 
 static void config(int spares)
 {
-	FILE *f = fopen(config_path, "w");
-
-	cr_assert_not_null(f);
-	fprintf(f, "{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},"
-		"{\"name\":\"n4\"}],\"chord_bits\":%d,\"chord_succ_list\":3,"
-		"\"chord_settle_s\":0.5,\"chord_spares\":%d}\n", BITS, spares);
-	cr_assert_eq(fclose(f), 0);
+	chord_fixture_dir(spares);
 }
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/fl-chord-final-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(config_path, sizeof(config_path), "%s/config.json", dir);
-	config(0);
+	chord_fixture_dir(0);
 	hb_init(&b);
 }
 
 static void teardown(void)
 {
 	hb_fini(&b);
-	unlink(config_path);
-	rmdir(dir);
+	chord_fixture_remove();
 }
 
 TestSuite(chord_final, .init = setup, .fini = teardown);
@@ -65,6 +50,11 @@ struct dumped {
 };
 
 static struct dumped ring[NODES];
+
+/* Each node's key 10000's version in its dump (0: not held); with @keys_dumped false the
+ * dumps carry no "keys" at all (placement not judged). */
+static uint64_t key_version[NODES];
+static bool keys_dumped;
 
 /* successor(key) over every node, by a plain scan. */
 static int owner(int64_t key)
@@ -116,7 +106,13 @@ static void dump_all(int64_t at_ms)
 			at += (size_t)snprintf(json + at, sizeof(json) - at, "%s", j ? "," : "");
 			put_id(json, sizeof(json), &at, ring[k].finger[j]);
 		}
-		snprintf(json + at, sizeof(json) - at, "]}");
+		at += (size_t)snprintf(json + at, sizeof(json) - at, "]");
+		if (keys_dumped && key_version[k])
+			at += (size_t)snprintf(json + at, sizeof(json) - at,
+					       ",\"keys\":[[10000,%" PRIu64 "]]", key_version[k]);
+		else if (keys_dumped)
+			at += (size_t)snprintf(json + at, sizeof(json) - at, ",\"keys\":[]");
+		snprintf(json + at, sizeof(json) - at, "}");
 		hb_time(&b, (at_ms + k) * MS);
 		hb_op(&b, 10 + k, "state", names[k], HB_NULL, OP_OK, HB_JSON(json), true);
 	}
@@ -124,30 +120,12 @@ static void dump_all(int64_t at_ms)
 
 static enum verdict check(void)
 {
-	const struct checker_entry *e = checker_entry_find("chord");
-	struct check_opts opts = { 0 };
-	const struct checker *c;
-	struct errbuf eb = { "" };
-	struct check_run run = { .history = &b.h, .dir = dir };
-
-	cr_assert_not_null(e);
-	cr_assert_eq(checker_make(e, NULL, &opts, &c, &eb), 0);
-	check_result_init(&result);
-	cr_assert_eq(c->ops->check(c, &run, &opts, &result, &eb), 0, "%s", eb.msg);
-	checker_free((struct checker *)c);
-	return result.verdict;
+	return chord_fixture_check(&b.h, true, &result);
 }
 
-/* The first anomaly of @kind whose text holds @text (NULL: any), or NULL. */
 static const char *found(const char *kind, const char *text)
 {
-	for (uint32_t k = 0; k < result.anomaly_count; k++) {
-		const struct anomaly *a = &result.anomalies[k];
-
-		if (strcmp(a->kind, kind) == 0 && (!text || strstr(a->message, text)))
-			return a->message;
-	}
-	return NULL;
+	return chord_fixture_anomaly(&result, kind, text);
 }
 
 static const char *figures(void)
@@ -301,5 +279,44 @@ Test(chord_final, a_malformed_dump_makes_the_verdict_unknown)
 	hb_time(&b, 2000 * MS);
 	hb_op(&b, 10, "state", "n1", HB_NULL, OP_OK, HB_JSON("{\"joined\":true}"), true);
 	cr_expect_eq(check(), VERDICT_UNKNOWN);
+	check_result_fini(&result);
+}
+
+/* Key 10000's owners: n1 (45138, successor(10000)), then n2 and n4; n3 is none. */
+static void key_held(uint64_t n4, uint64_t n3, uint64_t n1, uint64_t n2)
+{
+	keys_dumped = true;
+	key_version[0] = n4;
+	key_version[1] = n3;
+	key_version[2] = n1;
+	key_version[3] = n2;
+}
+
+Test(chord_final, a_key_on_its_r_owners_at_its_newest_version_is_ideal)
+{
+	ideal();
+	key_held(2, 1, 2, 2);           /* n3, no owner, keeps an old copy: allowed */
+	dump_all(2000);
+	cr_expect_eq(check(), VERDICT_VALID, "%s", figures());
+	cr_expect(strstr(figures(), "1 keys in the final dumps, 0 not on all of their 3 owners"),
+		  "%s", figures());
+	check_result_fini(&result);
+}
+
+Test(chord_final, a_key_missing_or_stale_on_an_owner_is_not_ideal)
+{
+	ideal();
+	key_held(2, 0, 2, 0);           /* n2 lacks it */
+	dump_all(2000);
+	cr_expect_eq(check(), VERDICT_INVALID);
+	cr_expect(found("not-ideal", "key 10000 (newest version 2) is missing on n2, owner 2 of "
+			"its 3"), "%s", figures());
+	check_result_fini(&result);
+	hb_fini(&b);
+	hb_init(&b);
+	key_held(1, 0, 2, 2);           /* n4 holds an older version */
+	dump_all(2000);
+	cr_expect_eq(check(), VERDICT_INVALID);
+	cr_expect(found("not-ideal", "is stale on n4, owner 3"), "%s", figures());
 	check_result_fini(&result);
 }

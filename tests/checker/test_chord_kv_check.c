@@ -5,71 +5,40 @@
  * owners crashed within S; gets under a fault are not judged. */
 #include <criterion/criterion.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "checker.h"
-#include "checker_table.h"
+#include "chord_fixture.h"
 #include "chord_id.h"
-#include "errbuf.h"
 #include "hist_build.h"
 
 enum { MS = 1000000 };
 
-static char dir[64];
-static char config_path[128];
 static struct hist_build b;
 static struct check_result result;
 
 static void setup(void)
 {
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "/tmp/fl-chord-kv-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(config_path, sizeof(config_path), "%s/config.json", dir);
-	f = fopen(config_path, "w");
-	cr_assert_not_null(f);
-	fputs("{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},"
-	      "{\"name\":\"n4\"}],\"chord_bits\":16,\"chord_succ_list\":3,"
-	      "\"chord_settle_s\":0.5}\n", f);
-	cr_assert_eq(fclose(f), 0);
+	chord_fixture_dir(0);
 	hb_init(&b);
 }
 
 static void teardown(void)
 {
 	hb_fini(&b);
-	unlink(config_path);
-	rmdir(dir);
+	chord_fixture_remove();
 }
 
 TestSuite(chord_kv_check, .init = setup, .fini = teardown);
 
 static enum verdict check(void)
 {
-	const struct checker_entry *e = checker_entry_find("chord");
-	struct check_opts opts = { 0 };
-	const struct checker *c;
-	struct errbuf eb = { "" };
-	struct check_run run = { .history = &b.h, .dir = dir };
-
-	cr_assert_not_null(e);
-	cr_assert_eq(checker_make(e, NULL, &opts, &c, &eb), 0);
-	check_result_init(&result);
-	cr_assert_eq(c->ops->check(c, &run, &opts, &result, &eb), 0, "%s", eb.msg);
-	checker_free((struct checker *)c);
-	return result.verdict;
+	return chord_fixture_check(&b.h, true, &result);
 }
 
 static const char *lost(void)
 {
-	for (uint32_t k = 0; k < result.anomaly_count; k++) {
-		if (strcmp(result.anomalies[k].kind, "lost-write") == 0)
-			return result.anomalies[k].message;
-	}
-	return NULL;
+	return chord_fixture_anomaly(&result, "lost-write", NULL);
 }
 
 static void put(int64_t at_ms, int64_t value)

@@ -76,18 +76,25 @@ Test(chord, the_correct_ring_is_valid_under_churn_and_partitions)
 	}
 }
 
-/* Each bug with what its descriptor gives it by default, as `run --bug B` does. */
-static void expect_caught(const char *bug, const char *kind_a, const char *kind_b)
+/* Each bug with what its descriptor gives it by default, as `run --bug B` does, for
+ * @time_s seconds with @seed. */
+static void expect_caught_in(const char *bug, const char *seed, const char *time_s,
+			     const char *kind_a, const char *kind_b)
 {
 	struct campaign_outcome out;
 	bool caught;
 
-	campaign_outcome_run_system(&out, "chord", NULL, "43", bug, "8", defaults);
+	campaign_outcome_run_system(&out, "chord", NULL, seed, bug, time_s, defaults);
 	caught = out.exit_code == 1 && (campaign_outcome_has_kind(&out, kind_a) ||
 					(kind_b && campaign_outcome_has_kind(&out, kind_b)));
 	cr_expect(caught, "%s: exit %d, verdict %s, kinds %s (%s)", bug, out.exit_code,
 		  out.verdict, out.kinds, out.log_path);
 	campaign_outcome_fini(&out, caught);
+}
+
+static void expect_caught(const char *bug, const char *kind_a, const char *kind_b)
+{
+	expect_caught_in(bug, "43", "8", kind_a, kind_b);
 }
 
 Test(chord, closest_preceding_self_is_caught_as_no_progress)
@@ -110,4 +117,12 @@ Test(chord, no_fix_fingers_is_caught_as_a_ring_that_is_not_ideal)
 Test(chord, succ_list_1_is_caught_as_a_broken_ring)
 {
 	expect_caught("succ-list-1", "ring-broken", "not-ideal");
+}
+
+/* `faultline run chord --bug no-handoff` runs with --nemesis churn:1: spares and removed
+ * nodes join every other second, and gets at a joiner find nothing of what its successor
+ * held. A lost write needs a put before the join and a get after it: 20 s, as the default. */
+Test(chord, no_handoff_is_caught_as_a_lost_write)
+{
+	expect_caught_in("no-handoff", "44", "20", "lost-write", NULL);
 }
