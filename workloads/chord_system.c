@@ -304,10 +304,10 @@ static const struct system_bug chord_bugs[] = {
 	  "predecessor for good", "--nemesis churn --churn-unsafe", "ring-broken,not-ideal",
 	  false },
 	{ "no-handoff", "a joiner does not get its keys from its successor: gets there find "
-	  "nothing", "--nemesis churn:1", "lost-write", false },
+	  "nothing", "--nemesis churn:1", "lost-write,not-ideal", false },
 	{ "no-rereplicate", "a primary sends its keys to its successors only when they are "
 	  "put: copies lost to a leave or a crash are not made again",
-	  "--nemesis churn:1 --succ-list 2", "lost-write", false },
+	  "--nemesis churn:1 --succ-list 2", "not-ideal,lost-write", false },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

@@ -174,26 +174,64 @@ static uint32_t prefixed(const struct chord_node *n, struct chord_peer head,
 }
 
 /* A request to @dead timed out: it leaves the successor list and the fingers. */
+/* Puts @p at the end of the dropped successors (once; the oldest goes when full). */
+static void dropped_push(struct chord_node *n, struct chord_peer p)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n->dropped_count; i++) {
+		if (n->dropped[i].id != p.id)
+			n->dropped[k++] = n->dropped[i];
+	}
+	if (k == CHORD_SUCC_MAX) {
+		memmove(n->dropped, n->dropped + 1, (k - 1) * sizeof(n->dropped[0]));
+		k--;
+	}
+	n->dropped[k++] = p;
+	n->dropped_count = k;
+}
+
+/* Takes the oldest dropped successor other than @not into @out; false if there is none. */
+static bool dropped_take(struct chord_node *n, uint64_t not, struct chord_peer *out)
+{
+	for (uint32_t i = 0; i < n->dropped_count; i++) {
+		if (n->dropped[i].id == not)
+			continue;
+		*out = n->dropped[i];
+		memmove(n->dropped + i, n->dropped + i + 1,
+			(n->dropped_count - i - 1) * sizeof(n->dropped[0]));
+		n->dropped_count--;
+		return true;
+	}
+	return false;
+}
+
 void node_forget(struct chord_node *n, uint64_t dead)
 {
-	struct chord_peer kept[CHORD_SUCC_MAX];
+	struct chord_peer kept[CHORD_SUCC_MAX], gone = { 0 };
 	uint32_t k = 0;
+	bool listed = false;
 
 	if (dead == n->cfg.self.id)
 		return;
 	for (uint32_t i = 0; i < n->succ_count; i++) {
 		if (n->succ[i].id != dead)
 			kept[k++] = n->succ[i];
+		else
+			listed = true, gone = n->succ[i];
 	}
-	if (k == 0 && n->succ_count > 0 && n->joined) {
+	if (k == 0 && listed && n->joined) {
 		/* Never an empty list: under Zave's failure assumption some successor lives,
-		 * so all of them silent means a partition (or the assumption broken). Keep
-		 * asking the one that answered last; stale (and not passed on) until a
-		 * successor answers. */
+		 * so all of them silent means a partition, a timeout that proved nothing, or
+		 * the assumption broken. Ask the successors dropped earlier again, in turn,
+		 * else this one; stale (and not passed on) until a successor answers. */
 		n->succ_stale = true;
-		kept[k++] = n->has_heard_succ && n->heard_succ.id != dead
-			    ? n->heard_succ : n->succ[n->succ_count - 1];
+		if (!dropped_take(n, dead, &kept[k]))
+			kept[k] = gone;
+		k++;
 	}
+	if (listed)
+		dropped_push(n, gone);
 	node_set_succ(n, kept, k);
 	for (uint32_t j = 0; j < n->cfg.bits; j++) {
 		if (n->finger_set[j] && n->finger[j].id == dead)
@@ -429,12 +467,7 @@ static void on_reply(struct chord_node *n, const struct chord_msg *m)
 		return;                 /* late, or never asked */
 	r = n->rpcs[i];
 	n->rpcs[i].purpose = RPC_FREE;
-	for (uint32_t k = 0; k < n->succ_count; k++) {
-		if (n->succ[k].id == r.peer.id) {
-			n->has_heard_succ = true;
-			n->heard_succ = r.peer;
-		}
-	}
+
 	switch (r.purpose) {
 	case RPC_STABILIZE:
 		stabilize_answer(n, r.peer, m->has_pred, m->pred, m->succ, m->succ_count);
@@ -567,7 +600,8 @@ static void leave(struct chord_node *n)
 	n->joined = n->joining = n->stabilizing = n->checking_pred = false;
 	n->has_pred = false;
 	n->succ_count = 0;
-	n->succ_stale = n->has_heard_succ = false;
+	n->succ_stale = false;
+	n->dropped_count = 0;
 	memset(n->finger_set, 0, sizeof(n->finger_set));
 	node_event(n, CHORD_EV_LEFT);
 }

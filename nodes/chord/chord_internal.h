@@ -83,10 +83,11 @@ struct chord_node {
 	 * an empty list, since a partition, not a failure, may be why; a merge may replace
 	 * it with any live node it finds. Cleared when a successor answers. */
 	bool succ_stale;
-	/* The successor that answered last (any request): the one kept when every entry
-	 * timed out, since the others may be dead for good. */
-	bool has_heard_succ;
-	struct chord_peer heard_succ;
+	/* Successors dropped after a timeout, oldest first (at most CHORD_SUCC_MAX): one
+	 * timeout does not prove a death (a joiner not answering yet, a reply delayed), so
+	 * when every entry has timed out they are asked again, in turn. */
+	uint32_t dropped_count;
+	struct chord_peer dropped[CHORD_SUCC_MAX];
 	bool finger_set[CHORD_BITS_MAX];
 	struct chord_peer finger[CHORD_BITS_MAX];
 	uint32_t next_finger;   /* fix-fingers refreshes this one next */
