@@ -70,8 +70,10 @@ Test(chord, the_correct_ring_is_valid_under_churn_and_partitions)
 		campaign_outcome_run_system(&out, "chord", "16", seeds[s], NULL, "15", faults[s]);
 		cr_expect_eq(out.exit_code, 0, "seed %s: exit %d, verdict %s, kinds %s (%s)",
 			     seeds[s], out.exit_code, out.verdict, out.kinds, out.log_path);
-		cr_expect_eq(out.final_reads, 16, "seed %s: %d of 16 final state dumps", seeds[s],
-			     out.final_reads);
+		/* Every node that is up dumps its state: the 12 members at least (churn leaves
+		 * the nodes it crashed down; spares and nodes that left idle and answer). */
+		cr_expect_geq(out.final_reads, 12, "seed %s: %d of 16 final state dumps",
+			      seeds[s], out.final_reads);
 		campaign_outcome_fini(&out, out.exit_code == 0);
 	}
 }

@@ -302,10 +302,12 @@ static int count_of(const char *text, const char *what)
 	return n;
 }
 
-/* wait_evidence_at() - until replica @i's log mentions @what (or fail after 5 s). */
+/* wait_evidence_at() - until replica @i's log mentions @what (or fail after 15 s: under
+ * the sanitizers a replica once took over 5 s to log a checkpoint). */
 static void wait_evidence_at(int i, const char *what)
 {
-	for (int ms = 0; !strstr(evidence_text(i), what) && ms < DAEMON_WAIT_MS_MAX; ms += 20)
+	for (int ms = 0; !strstr(evidence_text(i), what) && ms < 3 * DAEMON_WAIT_MS_MAX;
+	     ms += 20)
 		daemon_sleep_ms(20);
 	cr_assert(strstr(evidence_text(i), what), "replica %d: no %s", i, what);
 }
