@@ -337,25 +337,33 @@ bool chord_judge_quiet(const struct judge *j, int64_t from, int64_t to)
 	return true;
 }
 
-/* The r owners of @key at @t (successor(key) and the members after it) as bits in @bits
- * (NODES_MAX of them); none if the ring had no member. */
+uint32_t chord_judge_owners(const struct ring *r, const bool *member, uint64_t key,
+			    uint32_t *owners)
+{
+	uint32_t k = chord_judge_owner_of(r, member, key), taken = 0;
+
+	/* Bounded by the ring: at most r owners, walking the members clockwise from k. */
+	for (uint32_t i = 0; i < r->count && taken < r->succ_list; i++) {
+		uint32_t at = (k + i) % r->count;
+
+		if (member[at])
+			owners[taken++] = at;
+	}
+	return taken;
+}
+
+/* The r owners of @key at @t as bits in @bits (NODES_MAX of them); none if the ring had no
+ * member. */
 static void owner_bits(const struct judge *j, uint64_t key, int64_t t, uint64_t *bits)
 {
 	bool member[NODES_MAX];
-	uint32_t k, taken = 0;
+	uint32_t owners[NODES_MAX], count = 0;
 
 	memset(bits, 0, NODES_MAX / 8);
-	if (chord_judge_members_at(j, t, member) == 0)
-		return;
-	k = chord_judge_owner_of(&j->ring, member, key);
-	for (uint32_t i = 0; i < j->ring.count && taken < j->ring.succ_list; i++) {
-		uint32_t at = (k + i) % j->ring.count;
-
-		if (member[at]) {
-			bits[at / 64] |= 1ull << (at % 64);
-			taken++;
-		}
-	}
+	if (chord_judge_members_at(j, t, member) > 0)
+		count = chord_judge_owners(&j->ring, member, key, owners);
+	for (uint32_t i = 0; i < count; i++)
+		bits[owners[i] / 64] |= 1ull << (owners[i] % 64);
 }
 
 bool chord_judge_quiet_key(const struct judge *j, uint64_t key, int64_t from, int64_t to)

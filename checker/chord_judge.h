@@ -91,6 +91,11 @@ uint32_t chord_judge_members_at(const struct judge *j, int64_t t, bool *member);
 /* chord_judge_owner_of() - successor(@key) over @member[] (some member exists). */
 uint32_t chord_judge_owner_of(const struct ring *r, const bool *member, uint64_t key);
 
+/* chord_judge_owners() - @key's owners over @member[] (some member exists): successor(@key)
+ * and the members after it, at most r, into @owners[] (room for r); how many. */
+uint32_t chord_judge_owners(const struct ring *r, const bool *member, uint64_t key,
+			    uint32_t *owners);
+
 /* chord_judge_find() - the ring index of the node named @name, or -1. */
 int32_t chord_judge_find(const struct ring *r, const char *name);
 

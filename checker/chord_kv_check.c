@@ -99,23 +99,16 @@ static void collect(struct kv_judge *kv)
  * just before the crash)? */
 static bool owner_crash(const struct kv_judge *kv, uint64_t key, const struct crash *c)
 {
-	const struct ring *r = &kv->j->ring;
 	bool member[NODES_MAX];
-	uint32_t k, steps = 0;
+	uint32_t owners[NODES_MAX], count;
 
 	if (chord_judge_members_at(kv->j, c->at - 1, member) == 0)
 		return false;
 	member[c->k] = true;            /* a crashed member still held its copies */
-	k = chord_judge_owner_of(r, member, key);
-	/* Bounded by the ring: r owners, walking the members clockwise. */
-	for (uint32_t i = 0; i < r->count && steps < r->succ_list; i++) {
-		uint32_t at = (k + i) % r->count;
-
-		if (!member[at])
-			continue;
-		if (at == c->k)
+	count = chord_judge_owners(&kv->j->ring, member, key, owners);
+	for (uint32_t i = 0; i < count; i++) {
+		if (owners[i] == c->k)
 			return true;
-		steps++;
 	}
 	return false;
 }

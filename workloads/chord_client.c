@@ -57,6 +57,17 @@ static bool chord_client_connected(const struct client *base)
 	return container_of(base, const struct chord_client, base)->fd >= 0;
 }
 
+/* @result is ok with the JSON value written into its buffer by @t; false if it overflowed. */
+static bool json_ok(struct client_result *result, const struct textbuf *t)
+{
+	if (t->full)
+		return false;
+	result->type = OP_OK;
+	result->value = (struct op_value){ .kind = OP_VALUE_JSON, .json = result->json };
+	result->value_set = true;
+	return true;
+}
+
 /* "a,b,c" (ids) into the JSON list at @t. */
 static bool path_json(struct textbuf *t, const char *path)
 {
@@ -108,12 +119,7 @@ int chord_client_parse_reply(const char *line, uint64_t tag, struct client_resul
 	if (!path_json(&t, path))
 		return -EBADMSG;
 	textbuf_put(&t, "}");
-	if (t.full)
-		return -EBADMSG;
-	result->type = OP_OK;
-	result->value = (struct op_value){ .kind = OP_VALUE_JSON, .json = result->json };
-	result->value_set = true;
-	return 1;
+	return json_ok(result, &t) ? 1 : -EBADMSG;
 }
 
 /* A peer of the state line, {"id":ID,"node":"nX"} or null, as its id or null. */
@@ -201,12 +207,7 @@ int chord_client_parse_state(const char *line, struct client_result *result)
 		textbuf_put(&t, "}");
 	}
 	json_decref(root);
-	if (!ok || t.full)
-		return -EBADMSG;
-	result->type = OP_OK;
-	result->value = (struct op_value){ .kind = OP_VALUE_JSON, .json = result->json };
-	result->value_set = true;
-	return 0;
+	return ok && json_ok(result, &t) ? 0 : -EBADMSG;
 }
 
 /* A state dump reads the node and changes nothing: a failure is a plain fail. */
@@ -272,12 +273,7 @@ int chord_client_parse_kv(const char *line, const char *verb, uint64_t tag,
 		textbuf_put(&t, ",\"value\":%lld", value);
 	textbuf_put(&t, ",\"version\":%llu,\"owner\":\"%s\",\"owner_id\":%llu,\"hops\":%u}",
 		    version, owner, owner_id, hops);
-	if (t.full)
-		return -EBADMSG;
-	result->type = OP_OK;
-	result->value = (struct op_value){ .kind = OP_VALUE_JSON, .json = result->json };
-	result->value_set = true;
-	return 1;
+	return json_ok(result, &t) ? 1 : -EBADMSG;
 }
 
 /* The request line of @inv into @request; false if @inv is no chord op. */
