@@ -111,6 +111,38 @@ static bool same_peers(const struct chord_peer *a, const struct chord_peer *b, u
 	return true;
 }
 
+/* Puts @p at the end of the dropped successors (once; the oldest goes when full). */
+static void dropped_push(struct chord_node *n, struct chord_peer p)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n->dropped_count; i++) {
+		if (n->dropped[i].id != p.id)
+			n->dropped[k++] = n->dropped[i];
+	}
+	if (k == CHORD_SUCC_MAX) {
+		memmove(n->dropped, n->dropped + 1, (k - 1) * sizeof(n->dropped[0]));
+		k--;
+	}
+	n->dropped[k++] = p;
+	n->dropped_count = k;
+}
+
+/* Takes the oldest dropped successor other than @not into @out; false if there is none. */
+static bool dropped_take(struct chord_node *n, uint64_t not, struct chord_peer *out)
+{
+	for (uint32_t i = 0; i < n->dropped_count; i++) {
+		if (n->dropped[i].id == not)
+			continue;
+		*out = n->dropped[i];
+		memmove(n->dropped + i, n->dropped + i + 1,
+			(n->dropped_count - i - 1) * sizeof(n->dropped[0]));
+		n->dropped_count--;
+		return true;
+	}
+	return false;
+}
+
 void node_set_succ(struct chord_node *n, const struct chord_peer *list, uint32_t count)
 {
 	struct chord_event *e;
@@ -119,6 +151,14 @@ void node_set_succ(struct chord_node *n, const struct chord_peer *list, uint32_t
 		count = n->r;
 	if (count == n->succ_count && same_peers(list, n->succ, count))
 		return;
+	for (uint32_t i = 0; i < n->succ_count && n->joined; i++) {
+		bool kept = n->succ[i].id == n->cfg.self.id;
+
+		for (uint32_t k = 0; k < count && !kept; k++)
+			kept = list[k].id == n->succ[i].id;
+		if (!kept)
+			dropped_push(n, n->succ[i]);    /* a fallback, should the new ones die */
+	}
 	memmove(n->succ, list, count * sizeof(*list));
 	n->succ_count = (uint8_t)count;
 	e = node_event(n, CHORD_EV_SUCC);
@@ -174,38 +214,6 @@ static uint32_t prefixed(const struct chord_node *n, struct chord_peer head,
 }
 
 /* A request to @dead timed out: it leaves the successor list and the fingers. */
-/* Puts @p at the end of the dropped successors (once; the oldest goes when full). */
-static void dropped_push(struct chord_node *n, struct chord_peer p)
-{
-	uint32_t k = 0;
-
-	for (uint32_t i = 0; i < n->dropped_count; i++) {
-		if (n->dropped[i].id != p.id)
-			n->dropped[k++] = n->dropped[i];
-	}
-	if (k == CHORD_SUCC_MAX) {
-		memmove(n->dropped, n->dropped + 1, (k - 1) * sizeof(n->dropped[0]));
-		k--;
-	}
-	n->dropped[k++] = p;
-	n->dropped_count = k;
-}
-
-/* Takes the oldest dropped successor other than @not into @out; false if there is none. */
-static bool dropped_take(struct chord_node *n, uint64_t not, struct chord_peer *out)
-{
-	for (uint32_t i = 0; i < n->dropped_count; i++) {
-		if (n->dropped[i].id == not)
-			continue;
-		*out = n->dropped[i];
-		memmove(n->dropped + i, n->dropped + i + 1,
-			(n->dropped_count - i - 1) * sizeof(n->dropped[0]));
-		n->dropped_count--;
-		return true;
-	}
-	return false;
-}
-
 void node_forget(struct chord_node *n, uint64_t dead)
 {
 	struct chord_peer kept[CHORD_SUCC_MAX], gone = { 0 };
@@ -230,9 +238,7 @@ void node_forget(struct chord_node *n, uint64_t dead)
 			kept[k] = gone;
 		k++;
 	}
-	if (listed)
-		dropped_push(n, gone);
-	node_set_succ(n, kept, k);
+	node_set_succ(n, kept, k);     /* @gone joins the dropped ones, if it left the list */
 	for (uint32_t j = 0; j < n->cfg.bits; j++) {
 		if (n->finger_set[j] && n->finger[j].id == dead)
 			node_set_finger(n, j, false, (struct chord_peer){ 0 });

@@ -83,9 +83,11 @@ struct chord_node {
 	 * an empty list, since a partition, not a failure, may be why; a merge may replace
 	 * it with any live node it finds. Cleared when a successor answers. */
 	bool succ_stale;
-	/* Successors dropped after a timeout, oldest first (at most CHORD_SUCC_MAX): one
-	 * timeout does not prove a death (a joiner not answering yet, a reply delayed), so
-	 * when every entry has timed out they are asked again, in turn. */
+	/* Successors that left the list, oldest first (at most CHORD_SUCC_MAX): after a
+	 * timeout, or pushed out by a list taken from a successor. One timeout does not
+	 * prove a death (a joiner not answering yet, a reply delayed), and a successor's
+	 * list may name nodes that just died (a reply sent before they did), so when
+	 * every entry has timed out these are asked again, in turn. */
 	uint32_t dropped_count;
 	struct chord_peer dropped[CHORD_SUCC_MAX];
 	bool finger_set[CHORD_BITS_MAX];
