@@ -27,6 +27,7 @@ struct put {
 	int64_t value;
 	int64_t from, to;               /* invocation; completion (INT64_MAX unless ok) */
 	bool ok;
+	bool settled;                   /* ok, and the key's owners were quiet throughout */
 	uint64_t ops[2];
 };
 
@@ -66,6 +67,20 @@ static void crashes_of(struct kv_judge *kv, const char *json, const char *field,
 	json_decref(root);
 }
 
+/*
+ * Was put @w acknowledged while its key's owners were quiet (no fault, and no churn that
+ * changed them, within S before it and during it)? Chord promises nothing of a put that a
+ * node took while the ring was unsettled: two nodes may both have taken the key as its
+ * primary (a partition, a join not yet known everywhere), and their versions then collide.
+ * Such a put may be read or lost; only settled puts must be read.
+ */
+static bool settled(const struct kv_judge *kv, const struct put *w)
+{
+	uint64_t key = chord_hash(&kv->j->ring.space, w->key, strlen(w->key));
+
+	return w->to < kv->j->unknown_from && chord_judge_quiet_key(kv->j, key, w->from, w->to);
+}
+
 /* The puts, and the crashes (churn "crashed", kill "killed") at their completions. */
 static void collect(struct kv_judge *kv)
 {
@@ -86,12 +101,15 @@ static void collect(struct kv_judge *kv)
 			continue;
 		if (done != HIST_NO_PAIR && h->ops[done].type == OP_FAIL)
 			continue;       /* nothing stored */
-		kv->puts[kv->put_count++] = (struct put){
+		kv->puts[kv->put_count] = (struct put){
 			.key = op->key, .value = op->value.integer, .from = op->time_ns,
 			.ok = done != HIST_NO_PAIR && h->ops[done].type == OP_OK,
 			.to = done != HIST_NO_PAIR && h->ops[done].type == OP_OK
 			      ? h->ops[done].time_ns : INT64_MAX,
 			.ops = { i, done } };
+		kv->puts[kv->put_count].settled = kv->puts[kv->put_count].ok &&
+			settled(kv, &kv->puts[kv->put_count]);
+		kv->put_count++;
 	}
 }
 
@@ -159,15 +177,15 @@ static bool unexplained(const struct kv_judge *kv, const struct op *get, const s
 
 		if (strcmp(w->key, get->key) != 0)
 			continue;
-		if (w->ok && w->to < get->time_ns && (!newest || w->from > newest->to))
+		if (w->settled && w->to < get->time_ns && (!newest || w->from > newest->to))
 			newest = w;     /* acknowledged before the get: a later one supersedes */
 		if (strcmp(status, "ok") != 0 || w->value != value || w->from > got->time_ns)
 			continue;
 		for (uint32_t q = 0; q < kv->put_count && !overwritten; q++) {
 			const struct put *x = &kv->puts[q];
 
-			overwritten = x->ok && strcmp(x->key, get->key) == 0 && w->to < x->from &&
-				      x->to < get->time_ns;
+			overwritten = x->settled && strcmp(x->key, get->key) == 0 &&
+				      w->to < x->from && x->to < get->time_ns;
 		}
 		readable |= !overwritten;
 	}
@@ -178,7 +196,7 @@ static bool unexplained(const struct kv_judge *kv, const struct op *get, const s
 		return false;   /* not-found before any put was acknowledged */
 	if (strcmp(status, "ok") == 0)
 		snprintf(why, size, "read %" PRId64 ", which no put wrote, or which a later put "
-			 "had overwritten before the get began", value);
+			 "in a quiet ring had overwritten before the get began", value);
 	else
 		snprintf(why, size, "found nothing");
 	return true;
@@ -212,7 +230,8 @@ static void judge_get(struct kv_judge *kv, uint64_t gi, uint64_t gd, struct chec
 
 			check_result_add_anomaly(result, "lost-write", ops, must ? 4 : 2,
 						 "get of %s at %s in a quiet ring %s; the put of %"
-						 PRId64 " was acknowledged before it began, and at "
+						 PRId64 " was acknowledged in a quiet ring before "
+						 "it began, and at "
 						 "most %" PRIu32 " of the key's %" PRIu32 " owners "
 						 "crashed within S of each other since", get->key,
 						 op_node(get) ? op_node(get) : "?", why,

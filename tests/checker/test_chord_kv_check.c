@@ -137,6 +137,26 @@ Test(chord_kv_check, a_lost_write_under_a_fault_is_not_judged)
 	check_result_fini(&result);
 }
 
+/* A put taken while the ring was unsettled (two nodes may both have been the key's primary)
+ * may be lost; the settled put before it must still be found. */
+Test(chord_kv_check, a_put_acknowledged_under_a_fault_may_be_lost_but_not_the_one_before)
+{
+	put(1100, 5);
+	hb_time(&b, 1150 * MS);
+	hb_nemesis(&b, "start-partition");
+	put(1200, 6);
+	hb_time(&b, 1250 * MS);
+	hb_nemesis(&b, "stop-partition");
+	get(2000, 5);                   /* quiet again from 1750 */
+	cr_expect_eq(check(), VERDICT_VALID, "%s", lost() ? lost() : "");
+	check_result_fini(&result);
+	get(2100, -1);
+	cr_expect_eq(check(), VERDICT_INVALID);
+	cr_expect(lost() && strstr(lost(), "the put of 5 was acknowledged in a quiet ring"), "%s",
+		  lost() ? lost() : "(none)");
+	check_result_fini(&result);
+}
+
 /* k1's three owners: successor(k1) over the four and the two members after it. */
 static void owners_of_k1(char names[3][4])
 {
