@@ -233,8 +233,10 @@ void node_forget(struct chord_node *n, uint64_t dead)
 		 * so all of them silent means a partition, a timeout that proved nothing, or
 		 * the assumption broken. Ask the successors dropped earlier again, in turn,
 		 * else this one; stale (and not passed on) until a successor answers. */
+		bool original = n->cfg.bugs & CHORD_BUG_ORIGINAL_STABILIZE;     /* no fallback */
+
 		n->succ_stale = true;
-		if (!dropped_take(n, dead, &kept[k]))
+		if (original || !dropped_take(n, dead, &kept[k]))
 			kept[k] = gone;
 		k++;
 	}
@@ -266,11 +268,14 @@ static void stabilize_answer(struct chord_node *n, struct chord_peer s, bool has
 	n->succ_stale = false;
 	if (has_p && p.id != self && node_between(n, self, p.id, s.id)) {
 		if (n->cfg.bugs & CHORD_BUG_ORIGINAL_STABILIZE) {
-			/* 2001: take p at once, alive or not, and notify it. */
-			struct chord_peer adopted[CHORD_SUCC_MAX + 1];
-			uint32_t a = prefixed(n, p, merged, k, adopted);
+			/* 2001: "successor = x", alive or not (the list's head only: the rest
+			 * comes from x at the next round), and notify it. */
+			struct chord_peer adopted[CHORD_SUCC_MAX];
+			uint32_t rest = n->succ_count > 0 ? n->succ_count - 1u : 0;
 
-			node_set_succ(n, adopted, a);
+			adopted[0] = p;
+			memcpy(adopted + 1, n->succ + 1, rest * sizeof(p));
+			node_set_succ(n, adopted, rest + 1);
 			notify(n, p);
 			n->stabilizing = false;
 			return;
@@ -684,6 +689,8 @@ int chord_step(struct chord_node *n, const struct chord_input *in, struct chord_
 	case CHORD_IN_MERGE:
 		if (in->via.id == n->cfg.self.id || in->via.addr == CHORD_NO_ADDR)
 			return -EINVAL;
+		if (n->cfg.bugs & CHORD_BUG_ORIGINAL_STABILIZE)
+			break;          /* the 2001 protocol has no merge */
 		if (n->joined && !node_lookup_busy(n, LOOKUP_MERGE))
 			node_lookup_start(n, LOOKUP_MERGE, n->cfg.self.id, 0, 0, &in->via);
 		break;

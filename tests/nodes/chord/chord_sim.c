@@ -411,3 +411,67 @@ struct csim *csim_grown(const struct csim_opts *o, uint32_t n, uint32_t gap)
 	}
 	return s;
 }
+
+/* Would crashing node @v leave a joined live member with no live entry in its successor list
+ * (Zave's failure assumption, judged on the nodes' lists now)? */
+static bool crash_keeps_assumption(const struct csim *s, const bool *crashed, uint32_t v)
+{
+	for (uint32_t u = 0; u < csim_count(s); u++) {
+		struct chord_view w;
+		bool live = false;
+
+		if (u == v || crashed[u])
+			continue;
+		chord_node_view(csim_node(s, u), &w);
+		for (uint32_t e = 0; w.joined && e < w.succ_count; e++) {
+			for (uint32_t q = 0; q < csim_count(s); q++)
+				live |= csim_id(s, q) == w.succ[e].id && q != v && !crashed[q];
+		}
+		if (w.joined && !live)
+			return false;
+	}
+	return true;
+}
+
+bool csim_joins_then_crashes(uint64_t seed, uint32_t bugs, char *why, size_t size)
+{
+	struct csim_opts o;
+	struct csim *s;
+	struct prng prng;
+	bool crashed[6] = { false }, ideal;
+
+	csim_defaults(&o, seed);
+	o.bits = 6;
+	o.succ_max = 2;
+	o.bugs = bugs;
+	prng_init(&prng, seed);
+	s = csim_new(&o);
+	while (csim_count(s) < 6) {
+		uint64_t id = prng_below(&prng, 64);
+		bool taken = false;
+
+		for (uint32_t i = 0; i < csim_count(s); i++)
+			taken |= csim_id(s, i) == id;
+		if (!taken)
+			csim_add(s, id);
+	}
+	csim_start_base(s, 0, 3);
+	csim_run(s, 50);
+	for (uint32_t i = 3; i < 6; i++) {
+		csim_join(s, i, (uint32_t)prng_below(&prng, 3));
+		csim_run(s, (uint32_t)prng_below(&prng, 40));
+	}
+	for (int c = 0; c < 2; c++) {
+		uint32_t v = 3 + (uint32_t)prng_below(&prng, 3);
+
+		if (!crashed[v] && crash_keeps_assumption(s, crashed, v)) {
+			csim_crash(s, v);
+			crashed[v] = true;
+		}
+		csim_run(s, (uint32_t)prng_below(&prng, 20));
+	}
+	csim_run(s, 3000);
+	ideal = csim_ideal(s, why, size);
+	csim_free(s);
+	return ideal;
+}

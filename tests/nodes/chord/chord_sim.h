@@ -94,6 +94,12 @@ const struct chord_node *csim_node(const struct csim *s, uint32_t i);
  * join one by one through one of them, @gap ticks apart. */
 struct csim *csim_grown(const struct csim_opts *o, uint32_t n, uint32_t gap);
 
+/* csim_joins_then_crashes() - CHORD.md's small ring with @bugs: m = 6, r = 2, a base of 3
+ * and 3 joiners a few ticks apart, then two crashes of joiners, each only if it keeps Zave's
+ * failure assumption (on the nodes' lists then). Ideal after 3000 quiet ticks? If not, @why
+ * says what is not. */
+bool csim_joins_then_crashes(uint64_t seed, uint32_t bugs, char *why, size_t size);
+
 uint32_t csim_count(const struct csim *s);
 uint64_t csim_id(const struct csim *s, uint32_t i);
 

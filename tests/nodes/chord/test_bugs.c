@@ -108,3 +108,22 @@ Test(chord_bugs, succ_list_1_loses_the_ring_to_two_adjacent_crashes)
 	cr_expect(survives_adjacent_crashes(0), "r = 3 survives two adjacent crashes");
 	cr_expect_not(survives_adjacent_crashes(CHORD_BUG_SUCC_LIST_1));
 }
+
+/* Zave's finding, on CHORD.md's small ring: the 2001 maintenance (a successor adopted without
+ * asking it anything, notify for rectify, no later repair) loses members for good after
+ * joins then crashes that keep the failure assumption; the corrected one never does. */
+Test(chord_bugs, original_stabilize_loses_members_after_joins_then_crashes)
+{
+	uint32_t broken = 0, correct_broken = 0;
+	char why[128];
+
+	for (uint64_t seed = 1; seed <= 100; seed++) {
+		broken += !csim_joins_then_crashes(seed, CHORD_BUG_ORIGINAL_STABILIZE, why,
+						   sizeof(why));
+		correct_broken += !csim_joins_then_crashes(seed, 0, why, sizeof(why));
+	}
+	cr_log_info("original-stabilize: %u of 100 runs end broken (correct build %u)", broken,
+		    correct_broken);
+	cr_expect_eq(correct_broken, 0);
+	cr_expect_geq(broken, 5, "original-stabilize: only %u of 100 runs broken", broken);
+}
