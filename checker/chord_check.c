@@ -481,6 +481,10 @@ static void judge_lookup(struct judge *j, uint64_t inv, uint64_t done,
 		return;
 	}
 	truth = chord_judge_owner_of(&j->ring, member, key);
+	if (!in->final && out->time_ns < j->unknown_from && j->mark_count < j->answered_max)
+		j->marks[j->mark_count++] = (struct lookup_mark){
+			.at = out->time_ns,
+			.exact = strcmp(a.status, "ok") == 0 && a.owner_id == j->ring.ids[truth] };
 	if (strcmp(a.status, "ok") == 0 && j->answered_count < j->answered_max)
 		j->answered[j->answered_count++] = (struct answered){
 			.key = key, .owner_id = a.owner_id, .from = in->time_ns,
@@ -654,7 +658,8 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 	j->answered_max = run->history->count / 2 < ANSWERED_MAX
 			  ? (uint32_t)(run->history->count / 2) + 1 : ANSWERED_MAX;
 	j->answered = calloc(j->answered_max, sizeof(*j->answered));
-	err = j->answered ? ring_load(&j->ring, run->dir, eb)
+	j->marks = calloc(j->answered_max, sizeof(*j->marks));
+	err = j->answered && j->marks ? ring_load(&j->ring, run->dir, eb)
 			  : errbuf_set(eb, -ENOMEM, "out of memory");
 	if (err == 0) {
 		disturbances(j);
@@ -672,10 +677,12 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 		}
 		routing(j, result);
 		inconsistent(j, result);
+		chord_liveness_report(j, result);
 		chord_kv_judge(j, result);
 		final_dumps(j, result);
 	}
 	free(j->answered);
+	free(j->marks);
 	free(j);
 	return err;
 }

@@ -66,6 +66,8 @@ struct judge {
 	uint64_t quiet, churned, churned_wrong, hops_quiet_total;
 	uint32_t hops_quiet[PATH_MAX_IDS + 1];  /* histogram */
 	struct answered *answered;      /* ok lookups with an owner, for `inconsistent` */
+	struct lookup_mark *marks;      /* judged lookups, exact or not, for liveness */
+	uint32_t mark_count;            /* bounded by answered_max, as answered is */
 	uint32_t answered_count, answered_max;
 	uint64_t inconsistent, inconsistent_first[2];
 };
@@ -76,6 +78,12 @@ struct answered {
 	int64_t from, to;
 	const char *origin;             /* the node asked, borrowed from the history */
 	uint64_t ops[2];
+};
+
+/* A lookup judged against the membership at its completion @at: ok with successor(key)? */
+struct lookup_mark {
+	int64_t at;
+	bool exact;
 };
 
 /* quiet() - no fault and no nemesis op within [@from - S, @to], and S past the start. */
@@ -98,6 +106,10 @@ uint32_t chord_judge_owners(const struct ring *r, const bool *member, uint64_t k
 
 /* chord_judge_find() - the ring index of the node named @name, or -1. */
 int32_t chord_judge_find(const struct ring *r, const char *name);
+
+/* chord_liveness_report() - how long after each disturbance lookups were exact again, as
+ * figures (chord_liveness.c); reported apart from the verdict. Sorts j->marks. */
+void chord_liveness_report(struct judge *j, struct check_result *result);
 
 /* chord_kv_judge() - every put and get of the history (chord_kv_check.c). */
 void chord_kv_judge(struct judge *j, struct check_result *result);

@@ -288,3 +288,34 @@ Test(chord_check, overlapping_lookups_across_a_change_of_the_owner_are_not_incon
 		  result.figures ? result.figures : "(none)");
 	check_result_fini(&result);
 }
+
+/* Liveness, reported apart from the verdict: how long after each disturbance the lookups
+ * were exact again (the last inexact one before the next), or that they were not. */
+Test(chord_check, liveness_says_how_long_lookups_stayed_inexact_after_each_disturbance)
+{
+	const char *wrong = "{\"status\":\"ok\",\"owner\":\"n2\",\"owner_id\":51080,\"hops\":1,"
+			    "\"path\":[3029,3130]}";
+	const char *right = "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":45138,\"hops\":1,"
+			    "\"path\":[3029,3130]}";
+
+	hb_time(&b, 1000LL * MS);
+	hb_nemesis(&b, "start-partition");
+	hb_time(&b, 1200LL * MS);
+	hb_nemesis(&b, "stop-partition");
+	lookup(1300, "n4", 10000, wrong);
+	lookup(1450, "n4", 10000, wrong);               /* exact again 0.25 s after the heal */
+	lookup(1600, "n4", 10000, right);
+	hb_time(&b, 3000LL * MS);
+	hb_nemesis(&b, "start-partition");
+	hb_time(&b, 3100LL * MS);
+	hb_nemesis(&b, "stop-partition");
+	lookup(3200, "n4", 10000, right);
+	lookup(3300, "n4", 10000, wrong);               /* still inexact at the end */
+	check(true);
+	cr_expect(result.figures && strstr(result.figures, "after 1 of 2 disturbances (faults, "
+		"churn ops; overlapping ones as one) lookups were exact again before the next, "
+		"0.25 s after it ended on average, at most 0.25 s; after 1 they were still "
+		"inexact"), "%s", result.figures ? result.figures : "(none)");
+	cr_expect(strstr(result.figures, "after the last disturbance: lookups still inexact"));
+	check_result_fini(&result);
+}
