@@ -26,9 +26,22 @@ enum nem_f {
 };
 
 enum {
-	NEM_VALUE_BYTES_MAX = 4096,     /* JSON text of one fault's description */
+	NEM_VALUE_BYTES_MAX = 16384,    /* JSON text of one fault's description (halves of
+					 * 64 nodes, the densest partition: 12,529 bytes) */
 	NEM_NODES_MAX = 64,             /* >= CLUSTER_NODES_MAX, asserted where both are seen */
 };
+
+_Static_assert(NEM_NODES_MAX <= 64, "a node set is one uint64_t");
+
+/*
+ * nem_nodes_all() - the node set of every node of a @node_count-node cluster: bits 0 ..
+ * @node_count - 1. Unlike (1 << @node_count) - 1, right for 64 nodes too (a shift by the
+ * width of the type is undefined). @node_count <= NEM_NODES_MAX.
+ */
+static inline uint64_t nem_nodes_all(uint32_t node_count)
+{
+	return node_count >= 64 ? UINT64_MAX : (UINT64_C(1) << node_count) - 1;
+}
 
 /*
  * Typed parameters of one fault (nemesis/FAULTS.md says which f reads which field). They are

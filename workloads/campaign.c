@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,6 +187,29 @@ static void teardown(struct campaign *cp)
 	campaign_crash_point("cluster torn down");
 }
 
+/*
+ * The descriptors a campaign holds: per node, each client thread's connection, the probe's,
+ * its namespace, switch-port link, time namespace and capture handle; then a fixed few
+ * (history, capture file, eBPF objects, netlink sockets). With 64 nodes and the default 10
+ * clients that passes the usual soft limit of 1024, so the soft limit is raised to what the
+ * run needs, as far as the hard limit allows.
+ */
+static void nofile_raise(const struct campaign_opts *o)
+{
+	rlim_t want = (rlim_t)(o->concurrency + 5) * o->node_count + 128, had;
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur >= want)
+		return;
+	had = r.rlim_cur;
+	r.rlim_cur = r.rlim_max != RLIM_INFINITY && r.rlim_max < want ? r.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &r) < 0)
+		r.rlim_cur = had;
+	if (r.rlim_cur < want)
+		log_warn("open files: %llu allowed, the run may need %llu (ulimit -n)",
+			 (unsigned long long)r.rlim_cur, (unsigned long long)want);
+}
+
 static int run_cluster(struct campaign *cp, struct errbuf *eb)
 {
 	const struct campaign_opts *o = cp->opts;
@@ -196,6 +220,7 @@ static int run_cluster(struct campaign *cp, struct errbuf *eb)
 
 	/* The pid is unique among live runs, which is what names must be. */
 	snprintf(run_id, sizeof(run_id), "%x", (unsigned)getpid() & 0xffffffu);
+	nofile_raise(o);
 	err = cluster_setup(&cp->cluster, &copts, eb);
 	if (err < 0)
 		return err;

@@ -361,8 +361,7 @@ const struct system_desc chord_system_desc = {
 	.node_program = "chord-node",
 	.nodes_default = 8,
 	.nodes_min = 4,
-	.nodes_max = (int)REPLICA_ARGS_REPLICAS_MAX < (int)CLUSTER_NODES_MAX
-		     ? REPLICA_ARGS_REPLICAS_MAX : CLUSTER_NODES_MAX,
+	.nodes_max = REPLICA_DB_NODES_MAX,
 	.options = chord_options,
 	.bugs = chord_bugs,
 	.checkers = "chord",

@@ -18,6 +18,10 @@
 #include "system.h"
 #include "textbuf.h"
 
+/* The widest value: msgdrop's "from" and "to", each of up to every node, "n64" the longest. */
+STATIC_ASSERT(SCHEDULE_VALUE_BYTES_MAX >= 2 * NEM_NODES_MAX * sizeof("\"n64\",") + 64,
+	      "a drawn value names every node twice");
+
 static double uniform(struct prng *prng, double lo, double hi)
 {
 	return lo + (hi - lo) * (double)(prng_next(prng) >> 11) * 0x1.0p-53;
@@ -102,7 +106,7 @@ static void draw_bandwidth(struct prng *prng, const struct schedule_opts *o,
 	char prefix[48];
 
 	ev->params.rate_bytes_per_s = kbit * 1000 / 8;
-	ev->params.nodes = 1 + prng_below(prng, (1ull << o->node_count) - 1);
+	ev->params.nodes = fault_draw_set(prng, o->node_count);
 	snprintf(prefix, sizeof(prefix), "{\"rate_kbit\":%llu,", (unsigned long long)kbit);
 	fault_nodes_value(ev->value, sizeof(ev->value), prefix, ev->params.nodes);
 }
@@ -168,7 +172,8 @@ static void draw_clock(struct prng *prng, const struct schedule_opts *o,
 
 uint64_t fault_draw_set(struct prng *prng, uint32_t node_count)
 {
-	return 1 + prng_below(prng, (1ull << node_count) - 1);
+	ASSERT(node_count >= 1 && node_count <= NEM_NODES_MAX);
+	return 1 + prng_below(prng, nem_nodes_all(node_count));
 }
 
 /*
@@ -194,7 +199,7 @@ static void draw_msgdrop(struct prng *prng, const struct schedule_opts *o,
 	ASSERT(count > 0);      /* schedule_build() refuses msgdrop without types */
 	type = types[prng_below(prng, count)];
 	if (o->node_count > 1 && prng_chance(prng, 0.5)) {
-		from = (1ull << o->node_count) - 1;
+		from = nem_nodes_all(o->node_count);
 		to = from & ~(1ull << prng_below(prng, o->node_count));
 	} else {
 		do {

@@ -15,7 +15,14 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 
-enum { ARG_BYTES_MAX = REPLICA_DB_ARG_BYTES_MAX };
+enum {
+	ARG_BYTES_MAX = REPLICA_DB_ARG_BYTES_MAX,
+	FIXED_ARGS_MAX = 14,            /* the program, then --id .. --bug with their values */
+};
+
+/* Two per peer, the fixed ones and a system's extras, for the largest cluster. */
+STATIC_ASSERT(2 * (CLUSTER_NODES_MAX - 1) + FIXED_ARGS_MAX + REPLICA_DB_EXTRA_MAX <=
+	      CLUSTER_ARGS_MAX, "a replica's command line fits");
 
 static int replica_db_start(struct db *base, struct cluster *cluster, uint32_t node,
 			    const char *log_path, const struct cluster_start_opts *opts,
@@ -28,9 +35,7 @@ static int replica_db_start(struct db *base, struct cluster *cluster, uint32_t n
 	uint32_t argc = 0;
 
 	ASSERT(node < n);
-	/* 2 per peer plus at most 14 fixed: fits, since nodes <= 32 but args max 64 → check. */
-	if (2 * (n - 1) + 14 + (db->extra ? REPLICA_DB_EXTRA_MAX : 0) > CLUSTER_ARGS_MAX)
-		return errbuf_set(eb, -E2BIG, "too many nodes for a replica's command line");
+	ASSERT(n <= CLUSTER_NODES_MAX); /* so the command line fits (asserted above) */
 #define ARG(...) snprintf(args[argc], ARG_BYTES_MAX, __VA_ARGS__), argv[argc] = args[argc], argc++
 	argv[argc++] = db->exe;
 	ARG("--id");

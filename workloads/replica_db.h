@@ -5,12 +5,18 @@
 
 #include <stdint.h>
 
+#include "cluster.h"
 #include "db.h"
+#include "replica_args.h"
 
 enum {
 	REPLICA_DB_PATH_BYTES_MAX = 512,
 	REPLICA_DB_ARG_BYTES_MAX = REPLICA_DB_PATH_BYTES_MAX + 32,      /* one argument */
 	REPLICA_DB_EXTRA_MAX = 8,       /* arguments a system adds per node */
+	/* The most nodes such a cluster can have: each replica's --replicas N (the shared
+	 * command line's bound), within the cluster's own bound. */
+	REPLICA_DB_NODES_MAX = (int)REPLICA_ARGS_REPLICAS_MAX < (int)CLUSTER_NODES_MAX
+			       ? REPLICA_ARGS_REPLICAS_MAX : CLUSTER_NODES_MAX,
 };
 
 struct replica_db;

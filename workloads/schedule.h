@@ -15,7 +15,7 @@ enum {
 	SCHEDULE_SHAPES_MAX = 8,        /* partition shapes to draw from */
 	SCHEDULE_EVENTS_MAX = 100000,   /* events in one schedule */
 	SCHEDULE_ARG_BYTES_MAX = 32,    /* partition shape as JSON text */
-	SCHEDULE_VALUE_BYTES_MAX = 512, /* the invoke's value as JSON text */
+	SCHEDULE_VALUE_BYTES_MAX = 1024, /* the invoke's value as JSON text */
 	SCHEDULE_HEAL_RANKS_MAX = 32,   /* fault_kind.heal_rank is below this */
 };
 

@@ -122,7 +122,7 @@ static int byz_invoke(struct nemesis *nem, const struct nem_request *request,
 {
 	struct byz_nem *b = byz_of(nem);
 	uint32_t count = cluster_node_count(b->cluster);
-	uint64_t all = (1ull << count) - 1, nodes = request->params ? request->params->nodes : 0;
+	uint64_t all = nem_nodes_all(count), nodes = request->params ? request->params->nodes : 0;
 	uint8_t modes[NEM_NODES_MAX] = { 0 };
 	bool start = strcmp(request->f, "start-byzantine") == 0;
 	struct nem_value w;

@@ -20,7 +20,6 @@
 #include "prng.h"
 
 STATIC_ASSERT((int)CLUSTER_NODES_MAX <= (int)NEM_NODES_MAX, "a node set fits nem_params.nodes");
-STATIC_ASSERT(CLUSTER_NODES_MAX < 64, "(1 << node_count) - 1 is every node");
 /* Per node: a quoted name, a colon, two 64-bit numbers; plus the keys. */
 STATIC_ASSERT(NEM_VALUE_BYTES_MAX >= CLUSTER_NODES_MAX * (CLUSTER_NAME_BYTES_MAX + 48) + 128,
 	      "a completion value always fits");
@@ -174,7 +173,7 @@ static int args_fill(const struct clock_nem *c, const struct nem_request *reques
 {
 	static const struct nem_params none;
 	const struct nem_params *p = request->params ? request->params : &none;
-	uint64_t all = (1ull << c->node_count) - 1;
+	uint64_t all = nem_nodes_all(c->node_count);
 
 	if (p->nodes & ~all)
 		return errbuf_set(eb, -EINVAL, "%s: nodes 0x%llx names a node past n%u",

@@ -170,7 +170,7 @@ static void ms_text(int64_t ns, char *text)
 static int pairs_resolve(const struct nem_nfqueue *q, const uint64_t *pairs, uint64_t *from,
 			 bool *all, struct errbuf *eb)
 {
-	uint64_t known = q->node_count == 64 ? ~0ull : (1ull << q->node_count) - 1;
+	uint64_t known = nem_nodes_all(q->node_count);
 	uint32_t t;
 
 	*all = true;

@@ -398,7 +398,7 @@ static int partition_start(struct nem_partition *p, const struct nem_request *re
 	if (err)
 		return err;
 	len = grudge_describe(&grudge, p->names, completion->value, sizeof(completion->value));
-	ASSERT(len > 0);        /* NEM_VALUE_BYTES_MAX holds the densest 32-node grudge */
+	ASSERT(len > 0);        /* NEM_VALUE_BYTES_MAX holds the densest 64-node grudge */
 	return 0;
 }
 

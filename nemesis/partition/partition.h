@@ -28,7 +28,7 @@ struct errbuf;
  *     -EINVAL); NULL params: p 0.2 (loss) or 0.1 (dup) on every pair. The pair set replaces
  *     the previous one of that fault. Value {"p":0.2,"pairs":"all"} or
  *     {"p":0.2,"pairs":[["n1","n2"],..]} (from, to); -EMSGSIZE, with nothing changed, if the
- *     list does not fit NEM_VALUE_BYTES_MAX (about 300 pairs).
+ *     list does not fit NEM_VALUE_BYTES_MAX (about 1,100 pairs).
  *   "stop-loss" / "stop-dup": heal that fault only; value {"healed":"loss"} / {"healed":"dup"}.
  *   "start-msgdrop", params msg_types (bit t, t < 32: drop every UDP datagram whose first
  *     payload byte is t, as PBFT's message types are) and pairs as for loss; value

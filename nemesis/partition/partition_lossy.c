@@ -112,7 +112,7 @@ static int pairs_expand(const struct nem_partition *p, const uint64_t *rows, uin
 			bool *all, struct errbuf *eb)
 {
 	uint32_t n = p->current.node_count, i;
-	uint64_t mask = (1ull << n) - 1, any = 0;
+	uint64_t mask = nem_nodes_all(n), any = 0;
 
 	ASSERT(n >= 1 && n <= CLUSTER_NODES_MAX);
 	for (i = 0; i < NEM_NODES_MAX; i++)

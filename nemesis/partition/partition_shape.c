@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "fl_assert.h"
+#include "nemesis.h"
 #include "prng.h"
 
-STATIC_ASSERT(CLUSTER_NODES_MAX <= 64, "a grudge row is one uint64_t");
+STATIC_ASSERT((int)CLUSTER_NODES_MAX <= (int)NEM_NODES_MAX, "a grudge row is one node set");
 
 static const char *const shape_names[PARTITION_SHAPE_COUNT] = {
 	[PARTITION_SHAPE_ISOLATE] = "isolate",
@@ -163,7 +164,8 @@ bool grudge_check(const struct grudge *grudge)
 	for (i = 0; i < CLUSTER_NODES_MAX; i++) {
 		if (i >= n && grudge->blocked_from[i])
 			return false;
-		if (i < n && (grudge->blocked_from[i] >> n || grudge_blocks(grudge, i, i)))
+		if (i < n && ((grudge->blocked_from[i] & ~nem_nodes_all(n)) ||
+			      grudge_blocks(grudge, i, i)))
 			return false;
 	}
 	for (i = 0; i < n; i++) {

@@ -6,10 +6,10 @@
 #include <linux/types.h>
 
 /* Directed pairs: CLUSTER_NODES_MAX squared; the loader static-asserts the relation. */
-#define FL_PARTITION_BLOCKED_MAX 1024
+#define FL_PARTITION_BLOCKED_MAX 4096
 
 /* Directed pairs with random loss or duplication: as many as can be blocked. */
-#define FL_PARTITION_LOSSY_MAX 1024
+#define FL_PARTITION_LOSSY_MAX 4096
 
 /* Indices into the `drops` counter array: partition drops, random losses, duplicates made. */
 #define FL_PARTITION_COUNTER_DROPS 0

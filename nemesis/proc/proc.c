@@ -16,7 +16,6 @@
 
 STATIC_ASSERT((int)CLUSTER_NODES_MAX <= (int)NEM_NODES_MAX, "a node set fits nem_params.nodes");
 STATIC_ASSERT(NEM_NODES_MAX <= 64, "nem_params.nodes is a uint64_t");
-STATIC_ASSERT(CLUSTER_NODES_MAX < 64, "(1 << node_count) - 1 is every node");
 /* Two lists of every node name, quoted and comma-separated, plus the keys. */
 STATIC_ASSERT(NEM_VALUE_BYTES_MAX >= 2 * CLUSTER_NODES_MAX * (CLUSTER_NAME_BYTES_MAX + 3) + 64,
 	      "a completion value always fits");
@@ -194,7 +193,7 @@ static int proc_invoke(struct nemesis *nem, const struct nem_request *request,
 	if (action_parse(request->f, &act))
 		return errbuf_set(eb, -EINVAL, "proc nemesis: unknown f '%s'", request->f);
 	nodes = request->params ? request->params->nodes : 0;
-	all = (1ull << cluster_node_count(p->cluster)) - 1;
+	all = nem_nodes_all(cluster_node_count(p->cluster));
 	if (nodes & ~all)
 		return errbuf_set(eb, -EINVAL, "%s: nodes 0x%llx names a node past n%u",
 				  request->f, (unsigned long long)nodes,

@@ -115,7 +115,7 @@ static int receivers_of(const struct nem_netem *n, const uint64_t *rows, uint64_
 			bool *all, struct errbuf *eb)
 {
 	uint32_t count = n->ports.count, i;
-	uint64_t mask = (1ull << count) - 1, any = 0;
+	uint64_t mask = nem_nodes_all(count), any = 0;
 
 	for (i = 0; i < NEM_NODES_MAX; i++)
 		any |= rows[i];

@@ -70,7 +70,7 @@ static int bandwidth_teardown(struct nemesis *nem, struct errbuf *eb)
 	return err;
 }
 
-/* {"rate_kbit":800,"nodes":["n1","n2"]}; 32 names always fit NEM_VALUE_BYTES_MAX. */
+/* {"rate_kbit":800,"nodes":["n1","n2"]}; every node's name always fits NEM_VALUE_BYTES_MAX. */
 static void describe(const struct nem_bandwidth *b, uint64_t rate, uint64_t nodes,
 		     struct nem_completion *completion)
 {
@@ -98,7 +98,7 @@ static int bandwidth_start(struct nem_bandwidth *b, const struct nem_params *par
 			   struct nem_completion *completion, struct errbuf *eb)
 {
 	uint64_t rate = params ? params->rate_bytes_per_s : DEFAULT_RATE_BYTES_PER_S;
-	uint64_t all = (1ull << b->ports.count) - 1, nodes = params ? params->nodes : 0;
+	uint64_t all = nem_nodes_all(b->ports.count), nodes = params ? params->nodes : 0;
 	struct qdisc_ports *ports = &b->ports;
 	uint32_t i;
 	int err;

@@ -16,7 +16,7 @@
 #include "fl_assert.h"
 
 STATIC_ASSERT(CLUSTER_NODES_MAX <= 253, "node addresses are 10.77.0.1 .. 10.77.0.253");
-STATIC_ASSERT(CLUSTER_NAME_BYTES_MAX >= sizeof("n32"), "node names fit");
+STATIC_ASSERT(CLUSTER_NAME_BYTES_MAX >= sizeof("n64"), "node names fit");
 
 STATIC_ASSERT(CLUSTER_RUN_ID_CHARS_MAX < CLUSTER_NAME_BYTES_MAX, "a run id fits run_id[]");
 

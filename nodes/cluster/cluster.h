@@ -11,8 +11,8 @@
 struct errbuf;
 
 enum {
-	CLUSTER_NODES_MAX = 32,
-	CLUSTER_NAME_BYTES_MAX = 16,    /* "n1".."n32", and namespace-name parts */
+	CLUSTER_NODES_MAX = 64,
+	CLUSTER_NAME_BYTES_MAX = 16,    /* "n1".."n64", and namespace-name parts */
 	CLUSTER_ARGS_MAX = 160,         /* argv entries for a node process: 64 nodes' peers */
 	CLUSTER_ENV_MAX = 8,            /* extra environment entries for a node process */
 	CLUSTER_RUN_ID_CHARS_MAX = 8,   /* [a-z0-9] */

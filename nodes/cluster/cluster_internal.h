@@ -13,8 +13,8 @@
 struct errbuf;
 
 enum {
-	CLUSTER_PATH_BYTES_MAX = 64,    /* "/run/netns/fl-<8>-n32" fits with room */
-	CLUSTER_CGROUP_PATH_BYTES_MAX = 128,    /* "<v2 root>/fl-<8>-n32" */
+	CLUSTER_PATH_BYTES_MAX = 64,    /* "/run/netns/fl-<8>-n64" fits with room */
+	CLUSTER_CGROUP_PATH_BYTES_MAX = 128,    /* "<v2 root>/fl-<8>-n64" */
 	CLUSTER_CGROUP_WAIT_MS = 1000,  /* bound on waiting for frozen/populated in cgroup.events */
 	CLUSTER_CGROUP_RMDIR_TRIES = 50,        /* rmdir retries on EBUSY, 20 ms apart */
 };

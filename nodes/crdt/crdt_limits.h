@@ -23,7 +23,7 @@ enum {
 #endif
 
 enum {
-	CRDT_REPLICAS_MAX = 32,
+	CRDT_REPLICAS_MAX = 64,                 /* as many as a cluster has nodes */
 	CRDT_OBJECTS_MAX = 64,
 	CRDT_NAME_BYTES_MAX = 32,               /* object names: 1..32 of [A-Za-z0-9_-] */
 	CRDT_REQUEST_BYTES_MAX = 256,           /* one client request line, newline included */

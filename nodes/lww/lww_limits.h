@@ -12,7 +12,7 @@ enum { LWW_CLIENTS_MAX = 8 };           /* small enough for tests to reach (STYL
 #endif
 
 enum {
-	LWW_REPLICAS_MAX = 32,          /* node ids 0..31 */
+	LWW_REPLICAS_MAX = 64,          /* node ids 0..63: as many as a cluster has nodes */
 	LWW_KEYS_MAX = 64,              /* registers per node; a 65th key is refused */
 	LWW_KEY_BYTES_MAX = 32,         /* keys: 1..32 of [A-Za-z0-9_-] */
 	LWW_REQUEST_BYTES_MAX = 256,    /* one client request line, newline included */

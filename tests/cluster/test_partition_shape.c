@@ -9,20 +9,23 @@
 #include "partition_shape.h"
 #include "prng.h"
 
-enum { SEEDS = 300, NODES_MIN = 3, NODES_TEST_MAX = 9 };
+enum { SEEDS = 300, NODES_MIN = 3, NODES_TEST_MAX = 9, BIG_SEEDS = 40 };
 
-static const char *const names[CLUSTER_NODES_MAX] = {
-	"n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10", "n11", "n12", "n13", "n14",
-	"n15", "n16", "n17", "n18", "n19", "n20", "n21", "n22", "n23", "n24", "n25", "n26",
-	"n27", "n28", "n29", "n30", "n31", "n32",
-};
+static char name_text[CLUSTER_NODES_MAX][CLUSTER_NAME_BYTES_MAX];
+static const char *names[CLUSTER_NODES_MAX];    /* "n1".."n64", as the cluster names them */
+
+static void names_init(void)
+{
+	for (uint32_t i = 0; i < CLUSTER_NODES_MAX; i++) {
+		snprintf(name_text[i], sizeof(name_text[i]), "n%u", i + 1);
+		names[i] = name_text[i];
+	}
+}
 
 /* The set of nodes @node hears, itself included. */
 static uint64_t view_of(const struct grudge *g, uint32_t node)
 {
-	uint64_t all = (g->node_count == 64) ? ~0ull : (1ull << g->node_count) - 1;
-
-	return all & ~g->blocked_from[node];
+	return nem_nodes_all(g->node_count) & ~g->blocked_from[node];
 }
 
 /* Connected components of the "hears" graph; returns their count, fills comp[]. */
@@ -85,7 +88,44 @@ static void draw(enum partition_shape shape, uint32_t n, uint64_t seed, struct g
 	for (uint32_t n = NODES_MIN; n <= NODES_TEST_MAX; n++)                            \
 		for (uint64_t seed = 0; seed < SEEDS; seed++)
 
-TestSuite(partition_shape);
+TestSuite(partition_shape, .init = names_init);
+
+Test(partition_shape, every_node_set_is_right_up_to_64_nodes)
+{
+	cr_assert_eq(CLUSTER_NODES_MAX, 64);
+	cr_assert_eq(nem_nodes_all(0), 0);
+	cr_assert_eq(nem_nodes_all(1), 0x1);
+	cr_assert_eq(nem_nodes_all(5), 0x1f);
+	cr_assert_eq(nem_nodes_all(32), 0xffffffffull);
+	cr_assert_eq(nem_nodes_all(63), UINT64_MAX >> 1);
+	cr_assert_eq(nem_nodes_all(64), UINT64_MAX);
+	for (uint32_t n = 1; n <= NEM_NODES_MAX; n++)
+		cr_assert_eq(__builtin_popcountll(nem_nodes_all(n)), n, "n=%u", n);
+}
+
+/* The largest clusters: every shape draws a valid grudge over all 63 or 64 nodes, whose
+ * every node is cut from someone (but the bridge) and can be named in a nemesis value. */
+Test(partition_shape, every_shape_holds_at_63_and_64_nodes)
+{
+	char buf[NEM_VALUE_BYTES_MAX];
+	struct grudge g;
+
+	for (uint32_t n = CLUSTER_NODES_MAX - 1; n <= CLUSTER_NODES_MAX; n++) {
+		for (int shape = 0; shape < PARTITION_SHAPE_COUNT; shape++) {
+			for (uint64_t seed = 0; seed < BIG_SEEDS; seed++) {
+				uint64_t touched = 0;
+
+				draw((enum partition_shape)shape, n, seed, &g);
+				for (uint32_t i = 0; i < n; i++)
+					touched |= g.blocked_from[i];
+				cr_assert_eq(touched & ~nem_nodes_all(n), 0);
+				cr_assert_geq(__builtin_popcountll(touched), n - 1, "n=%u %s", n,
+					      partition_shape_name((enum partition_shape)shape));
+				cr_assert_gt(grudge_describe(&g, names, buf, sizeof(buf)), 0);
+			}
+		}
+	}
+}
 
 Test(partition_shape, isolate_cuts_exactly_one_node_from_the_rest)
 {
@@ -146,7 +186,7 @@ Test(partition_shape, bridge_has_exactly_one_node_hearing_both_sides)
 		rest = g;
 		for (i = 0; i < n; i++)
 			rest.blocked_from[i] |= 1ull << middle;
-		rest.blocked_from[middle] = ((1ull << n) - 1) & ~(1ull << middle);
+		rest.blocked_from[middle] = nem_nodes_all(n) & ~(1ull << middle);
 		cr_assert_eq(components(&rest, comp), 3);
 		for (i = 0; i < n; i++) {
 			if (i != middle)
@@ -216,6 +256,8 @@ Test(partition_shape, too_few_nodes_is_einval)
 	cr_assert_eq(partition_shape_grudge(PARTITION_SHAPE_ISOLATE, 2, &prng, &g), 0);
 	cr_assert_eq(partition_shape_grudge(PARTITION_SHAPE_HALVES, CLUSTER_NODES_MAX + 1, &prng,
 					    &g), -EINVAL);
+	cr_assert_eq(partition_shape_grudge(PARTITION_SHAPE_HALVES, CLUSTER_NODES_MAX, &prng,
+					    &g), 0);
 }
 
 Test(partition_shape, names_round_trip)

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "checker_table.h"
+#include "cluster.h"
 #include "system.h"
 
 #ifndef FAULTLINE_EXE
@@ -250,4 +251,34 @@ Test(run_help, what_a_system_does_not_list_is_refused)
 	cr_expect_eq(run("%s run pbft --dry-run --nodes 5", FAULTLINE_EXE), 64, "3f+1: %s",
 		     text);
 	cr_expect(strstr(text, "3f+1"), "%s", text);
+}
+
+/* --nodes takes 1..CLUSTER_NODES_MAX (64), then each system's own bound; past either, a
+ * message names the bound. */
+Test(run_help, nodes_are_taken_up_to_64_and_each_system_s_bound)
+{
+	const struct system_desc *d;
+
+	cr_assert_eq(CLUSTER_NODES_MAX, 64);
+	cr_expect_eq(run("%s run crdt --dry-run --nodes 65", FAULTLINE_EXE), 64, "%s", text);
+	cr_expect(strstr(text, "--nodes: expected 1..64"), "%s", text);
+	cr_expect_eq(run("%s run crdt --dry-run --nodes 0", FAULTLINE_EXE), 64, "%s", text);
+	cr_expect(strstr(text, "--nodes: expected 1..64"), "%s", text);
+	cr_assert_eq(run("%s run --help", FAULTLINE_EXE), 0);
+	cr_expect(strstr(text, "nodes, 1..64 "), "%s", text);
+	for (size_t i = 0; (d = system_desc_at(i)); i++) {
+		cr_assert_leq(d->nodes_max, CLUSTER_NODES_MAX, "%s", d->name);
+		cr_expect_eq(run("%s run %s --dry-run --nodes %u", FAULTLINE_EXE, d->name,
+				 d->nodes_max), 0, "%s --nodes %u: %s", d->name, d->nodes_max,
+			     text);
+		cr_expect_eq(run("%s run %s --dry-run --nodes 64", FAULTLINE_EXE, d->name),
+			     d->nodes_max == 64 ? 0 : 64, "%s --nodes 64: %s", d->name, text);
+		if (d->nodes_max == 64)
+			continue;
+		/* Taken by the common parser, refused by the system's bound. */
+		cr_expect_null(strstr(text, "expected 1.."), "%s", text);
+		cr_expect(strstr(text, " nodes"), "%s --nodes 64: %s", d->name, text);
+		cr_expect_eq(run("%s run %s --dry-run --nodes %u", FAULTLINE_EXE, d->name,
+				 d->nodes_max + 1), 64, "%s", d->name);
+	}
 }

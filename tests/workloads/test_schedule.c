@@ -8,9 +8,12 @@
 #include <string.h>
 
 #include "byzantine.h"
+#include "cluster.h"
 #include "compose.h"
 #include "errbuf.h"
 #include "fault.h"
+#include "fl_assert.h"
+#include "prng.h"
 #include "schedule.h"
 #include "system.h"
 
@@ -395,5 +398,63 @@ Test(schedule, msgdrop_draws_only_the_types_a_system_narrows_it_to)
 		starts++;
 	}
 	cr_expect_gt(starts, 20);
+	schedule_fini(&s);
+}
+
+/* fault_draw_set() over the smallest and the largest clusters: never empty, never a node
+ * past the cluster, and the last node drawn too (64 nodes: every bit of the set). */
+Test(schedule, node_sets_are_drawn_over_every_node_up_to_64)
+{
+	static const uint32_t sizes[] = { 1, 2, 63, 64 };
+	struct prng prng;
+
+	prng_init(&prng, 9);
+	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+		uint32_t n = sizes[k];
+		uint64_t seen = 0;
+
+		for (uint32_t i = 0; i < 2000; i++) {
+			uint64_t set = fault_draw_set(&prng, n);
+
+			cr_assert_neq(set, 0, "n=%u", n);
+			cr_assert_eq(set & ~nem_nodes_all(n), 0, "n=%u: %#llx", n,
+				     (unsigned long long)set);
+			seen |= set;
+		}
+		cr_assert_eq(seen, nem_nodes_all(n), "n=%u: every node is drawn", n);
+	}
+}
+
+/* Every generic fault, and msgdrop, drawn for a 64-node cluster: values are whole JSON
+ * naming only nodes of the cluster, minorities stay minorities. */
+Test(schedule, a_64_node_schedule_names_only_its_nodes_in_whole_values)
+{
+	struct schedule_opts o = every_fault(13, 0.7);
+	struct schedule s;
+	uint32_t msgdrops = 0;
+
+	o.node_count = CLUSTER_NODES_MAX;
+	o.system = system_desc_find("pbft");    /* declares message types */
+	o.faults[o.fault_count++] = (struct schedule_fault){ NEM_F_MSGDROP, 0.5, 1 };
+	cr_assert_eq(schedule_build(&s, &o, NULL), 0);
+	for (uint32_t i = 0; i < s.count; i++) {
+		const struct schedule_event *ev = &s.events[i];
+		json_t *v = json_loads(ev->value, JSON_DECODE_ANY, NULL);
+
+		cr_assert(v, "event %u (%s): %s is not JSON", i, ev->f, ev->value);
+		cr_assert_eq(ev->params.nodes & ~nem_nodes_all(o.node_count), 0);
+		if (!strcmp(ev->f, "kill") || !strcmp(ev->f, "pause"))
+			cr_assert_leq(__builtin_popcountll(ev->params.nodes), 31, "%s", ev->value);
+		if (!strcmp(ev->f, "start-bandwidth"))
+			cr_assert_neq(ev->params.nodes, 0);
+		if (!strcmp(ev->f, "start-msgdrop")) {
+			msgdrops++;
+			cr_assert_leq(json_array_size(json_object_get(v, "from")), 64);
+			for (uint32_t r = 0; r < NEM_NODES_MAX; r++)
+				cr_assert_eq((ev->params.pairs[r] >> r) & 1, 0, "never to itself");
+		}
+		json_decref(v);
+	}
+	cr_assert_gt(msgdrops, 5);
 	schedule_fini(&s);
 }

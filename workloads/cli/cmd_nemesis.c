@@ -28,7 +28,6 @@
 #include "qdisc.h"
 
 STATIC_ASSERT((int)CLUSTER_NODES_MAX <= (int)NEM_NODES_MAX, "a node set fits nem_params");
-STATIC_ASSERT(CLUSTER_NODES_MAX < 64, "(1 << node_count) - 1 is every node");
 
 enum {
 	LIVE_LIST_MAX = 256,            /* clusters shown by --list */

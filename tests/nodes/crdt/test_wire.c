@@ -132,3 +132,37 @@ Test(crdt_wire, random_mutations_never_crash_nor_break_invariants)
 	}
 	cr_assert_lt(accepted, MUTATIONS);
 }
+
+/* A cluster of 64 (the most a campaign runs): the state of replica 63 reaches replica 0,
+ * its G-Counter slot and its OR-Set tags named by its id; 65 replicas are refused. */
+Test(crdt_wire, the_last_of_64_replicas_is_heard_with_its_id)
+{
+	struct crdt_config first = { .id = 0, .replicas = 64, .seq_base = 1000,
+				     .gossip_interval_ns = 100 };
+	struct crdt_config last = first, over = first;
+	struct crdt_replica *r0, *r63, *r65 = NULL;
+	struct errbuf eb = { "" };
+	const struct crdt_object *c, *o;
+
+	last.id = 63;
+	over.replicas = 65;
+	cr_assert_eq(crdt_replica_new(&r0, &first, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(crdt_replica_new(&r63, &last, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(crdt_replica_new(&r65, &over, &eb), -EINVAL);
+	cr_assert(strstr(eb.msg, "(max 64)"), "%s", eb.msg);
+	harness_n = 2;
+	harness_r[0] = r0;
+	harness_r[1] = r63;
+	cr_assert_str_eq(harness_request(1, "add gcounter c 5"), "ok\n");
+	cr_assert_str_eq(harness_request(1, "add orset o 7"), "ok\n");
+	harness_drop();
+	cr_assert_eq(harness_tick(1, 0), 1);
+	cr_assert_eq(harness_feed(0, harness_queue[0].bytes, harness_queue[0].size), 0, "%s",
+		     harness_out.eb.msg);
+	c = crdt_replica_find(r0, "c");
+	o = crdt_replica_find(r0, "o");
+	cr_assert(c && o);
+	cr_assert_eq(c->u.gcounter.counts[63], 5);
+	cr_assert_eq(o->u.orset.tag_count, 1);
+	cr_assert_eq(orset_id_origin(o->u.orset.tags[0].id), 63);
+}

@@ -220,3 +220,24 @@ Test(lww_gossip, nodes_converge_under_any_delivery_order)
 		cr_assert_eq(lww_register_compare(&best[k], &got), 0, "%s", key);
 	}
 }
+
+/* A cluster of 64 (the most a campaign runs): node 63's write reaches node 0 with its
+ * writer id; 65 nodes are refused. */
+Test(lww_gossip, the_last_of_64_nodes_is_heard_with_its_id)
+{
+	struct lww_config first = { .id = 0, .replicas = 64 }, last = { .id = 63, .replicas = 64 };
+	struct lww_config over = { .id = 0, .replicas = 65 };
+	struct errbuf eb = { "" };
+	bool changed;
+
+	cr_assert_eq(lww_node_init(&harness_node[0], &first, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(lww_node_init(&harness_node[1], &last, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(lww_node_init(&harness_node[2], &over, &eb), -EINVAL);
+	cr_assert(strstr(eb.msg, "(max 64)"), "%s", eb.msg);
+	harness_request(1, "write k 42 0", HARNESS_PT_NS);
+	cr_assert_eq(harness_gossip(1, 0, HARNESS_PT_NS, &changed), 0);
+	cr_assert(changed);
+	harness_request(0, "read k", HARNESS_PT_NS);
+	cr_assert_eq(harness_last.reg.value, 42);
+	cr_assert_eq(harness_last.reg.writer, 63);
+}
