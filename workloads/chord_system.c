@@ -308,6 +308,10 @@ static const struct system_bug chord_bugs[] = {
 	{ "no-rereplicate", "a primary sends its keys to its successors only when they are "
 	  "put: copies lost to a leave or a crash are not made again",
 	  "--nemesis churn:1 --succ-list 2", "not-ideal,lost-write", false },
+	{ "original-stabilize", "the 2001 maintenance: a successor's predecessor is adopted "
+	  "unasked, notify for rectify, no later repair: a joiner that dies at once is lost "
+	  "with the member it displaced", "--nemesis churn:0.5 --succ-list 2",
+	  "ring-broken,not-ideal", false },
 	{ NULL, NULL, NULL, NULL, false },
 };
 
