@@ -135,3 +135,11 @@ Test(chord, no_rereplicate_is_caught_as_misplaced_keys_or_a_lost_write)
 {
 	expect_caught("no-rereplicate", "not-ideal", "lost-write");
 }
+
+/* `faultline run chord --bug original-stabilize` runs with --nemesis churn:0.5 --succ-list 2:
+ * a node adopted unasked, dead, displaces a live successor, and with no later repair the
+ * ring loses members for good (Zave 2012): the final dumps break her invariants. */
+Test(chord, original_stabilize_is_caught_as_a_broken_ring)
+{
+	expect_caught("original-stabilize", "ring-broken", "not-ideal");
+}
