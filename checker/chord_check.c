@@ -634,6 +634,47 @@ static void final_dumps(const struct judge *j, struct check_result *result)
 					  : last + j->ring.settle_ns }, j->h, result);
 }
 
+/* The state dumps of the snapshot rounds taken in quiet spells during the run (each round
+ * one process, not final): Zave's invariants on each that was quiet and complete. */
+static void snapshots(const struct judge *j, struct check_result *result)
+{
+	bool member[NODES_MAX];
+	uint32_t judged = 0, skipped = 0;
+
+	for (uint64_t i = 0; i < j->h->count; i++) {
+		const struct op *in = &j->h->ops[i];
+		int64_t last = in->time_ns;
+		uint64_t k;
+
+		if (in->type != OP_INVOKE || in->final || strcmp(in->f, "state") != 0)
+			continue;
+		for (k = i + 1; k < j->h->count; k++) {
+			const struct op *x = &j->h->ops[k];
+
+			if (x->process == in->process)
+				last = x->time_ns;      /* the round's ops come one after another */
+			else if (x->type == OP_INVOKE && x->process != OP_PROCESS_NEMESIS &&
+				 strcmp(x->f, "state") == 0 && !x->final)
+				break;                  /* the next round */
+		}
+		if (last < j->unknown_from && chord_judge_quiet(j, in->time_ns, last) &&
+		    chord_judge_members_at(j, in->time_ns, member) > 0 &&
+		    chord_snapshot_judge(&(struct chord_final_ring){
+				.space = &j->ring.space, .succ_list = j->ring.succ_list,
+				.count = j->ring.count, .ids = j->ring.ids, .names = j->ring.names,
+				.member = member }, j->h, in->process, result))
+			judged++;
+		else
+			skipped++;
+		i = k - 1;      /* on from the next round */
+	}
+	if (judged + skipped)
+		check_result_add_figures(result, "chord: %" PRIu32 " state snapshots taken "
+					 "in quiet spells during the run judged by Zave's "
+					 "invariants, %" PRIu32 " not (a fault or churn within S, "
+					 "or a member's dump missing)\n", judged, skipped);
+}
+
 static int chord_check(const struct checker *checker, const struct check_run *run,
 		       const struct check_opts *opts, struct check_result *result,
 		       struct errbuf *eb)
@@ -679,6 +720,7 @@ static int chord_check(const struct checker *checker, const struct check_run *ru
 		inconsistent(j, result);
 		chord_liveness_report(j, result);
 		chord_kv_judge(j, result);
+		snapshots(j, result);
 		final_dumps(j, result);
 	}
 	free(j->answered);

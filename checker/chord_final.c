@@ -43,6 +43,8 @@ struct dump {
 
 struct snapshot {
 	const struct chord_final_ring *ring;
+	int32_t process;                        /* a snapshot round's; -1: the final dumps */
+	char what[48];                          /* "the final state dumps", for messages */
 	struct dump dumps[FINAL_NODES_MAX];     /* by ring index */
 	int64_t first_ns;                       /* the earliest dump's invocation */
 	uint32_t dumped, malformed;
@@ -137,7 +139,8 @@ static void collect(struct snapshot *s, const struct history *h)
 		struct dump d = { .present = true, .ops = { i, done } };
 		int32_t k;
 
-		if (in->type != OP_INVOKE || !in->final || strcmp(in->f, "state") != 0 ||
+		if (in->type != OP_INVOKE || strcmp(in->f, "state") != 0 ||
+		    (s->process < 0 ? !in->final : in->final || in->process != s->process) ||
 		    done == HIST_NO_PAIR || h->ops[done].type != OP_OK)
 			continue;
 		k = index_of_name(r, op_node(in));
@@ -170,7 +173,7 @@ static void ring_broken(struct snapshot *s, struct check_result *result)
 							       .succ_count = d->succ_count };
 	}
 	if (chord_ring_check(r->space, nodes, n, &rep, &eb) < 0) {
-		check_result_set_unknown(result, "the final state dumps: %s", eb.msg);
+		check_result_set_unknown(result, "%s: %s", s->what, eb.msg);
 		return;
 	}
 	for (int rule = 0; rule < CHORD_RING_RULE_COUNT; rule++) {
@@ -193,8 +196,8 @@ static void ring_broken(struct snapshot *s, struct check_result *result)
 			ops[op_count++] = s->dumps[k].ops[1];
 		}
 		check_result_add_anomaly(result, "ring-broken", ops, op_count,
-					 "the final state dumps break %s (%" PRIu32 " rings, %"
-					 PRIu32 " members on them)%s%s",
+					 "%s break %s (%" PRIu32 " rings, %" PRIu32
+					 " members on them)%s%s", s->what,
 					 chord_ring_rule_name((enum chord_ring_rule)rule),
 					 rep.rings, rep.ring_members, at ? ": " : "", names);
 	}
@@ -387,6 +390,8 @@ void chord_final_judge(const struct chord_final_ring *ring, const struct history
 		return;
 	}
 	s->ring = ring;
+	s->process = -1;
+	snprintf(s->what, sizeof(s->what), "the final state dumps");
 	collect(s, h);
 	result->final_read_count += s->dumped;
 	if (s->malformed)
@@ -405,4 +410,28 @@ void chord_final_judge(const struct chord_final_ring *ring, const struct history
 		not_ideal(s, result);
 	}
 	free(s);
+}
+
+bool chord_snapshot_judge(const struct chord_final_ring *ring, const struct history *h,
+			  int32_t process, struct check_result *result)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	bool complete = s != NULL;
+
+	ASSERT(ring->count <= FINAL_NODES_MAX && ring->member && process >= 0);
+	if (!s)
+		return false;   /* a snapshot during the run is a bonus: not judged */
+	s->ring = ring;
+	s->process = process;
+	collect(s, h);
+	for (uint32_t k = 0; k < ring->count; k++)
+		complete &= !ring->member[k] || s->dumps[k].present;
+	complete &= !s->malformed && s->dumped > 0;
+	if (complete) {
+		snprintf(s->what, sizeof(s->what), "the state dumps at %.2f s",
+			 (double)s->first_ns / 1e9);
+		ring_broken(s, result);
+	}
+	free(s);
+	return complete;
 }

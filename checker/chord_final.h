@@ -38,4 +38,13 @@ struct chord_final_ring {
 void chord_final_judge(const struct chord_final_ring *ring, const struct history *h,
 		       struct check_result *result);
 
+/*
+ * chord_snapshot_judge() - the "state" ops of one snapshot round taken during the run (not
+ * final, all of @process), by Zave's four invariants alone (ring-broken; a ring in a quiet
+ * spell need not be ideal yet). @ring->member: the members then; a round that lacks one of
+ * them, or has a malformed dump, is not judged. Return: whether it was judged.
+ */
+bool chord_snapshot_judge(const struct chord_final_ring *ring, const struct history *h,
+			  int32_t process, struct check_result *result);
+
 #endif /* CHORD_FINAL_H */

@@ -357,6 +357,37 @@ static int agreed_final_reads(struct campaign *cp, struct system_thread *conns,
 	return err;
 }
 
+/*
+ * The @nreads reads on every node, recorded: @final ones each under a new process, as
+ * after any op; a snapshot's (not @final) all under one new process, so the checker can
+ * tell the round they belong to.
+ */
+static int read_every_node(struct campaign *cp, struct system_thread *conns,
+			   const struct op *reads, uint32_t nreads, bool final,
+			   struct client_result *res, struct errbuf *eb)
+{
+	int32_t round = (int32_t)atomic_fetch_add(&cp->next_process, 1);
+	int err = 0;
+
+	for (uint32_t i = 0; i < cp->opts->node_count && err == 0; i++) {
+		struct client *conn = system_thread_client(conns, i);
+
+		for (uint32_t r = 0; r < nreads && err == 0; r++) {
+			struct op inv = reads[r];
+			struct op_note note = { .node = cluster_node_name(cp->cluster, i) };
+
+			inv.type = OP_INVOKE;
+			inv.final = final;
+			inv.process = final && (i || r)
+				      ? (int32_t)atomic_fetch_add(&cp->next_process, 1) : round;
+			inv.note = &note;
+			err = perform(cp, conn, cluster_node_addr(cp->cluster, i), &inv, res, eb);
+		}
+		client_close(conn);
+	}
+	return err;
+}
+
 int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 {
 	const struct campaign_opts *o = cp->opts;
@@ -383,21 +414,24 @@ int campaign_final_reads(struct campaign *cp, struct errbuf *eb)
 			log_warn("replicas did not go quiet within %.1f s; taking final reads "
 				 "anyway", (double)o->quiet_timeout_ns / 1e9);
 	}
-	for (uint32_t i = 0; i < o->node_count && err == 0; i++) {
-		struct client *conn = system_thread_client(conns, i);
+	if (err == 0)
+		err = read_every_node(cp, conns, reads, nreads, true, res, eb);
+	system_thread_free(conns);
+	free(res);
+	return err;
+}
 
-		for (uint32_t r = 0; r < nreads && err == 0; r++) {
-			struct op inv = reads[r];
-			struct op_note note = { .node = cluster_node_name(cp->cluster, i) };
+int campaign_snapshot(struct campaign *cp, struct errbuf *eb)
+{
+	struct client_result *res = malloc(sizeof(*res));
+	struct system_thread *conns = NULL;
+	struct op reads[SYSTEM_FINAL_READS_MAX];
+	uint32_t nreads = cp->sys->ops->final_reads(cp->sys, reads, SYSTEM_FINAL_READS_MAX);
+	int err = res ? system_thread_new(cp->sys, cp->opts->node_count, &conns, eb)
+		      : errbuf_set(eb, -ENOMEM, "out of memory");
 
-			inv.type = OP_INVOKE;
-			inv.final = true;
-			inv.process = (int32_t)atomic_fetch_add(&cp->next_process, 1);
-			inv.note = &note;
-			err = perform(cp, conn, cluster_node_addr(cp->cluster, i), &inv, res, eb);
-		}
-		client_close(conn);
-	}
+	if (err == 0)
+		err = read_every_node(cp, conns, reads, nreads, false, res, eb);
 	system_thread_free(conns);
 	free(res);
 	return err;

@@ -12,6 +12,10 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb);
 /* campaign_final_reads() - the system's final reads on every node, marked final. */
 int campaign_final_reads(struct campaign *cp, struct errbuf *eb);
 
+/* campaign_snapshot() - the system's final reads on every node now, while the run goes on:
+ * not marked final, all under one new process (a snapshot the checker takes as one). */
+int campaign_snapshot(struct campaign *cp, struct errbuf *eb);
+
 /* campaign_clients_start() - start the client threads; campaign_clients_join() - join them
  * (they stop at the time limit). */
 int campaign_clients_start(struct campaign *cp, struct errbuf *eb);

@@ -3,6 +3,7 @@
 #include "campaign_nemesis.h"
 
 #include "campaign_internal.h"
+#include "campaign_clients.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,10 @@
 #include "monotime.h"
 #include "nemesis.h"
 #include "system.h"
+
+enum {
+	SNAPSHOT_MARGIN_NS = 500 * 1000000,     /* a snapshot ends this long before the next op */
+};
 
 /* The proc nemesis restarts a killed node the way the campaign first started it. */
 static int restart_node(void *ctx, uint32_t node, struct errbuf *eb)
@@ -121,14 +126,32 @@ int campaign_nemesis_setup(struct campaign *cp, struct errbuf *eb)
 	return nem_setup(cp->nemesis, cp->cluster, eb);
 }
 
+/*
+ * A snapshot (campaign_snapshot()) in the quiet spell before @next, if the system takes
+ * them: no fault in force now, and S from now still leaves SNAPSHOT_MARGIN_NS before @next.
+ */
+static int quiet_snapshot(struct campaign *cp, int64_t next, struct errbuf *eb)
+{
+	int64_t at = monotime_ns() + cp->sys->settle_ns;
+
+	if (!cp->sys->quiet_snapshots || atomic_load(&cp->active_faults) != 0 ||
+	    at + SNAPSHOT_MARGIN_NS > next)
+		return 0;
+	campaign_sleep_until(at);
+	return campaign_stopping() ? 0 : campaign_snapshot(cp, eb);
+}
+
 int campaign_schedule_run(struct campaign *cp, struct errbuf *eb)
 {
 	int64_t end = cp->start_ns + (int64_t)(cp->opts->time_s * 1e9);
+	int err = 0;
 
 	for (uint32_t i = 0; i < cp->schedule.count && !campaign_stopping(); i++) {
 		const struct schedule_event *ev = &cp->schedule.events[i];
-		int err;
 
+		err = quiet_snapshot(cp, cp->start_ns + ev->at_ns, eb);
+		if (err < 0)
+			return err;
 		campaign_sleep_until(cp->start_ns + ev->at_ns);
 		if (campaign_stopping())
 			break;
@@ -137,8 +160,10 @@ int campaign_schedule_run(struct campaign *cp, struct errbuf *eb)
 			return err;
 		campaign_crash_point(ev->f);
 	}
+	if (!campaign_stopping())
+		err = quiet_snapshot(cp, end, eb);
 	campaign_sleep_until(end);
-	return 0;
+	return err;
 }
 
 /* The final generator: heal every fault that can occur, whether active or not. */

@@ -162,6 +162,7 @@ static int chord_system_new(const struct campaign_opts *o, const char *data_root
 	s->db.extra = chord_extra_args;
 	s->db.extra_ctx = s;
 	s->base.settle_ns = CHORD_SETTLE_MS * 1000000ll;
+	s->base.quiet_snapshots = true;
 	*out = &s->base;
 	return 0;
 }

@@ -75,6 +75,10 @@ struct system {
 	 * long before it probes for quiet (0: no wait); a checker may judge the final reads
 	 * as those of a settled system (chord: an ideal ring). */
 	int64_t settle_ns;
+	/* Take the final reads (not marked final, one process a round) in each quiet spell of
+	 * the run too: no fault in force, S after the last nemesis op, and the next not yet
+	 * due (chord: state dumps judged by Zave's invariants while the run goes on). */
+	bool quiet_snapshots;
 };
 
 /* ---- The descriptor: what a system says it is (one per system, in its own file) ------- */

@@ -86,8 +86,9 @@ static void put_id(char *out, size_t size, size_t *at, int k)
 		*at += (size_t)snprintf(out + *at, size - *at, "%" PRId64, ids[k]);
 }
 
-/* Every node's dump as a final "state" op, from @at_ms on. */
-static void dump_all(int64_t at_ms)
+/* Every node's dump (but node @skip's) as a "state" op, from @at_ms on: final ones, or
+ * with @round >= 0 a snapshot round's, all of process @round. */
+static void dump_round(int64_t at_ms, int round, int skip)
 {
 	for (int k = 0; k < NODES; k++) {
 		char json[1024];
@@ -114,8 +115,15 @@ static void dump_all(int64_t at_ms)
 			at += (size_t)snprintf(json + at, sizeof(json) - at, ",\"keys\":[]");
 		snprintf(json + at, sizeof(json) - at, "}");
 		hb_time(&b, (at_ms + k) * MS);
-		hb_op(&b, 10 + k, "state", names[k], HB_NULL, OP_OK, HB_JSON(json), true);
+		if (k != skip)
+			hb_op(&b, round >= 0 ? round : 10 + k, "state", names[k], HB_NULL, OP_OK,
+			      HB_JSON(json), round < 0);
 	}
+}
+
+static void dump_all(int64_t at_ms)
+{
+	dump_round(at_ms, -1, -1);
 }
 
 static enum verdict check(void)
@@ -318,5 +326,47 @@ Test(chord_final, a_key_missing_or_stale_on_an_owner_is_not_ideal)
 	dump_all(2000);
 	cr_expect_eq(check(), VERDICT_INVALID);
 	cr_expect(found("not-ideal", "is stale on n4, owner 3"), "%s", figures());
+	check_result_fini(&result);
+}
+
+/* A snapshot round in a quiet spell of the run is judged by Zave's invariants too: two
+ * cycles then fail the run although the final ring is ideal. */
+Test(chord_final, a_snapshot_in_a_quiet_spell_with_two_rings_breaks_at_most_one_ring)
+{
+	ideal();
+	ring[0].succ[0] = 1, ring[0].succ[1] = -1;
+	ring[1].succ[0] = 0, ring[1].succ[1] = -1;
+	ring[2].succ[0] = 3, ring[2].succ[1] = -1;
+	ring[3].succ[0] = 2, ring[3].succ[1] = -1;
+	dump_round(1000, 20, -1);
+	ideal();
+	dump_all(2000);
+	cr_expect_eq(check(), VERDICT_INVALID);
+	cr_expect(found("ring-broken", "the state dumps at 1.00 s break AtMostOneRing"), "%s",
+		  figures());
+	cr_expect(strstr(figures(), "1 state snapshots taken in quiet spells during the run "
+			 "judged by Zave's invariants, 0 not"), "%s", figures());
+	check_result_fini(&result);
+}
+
+/* Under a fault, or lacking a member's dump, a round is not judged. */
+Test(chord_final, a_snapshot_under_a_fault_or_lacking_a_member_is_not_judged)
+{
+	ideal();
+	ring[0].succ[0] = 1, ring[0].succ[1] = -1;
+	ring[1].succ[0] = 0, ring[1].succ[1] = -1;
+	ring[2].succ[0] = 3, ring[2].succ[1] = -1;
+	ring[3].succ[0] = 2, ring[3].succ[1] = -1;
+	dump_round(600, 20, 2);                         /* n1's dump is missing */
+	hb_time(&b, 900LL * MS);
+	hb_nemesis(&b, "start-partition");
+	dump_round(1000, 21, -1);                       /* under the partition */
+	hb_time(&b, 1100LL * MS);
+	hb_nemesis(&b, "stop-partition");
+	ideal();
+	dump_all(2000);
+	cr_expect_eq(check(), VERDICT_VALID, "%s", figures());
+	cr_expect(strstr(figures(), "0 state snapshots taken in quiet spells during the run "
+			 "judged by Zave's invariants, 2 not"), "%s", figures());
 	check_result_fini(&result);
 }
