@@ -28,6 +28,10 @@ enum {
 	TAG_BYTES_MAX = 33,             /* a client's tag and its NUL */
 	LINE_REQUEST_BYTES_MAX = 64,
 	LINE_REPLY_BYTES_MAX = 8192,    /* the state line */
+	/* The largest datagram sent or taken: a client's reply with a long path, not only a
+	 * node's message (a lookup of 8 hops over 32-bit ids passes 136 bytes). */
+	DATAGRAM_BYTES_MAX = CHORD_NET_REPLY_BYTES_MAX,
+	ERROR_REPLY_BYTES_MAX = 160,
 	EVIDENCE_LINE_BYTES_MAX = 2048,
 	/* The state file: "CHORDNOD", u32 version, u32 id, u64 incarnation, u64 FNV-1a of
 	 * the 24 bytes before it; little-endian. */
@@ -41,6 +45,9 @@ static const uint8_t state_magic[8] = { 'C', 'H', 'O', 'R', 'D', 'N', 'O', 'D' }
 STATIC_ASSERT(CHORD_WIRE_BYTES_MAX <= 65507, "a message fits one datagram");
 STATIC_ASSERT(CHORD_NET_REPLY_BYTES_MAX >= 64 + CHORD_PATH_MAX * 21,
 	      "a lookup reply holds its whole path");
+STATIC_ASSERT((int)DATAGRAM_BYTES_MAX >= (int)CHORD_WIRE_BYTES_MAX &&
+	      DATAGRAM_BYTES_MAX >= ERROR_REPLY_BYTES_MAX && DATAGRAM_BYTES_MAX <= 65507,
+	      "every datagram a node sends fits the server's bound");
 
 struct pending {
 	bool used;
@@ -304,7 +311,7 @@ static void client_request(struct replica_server *s, struct shell *sh,
 		snprintf(why, sizeof(why), "busy: %d lookups in progress", PENDING_MAX);
 	}
 	if (why[0]) {
-		char reply[160];
+		char reply[ERROR_REPLY_BYTES_MAX];
 		int n = snprintf(reply, sizeof(reply), "%s %s error %s\n",
 				 strcmp(verb, "put") == 0 || strcmp(verb, "get") == 0 ? verb
 				 : "lookup", tag, why);
@@ -578,7 +585,7 @@ int chord_net_run(struct chord_node *core, const struct chord_config *config,
 	const struct replica_server_config server_config = {
 		.addrs = args->addrs, .data_dir = args->data_dir, .state_bytes_max = STATE_BYTES,
 		.clients_max = TCP_CLIENTS_MAX, .request_bytes_max = LINE_REQUEST_BYTES_MAX,
-		.reply_bytes_max = LINE_REPLY_BYTES_MAX, .datagram_bytes_max = CHORD_WIRE_BYTES_MAX,
+		.reply_bytes_max = LINE_REPLY_BYTES_MAX, .datagram_bytes_max = DATAGRAM_BYTES_MAX,
 		.recv_batch_max = RECV_BATCH_MAX, .udp_batch = true,
 	};
 	struct chord_space space;
