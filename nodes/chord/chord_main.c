@@ -25,6 +25,9 @@ enum {
 	ARGS_MAX = 1024,
 };
 
+STATIC_ASSERT(ARGS_MAX >= 2 * REPLICA_ARGS_REPLICAS_MAX + 64,
+	      "a --peer for every other node, and the rest of the options");
+
 struct extra {
 	int64_t bits, succ_list, base;
 	bool spare;

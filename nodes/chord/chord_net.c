@@ -551,6 +551,13 @@ static int evidence_open(struct shell *sh, const char *data_dir, struct errbuf *
 	return 0;
 }
 
+static int peer_id_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct chord_peer *)a)->id, y = ((const struct chord_peer *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
 static int start(struct replica_server *s, struct shell *sh, struct errbuf *eb)
 {
 	struct chord_peer base[REPLICA_ARGS_REPLICAS_MAX];
@@ -565,10 +572,18 @@ static int start(struct replica_server *s, struct shell *sh, struct errbuf *eb)
 	/* A restarted base node joins like any other: its old pointers may all be stale. */
 	if (err < 0 || sh->idle || sh->args->id >= sh->base_count || sh->incarnation > 1)
 		return err;
+	/* chord_node_start_base() takes 64 members; the base may be all 256 nodes: the same
+	 * exact pointers from chord_node_start_ideal() over the base sorted here. */
 	for (uint32_t i = 0; i < sh->base_count; i++)
 		base[i] = peer_of(sh, i);
-	if (chord_node_start_base(sh->core, base, sh->base_count) < 0)
-		return errbuf_set(eb, -EINVAL, "the base's ids repeat: use more bits");
+	qsort(base, sh->base_count, sizeof(base[0]), peer_id_cmp);
+	for (uint32_t i = 1; i < sh->base_count; i++) {
+		if (base[i].id == base[i - 1].id)
+			return errbuf_set(eb, -EINVAL, "the base's ids repeat: use more bits");
+	}
+	if (chord_node_start_ideal(sh->core, base, sh->base_count) < 0)
+		return errbuf_set(eb, -EINVAL, "node %" PRIu32 " not in its base of %" PRIu32,
+				  sh->args->id, sh->base_count);
 	sh->joined = true;
 	log_info("a member of the stable base of %" PRIu32, sh->base_count);
 	return 0;

@@ -87,7 +87,9 @@ static int serve(const struct replica_args *a, const struct crdt_config *config,
 
 int main(int argc, char **argv)
 {
-	static const struct replica_args_spec spec = { .noun = "replica", .bug_parse = bug_parse };
+	static const struct replica_args_spec spec = {
+		.noun = "replica", .bug_parse = bug_parse, .replicas_max = CRDT_REPLICAS_MAX,
+	};
 	struct errbuf eb = { "" };
 	struct replica_args a;
 	struct crdt_config config;

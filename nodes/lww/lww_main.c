@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	int64_t max_offset_ms = 0;
 	const struct replica_args_spec spec = {
 		.noun = "node", .bug_parse = lww_bug_parse, .extra = extra,
-		.extra_parse = parse_extra, .ctx = &max_offset_ms,
+		.extra_parse = parse_extra, .ctx = &max_offset_ms, .replicas_max = LWW_REPLICAS_MAX,
 	};
 	struct errbuf eb = { "" };
 	struct replica_args a;

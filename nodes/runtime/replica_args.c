@@ -22,7 +22,7 @@ enum {
 	OPTIONS_MAX = COMMON_COUNT + REPLICA_ARGS_EXTRA_MAX + 1,
 };
 
-STATIC_ASSERT(REPLICA_ARGS_REPLICAS_MAX <= 32, "a u32 mask holds the peer ids seen");
+STATIC_ASSERT(REPLICA_ARGS_REPLICAS_MAX % 64 == 0, "the ids seen fill whole u64 words");
 STATIC_ASSERT(sizeof("255.255.255.255:65535") <= REPLICA_ARGS_ADDR_TEXT_BYTES,
 	      "any address fits its text buffer");
 
@@ -47,13 +47,30 @@ struct peer_arg {
 	char addr[REPLICA_ARGS_ADDR_BYTES_MAX];
 };
 
-/* The options as given, before the cross-field checks. */
+/* The options as given, before the cross-field checks: about 17 KB at 256 peers. */
 struct raw {
 	int64_t id, replicas, client_port, gossip_port;
 	const char *listen;
 	uint32_t peer_count;
 	struct peer_arg peers[REPLICA_ARGS_REPLICAS_MAX];
 };
+
+/* The peer ids seen so far: bit id of a bitmap over every possible id. */
+struct id_set {
+	uint64_t words[REPLICA_ARGS_REPLICAS_MAX / 64];
+};
+
+/* id_set_add() - add @id (< REPLICA_ARGS_REPLICAS_MAX). Return: false if it was there. */
+static bool id_set_add(struct id_set *set, uint32_t id)
+{
+	uint64_t bit = (uint64_t)1 << (id % 64);
+
+	ASSERT(id < REPLICA_ARGS_REPLICAS_MAX);
+	if (set->words[id / 64] & bit)
+		return false;
+	set->words[id / 64] |= bit;
+	return true;
+}
 
 int replica_args_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
@@ -149,10 +166,17 @@ static int parse_data_dir(const char *arg, struct replica_args *a, struct errbuf
 	return 0;
 }
 
+/* replicas_max() - the daemon's own bound on --replicas, or the shared one. */
+static uint32_t replicas_max(const struct replica_args_spec *spec)
+{
+	ASSERT(spec->replicas_max <= REPLICA_ARGS_REPLICAS_MAX);
+	return spec->replicas_max ? spec->replicas_max : REPLICA_ARGS_REPLICAS_MAX;
+}
+
 static int parse_option(int c, const char *arg, const struct replica_args_spec *spec,
 			struct replica_args *a, struct raw *raw, struct errbuf *eb)
 {
-	uint32_t bug;
+	uint32_t bug, max;
 	int64_t v;
 
 	switch (c) {
@@ -161,9 +185,10 @@ static int parse_option(int c, const char *arg, const struct replica_args_spec *
 			return errbuf_set(eb, -EINVAL, "--id '%s'", arg);
 		return 0;
 	case 'n':
-		if (replica_args_parse_int(arg, 1, REPLICA_ARGS_REPLICAS_MAX, &raw->replicas) < 0)
-			return errbuf_set(eb, -EINVAL, "--replicas '%s' (1..%d)", arg,
-					  REPLICA_ARGS_REPLICAS_MAX);
+		max = replicas_max(spec);
+		if (replica_args_parse_int(arg, 1, max, &raw->replicas) < 0)
+			return errbuf_set(eb, -EINVAL, "--replicas '%s' (1..%" PRIu32 ")", arg,
+					  max);
 		return 0;
 	case 'l':
 		raw->listen = arg;
@@ -200,7 +225,7 @@ static int parse_option(int c, const char *arg, const struct replica_args_spec *
 static int resolve(const struct raw *raw, struct replica_args *a, struct errbuf *eb)
 {
 	struct replica_addrs *addrs = &a->addrs;
-	uint32_t seen = 0;
+	struct id_set seen = { { 0 } };
 
 	if (raw->id < 0 || raw->replicas < 0 || !raw->listen)
 		return errbuf_set(eb, -EINVAL, "--id, --replicas and --listen are required");
@@ -219,11 +244,10 @@ static int resolve(const struct raw *raw, struct replica_args *a, struct errbuf 
 	for (uint32_t i = 0; i < raw->peer_count; i++) {
 		const struct peer_arg *p = &raw->peers[i];
 
-		if (p->id >= raw->replicas || p->id == raw->id || (seen & (1u << p->id)))
+		if (p->id >= raw->replicas || p->id == raw->id || !id_set_add(&seen, p->id))
 			return errbuf_set(eb, -EINVAL,
 					  "--peer %u: id is ours, repeated or >= %" PRId64, p->id,
 					  raw->replicas);
-		seen |= 1u << p->id;
 		addrs->peer_ids[i] = p->id;
 		addrs->peer_addrs[i].sin_port = htons((uint16_t)raw->gossip_port);
 		if (parse_addr(p->addr, &addrs->peer_addrs[i]) < 0)
@@ -269,6 +293,7 @@ int replica_args_parse(struct replica_args *a, const struct replica_args_spec *s
 	ASSERT(spec);
 	ASSERT(spec->noun);
 	ASSERT(spec->bug_parse);
+	ASSERT(spec->replicas_max <= REPLICA_ARGS_REPLICAS_MAX);
 	ASSERT(argv);
 	ASSERT(!spec->extra == !spec->extra_parse);
 	build_options(spec->extra, options);
@@ -292,7 +317,7 @@ int replica_args_parse(struct replica_args *a, const struct replica_args_spec *s
 	if (!a->seed_given)
 		a->seed = (uint64_t)realtime_ns() ^ ((uint64_t)getpid() << 32);
 	ASSERT(a->id < a->replicas);
-	ASSERT(a->replicas <= REPLICA_ARGS_REPLICAS_MAX);
+	ASSERT(a->replicas <= replicas_max(spec));
 	ASSERT(a->addrs.peer_count == a->replicas - 1);
 	return 0;
 }

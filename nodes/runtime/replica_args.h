@@ -12,7 +12,9 @@
 struct errbuf;
 
 enum {
-	REPLICA_ARGS_REPLICAS_MAX = 32,         /* --replicas 1..32, ids 0..31 */
+	/* --replicas 1..256, ids 0..255: a chord ring of 256 processes. A daemon whose own
+	 * state bounds it lower says so in replica_args_spec.replicas_max. */
+	REPLICA_ARGS_REPLICAS_MAX = 256,
 	REPLICA_ARGS_GOSSIP_MS_MAX = 60000,     /* --gossip-ms 1..60000 */
 	REPLICA_ARGS_CLIENT_PORT_DEFAULT = 7000,
 	REPLICA_ARGS_GOSSIP_PORT_DEFAULT = 7001,
@@ -40,8 +42,9 @@ struct replica_addrs {
 
 /*
  * A parsed command line. Invariants after replica_args_parse() returns 0: id < replicas
- * <= REPLICA_ARGS_REPLICAS_MAX, addrs.peer_count == replicas - 1, 1 <= gossip_ms <=
- * REPLICA_ARGS_GOSSIP_MS_MAX, and DIR/state.tmp fits DURABLE_FILE_PATH_BYTES_MAX.
+ * <= the spec's replicas_max (<= REPLICA_ARGS_REPLICAS_MAX), addrs.peer_count ==
+ * replicas - 1, 1 <= gossip_ms <= REPLICA_ARGS_GOSSIP_MS_MAX, and DIR/state.tmp fits
+ * DURABLE_FILE_PATH_BYTES_MAX. The peer arrays take about 5 KB at 256.
  */
 struct replica_args {
 	uint32_t id, replicas;
@@ -70,6 +73,9 @@ struct replica_args_spec {
 	const struct option *extra;
 	replica_args_extra_fn *extra_parse;
 	void *ctx;                              /* for @extra_parse */
+	uint32_t replicas_max;                  /* --replicas at most this; 0: the shared
+						 * REPLICA_ARGS_REPLICAS_MAX, which it may not
+						 * exceed */
 };
 
 /**
@@ -79,7 +85,7 @@ struct replica_args_spec {
  * addresses. Reentrant for tests: getopt is reset first. Never prints but for getopt's
  * own line on an unknown option; never exits.
  * Return: 0; REPLICA_ARGS_HELP if --help came before any error; -EINVAL (or -E2BIG for a
- *         33rd --peer) with @eb naming the option and value.
+ *         257th --peer) with @eb naming the option and value.
  */
 int replica_args_parse(struct replica_args *a, const struct replica_args_spec *spec, int argc,
 		       char **argv, struct errbuf *eb);

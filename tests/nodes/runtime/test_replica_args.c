@@ -12,7 +12,7 @@
 #include "errbuf.h"
 #include "replica_args.h"
 
-enum { ARGS_MAX = 80 };
+enum { ARGS_MAX = 2 * REPLICA_ARGS_REPLICAS_MAX + 16 };
 
 TestSuite(replica_args);
 
@@ -45,6 +45,9 @@ static const struct replica_args_spec plain = { .noun = "replica", .bug_parse = 
 static const struct replica_args_spec with_extra = {
 	.noun = "node", .bug_parse = bug_parse, .extra = extra, .extra_parse = extra_parse,
 	.ctx = &extra_value,
+};
+static const struct replica_args_spec capped = {
+	.noun = "replica", .bug_parse = bug_parse, .replicas_max = 32,
 };
 
 static char *argv[ARGS_MAX + 1];
@@ -126,9 +129,9 @@ Test(replica_args, every_option_is_taken_and_ports_resolve_after_parsing)
 
 Test(replica_args, help_wins_unless_an_error_comes_first)
 {
-	cr_assert_eq(parse(&plain, "--help", "--id", "99", NULL), REPLICA_ARGS_HELP);
-	cr_assert_eq(parse(&plain, "--id", "99", "--help", NULL), -EINVAL);
-	cr_assert_str_eq(eb.msg, "--id '99'");
+	cr_assert_eq(parse(&plain, "--help", "--id", "256", NULL), REPLICA_ARGS_HELP);
+	cr_assert_eq(parse(&plain, "--id", "256", "--help", NULL), -EINVAL);
+	cr_assert_str_eq(eb.msg, "--id '256'");
 }
 
 /* A usage error: the arguments after argv[0] (up to a NULL) and the message they give. */
@@ -178,7 +181,8 @@ Test(replica_args, cross_field_errors_say_what_is_wrong)
 Test(replica_args, single_option_errors_name_the_option_and_value)
 {
 	static const struct refusal refusals[] = {
-		{ "--replicas '33' (1..32)", { "--replicas", "33" } },
+		{ "--replicas '257' (1..256)", { "--replicas", "257" } },
+		{ "--replicas '0' (1..256)", { "--replicas", "0" } },
 		{ "--id '-1'", { "--id", "-1" } },
 		{ "port '65536'", { "--client-port", "65536" } },
 		{ "port '0'", { "--gossip-port", "0" } },
@@ -198,19 +202,105 @@ Test(replica_args, single_option_errors_name_the_option_and_value)
 	expect_refusals(refusals, sizeof(refusals) / sizeof(refusals[0]));
 }
 
-Test(replica_args, a_33rd_peer_is_too_many)
-{
-	static char peers[REPLICA_ARGS_REPLICAS_MAX + 1][32];
+/* The peer arguments as "ID=10.0.A.B:7001", storage for @parse_peers(). */
+static char peer_text[REPLICA_ARGS_REPLICAS_MAX + 1][32];
 
+/*
+ * parse_peers() - "--id @id --replicas @replicas --listen 10.0.0.1" and a --peer for each
+ * of ids[0 .. count), through @spec.
+ */
+static int parse_peers(const struct replica_args_spec *spec, const char *id,
+		       const char *replicas, const uint32_t *ids, uint32_t count)
+{
+	cr_assert_leq(count, REPLICA_ARGS_REPLICAS_MAX + 1);
 	argc = 0;
 	arg("node");
-	for (int i = 0; i <= REPLICA_ARGS_REPLICAS_MAX; i++) {
-		snprintf(peers[i], sizeof(peers[i]), "%d=10.0.0.%d", i % 32, i + 1);
+	arg("--id");
+	arg((char *)id);
+	arg("--replicas");
+	arg((char *)replicas);
+	arg("--listen");
+	arg("10.0.0.1");
+	for (uint32_t k = 0; k < count; k++) {
+		snprintf(peer_text[k], sizeof(peer_text[k]), "%u=10.0.%u.%u:7001", ids[k],
+			 ids[k] / 200, ids[k] % 200 + 2);
 		arg("--peer");
-		arg(peers[i]);
+		arg(peer_text[k]);
 	}
-	cr_assert_eq(parse_argv(&plain), -E2BIG);
-	cr_assert_str_eq(eb.msg, "more than 32 --peer");
+	return parse_argv(spec);
+}
+
+/* Every id 0 .. 255 but @skip, highest first: the bitmap's every word, both ends. */
+static uint32_t all_ids_but(uint32_t skip, uint32_t *ids)
+{
+	uint32_t count = 0;
+
+	for (uint32_t id = REPLICA_ARGS_REPLICAS_MAX; id-- > 0;) {
+		if (id != skip)
+			ids[count++] = id;
+	}
+	return count;
+}
+
+Test(replica_args, a_ring_of_256_is_taken)
+{
+	static uint32_t ids[REPLICA_ARGS_REPLICAS_MAX];
+	uint32_t count = all_ids_but(200, ids);
+
+	cr_assert_eq(count, 255);
+	cr_assert_eq(parse_peers(&plain, "200", "256", ids, count), 0, "%s", eb.msg);
+	cr_assert_eq(args.id, 200);
+	cr_assert_eq(args.replicas, 256);
+	cr_assert_eq(args.addrs.peer_count, 255);
+	cr_assert_eq(args.addrs.peer_ids[0], 255);
+	cr_assert_str_eq(text(&args.addrs.peer_addrs[0]), "10.0.1.57:7001");
+	cr_assert_eq(args.addrs.peer_ids[254], 0);
+	cr_assert_str_eq(text(&args.addrs.peer_addrs[254]), "10.0.0.2:7001");
+	count = all_ids_but(0, ids);
+	cr_assert_eq(parse_peers(&plain, "0", "256", ids, count), 0, "%s", eb.msg);
+	cr_assert_eq(args.addrs.peer_ids[0], 255);
+}
+
+Test(replica_args, a_257th_node_or_peer_is_too_many)
+{
+	static uint32_t ids[REPLICA_ARGS_REPLICAS_MAX + 1];
+	uint32_t count = all_ids_but(REPLICA_ARGS_REPLICAS_MAX, ids);
+
+	cr_assert_eq(parse_peers(&plain, "0", "257", ids + 1, count - 1), -EINVAL);
+	cr_assert_str_eq(eb.msg, "--replicas '257' (1..256)");
+	cr_assert_eq(parse_peers(&plain, "256", "256", ids + 1, count - 1), -EINVAL);
+	cr_assert_str_eq(eb.msg, "--id '256'");
+	ids[count++] = 7;       /* 257 --peer: refused as they come, before any check */
+	cr_assert_eq(parse_peers(&plain, "0", "256", ids, count), -E2BIG);
+	cr_assert_str_eq(eb.msg, "more than 256 --peer");
+}
+
+Test(replica_args, a_repeated_peer_id_high_in_the_bitmap_is_refused)
+{
+	static uint32_t ids[REPLICA_ARGS_REPLICAS_MAX];
+	uint32_t count = all_ids_but(0, ids);
+
+	ids[255 - 201] = 200;   /* 201 is missing, 200 given twice */
+	cr_assert_eq(ids[255 - 200], 200);
+	cr_assert_eq(parse_peers(&plain, "0", "256", ids, count), -EINVAL);
+	cr_assert_str_eq(eb.msg, "--peer 200: id is ours, repeated or >= 256");
+	ids[255 - 201] = 0;     /* our own id */
+	cr_assert_eq(parse_peers(&plain, "0", "256", ids, count), -EINVAL);
+	cr_assert_str_eq(eb.msg, "--peer 0: id is ours, repeated or >= 256");
+}
+
+Test(replica_args, a_daemon_caps_the_replicas_at_its_own_bound)
+{
+	static uint32_t ids[REPLICA_ARGS_REPLICAS_MAX];
+
+	for (uint32_t k = 0; k < 31; k++)
+		ids[k] = k + 1;
+	cr_assert_eq(parse_peers(&capped, "0", "32", ids, 31), 0, "%s", eb.msg);
+	cr_assert_eq(args.replicas, 32);
+	ids[31] = 32;
+	cr_assert_eq(parse_peers(&capped, "0", "33", ids, 32), -EINVAL);
+	cr_assert_str_eq(eb.msg, "--replicas '33' (1..32)");
+	cr_assert_eq(parse_peers(&plain, "0", "33", ids, 32), 0, "%s", eb.msg);
 }
 
 Test(replica_args, the_data_dir_must_leave_room_for_its_temp_file)
