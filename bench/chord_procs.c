@@ -197,12 +197,12 @@ static void command_fill(const struct cprocs *c, struct command *cmd, uint32_t i
 static __attribute__((noreturn)) void child_exec(char *const argv[], const char *log,
 						 pid_t parent)
 {
-	int in = open("/dev/null", O_RDONLY), fd;
+	int in = open("/dev/null", O_RDONLY | O_CLOEXEC), fd;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(127);
 	setpgid(0, 0);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (in < 0 || fd < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		_exit(126);
 	execv(argv[0], argv);
