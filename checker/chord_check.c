@@ -54,6 +54,8 @@ static int ring_load(struct ring *r, const char *dir, struct errbuf *eb)
 	r->succ_list = (uint32_t)json_integer_value(json_object_get(root, "chord_succ_list"));
 	spares = (uint32_t)json_integer_value(json_object_get(root, "chord_spares"));
 	r->settle_ns = (int64_t)(json_number_value(json_object_get(root, "chord_settle_s")) * 1e9);
+	r->stabilize_ns = (int64_t)(json_number_value(json_object_get(root, "chord_stabilize_s")) *
+				    1e9);
 	r->count = (uint32_t)json_array_size(nodes);
 	for (i = 0; i < r->count; i++) {
 		const char *name = json_string_value(json_object_get(json_array_get(nodes, i),
@@ -580,6 +582,32 @@ static void inconsistent(struct judge *j, struct check_result *result)
 
 /* Mean, p50, p99 and max hops of the quiet lookups, against 1/2 log2 N; slow-routing when
  * the mean passes log2 N (Stoica et al.: a mean near N/2 means the fingers are broken). */
+/* Stoica et al.'s Fig. 11 measure: the churn rate per stabilization period beside the
+ * share of lookups under churn or faults that did not name today's successor(key). */
+static void churn_rate(const struct judge *j, struct check_result *result)
+{
+	uint32_t changes = 0;
+	uint64_t last = j->h->count;
+	int64_t length;
+
+	while (last > 0 && j->h->ops[last - 1].final)
+		last--;         /* the run's length, without its final reads */
+	length = last > 0 ? j->h->ops[last - 1].time_ns - j->h->ops[0].time_ns : 0;
+	for (uint32_t k = 0; k < j->span_count; k++)
+		changes += j->spans[k].churn;
+	if (!changes || length <= 0 || j->ring.stabilize_ns <= 0 || j->spans_overflow)
+		return;
+	check_result_add_figures(result, "chord: churn: %" PRIu32 " membership ops in %.1f s, "
+				 "%.4f per stabilization period (%.0f ms); %.1f%% of the lookups "
+				 "under churn or faults did not name today's successor(key) "
+				 "(Stoica et al.'s Fig. 11 measure)\n", changes,
+				 (double)length / 1e9,
+				 (double)changes * (double)j->ring.stabilize_ns / (double)length,
+				 (double)j->ring.stabilize_ns / 1e6,
+				 j->churned ? 100.0 * (double)j->churned_wrong / (double)j->churned
+				 : 0.0);
+}
+
 static void routing(struct judge *j, struct check_result *result)
 {
 	uint32_t n = 0;
@@ -607,6 +635,7 @@ static void routing(struct judge *j, struct check_result *result)
 	check_result_add_figures(result, "chord: %" PRIu64 " lookups under churn or faults, %"
 				 PRIu64 " of them not naming today's successor(key) (counted, "
 				 "not a violation)\n", j->churned, j->churned_wrong);
+	churn_rate(j, result);
 	if (j->unknown_skipped)
 		check_result_add_figures(result, "chord: %" PRIu64 " lookups not judged: a churn "
 					 "op failed, so the membership was unknown\n",

@@ -26,6 +26,7 @@ struct ring {
 	struct chord_space space;
 	uint32_t succ_list;
 	int64_t settle_ns;
+	int64_t stabilize_ns;           /* the nodes' stabilize period; 0 if not stated */
 	uint32_t count;
 	uint64_t ids[NODES_MAX];        /* sorted */
 	char names[NODES_MAX][CHORD_FINAL_NAME_BYTES];  /* names[k] is the node of ids[k] */

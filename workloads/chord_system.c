@@ -17,6 +17,7 @@
 #include "chord_gen.h"
 #include "chord_id.h"
 #include "chord_msg.h"
+#include "chord_net.h"
 #include "cluster.h"
 #include "codec.h"
 #include "errbuf.h"
@@ -282,6 +283,9 @@ static void chord_config_json(const void *opts, json_t *root)
 	json_object_set_new(root, "chord_bits", json_integer(so->bits));
 	json_object_set_new(root, "chord_succ_list", json_integer(so->succ_list));
 	json_object_set_new(root, "chord_settle_s", json_real(so->settle_ms / 1000.0));
+	json_object_set_new(root, "chord_stabilize_s", json_real(CHORD_NET_TICK_MS_DEFAULT *
+								CHORD_NET_STABILIZE_TICKS /
+								1000.0));
 	json_object_set_new(root, "chord_spares", json_integer(so->spares));
 	json_object_set_new(root, "chord_churn_unsafe", json_boolean(so->churn_unsafe));
 }

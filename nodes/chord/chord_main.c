@@ -14,8 +14,8 @@
 #include "replica_server.h"
 
 enum {
-	TICK_MS_DEFAULT = 10,           /* --gossip-ms: the tick period */
-	STABILIZE_TICKS = 5,
+	TICK_MS_DEFAULT = CHORD_NET_TICK_MS_DEFAULT,
+	STABILIZE_TICKS = CHORD_NET_STABILIZE_TICKS,
 	FIX_FINGERS_TICKS = 2,
 	CHECK_PRED_TICKS = 5,
 	/* Over the longest round trip the delay fault makes (2 x 110 ms): a timeout is

@@ -17,6 +17,8 @@ enum {
 	CHORD_NET_REPLY_BYTES_MAX = 1024,       /* a lookup's reply datagram, path included */
 	CHORD_NET_JOIN_RETRY_TICKS = 20,        /* a failed join is tried again after this */
 	CHORD_NET_MERGE_TICKS = 20,             /* a member looks up its id elsewhere this often */
+	CHORD_NET_TICK_MS_DEFAULT = 10,         /* --gossip-ms: the tick period */
+	CHORD_NET_STABILIZE_TICKS = 5,          /* stabilize every so many ticks */
 };
 
 /*

@@ -26,7 +26,7 @@ const char *chord_fixture_dir(int spares)
 	cr_assert_not_null(f);
 	fprintf(f, "{\"nodes\":[{\"name\":\"n1\"},{\"name\":\"n2\"},{\"name\":\"n3\"},"
 		"{\"name\":\"n4\"}],\"chord_bits\":16,\"chord_succ_list\":3,"
-		"\"chord_settle_s\":0.5,\"chord_spares\":%d}\n", spares);
+		"\"chord_settle_s\":0.5,\"chord_stabilize_s\":0.05,\"chord_spares\":%d}\n", spares);
 	cr_assert_eq(fclose(f), 0);
 	return dir;
 }

@@ -319,3 +319,23 @@ Test(chord_check, liveness_says_how_long_lookups_stayed_inexact_after_each_distu
 	cr_expect(strstr(result.figures, "after the last disturbance: lookups still inexact"));
 	check_result_fini(&result);
 }
+
+/* Stoica et al.'s Fig. 11 measure, reported: membership ops per stabilization period (50 ms
+ * in the fixture) beside the share of lookups under churn that named another owner. */
+Test(chord_check, the_churn_rate_per_stabilization_period_is_reported)
+{
+	const char *by_n1 = "{\"status\":\"ok\",\"owner\":\"n1\",\"owner_id\":45138,"
+			    "\"hops\":0,\"path\":[3130]}";
+
+	spares(0);
+	lookup(1000, "n3", 10000, by_n1);
+	nemesis(1100, "leave", "{\"left\":[\"n1\"]}");
+	lookup(1150, "n3", 10000, by_n1);               /* under churn: not today's owner */
+	lookup(2000, "n3", 10000, "{\"status\":\"ok\",\"owner\":\"n2\",\"owner_id\":51080,"
+	       "\"hops\":0,\"path\":[3130]}");
+	check(true);
+	cr_expect(result.figures && strstr(result.figures, "churn: 1 membership ops in 1.0 s, "
+		"0.0500 per stabilization period (50 ms); 100.0% of the lookups under churn"),
+		"%s", result.figures ? result.figures : "(none)");
+	check_result_fini(&result);
+}
