@@ -141,6 +141,16 @@ static const char *figures(void)
 	return result.figures ? result.figures : "(none)";
 }
 
+/* The ideal ring, spoiled into two cycles of best successors: n4 <-> n3 and n1 <-> n2. */
+static void two_rings(void)
+{
+	ideal();
+	ring[0].succ[0] = 1, ring[0].succ[1] = -1;
+	ring[1].succ[0] = 0, ring[1].succ[1] = -1;
+	ring[2].succ[0] = 3, ring[2].succ[1] = -1;
+	ring[3].succ[0] = 2, ring[3].succ[1] = -1;
+}
+
 Test(chord_final, an_ideal_ring_is_valid)
 {
 	ideal();
@@ -217,12 +227,7 @@ Test(chord_final, a_spare_that_never_joined_is_fine_idle)
 
 Test(chord_final, two_rings_break_at_most_one_ring)
 {
-	ideal();
-	/* n4 <-> n3 and n1 <-> n2: two cycles of best successors. */
-	ring[0].succ[0] = 1, ring[0].succ[1] = -1;
-	ring[1].succ[0] = 0, ring[1].succ[1] = -1;
-	ring[2].succ[0] = 3, ring[2].succ[1] = -1;
-	ring[3].succ[0] = 2, ring[3].succ[1] = -1;
+	two_rings();
 	dump_all(2000);
 	cr_expect_eq(check(), VERDICT_INVALID);
 	cr_expect(found("ring-broken", "AtMostOneRing (2 rings"), "%s", figures());
@@ -333,11 +338,7 @@ Test(chord_final, a_key_missing_or_stale_on_an_owner_is_not_ideal)
  * cycles then fail the run although the final ring is ideal. */
 Test(chord_final, a_snapshot_in_a_quiet_spell_with_two_rings_breaks_at_most_one_ring)
 {
-	ideal();
-	ring[0].succ[0] = 1, ring[0].succ[1] = -1;
-	ring[1].succ[0] = 0, ring[1].succ[1] = -1;
-	ring[2].succ[0] = 3, ring[2].succ[1] = -1;
-	ring[3].succ[0] = 2, ring[3].succ[1] = -1;
+	two_rings();
 	dump_round(1000, 20, -1);
 	ideal();
 	dump_all(2000);
@@ -352,11 +353,7 @@ Test(chord_final, a_snapshot_in_a_quiet_spell_with_two_rings_breaks_at_most_one_
 /* Under a fault, or lacking a member's dump, a round is not judged. */
 Test(chord_final, a_snapshot_under_a_fault_or_lacking_a_member_is_not_judged)
 {
-	ideal();
-	ring[0].succ[0] = 1, ring[0].succ[1] = -1;
-	ring[1].succ[0] = 0, ring[1].succ[1] = -1;
-	ring[2].succ[0] = 3, ring[2].succ[1] = -1;
-	ring[3].succ[0] = 2, ring[3].succ[1] = -1;
+	two_rings();
 	dump_round(600, 20, 2);                         /* n1's dump is missing */
 	hb_time(&b, 900LL * MS);
 	hb_nemesis(&b, "start-partition");
