@@ -580,8 +580,6 @@ static void inconsistent(struct judge *j, struct check_result *result)
 	check_result_add_figures(result, "\n");
 }
 
-/* Mean, p50, p99 and max hops of the quiet lookups, against 1/2 log2 N; slow-routing when
- * the mean passes log2 N (Stoica et al.: a mean near N/2 means the fingers are broken). */
 /* Stoica et al.'s Fig. 11 measure: the churn rate per stabilization period beside the
  * share of lookups under churn or faults that did not name today's successor(key). */
 static void churn_rate(const struct judge *j, struct check_result *result)
@@ -608,6 +606,8 @@ static void churn_rate(const struct judge *j, struct check_result *result)
 				 : 0.0);
 }
 
+/* Mean, p50, p99 and max hops of the quiet lookups, against 1/2 log2 N; slow-routing when
+ * the mean passes log2 N (Stoica et al.: a mean near N/2 means the fingers are broken). */
 static void routing(struct judge *j, struct check_result *result)
 {
 	uint32_t n = 0;
