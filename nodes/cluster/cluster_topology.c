@@ -10,6 +10,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <sched.h>
 #include <stdio.h>
 
@@ -116,15 +117,86 @@ static int addr_add(struct nl_sock *sk, int ifindex, const char *cidr, struct er
 	return err ? nl_fail(eb, err, "add address", cidr) : 0;
 }
 
+/*
+ * Neighbours are fixed, not learned by ARP. The kernel keeps one ARP table for all
+ * namespaces and refuses a new learned entry once it holds net.ipv4.neigh.default.gc_thresh3
+ * of them (1024 by default). A full mesh of N nodes plus the switch needs N * (N + 1): past
+ * about 32 nodes ARP failed and datagrams vanished without an error to the sender (they
+ * show as the UDP SndbufErrors counter, and kfree_skb gives the reason NEIGH_CREATEFAIL).
+ * Permanent entries are exempt from that limit, and every MAC here is ours to choose:
+ * 02:46:4c:4d:00:<last octet of the IPv4 address>, locally administered.
+ */
+enum { SWITCH_OCTET = 254 };
+
+static int lladdr_of(uint32_t octet, struct nl_addr **out, struct errbuf *eb)
+{
+	const uint8_t mac[6] = { 0x02, 0x46, 0x4c, 0x4d, 0x00, (uint8_t)octet };
+
+	ASSERT(octet >= 1 && octet <= SWITCH_OCTET);
+	*out = nl_addr_build(AF_LLC, mac, sizeof(mac));
+	return *out ? 0 : errbuf_set(eb, -ENOMEM, "nl_addr_build");
+}
+
+/* neigh_fix() - a permanent neighbour 10.77.0.<octet> on @ifindex, with our MAC for it. */
+static int neigh_fix(struct nl_sock *sk, int ifindex, uint32_t octet, struct errbuf *eb)
+{
+	struct nl_addr *dst = NULL, *ll = NULL;
+	struct rtnl_neigh *neigh;
+	char ip[INET_ADDRSTRLEN];
+	int err;
+
+	snprintf(ip, sizeof(ip), "10.77.0.%u", octet);
+	err = lladdr_of(octet, &ll, eb);
+	if (err)
+		return err;
+	err = nl_addr_parse(ip, AF_INET, &dst);
+	neigh = err ? NULL : rtnl_neigh_alloc();
+	if (neigh) {
+		rtnl_neigh_set_ifindex(neigh, ifindex);
+		rtnl_neigh_set_dst(neigh, dst);
+		rtnl_neigh_set_lladdr(neigh, ll);
+		rtnl_neigh_set_state(neigh, NUD_PERMANENT);
+		err = rtnl_neigh_add(sk, neigh, NLM_F_CREATE | NLM_F_REPLACE);
+		rtnl_neigh_put(neigh);
+	} else if (!err) {
+		err = -NLE_NOMEM;
+	}
+	nl_addr_put(dst);
+	nl_addr_put(ll);
+	return err ? nl_fail(eb, err, "add neighbour", ip) : 0;
+}
+
+/* neigh_fix_all() - every node but @self_octet, and the switch unless it is @self_octet. */
+static int neigh_fix_all(struct nl_sock *sk, int ifindex, uint32_t node_count,
+			 uint32_t self_octet, struct errbuf *eb)
+{
+	int err = 0;
+
+	for (uint32_t octet = 1; !err && octet <= node_count; octet++)
+		if (octet != self_octet)
+			err = neigh_fix(sk, ifindex, octet, eb);
+	if (!err && self_octet != SWITCH_OCTET)
+		err = neigh_fix(sk, ifindex, SWITCH_OCTET, eb);
+	return err;
+}
+
 static int bridge_create(struct nl_sock *sk, int *ifindex, struct errbuf *eb)
 {
 	struct rtnl_link *br;
+	struct nl_addr *ll;
 	int err;
 
+	err = lladdr_of(SWITCH_OCTET, &ll, eb);
+	if (err)
+		return err;
 	br = rtnl_link_bridge_alloc();
-	if (!br)
+	if (!br) {
+		nl_addr_put(ll);
 		return errbuf_set(eb, -ENOMEM, "rtnl_link_bridge_alloc");
+	}
 	rtnl_link_set_name(br, "br0");
+	rtnl_link_set_addr(br, ll);
+	nl_addr_put(ll);
 	rtnl_link_set_flags(br, IFF_UP);
 	err = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(br);
@@ -141,18 +213,26 @@ static int port_create(struct nl_sock *sk, int bridge_ifindex, struct cluster_no
 		       uint32_t index, struct errbuf *eb)
 {
 	struct rtnl_link *veth, *peer;
+	struct nl_addr *ll;
 	char port[IFNAMSIZ];
 	int err;
 
 	snprintf(port, sizeof(port), "p%u", index + 1);
+	err = lladdr_of(index + 1, &ll, eb);
+	if (err)
+		return err;
 	veth = rtnl_link_veth_alloc();
-	if (!veth)
+	if (!veth) {
+		nl_addr_put(ll);
 		return errbuf_set(eb, -ENOMEM, "rtnl_link_veth_alloc");
+	}
 	peer = rtnl_link_veth_get_peer(veth);
 	rtnl_link_set_name(veth, port);
 	rtnl_link_set_master(veth, bridge_ifindex);
 	rtnl_link_set_flags(veth, IFF_UP);
 	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_addr(peer, ll);
+	nl_addr_put(ll);
 	rtnl_link_set_ns_fd(peer, node->ns.fd);
 	rtnl_link_put(peer);
 	err = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
@@ -162,8 +242,10 @@ static int port_create(struct nl_sock *sk, int bridge_ifindex, struct cluster_no
 	return link_ifindex(sk, port, &node->port_ifindex, eb);
 }
 
-/* Inside the node namespace: lo and eth0 up (the peer cannot be created up), address. */
-static int node_configure(struct nl_sock *sk, uint32_t index, struct errbuf *eb)
+/* Inside the node namespace: lo and eth0 up (the peer cannot be created up), address,
+ * neighbours. */
+static int node_configure(struct nl_sock *sk, uint32_t index, uint32_t node_count,
+			  struct errbuf *eb)
 {
 	char cidr[32];
 	int err, ifindex;
@@ -176,7 +258,8 @@ static int node_configure(struct nl_sock *sk, uint32_t index, struct errbuf *eb)
 	if (err)
 		return err;
 	snprintf(cidr, sizeof(cidr), "10.77.0.%u/24", index + 1);
-	return addr_add(sk, ifindex, cidr, eb);
+	err = addr_add(sk, ifindex, cidr, eb);
+	return err ? err : neigh_fix_all(sk, ifindex, node_count, index + 1, eb);
 }
 
 static int node_build(struct cluster *c, struct nl_sock *sk_sw, int bridge_ifindex,
@@ -192,7 +275,7 @@ static int node_build(struct cluster *c, struct nl_sock *sk_sw, int bridge_ifind
 	err = sock_open_in(node->ns.fd, home_fd, &sk, eb);
 	if (err)
 		return err;
-	err = node_configure(sk, index, eb);
+	err = node_configure(sk, index, c->node_count, eb);
 	nl_socket_free(sk);
 	if (err)
 		return errbuf_prefix(eb, err, "node %s: ", node->name);
@@ -211,6 +294,8 @@ int cluster_topology_build(struct cluster *c, int home_fd, struct errbuf *eb)
 	if (err)
 		return err;
 	err = bridge_create(sk_sw, &bridge_ifindex, eb);
+	if (!err)
+		err = neigh_fix_all(sk_sw, bridge_ifindex, c->node_count, SWITCH_OCTET, eb);
 	for (i = 0; !err && i < c->node_count; i++)
 		err = node_build(c, sk_sw, bridge_ifindex, i, home_fd, eb);
 	nl_socket_free(sk_sw);
