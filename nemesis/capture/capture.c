@@ -238,6 +238,9 @@ static int node_open(struct capture *cap, struct cluster *c, uint32_t i, int hom
 	node->fd = pcap_get_selectable_fd(node->pcap);
 	if (node->fd < 0)
 		return errbuf_set(eb, -EIO, "node %s: no selectable fd", cluster_node_name(c, i));
+	/* libpcap opens its socket without SOCK_CLOEXEC; no process we start needs it. */
+	if (fcntl(node->fd, F_SETFD, FD_CLOEXEC) < 0)
+		return errbuf_set(eb, -errno, "node %s: FD_CLOEXEC", cluster_node_name(c, i));
 	err = pcapng_writer_interface(cap->writer, cluster_node_name(c, i), DLT_EN10MB,
 				      snaplen, eb);
 	if (err < 0)

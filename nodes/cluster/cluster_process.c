@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 
 /* Which step of the child failed, sent to the parent together with errno. */
 enum child_step {
-	STEP_DEATHSIG, STEP_SETNS, STEP_TIMENS, STEP_CGROUP, STEP_STDIO, STEP_ENV, STEP_EXEC
+	STEP_DEATHSIG, STEP_SETNS, STEP_TIMENS, STEP_CGROUP, STEP_STDIO, STEP_FDS, STEP_ENV,
+	STEP_EXEC
 };
 
 static const char *const step_names[] = {
@@ -27,6 +29,7 @@ static const char *const step_names[] = {
 	[STEP_TIMENS] = "setns into time namespace",
 	[STEP_CGROUP] = "join node cgroup",
 	[STEP_STDIO] = "redirect stdio",
+	[STEP_FDS] = "close the parent's descriptors on exec",
 	[STEP_ENV] = "set the environment",
 	[STEP_EXEC] = "exec",
 };
@@ -72,6 +75,13 @@ static __attribute__((noreturn)) void child_run(const struct cluster *c, uint32_
 		child_fail(fds->report, STEP_CGROUP);
 	if (dup2(fds->null, 0) < 0 || dup2(fds->log, 1) < 0 || dup2(fds->log, 2) < 0)
 		child_fail(fds->report, STEP_STDIO);
+	/*
+	 * Nothing else of the parent's crosses exec, whoever opened it without O_CLOEXEC
+	 * (libpcap's capture sockets did: a node that held 64 of them took over a second to
+	 * exit, each packet socket's close waiting for RCU).
+	 */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC))
+		child_fail(fds->report, STEP_FDS);
 	if (setenv(CLUSTER_RUN_ENV, c->run_id, 1))
 		child_fail(fds->report, STEP_ENV);
 	/* The strings are the parent's, copied by fork and alive until exec. */
@@ -253,13 +263,17 @@ int cluster_node_kill(struct cluster *c, uint32_t node, struct errbuf *eb)
 	if (n->pid <= 0 && !n->cgroup[0])
 		return 0;
 	err = node_sweep(n, eb);
-	if (err)
+	/* A timeout came after SIGKILL was sent (an exit can be slow): reap the leader anyway,
+	 * so that teardown goes on, and report it. */
+	if (err && err != -ETIMEDOUT)
 		return errbuf_prefix(eb, err, "kill node %s: ", n->name);
 	while (n->pid > 0 && waitpid(n->pid, NULL, 0) < 0) {
 		if (errno != EINTR)
 			break;  /* ECHILD: reaped elsewhere; the group is killed anyway */
 	}
 	n->pid = 0;
+	if (err)
+		return errbuf_prefix(eb, err, "kill node %s: ", n->name);
 	ASSERT(!n->frozen);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -124,8 +125,9 @@ static void cluster_destroy(struct cluster *c, struct trace *t)
 	cr_assert_not(process_with_env(t->run_id), "a node process survived teardown");
 	snprintf(entry, sizeof(entry), CLUSTER_PREFIX "%s-", t->run_id);
 	cr_assert_not(netns_named(entry), "/run/netns/%s* survived teardown", entry);
-	/* Namespace and BPF program freeing is asynchronous: allow about a second. */
-	for (int tries = 0; left && tries < 50; tries++) {
+	/* Namespace and BPF program freeing is asynchronous: allow about a second, and 50 ms
+	 * more per namespace (the kernel frees them in batches). */
+	for (int tries = 0; left && tries < 50 + 3 * (int)t->ns_count; tries++) {
 		left = bpf_prog_named("fl_partition");
 		for (uint32_t i = 0; !left && i < t->ns_count; i++)
 			left = netns_in_use(t->ns_dev[i], t->ns_ino[i]);
@@ -289,6 +291,65 @@ Test(cluster_netns, node_start_reports_a_missing_binary)
 	cr_assert(strstr(eb.msg, "exec"), "%s", eb.msg);
 	cr_assert_eq(cluster_node_pid(c, 0), 0);
 	cr_assert_not(cluster_node_alive(c, 0));
+	cluster_destroy(c, &t);
+}
+
+/*
+ * The kernel's ARP table is one for all namespaces and takes 1024 learned entries by
+ * default: a full mesh of 64 nodes and the switch needs 4160. Every pair must still reach.
+ */
+Test(cluster_netns, every_pair_of_64_nodes_reaches)
+{
+	struct rlimit nofile;
+	struct cluster *c;
+	struct trace t;
+
+	/* One probe socket per ordered pair, and per switch-to-node pair. */
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+	if (nofile.rlim_cur < 8192 && nofile.rlim_max >= 8192) {
+		nofile.rlim_cur = 8192;
+		cr_assert_eq(setrlimit(RLIMIT_NOFILE, &nofile), 0);
+	}
+	if (nofile.rlim_cur < 8192)
+		cr_skip_test("RLIMIT_NOFILE %llu is below the 8192 probe sockets",
+			     (unsigned long long)nofile.rlim_cur);
+	c = cluster_make(&t, CLUSTER_NODES_MAX, false, "tm");
+	assert_reachability(c, NULL);
+	cluster_destroy(c, &t);
+}
+
+/* Whatever the harness holds open without O_CLOEXEC stays out of node processes. */
+Test(cluster_netns, a_node_inherits_no_descriptor_but_its_stdio)
+{
+	char log[] = "/tmp/faultline-fds-XXXXXX", line[64], leaked[16];
+	char *argv[] = { "/bin/sh", "-c", "ls /proc/$$/fd", NULL };
+	struct errbuf eb = { "" };
+	struct cluster *c;
+	struct trace t;
+	bool seen = false;
+	int fd, lines = 0;
+	FILE *f;
+
+	fd = mkstemp(log);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(dup2(fd, 200), 200);       /* no O_CLOEXEC, like libpcap's sockets */
+	snprintf(leaked, sizeof(leaked), "%d\n", 200);
+	c = cluster_make(&t, 1, false, "tf");
+	cr_assert_eq(cluster_node_start(c, 0, argv, log, &eb), 0, "%s", eb.msg);
+	for (int tries = 0; tries < 100 && cluster_node_alive(c, 0); tries++)
+		usleep(20000);
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		lines++;
+		seen = seen || !strcmp(line, leaked);
+	}
+	fclose(f);
+	cr_expect_geq(lines, 3, "ls listed %d descriptors, not even stdio", lines);
+	cr_expect_not(seen, "descriptor 200 crossed exec into the node");
+	close(200);
+	close(fd);
+	unlink(log);
 	cluster_destroy(c, &t);
 }
 
