@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include "chord.h"
+#include "cli_parse.h"
 #include "chord_sim.h"
 #include "errbuf.h"
 #include "fl_assert.h"
@@ -669,20 +670,6 @@ static void usage(FILE *f)
 		CSIM_RESULTS_MAX, bench_defaults.seed, EXIT_WRONG, EXIT_USAGE, EXIT_INTERNAL);
 }
 
-/* @text as an integer in [@min, @max] into @out. Return: 0, or -EINVAL. */
-static int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option longopts[] = {
@@ -699,17 +686,17 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			if (parse_u64(optarg, NODES_MIN, NODES_MAX, &v) < 0)
+			if (cli_parse_u64_in(optarg, NODES_MIN, NODES_MAX, &v) < 0)
 				return -EINVAL;
 			o->nodes_max = (uint32_t)v;
 			break;
 		case 'l':
-			if (parse_u64(optarg, 1, LOOKUPS_MAX, &v) < 0)
+			if (cli_parse_u64_in(optarg, 1, LOOKUPS_MAX, &v) < 0)
 				return -EINVAL;
 			o->lookups = (uint32_t)v;
 			break;
 		case 's':
-			if (parse_u64(optarg, 0, UINT64_MAX, &o->seed) < 0)
+			if (cli_parse_u64_in(optarg, 0, UINT64_MAX, &o->seed) < 0)
 				return -EINVAL;
 			break;
 		case 'h':

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "chord.h"
+#include "cli_parse.h"
 #include "chord_load.h"
 #include "chord_procs.h"
 #include "errbuf.h"
@@ -366,25 +367,11 @@ static void usage(FILE *f)
 		EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED);
 }
 
-/* @text as an integer in [@min, @max] into @out. Return: 0, or -EINVAL. */
-static int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t v;
 
-	if (parse_u64(text, min, max, &v) < 0)
+	if (cli_parse_u64_in(text, min, max, &v) < 0)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
@@ -439,7 +426,7 @@ static int parse_opt(int opt, const char *arg, struct bench_opts *o)
 	case 'T':
 		return parse_u32(arg, 1, TIMEOUT_S_MAX, &o->timeout_s);
 	case 's':
-		return parse_u64(arg, 0, UINT64_MAX, &o->seed);
+		return cli_parse_u64_in(arg, 0, UINT64_MAX, &o->seed);
 	case 'P':
 		return parse_u32(arg, 1024, CPROCS_PORT_LAST, &o->port_first);
 	case 'x':

@@ -32,3 +32,13 @@ int cli_parse_u64(const char *text, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+int cli_parse_u64_in(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (cli_parse_u64(text, &v) < 0 || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
