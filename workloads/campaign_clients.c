@@ -360,19 +360,21 @@ static int agreed_final_reads(struct campaign *cp, struct system_thread *conns,
 /*
  * The @nreads reads on every node, recorded: @final ones each under a new process, as
  * after any op; a snapshot's (not @final) all under one new process, so the checker can
- * tell the round they belong to.
+ * tell the round they belong to. A process that got an info result may not invoke again,
+ * so a snapshot round ends at its first info: it then lacks dumps and is not judged.
  */
 static int read_every_node(struct campaign *cp, struct system_thread *conns,
 			   const struct op *reads, uint32_t nreads, bool final,
 			   struct client_result *res, struct errbuf *eb)
 {
 	int32_t round = (int32_t)atomic_fetch_add(&cp->next_process, 1);
+	bool round_over = false;
 	int err = 0;
 
-	for (uint32_t i = 0; i < cp->opts->node_count && err == 0; i++) {
+	for (uint32_t i = 0; i < cp->opts->node_count && err == 0 && !round_over; i++) {
 		struct client *conn = system_thread_client(conns, i);
 
-		for (uint32_t r = 0; r < nreads && err == 0; r++) {
+		for (uint32_t r = 0; r < nreads && err == 0 && !round_over; r++) {
 			struct op inv = reads[r];
 			struct op_note note = { .node = cluster_node_name(cp->cluster, i) };
 
@@ -382,6 +384,7 @@ static int read_every_node(struct campaign *cp, struct system_thread *conns,
 				      ? (int32_t)atomic_fetch_add(&cp->next_process, 1) : round;
 			inv.note = &note;
 			err = perform(cp, conn, cluster_node_addr(cp->cluster, i), &inv, res, eb);
+			round_over = !final && err == 0 && res->type == OP_INFO;
 		}
 		client_close(conn);
 	}
