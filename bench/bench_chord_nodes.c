@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_chord_nodes.c - Chord figures from real chord-node processes talking UDP over
- * 127.0.0.1: lookup hops on rings of up to 256 nodes grown by joins, lookup latency and
- * throughput, and the time until a ring is ideal again after a quarter more nodes join.
- * Prints figures; asserts no timing. */
+/* bench_chord_nodes.c - Chord figures from real chord-node processes talking UDP across
+ * network namespaces (a cluster of up to 64, on its bridge; past 64 nodes several share
+ * one) or over 127.0.0.1 (--loopback): lookup hops on rings of up to 256 nodes grown by
+ * joins, lookup latency and throughput, and the time until a ring is ideal again after a
+ * quarter more nodes join. Prints figures; asserts no timing. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 
 #include "chord.h"
 #include "cli_parse.h"
+#include "cluster.h"
 #include "chord_load.h"
 #include "chord_procs.h"
 #include "errbuf.h"
@@ -55,14 +57,15 @@ struct bench_opts {
 	const char *bug, *exe, *sections;
 	uint64_t seed;
 	uint32_t port_first;
-	bool keep_logs;
+	bool keep_logs, loopback;
 };
 
 /* A run's shared state: the folder of the logs, the client socket, the seeded choices. */
 struct bench {
 	struct bench_opts o;
 	char dir[CPROCS_PATH_BYTES_MAX];
-	int fd;                         /* UDP on 127.0.0.1, for the lookups */
+	int fd;                         /* UDP, for the lookups */
+	struct cluster *hosts;          /* the namespaces the nodes run in; NULL: loopback */
 	struct prng prng;
 	uint32_t failures;              /* rows that failed: the exit code */
 };
@@ -96,6 +99,7 @@ static struct cprocs *ring_start(struct bench *b, uint32_t count, uint32_t membe
 		.exe = b->o.exe, .dir = b->dir, .count = count, .members = members,
 		.base = b->o.base < members ? b->o.base : members, .tick_ms = b->o.tick_ms,
 		.bug = bug, .port_first = b->o.port_first, .seed = b->o.seed, .stop = &stopping,
+		.cluster = b->hosts,
 	};
 	struct errbuf eb = { "" };
 	struct cprocs *c;
@@ -210,7 +214,7 @@ static int hops_row(struct bench *b, uint32_t n, const char *bug)
 
 static int section_hops(struct bench *b)
 {
-	printf("\n1. Hops: N chord-node processes on 127.0.0.1, a base of %" PRIu32 " (--base),"
+	printf("\n1. Hops: N chord-node processes (where: above), a base of %" PRIu32 " (--base),"
 	       " the others\n   joining at once; up = every node listens, ready = every state"
 	       " line exact\n   (correct build: pred, successor list and 32 fingers; a --bug "
 	       "build: pred\n   and successor list), both from the first spawn. Then %" PRIu32
@@ -342,7 +346,7 @@ static void usage(FILE *f)
 		"usage: bench-chord-nodes [--sizes N,..] [--lookups L] [--latency-nodes N]\n"
 		"         [--outstanding K,..] [--converge N,..] [--sections 123] [--bug NAME]\n"
 		"         [--base K] [--tick-ms MS] [--poll-ms MS] [--timeout-s S] [--seed S]\n"
-		"         [--port-first P] [--node-exe PATH] [--keep-logs]\n"
+		"         [--port-first P] [--node-exe PATH] [--keep-logs] [--loopback]\n"
 		"  --sizes N,..       section 1's rings, %d..%d nodes (default 16,32,64,128,256)\n"
 		"  --lookups L        lookups per row, 1..%d (default %d)\n"
 		"  --latency-nodes N  section 2's ring (default 64)\n"
@@ -358,13 +362,15 @@ static void usage(FILE *f)
 		"  --port-first P     node ports probed from P up to %d (default %d)\n"
 		"  --node-exe PATH    chord-node (default the build's)\n"
 		"  --keep-logs        keep the nodes' logs and print their folder\n"
+		"  --loopback         nodes on 127.0.0.1 here, not in %d network namespaces on a\n"
+		"                     bridge (which needs root; past %d nodes several share one)\n"
 		"exit: 0 figures printed; %d a node did not start or died, a correct ring was\n"
 		"not ideal in time, or a lookup on it was wrong, failed or lost; %d usage; %d\n"
 		"internal error; %d interrupted (every node is stopped either way)\n",
 		NODES_MIN, CPROCS_NODES_MAX, LOOKUPS_MAX, LOOKUPS_DEFAULT, CLOAD_OUTSTANDING_MAX,
 		NODES_MIN, CONVERGE_NODES_MAX, TICK_MS_MAX, TICK_MS_DEFAULT, POLL_MS_DEFAULT,
 		TIMEOUT_S_DEFAULT, bench_defaults.seed, CPROCS_PORT_LAST, PORT_FIRST_DEFAULT,
-		EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED);
+		CLUSTER_NODES_MAX, CLUSTER_NODES_MAX, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED);
 }
 
 static int parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
@@ -435,6 +441,9 @@ static int parse_opt(int opt, const char *arg, struct bench_opts *o)
 	case 'K':
 		o->keep_logs = true;
 		return 0;
+	case 'o':
+		o->loopback = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -459,6 +468,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "port-first", required_argument, NULL, 'P' },
 		{ "node-exe", required_argument, NULL, 'x' },
 		{ "keep-logs", no_argument, NULL, 'K' },
+		{ "loopback", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -474,10 +484,36 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	return optind == argc ? 0 : -EINVAL;
 }
 
+/*
+ * The namespaces (unless --loopback): one per node up to CLUSTER_NODES_MAX, each with its
+ * address on the cluster's bridge, and this process in the switch namespace, where the
+ * lookups leave from. Before any thread starts. Return: 0 or -errno (printed).
+ */
+static int hosts_open(struct bench *b)
+{
+	struct cluster_opts opts = { .node_count = CLUSTER_NODES_MAX };
+	struct errbuf eb = { "" };
+	char run_id[CLUSTER_RUN_ID_CHARS_MAX + 1];
+	int err;
+
+	if (b->o.loopback)
+		return 0;
+	snprintf(run_id, sizeof(run_id), "bc%x", (unsigned)getpid() & 0xffffu);
+	opts.run_id = run_id;
+	err = cluster_setup(&b->hosts, &opts, &eb);
+	if (err == 0)
+		err = cluster_enter_switch(b->hosts, &eb);
+	if (err < 0)
+		fprintf(stderr, "bench-chord-nodes: namespaces: %s (root needed; or --loopback)\n",
+			eb.msg);
+	return err;
+}
+
 /* The folder of the logs and the client's UDP socket. Return: 0 or -errno (printed). */
 static int bench_open(struct bench *b)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(b->hosts ? INADDR_ANY : INADDR_LOOPBACK) };
 	int bytes = 1 << 20;
 
 	snprintf(b->dir, sizeof(b->dir), "/tmp/bench-chord-nodes-XXXXXX");
@@ -496,8 +532,12 @@ static int bench_open(struct bench *b)
 
 static void bench_close(struct bench *b)
 {
+	struct errbuf eb = { "" };
+
 	if (b->fd >= 0)
 		close(b->fd);
+	if (b->hosts && cluster_teardown(b->hosts, &eb) < 0)
+		fprintf(stderr, "bench-chord-nodes: teardown: %s\n", eb.msg);
 	if (b->o.keep_logs)
 		printf("node logs kept in %s\n", b->dir);
 	else if (b->dir[0])
@@ -521,11 +561,18 @@ static void print_machine(void)
 
 static int bench_run(struct bench *b)
 {
-	int err = bench_open(b);
+	int err = hosts_open(b);
 
+	if (err == 0)
+		err = bench_open(b);
 	if (err < 0)
 		return err;
 	print_machine();
+	if (b->hosts)
+		printf("where: node i in network namespace i mod %u (10.77.0.x on one bridge; "
+		       "one node each up to %u)\n", CLUSTER_NODES_MAX, CLUSTER_NODES_MAX);
+	else
+		printf("where: every node on 127.0.0.1 (--loopback)\n");
 	printf("chord-node: %s; 32-bit ids chord_hash(\"n1\" ..), r = %d, tick %" PRIu32
 	       " ms (--gossip-ms)\n", b->o.exe, CPROCS_SUCC_R, b->o.tick_ms);
 	if (strchr(b->o.sections, '1'))

@@ -35,8 +35,7 @@ struct flight {
 static void lookup_send(struct cprocs *c, int fd, struct prng *prng, struct flight *f,
 			uint32_t tag)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in to = { .sin_family = AF_INET };
 	char line[CHORD_NET_CLIENT_BYTES_MAX];
 	uint32_t origin;
 	int n;
@@ -46,6 +45,7 @@ static void lookup_send(struct cprocs *c, int fd, struct prng *prng, struct flig
 	} while (!c->nodes[origin].member);
 	*f = (struct flight){ .used = true, .tag = tag, .key = prng_next(prng) & UINT32_MAX,
 			      .sent_ns = monotime_ns() };
+	to.sin_addr = c->nodes[origin].addr;
 	to.sin_port = htons(c->nodes[origin].udp_port);
 	n = snprintf(line, sizeof(line), "lookup %" PRIu32 " %" PRIu64 "\n", tag, f->key);
 	ASSERT(n > 0 && (size_t)n < sizeof(line));

@@ -33,7 +33,7 @@ struct cload_stats {
 
 /*
  * cload_run() - @lookups of random keys (@prng) from random members of @c, @outstanding
- * (1 .. CLOAD_OUTSTANDING_MAX) in flight, over @fd (UDP, bound on 127.0.0.1).
+ * (1 .. CLOAD_OUTSTANDING_MAX) in flight, over @fd (UDP, bound where it reaches the nodes).
  * Return: 0; -EINTR once *@stop is set; -ENOMEM. Free @st with cload_free() either way.
  */
 int cload_run(struct cprocs *c, int fd, struct prng *prng, const volatile sig_atomic_t *stop,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* chord_procs.c - chord-node processes on 127.0.0.1: ports, spawning, state lines judged
- * against the ideal ring of their ids, joins, CPU time, and stopping them all. */
+/* chord_procs.c - chord-node processes in a cluster's namespaces or on 127.0.0.1: ports,
+ * spawning, state lines judged against the ideal ring of their ids, joins, CPU time, and
+ * stopping them all. */
 #include "chord_procs.h"
 
 #include <arpa/inet.h>
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "monotime.h"
 
 enum {
-	ARG_BYTES_MAX = 32,             /* "255=127.0.0.1:65535", a number */
+	ARG_BYTES_MAX = 40,             /* "255=10.77.0.254:65535", a number */
 	ARGS_FIXED = 32,                /* argv entries besides the --peer pairs */
 	CONNECT_MS_MIN = 10000,         /* a node's start-up: at least this, ... */
 	CONNECT_MS_PER_NODE = 100,      /* ... and this much per node spawned */
@@ -33,7 +36,7 @@ enum {
 
 /* A node's command line: the strings every node shares, and its own. */
 struct command {
-	char peers[CPROCS_NODES_MAX][ARG_BYTES_MAX];    /* "J=127.0.0.1:UDP" */
+	char peers[CPROCS_NODES_MAX][ARG_BYTES_MAX];    /* "J=ADDRESS:UDP" */
 	char id[ARG_BYTES_MAX], count[ARG_BYTES_MAX], listen[ARG_BYTES_MAX];
 	char port[ARG_BYTES_MAX], base[ARG_BYTES_MAX], tick[ARG_BYTES_MAX];
 	char seed[ARG_BYTES_MAX], bits[ARG_BYTES_MAX], succ[ARG_BYTES_MAX];
@@ -124,7 +127,8 @@ static bool port_free(int type, uint32_t port)
 	return ok;
 }
 
-/* Node i: TCP first + 2i, UDP first + 2i + 1, in the first window of free ones. */
+/* Node i: TCP first + 2i, UDP first + 2i + 1, in the first window of free ones (the
+ * cluster's namespaces are ours alone: every port is free there). */
 static int ports_pick(struct cprocs *c, struct errbuf *eb)
 {
 	uint32_t width = 2 * c->opts.count;
@@ -133,7 +137,7 @@ static int ports_pick(struct cprocs *c, struct errbuf *eb)
 	     first += width) {
 		bool ok = true;
 
-		for (uint32_t p = 0; p < width && ok; p++)
+		for (uint32_t p = 0; p < width && ok && !c->opts.cluster; p++)
 			ok = port_free(p % 2 ? SOCK_DGRAM : SOCK_STREAM, first + p);
 		if (!ok)
 			continue;
@@ -149,6 +153,19 @@ static int ports_pick(struct cprocs *c, struct errbuf *eb)
 
 /* ---- Spawning ------------------------------------------------------------------------ */
 
+enum { ADDR_PORT_BYTES = INET_ADDRSTRLEN + 6 };        /* "A.B.C.D:PORT" and its NUL */
+
+/* "A.B.C.D:PORT" into @buf[ADDR_PORT_BYTES]. */
+static void addr_port(struct in_addr addr, uint16_t port, char *buf)
+{
+	char text[INET_ADDRSTRLEN];
+	int n;
+
+	ASSERT(inet_ntop(AF_INET, &addr, text, sizeof(text)));
+	n = snprintf(buf, ADDR_PORT_BYTES, "%s:%u", text, port);
+	ASSERT(n > 0 && n < ADDR_PORT_BYTES);
+}
+
 /* The arguments every node shares, then the --peer list but node @i's own. */
 static void command_fill(const struct cprocs *c, struct command *cmd, uint32_t i)
 {
@@ -156,7 +173,7 @@ static void command_fill(const struct cprocs *c, struct command *cmd, uint32_t i
 	uint32_t n = 0;
 
 	snprintf(cmd->id, ARG_BYTES_MAX, "%" PRIu32, i);
-	snprintf(cmd->listen, ARG_BYTES_MAX, "127.0.0.1:%u", c->nodes[i].udp_port);
+	addr_port(c->nodes[i].addr, c->nodes[i].udp_port, cmd->listen);
 	snprintf(cmd->port, ARG_BYTES_MAX, "%u", c->nodes[i].tcp_port);
 	cmd->argv[n++] = (char *)o->exe;
 	cmd->argv[n++] = "--id";
@@ -193,20 +210,31 @@ static void command_fill(const struct cprocs *c, struct command *cmd, uint32_t i
 	cmd->argv[n] = NULL;
 }
 
-/* In the child: dies with the bench, keeps out of its terminal's signals, logs, execs. */
+/* In the child: dies with the bench, keeps out of its terminal's signals, enters its
+ * namespace (@ns_fd, or -1), logs, execs. */
 static __attribute__((noreturn)) void child_exec(char *const argv[], const char *log,
-						 pid_t parent)
+						 pid_t parent, int ns_fd)
 {
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC), fd;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(127);
 	setpgid(0, 0);
+	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
+		_exit(125);
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (in < 0 || fd < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		_exit(126);
 	execv(argv[0], argv);
 	_exit(127);
+}
+
+/* Node @i's namespace, or -1 on 127.0.0.1. */
+static int host_ns_fd(const struct cprocs *c, uint32_t i)
+{
+	const struct cluster *cl = c->opts.cluster;
+
+	return cl ? cluster_node_ns_fd(cl, i % cluster_node_count(cl)) : -1;
 }
 
 static int spawn_all(struct cprocs *c, struct errbuf *eb)
@@ -218,9 +246,12 @@ static int spawn_all(struct cprocs *c, struct errbuf *eb)
 
 	if (!cmd)
 		return errbuf_set(eb, -ENOMEM, "command lines");
-	for (uint32_t j = 0; j < o->count; j++)
-		snprintf(cmd->peers[j], ARG_BYTES_MAX, "%" PRIu32 "=127.0.0.1:%u", j,
-			 c->nodes[j].udp_port);
+	for (uint32_t j = 0; j < o->count; j++) {
+		char at[ADDR_PORT_BYTES];
+
+		addr_port(c->nodes[j].addr, c->nodes[j].udp_port, at);
+		snprintf(cmd->peers[j], ARG_BYTES_MAX, "%" PRIu32 "=%s", j, at);
+	}
 	snprintf(cmd->count, ARG_BYTES_MAX, "%" PRIu32, o->count);
 	snprintf(cmd->base, ARG_BYTES_MAX, "%" PRIu32, o->base);
 	snprintf(cmd->tick, ARG_BYTES_MAX, "%" PRIu32, o->tick_ms);
@@ -233,7 +264,7 @@ static int spawn_all(struct cprocs *c, struct errbuf *eb)
 		log_path(c, i, log, sizeof(log));
 		c->nodes[i].pid = fork();
 		if (c->nodes[i].pid == 0)
-			child_exec(cmd->argv, log, parent);
+			child_exec(cmd->argv, log, parent, host_ns_fd(c, i));
 		if (c->nodes[i].pid < 0) {
 			free(cmd);
 			return errbuf_set(eb, -errno, "fork n%" PRIu32, i + 1);
@@ -246,7 +277,6 @@ static int spawn_all(struct cprocs *c, struct errbuf *eb)
 /* Connect to every node's state port, retried while it starts up. */
 static int connect_all(struct cprocs *c, struct errbuf *eb)
 {
-	const struct in_addr lo = { .s_addr = htonl(INADDR_LOOPBACK) };
 	int64_t deadline = monotime_ns() + ms_ns(CONNECT_MS_MIN) +
 			   ms_ns(CONNECT_MS_PER_NODE) * c->opts.count;
 	const struct timespec pause = { .tv_nsec = 10000000 };
@@ -256,7 +286,7 @@ static int connect_all(struct cprocs *c, struct errbuf *eb)
 		struct cprocs_node *n = &c->nodes[i];
 
 		line_conn_init(&n->conn, n->tcp_port, c->state, sizeof(c->state));
-		while (line_conn_open(&n->conn, lo, deadline, &why) < 0) {
+		while (line_conn_open(&n->conn, n->addr, deadline, &why) < 0) {
 			if (*c->opts.stop)
 				return -EINTR;
 			if (cprocs_alive(c, eb) < 0)
@@ -315,7 +345,11 @@ static int cprocs_alloc(struct cprocs **out, const struct cprocs_opts *o, struct
 
 		c->nodes[i] = (struct cprocs_node){ .pid = -1, .member = i < o->members,
 						    .id = chord_hash(&c->space, name,
-								     (size_t)size) };
+								     (size_t)size),
+						    .addr.s_addr = htonl(INADDR_LOOPBACK) };
+		if (o->cluster)
+			c->nodes[i].addr = cluster_node_addr(o->cluster,
+							     i % cluster_node_count(o->cluster));
 		line_conn_init(&c->nodes[i].conn, 0, c->state, sizeof(c->state));
 	}
 	*out = c;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* chord_procs.h - a ring of real chord-node processes on 127.0.0.1 for bench-chord-nodes:
- * spawned (a stable base, joiners, spares), their state lines fetched and judged against
- * the ideal ring computed from the ids, spares told to join, and every process stopped. */
+/* chord_procs.h - a ring of real chord-node processes for bench-chord-nodes, in a cluster's
+ * network namespaces or on 127.0.0.1: spawned (a stable base, joiners, spares), their state
+ * lines fetched and judged against the ideal ring computed from the ids, spares told to
+ * join, and every process stopped. */
 #ifndef CHORD_PROCS_H
 #define CHORD_PROCS_H
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include "line_conn.h"
 #include "replica_args.h"
 
+struct cluster;
 struct errbuf;
 
 enum {
@@ -40,12 +43,17 @@ struct cprocs_opts {
 	uint16_t port_first;            /* node ports are probed from here up */
 	uint64_t seed;                  /* --seed */
 	const volatile sig_atomic_t *stop;      /* set by a signal: waits end with -EINTR */
+	/* NULL: every node on 127.0.0.1 in the caller's namespace. Else node i runs in the
+	 * cluster's namespace i mod its node count, at that namespace's address, and the
+	 * caller is in the switch namespace (cluster_enter_switch()). */
+	const struct cluster *cluster;
 };
 
 struct cprocs_node {
 	pid_t pid;                      /* -1 once reaped */
 	uint64_t id;
 	bool member;                    /* expected on the ring (spares: after cprocs_join()) */
+	struct in_addr addr;            /* where it listens */
 	uint16_t tcp_port, udp_port;
 	struct line_conn conn;          /* to the state lines; its buffer is the ring's */
 };
