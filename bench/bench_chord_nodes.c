@@ -370,7 +370,8 @@ static void usage(FILE *f)
 		NODES_MIN, CPROCS_NODES_MAX, LOOKUPS_MAX, LOOKUPS_DEFAULT, CLOAD_OUTSTANDING_MAX,
 		NODES_MIN, CONVERGE_NODES_MAX, TICK_MS_MAX, TICK_MS_DEFAULT, POLL_MS_DEFAULT,
 		TIMEOUT_S_DEFAULT, bench_defaults.seed, CPROCS_PORT_LAST, PORT_FIRST_DEFAULT,
-		CLUSTER_NODES_MAX, CLUSTER_NODES_MAX, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED);
+		CLUSTER_NODES_MAX, CLUSTER_NODES_MAX, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL,
+		EXIT_INTERRUPTED);
 }
 
 static int parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
@@ -512,8 +513,8 @@ static int hosts_open(struct bench *b)
 /* The folder of the logs and the client's UDP socket. Return: 0 or -errno (printed). */
 static int bench_open(struct bench *b)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(b->hosts ? INADDR_ANY : INADDR_LOOPBACK) };
+	in_addr_t where = b->hosts ? INADDR_ANY : INADDR_LOOPBACK;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(where) };
 	int bytes = 1 << 20;
 
 	snprintf(b->dir, sizeof(b->dir), "/tmp/bench-chord-nodes-XXXXXX");
