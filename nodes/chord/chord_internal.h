@@ -66,6 +66,11 @@ struct kv_pending {
 	uint64_t key, version;
 	int64_t value;
 	uint32_t waiting;       /* replicas not yet heard from */
+	/* A replica held another value at this version or a newer one: the put is stored
+	 * again above the newest version heard (newest), at most KV_PUT_REDOS_MAX times. */
+	bool superseded;
+	uint64_t newest;
+	uint32_t redos;
 	struct chord_kv_result kv;      /* a local put's result so far (origin is this node) */
 };
 

@@ -8,11 +8,19 @@
  * failure changed who they are); otherwise it sends it to its predecessor (handoff: a joiner
  * gets its keys from its successor, and copies flow back toward the primary). A node that
  * leaves pushes the keys it is primary for to its successor, then holds nothing.
+ *
+ * A replica acks a copy with the version and value it holds afterwards. A primary that
+ * numbered a put before an older copy reached it (a joiner whose handoff is still on its
+ * way, or two primaries across a heal) hears of a newer version, or of another value at
+ * its own, and stores the put again above it before it answers: the put is not lost to a
+ * copy it never saw.
  */
 #include <string.h>
 
 #include "chord_internal.h"
 #include "fl_assert.h"
+
+enum { KV_PUT_REDOS_MAX = 2 };  /* a put stored again above a replica's newer version */
 
 /* Is this node the key's primary? Without a predecessor it cannot tell, and serves. */
 static bool primary(const struct chord_node *n, uint64_t key)
@@ -110,15 +118,36 @@ static void put_done(struct chord_node *n, struct kv_pending *p, const struct ch
 	p->used = false;
 }
 
+/* The put in pending @slot to every replica, at its version; done at once without any. */
+static void copies_send(struct chord_node *n, struct kv_pending *p, uint32_t slot)
+{
+	struct chord_peer to[CHORD_SUCC_MAX];
+	uint32_t count = replicas(n, to);
+
+	ASSERT(p == &n->pending[slot] && p->waiting == 0);
+	for (uint32_t i = 0; i < count; i++) {
+		struct chord_msg m = { .type = CHORD_MSG_KV_STORE, .key = p->key,
+				       .value = p->value, .version = p->version };
+		struct rpc *r = node_request(n, RPC_KV_COPY, to[i], &m);
+
+		if (r) {
+			r->lookup = slot;
+			r->kv.key = p->key;     /* its ack names the key */
+			p->waiting++;
+		}
+	}
+	if (p->waiting == 0)
+		put_done(n, p, &p->kv);
+}
+
 /* This node, the primary, takes a put from @origin (itself for a local one, with @local its
  * result so far): store at the next version, copy to the replicas, answer when they ack. */
 static void own_put(struct chord_node *n, struct chord_peer origin, uint32_t origin_rpc,
 		    uint64_t key, int64_t value, const struct chord_kv_result *local)
 {
 	struct kv_entry *e = entry_of(n, key);
-	struct chord_peer to[CHORD_SUCC_MAX];
 	struct kv_pending *p = NULL;
-	uint32_t count, slot = 0;
+	uint32_t slot = 0;
 
 	for (uint32_t i = 0; i < CHORD_KV_PENDING_MAX && !p; i++) {
 		if (!n->pending[i].used)
@@ -141,20 +170,7 @@ static void own_put(struct chord_node *n, struct chord_peer origin, uint32_t ori
 	*p = (struct kv_pending){ .used = true, .origin = origin, .origin_rpc = origin_rpc,
 				  .key = key, .version = e->version, .value = value,
 				  .kv = *local };
-	count = replicas(n, to);
-	for (uint32_t i = 0; i < count; i++) {
-		struct chord_msg m = { .type = CHORD_MSG_KV_STORE, .key = key, .value = value,
-				       .version = e->version };
-		struct rpc *r = node_request(n, RPC_KV_COPY, to[i], &m);
-
-		if (r) {
-			r->lookup = slot;
-			r->kv.key = key;        /* its ack names the key */
-			p->waiting++;
-		}
-	}
-	if (p->waiting == 0)
-		put_done(n, p, &p->kv);
+	copies_send(n, p, slot);
 }
 
 static void own_get(struct chord_node *n, struct chord_kv_result *r)
@@ -231,10 +247,12 @@ bool node_kv_answer(struct chord_node *n, const struct chord_msg *m)
 	case CHORD_MSG_KV_STORE: {
 		bool kept = m->key < n->space.size && m->version > 0 &&
 			    keep(n, m->key, m->value, m->version);
+		const struct kv_entry *e = kept ? entry_of(n, m->key) : NULL;
 
+		/* What this replica holds now: the copy, or a newer version it had. */
 		if (m->rpc != 0)
 			ack(n, m->from, m->rpc, m->key, kept ? CHORD_KV_OK : CHORD_KV_FULL,
-			    m->value, m->version);
+			    e ? e->value : m->value, e ? e->version : m->version);
 		return true;
 	}
 	default:
@@ -242,15 +260,42 @@ bool node_kv_answer(struct chord_node *n, const struct chord_msg *m)
 	}
 }
 
-/* A replica acked (or timed out: it is forgotten, and re-replication will find another). */
-static void copy_heard(struct chord_node *n, const struct rpc *r)
+/* Every replica answered and one held a newer version, or another value at ours: store the
+ * put again above the newest heard, and copy it again. */
+static void put_redo(struct chord_node *n, struct kv_pending *p, uint32_t slot)
+{
+	const struct kv_entry *e = entry_of(n, p->key);
+	uint64_t version = (e && e->version > p->newest ? e->version : p->newest) + 1;
+
+	p->superseded = false;
+	p->redos++;
+	if (!keep(n, p->key, p->value, version)) {
+		put_done(n, p, &p->kv);         /* the store is full: as it was stored */
+		return;
+	}
+	p->version = version;
+	copies_send(n, p, slot);
+}
+
+/* A replica acked with what it holds (@m), or timed out (@m NULL: it is forgotten, and
+ * re-replication will find another). */
+static void copy_heard(struct chord_node *n, const struct rpc *r, const struct chord_msg *m)
 {
 	struct kv_pending *p = &n->pending[r->lookup];
 
 	ASSERT(r->lookup < CHORD_KV_PENDING_MAX);
 	if (!p->used || p->waiting == 0)
 		return;
-	if (--p->waiting == 0)
+	if (m && m->status == CHORD_KV_OK && m->key == p->key &&
+	    (m->version > p->version || (m->version == p->version && m->value != p->value))) {
+		p->superseded = true;
+		p->newest = m->version > p->newest ? m->version : p->newest;
+	}
+	if (--p->waiting > 0)
+		return;
+	if (p->superseded && p->redos < KV_PUT_REDOS_MAX)
+		put_redo(n, p, r->lookup);
+	else
 		put_done(n, p, &p->kv);
 }
 
@@ -259,7 +304,7 @@ void node_kv_reply(struct chord_node *n, const struct rpc *r, const struct chord
 	struct chord_kv_result done = r->kv;
 
 	if (r->purpose == RPC_KV_COPY) {
-		copy_heard(n, r);
+		copy_heard(n, r, m);
 		return;
 	}
 	done.status = m->status >= CHORD_KV_OK && m->status <= CHORD_KV_FULL ? m->status
@@ -275,7 +320,7 @@ void node_kv_timeout(struct chord_node *n, const struct rpc *r)
 	struct chord_kv_result done = r->kv;
 
 	if (r->purpose == RPC_KV_COPY) {
-		copy_heard(n, r);
+		copy_heard(n, r, NULL);
 		return;
 	}
 	done.status = CHORD_KV_UNKNOWN;

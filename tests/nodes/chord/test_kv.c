@@ -52,8 +52,10 @@ static uint32_t read_all(struct csim *s, uint32_t bits, uint64_t tag0)
 	return right;
 }
 
-/* How many of successor(key) and the r-1 live members after it store key. */
-static uint32_t owners_holding(struct csim *s, uint64_t key, uint32_t r)
+/* How many of successor(key) and the r-1 live members after it store key (at @value, unless
+ * @value is NULL). */
+static uint32_t owners_holding_value(struct csim *s, uint64_t key, uint32_t r,
+				     const int64_t *value)
 {
 	uint32_t holding = 0, n = csim_count(s), idx = csim_owner(s, key);
 
@@ -64,7 +66,7 @@ static uint32_t owners_holding(struct csim *s, uint64_t key, uint32_t r)
 		uint32_t next = idx;
 
 		for (uint32_t i = 0; i < count; i++)
-			holding += keys[i].key == key;
+			holding += keys[i].key == key && (!value || keys[i].value == *value);
 		/* The next live member clockwise: the least distance from this one. */
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t d = (csim_id(s, i) - csim_id(s, idx)) & ((1ull << 63) * 2 - 1);
@@ -77,6 +79,11 @@ static uint32_t owners_holding(struct csim *s, uint64_t key, uint32_t r)
 		idx = next;
 	}
 	return holding;
+}
+
+static uint32_t owners_holding(struct csim *s, uint64_t key, uint32_t r)
+{
+	return owners_holding_value(s, key, r, NULL);
 }
 
 static struct csim *grown(uint64_t seed, uint32_t bugs, uint32_t *bits)
@@ -175,5 +182,51 @@ Test(chord_kv, a_leaving_owner_pushes_its_keys_on)
 		csim_run(s, 500);
 	}
 	cr_expect_eq(read_all(s, bits, 500), KEYS);
+	csim_free(s);
+}
+
+/*
+ * Joiners that never get their keys (no-handoff keeps the old copies away for good) take a
+ * put for one: the key's next owners still hold the old value, at the version the joiner
+ * gives the put or a newer one. The put must end above them on all r owners, or a crash of
+ * the joiner would bring the old value back.
+ */
+Test(chord_kv, a_put_that_meets_a_newer_copy_is_stored_above_it_on_every_owner)
+{
+	struct csim_opts o;
+	struct csim *s;
+	uint32_t judged = 0;
+
+	csim_defaults(&o, 25);
+	o.bugs = CHORD_BUG_NO_HANDOFF;
+	s = csim_grown(&o, RING, 5);
+	for (uint32_t i = 12; i < RING; i++)
+		csim_leave(s, i);
+	csim_run(s, 2000);
+	cr_assert_eq(put_all(s, o.bits), KEYS);
+	cr_assert_eq(put_all(s, o.bits), KEYS);         /* the copies are at version 2 */
+	for (uint32_t i = 12; i < RING; i++)
+		csim_join(s, i, 0);
+	csim_run(s, 3000);
+	for (uint32_t k = 0; k < KEYS; k++) {
+		uint64_t key = key_of(k, o.bits);
+		const struct chord_kv_result *r;
+		int64_t value = 7000 + k;
+
+		if (csim_owner(s, key) < 12)
+			continue;               /* a joiner's keys only */
+		csim_put(s, 0, key, value, 900 + k);
+		csim_run(s, WAIT);
+		r = csim_kv_result(s, 900 + k);
+		cr_assert(r && r->status == CHORD_KV_OK, "key %u: put not ok", k);
+		cr_expect_gt(r->version, 2, "key %u: the put got version %" PRIu64, k,
+			     r->version);
+		csim_run(s, 500);
+		cr_expect_eq(owners_holding_value(s, key, 3, &value), 3,
+			     "key %u: the put is not on its 3 owners", k);
+		judged++;
+	}
+	cr_log_info("%u keys of the joiners put over older copies", judged);
+	cr_expect_gt(judged, 0, "no key has a joiner for its owner");
 	csim_free(s);
 }
