@@ -3,6 +3,7 @@
  * and the seeded bugs are caught with the anomaly that names them, by the campaign a user
  * would run (`faultline run chord --bug B`, its default faults). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,6 +51,20 @@ Test(chord, the_correct_ring_is_valid_under_kills)
 	campaign_outcome_fini(&out, out.exit_code == 0);
 }
 
+/* Does the run's log (stdout and stderr of `faultline run`) hold @text? */
+static bool log_has(const struct campaign_outcome *out, const char *text)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(out->log_path, "r");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /*
  * Churn on 16 nodes (4 of them spares): members crash or leave, spares and the removed join;
  * then with partitions too. Every lookup in a quiet ring must name successor(key) over the
@@ -74,6 +89,9 @@ Test(chord, the_correct_ring_is_valid_under_churn_and_partitions)
 		 * the nodes it crashed down; spares and nodes that left idle and answer). */
 		cr_expect_geq(out.final_reads, 12, "seed %s: %d of 16 final state dumps",
 			      seeds[s], out.final_reads);
+		/* The nodes churn crashed take no connection: that is quiet, not a change. */
+		cr_expect(log_has(&out, "replicas went quiet before the final reads"),
+			  "seed %s: the ring did not go quiet (%s)", seeds[s], out.log_path);
 		campaign_outcome_fini(&out, out.exit_code == 0);
 	}
 }
