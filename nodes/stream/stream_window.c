@@ -133,15 +133,25 @@ bool stream_window_time_valid(int64_t time_ms)
 	return time_ms >= -STREAM_WINDOW_TIME_MS_MAX && time_ms <= STREAM_WINDOW_TIME_MS_MAX;
 }
 
-int64_t stream_window_last_start(const struct stream_window_spec *w, int64_t time_ms)
+/* The last start at or before @time_ms of a grid of @modulus aligned at the offset (after
+ * it, by less than @modulus, only under c_remainder). */
+static int64_t aligned_start(const struct stream_window_spec *w, int64_t time_ms,
+			     int64_t modulus)
 {
-	int64_t start_ms = time_ms - event_remainder(w, time_ms, w->slide_ms);
+	int64_t start_ms = time_ms - event_remainder(w, time_ms, modulus);
 
-	ASSERT(window_start_valid(w, start_ms));
 	if (!w->c_remainder) {
 		ASSERT(start_ms <= time_ms);
-		ASSERT(start_ms > time_ms - w->slide_ms);
+		ASSERT(start_ms > time_ms - modulus);
 	}
+	return start_ms;
+}
+
+int64_t stream_window_last_start(const struct stream_window_spec *w, int64_t time_ms)
+{
+	int64_t start_ms = aligned_start(w, time_ms, w->slide_ms);
+
+	ASSERT(window_start_valid(w, start_ms));
 	return start_ms;
 }
 
@@ -195,13 +205,9 @@ int64_t stream_window_end(const struct stream_window_spec *w, int64_t start_ms)
 
 int64_t stream_window_pane_start(const struct stream_window_spec *w, int64_t time_ms)
 {
-	int64_t start_ms = time_ms - event_remainder(w, time_ms, w->pane_ms);
+	int64_t start_ms = aligned_start(w, time_ms, w->pane_ms);
 
 	ASSERT(pane_start_valid(w, start_ms));
-	if (!w->c_remainder) {
-		ASSERT(start_ms <= time_ms);
-		ASSERT(start_ms > time_ms - w->pane_ms);
-	}
 	return start_ms;
 }
 

@@ -9,6 +9,7 @@
 
 #include "codec.h"
 #include "errbuf.h"
+#include "operator_steps.h"
 #include "stream_operator.h"
 
 #define ROWS_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -47,15 +48,6 @@ static struct stream_operator *op_of(struct params p)
 	cr_assert_eq(stream_operator_new(&config, &op, &eb), 0, "%s", eb.msg);
 	return op;
 }
-
-enum step_kind { STEP_EVENT, STEP_WATERMARK, STEP_IDLE, STEP_ACTIVE };
-
-struct step {
-	enum step_kind kind;
-	uint32_t input;
-	uint64_t event_id, key;
-	int64_t time_ms, value; /* WATERMARK: time_ms is the watermark */
-};
 
 #define EV(in, id, k, t, v) { STEP_EVENT, in, id, k, t, v }
 #define WM(in, w) { STEP_WATERMARK, in, 0, 0, w, 0 }
@@ -104,16 +96,6 @@ static void steps_run(struct stream_operator *op, const struct step *steps, size
 
 		cr_assert_eq(err, 0, "step %zu: %d %s", index, err, eb.msg);
 	}
-}
-
-static bool same_output(const struct stream_output *a, const struct stream_output *b)
-{
-	return a->kind == b->kind && a->key == b->key && a->window_start_ms == b->window_start_ms &&
-	       a->window_end_ms == b->window_end_ms && a->value == b->value &&
-	       a->timing == b->timing && a->pane_index == b->pane_index &&
-	       a->event_id == b->event_id && a->time_ms == b->time_ms &&
-	       a->watermark_old_ms == b->watermark_old_ms &&
-	       a->watermark_new_ms == b->watermark_new_ms;
 }
 
 static void print_output(const char *what, size_t index, const struct stream_output *o)

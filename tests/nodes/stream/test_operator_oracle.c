@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "operator_steps.h"
 #include "stream_operator.h"
 
 enum {
@@ -46,15 +47,6 @@ struct config {
 	int64_t size_ms, slide_ms, offset_ms, lateness_ms;
 	enum stream_aggregate aggregate;
 	uint32_t inputs;
-};
-
-enum step_kind { STEP_EVENT, STEP_WATERMARK, STEP_IDLE, STEP_ACTIVE };
-
-struct step {
-	enum step_kind kind;
-	uint32_t input;
-	uint64_t event_id, key;
-	int64_t time_ms, value; /* WATERMARK: time_ms is the watermark */
 };
 
 static struct config config_make(uint64_t *state)
@@ -343,16 +335,6 @@ static void oracle_input(struct oracle *o, const struct step *s, size_t step,
 }
 
 /* --- comparing --- */
-
-static bool same_output(const struct stream_output *a, const struct stream_output *b)
-{
-	return a->kind == b->kind && a->key == b->key && a->window_start_ms == b->window_start_ms &&
-	       a->window_end_ms == b->window_end_ms && a->value == b->value &&
-	       a->timing == b->timing && a->pane_index == b->pane_index &&
-	       a->event_id == b->event_id && a->time_ms == b->time_ms &&
-	       a->watermark_old_ms == b->watermark_old_ms &&
-	       a->watermark_new_ms == b->watermark_new_ms;
-}
 
 /* Whether @got equals @want; if not, @message says where. */
 static bool outputs_same(const struct stream_outputs *got, const struct stream_outputs *want,
