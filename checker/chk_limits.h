@@ -4,6 +4,8 @@
 #ifndef CHECKER_LIMITS_H
 #define CHECKER_LIMITS_H
 
+#include <stdint.h>
+
 #include "fl_assert.h"
 
 #ifdef FL_TEST_LIMITS
@@ -16,6 +18,12 @@ enum {
 	CHK_SKEW_BUCKETS_MAX = 4,                 /* 1 s skew buckets kept per node */
 	CHK_SKEW_EVENTS_MAX = 4,                  /* nemesis clock ops kept in the timeline */
 	CHK_LIN_KEYS_MAX = 16,                    /* keys (independent objects) in one check */
+	CHK_WINDOW_EVENTS_MAX = 1 << 10,          /* events sent, in one window check */
+	CHK_WINDOW_PANES_MAX = 1 << 12,           /* result records from the sink */
+	CHK_WINDOW_LATES_MAX = 1 << 10,           /* side-output records */
+	CHK_WINDOW_WATERMARKS_MAX = 1 << 12,      /* watermark observations */
+	CHK_WINDOW_MEMBERSHIPS_MAX = 1 << 14,     /* (event, window) pairs, variants included */
+	CHK_WINDOW_SUBSET_SUM_TARGET_MAX = 1 << 10, /* bits of a window's subset-sum bitset */
 };
 #define CHK_LIN_STEPS_MAX (1ull << 24)           /* linearizability search steps per key */
 #else
@@ -28,6 +36,12 @@ enum {
 	CHK_SKEW_BUCKETS_MAX = 1 << 16,           /* 18 hours of 1 s buckets */
 	CHK_SKEW_EVENTS_MAX = 1 << 12,
 	CHK_LIN_KEYS_MAX = 1 << 20,
+	CHK_WINDOW_EVENTS_MAX = 1 << 20,
+	CHK_WINDOW_PANES_MAX = 1 << 22,
+	CHK_WINDOW_LATES_MAX = 1 << 20,
+	CHK_WINDOW_WATERMARKS_MAX = 1 << 22,
+	CHK_WINDOW_MEMBERSHIPS_MAX = 1 << 23,     /* 24 bytes each: 192 MiB */
+	CHK_WINDOW_SUBSET_SUM_TARGET_MAX = 1 << 16, /* 8 KiB per window judged */
 };
 #define CHK_LIN_STEPS_MAX (1ull << 28)
 #endif
@@ -40,6 +54,12 @@ enum {
 
 enum { CHK_SUMMARY_ANOMALIES_MAX = 20 };  /* anomalies listed by `faultline check` */
 enum { CHK_SUMMARY_CLOCK_OPS_MAX = 8 };   /* nemesis clock ops listed by `faultline check` */
+/* The window checker (window_check.h): an event's value is 0 .. CHK_WINDOW_VALUE_MAX, so a
+ * window's sum of up to CHK_WINDOW_EVENTS_MAX values stays below 2^61; inputs an operator's
+ * evidence names; event ids named in one anomaly message; stalled windows listed. */
+#define CHK_WINDOW_VALUE_MAX (INT64_C(1) << 40)
+enum { CHK_WINDOW_OPERATOR_INPUTS_MAX = 64, CHK_WINDOW_MESSAGE_EVENTS_MAX = 6,
+       CHK_WINDOW_STALLED_LISTED_MAX = 8 };
 /* Linearizability explanations (linear_report.c): invalid keys explained in the figures,
  * ops concurrent with the blocked one listed there, and frontier states named in the
  * anomaly message (the figures name all that linear_search.h keeps). */
@@ -50,6 +70,10 @@ STATIC_ASSERT(CHK_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words
 STATIC_ASSERT(CHK_LIN_KEYS_MAX < (1 << 30), "linear key ids are interned uint32_t ids");
 STATIC_ASSERT((int)CHK_LIN_EXPLAIN_KEYS_MAX <= (int)CHK_SUMMARY_ANOMALIES_MAX,
 	      "a key explained in the figures is listed among the anomalies");
+STATIC_ASSERT(CHK_WINDOW_EVENTS_MAX <= (1 << 20), "window sums stay below 2^61 (values 2^40)");
+STATIC_ASSERT(CHK_WINDOW_MEMBERSHIPS_MAX >= CHK_WINDOW_EVENTS_MAX,
+	      "every event may have one window");
+STATIC_ASSERT(CHK_WINDOW_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words");
 STATIC_ASSERT(CHK_ELEMENTS_MAX <= (1 << 30), "element slots are uint32_t with room to double");
 
 #endif /* CHECKER_LIMITS_H */
