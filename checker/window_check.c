@@ -157,18 +157,26 @@ static int member_cmp(const void *a, const void *b)
 	return c ? c : cmp_u64(x->event, y->event);
 }
 
+/* Records ordered by key, then window start, then end. */
+static int key_window_cmp(uint64_t key_a, int64_t start_a, int64_t end_a, uint64_t key_b,
+			  int64_t start_b, int64_t end_b)
+{
+	int c = cmp_u64(key_a, key_b);
+
+	if (!c)
+		c = cmp_i64(start_a, start_b);
+	return c ? c : cmp_i64(end_a, end_b);
+}
+
 static int pane_cmp(const void *a, const void *b, void *arg)
 {
 	const struct window_check_pane *x = (const struct window_check_pane *)arg +
 					    *(const uint32_t *)a;
 	const struct window_check_pane *y = (const struct window_check_pane *)arg +
 					    *(const uint32_t *)b;
-	int c = cmp_u64(x->key, y->key);
+	int c = key_window_cmp(x->key, x->window_start_ms, x->window_end_ms, y->key,
+			       y->window_start_ms, y->window_end_ms);
 
-	if (!c)
-		c = cmp_i64(x->window_start_ms, y->window_start_ms);
-	if (!c)
-		c = cmp_i64(x->window_end_ms, y->window_end_ms);
 	if (!c)
 		c = cmp_u64(x->pane_index, y->pane_index);
 	return c ? c : cmp_u64(x->position, y->position);
@@ -180,12 +188,9 @@ static int late_cmp(const void *a, const void *b, void *arg)
 					    *(const uint32_t *)a;
 	const struct window_check_late *y = (const struct window_check_late *)arg +
 					    *(const uint32_t *)b;
-	int c = cmp_u64(x->key, y->key);
+	int c = key_window_cmp(x->key, x->window_start_ms, x->window_end_ms, y->key,
+			       y->window_start_ms, y->window_end_ms);
 
-	if (!c)
-		c = cmp_i64(x->window_start_ms, y->window_start_ms);
-	if (!c)
-		c = cmp_i64(x->window_end_ms, y->window_end_ms);
 	if (!c)
 		c = cmp_u64(x->event_id, y->event_id);
 	return c ? c : cmp_u64(x->position, y->position);
