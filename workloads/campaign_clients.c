@@ -288,8 +288,9 @@ int campaign_wait_ready(struct campaign *cp, struct errbuf *eb)
  * Probes every replica (unrecorded final reads) until no replica's state has changed for
  * QUIET_ROUNDS rounds, or the quiet timeout passes. Quiet is not convergence: a replica that
  * never hears from its peers is quiet too, and the checker judges what the final reads show.
- * A replica that takes no connection in all those rounds (one churn crashed, or left down)
- * is quiet as well: nothing of it can change; one that comes up is a change.
+ * A replica that takes no connection, or fails its reads, in all those rounds (one churn
+ * crashed, or left down) is quiet as well: nothing of it can change; one that comes up is a
+ * change.
  */
 static bool wait_quiet(struct campaign *cp, struct system_thread *probes,
 		       struct client_result *res)
@@ -313,8 +314,9 @@ static bool wait_quiet(struct campaign *cp, struct system_thread *probes,
 			for (uint32_t r = 0; r < nreads && client_connected(probe); r++) {
 				if (client_invoke(probe, &reads[r], res, NULL) < 0)
 					res->type = OP_FAIL;
-				same &= res->type == OP_OK;
-				digest = digest * 31 + cp->sys->ops->digest(res);
+				digest = digest * 31 + (res->type == OP_OK
+							? cp->sys->ops->digest(res)
+							: QUIET_DOWN_DIGEST + (uint64_t)res->type);
 			}
 			same &= digest == last[i];
 			client_close(probe);
