@@ -12,12 +12,14 @@ extern const struct system_desc crdt_system_desc;
 extern const struct system_desc lww_system_desc;
 extern const struct system_desc pbft_system_desc;
 extern const struct system_desc chord_system_desc;
+extern const struct system_desc stream_system_desc;
 
 static const struct system_desc *const systems[] = {
 	&crdt_system_desc,
 	&lww_system_desc,
 	&pbft_system_desc,
 	&chord_system_desc,
+	&stream_system_desc,
 };
 
 const struct system_desc *system_desc_at(size_t i)

@@ -47,7 +47,9 @@ enum stream_bug {
 	STREAM_BUG_WATERMARK_MAX_NOT_MIN = 1u << 3,     /* the max of the inputs' watermarks */
 	STREAM_BUG_LATE_FIRING_DROPPED = 1u << 4,       /* no LATE pane, no side output for an
 							 * event within lateness (FLINK-26498) */
-	STREAM_BUGS_ALL = (1u << 5) - 1,
+	STREAM_BUG_WATERMARK_RESET_ON_RESTORE = 1u << 5, /* a restore keeps the windows but
+							   * not the watermarks (FLINK-36663) */
+	STREAM_BUGS_ALL = (1u << 6) - 1,
 };
 
 struct stream_operator_config {

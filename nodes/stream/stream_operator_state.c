@@ -564,6 +564,11 @@ int stream_operator_restore(struct stream_operator *op, const uint8_t *bytes, si
 	memcpy(op->input_watermark_ms, state.input_watermark_ms, sizeof(state.input_watermark_ms));
 	memcpy(op->input_idle, state.input_idle, sizeof(state.input_idle));
 	op->watermark_ms = state.watermark_ms;
+	if (op->config.bugs & STREAM_BUG_WATERMARK_RESET_ON_RESTORE) {
+		for (uint32_t input = 0; input < STREAM_OPERATOR_INPUTS_MAX; input++)
+			op->input_watermark_ms[input] = INT64_MIN;
+		op->watermark_ms = INT64_MIN;
+	}
 	op->events = state.events;
 	op->late_events = state.late_events;
 	op->watermark_regressions = state.watermark_regressions;

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* stream_node.c - what stream-node's roles share: bug names, peers, append-only files. */
+#include "stream_node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "fl_assert.h"
+
+int stream_node_bug_parse(const char *name, uint32_t *bug)
+{
+	static const struct { const char *name; uint32_t flag; } bugs[] = {
+		{ "negative-modulo", STREAM_BUG_NEGATIVE_MODULO },
+		{ "end-inclusive", STREAM_BUG_END_INCLUSIVE },
+		{ "single-slide", STREAM_BUG_SINGLE_SLIDE },
+		{ "watermark-max-not-min", STREAM_BUG_WATERMARK_MAX_NOT_MIN },
+		{ "late-firing-dropped", STREAM_BUG_LATE_FIRING_DROPPED },
+		{ "watermark-no-delay", STREAM_NODE_BUG_WATERMARK_NO_DELAY },
+		{ "no-barrier-alignment", STREAM_NODE_BUG_NO_BARRIER_ALIGNMENT },
+		{ "watermark-reset-on-restart", STREAM_BUG_WATERMARK_RESET_ON_RESTORE },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bugs); i++) {
+		if (strcmp(name, bugs[i].name) == 0) {
+			*bug = bugs[i].flag;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const struct sockaddr_in *stream_node_peer(const struct replica_args *a, uint32_t id)
+{
+	for (uint32_t i = 0; i < a->addrs.peer_count; i++)
+		if (a->addrs.peer_ids[i] == id)
+			return &a->addrs.peer_addrs[i];
+	return NULL;
+}
+
+int64_t stream_node_peer_id(const struct replica_args *a, const struct sockaddr_in *from)
+{
+	for (uint32_t i = 0; i < a->addrs.peer_count; i++) {
+		const struct sockaddr_in *p = &a->addrs.peer_addrs[i];
+
+		if (p->sin_addr.s_addr == from->sin_addr.s_addr && p->sin_port == from->sin_port)
+			return a->addrs.peer_ids[i];
+	}
+	return -1;
+}
+
+/* Cut @fd after its last '\n' (a torn line from a kill mid-write). */
+static int cut_torn_line(int fd, const char *path, struct errbuf *eb)
+{
+	char buf[4096];
+	off_t end = lseek(fd, 0, SEEK_END), at = end;
+
+	if (end < 0)
+		return errbuf_set(eb, -errno, "%s: cannot seek", path);
+	while (at > 0) {
+		size_t n = at < (off_t)sizeof(buf) ? (size_t)at : sizeof(buf);
+		ssize_t got = pread(fd, buf, n, at - (off_t)n);
+
+		if (got != (ssize_t)n)
+			return errbuf_set(eb, got < 0 ? -errno : -EIO, "%s: cannot read", path);
+		for (size_t i = n; i > 0; i--) {
+			if (buf[i - 1] == '\n') {
+				off_t keep = at - (off_t)n + (off_t)i;
+
+				if (keep != end && ftruncate(fd, keep) < 0)
+					return errbuf_set(eb, -errno, "%s: cannot cut", path);
+				return 0;
+			}
+		}
+		at -= (off_t)n;
+	}
+	if (end > 0 && ftruncate(fd, 0) < 0)
+		return errbuf_set(eb, -errno, "%s: cannot cut", path);
+	return 0;
+}
+
+int stream_node_open_append(const char *dir, const char *name, struct errbuf *eb)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return errbuf_set(eb, -ENAMETOOLONG, "%s/%s: path too long", dir, name);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return errbuf_set(eb, -errno, "%s: cannot create directory", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errbuf_set(eb, -errno, "%s: cannot open", path);
+	err = cut_torn_line(fd, path, eb);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* stream_gen.h - the events of a stream campaign: event times that follow the op's due time,
+ * bounded disorder, some truly late events, negative times, and one source left idle. */
+#ifndef STREAM_GEN_H
+#define STREAM_GEN_H
+
+#include <stdint.h>
+
+#include "gen.h"
+
+enum {
+	STREAM_GEN_VALUE_BYTES_MAX = 128,       /* an event's JSON value */
+	STREAM_GEN_VALUE_MAX = 100,             /* values are 1 .. this */
+};
+
+/*
+ * Op k is due at k / rate seconds; its event's "now" is t0 + k * ms_per_op (t0 < 0, so the
+ * first part of a campaign has negative times). An event is late with probability
+ * late_fraction: now - B - 1 - U(0, size + lateness + 250); else now - U(0, 9B/10). Keys are
+ * uniform over @keys, sources uniform, except that source 0 gets none for ops idle_from ..
+ * idle_until - 1 (with two sources or more), so it goes idle. Values are uniform 1..100.
+ */
+struct stream_gen {
+	struct gen base;
+	uint32_t sources, keys;
+	int64_t t0_ms;
+	double ms_per_op;
+	int64_t out_of_order_ms, window_ms, lateness_ms;
+	double late_fraction;
+	uint64_t idle_from, idle_until;         /* op numbers */
+};
+
+/* stream_gen_init() - @g for a campaign of @time_s at @rate ops/s; see above. */
+void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t keys, double rate,
+		     double time_s, int64_t out_of_order_ms, int64_t window_ms,
+		     int64_t lateness_ms, uint64_t seed);
+
+#endif /* STREAM_GEN_H */
