@@ -81,7 +81,7 @@ static int nemesis_op(struct campaign *cp, const struct schedule_event *ev, stru
 	err = campaign_record(cp, &inv, eb);
 	if (err < 0)
 		return err;
-	prng_init(&prng, cp->opts->seed ^ (ev->stream + 1) * 0x94d049bb133111ebull);
+	prng_init(&prng, cp->opts->seed ^ (ev->substream + 1) * 0x94d049bb133111ebull);
 	err = nem_invoke(cp->nemesis, &req, &prng, &done, eb);
 	info = inv;
 	info.type = OP_INFO;

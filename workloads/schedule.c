@@ -51,8 +51,8 @@ static int event_order(const void *a, const void *b)
 
 	if (x->at_ns != y->at_ns)
 		return x->at_ns < y->at_ns ? -1 : 1;
-	/* Same instant: the fault drawn first goes first; its stream says which. */
-	return x->stream < y->stream ? -1 : x->stream > y->stream;
+	/* Same instant: the fault drawn first goes first; its substream says which. */
+	return x->substream < y->substream ? -1 : x->substream > y->substream;
 }
 
 /* Appends the decisions of one fault; @order numbers events to keep the sort stable. */
@@ -77,7 +77,7 @@ static int build_fault(struct schedule *s, const struct schedule_opts *o, uint32
 		ev = &s->events[s->count++];
 		memset(ev, 0, sizeof(*ev));
 		ev->at_ns = at;
-		ev->stream = (*order)++;
+		ev->substream = (*order)++;
 		if (!active) {
 			ev->f = k->start;
 			k->draw(&prng, o, ev);
@@ -144,7 +144,7 @@ uint32_t schedule_final(const struct system_desc *system, uint32_t faults,
 			out[n].f = k->stop;
 			/* nodes 0: every node this nemesis took down, paused or skewed. */
 			snprintf(out[n].value, sizeof(out[n].value), "null");
-			out[n].stream = UINT64_MAX - rank;
+			out[n].substream = UINT64_MAX - rank;
 			n++;
 		}
 	}

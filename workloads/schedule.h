@@ -41,7 +41,7 @@ struct schedule_opts {
 /*
  * One step of the schedule. @f starts or stops a fault ("start-delay", "kill", "start", ...).
  * @value is the JSON text recorded as the invoke's value; @params and @arg are what the
- * nemesis reads. @stream seeds the prng handed to the nemesis for this event, so its own
+ * nemesis reads. @substream seeds the prng handed to the nemesis for this event, so its own
  * random choices (which node a partition isolates) repeat with the seed too.
  */
 struct schedule_event {
@@ -50,7 +50,7 @@ struct schedule_event {
 	char arg[SCHEDULE_ARG_BYTES_MAX];       /* "" when the fault takes no arg */
 	char value[SCHEDULE_VALUE_BYTES_MAX];
 	struct nem_params params;
-	uint64_t stream;
+	uint64_t substream;
 };
 
 /* Invariants: events sorted by at_ns; for each fault, starts and stops alternate. */

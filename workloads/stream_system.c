@@ -26,6 +26,7 @@ struct stream_system_opts {
 	struct stream_job job;                          /* spec set by opts_check */
 	char window[STREAM_JOB_WINDOW_TEXT_BYTES_MAX];  /* as given */
 	int64_t offset_ms;
+	bool roles_given;                               /* --sources or --operators */
 };
 STATIC_ASSERT(sizeof(struct stream_system_opts) <= SYSTEM_OPTS_BYTES_MAX,
 	      "the options fit the campaign's room for them");
@@ -139,12 +140,14 @@ static int parse_ms(const char *arg, const char *name, int64_t min, int64_t *out
 
 static int parse_sources(void *opts, const char *arg, struct errbuf *eb)
 {
+	((struct stream_system_opts *)opts)->roles_given = true;
 	return parse_count(arg, "sources", STREAM_JOB_SOURCES_MAX,
 			   &((struct stream_system_opts *)opts)->job.sources, eb);
 }
 
 static int parse_operators(void *opts, const char *arg, struct errbuf *eb)
 {
+	((struct stream_system_opts *)opts)->roles_given = true;
 	return parse_count(arg, "operators", STREAM_JOB_OPERATORS_MAX,
 			   &((struct stream_system_opts *)opts)->job.operators, eb);
 }
@@ -213,7 +216,8 @@ static void stream_opts_defaults(void *opts)
 	snprintf(so->window, sizeof(so->window), "tumbling:1000");
 }
 
-/* The window with its offset; the node count follows from the roles. */
+/* The window with its offset; the node count follows from the roles, or (--nodes N alone)
+ * the roles from it: half the nodes but the sink operators, the rest sources. */
 static int stream_opts_check(void *opts, struct campaign_opts *o, struct errbuf *eb)
 {
 	struct stream_system_opts *so = opts;
@@ -221,6 +225,13 @@ static int stream_opts_check(void *opts, struct campaign_opts *o, struct errbuf 
 
 	if (err < 0)
 		return err;
+	if (!so->roles_given && o->node_count != o->system->nodes_default) {
+		if (o->node_count < 3 || o->node_count > o->system->nodes_max)
+			return errbuf_set(eb, -EINVAL, "--nodes %" PRIu32 ": a stream job has 3..%"
+					  PRIu32 " nodes", o->node_count, o->system->nodes_max);
+		so->job.operators = (o->node_count - 1) / 2;
+		so->job.sources = o->node_count - 1 - so->job.operators;
+	}
 	if (o->node_count != o->system->nodes_default &&
 	    o->node_count != stream_job_nodes(&so->job))
 		return errbuf_set(eb, -EINVAL, "--nodes %" PRIu32 ": a stream job has sources + "
@@ -267,8 +278,8 @@ static const struct system_option stream_options[] = {
 	{ "sources", "S", "source nodes, 1..16 (default 2); nodes 1..S", parse_sources },
 	{ "operators", "W", "window operator nodes, 1..16 (default 2); then one sink",
 	  parse_operators },
-	{ "window", "tumbling:SIZE|sliding:SIZE:SLIDE", "event-time windows in ms (default "
-	  "tumbling:1000)", parse_window },
+	{ "window", "SPEC", "event-time windows, tumbling:SIZE or sliding:SIZE:SLIDE in ms "
+	  "(default tumbling:1000)", parse_window },
 	{ "offset", "MS", "window offset (default 0)", parse_offset },
 	{ "lateness", "MS", "allowed lateness: late panes until end - 1 + MS (default 0)",
 	  parse_lateness },
@@ -277,8 +288,8 @@ static const struct system_option stream_options[] = {
 	{ "idle-timeout", "MS", "a source without events this long is idle (default 1000)",
 	  parse_idle_timeout },
 	{ "agg", "count|sum|min|max", "the windows' aggregate (default count)", parse_agg },
-	{ "guarantee", "exactly-once|at-least-once", "what the job promises and the checker "
-	  "holds it to (default exactly-once)", parse_guarantee },
+	{ "guarantee", "MODE", "exactly-once or at-least-once: what the job promises and the "
+	  "checker holds it to (default exactly-once)", parse_guarantee },
 	{ NULL, NULL, NULL, NULL },
 };
 

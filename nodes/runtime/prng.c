@@ -61,7 +61,7 @@ int prng_chance(struct prng *prng, double p)
 	return (double)(prng_next(prng) >> 11) * 0x1.0p-53 < p;
 }
 
-void prng_split(struct prng *prng, uint64_t stream, struct prng *out)
+void prng_split(struct prng *prng, uint64_t substream, struct prng *out)
 {
-	prng_init(out, prng_next(prng) ^ (stream * 0xd1342543de82ef95ull));
+	prng_init(out, prng_next(prng) ^ (substream * 0xd1342543de82ef95ull));
 }

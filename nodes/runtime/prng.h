@@ -22,7 +22,7 @@ uint64_t prng_below(struct prng *prng, uint64_t bound);
 /* prng_chance() - true with probability @p (0 <= p <= 1). */
 int prng_chance(struct prng *prng, double p);
 
-/* prng_split() - derive an independent generator for a sub-component, keyed by @stream. */
-void prng_split(struct prng *prng, uint64_t stream, struct prng *out);
+/* prng_split() - derive an independent generator for a sub-component, keyed by @substream. */
+void prng_split(struct prng *prng, uint64_t substream, struct prng *out);
 
 #endif /* PRNG_H */

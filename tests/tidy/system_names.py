@@ -10,6 +10,8 @@ import re
 import subprocess
 import sys
 
+# Names from outside the project that merely contain a system's name (POSIX's SOCK_STREAM).
+FOREIGN = re.compile(r"\bSOCK_STREAM\b")
 REGISTRIES = {"workloads/system_table.c", "checker/checker_table.c"}
 NOT_SHARED = ("tests/", "bench/", "vm/")
 
@@ -66,6 +68,7 @@ def main():
         code = strip_comments(open(os.path.join(root, path), encoding="utf-8",
                                    errors="replace").read())
         for number, line in enumerate(code.split("\n"), 1):
+            line = FOREIGN.sub("", line)
             hit = compare.search(line) or word.search(line)
             if hit:
                 what = "strcmp against" if hit.re is compare else "names"

@@ -108,7 +108,10 @@ static const char *sample(const char *name, const char *arg, const char *first_b
 		{ "byzantine", "MODE[,MODE]", "silent" },
 		{ "msgdrop-types", "TYPE[,TYPE]", "commit" },
 		{ "bits", "M", "16" }, { "succ-list", "R", "2" },
-		{ "spares", "S", "1" },
+		{ "spares", "S", "1" }, { "sources", "S", "2" }, { "operators", "W", "1" },
+		{ "window", "SPEC", "sliding:1000:250" }, { "offset", "MS", "100" },
+		{ "lateness", "MS", "500" }, { "out-of-order", "MS", "200" },
+		{ "idle-timeout", "MS", "800" }, { "guarantee", "MODE", "at-least-once" },
 	};
 
 	if (strcmp(name, "bug") == 0)

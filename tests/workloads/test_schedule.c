@@ -49,7 +49,7 @@ Test(schedule, the_same_seed_gives_the_same_schedule)
 		cr_assert_str_eq(a.events[i].value, b.events[i].value);
 		cr_assert_eq(memcmp(&a.events[i].params, &b.events[i].params,
 				    sizeof(a.events[i].params)), 0);
-		cr_assert_eq(a.events[i].stream, b.events[i].stream);
+		cr_assert_eq(a.events[i].substream, b.events[i].substream);
 	}
 	schedule_fini(&a);
 	schedule_fini(&b);
