@@ -86,6 +86,7 @@ int stream_operator_new(const struct stream_operator_config *config, struct stre
 		return errbuf_set(eb, -ENOMEM, "stream operator: %u slots", 2 * entries_max);
 	}
 	op->watermark_ms = INT64_MIN;
+	op->due_ms = INT64_MAX; /* no entries */
 	for (uint32_t input = 0; input < STREAM_OPERATOR_INPUTS_MAX; input++)
 		op->input_watermark_ms[input] = INT64_MIN;
 	ASSERT(op->slots_count >= 2 * entries_max);
@@ -408,20 +409,25 @@ static uint32_t collect_firing(struct stream_operator *op, int64_t watermark_ms)
 	return count;
 }
 
-/* Fire the @firing windows collected, record the advance, then drop what is past cleanup. */
+/* Fire the @firing windows collected, record the advance, then drop what is past cleanup
+ * (nothing is, below due_ms: no scan then). */
 static void advance(struct stream_operator *op, int64_t watermark_ms, uint32_t firing,
 		    struct stream_outputs *out)
 {
+	bool due = watermark_ms >= op->due_ms;
 	struct stream_output *record;
 
 	ASSERT(out->capacity - out->count >= firing + 1);
+	if (!due)
+		ASSERT(firing == 0);
 	for (uint32_t index = 0; index < firing; index++)
 		emit_pane(op, &op->slots[op->order[index]], STREAM_PANE_ON_TIME, out);
 	record = append(out, STREAM_OUTPUT_WATERMARK);
 	record->watermark_old_ms = op->watermark_ms;
 	record->watermark_new_ms = watermark_ms;
 	op->watermark_ms = watermark_ms;
-	stream_operator_sweep(op, watermark_ms);
+	if (due)
+		stream_operator_sweep(op, watermark_ms);
 	ASSERT(op->watermark_ms == watermark_ms);
 	ASSERT_DEBUG(stream_operator_invariants_hold(op));
 }
@@ -434,7 +440,8 @@ static int input_update(struct stream_operator *op, uint32_t input, int64_t wate
 	uint32_t firing = 0;
 
 	ASSERT(target_ms >= op->watermark_ms);
-	if (target_ms > op->watermark_ms) {
+	/* Below due_ms no window fires: no need to scan for them. */
+	if (target_ms > op->watermark_ms && target_ms >= op->due_ms) {
 		firing = collect_firing(op, target_ms);
 		if (out->capacity - out->count < firing + 1)
 			return errbuf_set(eb, -EMSGSIZE, "watermark: %u panes may fire, room for "

@@ -61,6 +61,18 @@ int64_t stream_operator_entry_cleanup_ms(const struct stream_operator *op,
 	return stream_operator_window_cleanup_ms(op, last_ms);
 }
 
+int64_t stream_operator_entry_due_ms(const struct stream_operator *op,
+				     const struct stream_entry *entry)
+{
+	if (entry->kind == STREAM_ENTRY_WINDOW) {
+		int64_t max_ms = stream_operator_max_timestamp_ms(op, entry->start_ms);
+
+		if (max_ms > op->watermark_ms)
+			return max_ms; /* its cleanup is no earlier */
+	}
+	return stream_operator_entry_cleanup_ms(op, entry);
+}
+
 /* A 64-bit mix (splitmix64's finaliser) of the whole identity, masked to the table. */
 static uint32_t home_slot(const struct stream_operator *op, uint8_t kind, uint64_t key,
 			  int64_t start_ms)
@@ -106,6 +118,7 @@ uint32_t stream_operator_find_or_insert(struct stream_operator *op, enum stream_
 {
 	uint32_t slot = probe(op, kind, key, start_ms);
 	struct stream_entry *entry = &op->slots[slot];
+	int64_t due_ms;
 
 	if (entry->kind != STREAM_ENTRY_FREE)
 		return slot;
@@ -114,6 +127,8 @@ uint32_t stream_operator_find_or_insert(struct stream_operator *op, enum stream_
 		op->window_entries++;
 	else
 		op->pane_entries++;
+	due_ms = stream_operator_entry_due_ms(op, entry);
+	op->due_ms = due_ms < op->due_ms ? due_ms : op->due_ms;
 	ASSERT(op->pane_entries <= op->config.pane_entries_max);
 	ASSERT(op->window_entries <= op->config.window_entries_max);
 	return slot;
@@ -149,21 +164,31 @@ void stream_operator_sweep(struct stream_operator *op, int64_t watermark_ms)
 {
 	uint32_t slot = 0, visits = 0;
 	uint32_t held = op->pane_entries + op->window_entries;
+	int64_t due_ms = INT64_MAX;
 
+	ASSERT(watermark_ms == op->watermark_ms);
 	/* A removal may shift an unvisited entry into this slot: look at it again. Each slot
 	 * is looked at once more per removal, and removals are at most the entries held. */
 	while (slot < op->slots_count) {
 		struct stream_entry *entry = &op->slots[slot];
+		int64_t entry_due_ms;
 
 		visits++;
 		ASSERT(visits <= op->slots_count + held);
-		if (entry->kind != STREAM_ENTRY_FREE &&
-		    stream_operator_entry_cleanup_ms(op, entry) <= watermark_ms) {
+		if (entry->kind == STREAM_ENTRY_FREE) {
+			slot++;
+			continue;
+		}
+		if (stream_operator_entry_cleanup_ms(op, entry) <= watermark_ms) {
 			remove_at(op, slot);
 			continue;
 		}
+		entry_due_ms = stream_operator_entry_due_ms(op, entry);
+		due_ms = entry_due_ms < due_ms ? entry_due_ms : due_ms;
 		slot++;
 	}
+	op->due_ms = due_ms;
+	ASSERT(op->due_ms > watermark_ms || op->due_ms == INT64_MAX);
 	ASSERT(op->pane_entries + op->window_entries <= held);
 }
 
@@ -181,6 +206,8 @@ bool stream_operator_invariants_hold(const struct stream_operator *op)
 		if (entry->kind != STREAM_ENTRY_WINDOW && entry->aggregate.count == 0)
 			return false;
 		if (stream_operator_entry_cleanup_ms(op, entry) <= op->watermark_ms)
+			return false;
+		if (stream_operator_entry_due_ms(op, entry) < op->due_ms)
 			return false;
 		if (probe(op, entry->kind, entry->key, entry->start_ms) != slot)
 			return false; /* unreachable by its probe run, or a duplicate */
@@ -572,6 +599,7 @@ int stream_operator_restore(struct stream_operator *op, const uint8_t *bytes, si
 	op->events = state.events;
 	op->late_events = state.late_events;
 	op->watermark_regressions = state.watermark_regressions;
+	op->due_ms = INT64_MIN; /* unknown: the next advance scans, and its sweep sets it */
 	ASSERT_DEBUG(stream_operator_invariants_hold(op));
 	return 0;
 }
