@@ -43,10 +43,10 @@ struct bench_opts {
 };
 
 static const struct bench_opts bench_defaults = {
-	.events = 1000 * 1000,
+	.events = 500 * 1000,
 	.keys = GOAL_KEYS,
 	.rounds = 5,
-	.seconds = 3.0,
+	.seconds = 4.0,
 	.watermark_every = 1000,
 	.events_per_ms = 10,
 	.bound_ms = 4000,
