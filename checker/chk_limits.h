@@ -60,6 +60,11 @@ enum { CHK_SUMMARY_CLOCK_OPS_MAX = 8 };   /* nemesis clock ops listed by `faultl
 #define CHK_WINDOW_VALUE_MAX (INT64_C(1) << 40)
 enum { CHK_WINDOW_OPERATOR_INPUTS_MAX = 64, CHK_WINDOW_MESSAGE_EVENTS_MAX = 6,
        CHK_WINDOW_STALLED_LISTED_MAX = 8 };
+/* Window transcripts (window_transcript.h): steps in one file, records of each kind (events,
+ * panes, side-output records), the file's bytes, and the (key, pane) and (key, window)
+ * entries the operator a transcript is replayed through may hold. */
+enum { CHK_TRANSCRIPT_STEPS_MAX = 4096, CHK_TRANSCRIPT_RECORDS_MAX = 4096,
+       CHK_TRANSCRIPT_FILE_BYTES_MAX = 1 << 20, CHK_TRANSCRIPT_REPLAY_ENTRIES_MAX = 1 << 14 };
 /* Linearizability explanations (linear_report.c): invalid keys explained in the figures,
  * ops concurrent with the blocked one listed there, and frontier states named in the
  * anomaly message (the figures name all that linear_search.h keeps). */
@@ -74,6 +79,8 @@ STATIC_ASSERT(CHK_WINDOW_EVENTS_MAX <= (1 << 20), "window sums stay below 2^61 (
 STATIC_ASSERT(CHK_WINDOW_MEMBERSHIPS_MAX >= CHK_WINDOW_EVENTS_MAX,
 	      "every event may have one window");
 STATIC_ASSERT(CHK_WINDOW_SUBSET_SUM_TARGET_MAX % 64 == 0, "bitset is whole 64-bit words");
+STATIC_ASSERT(CHK_TRANSCRIPT_STEPS_MAX <= (1 << 20), "two watermarks per step fit in uint32_t");
+STATIC_ASSERT(CHK_TRANSCRIPT_RECORDS_MAX <= (1 << 20), "transcript counts fit in uint32_t");
 STATIC_ASSERT(CHK_ELEMENTS_MAX <= (1 << 30), "element slots are uint32_t with room to double");
 
 #endif /* CHECKER_LIMITS_H */
