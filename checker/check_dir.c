@@ -124,7 +124,7 @@ static void liveness_fprint(FILE *out, const struct check_liveness *l)
 			liveness_within_bound(l) ? "within the bound" : "NOT within the bound");
 }
 
-static void summary_print(FILE *out, const char *history_path, const struct check_result *r)
+void check_summary_fprint(FILE *out, const char *history_path, const struct check_result *r)
 {
 	uint32_t shown = r->anomaly_count < CHK_SUMMARY_ANOMALIES_MAX ?
 			 r->anomaly_count : CHK_SUMMARY_ANOMALIES_MAX;
@@ -282,7 +282,7 @@ int check_run_dir(const char *run_dir_or_file, const struct check_dir_opts *o,
 	skew_attach(&h, out, err ? NULL : eb);
 	results_save(&p, out, err ? NULL : eb);
 	if (print_summary)
-		summary_print(stdout, p.history, out);
+		check_summary_fprint(stdout, p.history, out);
 	hist_fini(&h);
 	ASSERT(err || out->checker);
 	return err;

@@ -5,6 +5,7 @@
 #define CHECK_DIR_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "checker.h"
 
@@ -62,5 +63,10 @@ int check_run_dir(const char *run_dir_or_file, const struct check_dir_opts *o,
 /* check_paths_history() - the history file @run_dir_or_file stands for, into @out
  * (PATH_MAX bytes). Return: 0, -errno (no such file), -ENAMETOOLONG. */
 int check_paths_history(const char *run_dir_or_file, char *out, struct errbuf *eb);
+
+/* check_summary_fprint() - the human summary `faultline check` prints for @r, the result of
+ * checking @history_path: the checker, the anomalies (at most CHK_SUMMARY_ANOMALIES_MAX),
+ * figures, liveness and the verdict. */
+void check_summary_fprint(FILE *out, const char *history_path, const struct check_result *r);
 
 #endif /* CHECK_DIR_H */

@@ -20,6 +20,9 @@
 #ifndef LWW_SAMPLES_DIR
 #error "LWW_SAMPLES_DIR must name histories/samples/lww"
 #endif
+#ifndef TRANSCRIPTS_DIR
+#error "TRANSCRIPTS_DIR must name histories/transcripts"
+#endif
 
 static char dir[64];
 
@@ -472,4 +475,46 @@ Test(cmd_check, convert_fits_jepsen_oddities_with_a_warning_and_strict_refuses_t
 	cr_expect_eq(run_subcommand(cmd_convert, 3, strict, out, err), 2);
 	snprintf(want, sizeof(want), "%s:2: expected :time >= the op before's", path);
 	cr_expect(strstr(err, want), "%s", err);
+}
+
+/* --transcript: a window transcript judged like a history; nothing written beside it. */
+Test(cmd_check, transcripts_exit_by_verdict_and_list_anomalies)
+{
+	char *valid[] = { "check", "--transcript", TRANSCRIPTS_DIR "/valid_lateness.yaml", NULL };
+	char *invalid[] = { "check", "--transcript", TRANSCRIPTS_DIR "/invalid_premature.yaml",
+			    NULL };
+	char *json[] = { "check", "--json", "--transcript",
+			 TRANSCRIPTS_DIR "/invalid_double_count.yaml", NULL };
+
+	cr_expect_eq(run_cmd(3, valid, out, err), 0, "stdout: %s stderr: %s", out, err);
+	cr_expect(strstr(out, "checker: window, from --transcript"), "%s", out);
+	cr_expect(strstr(out, "verdict: valid"), "%s", out);
+	cr_expect_eq(run_cmd(3, invalid, out, err), 1, "stdout: %s stderr: %s", out, err);
+	cr_expect(strstr(out, "  premature: key 1 window [0, 10)"), "%s", out);
+	cr_expect(strstr(out, "verdict: invalid"), "%s", out);
+	cr_expect_eq(run_cmd(4, json, out, err), 1, "stdout: %s stderr: %s", out, err);
+	cr_expect(strstr(out, "\"kind\": \"double-count\""), "%s", out);
+	cr_expect(strstr(out, "\"checker\": \"window\""), "%s", out);
+}
+
+Test(cmd_check, malformed_transcripts_exit_2_with_file_and_line)
+{
+	char *argv[] = { "check", "--transcript",
+			 TRANSCRIPTS_DIR "/malformed_unknown_key.yaml", NULL };
+
+	cr_expect_eq(run_cmd(3, argv, out, err), 2, "stdout: %s stderr: %s", out, err);
+	cr_expect(strstr(err, "faultline check: " TRANSCRIPTS_DIR "/malformed_unknown_key.yaml:6: "
+			 "unknown key \"inptu\""), "%s", err);
+	cr_expect_eq(out[0], '\0', "%s", out);
+}
+
+Test(cmd_check, transcript_usage_errors_exit_64)
+{
+	char *with_target[] = { "check", "--transcript", "t.yaml", "run-dir", NULL };
+	char *with_model[] = { "check", "--transcript", "t.yaml", "--model", "gset", NULL };
+
+	cr_expect_eq(run_cmd(4, with_target, out, err), 64);
+	cr_expect(strstr(err, "--transcript takes no run directory"), "%s", err);
+	cr_expect_eq(run_cmd(5, with_model, out, err), 64);
+	cr_expect(strstr(err, "--transcript takes only --json and --quiet"), "%s", err);
 }

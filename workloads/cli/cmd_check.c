@@ -2,7 +2,8 @@
 /*
  * cmd_check.c - `faultline check <run-dir|history> [--model M] [--initial V]
  * [--null-read any|empty] [--json] [--quiet]`: check one run with a checker of the registry
- * (checker_table.h). Prints a summary (or, with --json, the results.json document) on
+ * (checker_table.h); or `faultline check --transcript FILE`: judge a window transcript
+ * (window_transcript.h). Prints a summary (or, with --json, the results.json document) on
  * stdout, errors and warnings on stderr as "faultline check: ...". Exit codes: 0 valid,
  * 1 invalid, 2 unknown or error, 64 usage.
  */
@@ -21,6 +22,7 @@
 #include "fl_assert.h"
 #include "linear.h"
 #include "results.h"
+#include "window_transcript.h"
 
 static void usage(FILE *out)
 {
@@ -31,6 +33,7 @@ static void usage(FILE *out)
 		"usage: faultline check <run-dir|history> [--model M] [--initial V]\n"
 		"                       [--null-read any|empty] [--add-f F] [--read-f F]\n"
 		"                       [--linearizable] [--strict] [--json] [--quiet]\n"
+		"       faultline check --transcript FILE [--json] [--quiet]\n"
 		"  Check a history (a run directory's history.jsonl, or a file) and write\n"
 		"  results.json beside it. The checker comes from --model, else the run's\n"
 		"  config.json (its \"model\", or its \"system\"), else the ops' shape (the\n"
@@ -57,6 +60,11 @@ static void usage(FILE *out)
 		"  --strict    refuse those Jepsen oddities instead (exit 2, same line)\n"
 		"  --json      print the results.json document instead of the summary\n"
 		"  --quiet     print nothing but errors; the exit code tells the verdict\n"
+		"  --transcript FILE  judge a window transcript (YAML: a job, its inputs,\n"
+		"              watermarks and expected outputs; checker/CHECKS.md \"Window\n"
+		"              transcripts\") with the window checker instead of a history. An\n"
+		"              option, not a guess from the file name: a transcript is no run,\n"
+		"              and nothing is written beside it\n"
 		"exit codes: 0 valid, 1 invalid, 2 unknown or error, 64 usage error\n");
 }
 
@@ -70,6 +78,7 @@ struct check_cmd_opts {
 	bool linearizable;              /* --linearizable */
 	bool json;
 	bool quiet;
+	const char *transcript;         /* --transcript: a window transcript, not a history */
 };
 
 static const struct check_cmd_opts check_cmd_defaults = {
@@ -81,7 +90,7 @@ static const struct check_cmd_opts check_cmd_defaults = {
 
 enum {
 	OPT_MODEL = 256, OPT_INITIAL, OPT_NULL_READ, OPT_ADD_F, OPT_READ_F, OPT_LINEARIZABLE,
-	OPT_STRICT, OPT_JSON, OPT_QUIET, OPT_HELP
+	OPT_STRICT, OPT_JSON, OPT_QUIET, OPT_TRANSCRIPT, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -94,6 +103,7 @@ static const struct option long_options[] = {
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,6 +167,9 @@ static int parse(int argc, char **argv, struct check_cmd_opts *o)
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
+		case OPT_TRANSCRIPT:
+			o->transcript = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -166,6 +179,13 @@ static int parse(int argc, char **argv, struct check_cmd_opts *o)
 			return CMD_EXIT_USAGE;
 		}
 	}
+	if (o->transcript && argc - optind == 0)
+		return 0;
+	if (o->transcript) {
+		fprintf(stderr, "faultline check: --transcript takes no run directory or "
+			"history\n");
+		return CMD_EXIT_USAGE;
+	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "faultline check: expected exactly one run directory or history\n");
 		usage(stderr);
@@ -173,6 +193,42 @@ static int parse(int argc, char **argv, struct check_cmd_opts *o)
 	}
 	o->target = argv[optind];
 	return 0;
+}
+
+static int exit_code(enum verdict verdict)
+{
+	return verdict == VERDICT_VALID ? CMD_EXIT_VALID :
+	       verdict == VERDICT_INVALID ? CMD_EXIT_INVALID : CMD_EXIT_UNKNOWN;
+}
+
+/* --transcript: load, judge, print as a history's check does. Nothing is written. */
+static int check_transcript(const struct check_cmd_opts *o)
+{
+	struct window_transcript *t = NULL;
+	struct check_result result;
+	struct errbuf eb = { .msg = "" };
+	int rc, err;
+
+	ASSERT(o->transcript);
+	check_result_init(&result);
+	err = window_transcript_load(o->transcript, &t, &eb);
+	if (err) {
+		fprintf(stderr, "faultline check: %s\n", eb.msg[0] ? eb.msg : strerror(-err));
+		return CMD_EXIT_UNKNOWN;
+	}
+	snprintf(result.chosen, sizeof(result.chosen), "window, from --transcript");
+	err = window_transcript_check(t, &result, &eb);
+	if (err)
+		fprintf(stderr, "faultline check: %s\n", eb.msg[0] ? eb.msg : strerror(-err));
+	if (o->json)
+		results_fprint_json(stdout, &result, o->transcript, NULL);
+	else if (!o->quiet)
+		check_summary_fprint(stdout, o->transcript, &result);
+	rc = exit_code(result.verdict);
+	ASSERT(!err || rc != CMD_EXIT_VALID);
+	window_transcript_free(t);
+	check_result_fini(&result);
+	return rc;
 }
 
 int cmd_check(int argc, char **argv)
@@ -192,11 +248,18 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "faultline check: --json and --quiet exclude each other\n");
 		return CMD_EXIT_USAGE;
 	}
+	if (o.transcript && (o.model || o.linear_set || o.add_f || o.read_f || o.linearizable ||
+			     o.strict)) {
+		fprintf(stderr, "faultline check: --transcript takes only --json and --quiet\n");
+		return CMD_EXIT_USAGE;
+	}
 	if (o.linear_set && (!o.model || linear_model_parse(o.model, &o.linear.model) != 0)) {
 		fprintf(stderr, "faultline check: --initial and --null-read need --model "
 			"cas-register or kv\n");
 		return CMD_EXIT_USAGE;
 	}
+	if (o.transcript)
+		return check_transcript(&o);
 	err = check_run_dir(o.target, &(struct check_dir_opts){ .model = o.model,
 				.linear = &o.linear, .strict_import = o.strict,
 				.add_f = o.add_f, .read_f = o.read_f,
@@ -209,8 +272,7 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "faultline check: %s\n", eb.msg);
 	if (o.json && check_paths_history(o.target, history, NULL) == 0)
 		results_fprint_json(stdout, &result, history, NULL);
-	rc = result.verdict == VERDICT_VALID ? CMD_EXIT_VALID :
-	     result.verdict == VERDICT_INVALID ? CMD_EXIT_INVALID : CMD_EXIT_UNKNOWN;
+	rc = exit_code(result.verdict);
 	if (err && rc == CMD_EXIT_VALID)
 		rc = CMD_EXIT_UNKNOWN;        /* cannot happen (S25); belt and braces */
 	check_result_fini(&result);
