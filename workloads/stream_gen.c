@@ -30,6 +30,7 @@ static enum gen_status stream_gen_op(struct gen *base, const struct gen_ctx *ctx
 
 	if (source == 0 && g->sources > 1 && k >= g->idle_from && k < g->idle_until)
 		source = 1 + (uint32_t)prng_below(ctx->prng, g->sources - 1);
+	now -= (int64_t)source * g->lag_ms;
 	if (prng_chance(ctx->prng, g->late_fraction))
 		t = now - g->out_of_order_ms - 1 -
 		    uniform(ctx->prng, g->window_ms + g->lateness_ms + 250);
@@ -65,6 +66,7 @@ void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t keys, doub
 		.t0_ms = -(int64_t)(time_s * 500.0) - 137 - uniform(&prng, 1000),
 		.ms_per_op = 1000.0 / rate, .out_of_order_ms = out_of_order_ms,
 		.window_ms = window_ms, .lateness_ms = lateness_ms, .late_fraction = 0.05,
+		.lag_ms = out_of_order_ms / 2,
 		.idle_from = (uint64_t)(ops * 0.35), .idle_until = (uint64_t)(ops * 0.55),
 	};
 }

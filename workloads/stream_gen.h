@@ -15,7 +15,10 @@ enum {
 
 /*
  * Op k is due at k / rate seconds; its event's "now" is t0 + k * ms_per_op (t0 < 0, so the
- * first part of a campaign has negative times). An event is late with probability
+ * first part of a campaign has negative times); source s lags s * lag_ms behind that, as
+ * partitions of a real topic drift apart (lag_ms = B / 2, so a lagging source's events stay
+ * on time for a correct job, but not if its idleness lets the others' watermark pass
+ * them). An event is late with probability
  * late_fraction: now - B - 1 - U(0, size + lateness + 250); else now - U(0, 9B/10). Keys are
  * uniform over @keys, sources uniform, except that source 0 gets none for ops idle_from ..
  * idle_until - 1 (with two sources or more), so it goes idle. Values are uniform 1..100.
@@ -25,7 +28,7 @@ struct stream_gen {
 	uint32_t sources, keys;
 	int64_t t0_ms;
 	double ms_per_op;
-	int64_t out_of_order_ms, window_ms, lateness_ms;
+	int64_t out_of_order_ms, window_ms, lateness_ms, lag_ms;
 	double late_fraction;
 	uint64_t idle_from, idle_until;         /* op numbers */
 };

@@ -309,6 +309,9 @@ static const struct system_bug stream_bugs[] = {
 	{ "watermark-reset-on-restart", "a restored operator forgets its watermarks: windows "
 	  "fire again (FLINK-36663)", "--nemesis kill --lateness 500",
 	  "duplicate-pane,double-count,incomplete", false },
+	{ "idle-flip-flop", "a source calls itself idle at every gap between its events: the "
+	  "others' watermark runs past a lagging source (FLINK-34252)", "", "incomplete",
+	  false },
 	{ "no-barrier-alignment", "operators read on past a barrier before the checkpoint: "
 	  "exactly-once breaks on recovery", "--nemesis kill", "double-count,duplicate-pane",
 	  false },

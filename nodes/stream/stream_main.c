@@ -30,7 +30,8 @@ static void usage(FILE *out)
 		"  --bug NAME      negative-modulo, end-inclusive, single-slide,\n"
 		"                  watermark-max-not-min, late-firing-dropped,\n"
 		"                  watermark-no-delay,"
-		" no-barrier-alignment, watermark-reset-on-restart\n"
+		" no-barrier-alignment, watermark-reset-on-restart,\n"
+		"                  idle-flip-flop, no-idle-timeout\n"
 		"exit codes: 0 stopped by SIGTERM/SIGINT, 64 usage error, 70 system error\n");
 }
 

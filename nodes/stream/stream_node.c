@@ -24,6 +24,8 @@ int stream_node_bug_parse(const char *name, uint32_t *bug)
 		{ "watermark-no-delay", STREAM_NODE_BUG_WATERMARK_NO_DELAY },
 		{ "no-barrier-alignment", STREAM_NODE_BUG_NO_BARRIER_ALIGNMENT },
 		{ "watermark-reset-on-restart", STREAM_BUG_WATERMARK_RESET_ON_RESTORE },
+		{ "idle-flip-flop", STREAM_NODE_BUG_IDLE_FLIP_FLOP },
+		{ "no-idle-timeout", STREAM_NODE_BUG_NO_IDLE_TIMEOUT },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bugs); i++) {

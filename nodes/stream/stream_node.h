@@ -17,6 +17,9 @@ enum stream_node_bug {
 	STREAM_NODE_BUG_WATERMARK_NO_DELAY = 1u << 8,   /* source: watermark = max time */
 	STREAM_NODE_BUG_NO_BARRIER_ALIGNMENT = 1u << 9, /* operator: inputs go on past a
 							 * barrier until the checkpoint */
+	STREAM_NODE_BUG_IDLE_FLIP_FLOP = 1u << 10,      /* source: idle at every gap between
+							 * events (FLINK-34252) */
+	STREAM_NODE_BUG_NO_IDLE_TIMEOUT = 1u << 11,     /* source: never idle (Beam#20908) */
 };
 
 enum {
@@ -26,6 +29,7 @@ enum {
 	STREAM_NODE_REPLY_BYTES_MAX = 256,
 	STREAM_NODE_RECV_BATCH_MAX = 32,
 	STREAM_NODE_PULL_TIMEOUT_MS = 100,      /* a pull unanswered this long is sent again */
+	STREAM_NODE_STALL_MS = 200,             /* ticks further apart: the node was stalled */
 };
 
 /* stream_node_bug_parse() - a --bug NAME to its flag. Return: 0 or -EINVAL. */

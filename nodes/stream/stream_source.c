@@ -37,7 +37,7 @@ struct source {
 	int64_t watermark_ms;                   /* the last in the log; INT64_MIN: none */
 	uint64_t barrier;                       /* the last barrier's number; 0: none */
 	bool idle, ended;
-	int64_t last_event_ns, next_barrier_ns, next_tick_ns;
+	int64_t last_event_ns, next_barrier_ns, next_tick_ns, last_tick_ns;
 	uint8_t datagram[STREAM_WIRE_DATAGRAM_BYTES_MAX];
 	struct stream_msg msg;
 };
@@ -276,17 +276,29 @@ static void on_datagram(struct replica_server *s, void *ctx, const struct sockad
 		log_warn("datagram refused: %s", eb.msg[0] ? eb.msg : "not from a peer");
 }
 
-/* Idleness after the timeout without events; a barrier every checkpoint interval. */
+/*
+ * Idleness after the timeout without events; a barrier every checkpoint interval. A source
+ * that was not running (frozen, or starved of the CPU: ticks far apart) has not watched its
+ * clients for that long, so the wait for events starts again (without it, a paused source
+ * would call itself idle on waking, before its clients' queued events, and let the
+ * operators' watermark run past them).
+ */
 static void on_tick(struct replica_server *s, void *ctx)
 {
 	struct source *src = ctx;
 	int64_t now = monotime_ns();
+	int64_t idle_ns = src->args->bugs & STREAM_NODE_BUG_IDLE_FLIP_FLOP
+			  ? STREAM_NODE_TICK_MS * INT64_C(1000000)
+			  : src->job->idle_timeout_ms * 1000000;
 	struct stream_record r = { 0 };
 	struct errbuf eb = { "" };
 
 	src->next_tick_ns = now + STREAM_NODE_TICK_MS * INT64_C(1000000);
-	if (!src->ended && !src->idle &&
-	    now - src->last_event_ns >= src->job->idle_timeout_ms * 1000000) {
+	if (src->last_tick_ns && now - src->last_tick_ns > STREAM_NODE_STALL_MS * INT64_C(1000000))
+		src->last_event_ns = now;
+	src->last_tick_ns = now;
+	if (!src->ended && !src->idle && now - src->last_event_ns >= idle_ns &&
+	    !(src->args->bugs & STREAM_NODE_BUG_NO_IDLE_TIMEOUT)) {
 		r.kind = STREAM_RECORD_IDLE;
 		if (log_append(src, &r, 1, &eb) < 0 && replica_server_log_allowed(s))
 			log_warn("idle: %s", eb.msg);
