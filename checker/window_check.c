@@ -401,6 +401,8 @@ static int watermark_cmp(const void *a, const void *b, void *arg)
 						 *(const uint32_t *)b;
 	int c = cmp_u64(x->operator_id, y->operator_id);
 
+	if (!c)
+		c = cmp_u64(x->incarnation, y->incarnation);
 	return c ? c : cmp_u64(x->position, y->position);
 }
 
@@ -442,24 +444,31 @@ static void own_watermark_judge(struct window_check_ctx *ctx, struct operator_vi
 	ASSERT(w->input == -1);
 	if (view->own_seen && w->watermark_ms < view->own_ms)
 		check_result_add_anomaly(ctx->result, "watermark-regress", NULL, 0,
-					 "operator %" PRIu32 ": its watermark went back from %"
-					 PRId64 " to %" PRId64 " at evidence position %" PRIu64,
-					 w->operator_id, view->own_ms, w->watermark_ms,
+					 "operator %" PRIu32 " incarnation %" PRIu32 ": its "
+					 "watermark went back from %" PRId64 " to %" PRId64
+					 " at evidence position %" PRIu64, w->operator_id,
+					 w->incarnation, view->own_ms, w->watermark_ms,
 					 w->position);
 	if (inputs_minimum(view, &minimum_ms, &input) && w->watermark_ms > minimum_ms)
 		check_result_add_anomaly(ctx->result, "watermark-regress", NULL, 0,
-					 "operator %" PRIu32 ": its watermark %" PRId64
-					 " at evidence position %" PRIu64 " is past the minimum of "
-					 "its active inputs', %" PRId64 " (input %d)",
-					 w->operator_id, w->watermark_ms, w->position, minimum_ms,
-					 input);
+					 "operator %" PRIu32 " incarnation %" PRIu32 ": its "
+					 "watermark %" PRId64 " at evidence position %" PRIu64
+					 " is past the minimum of its active inputs', %" PRId64
+					 " (input %d)", w->operator_id, w->incarnation,
+					 w->watermark_ms, w->position, minimum_ms, input);
 	if (!view->own_seen || w->watermark_ms > view->own_ms)
 		view->own_ms = w->watermark_ms;
 	view->own_seen = true;
 	ASSERT(view->own_ms >= w->watermark_ms);
 }
 
-/* One operator's observations @order[0 .. count), by position. */
+static bool same_incarnation(const struct window_check_watermark *a,
+			     const struct window_check_watermark *b)
+{
+	return a->operator_id == b->operator_id && a->incarnation == b->incarnation;
+}
+
+/* One operator incarnation's observations @order[0 .. count), by position. */
 static void operator_judge(struct window_check_ctx *ctx, const uint32_t *order, uint32_t count,
 			   struct operator_view *view)
 {
@@ -469,7 +478,7 @@ static void operator_judge(struct window_check_ctx *ctx, const uint32_t *order, 
 	for (uint32_t index = 0; index < count; index++) {
 		const struct window_check_watermark *w = &marks[order[index]];
 
-		ASSERT(w->operator_id == marks[order[0]].operator_id);
+		ASSERT(same_incarnation(w, &marks[order[0]]));
 		if (w->input == -1) {
 			own_watermark_judge(ctx, view, w);
 			continue;
@@ -479,14 +488,10 @@ static void operator_judge(struct window_check_ctx *ctx, const uint32_t *order, 
 		view->input_seen[w->input] = true;
 		view->input_idle[w->input] = w->idle;
 	}
-	if (!view->own_seen)
-		return;
-	if (!ctx->fired_known || view->own_ms < ctx->fired_ms)
-		ctx->fired_ms = view->own_ms;
-	ctx->fired_known = true;
 }
 
-/* Sort the observations by (operator, position) into @order; positions must be distinct. */
+/* Sort the observations by (operator, incarnation, position) into @order; positions must be
+ * distinct within an incarnation. */
 static int watermarks_sort(const struct window_check_input *in, uint32_t *order,
 			   struct errbuf *eb)
 {
@@ -498,16 +503,17 @@ static int watermarks_sort(const struct window_check_input *in, uint32_t *order,
 		const struct window_check_watermark *a = &in->watermarks[order[index - 1]];
 		const struct window_check_watermark *b = &in->watermarks[order[index]];
 
-		if (a->operator_id == b->operator_id && a->position == b->position)
+		if (same_incarnation(a, b) && a->position == b->position)
 			return errbuf_set(eb, -EINVAL, "watermarks[%u] and [%u]: operator %" PRIu32
-					  " has two observations at position %" PRIu64,
-					  order[index - 1], order[index], a->operator_id,
-					  a->position);
+					  " incarnation %" PRIu32 " has two observations at "
+					  "position %" PRIu64, order[index - 1], order[index],
+					  a->operator_id, a->incarnation, a->position);
 	}
 	return 0;
 }
 
-/* watermark-regress over every operator (@order from watermarks_sort()); ctx->fired_ms. */
+/* watermark-regress over every operator incarnation (@order from watermarks_sort());
+ * ctx->fired_ms from each operator's latest incarnation (a restart may go back). */
 static void watermarks_judge(struct window_check_ctx *ctx, const uint32_t *order)
 {
 	const struct window_check_input *in = ctx->input;
@@ -516,12 +522,19 @@ static void watermarks_judge(struct window_check_ctx *ctx, const uint32_t *order
 
 	for (uint32_t index = 1; index <= in->watermark_count; index++) {
 		const struct window_check_watermark *w = &in->watermarks[order[first]];
+		bool last = index == in->watermark_count;
 
-		if (index < in->watermark_count &&
-		    in->watermarks[order[index]].operator_id == w->operator_id)
+		if (!last && same_incarnation(&in->watermarks[order[index]], w))
 			continue;
 		operator_judge(ctx, order + first, index - first, &view);
 		first = index;
+		if (!last && in->watermarks[order[index]].operator_id == w->operator_id)
+			continue;       /* a later incarnation of this operator follows */
+		if (!view.own_seen)
+			continue;
+		if (!ctx->fired_known || view.own_ms < ctx->fired_ms)
+			ctx->fired_ms = view.own_ms;
+		ctx->fired_known = true;
 	}
 	ASSERT(first == in->watermark_count);
 	if (ctx->fired_known)

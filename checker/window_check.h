@@ -41,14 +41,15 @@ struct errbuf;
  *     window with LATE panes and no ON_TIME pane while R is not empty;
  *   lost-event: (only with end_of_input) the final pane (highest pane index, the last one
  *     emitted at it) is not the aggregate of some A \ D ⊆ S ⊆ P; or a window with A \ D not
- *     empty and no pane at all that the evidence says fired (every operator's last own
- *     watermark >= end - 1);
+ *     empty and no pane at all that the evidence says fired (every operator's highest own
+ *     watermark in its latest incarnation >= end - 1);
  *   double-count: under exactly-once, an ON_TIME or final pane above the upper bound;
  *   duplicate-pane: under exactly-once, one (key, window, pane index) emitted with two
  *     values or timings, or two ON_TIME panes of one window (equal replays are counted);
  *   premature: a pane emitted while its operator's watermark (watermark_known) < end - 1;
- *   watermark-regress: by an operator's evidence in position order, its own watermark went
- *     back, or passed the minimum of the highest watermarks its non-idle inputs had shown;
+ *   watermark-regress: by an operator incarnation's evidence in position order, its own
+ *     watermark went back, or passed the minimum of the highest watermarks its non-idle
+ *     inputs had shown;
  *   wrong-value: see above.
  * stalled (liveness, figures only): with end_of_input, a window with A \ D not empty that
  * emitted no pane and that the evidence does not show fired.
@@ -108,9 +109,12 @@ struct window_check_late {
 	uint64_t position;
 };
 
-/* One watermark observation from an operator's evidence log. */
+/* One watermark observation from an operator's evidence log. Each incarnation (a restart,
+ * from a checkpoint that may hold an older watermark) is judged apart; the fired rule reads
+ * each operator's highest incarnation. */
 struct window_check_watermark {
 	uint32_t operator_id;
+	uint32_t incarnation;           /* restarts before this observation, from 0 */
 	int32_t input;                  /* -1: the operator's own; else 0 .. INPUTS_MAX - 1 */
 	int64_t watermark_ms;
 	uint64_t position;              /* in that operator's evidence log, distinct there */

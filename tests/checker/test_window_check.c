@@ -521,7 +521,8 @@ Test(window_check, an_operator_watermark_going_back_is_a_regress)
 	window_fixture_watermark(f, 3, 0, 10, false);
 	window_fixture_watermark(f, 3, -1, 10, false);
 	window_fixture_watermark(f, 3, -1, 8, false);
-	expect_only("watermark-regress", "operator 3: its watermark went back from 10 to 8");
+	expect_only("watermark-regress",
+		    "operator 3 incarnation 0: its watermark went back from 10 to 8");
 }
 
 Test(window_check, an_operator_watermark_past_an_input_is_a_regress_unless_idle)
@@ -546,6 +547,52 @@ Test(window_check, evidence_is_judged_per_operator_in_position_order)
 	window_fixture_watermark(f, 1, -1, 30, false);
 	f->watermarks[0].position = 9;                  /* operator 1 saw 30, then 20 */
 	expect_only("watermark-regress", "went back from 30 to 20 at evidence position 9");
+}
+
+Test(window_check, a_restart_may_go_back_but_not_within_its_incarnation)
+{
+	f = window_fixture_new(10, 0, STREAM_AGGREGATE_COUNT);
+	window_fixture_watermark(f, 2, -1, 30, false);
+	window_fixture_watermark(f, 2, -1, 20, false);  /* restored from a checkpoint */
+	window_fixture_watermark(f, 2, -1, 25, false);
+	f->watermarks[1].incarnation = 1;
+	f->watermarks[2].incarnation = 1;
+	expect_valid();
+	f->watermarks[2].watermark_ms = 15;
+	expect_only("watermark-regress", "operator 2 incarnation 1: its watermark went back from "
+		    "20 to 15 at evidence position 2");
+}
+
+/* The fired rule reads an operator's latest incarnation: what an earlier one reached may
+ * never have been committed. */
+Test(window_check, only_the_latest_incarnation_says_a_window_fired)
+{
+	f = window_fixture_new(10, 0, STREAM_AGGREGATE_COUNT);
+	window_fixture_send(f, 1, 7, 1, 0, OK);
+	window_fixture_watermark(f, 0, -1, 20, false);
+	window_fixture_watermark(f, 0, -1, 5, false);
+	f->watermarks[1].incarnation = 1;
+	expect_valid();
+	cr_assert_eq(f->figures.stalled, 1);
+	f->watermarks[0].watermark_ms = 5;
+	f->watermarks[1].watermark_ms = 20;
+	expect_only("lost-event", "no pane, though every operator's watermark reached 20");
+	window_fixture_watermark(f, 1, -1, 8, false);   /* another operator, behind */
+	expect_valid();
+	cr_assert_eq(f->figures.stalled, 1);
+}
+
+Test(window_check, one_position_twice_in_one_incarnation_is_refused)
+{
+	f = window_fixture_new(10, 0, STREAM_AGGREGATE_COUNT);
+	window_fixture_watermark(f, 4, -1, 1, false);
+	window_fixture_watermark(f, 4, -1, 2, false);
+	f->watermarks[1].position = f->watermarks[0].position;
+	cr_assert_eq(window_fixture_check(f), -EINVAL);
+	cr_assert(strstr(f->error, "operator 4 incarnation 0 has two observations"), "%s",
+		  f->error);
+	f->watermarks[1].incarnation = 1;
+	expect_valid();
 }
 
 /* --- bad input --- */
