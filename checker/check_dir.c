@@ -217,8 +217,8 @@ int check_run_dir_model(const char *run_dir_or_file, const char *model, bool pri
 /* The import's warnings (a torn last line, fitted Jepsen oddities) go with the result. */
 static void warnings_attach(const struct history *h, struct check_result *out)
 {
-	if (h->warning[0])
-		out->warnings = strdup(h->warning);     /* best effort: only a warning */
+	if (h->warning[0])      /* beside the checker's own (a node's torn line) */
+		check_result_add_warning(out, "%s", h->warning);
 }
 
 int check_run_dir(const char *run_dir_or_file, const struct check_dir_opts *o,

@@ -72,6 +72,29 @@ void check_result_add_figures(struct check_result *result, const char *fmt, ...)
 	result->figures = grown;
 }
 
+void check_result_add_warning(struct check_result *result, const char *fmt, ...)
+{
+	size_t had = result->warnings ? strlen(result->warnings) : 0;
+	va_list ap;
+	char *grown;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0 || (size_t)n > CHECK_WARNINGS_BYTES_MAX - had)
+		return;
+	grown = realloc(result->warnings, had + (had > 0) + (size_t)n + 1);
+	if (!grown)
+		return;
+	if (had)
+		grown[had++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(grown + had, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	result->warnings = grown;
+}
+
 void check_result_add_anomaly(struct check_result *result, const char *kind,
 			      const uint64_t *ops, uint32_t op_count, const char *fmt, ...)
 {

@@ -21,6 +21,7 @@ enum {
 	CHECK_ANOMALY_OPS_MAX = 16,      /* op indices kept per anomaly */
 	CHECK_MESSAGE_BYTES_MAX = 256,
 	CHECK_FIGURES_BYTES_MAX = 64 * 1024, /* a result's figures text */
+	CHECK_WARNINGS_BYTES_MAX = 16 * 1024, /* a result's warnings text */
 };
 
 struct anomaly {
@@ -164,6 +165,11 @@ int checker_check_run(const struct checker *checker, const struct check_run *run
 /* check_result_add_figures() - append printf output to @result->figures (a line or more);
  * silently dropped when memory runs out (figures are not evidence). */
 void check_result_add_figures(struct check_result *result, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* check_result_add_warning() - append one printf line to @result->warnings ('\n'-separated,
+ * "path:line: ..."); silently dropped when memory runs out (warnings are not evidence). */
+void check_result_add_warning(struct check_result *result, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The no-op checker (Jepsen noop): always VALID, for wiring tests only (STYLE S24). */
