@@ -3,6 +3,7 @@
 #include "checker_table.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "jepsen_unique_ids.h"
 #include "linear.h"
 #include "lww_check.h"
+#include "stream_window_transcript.h"
 #include "textbuf.h"
 
 /* Each system's checker that is more than one row here lives in checker/<system>_*.c. */
@@ -317,4 +319,18 @@ int checker_make(const struct checker_entry *entry, const struct linear_opts *li
 	ASSERT(entry && entry->make && opts && out);
 	*out = NULL;
 	return entry->make(entry, linear, opts, out, eb);
+}
+
+/* Transcripts are the stream system's (Beam-style window transcripts). */
+int checker_transcript_check(const char *path, struct check_result *result, struct errbuf *eb)
+{
+	struct window_transcript *t = NULL;
+	int err = window_transcript_load(path, &t, eb);
+
+	if (err)
+		return err;
+	snprintf(result->chosen, sizeof(result->chosen), "window, from --transcript");
+	err = window_transcript_check(t, result, eb);
+	window_transcript_free(t);
+	return err;
 }

@@ -60,4 +60,13 @@ void checker_entry_names(char *out, size_t size);
 int checker_make(const struct checker_entry *entry, const struct linear_opts *linear,
 		 struct check_opts *opts, const struct checker **out, struct errbuf *eb);
 
+/**
+ * checker_transcript_check() - judge the transcript file @path (a job, its inputs and the
+ * outputs seen, in the transcript format of checker/CHECKS.md) with the checker of the
+ * system that has one; @result: check_result_init()ed by the caller.
+ * Return: 0 (the verdict is in @result); -errno when the file is refused (@eb says
+ * "path:line: expected ...") or the check failed (the verdict is then UNKNOWN).
+ */
+int checker_transcript_check(const char *path, struct check_result *result, struct errbuf *eb);
+
 #endif /* CHECKER_TABLE_H */

@@ -54,16 +54,16 @@ enum {
 
 enum { CHK_SUMMARY_ANOMALIES_MAX = 20 };  /* anomalies listed by `faultline check` */
 enum { CHK_SUMMARY_CLOCK_OPS_MAX = 8 };   /* nemesis clock ops listed by `faultline check` */
-/* The window checker (window_check.h): an event's value is 0 .. CHK_WINDOW_VALUE_MAX, so a
+/* The window checker (stream_window_check.h): an event's value is 0 .. CHK_WINDOW_VALUE_MAX, so a
  * window's sum of up to CHK_WINDOW_EVENTS_MAX values stays below 2^61; inputs an operator's
  * evidence names; event ids named in one anomaly message; stalled windows listed. Reading a
- * run (window_run.h): operators a job declares, and the bytes of one line of a node's
+ * run (stream_window_run.h): operators a job declares, and the bytes of one line of a node's
  * output.jsonl or evidence.jsonl, newline included. */
 #define CHK_WINDOW_VALUE_MAX (INT64_C(1) << 40)
 enum { CHK_WINDOW_OPERATOR_INPUTS_MAX = 64, CHK_WINDOW_MESSAGE_EVENTS_MAX = 6,
        CHK_WINDOW_STALLED_LISTED_MAX = 8 };
 enum { CHK_WINDOW_OPERATORS_MAX = 64, CHK_WINDOW_LINE_BYTES_MAX = 1024 };
-/* Window transcripts (window_transcript.h): steps in one file, records of each kind (events,
+/* Window transcripts (stream_window_transcript.h): steps in one file, records of each kind (events,
  * panes, side-output records), the file's bytes, and the (key, pane) and (key, window)
  * entries the operator a transcript is replayed through may hold. */
 enum { CHK_TRANSCRIPT_STEPS_MAX = 4096, CHK_TRANSCRIPT_RECORDS_MAX = 4096,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "chk_limits.h"
-#include "window_check.h"
+#include "stream_window_check.h"
 #include "window_fixture.h"
 
 #define ON_TIME STREAM_PANE_ON_TIME

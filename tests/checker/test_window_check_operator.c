@@ -11,7 +11,7 @@
 #include "errbuf.h"
 #include "prng.h"
 #include "stream_operator.h"
-#include "window_check.h"
+#include "stream_window_check.h"
 #include "window_fixture.h"
 
 enum {

@@ -13,8 +13,8 @@
 #include "checker.h"
 #include "errbuf.h"
 #include "stream_operator.h"
-#include "window_check.h"
-#include "window_transcript.h"
+#include "stream_window_check.h"
+#include "stream_window_transcript.h"
 
 #ifndef TRANSCRIPTS_DIR
 #error "TRANSCRIPTS_DIR must name histories/transcripts"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "checker.h"
-#include "window_check.h"
+#include "stream_window_check.h"
 
 enum {
 	WINDOW_FIXTURE_EVENTS_MAX = 1024,       /* each within CHK_WINDOW_*_MAX's test sizes */

@@ -3,9 +3,9 @@
  * cmd_check.c - `faultline check <run-dir|history> [--model M] [--initial V]
  * [--null-read any|empty] [--json] [--quiet]`: check one run with a checker of the registry
  * (checker_table.h); or `faultline check --transcript FILE`: judge a window transcript
- * (window_transcript.h). Prints a summary (or, with --json, the results.json document) on
- * stdout, errors and warnings on stderr as "faultline check: ...". Exit codes: 0 valid,
- * 1 invalid, 2 unknown or error, 64 usage.
+ * (checker_transcript_check(), checker_table.h). Prints a summary (or, with --json, the
+ * results.json document) on stdout, errors and warnings on stderr as "faultline check: ...". Exit
+ * codes: 0 valid, 1 invalid, 2 unknown or error, 64 usage.
  */
 #include "cmd.h"
 
@@ -22,7 +22,6 @@
 #include "fl_assert.h"
 #include "linear.h"
 #include "results.h"
-#include "window_transcript.h"
 
 static void usage(FILE *out)
 {
@@ -204,20 +203,18 @@ static int exit_code(enum verdict verdict)
 /* --transcript: load, judge, print as a history's check does. Nothing is written. */
 static int check_transcript(const struct check_cmd_opts *o)
 {
-	struct window_transcript *t = NULL;
 	struct check_result result;
 	struct errbuf eb = { .msg = "" };
 	int rc, err;
 
 	ASSERT(o->transcript);
 	check_result_init(&result);
-	err = window_transcript_load(o->transcript, &t, &eb);
-	if (err) {
+	err = checker_transcript_check(o->transcript, &result, &eb);
+	if (err && !result.chosen[0]) {         /* refused before any check */
 		fprintf(stderr, "faultline check: %s\n", eb.msg[0] ? eb.msg : strerror(-err));
+		check_result_fini(&result);
 		return CMD_EXIT_UNKNOWN;
 	}
-	snprintf(result.chosen, sizeof(result.chosen), "window, from --transcript");
-	err = window_transcript_check(t, &result, &eb);
 	if (err)
 		fprintf(stderr, "faultline check: %s\n", eb.msg[0] ? eb.msg : strerror(-err));
 	if (o->json)
@@ -226,7 +223,6 @@ static int check_transcript(const struct check_cmd_opts *o)
 		check_summary_fprint(stdout, o->transcript, &result);
 	rc = exit_code(result.verdict);
 	ASSERT(!err || rc != CMD_EXIT_VALID);
-	window_transcript_free(t);
 	check_result_fini(&result);
 	return rc;
 }

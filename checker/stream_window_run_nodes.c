@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* window_run_nodes.c - the window checker's records from a stream run's nodes: the sink's
+/* stream_window_run_nodes.c - the window checker's records from a stream run's nodes: the sink's
  * output.jsonl (panes, side output, end) and the operators' evidence.jsonl (watermarks). */
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist.h"
-#include "window_run_internal.h"
+#include "stream_window_run_internal.h"
 
 enum {
 	/* Node folders: every source, operator and the sink. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* window_transcript_run.c - a loaded transcript as window checker input, judged, and replayed
- * through the window operator. */
-#include "window_transcript.h"
+/* stream_window_transcript_run.c - a loaded transcript as window checker input, judged, and
+ * replayed through the window operator. */
+#include "stream_window_transcript.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,8 +15,8 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "stream_operator.h"
-#include "window_check.h"
-#include "window_transcript_internal.h"
+#include "stream_window_check.h"
+#include "stream_window_transcript_internal.h"
 
 void window_transcript_input(const struct window_transcript *t, struct window_check_input *in)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* window_run.c - a stream run read into the window checker's input: the job declaration, the
- * events sent from the history; and the "window" checker (the nodes' files: window_run_nodes.c). */
-#include "window_run.h"
+/* stream_window_run.c - a stream run read into the window checker's input: the job declaration, the
+ * events sent from the history; and the "window" checker (the nodes' files:
+ * stream_window_run_nodes.c). */
+#include "stream_window_run.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,7 +17,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "hist.h"
-#include "window_run_internal.h"
+#include "stream_window_run_internal.h"
 
 bool window_run_int(const json_t *object, const char *key, int64_t min, int64_t max,
 		    int64_t *out)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* window_transcript_internal.h - a loaded transcript's layout, shared by window_transcript.c
- * (reading the YAML) and window_transcript_run.c (checking and replaying it). */
+/* stream_window_transcript_internal.h - a loaded transcript's layout, shared by
+ * stream_window_transcript.c (reading the YAML) and stream_window_transcript_run.c (checking and
+ * replaying it). */
 #ifndef WINDOW_TRANSCRIPT_INTERNAL_H
 #define WINDOW_TRANSCRIPT_INTERNAL_H
 
@@ -8,8 +9,8 @@
 #include <stdint.h>
 
 #include "chk_limits.h"
-#include "window_check.h"
-#include "window_transcript.h"
+#include "stream_window_check.h"
+#include "stream_window_transcript.h"
 
 enum transcript_step_kind {
 	TRANSCRIPT_INPUT = 1,

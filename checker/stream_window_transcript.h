@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* window_transcript.h - window transcripts: a job and its steps (inputs, watermarks, expected
- * outputs), judged by the window checker and replayed through the window operator. */
+/* stream_window_transcript.h - window transcripts: a job and its steps (inputs, watermarks,
+ * expected outputs), judged by the window checker and replayed through the window operator. */
 #ifndef WINDOW_TRANSCRIPT_H
 #define WINDOW_TRANSCRIPT_H
 
@@ -48,7 +48,7 @@ void window_transcript_free(struct window_transcript *t);
 const char *window_transcript_path(const struct window_transcript *t);
 
 /* window_transcript_expected_anomaly() - the transcript's expect_anomaly (an anomaly kind
- * of window_check.h, for tests), or NULL when it has none. */
+ * of stream_window_check.h, for tests), or NULL when it has none. */
 const char *window_transcript_expected_anomaly(const struct window_transcript *t);
 
 /* window_transcript_input() - @t as window_check() input (rules above); the arrays are views

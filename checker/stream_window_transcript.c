@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* window_transcript.c - reading a window transcript from YAML (libyaml's document API). */
-#include "window_transcript.h"
+/* stream_window_transcript.c - reading a window transcript from YAML (libyaml's document API). */
+#include "stream_window_transcript.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,7 +15,7 @@
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "stream_window.h"
-#include "window_transcript_internal.h"
+#include "stream_window_transcript_internal.h"
 
 /* The document being read, where its messages go, and the state of the file so far. */
 struct parse {

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* window_check_judge.c - one window judged: its geometry, side output, replays, timing, and
- * each pane value against the oracle's bounds (the rules are in window_check.h). */
+/* stream_window_check_judge.c - one window judged: its geometry, side output, replays, timing, and
+ * each pane value against the oracle's bounds (the rules are in stream_window_check.h). */
 #include <inttypes.h>
 #include <string.h>
 
 #include "checker.h"
 #include "chk_limits.h"
 #include "fl_assert.h"
-#include "window_check_internal.h"
+#include "stream_window_check_internal.h"
 
 /* Which promise a pane is held to: the ON_TIME pane's (lower bound R) or the final one's
  * (lower bound A \ D); both have the upper bound P. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* window_run_internal.h - shared by window_run.c (the declaration, the history, the checker)
- * and window_run_nodes.c (the sink's and the operators' files). */
+/* stream_window_run_internal.h - shared by stream_window_run.c (the declaration, the history, the
+ * checker) and stream_window_run_nodes.c (the sink's and the operators' files). */
 #ifndef WINDOW_RUN_INTERNAL_H
 #define WINDOW_RUN_INTERNAL_H
 
@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "window_run.h"
+#include "stream_window_run.h"
 
 /* window_run_int() - whether @object's @key is an integer in @min .. @max, into *@out. */
 bool window_run_int(const json_t *object, const char *key, int64_t min, int64_t max,
@@ -25,7 +25,7 @@ int window_run_grow(void **array, uint32_t *capacity, uint32_t count, size_t siz
 		    uint32_t max);
 
 /* window_run_nodes_load() - the panes, side output, end records and watermarks of the run
- * directory @dir into @run, whose sources and operators are set (window_run.h). */
+ * directory @dir into @run, whose sources and operators are set (stream_window_run.h). */
 int window_run_nodes_load(struct window_run *run, const char *dir, struct errbuf *eb);
 
 #endif /* WINDOW_RUN_INTERNAL_H */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* window_run.h - a stream run (history and run directory) read into the window checker's
+/* stream_window_run.h - a stream run (history and run directory) read into the window checker's
  * input, and the "window" checker that judges it. */
 #ifndef WINDOW_RUN_H
 #define WINDOW_RUN_H
@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "window_check.h"
+#include "stream_window_check.h"
 
 struct errbuf;
 struct history;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* window_check.h - the window checker's pure core: did a windowed stream job keep its promises? */
+/* stream_window_check.h - the window checker's pure core: did a windowed stream job keep its
+ * promises? */
 #ifndef WINDOW_CHECK_H
 #define WINDOW_CHECK_H
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* window_check.c - the window checker: input checks, the oracle's assignment, watermark
+/* stream_window_check.c - the window checker: input checks, the oracle's assignment, watermark
  * evidence and the walk over every window named by an event, a pane or a side output. */
-#include "window_check.h"
+#include "stream_window_check.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,7 +12,7 @@
 #include "chk_limits.h"
 #include "errbuf.h"
 #include "fl_assert.h"
-#include "window_check_internal.h"
+#include "stream_window_check_internal.h"
 
 STATIC_ASSERT(sizeof(struct member) == 24, "the member size CHK_WINDOW_MEMBERSHIPS_MAX states");
 STATIC_ASSERT(EVENT_SIDE <= UINT8_MAX, "event flags fit a byte");

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* window_check_internal.h - the window checker's state, shared by window_check.c (setup, the
- * walk over windows, watermark evidence) and window_check_judge.c (one window's judgement). */
+/* stream_window_check_internal.h - the window checker's state, shared by stream_window_check.c
+ * (setup, the walk over windows, watermark evidence) and stream_window_check_judge.c (one window's
+ * judgement). */
 #ifndef WINDOW_CHECK_INTERNAL_H
 #define WINDOW_CHECK_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "window_check.h"
+#include "stream_window_check.h"
 
 /*
  * Which assignment put an event in a window. NORMAL is the oracle's. The others are the
@@ -78,7 +79,8 @@ struct window_slice {
 /* window_check_event_find() - the index of the event with @id, or -1. */
 int64_t window_check_event_find(const struct window_check_ctx *ctx, uint64_t id);
 
-/* window_check_judge() - every rule of window_check.h on one window (window_check_judge.c). */
+/* window_check_judge() - every rule of stream_window_check.h on one window
+ * (stream_window_check_judge.c). */
 void window_check_judge(struct window_check_ctx *ctx, const struct window_slice *w);
 
 #endif /* WINDOW_CHECK_INTERNAL_H */
