@@ -333,6 +333,9 @@ static int window_checker_check(const struct checker *checker, const struct chec
 	result->checker = "window";
 	result->model = "window";
 	result->op_count = run->history->count;
+	for (uint64_t i = 0; i < run->history->count; i++)
+		result->final_read_count += run->history->ops[i].final &&
+					    run->history->ops[i].type == OP_OK;
 	if (!run->dir) {
 		check_result_set_unknown(result, "window needs the run directory (config.json "
 					 "\"stream\", the nodes' output.jsonl and evidence.jsonl)");

@@ -225,7 +225,9 @@ static void on_pull(struct replica_server *s, struct source *src, const struct s
 	struct errbuf eb = { "" };
 	size_t n;
 
-	if (pull->want_barrier > src->barrier) {
+	/* Behind by more than one barrier (it was down): catch up at once. One behind is the
+	 * ordinary phase difference between sources, which alignment absorbs. */
+	if (pull->want_barrier > src->barrier + 1) {
 		struct stream_record b = { .kind = STREAM_RECORD_BARRIER,
 					   .id = pull->want_barrier };
 

@@ -100,6 +100,11 @@ Test(stream, watermark_max_not_min_is_caught_as_incomplete)
 	expect_caught("watermark-max-not-min", "incomplete", NULL);
 }
 
+Test(stream, idle_flip_flop_is_caught_as_incomplete)
+{
+	expect_caught("idle-flip-flop", "incomplete", NULL);
+}
+
 Test(stream, late_firing_dropped_is_caught_as_lost_event)
 {
 	expect_caught("late-firing-dropped", "lost-event", NULL);
