@@ -24,7 +24,8 @@ static enum gen_status stream_gen_op(struct gen *base, const struct gen_ctx *ctx
 	uint64_t k = ctx->op_number;
 	int64_t now = g->t0_ms + (int64_t)((double)k * g->ms_per_op), t;
 	uint32_t source = (uint32_t)prng_below(ctx->prng, g->sources);
-	uint64_t key = prng_below(ctx->prng, g->keys);
+	uint64_t key = k % g->burst_period < g->burst_ops ? k / g->burst_period % g->keys
+							     : prng_below(ctx->prng, g->keys);
 	int64_t value = 1 + uniform(ctx->prng, STREAM_GEN_VALUE_MAX);
 	int n;
 
@@ -67,6 +68,8 @@ void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t keys, doub
 		.ms_per_op = 1000.0 / rate, .out_of_order_ms = out_of_order_ms,
 		.window_ms = window_ms, .lateness_ms = lateness_ms, .late_fraction = 0.05,
 		.lag_ms = out_of_order_ms / 2,
+		/* A burst: three tenths of a second's ops in every three seconds' worth. */
+		.burst_period = (uint64_t)(rate * 3.0) + 1, .burst_ops = (uint64_t)(rate * 0.3),
 		.idle_from = (uint64_t)(ops * 0.35), .idle_until = (uint64_t)(ops * 0.55),
 	};
 }

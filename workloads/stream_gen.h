@@ -21,7 +21,9 @@ enum {
  * them). An event is late with probability
  * late_fraction: now - B - 1 - U(0, size + lateness + 250); else now - U(0, 9B/10). Keys are
  * uniform over @keys, sources uniform, except that source 0 gets none for ops idle_from ..
- * idle_until - 1 (with two sources or more), so it goes idle. Values are uniform 1..100.
+ * idle_until - 1 (with two sources or more), so it goes idle. Bursts: in every period of
+ * burst_period ops, the first burst_ops all go to one key (the period's), so a few windows
+ * of one operator get a flood of events. Values are uniform 1..100.
  */
 struct stream_gen {
 	struct gen base;
@@ -31,6 +33,7 @@ struct stream_gen {
 	int64_t out_of_order_ms, window_ms, lateness_ms, lag_ms;
 	double late_fraction;
 	uint64_t idle_from, idle_until;         /* op numbers */
+	uint64_t burst_period, burst_ops;
 };
 
 /* stream_gen_init() - @g for a campaign of @time_s at @rate ops/s; see above. */
