@@ -2,7 +2,6 @@
 /* pbft_evidence.c - read the PBFT replicas' evidence.jsonl logs, every field validated. */
 #include "pbft_evidence.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -12,10 +11,10 @@
 #include <sys/stat.h>
 
 #include "errbuf.h"
+#include "hist_run_data.h"
 #include "fl_assert.h"
 #include "hist.h"
 
-enum { NAME_BYTES_MAX = 256 };
 
 STATIC_ASSERT(PBFT_EV_INCARNATIONS_MAX <= UINT16_MAX + 1, "incarnation slots are uint16_t");
 STATIC_ASSERT(PBFT_EV_EVENTS_MAX <= UINT32_MAX / 2, "event counts are uint32_t, doubling");
@@ -489,40 +488,6 @@ static int file_load(struct pbft_evidence *ev, const char *path, struct errbuf *
 
 /* ---- The run directory ----------------------------------------------------------------- */
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* The names of the *.data folders under @nodes, sorted; *@count 0 when @nodes is absent. */
-static int data_dirs(const char *nodes, char (*names)[NAME_BYTES_MAX], uint32_t *count,
-		     struct errbuf *eb)
-{
-	DIR *dir = opendir(nodes);
-	struct dirent *d;
-
-	*count = 0;
-	if (!dir)
-		return errno == ENOENT ? 0 : errbuf_set(eb, -errno, "%s: %s", nodes,
-							   strerror(errno));
-	while ((d = readdir(dir)) != NULL) {
-		size_t size = strlen(d->d_name);
-
-		if (size <= 5 || strcmp(d->d_name + size - 5, ".data") != 0)
-			continue;
-		if (*count >= PBFT_EV_FILES_MAX || size >= NAME_BYTES_MAX) {
-			closedir(dir);
-			return errbuf_set(eb, -E2BIG, "%s: more than %d *.data folders (or a name "
-					  "over %d bytes)", nodes, PBFT_EV_FILES_MAX,
-					  NAME_BYTES_MAX - 1);
-		}
-		memcpy(names[(*count)++], d->d_name, size + 1);
-	}
-	closedir(dir);
-	qsort(names, *count, sizeof(names[0]), name_cmp);
-	return 0;
-}
-
 static int path_make(char *out, const char *a, const char *b, struct errbuf *eb)
 {
 	int n = snprintf(out, PBFT_EV_PATH_BYTES_MAX, "%s/%s", a, b);
@@ -534,7 +499,7 @@ static int path_make(char *out, const char *a, const char *b, struct errbuf *eb)
 
 static int evidence_load(struct pbft_evidence *ev, const char *run_dir, struct errbuf *eb)
 {
-	char names[PBFT_EV_FILES_MAX][NAME_BYTES_MAX];     /* 16 KiB of stack */
+	char names[PBFT_EV_FILES_MAX][HIST_RUN_DATA_NAME_BYTES_MAX]; /* 4 KiB of stack */
 	char nodes[PBFT_EV_PATH_BYTES_MAX], dir[PBFT_EV_PATH_BYTES_MAX];
 	char path[PBFT_EV_PATH_BYTES_MAX];
 	struct stat st;
@@ -543,7 +508,7 @@ static int evidence_load(struct pbft_evidence *ev, const char *run_dir, struct e
 
 	err = path_make(nodes, run_dir, hist_run_file_name(HIST_RUN_NODES), eb);
 	if (!err)
-		err = data_dirs(nodes, names, &count, eb);
+		err = hist_run_data_dirs(nodes, names, PBFT_EV_FILES_MAX, &count, eb);
 	for (uint32_t k = 0; !err && k < count; k++) {
 		err = path_make(dir, nodes, names[k], eb);
 		if (!err)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* stream_window_run_nodes.c - the window checker's records from a stream run's nodes: the sink's
  * output.jsonl (panes, side output, end) and the operators' evidence.jsonl (watermarks). */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 #include <jansson.h>
 
 #include "errbuf.h"
+#include "hist_run_data.h"
 #include "fl_assert.h"
 #include "hist.h"
 #include "stream_window_run_internal.h"
@@ -20,7 +20,6 @@
 enum {
 	/* Node folders: every source, operator and the sink. */
 	FOLDERS_MAX = CHK_WINDOW_OPERATOR_INPUTS_MAX + CHK_WINDOW_OPERATORS_MAX + 1,
-	FOLDER_NAME_BYTES_MAX = 32,     /* "n<k>.data" */
 };
 
 /* One line of a node's file, being read. */
@@ -316,40 +315,6 @@ static int file_load(struct window_run *run, const char *path, line_fn *fn, void
 	return err;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* The names of the *.data folders under @nodes, sorted; *@count 0 when @nodes is absent. */
-static int data_dirs(const char *nodes, char (*names)[FOLDER_NAME_BYTES_MAX], uint32_t *count,
-		     struct errbuf *eb)
-{
-	DIR *dir = opendir(nodes);
-	struct dirent *d;
-
-	*count = 0;
-	if (!dir)
-		return errno == ENOENT ? 0 : errbuf_set(eb, -errno, "%s: %s", nodes,
-							   strerror(errno));
-	while ((d = readdir(dir)) != NULL) {
-		size_t size = strlen(d->d_name);
-
-		if (size <= 5 || strcmp(d->d_name + size - 5, ".data") != 0)
-			continue;
-		if (*count >= FOLDERS_MAX || size >= FOLDER_NAME_BYTES_MAX) {
-			closedir(dir);
-			return errbuf_set(eb, -E2BIG, "%s: more than %d *.data folders (or a name "
-					  "over %d bytes)", nodes, FOLDERS_MAX,
-					  FOLDER_NAME_BYTES_MAX - 1);
-		}
-		memcpy(names[(*count)++], d->d_name, size + 1);
-	}
-	closedir(dir);
-	qsort(names, *count, sizeof(names[0]), name_cmp);
-	return 0;
-}
-
 /* Node index k - 1 of a folder "n<k>.data", k >= 1; -1 for any other name. */
 static int64_t node_index(const char *name)
 {
@@ -407,7 +372,7 @@ static int folder_load(struct window_run *run, const char *nodes, const char *na
 
 int window_run_nodes_load(struct window_run *run, const char *dir, struct errbuf *eb)
 {
-	char names[FOLDERS_MAX][FOLDER_NAME_BYTES_MAX];         /* 4 KiB of stack */
+	char names[FOLDERS_MAX][HIST_RUN_DATA_NAME_BYTES_MAX]; /* 5 KiB of stack */
 	char nodes[HIST_PATH_BYTES_MAX];
 	uint32_t count;
 	int err;
@@ -415,7 +380,7 @@ int window_run_nodes_load(struct window_run *run, const char *dir, struct errbuf
 	ASSERT(run->sources >= 1 && run->operators >= 1);
 	if (hist_run_file(nodes, sizeof(nodes), dir, HIST_RUN_NODES) != 0)
 		return errbuf_set(eb, -ENAMETOOLONG, "%s: run directory path too long", dir);
-	err = data_dirs(nodes, names, &count, eb);
+	err = hist_run_data_dirs(nodes, names, FOLDERS_MAX, &count, eb);
 	for (uint32_t k = 0; !err && k < count; k++)
 		err = folder_load(run, nodes, names[k], eb);
 	return err;

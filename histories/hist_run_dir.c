@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* hist_run_dir.c - store/<system>/<YYYYmmddTHHMMSS>-<seed>/ run folders and store/latest. */
 #include "hist.h"
+#include "hist_run_data.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -176,4 +179,37 @@ int hist_run_file(char *out, size_t size, const char *run_dir, enum hist_run_fil
 	int n = snprintf(out, size, "%s/%s", run_dir, hist_run_file_name(file));
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int hist_run_data_dirs(const char *nodes, char (*names)[HIST_RUN_DATA_NAME_BYTES_MAX],
+		       uint32_t max, uint32_t *count, struct errbuf *eb)
+{
+	DIR *dir = opendir(nodes);
+	struct dirent *d;
+
+	*count = 0;
+	if (!dir)
+		return errno == ENOENT ? 0 : errbuf_set(eb, -errno, "%s: %s", nodes,
+							   strerror(errno));
+	while ((d = readdir(dir)) != NULL) {
+		size_t size = strlen(d->d_name);
+
+		if (size <= 5 || strcmp(d->d_name + size - 5, ".data") != 0)
+			continue;
+		if (*count >= max || size >= HIST_RUN_DATA_NAME_BYTES_MAX) {
+			closedir(dir);
+			return errbuf_set(eb, -E2BIG, "%s: more than %u *.data folders (or a name "
+					  "over %d bytes)", nodes, max,
+					  HIST_RUN_DATA_NAME_BYTES_MAX - 1);
+		}
+		memcpy(names[(*count)++], d->d_name, size + 1);
+	}
+	closedir(dir);
+	qsort(names, *count, sizeof(names[0]), name_cmp);
+	return 0;
 }

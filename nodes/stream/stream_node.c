@@ -12,6 +12,7 @@
 
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "stream_wire.h"
 
 int stream_node_bug_parse(const char *name, uint32_t *bug)
 {
@@ -35,6 +36,34 @@ int stream_node_bug_parse(const char *name, uint32_t *bug)
 		}
 	}
 	return -EINVAL;
+}
+
+struct replica_server_config stream_node_server_config(const struct replica_args *a,
+							size_t state_bytes_max)
+{
+	return (struct replica_server_config){
+		.addrs = a->addrs, .data_dir = a->data_dir, .state_bytes_max = state_bytes_max,
+		.clients_max = STREAM_NODE_CLIENTS_MAX,
+		.request_bytes_max = STREAM_NODE_REQUEST_BYTES_MAX,
+		.reply_bytes_max = STREAM_NODE_REPLY_BYTES_MAX,
+		.datagram_bytes_max = STREAM_WIRE_DATAGRAM_BYTES_MAX,
+		.recv_batch_max = STREAM_NODE_RECV_BATCH_MAX,
+	};
+}
+
+int stream_node_stateless_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
+			       struct errbuf *eb)
+{
+	(void)ctx, (void)path, (void)bytes, (void)size, (void)eb;
+	return 0;
+}
+
+ssize_t stream_node_stateless_save(void *ctx, uint8_t *buf, size_t size)
+{
+	(void)ctx;
+	ASSERT(size >= 1);
+	buf[0] = '\n';
+	return 1;
 }
 
 const struct sockaddr_in *stream_node_peer(const struct replica_args *a, uint32_t id)

@@ -4,9 +4,12 @@
 #ifndef STREAM_NODE_H
 #define STREAM_NODE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "replica_args.h"
+#include "replica_server.h"
 #include "stream_job.h"
 #include "stream_operator.h"
 
@@ -42,6 +45,17 @@ int stream_task_run(const struct replica_args *a, const struct stream_job *job,
 		    struct errbuf *eb);
 int stream_sink_run(const struct replica_args *a, const struct stream_job *job,
 		    struct errbuf *eb);
+
+/* stream_node_server_config() - the replica server's settings every role shares, with a
+ * state file of at most @state_bytes_max bytes. */
+struct replica_server_config stream_node_server_config(const struct replica_args *a,
+							size_t state_bytes_max);
+
+/* For the roles whose state is a log of their own, not the state file: it holds one '\n'
+ * (stream_node_stateless_save()), and what is in it is ignored. */
+int stream_node_stateless_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
+			       struct errbuf *eb);
+ssize_t stream_node_stateless_save(void *ctx, uint8_t *buf, size_t size);
 
 /* stream_node_peer() - the address of node @id (a peer), or NULL if @id is ours or unknown. */
 const struct sockaddr_in *stream_node_peer(const struct replica_args *a, uint32_t id);

@@ -318,37 +318,15 @@ static int64_t next_tick_ns(void *ctx)
 	return ((const struct source *)ctx)->next_tick_ns;
 }
 
-/* The log is the state; the state file holds nothing. */
-static int on_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
-		   struct errbuf *eb)
-{
-	(void)ctx, (void)path, (void)bytes, (void)size, (void)eb;
-	return 0;
-}
-
-static ssize_t on_save(void *ctx, uint8_t *buf, size_t size)
-{
-	(void)ctx;
-	ASSERT(size >= 1);
-	buf[0] = '\n';
-	return 1;
-}
-
 int stream_source_run(const struct replica_args *a, const struct stream_job *job,
 		      struct errbuf *eb)
 {
 	static const struct replica_server_ops ops = {
 		.request = on_request, .datagram = on_datagram, .tick = on_tick,
-		.next_tick_ns = next_tick_ns, .load = on_load, .save = on_save,
+		.next_tick_ns = next_tick_ns, .load = stream_node_stateless_load,
+		.save = stream_node_stateless_save,
 	};
-	const struct replica_server_config config = {
-		.addrs = a->addrs, .data_dir = a->data_dir, .state_bytes_max = 16,
-		.clients_max = STREAM_NODE_CLIENTS_MAX,
-		.request_bytes_max = STREAM_NODE_REQUEST_BYTES_MAX,
-		.reply_bytes_max = STREAM_NODE_REPLY_BYTES_MAX,
-		.datagram_bytes_max = STREAM_WIRE_DATAGRAM_BYTES_MAX,
-		.recv_batch_max = STREAM_NODE_RECV_BATCH_MAX,
-	};
+	const struct replica_server_config config = stream_node_server_config(a, 16);
 	struct source *src = calloc(1, sizeof(*src));
 	struct replica_server *s = NULL;
 	int err;

@@ -379,14 +379,7 @@ int stream_task_run(const struct replica_args *a, const struct stream_job *job,
 		    struct errbuf *eb)
 {
 	struct task *t = calloc(1, sizeof(*t));
-	struct replica_server_config config = {
-		.addrs = a->addrs, .data_dir = a->data_dir,
-		.clients_max = STREAM_NODE_CLIENTS_MAX,
-		.request_bytes_max = STREAM_NODE_REQUEST_BYTES_MAX,
-		.reply_bytes_max = STREAM_NODE_REPLY_BYTES_MAX,
-		.datagram_bytes_max = STREAM_WIRE_DATAGRAM_BYTES_MAX,
-		.recv_batch_max = STREAM_NODE_RECV_BATCH_MAX,
-	};
+	struct replica_server_config config;
 	struct replica_server *s = NULL;
 	int err;
 
@@ -394,7 +387,7 @@ int stream_task_run(const struct replica_args *a, const struct stream_job *job,
 		return errbuf_set(eb, -ENOMEM, "out of memory");
 	err = task_new(t, a, job, eb);
 	if (err == 0) {
-		config.state_bytes_max = task_checkpoint_bytes_max(t);
+		config = stream_node_server_config(a, task_checkpoint_bytes_max(t));
 		err = replica_server_open(&s, &config, &task_ops, t, eb);
 	}
 	if (err == 0) {
