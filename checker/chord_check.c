@@ -15,6 +15,7 @@
 #include "checker.h"
 #include "checker_table.h"
 #include "chord_judge.h"
+#include "liveness.h"
 #include "chord_id.h"
 #include "errbuf.h"
 #include "fl_assert.h"
@@ -107,57 +108,24 @@ uint32_t chord_judge_owner_of(const struct ring *r, const bool *member, uint64_t
 	return first;
 }
 
-/* When the fault op @i started is stopped (@stop: its stop f, or what follows "stop-"), or
- * @end if never. */
-static int64_t stop_time(const struct history *h, uint64_t i, const char *stop, int64_t end)
-{
-	bool dashed = strncmp(h->ops[i].f, "start-", 6) == 0;
-
-	for (uint64_t k = i + 1; k < h->count; k++) {
-		const struct op *s = &h->ops[k];
-
-		if (s->process != OP_PROCESS_NEMESIS || s->type == OP_INVOKE)
-			continue;
-		if (dashed ? strncmp(s->f, "stop-", 5) == 0 && strcmp(s->f + 5, stop) == 0
-			   : strcmp(s->f, stop) == 0)
-			return s->time_ns;
-	}
-	return end;
-}
-
 /* The fault in force from a start to its stop, and every nemesis op, as spans. */
 static void disturbances(struct judge *j)
 {
-	static const char *const pairs[][2] = { { "kill", "start" }, { "pause", "resume" } };
 	const struct history *h = j->h;
-	int64_t end = h->count ? h->ops[h->count - 1].time_ns : 0;
 
 	for (uint64_t i = 0; i < h->count; i++) {
-		const struct op *op = &h->ops[i];
-		const char *stop = NULL;
-		int64_t to = op->time_ns;
+		int64_t from, to;
 
-		if (op->process != OP_PROCESS_NEMESIS || op->type != OP_INVOKE)
+		if (!liveness_fault_span(h, i, &from, &to))
 			continue;
-		if (strncmp(op->f, "start-", 6) == 0)
-			stop = op->f + 6;
-		for (size_t p = 0; p < sizeof(pairs) / sizeof(pairs[0]); p++) {
-			if (strcmp(op->f, pairs[p][0]) == 0)
-				stop = pairs[p][1];
-		}
-		if (stop) {
-			to = stop_time(h, i, stop, end);
-		} else if (hist_pair(h, i) != HIST_NO_PAIR) {
-			to = h->ops[hist_pair(h, i)].time_ns;
-		}
 		if (j->span_count == DISTURBANCES_MAX) {
 			j->spans_overflow = true;
 			return;
 		}
-		j->spans[j->span_count++] = (struct span){ op->time_ns, to,
-							   strcmp(op->f, "crash") == 0 ||
-							   strcmp(op->f, "leave") == 0 ||
-							   strcmp(op->f, "join") == 0 };
+		j->spans[j->span_count++] = (struct span){ from, to,
+							   strcmp(h->ops[i].f, "crash") == 0 ||
+							   strcmp(h->ops[i].f, "leave") == 0 ||
+							   strcmp(h->ops[i].f, "join") == 0 };
 	}
 }
 

@@ -30,6 +30,15 @@ void liveness_measure(const struct history *h, int64_t bound_ns, struct check_li
 /* liveness_within_bound() - measured, and an op completed ok no later than heal + bound. */
 bool liveness_within_bound(const struct check_liveness *l);
 
+/**
+ * liveness_fault_span() - when op @i of @h, a nemesis invocation, is in force: from its time
+ * to the op that stops it (stop-X for start-X, start for kill, resume for pause), else to
+ * its completion (a nemesis op done at once: from == to when it has none); to the history's
+ * last op when it is never stopped. Return: false (nothing set) when op @i is not a nemesis
+ * invocation.
+ */
+bool liveness_fault_span(const struct history *h, uint64_t i, int64_t *from_ns, int64_t *to_ns);
+
 /* The liveness checker, named "liveness": fills check_result.liveness with
  * LIVENESS_BOUND_MS and leaves the verdict alone; for composing (check_compose.h). */
 extern const struct checker liveness_checker;

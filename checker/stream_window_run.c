@@ -159,6 +159,12 @@ static int job_numbers(const json_t *stream, struct window_run *run, int64_t *of
 	run->input.job.out_of_orderness_ms = values[2];
 	run->sources = (uint32_t)values[3];
 	run->operators = (uint32_t)values[4];
+	/* Older runs did not declare these; without them the stall rule is not judged. */
+	if (!window_run_int(stream, "idle_timeout", 1, STREAM_WINDOW_SIZE_MS_MAX,
+			    &run->idle_timeout_ms) ||
+	    !window_run_int(stream, "checkpoint", 1, STREAM_WINDOW_SIZE_MS_MAX,
+			    &run->checkpoint_ms))
+		run->idle_timeout_ms = run->checkpoint_ms = 0;
 	return 0;
 }
 
@@ -348,6 +354,8 @@ static int window_checker_check(const struct checker *checker, const struct chec
 	warnings_add(result, loaded->warnings);
 	if (!err)
 		err = window_check(&loaded->input, result, &figures, eb);
+	if (!err)
+		err = window_stall_judge(run->history, loaded, result, eb);
 	if (!err && !loaded->sink_found)
 		check_result_set_unknown(result, "no sink output (nodes/n%" PRIu32
 					 ".data/output.jsonl): no pane to judge",

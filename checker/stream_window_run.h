@@ -37,6 +37,8 @@ struct window_run {
 	struct window_check_watermark *watermarks;
 	uint32_t event_capacity, pane_capacity, late_capacity, watermark_capacity;
 	uint32_t sources, operators;            /* S and W, as declared */
+	int64_t idle_timeout_ms;                /* declared, or 0: not (no stall check) */
+	int64_t checkpoint_ms;                  /* declared, or 0 */
 	uint32_t operators_ended;               /* operators with an "end" record */
 	bool sink_found;                        /* an output.jsonl was read */
 	char warnings[1024];                    /* '\n'-separated "path:line: ..." lines */

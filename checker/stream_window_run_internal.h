@@ -28,4 +28,13 @@ int window_run_grow(void **array, uint32_t *capacity, uint32_t count, size_t siz
  * directory @dir into @run, whose sources and operators are set (stream_window_run.h). */
 int window_run_nodes_load(struct window_run *run, const char *dir, struct errbuf *eb);
 
+struct check_result;
+struct history;
+
+/* window_stall_judge() - the in-run stall rule (stream_window_stall.c, checker/CHECKS.md) on
+ * the operators' status reads of @h: a "stalled" anomaly per operator whose watermark lagged
+ * the bound; figures. Needs @run's declared idle timeout and checkpoint interval. */
+int window_stall_judge(const struct history *h, const struct window_run *run,
+		       struct check_result *result, struct errbuf *eb);
+
 #endif /* WINDOW_RUN_INTERNAL_H */

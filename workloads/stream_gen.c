@@ -29,6 +29,12 @@ static enum gen_status stream_gen_op(struct gen *base, const struct gen_ctx *ctx
 	int64_t value = 1 + uniform(ctx->prng, STREAM_GEN_VALUE_MAX);
 	int n;
 
+	if (k % STREAM_GEN_READ_EVERY == STREAM_GEN_READ_EVERY - 1) {
+		out->op = (struct op){ .f = "read", .key = "watermark",
+				       .value = { .kind = OP_VALUE_NULL } };
+		out->node = g->sources + (uint32_t)(k / STREAM_GEN_READ_EVERY % g->operators);
+		return GEN_OP;
+	}
 	if (source == 0 && g->sources > 1 && k >= g->idle_from && k < g->idle_until)
 		source = 1 + (uint32_t)prng_below(ctx->prng, g->sources - 1);
 	now -= (int64_t)source * g->lag_ms;
@@ -52,17 +58,19 @@ static const struct gen_ops stream_gen_ops = {
 	.op = stream_gen_op,
 };
 
-void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t keys, double rate,
+void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t operators, uint32_t keys,
+		     double rate,
 		     double time_s, int64_t out_of_order_ms, int64_t window_ms,
 		     int64_t lateness_ms, uint64_t seed)
 {
 	double ops = rate * time_s;
 	struct prng prng;
 
-	ASSERT(sources >= 1 && keys >= 1 && rate > 0 && time_s > 0);
+	ASSERT(sources >= 1 && operators >= 1 && keys >= 1 && rate > 0 && time_s > 0);
 	prng_init(&prng, seed ^ 0x5157e4a3d1c2b0f9ull);
 	*g = (struct stream_gen){
-		.base.ops = &stream_gen_ops, .sources = sources, .keys = keys,
+		.base.ops = &stream_gen_ops, .sources = sources, .operators = operators,
+		.keys = keys,
 		/* About half the campaign before zero, not aligned to any window. */
 		.t0_ms = -(int64_t)(time_s * 500.0) - 137 - uniform(&prng, 1000),
 		.ms_per_op = 1000.0 / rate, .out_of_order_ms = out_of_order_ms,
@@ -70,6 +78,6 @@ void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t keys, doub
 		.lag_ms = out_of_order_ms / 2,
 		/* A burst: three tenths of a second's ops in every three seconds' worth. */
 		.burst_period = (uint64_t)(rate * 3.0) + 1, .burst_ops = (uint64_t)(rate * 0.3),
-		.idle_from = (uint64_t)(ops * 0.35), .idle_until = (uint64_t)(ops * 0.55),
+		.idle_from = (uint64_t)(ops * 0.35), .idle_until = (uint64_t)(ops * 0.65),
 	};
 }

@@ -11,6 +11,7 @@
 enum {
 	STREAM_GEN_VALUE_BYTES_MAX = 128,       /* an event's JSON value */
 	STREAM_GEN_VALUE_MAX = 100,             /* values are 1 .. this */
+	STREAM_GEN_READ_EVERY = 10,
 };
 
 /*
@@ -21,13 +22,15 @@ enum {
  * them). An event is late with probability
  * late_fraction: now - B - 1 - U(0, size + lateness + 250); else now - U(0, 9B/10). Keys are
  * uniform over @keys, sources uniform, except that source 0 gets none for ops idle_from ..
- * idle_until - 1 (with two sources or more), so it goes idle. Bursts: in every period of
- * burst_period ops, the first burst_ops all go to one key (the period's), so a few windows
- * of one operator get a flood of events. Values are uniform 1..100.
+ * idle_until - 1 (with two sources or more; 35% to 65% of the ops), so it goes idle.
+ * Bursts: in every period of burst_period ops, the first burst_ops all go to one key (the
+ * period's), so a few windows of one operator get a flood of events. Values are uniform
+ * 1..100. Every STREAM_GEN_READ_EVERY-th op instead reads an operator's status (f "read", key
+ * "watermark"), the operators in turn: the checker's evidence that watermarks kept up.
  */
 struct stream_gen {
 	struct gen base;
-	uint32_t sources, keys;
+	uint32_t sources, operators, keys;
 	int64_t t0_ms;
 	double ms_per_op;
 	int64_t out_of_order_ms, window_ms, lateness_ms, lag_ms;
@@ -37,7 +40,8 @@ struct stream_gen {
 };
 
 /* stream_gen_init() - @g for a campaign of @time_s at @rate ops/s; see above. */
-void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t keys, double rate,
+void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t operators, uint32_t keys,
+		     double rate,
 		     double time_s, int64_t out_of_order_ms, int64_t window_ms,
 		     int64_t lateness_ms, uint64_t seed);
 

@@ -101,7 +101,8 @@ static int stream_system_new(const struct campaign_opts *o, const char *data_roo
 	STATIC_ASSERT((int)STREAM_JOB_TEXT_BYTES_MAX <= (int)REPLICA_DB_ARG_BYTES_MAX,
 		      "--job fits");
 	stream_job_format(&so->job, s->job_text, sizeof(s->job_text));
-	stream_gen_init(&s->gen, so->job.sources, STREAM_KEYS, o->rate, o->time_s,
+	stream_gen_init(&s->gen, so->job.sources, so->job.operators, STREAM_KEYS, o->rate,
+			o->time_s,
 			so->job.out_of_order_ms, so->job.spec.size_ms, so->job.lateness_ms,
 			o->seed);
 	err = system_init(&s->base, &stream_system_ops, &s->gen.base, &s->db, "window", o,
@@ -312,6 +313,9 @@ static const struct system_bug stream_bugs[] = {
 	{ "idle-flip-flop", "a source calls itself idle at every gap between its events: the "
 	  "others' watermark runs past a lagging source (FLINK-34252)", "", "incomplete",
 	  false },
+	{ "no-idle-timeout", "a source never calls itself idle: a quiet source pins every "
+	  "operator's watermark and windows stop firing (Beam#20908)", "--nemesis none",
+	  "stalled", false },
 	{ "no-barrier-alignment", "operators read on past a barrier before the checkpoint: "
 	  "exactly-once breaks on recovery", "--nemesis kill", "double-count,duplicate-pane",
 	  false },

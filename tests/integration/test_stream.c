@@ -60,19 +60,25 @@ Test(stream, at_least_once_replays_are_counted_not_flagged)
 	expect_valid("63", extra);
 }
 
-/* `faultline run stream --bug B --time 10 --rate 100 --seed 43`, with the bug's defaults. */
-static void expect_caught(const char *bug, const char *kind_a, const char *kind_b)
+/* `faultline run stream --bug B --time T --rate 100 --seed 43`, with the bug's defaults. */
+static void expect_caught_in(const char *bug, const char *time_s, const char *kind_a,
+			     const char *kind_b)
 {
 	static const char *const defaults[] = { NULL };
 	struct campaign_outcome out;
 	bool caught;
 
-	campaign_outcome_run_system(&out, "stream", NULL, "43", bug, "10", defaults);
+	campaign_outcome_run_system(&out, "stream", NULL, "43", bug, time_s, defaults);
 	caught = out.exit_code == 1 && (campaign_outcome_has_kind(&out, kind_a) ||
 					(kind_b && campaign_outcome_has_kind(&out, kind_b)));
 	cr_expect(caught, "%s: exit %d, verdict %s, kinds %s (%s)", bug, out.exit_code,
 		  out.verdict, out.kinds, out.log_path);
 	campaign_outcome_fini(&out, caught);
+}
+
+static void expect_caught(const char *bug, const char *kind_a, const char *kind_b)
+{
+	expect_caught_in(bug, "10", kind_a, kind_b);
 }
 
 Test(stream, negative_modulo_is_caught_as_wrong_window)
@@ -103,6 +109,12 @@ Test(stream, watermark_max_not_min_is_caught_as_incomplete)
 Test(stream, idle_flip_flop_is_caught_as_incomplete)
 {
 	expect_caught("idle-flip-flop", "incomplete", NULL);
+}
+
+/* The idle stretch is 30% of the run: 6 s of 20, judged from 3 s into it. */
+Test(stream, no_idle_timeout_is_caught_as_stalled)
+{
+	expect_caught_in("no-idle-timeout", "20", "stalled", NULL);
 }
 
 Test(stream, late_firing_dropped_is_caught_as_lost_event)
