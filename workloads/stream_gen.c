@@ -43,6 +43,8 @@ static enum gen_status stream_gen_op(struct gen *base, const struct gen_ctx *ctx
 		    uniform(ctx->prng, g->window_ms + g->lateness_ms + 250);
 	else
 		t = now - uniform(ctx->prng, g->out_of_order_ms * 9 / 10 + 1);
+	if (prng_chance(ctx->prng, g->edge_fraction))
+		t -= stream_window_mod(t - g->spec.offset_ms, g->spec.slide_ms);
 	n = snprintf(event_json, sizeof(event_json), "{\"id\":%" PRIu64 ",\"key\":%" PRIu64
 		     ",\"t\":%" PRId64 ",\"v\":%" PRId64 ",\"source\":%" PRIu32 "}", k + 1, key, t,
 		     value, source);
@@ -59,9 +61,8 @@ static const struct gen_ops stream_gen_ops = {
 };
 
 void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t operators, uint32_t keys,
-		     double rate,
-		     double time_s, int64_t out_of_order_ms, int64_t window_ms,
-		     int64_t lateness_ms, uint64_t seed)
+		     double rate, double time_s, int64_t out_of_order_ms,
+		     const struct stream_window_spec *spec, int64_t lateness_ms, uint64_t seed)
 {
 	double ops = rate * time_s;
 	struct prng prng;
@@ -74,7 +75,8 @@ void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t operators,
 		/* About half the campaign before zero, not aligned to any window. */
 		.t0_ms = -(int64_t)(time_s * 500.0) - 137 - uniform(&prng, 1000),
 		.ms_per_op = 1000.0 / rate, .out_of_order_ms = out_of_order_ms,
-		.window_ms = window_ms, .lateness_ms = lateness_ms, .late_fraction = 0.05,
+		.window_ms = spec->size_ms, .spec = *spec, .lateness_ms = lateness_ms,
+		.late_fraction = 0.05, .edge_fraction = 0.03,
 		.lag_ms = out_of_order_ms / 2,
 		/* A burst: three tenths of a second's ops in every three seconds' worth. */
 		.burst_period = (uint64_t)(rate * 3.0) + 1, .burst_ops = (uint64_t)(rate * 0.3),

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "gen.h"
+#include "stream_window.h"
 
 enum {
 	STREAM_GEN_VALUE_BYTES_MAX = 128,       /* an event's JSON value */
@@ -20,7 +21,9 @@ enum {
  * partitions of a real topic drift apart (lag_ms = B / 2, so a lagging source's events stay
  * on time for a correct job, but not if its idleness lets the others' watermark pass
  * them). An event is late with probability
- * late_fraction: now - B - 1 - U(0, size + lateness + 250); else now - U(0, 9B/10). Keys are
+ * late_fraction: now - B - 1 - U(0, size + lateness + 250); else now - U(0, 9B/10), and
+ * then, with probability edge_fraction, moved down to the window boundary below it (a start
+ * of the spec's windows: t mod slide == offset), where off-by-one windows show. Keys are
  * uniform over @keys, sources uniform, except that source 0 gets none for ops idle_from ..
  * idle_until - 1 (with two sources or more; 35% to 65% of the ops), so it goes idle.
  * Bursts: in every period of burst_period ops, the first burst_ops all go to one key (the
@@ -34,15 +37,15 @@ struct stream_gen {
 	int64_t t0_ms;
 	double ms_per_op;
 	int64_t out_of_order_ms, window_ms, lateness_ms, lag_ms;
-	double late_fraction;
+	struct stream_window_spec spec;
+	double late_fraction, edge_fraction;
 	uint64_t idle_from, idle_until;         /* op numbers */
 	uint64_t burst_period, burst_ops;
 };
 
 /* stream_gen_init() - @g for a campaign of @time_s at @rate ops/s; see above. */
 void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t operators, uint32_t keys,
-		     double rate,
-		     double time_s, int64_t out_of_order_ms, int64_t window_ms,
-		     int64_t lateness_ms, uint64_t seed);
+		     double rate, double time_s, int64_t out_of_order_ms,
+		     const struct stream_window_spec *spec, int64_t lateness_ms, uint64_t seed);
 
 #endif /* STREAM_GEN_H */

@@ -102,8 +102,7 @@ static int stream_system_new(const struct campaign_opts *o, const char *data_roo
 		      "--job fits");
 	stream_job_format(&so->job, s->job_text, sizeof(s->job_text));
 	stream_gen_init(&s->gen, so->job.sources, so->job.operators, STREAM_KEYS, o->rate,
-			o->time_s,
-			so->job.out_of_order_ms, so->job.spec.size_ms, so->job.lateness_ms,
+			o->time_s, so->job.out_of_order_ms, &so->job.spec, so->job.lateness_ms,
 			o->seed);
 	err = system_init(&s->base, &stream_system_ops, &s->gen.base, &s->db, "window", o,
 			  data_root, eb);
@@ -317,7 +316,8 @@ static const struct system_bug stream_bugs[] = {
 	  "operator's watermark and windows stop firing (Beam#20908)", "--nemesis none",
 	  "stalled", false },
 	{ "no-barrier-alignment", "operators read on past a barrier before the checkpoint: "
-	  "exactly-once breaks on recovery", "--nemesis kill", "double-count,duplicate-pane",
+	  "exactly-once breaks on recovery", "--nemesis kill:1 --rate 200",
+	  "double-count,duplicate-pane",
 	  false },
 	{ NULL, NULL, NULL, NULL, false },
 };

@@ -225,9 +225,12 @@ static void on_pull(struct replica_server *s, struct source *src, const struct s
 	struct errbuf eb = { "" };
 	size_t n;
 
-	/* Behind by more than one barrier (it was down): catch up at once. One behind is the
-	 * ordinary phase difference between sources, which alignment absorbs. */
-	if (pull->want_barrier > src->barrier + 1) {
+	/* Behind an operator's highest barrier: append it at once, so every source's barrier N
+	 * lands within a pull of the first one. Left to their own ticks, sources' barriers
+	 * would differ by up to an interval, and alignment would hold one input back by that
+	 * much: an idle source's first events after it woke would then meet a watermark the
+	 * other inputs had already moved past them. */
+	if (pull->want_barrier > src->barrier) {
 		struct stream_record b = { .kind = STREAM_RECORD_BARRIER,
 					   .id = pull->want_barrier };
 

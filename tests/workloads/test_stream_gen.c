@@ -44,10 +44,13 @@ static bool draw(struct stream_gen *g, uint64_t k, uint64_t seed, uint32_t *node
 Test(stream_gen, events_follow_the_due_time_within_the_stated_bounds)
 {
 	struct stream_gen g;
-	uint64_t late = 0, negative = 0, idle_source_events = 0, n = 2000;
+	uint64_t late = 0, negative = 0, idle_source_events = 0, edges = 0, n = 2000;
 
 	/* 100 ops/s for 20 s, B = 300 ms, windows of 1000 ms, no lateness. */
-	stream_gen_init(&g, 2, 2, 8, 100, 20, 300, 1000, 0, 7);
+	struct stream_window_spec spec;
+
+	cr_assert_eq(stream_window_tumbling_init(&spec, 1000, 0, NULL), 0);
+	stream_gen_init(&g, 2, 2, 8, 100, 20, 300, &spec, 0, 7);
 	for (uint64_t k = 0; k < n; k++) {
 		uint32_t node;
 		struct event e;
@@ -63,6 +66,10 @@ Test(stream_gen, events_follow_the_due_time_within_the_stated_bounds)
 		cr_assert_lt(e.key, 8);
 		cr_assert(e.v >= 1 && e.v <= STREAM_GEN_VALUE_MAX);
 		cr_assert_leq(e.t, now, "never ahead of the due time");
+		if (e.t % 1000 == 0) {
+			edges++;        /* moved down to a window boundary */
+			continue;
+		}
 		if (e.t < now - 300)
 			late++;
 		else
@@ -71,6 +78,8 @@ Test(stream_gen, events_follow_the_due_time_within_the_stated_bounds)
 		negative += e.t < 0;
 		idle_source_events += e.source == 0 && k >= g.idle_from && k < g.idle_until;
 	}
+	cr_expect(edges > n / 100 && edges < n / 10, "about 3%% on a boundary: %llu",
+		  (unsigned long long)edges);
 	cr_expect(late > n / 40 && late < n / 10, "about 5%% late: %llu", (unsigned long long)late);
 	cr_expect(negative > n / 4 && negative < 3 * n / 4, "about half negative: %llu",
 		  (unsigned long long)negative);
@@ -85,8 +94,11 @@ Test(stream_gen, the_same_seed_and_op_give_the_same_event_and_bursts_hit_one_key
 	struct stream_gen a, b;
 	uint32_t na, nb;
 
-	stream_gen_init(&a, 3, 2, 8, 50, 20, 300, 1000, 500, 11);
-	stream_gen_init(&b, 3, 2, 8, 50, 20, 300, 1000, 500, 11);
+	struct stream_window_spec spec;
+
+	cr_assert_eq(stream_window_sliding_init(&spec, 1000, 300, 0, NULL), 0);
+	stream_gen_init(&a, 3, 2, 8, 50, 20, 300, &spec, 500, 11);
+	stream_gen_init(&b, 3, 2, 8, 50, 20, 300, &spec, 500, 11);
 	for (uint64_t k = 0; k < 500; k++) {
 		struct event x, y;
 
