@@ -77,7 +77,7 @@ void stream_gen_init(struct stream_gen *g, uint32_t sources, uint32_t operators,
 		.ms_per_op = 1000.0 / rate, .out_of_order_ms = out_of_order_ms,
 		.window_ms = spec->size_ms, .spec = *spec, .lateness_ms = lateness_ms,
 		.late_fraction = 0.05, .edge_fraction = 0.03,
-		.lag_ms = out_of_order_ms / 2,
+		.lag_ms = out_of_order_ms,
 		/* A burst: three tenths of a second's ops in every three seconds' worth. */
 		.burst_period = (uint64_t)(rate * 3.0) + 1, .burst_ops = (uint64_t)(rate * 0.3),
 		.idle_from = (uint64_t)(ops * 0.35), .idle_until = (uint64_t)(ops * 0.65),

@@ -18,7 +18,7 @@ enum {
 /*
  * Op k is due at k / rate seconds; its event's "now" is t0 + k * ms_per_op (t0 < 0, so the
  * first part of a campaign has negative times); source s lags s * lag_ms behind that, as
- * partitions of a real topic drift apart (lag_ms = B / 2, so a lagging source's events stay
+ * partitions of a real topic drift apart (lag_ms = B, so a lagging source's events stay
  * on time for a correct job, but not if its idleness lets the others' watermark pass
  * them). An event is late with probability
  * late_fraction: now - B - 1 - U(0, size + lateness + 250); else now - U(0, 9B/10), and

@@ -36,6 +36,7 @@ struct source {
 	int64_t max_time_ms;                    /* INT64_MIN before the first event */
 	int64_t watermark_ms;                   /* the last in the log; INT64_MIN: none */
 	uint64_t barrier;                       /* the last barrier's number; 0: none */
+	uint64_t data_end;                      /* one past the last record not a barrier */
 	bool idle, ended;
 	int64_t last_event_ns, next_barrier_ns, next_tick_ns, last_tick_ns;
 	uint8_t datagram[STREAM_WIRE_DATAGRAM_BYTES_MAX];
@@ -81,11 +82,12 @@ static void record_apply(struct source *src, const struct stream_record *r)
 		break;
 	case STREAM_RECORD_BARRIER:
 		src->barrier = r->id;
-		break;
+		return;         /* no data: the operators need not wait for it */
 	case STREAM_RECORD_END:
 		src->ended = true;
 		break;
 	}
+	src->data_end = r->offset + 1;
 }
 
 /* Append @n records durably (written and fdatasynced), then to memory. */
@@ -251,6 +253,7 @@ static void on_pull(struct replica_server *s, struct source *src, const struct s
 		m->records[m->count++] = *r;
 	}
 	m->next = at;
+	m->data_end = src->data_end;
 	n = stream_msg_encode(m, src->datagram);
 	replica_server_send_to(s, to, src->datagram, n);
 }

@@ -111,10 +111,8 @@ static int step(struct task *t, uint32_t s, const struct stream_record *r, struc
 	}
 	case STREAM_RECORD_IDLE:
 	case STREAM_RECORD_ACTIVE:
-		task_evidence(t, "\"input\":%u,\"idle\":%s", s,
-			      r->kind == STREAM_RECORD_IDLE ? "true" : "false");
-		err = stream_operator_idle(t->op, s, r->kind == STREAM_RECORD_IDLE, &t->outs, eb);
-		break;
+		in->logged_idle = r->kind == STREAM_RECORD_IDLE;
+		break;          /* the operator is told in idle_sync() */
 	case STREAM_RECORD_BARRIER:
 		if (r->id > in->barrier) {
 			in->barrier = r->id;
@@ -126,6 +124,28 @@ static int step(struct task *t, uint32_t s, const struct stream_record *r, struc
 	ASSERT(err == 0 || err == -ENOSPC);
 	drain_outputs(t);
 	return err;
+}
+
+/*
+ * Tell the operator input @s is idle only while its source said so and there is nothing
+ * but barriers left to read from it. A source idle in its log that has data again (read
+ * later: behind a barrier, or in a backlog after a restore) holds the watermark from the
+ * moment the operator knows, so the other inputs cannot carry it past that data.
+ */
+static void idle_sync(struct task *t, uint32_t s)
+{
+	struct task_input *in = &t->inputs[s];
+	bool idle = in->logged_idle && in->data_end != UINT64_MAX && in->offset >= in->data_end;
+	struct errbuf eb = { "" };
+	int err;
+
+	if (idle == in->idle)
+		return;
+	in->idle = idle;
+	task_evidence(t, "\"input\":%u,\"idle\":%s", s, idle ? "true" : "false");
+	err = stream_operator_idle(t->op, s, idle, &t->outs, &eb);
+	ASSERT(err == 0);
+	drain_outputs(t);
 }
 
 static void pull(struct replica_server *s, struct task *t, uint32_t i)
@@ -186,6 +206,8 @@ static void on_records(struct replica_server *s, struct task *t, const struct st
 	if (!in->pulling || m->from != in->offset)
 		return;         /* an answer to an older pull */
 	in->pulling = false;
+	if (in->data_end == UINT64_MAX || m->data_end > in->data_end)
+		in->data_end = m->data_end;
 	for (uint32_t i = 0; i < m->count && !stopped; i++) {
 		const struct stream_record *r = &m->records[i];
 
@@ -203,10 +225,13 @@ static void on_records(struct replica_server *s, struct task *t, const struct st
 			break;
 		}
 		in->offset = r->offset + 1;
+		if (r->kind == STREAM_RECORD_IDLE || r->kind == STREAM_RECORD_ACTIVE)
+			idle_sync(t, m->node);
 		stopped = in->blocked;
 	}
 	if (!stopped && m->next > in->offset)
 		in->offset = m->next;
+	idle_sync(t, m->node);
 	try_checkpoint(s, t);
 	if (!in->blocked && !in->pulling && m->next > m->from && !stopped)
 		pull(s, t, m->node);
@@ -265,8 +290,8 @@ static void on_tick(struct replica_server *s, void *ctx)
 
 		if (in->pulling && now - in->pull_sent_ns < STREAM_NODE_PULL_TIMEOUT_MS * 1000000)
 			continue;
-		if (!in->blocked && outbox_has_room(t))
-			pull(s, t, i);
+		if (outbox_has_room(t))
+			pull(s, t, i);  /* blocked too: to learn what data it has (data_end) */
 	}
 	send_output(s, t);
 }
@@ -333,6 +358,8 @@ static int task_new(struct task *t, const struct replica_args *a, const struct s
 
 	*t = (struct task){ .args = a, .job = job, .index = a->id - job->sources,
 			    .watermark_ms = INT64_MIN, .evidence_fd = -1 };
+	for (uint32_t i = 0; i < STREAM_JOB_SOURCES_MAX; i++)
+		t->inputs[i].data_end = UINT64_MAX;
 	if (!a->data_dir)
 		return errbuf_set(eb, -EINVAL, "an operator needs --data-dir");
 	err = stream_operator_new(&config, &t->op, eb);
@@ -366,6 +393,8 @@ static void evidence_start(struct task *t)
 
 	stream_operator_status(t->op, &st);
 	t->watermark_ms = st.watermark_ms;
+	for (uint32_t i = 0; i < t->job->sources; i++)
+		t->inputs[i].idle = st.input_idle[i];
 	if (st.watermark_ms == INT64_MIN)
 		task_evidence(t, "\"restored\":%" PRIu64 ",\"watermark\":null", t->level);
 	else
@@ -373,6 +402,8 @@ static void evidence_start(struct task *t)
 			      st.watermark_ms);
 	log_info("operator %u: incarnation %u, from checkpoint %" PRIu64 ", %" PRIu64
 		 " records to send", t->index, t->incarnation, t->level, t->next_seq - t->acked);
+	for (uint32_t i = 0; i < t->job->sources; i++)
+		idle_sync(t, i);        /* nothing read yet: no input is idle */
 }
 
 int stream_task_run(const struct replica_args *a, const struct stream_job *job,

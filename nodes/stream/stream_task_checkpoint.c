@@ -15,13 +15,13 @@
 
 /*
  * Layout, little-endian: magic u32, level u64, acked u64, next_seq u64, end_emitted u8,
- * inputs u32 and per input offset u64 and barrier u64; the operator's snapshot (length u32,
+ * inputs u32 and per input offset u64, barrier u64 and logged idle u8; the operator's snapshot (length u32,
  * bytes); the outbox from acked to next_seq (STREAM_WIRE_EMIT_BYTES each); CRC-32 u32 of all
  * before it.
  */
-#define CHECKPOINT_MAGIC 0x314b5453u    /* "STK1" */
+#define CHECKPOINT_MAGIC 0x324b5453u    /* "STK2" */
 
-enum { CHECKPOINT_HEADER_BYTES = 4 + 3 * 8 + 1 + 4, CHECKPOINT_INPUT_BYTES = 16 };
+enum { CHECKPOINT_HEADER_BYTES = 4 + 3 * 8 + 1 + 4, CHECKPOINT_INPUT_BYTES = 17 };
 
 size_t task_checkpoint_bytes_max(const struct task *t)
 {
@@ -54,6 +54,7 @@ int task_checkpoint_encode(struct task *t, const uint64_t *offsets)
 	for (uint32_t i = 0; i < t->job->sources; i++) {
 		codec_write_le(&w, offsets[i], 8);
 		codec_write_le(&w, t->inputs[i].barrier, 8);
+		codec_write_le(&w, t->inputs[i].logged_idle, 1);
 	}
 	snap = stream_operator_snapshot(t->op, t->checkpoint + w.used + 4, max - w.used - 4);
 	ASSERT(snap > 0);
@@ -103,6 +104,7 @@ int task_checkpoint_restore(struct task *t, const uint8_t *bytes, size_t size,
 
 		in->offset = in->barrier_offset = codec_read_le(&r, 8, "offset");
 		in->barrier = codec_read_le(&r, 8, "barrier");
+		in->logged_idle = codec_read_le(&r, 1, "logged idle") != 0;
 	}
 	snap = codec_read_le(&r, 4, "snapshot length");
 	codec_read_check(&r, snap <= r.size - r.used, "snapshot length");

@@ -28,6 +28,10 @@ struct task_input {
 	uint64_t barrier;               /* the last barrier read; 0: none */
 	uint64_t barrier_offset;        /* the record after that barrier */
 	bool blocked;                   /* aligned: past a barrier the others have not reached */
+	bool logged_idle;               /* its last idle or active record said idle */
+	bool idle;                      /* what the operator is told: logged idle, and nothing
+					 * but barriers left to read (data_end) */
+	uint64_t data_end;              /* the source's last word on it; UINT64_MAX: none yet */
 	bool pulling;                   /* a pull is out */
 	int64_t pull_sent_ns;
 };

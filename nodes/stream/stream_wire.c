@@ -151,6 +151,7 @@ size_t stream_msg_encode(const struct stream_msg *m, uint8_t buf[STREAM_WIRE_DAT
 		ASSERT(m->count <= STREAM_WIRE_RECORDS_MAX);
 		codec_write_le(&w, m->from, 8);
 		codec_write_le(&w, m->next, 8);
+		codec_write_le(&w, m->data_end, 8);
 		codec_write_le(&w, m->count, 2);
 		for (uint32_t i = 0; i < m->count; i++)
 			encode_record(&w, &m->records[i]);
@@ -226,6 +227,7 @@ int stream_msg_decode(const uint8_t *bytes, size_t size, struct stream_msg *m,
 	case STREAM_MSG_RECORDS:
 		m->from = codec_read_le(&r, 8, "from");
 		m->next = codec_read_le(&r, 8, "next");
+		m->data_end = codec_read_le(&r, 8, "data end");
 		m->count = (uint32_t)codec_read_le(&r, 2, "count");
 		codec_read_check(&r, m->count <= STREAM_WIRE_RECORDS_MAX && m->next >= m->from,
 				 "count");

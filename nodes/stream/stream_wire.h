@@ -17,7 +17,7 @@ enum {
 	STREAM_WIRE_DATAGRAM_BYTES_MAX = 1400,  /* below the links' MTU */
 	STREAM_WIRE_RECORD_BYTES = 41,
 	STREAM_WIRE_EMIT_BYTES = 66,
-	STREAM_WIRE_RECORDS_HEADER_BYTES = 23,
+	STREAM_WIRE_RECORDS_HEADER_BYTES = 31,
 	STREAM_WIRE_OUT_HEADER_BYTES = 19,
 	/* Records of one RECORDS datagram, emitted records of one OUT datagram. */
 	STREAM_WIRE_RECORDS_MAX = (STREAM_WIRE_DATAGRAM_BYTES_MAX -
@@ -91,6 +91,8 @@ struct stream_msg {
 	uint32_t incarnation;           /* OUT, ACK */
 	uint64_t from;                  /* PULL, RECORDS: a log offset; OUT: the first seq */
 	uint64_t next;                  /* RECORDS: scan on from here; ACK: the next seq */
+	uint64_t data_end;              /* RECORDS: one past the log's last record that is not
+					 * a barrier (0: none): what there is still to read */
 	uint64_t want_barrier;          /* PULL: the highest barrier the operator has seen */
 	uint32_t count;                 /* RECORDS, OUT */
 	struct stream_record records[STREAM_WIRE_RECORDS_MAX];  /* RECORDS */

@@ -86,7 +86,7 @@ Test(stream_gen, events_follow_the_due_time_within_the_stated_bounds)
 	cr_expect_eq(idle_source_events, 0, "source 0 is left idle from op %llu to %llu",
 		     (unsigned long long)g.idle_from, (unsigned long long)g.idle_until);
 	cr_expect_gt(g.idle_until - g.idle_from, 100 * 1.0, "longer than the idle timeout");
-	cr_expect_eq(g.lag_ms, 150);
+	cr_expect_eq(g.lag_ms, 300);
 }
 
 Test(stream_gen, the_same_seed_and_op_give_the_same_event_and_bursts_hit_one_key)
