@@ -15,9 +15,9 @@
 
 /*
  * Layout, little-endian: magic u32, level u64, acked u64, next_seq u64, end_emitted u8,
- * inputs u32 and per input offset u64, barrier u64 and logged idle u8; the operator's snapshot (length u32,
- * bytes); the outbox from acked to next_seq (STREAM_WIRE_EMIT_BYTES each); CRC-32 u32 of all
- * before it.
+ * inputs u32 and per input offset u64, barrier u64 and logged idle u8; the operator's
+ * snapshot (length u32, bytes); the outbox from acked to next_seq (STREAM_WIRE_EMIT_BYTES
+ * each); CRC-32 u32 of all before it.
  */
 #define CHECKPOINT_MAGIC 0x324b5453u    /* "STK2" */
 
