@@ -137,6 +137,13 @@ static struct sload_conn *pick(struct sload *l, uint32_t s, uint64_t turn)
 	return NULL;
 }
 
+int64_t sload_next_due_ns(const struct sload *l)
+{
+	if (l->sent == l->planned)
+		return INT64_MAX;
+	return l->zero_ns + (int64_t)((double)l->sent * 1e9 / l->o.rate);
+}
+
 void sload_send_due(struct sload *l, int64_t now_ns)
 {
 	const double ns_per_event = 1e9 / l->o.rate, ms_per_event = 1000.0 / l->o.rate;

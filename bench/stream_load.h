@@ -79,6 +79,9 @@ void sload_start(struct sload *l, int64_t zero_ns);
 /* sload_send_due() - queue every event due by @now_ns that a connection has room for. */
 void sload_send_due(struct sload *l, int64_t now_ns);
 
+/* sload_next_due_ns() - when the next event is due; INT64_MAX once every one is sent. */
+int64_t sload_next_due_ns(const struct sload *l);
+
 /* sload_end_input() - `read` to each source, on its first connection, after what is queued. */
 void sload_end_input(struct sload *l);
 
