@@ -47,7 +47,7 @@ struct bench_opts {
 	uint32_t start_rate, max_rate, bisect;
 	uint32_t step_ms, keys, window_ms, out_of_order_ms, jitter_ms, checkpoint_ms;
 	uint32_t conns, in_flight, margin_ms, warmup;
-	const char *exe, *root;
+	const char *exe, *root, *bug;
 	uint64_t seed;
 	uint32_t port_first;
 	bool keep, loopback;
@@ -301,7 +301,7 @@ static int step_run(struct bench *b, uint32_t rate, struct step *s)
 {
 	const struct sprocs_opts po = {
 		.exe = b->o.exe, .dir = b->dir, .job = &b->job, .port_first = b->o.port_first,
-		.seed = b->o.seed, .stop = &stopping, .cluster = b->hosts,
+		.seed = b->o.seed, .bug = b->o.bug, .stop = &stopping, .cluster = b->hosts,
 	};
 	struct sload_opts lo = {
 		.sources = b->job.sources, .conns = b->o.conns, .in_flight = b->o.in_flight,
@@ -473,7 +473,7 @@ static void usage(FILE *f)
 		"         [--out-of-order-ms B] [--jitter-ms J] [--checkpoint-ms MS]\n"
 		"         [--connections C] [--in-flight M] [--margin-ms MS] [--warmup-windows N]\n"
 		"         [--data-root DIR] [--port-first P] [--node-exe PATH] [--seed S]\n"
-		"         [--keep] [--loopback]\n"
+		"         [--bug NAME] [--keep] [--loopback]\n"
 		"  --rates R,..        run these input rates (events/s) only, no search\n"
 		"  --start-rate R      the search doubles from R (default %u) while sustainable,\n"
 		"  --max-rate R        up to R (default %u), then bisects N times (default %u)\n"
@@ -494,6 +494,7 @@ static void usage(FILE *f)
 		"nodes-*\n                      (default %s; the sources fdatasync every event)\n"
 		"  --port-first P      loopback: node ports probed from P (default %d)\n"
 		"  --node-exe PATH     stream-node (default the build's)\n"
+		"  --bug NAME          stream-node --bug NAME on every node: the check must fail\n"
 		"  --keep              keep the logs and data folders and print where\n"
 		"  --loopback          nodes on 127.0.0.1 here, not in 5 network namespaces on a\n"
 		"                      bridge (which needs root)\n"
@@ -576,6 +577,9 @@ static int parse_opt(int opt, const char *arg, struct bench_opts *o)
 	case 'x':
 		o->exe = arg;
 		return 0;
+	case 'g':
+		o->bug = arg;           /* stream-node checks the name: a bad one fails a start */
+		return 0;
 	case 's':
 		return cli_parse_u64_in(arg, 0, UINT64_MAX, &o->seed);
 	case 'K':
@@ -611,6 +615,7 @@ static int parse_opts(int argc, char **argv, struct bench *b)
 		{ "data-root", required_argument, NULL, 'd' },
 		{ "port-first", required_argument, NULL, 'P' },
 		{ "node-exe", required_argument, NULL, 'x' },
+		{ "bug", required_argument, NULL, 'g' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "keep", no_argument, NULL, 'K' },
 		{ "loopback", no_argument, NULL, 'o' },
@@ -684,7 +689,8 @@ static void print_setup(const struct bench *b)
 	stream_job_format(&b->job, job, sizeof(job));
 	printf("machine: %ld CPUs online, load average %.2f %.2f %.2f\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
-	printf("nodes: n1 n2 sources, n3 n4 window operators, n5 sink (%s)\n", o->exe);
+	printf("nodes: n1 n2 sources, n3 n4 window operators, n5 sink (%s%s%s)\n", o->exe,
+	       o->bug ? " --bug " : "", o->bug ? o->bug : "");
 	if (b->hosts)
 		printf("where: node i in network namespace i, 10.77.0.i on one bridge; the clients "
 		       "in the switch namespace\n");

@@ -191,6 +191,10 @@ static void command_fill(const struct sprocs *p, struct command *cmd, uint32_t i
 	cmd->argv[n++] = cmd->job;
 	cmd->argv[n++] = "--seed";
 	cmd->argv[n++] = cmd->seed;
+	if (p->opts.bug) {
+		cmd->argv[n++] = "--bug";
+		cmd->argv[n++] = (char *)p->opts.bug;
+	}
 	for (uint32_t j = 0; j < p->count; j++) {
 		if (j == i)
 			continue;

@@ -30,6 +30,7 @@ struct sprocs_opts {
 	const struct stream_job *job;   /* sources + operators + 1 nodes */
 	uint16_t port_first;            /* loopback: node ports probed from here up */
 	uint64_t seed;                  /* --seed */
+	const char *bug;                /* --bug NAME for every node, or NULL */
 	const volatile sig_atomic_t *stop;      /* set by a signal: the wait ends with -EINTR */
 	/* NULL: every node on 127.0.0.1 in the caller's namespace. Else node i runs in the
 	 * cluster's namespace i at its address, and the caller is in the switch namespace. */
