@@ -21,6 +21,7 @@
 
 #include "cluster.h"
 #include "errbuf.h"
+#include "loopback_ports.h"
 #include "fl_assert.h"
 #include "monotime.h"
 
@@ -110,45 +111,21 @@ int cprocs_alive(struct cprocs *c, struct errbuf *eb)
 
 /* ---- Ports --------------------------------------------------------------------------- */
 
-/* Can @port be bound on 127.0.0.1 (TCP as chord-node binds it, with SO_REUSEADDR; UDP)? */
-static bool port_free(int type, uint32_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	if (type == SOCK_STREAM)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
 /* Node i: TCP first + 2i, UDP first + 2i + 1, in the first window of free ones (the
  * cluster's namespaces are ours alone: every port is free there). */
 static int ports_pick(struct cprocs *c, struct errbuf *eb)
 {
-	uint32_t width = 2 * c->opts.count;
+	uint32_t first = c->opts.port_first;
+	int err = c->opts.cluster ? 0 : loopback_ports_find(c->opts.count, c->opts.port_first,
+							    CPROCS_PORT_LAST, &first, eb);
 
-	for (uint32_t first = c->opts.port_first; first + width - 1 <= CPROCS_PORT_LAST;
-	     first += width) {
-		bool ok = true;
-
-		for (uint32_t p = 0; p < width && ok && !c->opts.cluster; p++)
-			ok = port_free(p % 2 ? SOCK_DGRAM : SOCK_STREAM, first + p);
-		if (!ok)
-			continue;
-		for (uint32_t i = 0; i < c->opts.count; i++) {
-			c->nodes[i].tcp_port = (uint16_t)(first + 2 * i);
-			c->nodes[i].udp_port = (uint16_t)(first + 2 * i + 1);
-		}
-		return 0;
+	if (err < 0)
+		return err;
+	for (uint32_t i = 0; i < c->opts.count; i++) {
+		c->nodes[i].tcp_port = (uint16_t)(first + 2 * i);
+		c->nodes[i].udp_port = (uint16_t)(first + 2 * i + 1);
 	}
-	return errbuf_set(eb, -EADDRINUSE, "no %" PRIu32 " free ports in %u..%d", width,
-			  c->opts.port_first, CPROCS_PORT_LAST);
+	return 0;
 }
 
 /* ---- Spawning ------------------------------------------------------------------------ */

@@ -20,6 +20,7 @@
 
 #include "cluster.h"
 #include "errbuf.h"
+#include "loopback_ports.h"
 #include "fl_assert.h"
 #include "monotime.h"
 
@@ -104,28 +105,12 @@ int sprocs_alive(struct sprocs *p, struct errbuf *eb)
 
 /* ---- Ports --------------------------------------------------------------------------- */
 
-/* Can @port be bound on 127.0.0.1 (TCP with SO_REUSEADDR, as the nodes bind it; UDP)? */
-static bool port_free(int type, uint32_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	if (type == SOCK_STREAM)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
 /* Namespaces: each node at its own address with the default ports. Loopback: node i at
  * TCP first + 2i, UDP first + 2i + 1, in the first window of free ones. */
 static int ports_pick(struct sprocs *p, struct errbuf *eb)
 {
-	uint32_t width = 2 * p->count;
+	uint32_t first;
+	int err;
 
 	if (p->opts.cluster) {
 		for (uint32_t i = 0; i < p->count; i++) {
@@ -135,23 +120,15 @@ static int ports_pick(struct sprocs *p, struct errbuf *eb)
 		}
 		return 0;
 	}
-	for (uint32_t first = p->opts.port_first; first + width - 1 <= SPROCS_PORT_LAST;
-	     first += width) {
-		bool ok = true;
-
-		for (uint32_t k = 0; k < width && ok; k++)
-			ok = port_free(k % 2 ? SOCK_DGRAM : SOCK_STREAM, first + k);
-		if (!ok)
-			continue;
-		for (uint32_t i = 0; i < p->count; i++) {
-			p->nodes[i].addr.s_addr = htonl(INADDR_LOOPBACK);
-			p->nodes[i].client_port = (uint16_t)(first + 2 * i);
-			p->nodes[i].gossip_port = (uint16_t)(first + 2 * i + 1);
-		}
-		return 0;
+	err = loopback_ports_find(p->count, p->opts.port_first, SPROCS_PORT_LAST, &first, eb);
+	if (err < 0)
+		return err;
+	for (uint32_t i = 0; i < p->count; i++) {
+		p->nodes[i].addr.s_addr = htonl(INADDR_LOOPBACK);
+		p->nodes[i].client_port = (uint16_t)(first + 2 * i);
+		p->nodes[i].gossip_port = (uint16_t)(first + 2 * i + 1);
 	}
-	return errbuf_set(eb, -EADDRINUSE, "no %" PRIu32 " free ports in %u..%d", width,
-			  p->opts.port_first, SPROCS_PORT_LAST);
+	return 0;
 }
 
 /* ---- Spawning ------------------------------------------------------------------------ */
