@@ -60,7 +60,8 @@ struct stream_operator_config {
 	uint32_t inputs;                        /* 1 .. STREAM_OPERATOR_INPUTS_MAX */
 	uint32_t pane_entries_max;              /* (key, pane) aggregates held, END_INCLUSIVE's
 						 * edge entries too: 1 .. ENTRIES_MAX */
-	uint32_t window_entries_max;            /* (key, window) pane counters: 1 .. ENTRIES_MAX */
+	uint32_t window_entries_max;            /* (key, window)s holding events, fired or not:
+						 * 1 .. ENTRIES_MAX */
 	uint32_t bugs;                          /* enum stream_bug flags */
 };
 
@@ -99,7 +100,7 @@ struct stream_operator_status {
 	int64_t input_watermark_ms[STREAM_OPERATOR_INPUTS_MAX];        /* INT64_MIN: none yet */
 	bool input_idle[STREAM_OPERATOR_INPUTS_MAX];
 	uint32_t pane_entries;          /* (key, pane) aggregates held now */
-	uint32_t window_entries;        /* (key, window) pane counters held now */
+	uint32_t window_entries;        /* (key, window)s holding events now */
 	uint64_t events;                /* accepted by stream_operator_event() */
 	uint64_t late_events;           /* side-output records */
 	uint64_t watermark_regressions; /* input watermarks below that input's, ignored */
@@ -107,8 +108,10 @@ struct stream_operator_status {
 
 /**
  * stream_operator_new() - an operator with no state, every input active at watermark
- * INT64_MIN. Allocates once: a table of 2 * (pane + window entries max) slots rounded up to
- * a power of two (40 bytes each, at most 160 MiB) and a scratch index of the entries; steps
+ * INT64_MIN. Allocates once: a table of 2 * (pane + 2 * window entries max) slots rounded up
+ * to a power of two (40 bytes each, at most 320 MiB: panes, and per window entry at most a
+ * membership block and an emitted-pane counter), a scratch of pane + window entries max
+ * (40 bytes each) and timer heaps (32 bytes a timer, 3 * window + pane entries max); steps
  * allocate nothing.
  * @config: borrowed; its spec is copied, with c_remainder set by STREAM_BUG_NEGATIVE_MODULO.
  * Return: 0 with *@out set; -EINVAL for a bad @config (@eb names the field); -ENOMEM.
