@@ -307,7 +307,7 @@ static const struct system_bug stream_bugs[] = {
 	{ "late-firing-dropped", "an event within lateness fires no late pane (FLINK-26498)",
 	  "--lateness 500", "lost-event", false },
 	{ "watermark-reset-on-restart", "a restored operator forgets its watermarks: windows "
-	  "fire again (FLINK-36663)", "--nemesis kill --window sliding:1000:250 --lateness 500",
+	  "fire again (FLINK-36663)", "--nemesis kill:1 --window sliding:1000:250 --lateness 500",
 	  "duplicate-pane,double-count,incomplete", false },
 	{ "idle-flip-flop", "a source calls itself idle at every gap between its events: the "
 	  "others' watermark runs past a lagging source (FLINK-34252)", "", "incomplete",
