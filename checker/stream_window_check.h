@@ -31,7 +31,8 @@ struct errbuf;
  * bound, and a value above |upper| or sum(upper) is counted in panes_over, never invalid.
  * A value that misses is, in this order:
  *   wrong-window if the same test passes with events at t == end counted, or with C's
- *     remainder aligning negative times (by window assignment or by pane), else
+ *     remainder aligning negative times (by window assignment or by pane), unless the
+ *     pane is over its upper bound and replayed (then double-count), else
  *   incomplete / lost-event if below the lower bound, double-count if above the upper,
  *   wrong-value otherwise (a min or max no possible event has, a sum no subset gives).
  * Anomaly kinds:
@@ -98,6 +99,9 @@ struct window_check_pane {
 	uint64_t pane_index;
 	uint64_t position;
 	bool watermark_known;           /* evidence: the emitting operator's watermark */
+	bool replayed;                  /* emitted by an operator restarted from a checkpoint,
+					 * which read its inputs again: a value over the bound
+					 * is a double count before any wrong-window reading */
 	int64_t watermark_ms;           /* at emission (for the panes a watermark fires: the
 					 * watermark it advanced to) */
 };

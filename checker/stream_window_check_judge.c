@@ -398,6 +398,8 @@ static void value_judge(struct window_check_ctx *ctx, const struct window_slice 
 		return;
 	}
 	for (uint32_t variant = MEMBER_END_INCLUSIVE; variant < MEMBER_VARIANTS; variant++) {
+		if (fit == FIT_OVER && pane->replayed)
+			break;  /* a replay's excess: double-count, whatever else fits */
 		if (!variant_differs(ctx, w, variant) ||
 		    fit_of(ctx, w, rule, variant, pane->value, &ignored) != FIT)
 			continue;

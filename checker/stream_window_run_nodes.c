@@ -72,7 +72,7 @@ struct sink_file {
 	bool ended[CHK_WINDOW_OPERATORS_MAX];   /* the operator wrote an "end" record */
 };
 
-static int pane_parse(const struct line_ctx *c)
+static int pane_parse(const struct line_ctx *c, bool replayed)
 {
 	struct window_run *run = c->run;
 	const char *timing = json_string_value(json_object_get(c->doc, "timing"));
@@ -106,7 +106,7 @@ static int pane_parse(const struct line_ctx *c)
 	*pane = (struct window_check_pane){
 		.key = (uint64_t)key, .window_start_ms = start, .window_end_ms = end,
 		.value = value, .pane_index = (uint64_t)index, .position = c->line,
-		.watermark_known = true, .watermark_ms = watermark,
+		.watermark_known = true, .watermark_ms = watermark, .replayed = replayed,
 		.timing = strcmp(timing, "on-time") == 0 ? STREAM_PANE_ON_TIME : STREAM_PANE_LATE };
 	return 0;
 }
@@ -156,7 +156,7 @@ static int sink_line(const struct line_ctx *c, void *state)
 	if (err)
 		return err;
 	if (kind && strcmp(kind, "pane") == 0)
-		return pane_parse(c);
+		return pane_parse(c, incarnation > 0);
 	if (kind && strcmp(kind, "late") == 0)
 		return late_parse(c);
 	if (!kind || strcmp(kind, "end") != 0)

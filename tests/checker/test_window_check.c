@@ -165,6 +165,18 @@ Test(window_check, an_end_inclusive_engine_is_named_wrong_window)
 	cr_assert(window_fixture_anomaly(f, "wrong-window", "ids 2)"));
 }
 
+/* The same excess from an operator that restarted and read its inputs again: a replay
+ * explains it first (no-barrier-alignment's double count of an event at a boundary). */
+Test(window_check, a_replayed_pane_over_the_bound_is_double_count_first)
+{
+	f = window_fixture_new(10, 0, STREAM_AGGREGATE_COUNT);
+	window_fixture_send(f, 1, 1, 3, 0, OK);
+	window_fixture_send(f, 2, 1, 10, 0, OK);
+	window_fixture_pane(f, 1, 0, 2, ON_TIME, 0)->replayed = true;
+	window_fixture_pane(f, 1, 10, 1, ON_TIME, 0);
+	expect_only("double-count", "over the count 1");
+}
+
 Test(window_check, an_event_at_the_end_counted_in_the_next_window_only_is_valid)
 {
 	f = window_fixture_new(10, 0, STREAM_AGGREGATE_COUNT);
