@@ -34,11 +34,19 @@ struct acked {
 	int64_t at_ns, max_time_ms;
 };
 
+/* One send to a source (ok or info) by invocation time, with the latest completion so far
+ * (INT64_MAX: one of them never completed). */
+struct sent {
+	int64_t invoked_ns, done_max_ns;
+};
+
 struct stall {
 	const struct history *h;
 	const struct window_run *run;
 	struct acked *acked[CHK_WINDOW_OPERATOR_INPUTS_MAX];
 	uint32_t acked_count[CHK_WINDOW_OPERATOR_INPUTS_MAX];
+	struct sent *sent[CHK_WINDOW_OPERATOR_INPUTS_MAX];
+	uint32_t sent_count[CHK_WINDOW_OPERATOR_INPUTS_MAX];
 	int64_t (*spans)[2];
 	uint32_t span_count;
 	bool spans_overflow;
@@ -63,24 +71,21 @@ static int64_t max_acked(const struct stall *st, uint32_t s, int64_t t_ns)
 }
 
 /* Might source @s have appended an event after @t_ns? (a send to it, ok or info, invoked
- * before @until_ns and not completed by @t_ns) */
+ * before @until_ns and not completed by @t_ns) O(log n): the sends are sorted by invocation,
+ * each with the latest completion of those before it. */
 static bool appended_after(const struct stall *st, uint32_t s, int64_t t_ns, int64_t until_ns)
 {
-	const struct window_check_input *in = &st->run->input;
+	uint32_t lo = 0, hi = st->sent_count[s];
 
-	for (uint32_t k = 0; k < in->event_count; k++) {
-		const struct window_check_event *e = &in->events[k];
-		int64_t done;
+	while (lo < hi) {               /* the first invoked at or after until_ns */
+		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (e->source != s || e->outcome == WINDOW_CHECK_SEND_FAIL ||
-		    st->h->ops[e->invoke_position].time_ns >= until_ns)
-			continue;
-		done = e->complete_position == WINDOW_CHECK_POSITION_NONE
-		       ? INT64_MAX : st->h->ops[e->complete_position].time_ns;
-		if (done > t_ns)
-			return true;
+		if (st->sent[s][mid].invoked_ns < until_ns)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return false;
+	return lo > 0 && st->sent[s][lo - 1].done_max_ns > t_ns;
 }
 
 static bool quiet(const struct stall *st, int64_t from_ns, int64_t to_ns)
@@ -120,6 +125,49 @@ static int acked_before(const void *x, const void *y)
 	const struct acked *a = x, *b = y;
 
 	return a->at_ns < b->at_ns ? -1 : a->at_ns > b->at_ns;
+}
+
+static int sent_before(const void *x, const void *y)
+{
+	const struct sent *a = x, *b = y;
+
+	return a->invoked_ns < b->invoked_ns ? -1 : a->invoked_ns > b->invoked_ns;
+}
+
+/* Every source's sends that did not fail, by invocation, with their completions' running
+ * maximum. */
+static int sent_load(struct stall *st, struct errbuf *eb)
+{
+	const struct window_check_input *in = &st->run->input;
+
+	for (uint32_t k = 0; k < in->event_count; k++) {
+		const struct window_check_event *e = &in->events[k];
+		uint32_t s = e->source;
+
+		if (e->outcome == WINDOW_CHECK_SEND_FAIL)
+			continue;
+		ASSERT(s < st->run->sources);
+		if (!st->sent[s]) {
+			st->sent[s] = calloc(in->event_count, sizeof(*st->sent[s]));
+			if (!st->sent[s])
+				return errbuf_set(eb, -ENOMEM, "out of memory");
+		}
+		st->sent[s][st->sent_count[s]++] = (struct sent){
+			.invoked_ns = st->h->ops[e->invoke_position].time_ns,
+			.done_max_ns = e->complete_position == WINDOW_CHECK_POSITION_NONE
+				       ? INT64_MAX : st->h->ops[e->complete_position].time_ns };
+	}
+	for (uint32_t s = 0; s < st->run->sources; s++) {
+		struct sent *a = st->sent[s];
+
+		if (st->sent_count[s])
+			qsort(a, st->sent_count[s], sizeof(*a), sent_before);
+		for (uint32_t k = 1; k < st->sent_count[s]; k++) {
+			if (a[k - 1].done_max_ns > a[k].done_max_ns)
+				a[k].done_max_ns = a[k - 1].done_max_ns;
+		}
+	}
+	return 0;
 }
 
 /* Every source's acknowledged events in completion order, and the faults as spans. */
@@ -237,6 +285,7 @@ int window_stall_judge(const struct history *h, const struct window_run *run,
 	st->h = h;
 	st->run = run;
 	err = stall_load(st, eb);
+	err = err ? err : sent_load(st, eb);
 	for (uint64_t c = 0; !err && c < h->count; c++)
 		judge_read(st, c, result);
 	if (!err)
@@ -245,8 +294,10 @@ int window_stall_judge(const struct history *h, const struct window_run *run,
 					 PRIu64 " below the bound%s\n", st->judged, st->reads,
 					 st->below, st->spans_overflow ? " (too many faults: none "
 					 "judged)" : "");
-	for (uint32_t s = 0; s < CHK_WINDOW_OPERATOR_INPUTS_MAX; s++)
+	for (uint32_t s = 0; s < CHK_WINDOW_OPERATOR_INPUTS_MAX; s++) {
 		free(st->acked[s]);
+		free(st->sent[s]);
+	}
 	free(st->spans);
 	free(st);
 	return err;
