@@ -51,19 +51,36 @@ struct replica_server_config stream_node_server_config(const struct replica_args
 	};
 }
 
-int stream_node_stateless_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
-			       struct errbuf *eb)
+static int stateless_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
+			  struct errbuf *eb)
 {
 	(void)ctx, (void)path, (void)bytes, (void)size, (void)eb;
 	return 0;
 }
 
-ssize_t stream_node_stateless_save(void *ctx, uint8_t *buf, size_t size)
+static ssize_t stateless_save(void *ctx, uint8_t *buf, size_t size)
 {
 	(void)ctx;
 	ASSERT(size >= 1);
 	buf[0] = '\n';
 	return 1;
+}
+
+int stream_node_serve(const struct replica_args *a, const struct replica_server_ops *ops,
+		      void *ctx, struct errbuf *eb)
+{
+	const struct replica_server_config config = stream_node_server_config(a, 16);
+	struct replica_server_ops stateless = *ops;
+	struct replica_server *s = NULL;
+	int err;
+
+	stateless.load = stateless_load;
+	stateless.save = stateless_save;
+	err = replica_server_open(&s, &config, &stateless, ctx, eb);
+	if (err == 0)
+		err = replica_server_run(s, eb);
+	replica_server_close(s);
+	return err;
 }
 
 const struct sockaddr_in *stream_node_peer(const struct replica_args *a, uint32_t id)

@@ -51,11 +51,12 @@ int stream_sink_run(const struct replica_args *a, const struct stream_job *job,
 struct replica_server_config stream_node_server_config(const struct replica_args *a,
 							size_t state_bytes_max);
 
-/* For the roles whose state is a log of their own, not the state file: it holds one '\n'
- * (stream_node_stateless_save()), and what is in it is ignored. */
-int stream_node_stateless_load(void *ctx, const char *path, const uint8_t *bytes, size_t size,
-			       struct errbuf *eb);
-ssize_t stream_node_stateless_save(void *ctx, uint8_t *buf, size_t size);
+/* stream_node_serve() - a role whose state is a log of its own, not the state file: open the
+ * replica server with @ops (their load and save replaced: the state file holds one '\n', and
+ * what is in it is ignored) over @ctx, serve until SIGTERM, close.
+ * Return: 0, or -errno with @eb set. */
+int stream_node_serve(const struct replica_args *a, const struct replica_server_ops *ops,
+		      void *ctx, struct errbuf *eb);
 
 /* stream_node_peer() - the address of node @id (a peer), or NULL if @id is ours or unknown. */
 const struct sockaddr_in *stream_node_peer(const struct replica_args *a, uint32_t id);

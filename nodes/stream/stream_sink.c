@@ -210,12 +210,9 @@ int stream_sink_run(const struct replica_args *a, const struct stream_job *job,
 {
 	static const struct replica_server_ops ops = {
 		.request = on_request, .datagram = on_datagram, .tick = on_tick,
-		.next_tick_ns = next_tick_ns, .load = stream_node_stateless_load,
-		.save = stream_node_stateless_save,
+		.next_tick_ns = next_tick_ns,
 	};
-	const struct replica_server_config config = stream_node_server_config(a, 16);
 	struct sink *k = calloc(1, sizeof(*k));
-	struct replica_server *s = NULL;
 	int err;
 
 	STATIC_ASSERT(STREAM_JOB_OPERATORS_MAX <= 32, "ended is a 32-bit mask");
@@ -230,11 +227,8 @@ int stream_sink_run(const struct replica_args *a, const struct stream_job *job,
 		err = output_load(k, eb);
 	if (err == 0) {
 		log_info("sink: %" PRIu64 " records stored before", k->records);
-		err = replica_server_open(&s, &config, &ops, k, eb);
+		err = stream_node_serve(a, &ops, k, eb);
 	}
-	if (err == 0)
-		err = replica_server_run(s, eb);
-	replica_server_close(s);
 	if (k->out_fd > 0)
 		close(k->out_fd);
 	free(k);

@@ -329,12 +329,9 @@ int stream_source_run(const struct replica_args *a, const struct stream_job *job
 {
 	static const struct replica_server_ops ops = {
 		.request = on_request, .datagram = on_datagram, .tick = on_tick,
-		.next_tick_ns = next_tick_ns, .load = stream_node_stateless_load,
-		.save = stream_node_stateless_save,
+		.next_tick_ns = next_tick_ns,
 	};
-	const struct replica_server_config config = stream_node_server_config(a, 16);
 	struct source *src = calloc(1, sizeof(*src));
-	struct replica_server *s = NULL;
 	int err;
 
 	if (!src)
@@ -350,11 +347,8 @@ int stream_source_run(const struct replica_args *a, const struct stream_job *job
 		log_info("source %u: %" PRIu64 " log records, %" PRIu64 " events, barrier %"
 			 PRIu64 "%s", a->id, src->log_count, src->events, src->barrier,
 			 src->ended ? ", ended" : "");
-		err = replica_server_open(&s, &config, &ops, src, eb);
+		err = stream_node_serve(a, &ops, src, eb);
 	}
-	if (err == 0)
-		err = replica_server_run(s, eb);
-	replica_server_close(s);
 	if (src->log_fd > 0)
 		close(src->log_fd);
 	free(src->log);
