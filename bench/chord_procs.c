@@ -6,16 +6,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,14 +20,13 @@
 #include "loopback_ports.h"
 #include "fl_assert.h"
 #include "monotime.h"
+#include "node_procs.h"
 
 enum {
 	ARG_BYTES_MAX = 40,             /* "255=10.77.0.254:65535", a number */
 	ARGS_FIXED = 32,                /* argv entries besides the --peer pairs */
 	CONNECT_MS_MIN = 10000,         /* a node's start-up: at least this, ... */
 	CONNECT_MS_PER_NODE = 100,      /* ... and this much per node spawned */
-	STOP_MS_MAX = 2000,             /* SIGTERM to SIGKILL */
-	LOG_TAIL_BYTES = 160,           /* the end of a log quoted when its node exits */
 	NAME_BYTES_MAX = 16,            /* "n256" and its NUL */
 };
 
@@ -49,64 +44,29 @@ static int64_t ms_ns(int64_t ms)
 	return ms * 1000000;
 }
 
-static void log_path(const struct cprocs *c, uint32_t i, char *buf, size_t size)
+/* The nodes' pids into @pids[CPROCS_NODES_MAX]. */
+static void pids_get(const struct cprocs *c, pid_t *pids)
 {
-	int n = snprintf(buf, size, "%s/n%" PRIu32 ".log", c->opts.dir, i + 1);
-
-	ASSERT(n > 0 && (size_t)n < size);
+	for (uint32_t i = 0; i < c->opts.count; i++)
+		pids[i] = c->nodes[i].pid;
 }
 
-/* The last line of node @i's log, cut to @size, into @buf. */
-static const char *log_tail(const struct cprocs *c, uint32_t i, char *buf, size_t size)
+/* The nodes' pids back from @pids, where node_procs reaped some. */
+static void pids_put(struct cprocs *c, const pid_t *pids)
 {
-	char path[CPROCS_PATH_BYTES_MAX], tail[LOG_TAIL_BYTES + 1], *line;
-	int fd;
-	off_t end;
-	ssize_t n;
-
-	log_path(c, i, path, sizeof(path));
-	snprintf(buf, size, "(no log, or an empty one)");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return buf;
-	end = lseek(fd, 0, SEEK_END);
-	n = end < 0 ? -1 : pread(fd, tail, LOG_TAIL_BYTES, end > LOG_TAIL_BYTES
-				  ? end - LOG_TAIL_BYTES : 0);
-	close(fd);
-	if (n <= 0)
-		return buf;
-	tail[n] = '\0';
-	while (n > 0 && tail[n - 1] == '\n')
-		tail[--n] = '\0';
-	line = strrchr(tail, '\n');
-	snprintf(buf, size, "%s", line ? line + 1 : tail);
-	return buf;
-}
-
-/* Reaped node @i: -ECHILD, and @eb says how it ended and what it said last. */
-static int exited(struct cprocs *c, uint32_t i, int status, struct errbuf *eb)
-{
-	char tail[LOG_TAIL_BYTES + 1];
-
-	c->nodes[i].pid = -1;
-	log_tail(c, i, tail, sizeof(tail));
-	if (WIFSIGNALED(status))
-		return errbuf_set(eb, -ECHILD, "n%" PRIu32 " killed by signal %d; its log ends: %s",
-				  i + 1, WTERMSIG(status), tail);
-	return errbuf_set(eb, -ECHILD, "n%" PRIu32 " exited with status %d; its log ends: %s",
-			  i + 1, WEXITSTATUS(status), tail);
+	for (uint32_t i = 0; i < c->opts.count; i++)
+		c->nodes[i].pid = pids[i];
 }
 
 int cprocs_alive(struct cprocs *c, struct errbuf *eb)
 {
-	int status;
+	pid_t pids[CPROCS_NODES_MAX];
+	int err;
 
-	for (uint32_t i = 0; i < c->opts.count; i++) {
-		if (c->nodes[i].pid > 0 && waitpid(c->nodes[i].pid, &status, WNOHANG) ==
-		    c->nodes[i].pid)
-			return exited(c, i, status, eb);
-	}
-	return 0;
+	pids_get(c, pids);
+	err = node_procs_alive(pids, c->opts.count, c->opts.dir, eb);
+	pids_put(c, pids);
+	return err;
 }
 
 /* ---- Ports --------------------------------------------------------------------------- */
@@ -152,58 +112,20 @@ static void command_fill(const struct cprocs *c, struct command *cmd, uint32_t i
 	snprintf(cmd->id, ARG_BYTES_MAX, "%" PRIu32, i);
 	addr_port(c->nodes[i].addr, c->nodes[i].udp_port, cmd->listen);
 	snprintf(cmd->port, ARG_BYTES_MAX, "%u", c->nodes[i].tcp_port);
-	cmd->argv[n++] = (char *)o->exe;
-	cmd->argv[n++] = "--id";
-	cmd->argv[n++] = cmd->id;
-	cmd->argv[n++] = "--replicas";
-	cmd->argv[n++] = cmd->count;
-	cmd->argv[n++] = "--listen";
-	cmd->argv[n++] = cmd->listen;
-	cmd->argv[n++] = "--client-port";
-	cmd->argv[n++] = cmd->port;
-	cmd->argv[n++] = "--base";
-	cmd->argv[n++] = cmd->base;
-	cmd->argv[n++] = "--bits";
-	cmd->argv[n++] = cmd->bits;
-	cmd->argv[n++] = "--succ-list";
-	cmd->argv[n++] = cmd->succ;
-	cmd->argv[n++] = "--gossip-ms";
-	cmd->argv[n++] = cmd->tick;
-	cmd->argv[n++] = "--seed";
-	cmd->argv[n++] = cmd->seed;
-	if (o->bug) {
-		cmd->argv[n++] = "--bug";
-		cmd->argv[n++] = (char *)o->bug;
-	}
+	node_procs_argv_add(cmd->argv, ARRAY_SIZE(cmd->argv), &n, (char *)o->exe, "--id", cmd->id,
+			    "--replicas", cmd->count, "--listen", cmd->listen, "--client-port",
+			    cmd->port, "--base", cmd->base, "--bits", cmd->bits, "--succ-list",
+			    cmd->succ, "--gossip-ms", cmd->tick, "--seed", cmd->seed, NULL);
+	if (o->bug)
+		node_procs_argv_add(cmd->argv, ARRAY_SIZE(cmd->argv), &n, "--bug", (char *)o->bug,
+				    NULL);
 	if (i >= o->members)
-		cmd->argv[n++] = "--spare";
+		node_procs_argv_add(cmd->argv, ARRAY_SIZE(cmd->argv), &n, "--spare", NULL);
 	for (uint32_t j = 0; j < o->count; j++) {
-		if (j == i)
-			continue;
-		cmd->argv[n++] = "--peer";
-		cmd->argv[n++] = cmd->peers[j];
+		if (j != i)
+			node_procs_argv_add(cmd->argv, ARRAY_SIZE(cmd->argv), &n, "--peer",
+					    cmd->peers[j], NULL);
 	}
-	ASSERT(n < sizeof(cmd->argv) / sizeof(cmd->argv[0]));
-	cmd->argv[n] = NULL;
-}
-
-/* In the child: dies with the bench, keeps out of its terminal's signals, enters its
- * namespace (@ns_fd, or -1), logs, execs. */
-static __attribute__((noreturn)) void child_exec(char *const argv[], const char *log,
-						 pid_t parent, int ns_fd)
-{
-	int in = open("/dev/null", O_RDONLY | O_CLOEXEC), fd;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		_exit(127);
-	setpgid(0, 0);
-	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
-		_exit(125);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || fd < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-		_exit(126);
-	execv(argv[0], argv);
-	_exit(127);
 }
 
 /* Node @i's namespace, or -1 on 127.0.0.1. */
@@ -218,8 +140,7 @@ static int spawn_all(struct cprocs *c, struct errbuf *eb)
 {
 	const struct cprocs_opts *o = &c->opts;
 	struct command *cmd = calloc(1, sizeof(*cmd));
-	char log[CPROCS_PATH_BYTES_MAX];
-	pid_t parent = getpid();
+	int err = 0;
 
 	if (!cmd)
 		return errbuf_set(eb, -ENOMEM, "command lines");
@@ -236,19 +157,13 @@ static int spawn_all(struct cprocs *c, struct errbuf *eb)
 	snprintf(cmd->bits, ARG_BYTES_MAX, "%d", CPROCS_BITS);
 	snprintf(cmd->succ, ARG_BYTES_MAX, "%d", CPROCS_SUCC_R);
 	c->started_ns = monotime_ns();
-	for (uint32_t i = 0; i < o->count; i++) {
+	for (uint32_t i = 0; i < o->count && err == 0; i++) {
 		command_fill(c, cmd, i);
-		log_path(c, i, log, sizeof(log));
-		c->nodes[i].pid = fork();
-		if (c->nodes[i].pid == 0)
-			child_exec(cmd->argv, log, parent, host_ns_fd(c, i));
-		if (c->nodes[i].pid < 0) {
-			free(cmd);
-			return errbuf_set(eb, -errno, "fork n%" PRIu32, i + 1);
-		}
+		err = node_procs_spawn(cmd->argv, o->dir, i, host_ns_fd(c, i), &c->nodes[i].pid,
+				       eb);
 	}
 	free(cmd);
-	return 0;
+	return err;
 }
 
 /* Connect to every node's state port, retried while it starts up. */
@@ -371,42 +286,20 @@ int cprocs_start(struct cprocs **out, const struct cprocs_opts *o, struct errbuf
 
 void cprocs_stop(struct cprocs *c, bool keep_logs)
 {
-	const struct timespec pause = { .tv_nsec = 10000000 };
-	int64_t deadline = monotime_ns() + ms_ns(STOP_MS_MAX);
 	char path[CPROCS_PATH_BYTES_MAX];
-	uint32_t left;
+	pid_t pids[CPROCS_NODES_MAX];
 
 	if (!c)
 		return;
 	/* Our side closes first: TIME_WAIT stays on our ports, not on the nodes'. */
 	for (uint32_t i = 0; i < c->opts.count; i++)
 		line_conn_close(&c->nodes[i].conn);
-	for (uint32_t i = 0; i < c->opts.count; i++) {
-		if (c->nodes[i].pid > 0)
-			kill(c->nodes[i].pid, SIGTERM);
-	}
-	for (;;) {
-		left = 0;
-		for (uint32_t i = 0; i < c->opts.count; i++) {
-			pid_t pid = c->nodes[i].pid;
-
-			if (pid > 0 && waitpid(pid, NULL, WNOHANG) == 0)
-				left++;
-			else
-				c->nodes[i].pid = -1;
-		}
-		if (left == 0 || monotime_ns() >= deadline)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	for (uint32_t i = 0; i < c->opts.count; i++) {
-		if (c->nodes[i].pid > 0) {
-			kill(c->nodes[i].pid, SIGKILL);
-			waitpid(c->nodes[i].pid, NULL, 0);
-		}
-		log_path(c, i, path, sizeof(path));
-		if (!keep_logs)
-			unlink(path);
+	pids_get(c, pids);
+	node_procs_stop(pids, c->opts.count);
+	pids_put(c, pids);
+	for (uint32_t i = 0; i < c->opts.count && !keep_logs; i++) {
+		node_procs_path(c->opts.dir, i, ".log", path, sizeof(path));
+		unlink(path);
 	}
 	free(c->sorted);
 	free(c->nodes);
@@ -621,47 +514,10 @@ int cprocs_join(struct cprocs *c, struct errbuf *eb)
 	return 0;
 }
 
-/* ---- CPU time ------------------------------------------------------------------------ */
-
-/* The CPU time @pid used, in ns: schedstat's first field (ns resolution), else utime +
- * stime from stat (clock ticks); 0 if neither can be read. */
-static uint64_t proc_cpu_ns(pid_t pid)
-{
-	char path[64], line[512], *close_paren;
-	unsigned long long user = 0, sys = 0, run_ns;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	f = fopen(path, "re");
-	if (f) {
-		int got = fscanf(f, "%llu", &run_ns);
-
-		fclose(f);
-		if (got == 1)
-			return run_ns;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	close_paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-	fclose(f);
-	/* After "pid (comm)": state, ppid, pgrp, session, tty, tpgid, flags, 4 fault counts,
-	 * then utime and stime (fields 14 and 15). */
-	if (hz <= 0 || !close_paren || sscanf(close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u "
-					      "%*u %*u %*u %*u %llu %llu", &user, &sys) != 2)
-		return 0;
-	return (user + sys) * (1000000000ull / (unsigned long long)hz);
-}
-
 double cprocs_cpu_s(const struct cprocs *c)
 {
-	uint64_t ns = 0;
+	pid_t pids[CPROCS_NODES_MAX];
 
-	for (uint32_t i = 0; i < c->opts.count; i++) {
-		if (c->nodes[i].pid > 0)
-			ns += proc_cpu_ns(c->nodes[i].pid);
-	}
-	return (double)ns / 1e9;
+	pids_get(c, pids);
+	return node_procs_cpu_s(pids, c->opts.count);
 }

@@ -5,16 +5,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,13 +19,12 @@
 #include "loopback_ports.h"
 #include "fl_assert.h"
 #include "monotime.h"
+#include "node_procs.h"
 
 enum {
 	ARG_BYTES_MAX = 40,             /* "15=255.255.255.255:65535", a number */
 	ARGS_FIXED = 24,                /* argv entries besides the --peer pairs */
 	LISTEN_MS_MAX = 10000,          /* every node listens within this */
-	STOP_MS_MAX = 2000,             /* SIGTERM to SIGKILL */
-	LOG_TAIL_BYTES = 160,           /* the end of a log quoted when its node exits */
 	NFTW_FDS = 8,
 };
 
@@ -45,9 +40,21 @@ struct command {
 static void node_path(const struct sprocs *p, uint32_t i, const char *suffix, char *buf,
 		      size_t size)
 {
-	int n = snprintf(buf, size, "%s/n%" PRIu32 "%s", p->opts.dir, i + 1, suffix);
+	node_procs_path(p->opts.dir, i, suffix, buf, size);
+}
 
-	ASSERT(n > 0 && (size_t)n < size);
+/* The nodes' pids into @pids[SPROCS_NODES_MAX]. */
+static void pids_get(const struct sprocs *p, pid_t *pids)
+{
+	for (uint32_t i = 0; i < p->count; i++)
+		pids[i] = p->nodes[i].pid;
+}
+
+/* The nodes' pids back from @pids, where node_procs reaped some. */
+static void pids_put(struct sprocs *p, const pid_t *pids)
+{
+	for (uint32_t i = 0; i < p->count; i++)
+		p->nodes[i].pid = pids[i];
 }
 
 void sprocs_output_path(const struct sprocs *p, char *buf, size_t size)
@@ -55,52 +62,15 @@ void sprocs_output_path(const struct sprocs *p, char *buf, size_t size)
 	node_path(p, p->count - 1, ".data/output.jsonl", buf, size);
 }
 
-/* The last line of node @i's log, cut to @size, into @buf. */
-static const char *log_tail(const struct sprocs *p, uint32_t i, char *buf, size_t size)
-{
-	char path[SPROCS_PATH_BYTES_MAX], tail[LOG_TAIL_BYTES + 1], *line;
-	ssize_t n = -1;
-	off_t end;
-	int fd;
-
-	node_path(p, i, ".log", path, sizeof(path));
-	snprintf(buf, size, "(no log, or an empty one)");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return buf;
-	end = lseek(fd, 0, SEEK_END);
-	if (end >= 0)
-		n = pread(fd, tail, LOG_TAIL_BYTES,
-			  end > LOG_TAIL_BYTES ? end - LOG_TAIL_BYTES : 0);
-	close(fd);
-	if (n <= 0)
-		return buf;
-	tail[n] = '\0';
-	while (n > 0 && tail[n - 1] == '\n')
-		tail[--n] = '\0';
-	line = strrchr(tail, '\n');
-	snprintf(buf, size, "%s", line ? line + 1 : tail);
-	return buf;
-}
-
 int sprocs_alive(struct sprocs *p, struct errbuf *eb)
 {
-	char tail[LOG_TAIL_BYTES + 1];
-	int status;
+	pid_t pids[SPROCS_NODES_MAX];
+	int err;
 
-	for (uint32_t i = 0; i < p->count; i++) {
-		pid_t pid = p->nodes[i].pid;
-
-		if (pid <= 0 || waitpid(pid, &status, WNOHANG) != pid)
-			continue;
-		p->nodes[i].pid = -1;
-		log_tail(p, i, tail, sizeof(tail));
-		return errbuf_set(eb, -ECHILD, "n%" PRIu32 " %s %d; its log ends: %s", i + 1,
-				  WIFSIGNALED(status) ? "killed by signal" : "exited with status",
-				  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-				  tail);
-	}
-	return 0;
+	pids_get(p, pids);
+	err = node_procs_alive(pids, p->count, p->opts.dir, eb);
+	pids_put(p, pids);
+	return err;
 }
 
 /* ---- Ports --------------------------------------------------------------------------- */
@@ -153,59 +123,24 @@ static void command_fill(const struct sprocs *p, struct command *cmd, uint32_t i
 	gossip_text(p, i, cmd->listen);
 	snprintf(cmd->port, ARG_BYTES_MAX, "%u", p->nodes[i].client_port);
 	node_path(p, i, ".data", cmd->data, sizeof(cmd->data));
-	cmd->argv[n++] = (char *)p->opts.exe;
-	cmd->argv[n++] = "--id";
-	cmd->argv[n++] = cmd->id;
-	cmd->argv[n++] = "--replicas";
-	cmd->argv[n++] = cmd->count;
-	cmd->argv[n++] = "--listen";
-	cmd->argv[n++] = cmd->listen;
-	cmd->argv[n++] = "--client-port";
-	cmd->argv[n++] = cmd->port;
-	cmd->argv[n++] = "--data-dir";
-	cmd->argv[n++] = cmd->data;
-	cmd->argv[n++] = "--job";
-	cmd->argv[n++] = cmd->job;
-	cmd->argv[n++] = "--seed";
-	cmd->argv[n++] = cmd->seed;
-	if (p->opts.bug) {
-		cmd->argv[n++] = "--bug";
-		cmd->argv[n++] = (char *)p->opts.bug;
-	}
+	node_procs_argv_add(cmd->argv, ARRAY_SIZE(cmd->argv), &n, (char *)p->opts.exe,
+			    "--id", cmd->id, "--replicas", cmd->count, "--listen", cmd->listen,
+			    "--client-port", cmd->port, "--data-dir", cmd->data, "--job", cmd->job,
+			    "--seed", cmd->seed, NULL);
+	if (p->opts.bug)
+		node_procs_argv_add(cmd->argv, ARRAY_SIZE(cmd->argv), &n, "--bug",
+				    (char *)p->opts.bug, NULL);
 	for (uint32_t j = 0; j < p->count; j++) {
-		if (j == i)
-			continue;
-		cmd->argv[n++] = "--peer";
-		cmd->argv[n++] = cmd->peers[j];
+		if (j != i)
+			node_procs_argv_add(cmd->argv, ARRAY_SIZE(cmd->argv), &n, "--peer",
+					    cmd->peers[j], NULL);
 	}
-	ASSERT(n < ARRAY_SIZE(cmd->argv));
-	cmd->argv[n] = NULL;
-}
-
-/* In the child: dies with the bench, keeps out of its terminal's signals, enters its
- * namespace (@ns_fd, or -1), logs, execs. */
-static __attribute__((noreturn)) void child_exec(char *const argv[], const char *log,
-						 pid_t parent, int ns_fd)
-{
-	int in = open("/dev/null", O_RDONLY | O_CLOEXEC), fd;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		_exit(127);
-	setpgid(0, 0);
-	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
-		_exit(125);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || fd < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-		_exit(126);
-	execv(argv[0], argv);
-	_exit(127);
 }
 
 static int spawn_all(struct sprocs *p, struct errbuf *eb)
 {
 	struct command *cmd = calloc(1, sizeof(*cmd));
-	char log[SPROCS_PATH_BYTES_MAX];
-	pid_t parent = getpid();
+	int err = 0;
 
 	if (!cmd)
 		return errbuf_set(eb, -ENOMEM, "command lines");
@@ -219,20 +154,14 @@ static int spawn_all(struct sprocs *p, struct errbuf *eb)
 	snprintf(cmd->seed, ARG_BYTES_MAX, "%" PRIu64, p->opts.seed);
 	stream_job_format(p->opts.job, cmd->job, sizeof(cmd->job));
 	p->started_ns = monotime_ns();
-	for (uint32_t i = 0; i < p->count; i++) {
+	for (uint32_t i = 0; i < p->count && err == 0; i++) {
 		command_fill(p, cmd, i);
-		node_path(p, i, ".log", log, sizeof(log));
-		p->nodes[i].pid = fork();
-		if (p->nodes[i].pid == 0)
-			child_exec(cmd->argv, log, parent, p->opts.cluster
-				   ? cluster_node_ns_fd(p->opts.cluster, i) : -1);
-		if (p->nodes[i].pid < 0) {
-			free(cmd);
-			return errbuf_set(eb, -errno, "fork n%" PRIu32, i + 1);
-		}
+		err = node_procs_spawn(cmd->argv, p->opts.dir, i, p->opts.cluster
+				       ? cluster_node_ns_fd(p->opts.cluster, i) : -1,
+				       &p->nodes[i].pid, eb);
 	}
 	free(cmd);
-	return 0;
+	return err;
 }
 
 /* One TCP connection to node @i's client port, closed at once. Return: 0 or -errno. */
@@ -308,34 +237,13 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 void sprocs_stop(struct sprocs *p, bool keep)
 {
-	const struct timespec pause = { .tv_nsec = 10000000 };
-	int64_t deadline = monotime_ns() + STOP_MS_MAX * INT64_C(1000000);
 	char path[SPROCS_PATH_BYTES_MAX];
-	uint32_t left;
+	pid_t pids[SPROCS_NODES_MAX];
 
-	for (uint32_t i = 0; i < p->count; i++) {
-		if (p->nodes[i].pid > 0)
-			kill(p->nodes[i].pid, SIGTERM);
-	}
-	do {
-		left = 0;
-		for (uint32_t i = 0; i < p->count; i++) {
-			pid_t pid = p->nodes[i].pid;
-
-			if (pid > 0 && waitpid(pid, NULL, WNOHANG) == 0)
-				left++;
-			else
-				p->nodes[i].pid = -1;
-		}
-	} while (left && monotime_ns() < deadline && nanosleep(&pause, NULL) >= 0);
-	for (uint32_t i = 0; i < p->count; i++) {
-		if (p->nodes[i].pid > 0) {
-			kill(p->nodes[i].pid, SIGKILL);
-			waitpid(p->nodes[i].pid, NULL, 0);
-			p->nodes[i].pid = -1;
-		}
-		if (keep)
-			continue;
+	pids_get(p, pids);
+	node_procs_stop(pids, p->count);
+	pids_put(p, pids);
+	for (uint32_t i = 0; i < p->count && !keep; i++) {
 		node_path(p, i, ".log", path, sizeof(path));
 		unlink(path);
 		node_path(p, i, ".data", path, sizeof(path));
@@ -343,30 +251,10 @@ void sprocs_stop(struct sprocs *p, bool keep)
 	}
 }
 
-/* The CPU time @pid used, in ns: schedstat's first field; 0 if it cannot be read. */
-static uint64_t proc_cpu_ns(pid_t pid)
-{
-	unsigned long long run_ns = 0;
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &run_ns) != 1)
-		run_ns = 0;
-	fclose(f);
-	return run_ns;
-}
-
 double sprocs_cpu_s(const struct sprocs *p)
 {
-	uint64_t ns = 0;
+	pid_t pids[SPROCS_NODES_MAX];
 
-	for (uint32_t i = 0; i < p->count; i++) {
-		if (p->nodes[i].pid > 0)
-			ns += proc_cpu_ns(p->nodes[i].pid);
-	}
-	return (double)ns / 1e9;
+	pids_get(p, pids);
+	return node_procs_cpu_s(pids, p->count);
 }
