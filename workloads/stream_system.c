@@ -316,7 +316,7 @@ static const struct system_bug stream_bugs[] = {
 	  "operator's watermark and windows stop firing (Beam#20908)", "--nemesis none",
 	  "stalled", false },
 	{ "no-barrier-alignment", "operators read on past a barrier before the checkpoint: "
-	  "exactly-once breaks on recovery", "--nemesis kill:1,delay:1 --rate 200",
+	  "exactly-once breaks on recovery", "--nemesis kill:1,delay:2 --rate 200",
 	  "double-count,duplicate-pane",
 	  false },
 	{ NULL, NULL, NULL, NULL, false },

@@ -155,7 +155,9 @@ static void pull(struct replica_server *s, struct task *t, uint32_t i)
 	uint64_t want = 0;
 	size_t n;
 
-	for (uint32_t j = 0; j < t->job->sources; j++)
+	/* Ask the source for the highest barrier seen, so alignment holds the others back no
+	 * longer than a pull. BUG no-barrier-alignment: nothing is aligned, nothing asked. */
+	for (uint32_t j = 0; j < t->job->sources && aligned(t); j++)
 		want = t->inputs[j].barrier > want ? t->inputs[j].barrier : want;
 	*m = (struct stream_msg){ .type = STREAM_MSG_PULL, .node = t->index,
 				  .operators = t->job->operators, .from = in->offset,

@@ -136,7 +136,7 @@ Test(stream, watermark_reset_on_restart_is_caught_as_duplicate_pane)
 }
 
 /* At the rate the bug's help gives it (200 ops/s): replays count the events an operator read
- * past a barrier while a delayed input's barrier was on its way. */
+ * past a barrier while the other input's barrier was still to come on its source's timer. */
 Test(stream, no_barrier_alignment_is_caught_as_double_count)
 {
 	static const char *const rate[] = { "--rate", "200", NULL };
