@@ -11,9 +11,18 @@
 #include "fl_assert.h"
 #include "stream_operator_internal.h"
 
+/* A window an advance fires: its start, key and the chunk holding its member bit. */
+struct stream_firing {
+	int64_t start_ms;
+	uint64_t key;
+	uint32_t id;
+};
+
 STATIC_ASSERT(STREAM_OPERATOR_ENTRIES_MAX <= (1 << 20),
-	      "2 * (pane + 2 * window entries) slots fit a u32 and 40-byte slots fit 320 MiB");
-STATIC_ASSERT(sizeof(struct stream_entry) == 40, "the slot size stream_operator_new() states");
+	      "chunks (<= pane + window entries) and index slots (4 per chunk) fit a u32");
+STATIC_ASSERT(sizeof(struct stream_chunk) == 64, "a chunk's header is one cache line");
+STATIC_ASSERT((int)STREAM_OPERATOR_WINDOW_PANES_MAX <= (int)STREAM_CHUNK_PANES_MAX,
+	      "a window's panes fit one chunk's masks");
 
 static int config_check(const struct stream_operator_config *config,
 			struct stream_window_spec *spec, struct errbuf *eb)
@@ -58,12 +67,42 @@ static int config_check(const struct stream_operator_config *config,
 	return 0;
 }
 
+/* R: a power of two, at least twice the panes of a window (so a window spans at most two
+ * chunks and a key's live panes few), at most 64 (the masks), at least 4. */
+static uint32_t chunk_panes_of(uint32_t window_panes)
+{
+	uint32_t panes = 4;
+
+	while (panes < 2 * window_panes && panes < STREAM_CHUNK_PANES_MAX)
+		panes *= 2;
+	ASSERT(panes >= window_panes);
+	return panes;
+}
+
+/* The chunk layout, the scratch arrays and the first chunks' room. */
+static int operator_alloc(struct stream_operator *op, struct errbuf *eb)
+{
+	const struct stream_operator_config *config = &op->config;
+	size_t cells = (size_t)op->chunk_panes * sizeof(struct stream_cell);
+
+	op->edges_at = sizeof(struct stream_chunk) + cells;
+	op->emitted_at = op->edges_at + (config->bugs & STREAM_BUG_END_INCLUSIVE ? cells : 0);
+	op->chunk_bytes = op->emitted_at + (size_t)op->chunk_panes * sizeof(uint64_t);
+	op->chunks_max = config->pane_entries_max + config->window_entries_max;
+	op->free_head = STREAM_CHUNK_NONE;
+	op->scratch = stream_operator_scratch_new(op->chunks_max);
+	op->firing = calloc(config->window_entries_max, sizeof(op->firing[0]));
+	if (!op->scratch || !op->firing)
+		return errbuf_set(eb, -ENOMEM, "stream operator: scratch of %u entries",
+				  op->chunks_max);
+	return stream_operator_reserve(op, 1, eb);
+}
+
 int stream_operator_new(const struct stream_operator_config *config, struct stream_operator **out,
 			struct errbuf *eb)
 {
 	struct stream_window_spec spec;
 	struct stream_operator *op;
-	uint32_t entries_max;
 	int err = config_check(config, &spec, eb);
 
 	if (err)
@@ -75,32 +114,18 @@ int stream_operator_new(const struct stream_operator_config *config, struct stre
 	op->config.spec = spec;
 	/* BUG negative-modulo: events are aligned with C's remainder. */
 	op->config.spec.c_remainder = (config->bugs & STREAM_BUG_NEGATIVE_MODULO) != 0;
-	entries_max = config->pane_entries_max + config->window_entries_max;
-	op->slots_count = 1;
-	while (op->slots_count < 2 * (entries_max + config->window_entries_max))
-		op->slots_count *= 2;
-	op->slots = calloc(op->slots_count, sizeof(op->slots[0]));
-	op->scratch = calloc(entries_max, sizeof(op->scratch[0]));
-	op->fire.capacity = 2 * config->window_entries_max + 1;
-	op->fire.timers = calloc(op->fire.capacity, sizeof(op->fire.timers[0]));
-	op->cleanup.capacity = entries_max;
-	op->cleanup.timers = calloc(op->cleanup.capacity, sizeof(op->cleanup.timers[0]));
-	op->popped = calloc(config->window_entries_max, sizeof(op->popped[0]));
-	if (!op->slots || !op->scratch || !op->fire.timers || !op->cleanup.timers ||
-	    !op->popped) {
+	op->window_panes = (uint32_t)(spec.size_ms / spec.pane_ms);
+	op->chunk_panes = chunk_panes_of(op->window_panes);
+	err = operator_alloc(op, eb);
+	if (err) {
 		stream_operator_free(op);
-		return errbuf_set(eb, -ENOMEM, "stream operator: %u slots", op->slots_count);
+		return err;
 	}
+	stream_operator_chunks_clear(op);
 	op->watermark_ms = INT64_MIN;
 	for (uint32_t input = 0; input < STREAM_OPERATOR_INPUTS_MAX; input++)
 		op->input_watermark_ms[input] = INT64_MIN;
-	/* Runs need values that subtract, and panes that are the windows' own. */
-	op->runs = (config->aggregate == STREAM_AGGREGATE_COUNT ||
-		    config->aggregate == STREAM_AGGREGATE_SUM) && spec.size_ms > spec.pane_ms &&
-		   !(config->bugs & (STREAM_BUG_NEGATIVE_MODULO | STREAM_BUG_END_INCLUSIVE |
-				     STREAM_BUG_SINGLE_SLIDE));
-	ASSERT(op->slots_count >= 2 * (entries_max + config->window_entries_max));
-	ASSERT((op->slots_count & (op->slots_count - 1)) == 0);
+	ASSERT(op->chunks_capacity >= 1 && op->chunks_capacity <= op->chunks_max);
 	*out = op;
 	return 0;
 }
@@ -109,11 +134,12 @@ void stream_operator_free(struct stream_operator *op)
 {
 	if (!op)
 		return;
-	free(op->slots);
-	free(op->scratch);
-	free(op->fire.timers);
-	free(op->cleanup.timers);
+	free(op->chunks);
+	free(op->index);
+	free(op->timers.timers);
 	free(op->popped);
+	free(op->firing);
+	free(op->scratch);
 	free(op);
 }
 
@@ -153,42 +179,62 @@ static struct stream_output *append(struct stream_outputs *out, enum stream_outp
 	return record;
 }
 
-/* Append the pane of member window (key, start), of @value. */
-static void emit_value(struct stream_operator *op, uint64_t key, int64_t start_ms, int64_t value,
-		       enum stream_pane_timing timing, struct stream_outputs *out)
+/* The chunk holding member window (key, start)'s bit. */
+static uint32_t window_chunk(const struct stream_operator *op, uint64_t key, int64_t start_ms)
 {
-	struct stream_output *record = append(out, STREAM_OUTPUT_PANE);
+	int64_t q = stream_operator_pane_index(op, start_ms);
+	uint32_t id = stream_operator_chunk_find(op, key, stream_operator_chunk_of(op, q));
 
+	ASSERT(id != STREAM_CHUNK_NONE);
+	return id;
+}
+
+/* Append the pane of member window (key, start), whose bit chunk @id holds, if it holds
+ * events, and count it emitted unless the window goes at this step (@counted false). */
+static void emit_pane(struct stream_operator *op, uint32_t id, uint64_t key, int64_t start_ms,
+		      enum stream_pane_timing timing, bool counted, struct stream_outputs *out)
+{
+	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	uint32_t bit = stream_operator_bit_of(op, stream_operator_pane_index(op, start_ms));
+	uint64_t *emitted = stream_chunk_emitted(op, chunk, bit);
+	struct stream_output *record;
+	int64_t value;
+
+	ASSERT(chunk->key == key && (chunk->members >> bit & 1));
+	if (!stream_operator_window_value(op, key, start_ms, id, &value))
+		return; /* windows with no events emit nothing */
+	record = append(out, STREAM_OUTPUT_PANE);
 	record->key = key;
 	record->window_start_ms = start_ms;
 	record->window_end_ms = stream_window_end(&op->config.spec, start_ms);
 	record->value = value;
 	record->timing = timing;
-	record->pane_index = stream_operator_panes_emitted(op, key, start_ms);
+	record->pane_index = chunk->emitted >> bit & 1 ? *emitted : 0;
+	if (counted) {
+		*emitted = record->pane_index + 1;
+		chunk->emitted |= 1ull << bit;
+		ASSERT(*emitted >= 1);
+	}
 	/* A window fires on time once, unless a restore forgot that it had (the bug). */
 	if (timing == STREAM_PANE_ON_TIME)
 		ASSERT(record->pane_index == 0 ||
 		       (op->config.bugs & STREAM_BUG_WATERMARK_RESET_ON_RESTORE));
 }
 
-/* Append the pane of member window (key, start) if it holds events; true if it did. */
-static bool emit_pane(struct stream_operator *op, uint64_t key, int64_t start_ms,
-		      enum stream_pane_timing timing, struct stream_outputs *out)
-{
-	int64_t value;
-
-	if (!stream_operator_window_value(op, key, start_ms, &value))
-		return false; /* windows with no events emit nothing */
-	emit_value(op, key, start_ms, value, timing, out);
-	return true;
-}
-
 /* --- events --- */
+
 
 enum window_phase {
 	WINDOW_OPEN,            /* its on-time pane is still to come */
 	WINDOW_FIRED,           /* fired, within lateness: an update is a LATE pane */
 	WINDOW_CLEANED,         /* past cleanup: the event goes to the side output */
+};
+
+/* The bits an event adds to one chunk of its key. */
+struct plan_chunk {
+	int64_t c;
+	uint32_t id;                            /* STREAM_CHUNK_NONE: to be made */
+	uint64_t panes, edges, members;
 };
 
 /* What an event does, worked out before anything changes. */
@@ -200,11 +246,10 @@ struct event_plan {
 	bool edge_first;        /* window 0 is the one ending at the event (end-inclusive) */
 	int64_t pane_start_ms;
 	bool pane_update, edge_update;
-	uint32_t new_pane_entries, new_window_entries;
-	/* The accepting windows by block, ascending: windows ascend, so blocks do. */
-	uint32_t block_count;
-	int64_t block_indexes[STREAM_OPERATOR_EVENT_OUTPUTS_MAX];
-	uint64_t block_masks[STREAM_OPERATOR_EVENT_OUTPUTS_MAX];
+	uint32_t new_pane_entries, new_window_entries, new_chunks;
+	/* The chunks it changes: one per window at most, and the pane's and the edge's. */
+	uint32_t chunk_count;
+	struct plan_chunk chunks[STREAM_OPERATOR_EVENT_OUTPUTS_MAX + 2];
 };
 
 /* The event's windows, ascending: stream_window_assign()'s, changed by the seeded bugs. */
@@ -241,52 +286,55 @@ static enum window_phase phase_of(const struct stream_operator *op, int64_t wind
 	return WINDOW_OPEN;
 }
 
-/* Whether an entry would outlive the current watermark (else it is not worth creating). */
-static bool entry_live(const struct stream_operator *op, enum stream_entry_kind kind,
-		       int64_t start_ms)
+/* The plan's entry for the chunk of what starts at @start_ms, added if new. */
+static struct plan_chunk *plan_chunk(const struct stream_operator *op, struct event_plan *plan,
+				     int64_t start_ms, uint64_t *bit)
 {
-	struct stream_entry entry = { .kind = (uint8_t)kind, .start_ms = start_ms };
+	int64_t q = stream_operator_pane_index(op, start_ms);
+	int64_t c = stream_operator_chunk_of(op, q);
+	struct plan_chunk *entry;
 
-	return stream_operator_entry_cleanup_ms(op, &entry) > op->watermark_ms;
+	*bit = 1ull << stream_operator_bit_of(op, q);
+	for (uint32_t index = 0; index < plan->chunk_count; index++)
+		if (plan->chunks[index].c == c)
+			return &plan->chunks[index];
+	ASSERT(plan->chunk_count < STREAM_OPERATOR_EVENT_OUTPUTS_MAX + 2);
+	entry = &plan->chunks[plan->chunk_count++];
+	*entry = (struct plan_chunk){ .c = c };
+	return entry;
 }
 
-static bool absent(const struct stream_operator *op, enum stream_entry_kind kind, uint64_t key,
-		   int64_t start_ms)
+/* The bits to add, by chunk; the chunks that exist, and what is new. */
+static void plan_chunks(const struct stream_operator *op, uint64_t key, int64_t time_ms,
+			struct event_plan *plan)
 {
-	return stream_operator_find(op, kind, key, start_ms) == STREAM_SLOT_NONE;
-}
+	uint64_t bit;
 
-/* Group the accepting windows by block; count those not yet members (one probe a block). */
-static void plan_members(const struct stream_operator *op, uint64_t key, struct event_plan *plan)
-{
-	plan->block_count = 0;
-	plan->new_window_entries = 0;
-	for (uint32_t index = 0; index < plan->window_count; index++) {
-		int64_t window_index = stream_operator_window_index(op,
-								    plan->window_starts_ms[index]);
-		int64_t block_index = stream_operator_block_of(window_index);
-		uint32_t last = plan->block_count - 1;
+	plan->chunk_count = 0;
+	if (plan->pane_update)
+		plan_chunk(op, plan, plan->pane_start_ms, &bit)->panes |= bit;
+	if (plan->edge_update)
+		plan_chunk(op, plan, time_ms, &bit)->edges |= bit;
+	for (uint32_t index = 0; index < plan->window_count; index++)
+		if (plan->accepts[index])
+			plan_chunk(op, plan, plan->window_starts_ms[index], &bit)->members |= bit;
+	plan->new_pane_entries = plan->new_window_entries = plan->new_chunks = 0;
+	for (uint32_t index = 0; index < plan->chunk_count; index++) {
+		struct plan_chunk *entry = &plan->chunks[index];
+		struct stream_chunk held = { 0 };
 
-		if (!plan->accepts[index])
-			continue;
-		if (plan->block_count == 0 || plan->block_indexes[last] != block_index) {
-			ASSERT(plan->block_count == 0 || plan->block_indexes[last] < block_index);
-			last = plan->block_count++;
-			plan->block_indexes[last] = block_index;
-			plan->block_masks[last] = 0;
-		}
-		plan->block_masks[last] |= stream_operator_bit_of(window_index);
-	}
-	for (uint32_t block = 0; block < plan->block_count; block++) {
-		uint32_t slot = stream_operator_find(op, STREAM_ENTRY_BLOCK, key,
-						     plan->block_indexes[block]);
-		uint64_t added = plan->block_masks[block];
-
-		if (slot != STREAM_SLOT_NONE)
-			added &= ~op->slots[slot].block.members;
-		plan->new_window_entries += (uint32_t)__builtin_popcountll(added);
+		entry->id = stream_operator_chunk_find(op, key, entry->c);
+		if (entry->id != STREAM_CHUNK_NONE)
+			held = *stream_chunk_at(op, entry->id);
+		plan->new_chunks += entry->id == STREAM_CHUNK_NONE;
+		/* One pane bit and one edge bit at most. */
+		plan->new_pane_entries += ((entry->panes & ~held.panes) != 0) +
+					  ((entry->edges & ~held.edges) != 0);
+		plan->new_window_entries += (uint32_t)__builtin_popcountll(entry->members &
+									   ~held.members);
 	}
 	ASSERT(plan->new_window_entries <= plan->window_count);
+	ASSERT(plan->new_chunks <= plan->new_pane_entries + plan->new_window_entries);
 }
 
 static void plan_event(const struct stream_operator *op, uint64_t key, int64_t time_ms,
@@ -296,7 +344,6 @@ static void plan_event(const struct stream_operator *op, uint64_t key, int64_t t
 	bool pane_accepted = false;
 
 	plan_windows(op, time_ms, plan);
-	plan->new_pane_entries = 0;
 	for (uint32_t index = 0; index < plan->window_count; index++) {
 		int64_t start_ms = plan->window_starts_ms[index];
 
@@ -306,14 +353,12 @@ static void plan_event(const struct stream_operator *op, uint64_t key, int64_t t
 		if (!(index == 0 && plan->edge_first))
 			pane_accepted = pane_accepted || plan->accepts[index];
 	}
-	plan_members(op, key, plan);
 	plan->pane_start_ms = stream_window_pane_start(&op->config.spec, time_ms);
-	plan->pane_update = pane_accepted && entry_live(op, STREAM_ENTRY_PANE, plan->pane_start_ms);
-	plan->edge_update = plan->edge_first && plan->accepts[0];
-	if (plan->pane_update && absent(op, STREAM_ENTRY_PANE, key, plan->pane_start_ms))
-		plan->new_pane_entries++;
-	if (plan->edge_update && absent(op, STREAM_ENTRY_EDGE, key, time_ms))
-		plan->new_pane_entries++;
+	/* A pane no window combines, or past its cleanup, is not worth making. */
+	plan->pane_update = pane_accepted && stream_operator_pane_cleanup_ms(
+		op, plan->pane_start_ms) > op->watermark_ms;
+	plan->edge_update = plan->edge_first && plan->window_count > 0 && plan->accepts[0];
+	plan_chunks(op, key, time_ms, plan);
 }
 
 static int event_check(const struct stream_operator *op, uint32_t input, int64_t time_ms,
@@ -328,7 +373,7 @@ static int event_check(const struct stream_operator *op, uint32_t input, int64_t
 	return 0;
 }
 
-static int plan_check(const struct stream_operator *op, const struct event_plan *plan,
+static int plan_check(struct stream_operator *op, const struct event_plan *plan,
 		      const struct stream_outputs *out, struct errbuf *eb)
 {
 	if (out->capacity - out->count < plan->window_count)
@@ -340,7 +385,7 @@ static int plan_check(const struct stream_operator *op, const struct event_plan 
 	if (op->window_entries + plan->new_window_entries > op->config.window_entries_max)
 		return errbuf_set(eb, -ENOSPC, "event: window entries: %u held, max %u",
 				  op->window_entries, op->config.window_entries_max);
-	return 0;
+	return stream_operator_reserve(op, plan->new_chunks, eb);
 }
 
 /* One side-output record: the event, for a window already cleaned. */
@@ -357,33 +402,41 @@ static void emit_late_event(struct stream_operator *op, uint64_t event_id, uint6
 	op->late_events++;
 }
 
-/* Fold the event into its pane (or edge), a new entry with its cleanup timer if absent. */
-static void aggregate_into(struct stream_operator *op, enum stream_entry_kind kind, uint64_t key,
-			   int64_t start_ms, int64_t value)
+/* Fold the event into the cells of @bits (one at most), counting a new one. */
+static void cells_add(struct stream_operator *op, struct stream_cell *cells, uint64_t *held,
+		      uint64_t bits, int64_t value)
 {
-	uint32_t held = op->pane_entries;
-	struct stream_entry *entry = &op->slots[stream_operator_find_or_insert(op, kind, key,
-									      start_ms)];
+	uint32_t bit;
 
-	if (op->pane_entries != held)
-		stream_operator_cleanup_at(op, kind, key, start_ms,
-					   stream_operator_entry_cleanup_ms(op, entry));
-	stream_operator_aggregate_add(op, entry, 1, value);
+	if (!bits)
+		return;
+	ASSERT((bits & (bits - 1)) == 0);
+	bit = (uint32_t)__builtin_ctzll(bits);
+	stream_operator_aggregate_add(op, &cells[bit], *held & bits, 1, value);
+	op->pane_entries += !(*held & bits);
+	*held |= bits;
 }
 
-/* An event folded into pane @pane_start_ms: into @block's run too if that window holds it. An
- * open window accepts every event of its panes, so a run of one sees them all. */
-static void run_fold(const struct stream_operator *op, struct stream_entry *block,
-		     int64_t pane_start_ms, int64_t value)
+/* Apply the plan's bits to its chunks, making the new ones, and schedule them. */
+static void chunks_apply(struct stream_operator *op, uint64_t key, const struct event_plan *plan,
+			 int64_t value)
 {
-	int64_t start_ms;
+	for (uint32_t index = 0; index < plan->chunk_count; index++) {
+		const struct plan_chunk *entry = &plan->chunks[index];
+		uint32_t id = entry->id;
+		struct stream_chunk *chunk;
+		uint64_t added;
 
-	if (!op->runs || block->run_bit == STREAM_BIT_NONE)
-		return;
-	start_ms = stream_operator_bit_start(op, block, block->run_bit);
-	if (pane_start_ms >= start_ms && pane_start_ms < start_ms + op->config.spec.size_ms)
-		block->block.run_value = (int64_t)((uint64_t)block->block.run_value +
-						   (uint64_t)value);
+		if (id == STREAM_CHUNK_NONE)
+			id = stream_operator_chunk_insert(op, key, entry->c);
+		chunk = stream_chunk_at(op, id);
+		cells_add(op, stream_chunk_pane(op, chunk, 0), &chunk->panes, entry->panes, value);
+		cells_add(op, stream_chunk_edge(op, chunk, 0), &chunk->edges, entry->edges, value);
+		added = entry->members & ~chunk->members;
+		chunk->members |= added;
+		op->window_entries += (uint32_t)__builtin_popcountll(added);
+		stream_operator_schedule(op, id, false);
+	}
 }
 
 int stream_operator_event(struct stream_operator *op, uint32_t input, uint64_t event_id,
@@ -401,17 +454,7 @@ int stream_operator_event(struct stream_operator *op, uint32_t input, uint64_t e
 	err = plan_check(op, &plan, out, eb);
 	if (err)
 		return err;
-	if (plan.pane_update)
-		aggregate_into(op, STREAM_ENTRY_PANE, key, plan.pane_start_ms, event_value);
-	if (plan.edge_update)
-		aggregate_into(op, STREAM_ENTRY_EDGE, key, time_ms, event_value);
-	for (uint32_t block = 0; block < plan.block_count; block++) {
-		uint32_t slot = stream_operator_members_add(op, key, plan.block_indexes[block],
-							    plan.block_masks[block]);
-
-		if (plan.pane_update)
-			run_fold(op, &op->slots[slot], plan.pane_start_ms, event_value);
-	}
+	chunks_apply(op, key, &plan, event_value);
 	for (uint32_t index = 0; index < plan.window_count; index++) {
 		int64_t start_ms = plan.window_starts_ms[index];
 
@@ -421,9 +464,9 @@ int stream_operator_event(struct stream_operator *op, uint32_t input, uint64_t e
 		}
 		if (!plan.accepts[index])
 			continue; /* BUG late-firing-dropped: silently */
-		if (plan.phases[index] == WINDOW_FIRED &&
-		    emit_pane(op, key, start_ms, STREAM_PANE_LATE, out))
-			stream_operator_pane_emitted(op, key, start_ms);
+		if (plan.phases[index] == WINDOW_FIRED)
+			emit_pane(op, window_chunk(op, key, start_ms), key, start_ms,
+				  STREAM_PANE_LATE, true, out);
 	}
 	op->events++;
 	ASSERT(op->pane_entries + op->window_entries ==
@@ -461,49 +504,40 @@ static int64_t combined_watermark(const struct stream_operator *op, uint32_t inp
 	return combined;
 }
 
-/* Firing order: window end, then key. Only windows are compared, and all windows have one
- * size, so start orders as end does. */
-static bool firing_before(const struct stream_entry *a, const struct stream_entry *b)
+/* Firing order: window end, then key. All windows have one size, so start orders as end. */
+static bool firing_before(const void *a_item, const void *b_item)
 {
+	const struct stream_firing *a = a_item, *b = b_item;
+
 	if (a->start_ms != b->start_ms)
 		return a->start_ms < b->start_ms;
 	return a->key < b->key;
 }
 
-static bool same_timer(const struct stream_timer *a, const struct stream_timer *b)
+/* Add to op->firing the members of chunk @id whose maxTimestamp is in (watermark, @until_ms]. */
+static uint32_t collect_chunk(struct stream_operator *op, uint32_t id, int64_t until_ms,
+			      uint32_t count)
 {
-	return a->due_ms == b->due_ms && a->key == b->key && a->start_ms == b->start_ms;
-}
+	const struct stream_chunk *chunk = stream_chunk_at(op, id);
 
-/* Add to op->scratch the members of @block whose maxTimestamp is in (watermark, @until_ms]. */
-static uint32_t collect_block(struct stream_operator *op, const struct stream_entry *block,
-			      int64_t until_ms, uint32_t count)
-{
-	uint64_t members = block->block.members;
+	for (uint64_t members = chunk->members; members; members &= members - 1) {
+		int64_t start_ms = stream_operator_bit_start(op, chunk,
+							     (uint32_t)__builtin_ctzll(members));
+		int64_t max_ms = stream_operator_max_timestamp_ms(op, start_ms);
 
-	for (uint32_t bit = 0; members; bit++, members >>= 1) {
-		int64_t start_ms, max_ms;
-
-		if (!(members & 1))
-			continue;
-		start_ms = stream_operator_bit_start(op, block, bit);
-		max_ms = stream_operator_max_timestamp_ms(op, start_ms);
 		if (max_ms > until_ms)
 			break; /* and so are the later ones */
 		if (max_ms > op->watermark_ms)
-			op->scratch[count++] = (struct stream_entry){
-				.key = block->key, .start_ms = start_ms,
-				.kind = STREAM_ENTRY_WINDOW };
+			op->firing[count++] = (struct stream_firing){ start_ms, chunk->key, id };
 	}
 	ASSERT(count <= op->window_entries);
 	return count;
 }
 
 /*
- * Collect into op->scratch the windows an advance to @watermark_ms fires, sorted; the blocks
- * they are in go to op->popped (*@popped_count), their fire timers taken. A fire timer that
- * no longer matches its block's scheduled time is stale, and dropped. This costs
- * O(k log n) for k windows firing out of n blocks, whatever the table holds.
+ * Collect into op->firing the windows an advance to @watermark_ms fires, sorted; the chunks
+ * due go to op->popped (*@popped_count), their timers taken. A timer that is not its chunk's
+ * current one is stale, and dropped. This costs O(k log n) for k chunks due out of n.
  */
 static uint32_t collect_firing(struct stream_operator *op, int64_t watermark_ms,
 			       uint32_t *popped_count)
@@ -512,102 +546,38 @@ static uint32_t collect_firing(struct stream_operator *op, int64_t watermark_ms,
 	uint32_t count = 0, popped = 0;
 
 	ASSERT(watermark_ms > op->watermark_ms);
-	while (stream_heap_pop_until(&op->fire, watermark_ms, &timer)) {
-		uint32_t slot = stream_operator_find(op, STREAM_ENTRY_BLOCK, timer.key,
-						     timer.start_ms);
-
-		if (slot == STREAM_SLOT_NONE ||
-		    stream_operator_scheduled_ms(op, &op->slots[slot]) != timer.due_ms)
+	while (stream_heap_pop_until(&op->timers, watermark_ms, &timer)) {
+		if (!stream_operator_timer_current(op, &timer))
 			continue; /* stale */
-		if (popped > 0 && same_timer(&op->popped[popped - 1], &timer))
-			continue; /* a twin of the one just taken */
-		ASSERT(popped < op->config.window_entries_max);
-		op->popped[popped++] = timer;
-		count = collect_block(op, &op->slots[slot], watermark_ms, count);
+		if (popped > 0 && op->popped[popped - 1] == timer.id)
+			continue; /* a twin of the one just taken: twins pop in a row */
+		ASSERT(popped < op->chunks_count);
+		op->popped[popped++] = timer.id;
+		count = collect_chunk(op, timer.id, watermark_ms, count);
 	}
-	stream_operator_sort(op->scratch, count, firing_before);
+	/* Chunks pop in (due, key) order, so the windows are mostly in order already. */
+	for (uint32_t index = 1; index < count; index++) {
+		if (firing_before(&op->firing[index], &op->firing[index - 1])) {
+			stream_operator_sort(op->firing, count, sizeof(op->firing[0]),
+					     firing_before);
+			break;
+		}
+	}
 	*popped_count = popped;
 	return count;
 }
 
-/* The panes of [@from_ms, @from_ms + @span_ms) of @key combined, for runs (which add). */
-static int64_t panes_sum(const struct stream_operator *op, uint64_t key, int64_t from_ms,
-			 int64_t span_ms)
-{
-	uint64_t sum = 0;
-
-	for (int64_t pane_ms = from_ms; pane_ms < from_ms + span_ms;
-	     pane_ms += op->config.spec.pane_ms) {
-		uint32_t slot = stream_operator_find(op, STREAM_ENTRY_PANE, key, pane_ms);
-
-		if (slot != STREAM_SLOT_NONE)
-			sum += (uint64_t)op->slots[slot].aggregate.value;
-	}
-	return (int64_t)sum;
-}
-
-/*
- * The value of member window @w when it fires: its BLOCK's run if that is of @w, else its
- * panes combined. Then the run moves on to the next window if that one stays open after
- * this advance to @watermark_ms and sliding costs fewer probes than combining does.
- */
-static bool fire_value(struct stream_operator *op, const struct stream_entry *w,
-		       int64_t watermark_ms, int64_t *value)
-{
-	const struct stream_window_spec *spec = &op->config.spec;
-	int64_t index = stream_operator_window_index(op, w->start_ms);
-	uint32_t bit = (uint32_t)stream_window_mod(index, STREAM_BLOCK_WINDOWS), slot;
-	struct stream_entry *block;
-	int64_t next_ms = w->start_ms + spec->slide_ms;
-
-	if (!op->runs)
-		return stream_operator_window_value(op, w->key, w->start_ms, value);
-	slot = stream_operator_find(op, STREAM_ENTRY_BLOCK, w->key,
-				    stream_operator_block_of(index));
-	ASSERT(slot != STREAM_SLOT_NONE);
-	block = &op->slots[slot];
-	if (block->run_bit == bit)
-		*value = block->block.run_value;
-	else
-		*value = panes_sum(op, w->key, w->start_ms, spec->size_ms);
-	ASSERT_DEBUG(stream_operator_window_value(op, w->key, w->start_ms, &next_ms) &&
-		     next_ms == *value);
-	next_ms = w->start_ms + spec->slide_ms;
-	block->run_bit = STREAM_BIT_NONE;
-	if (bit + 1 < STREAM_BLOCK_WINDOWS && 2 * spec->slide_ms < spec->size_ms &&
-	    stream_operator_max_timestamp_ms(op, next_ms) > watermark_ms) {
-		uint64_t run = (uint64_t)*value -
-			       (uint64_t)panes_sum(op, w->key, w->start_ms, spec->slide_ms) +
-			       (uint64_t)panes_sum(op, w->key, w->start_ms + spec->size_ms,
-						   spec->slide_ms);
-
-		block->run_bit = (uint8_t)(bit + 1);
-		block->block.run_value = (int64_t)run;
-	}
-	return true; /* a member holds an event: it accepted one */
-}
-
-/* Fire window @w at an advance to @watermark_ms: its ON_TIME pane, then its cleanup, now
- * or by a timer. */
-static void fire(struct stream_operator *op, const struct stream_entry *w, int64_t watermark_ms,
+/* Fire window @f at an advance to @watermark_ms: its ON_TIME pane. Its cleanup, if due
+ * (then its emitted count no longer matters), comes with its chunk's. */
+static void fire(struct stream_operator *op, const struct stream_firing *f, int64_t watermark_ms,
 		 struct stream_outputs *out)
 {
-	int64_t cleanup_ms = stream_operator_window_cleanup_ms(op, w->start_ms), value;
-	bool emitted = fire_value(op, w, watermark_ms, &value);
-
-	if (emitted)
-		emit_value(op, w->key, w->start_ms, value, STREAM_PANE_ON_TIME, out);
-	if (cleanup_ms <= watermark_ms) {
-		stream_operator_member_remove(op, w->key, w->start_ms);
-		return;
-	}
-	if (emitted)
-		stream_operator_pane_emitted(op, w->key, w->start_ms);
-	stream_operator_cleanup_at(op, STREAM_ENTRY_WINDOW, w->key, w->start_ms, cleanup_ms);
+	emit_pane(op, f->id, f->key, f->start_ms, STREAM_PANE_ON_TIME,
+		  stream_operator_window_cleanup_ms(op, f->start_ms) > watermark_ms, out);
 }
 
-/* Fire the @firing windows collected, record the advance, schedule the blocks that fired
- * again, then drop what is past cleanup. */
+/* Fire the @firing windows collected, record the advance, then clean the @popped chunks due
+ * and schedule them again. */
 static void advance(struct stream_operator *op, int64_t watermark_ms, uint32_t firing,
 		    uint32_t popped, struct stream_outputs *out)
 {
@@ -615,19 +585,13 @@ static void advance(struct stream_operator *op, int64_t watermark_ms, uint32_t f
 
 	ASSERT(out->capacity - out->count >= firing + 1);
 	for (uint32_t index = 0; index < firing; index++)
-		fire(op, &op->scratch[index], watermark_ms, out);
+		fire(op, &op->firing[index], watermark_ms, out);
 	record = append(out, STREAM_OUTPUT_WATERMARK);
 	record->watermark_old_ms = op->watermark_ms;
 	record->watermark_new_ms = watermark_ms;
 	op->watermark_ms = watermark_ms;
-	for (uint32_t index = 0; index < popped; index++) {
-		uint32_t slot = stream_operator_find(op, STREAM_ENTRY_BLOCK, op->popped[index].key,
-						     op->popped[index].start_ms);
-
-		if (slot != STREAM_SLOT_NONE)
-			stream_operator_schedule(op, &op->slots[slot], watermark_ms, true);
-	}
-	stream_operator_clean(op, watermark_ms);
+	for (uint32_t index = 0; index < popped; index++)
+		stream_operator_chunk_clean(op, op->popped[index]);
 	ASSERT(op->watermark_ms == watermark_ms);
 	ASSERT_DEBUG(stream_operator_invariants_hold(op));
 }
@@ -644,8 +608,13 @@ static int input_update(struct stream_operator *op, uint32_t input, int64_t wate
 		firing = collect_firing(op, target_ms, &popped);
 		if (out->capacity - out->count < firing + 1) {
 			/* Put the timers taken back: nothing changed. */
-			for (uint32_t index = 0; index < popped; index++)
-				stream_heap_push(&op->fire, &op->popped[index]);
+			for (uint32_t index = 0; index < popped; index++) {
+				uint32_t id = op->popped[index];
+				const struct stream_chunk *chunk = stream_chunk_at(op, id);
+
+				stream_heap_push(&op->timers, &(struct stream_timer){
+					chunk->due_ms, chunk->key, id, chunk->gen });
+			}
 			return errbuf_set(eb, -EMSGSIZE, "watermark: %u panes may fire, room for "
 					  "%u records", firing, out->capacity - out->count);
 		}

@@ -4,10 +4,51 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
 #include "errbuf.h"
+
+/* Kinds of logical entries (snapshots count and order them; the values are its bytes). */
+enum stream_entry_kind {
+	STREAM_ENTRY_FREE = 0,
+	STREAM_ENTRY_PANE,      /* a (key, pane) aggregate: the events of [start, start + P) */
+	STREAM_ENTRY_EDGE,      /* STREAM_BUG_END_INCLUSIVE: the events at exactly start, for
+				 * the window ending there */
+	STREAM_ENTRY_WINDOW,    /* a member (key, window): the panes it emitted */
+};
+
+/* A logical entry: what a snapshot holds, one per pane, edge and member window. */
+struct stream_entry {
+	uint64_t key;
+	int64_t start_ms;
+	uint8_t kind;                           /* enum stream_entry_kind */
+	union {
+		struct {
+			uint64_t count;         /* events combined, >= 1 */
+			int64_t value;          /* their aggregate; COUNT keeps count here too */
+		} aggregate;                    /* PANE, EDGE */
+		uint64_t panes_emitted;         /* WINDOW: the next pane's index */
+	};
+};
+
+struct stream_entry *stream_operator_scratch_new(uint32_t count)
+{
+	return calloc(count, sizeof(struct stream_entry));
+}
+
+/* The cleanup time of an entry: that of the latest window combining it (INT64_MIN if none). */
+static int64_t entry_cleanup_ms(const struct stream_operator *op, const struct stream_entry *entry)
+{
+	ASSERT(entry->kind != STREAM_ENTRY_FREE);
+	if (entry->kind == STREAM_ENTRY_WINDOW)
+		return stream_operator_window_cleanup_ms(op, entry->start_ms);
+	if (entry->kind == STREAM_ENTRY_EDGE)
+		return stream_operator_edge_cleanup_ms(op, entry->start_ms);
+	ASSERT(entry->kind == STREAM_ENTRY_PANE);
+	return stream_operator_pane_cleanup_ms(op, entry->start_ms);
+}
 
 /*
  * Entry starts derived from valid event times: a window start is less than a size below the
@@ -39,13 +80,18 @@ enum {
 };
 
 /* Snapshot order: kind, then key, then start; a strict order, as identities are unique. */
-static bool snapshot_before(const struct stream_entry *a, const struct stream_entry *b)
+static bool snapshot_before_entry(const struct stream_entry *a, const struct stream_entry *b)
 {
 	if (a->kind != b->kind)
 		return a->kind < b->kind;
 	if (a->key != b->key)
 		return a->key < b->key;
 	return a->start_ms < b->start_ms;
+}
+
+static bool snapshot_before(const void *a, const void *b)
+{
+	return snapshot_before_entry(a, b);
 }
 
 size_t stream_operator_snapshot_size_max(const struct stream_operator *op)
@@ -80,32 +126,42 @@ static void write_entry(struct codec_writer *w, const struct stream_entry *entry
 	codec_write_le(w, window ? 0 : (uint64_t)entry->aggregate.value, 8);
 }
 
+/* Add to op->scratch an entry of @kind per bit of @mask in @chunk. */
+static uint32_t chunk_entries(struct stream_operator *op, struct stream_chunk *chunk,
+			      uint8_t kind, uint64_t mask, uint32_t count)
+{
+	for (; mask; mask &= mask - 1) {
+		uint32_t bit = (uint32_t)__builtin_ctzll(mask);
+		struct stream_entry *entry = &op->scratch[count++];
+		const struct stream_cell *cell = kind == STREAM_ENTRY_EDGE ?
+							 stream_chunk_edge(op, chunk, bit) :
+							 stream_chunk_pane(op, chunk, bit);
+
+		*entry = (struct stream_entry){
+			.key = chunk->key, .kind = kind,
+			.start_ms = stream_operator_bit_start(op, chunk, bit) };
+		if (kind != STREAM_ENTRY_WINDOW)
+			entry->aggregate.count = cell->count, entry->aggregate.value = cell->value;
+		else if (chunk->emitted >> bit & 1)
+			entry->panes_emitted = *stream_chunk_emitted(op, chunk, bit);
+	}
+	return count;
+}
+
 /* The entries a snapshot holds, in op->scratch: PANE and EDGE entries, and a WINDOW entry per
  * member window with the panes it emitted. */
 static uint32_t logical_entries(struct stream_operator *op)
 {
 	uint32_t count = 0;
 
-	for (uint32_t slot = 0; slot < op->slots_count; slot++) {
-		const struct stream_entry *entry = &op->slots[slot];
+	for (uint32_t id = 0; id < op->chunks_used; id++) {
+		struct stream_chunk *chunk = stream_chunk_at(op, id);
 
-		if (entry->kind == STREAM_ENTRY_PANE || entry->kind == STREAM_ENTRY_EDGE)
-			op->scratch[count++] = *entry;
-		if (entry->kind != STREAM_ENTRY_BLOCK)
+		if (chunk->next_free != STREAM_CHUNK_LIVE)
 			continue;
-		for (uint32_t bit = 0; bit < STREAM_BLOCK_WINDOWS; bit++) {
-			int64_t start_ms;
-
-			if (!(entry->block.members >> bit & 1))
-				continue;
-			start_ms = stream_operator_bit_start(op, entry, bit);
-			op->scratch[count++] = (struct stream_entry){
-				.key = entry->key, .start_ms = start_ms,
-				.kind = STREAM_ENTRY_WINDOW,
-				.panes_emitted = stream_operator_panes_emitted(op, entry->key,
-									       start_ms),
-			};
-		}
+		count = chunk_entries(op, chunk, STREAM_ENTRY_PANE, chunk->panes, count);
+		count = chunk_entries(op, chunk, STREAM_ENTRY_EDGE, chunk->edges, count);
+		count = chunk_entries(op, chunk, STREAM_ENTRY_WINDOW, chunk->members, count);
 	}
 	ASSERT(count == op->pane_entries + op->window_entries);
 	return count;
@@ -116,7 +172,7 @@ ssize_t stream_operator_snapshot(struct stream_operator *op, uint8_t *buf, size_
 	struct codec_writer w = codec_writer_of(buf, size);
 	uint32_t count = logical_entries(op);
 
-	stream_operator_sort(op->scratch, count, snapshot_before);
+	stream_operator_sort(op->scratch, count, sizeof(op->scratch[0]), snapshot_before);
 	write_config(&w, &op->config);
 	for (uint32_t input = 0; input < op->config.inputs; input++) {
 		codec_write_le(&w, (uint64_t)op->input_watermark_ms[input], 8);
@@ -257,10 +313,10 @@ static int check_entry(const struct stream_operator *op, const struct snapshot_s
 	if (aggregate && op->config.aggregate == STREAM_AGGREGATE_COUNT &&
 	    entry->aggregate.value != (int64_t)entry->aggregate.count)
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: count and value differ", index);
-	if (previous && !snapshot_before(previous, entry))
+	if (previous && !snapshot_before_entry(previous, entry))
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: not after entry %u", index,
 				  index - 1);
-	if (stream_operator_entry_cleanup_ms(op, entry) <= state->watermark_ms)
+	if (entry_cleanup_ms(op, entry) <= state->watermark_ms)
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: past cleanup at watermark %"
 				  PRId64, index, state->watermark_ms);
 	return 0;
@@ -293,30 +349,38 @@ static int check_entries(const struct stream_operator *op, struct codec_reader r
 	return 0;
 }
 
-/* Put a checked entry of a snapshot back: a PANE or EDGE slot, or a member window's bit
- * and its panes emitted. The timers are rebuilt once all are in. */
+/* Put a checked entry of a snapshot back: a pane's or edge's cell, or a member window's bit
+ * and its panes emitted (the chunks have room). The timers are rebuilt once all are in. */
 static void restore_entry(struct stream_operator *op, const struct stream_entry *entry)
 {
-	int64_t index;
-	uint32_t slot;
+	int64_t q = stream_operator_pane_index(op, entry->start_ms);
+	int64_t c = stream_operator_chunk_of(op, q);
+	uint32_t bit = stream_operator_bit_of(op, q);
+	uint32_t id = stream_operator_chunk_find(op, entry->key, c);
+	struct stream_chunk *chunk;
 
-	if (entry->kind != STREAM_ENTRY_WINDOW) {
-		slot = stream_operator_find_or_insert(op, entry->kind, entry->key,
-						      entry->start_ms);
-		op->slots[slot] = *entry;
+	if (id == STREAM_CHUNK_NONE)
+		id = stream_operator_chunk_insert(op, entry->key, c);
+	chunk = stream_chunk_at(op, id);
+	if (entry->kind == STREAM_ENTRY_WINDOW) {
+		ASSERT(!(chunk->members >> bit & 1));
+		chunk->members |= 1ull << bit;
+		op->window_entries++;
+		if (entry->panes_emitted == 0)
+			return;
+		chunk->emitted |= 1ull << bit;
+		*stream_chunk_emitted(op, chunk, bit) = entry->panes_emitted;
 		return;
 	}
-	index = stream_operator_window_index(op, entry->start_ms);
-	slot = stream_operator_find_or_insert(op, STREAM_ENTRY_BLOCK, entry->key,
-					      stream_operator_block_of(index));
-	ASSERT(!(op->slots[slot].block.members & stream_operator_bit_of(index)));
-	op->slots[slot].block.members |= stream_operator_bit_of(index);
-	op->window_entries++;
-	if (entry->panes_emitted == 0)
-		return;
-	slot = stream_operator_find_or_insert(op, STREAM_ENTRY_WINDOW, entry->key,
-					      entry->start_ms);
-	op->slots[slot].panes_emitted = entry->panes_emitted;
+	ASSERT(!((entry->kind == STREAM_ENTRY_EDGE ? chunk->edges : chunk->panes) >> bit & 1));
+	if (entry->kind == STREAM_ENTRY_EDGE)
+		chunk->edges |= 1ull << bit;
+	else
+		chunk->panes |= 1ull << bit;
+	*(entry->kind == STREAM_ENTRY_EDGE ? stream_chunk_edge(op, chunk, bit) :
+					     stream_chunk_pane(op, chunk, bit)) =
+		(struct stream_cell){ entry->aggregate.count, entry->aggregate.value };
+	op->pane_entries++;
 }
 
 int stream_operator_restore(struct stream_operator *op, const uint8_t *bytes, size_t size,
@@ -340,8 +404,12 @@ int stream_operator_restore(struct stream_operator *op, const uint8_t *bytes, si
 	err = err ? err : check_entries(op, r, &state, eb);
 	if (err)
 		return err;
-	memset(op->slots, 0, (size_t)op->slots_count * sizeof(op->slots[0]));
-	op->pane_entries = op->window_entries = op->block_entries = op->emitted_entries = 0;
+	/* Each entry makes at most one chunk. */
+	err = stream_operator_reserve(op, state.entry_count > op->chunks_count ?
+					  state.entry_count - op->chunks_count : 0, eb);
+	if (err)
+		return err;
+	stream_operator_chunks_clear(op);
 	for (uint32_t index = 0; index < state.entry_count; index++) {
 		struct stream_entry entry;
 

@@ -1,260 +1,229 @@
 /* SPDX-License-Identifier: MIT */
-/* stream_operator_state.c - the window operator's entry table, memberships and pane
- * aggregates. */
+/* stream_operator_state.c - the window operator's chunks (a key's panes, edges and member
+ * windows side by side), their index, and window values. */
 #include "stream_operator_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
 
 /* The start of the latest window at or before a pane's start: the pane's last window. */
 static int64_t last_window_start_ms(const struct stream_window_spec *spec, int64_t pane_start_ms)
 {
-	return pane_start_ms - stream_window_mod(pane_start_ms - spec->offset_ms, spec->slide_ms);
+	int64_t rest = (pane_start_ms - spec->offset_ms) % spec->slide_ms; /* stream_window_mod() */
+
+	return pane_start_ms - (rest < 0 ? rest + spec->slide_ms : rest);
 }
 
-int64_t stream_operator_entry_cleanup_ms(const struct stream_operator *op,
-					 const struct stream_entry *entry)
+int64_t stream_operator_pane_cleanup_ms(const struct stream_operator *op, int64_t pane_start_ms)
 {
 	const struct stream_window_spec *spec = &op->config.spec;
-	int64_t last_ms;
+	int64_t last_ms = last_window_start_ms(spec, pane_start_ms);
 
-	ASSERT(entry->kind != STREAM_ENTRY_FREE);
-	if (entry->kind == STREAM_ENTRY_WINDOW)
-		return stream_operator_window_cleanup_ms(op, entry->start_ms);
-	if (entry->kind == STREAM_ENTRY_EDGE)
-		return stream_operator_window_cleanup_ms(op, entry->start_ms - spec->size_ms);
-	ASSERT(entry->kind == STREAM_ENTRY_PANE);
-	last_ms = last_window_start_ms(spec, entry->start_ms);
-	if (entry->start_ms - last_ms > spec->size_ms - spec->pane_ms)
+	if (pane_start_ms - last_ms > spec->size_ms - spec->pane_ms)
 		return INT64_MIN; /* in the gap after its last window: no window combines it */
 	return stream_operator_window_cleanup_ms(op, last_ms);
 }
 
-/* A 64-bit mix (splitmix64's finaliser) of the whole identity, masked to the table. */
-static uint32_t home_slot(const struct stream_operator *op, uint8_t kind, uint64_t key,
-			  int64_t start_ms)
+int64_t stream_operator_edge_cleanup_ms(const struct stream_operator *op, int64_t edge_start_ms)
 {
-	uint64_t h = key ^ ((uint64_t)start_ms * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)kind << 61);
+	return stream_operator_window_cleanup_ms(op, edge_start_ms - op->config.spec.size_ms);
+}
+
+/* --- the index --- */
+
+/* A slot of the chunk index: open addressing by hash of (key, c), linear probes. */
+struct stream_index_slot {
+	uint32_t id;                            /* the chunk; STREAM_CHUNK_NONE: free */
+	uint32_t hash;                          /* its hash: the home slot, and a filter */
+};
+
+/* A 64-bit mix (splitmix64's finaliser) of (key, c), cut to 32 bits. */
+static uint32_t chunk_hash(uint64_t key, int64_t c)
+{
+	uint64_t h = key ^ ((uint64_t)c * 0x9e3779b97f4a7c15ull);
 
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
 	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-	h ^= h >> 31;
-	return (uint32_t)(h & (op->slots_count - 1));
+	return (uint32_t)(h ^ (h >> 31));
 }
 
-/* The slot of (kind, key, start), or the free slot that ends its probe. */
-static uint32_t probe(const struct stream_operator *op, enum stream_entry_kind kind,
-		      uint64_t key, int64_t start_ms)
+/* The slot holding (key, c), or the free slot that ends its probe. */
+static uint32_t probe(const struct stream_operator *op, uint64_t key, int64_t c, uint32_t hash)
 {
-	uint32_t mask = op->slots_count - 1, slot = home_slot(op, (uint8_t)kind, key, start_ms);
+	uint32_t mask = op->index_capacity - 1, slot = hash & mask;
 
-	ASSERT(kind != STREAM_ENTRY_FREE);
-	for (uint32_t step = 0; step < op->slots_count; step++, slot = (slot + 1) & mask) {
-		const struct stream_entry *entry = &op->slots[slot];
+	for (uint32_t step = 0; step < op->index_capacity; step++, slot = (slot + 1) & mask) {
+		const struct stream_index_slot *at = &op->index[slot];
+		const struct stream_chunk *chunk;
 
-		if (entry->kind == STREAM_ENTRY_FREE)
+		if (at->id == STREAM_CHUNK_NONE)
 			return slot;
-		if (entry->kind == kind && entry->key == key && entry->start_ms == start_ms)
+		if (at->hash != hash)
+			continue;
+		chunk = stream_chunk_at(op, at->id);
+		if (chunk->key == key && chunk->index == c)
 			return slot;
 	}
-	ASSERT(!"a table at most half full has a free slot");
-	return STREAM_SLOT_NONE;
+	ASSERT(!"an index at most half full has a free slot");
+	return 0;
 }
 
-uint32_t stream_operator_find(const struct stream_operator *op, enum stream_entry_kind kind,
-			      uint64_t key, int64_t start_ms)
+uint32_t stream_operator_chunk_find(const struct stream_operator *op, uint64_t key, int64_t c)
 {
-	uint32_t slot = probe(op, kind, key, start_ms);
-
-	ASSERT(slot < op->slots_count);
-	return op->slots[slot].kind == STREAM_ENTRY_FREE ? STREAM_SLOT_NONE : slot;
+	return op->index[probe(op, key, c, chunk_hash(key, c))].id;
 }
 
-uint32_t stream_operator_find_or_insert(struct stream_operator *op, enum stream_entry_kind kind,
-					uint64_t key, int64_t start_ms)
+/* Put (id, hash) in the first free slot of its probe run (it is absent). */
+static void index_put(struct stream_index_slot *index, uint32_t capacity, uint32_t id,
+		      uint32_t hash)
 {
-	uint32_t slot = probe(op, kind, key, start_ms);
-	struct stream_entry *entry = &op->slots[slot];
+	uint32_t mask = capacity - 1, slot = hash & mask;
 
-	if (entry->kind != STREAM_ENTRY_FREE)
-		return slot;
-	*entry = (struct stream_entry){ .key = key, .start_ms = start_ms, .kind = (uint8_t)kind };
-	if (kind == STREAM_ENTRY_WINDOW)
-		op->emitted_entries++;
-	else if (kind == STREAM_ENTRY_BLOCK)
-		op->block_entries++;
-	else
-		op->pane_entries++;
-	ASSERT(op->pane_entries <= op->config.pane_entries_max);
-	ASSERT(op->emitted_entries <= op->config.window_entries_max);
-	ASSERT(op->block_entries <= op->config.window_entries_max);
-	return slot;
+	for (uint32_t step = 0; step < capacity && index[slot].id != STREAM_CHUNK_NONE; step++)
+		slot = (slot + 1) & mask;
+	ASSERT(index[slot].id == STREAM_CHUNK_NONE);
+	index[slot] = (struct stream_index_slot){ id, hash };
 }
 
-/* Empty @hole, shifting later entries of its probe run back (no tombstones). */
-void stream_operator_remove(struct stream_operator *op, uint32_t hole)
+/* Empty @hole, shifting later slots of its probe run back (no tombstones). */
+static void index_delete(struct stream_operator *op, uint32_t hole)
 {
-	uint32_t mask = op->slots_count - 1, next = (hole + 1) & mask;
+	uint32_t mask = op->index_capacity - 1, next = (hole + 1) & mask;
 
-	ASSERT(op->slots[hole].kind != STREAM_ENTRY_FREE);
-	if (op->slots[hole].kind == STREAM_ENTRY_WINDOW)
-		op->emitted_entries--;
-	else if (op->slots[hole].kind == STREAM_ENTRY_BLOCK)
-		op->block_entries--;
-	else
-		op->pane_entries--;
-	for (uint32_t step = 0; step < op->slots_count; step++, next = (next + 1) & mask) {
-		struct stream_entry *entry = &op->slots[next];
-		uint32_t home;
+	for (uint32_t step = 0; step < op->index_capacity; step++, next = (next + 1) & mask) {
+		struct stream_index_slot *at = &op->index[next];
+		uint32_t home = at->hash & mask;
 
-		if (entry->kind == STREAM_ENTRY_FREE)
+		if (at->id == STREAM_CHUNK_NONE)
 			break;
-		home = home_slot(op, entry->kind, entry->key, entry->start_ms);
 		/* It may fill the hole if the hole is not before its home along the run. */
 		if (((next - home) & mask) >= ((next - hole) & mask)) {
-			op->slots[hole] = *entry;
+			op->index[hole] = *at;
 			hole = next;
 		}
 	}
-	ASSERT(op->slots[hole].kind != STREAM_ENTRY_FREE);
-	op->slots[hole] = (struct stream_entry){ .kind = STREAM_ENTRY_FREE };
+	op->index[hole].id = STREAM_CHUNK_NONE;
 }
 
-bool stream_operator_member(const struct stream_operator *op, uint64_t key, int64_t start_ms)
+/* An index of @capacity slots holding every live chunk. */
+static int index_grow(struct stream_operator *op, uint32_t capacity)
 {
-	int64_t index = stream_operator_window_index(op, start_ms);
-	uint32_t slot = stream_operator_find(op, STREAM_ENTRY_BLOCK, key,
-					     stream_operator_block_of(index));
+	struct stream_index_slot *index = malloc((size_t)capacity * sizeof(index[0]));
 
-	return slot != STREAM_SLOT_NONE &&
-	       (op->slots[slot].block.members & stream_operator_bit_of(index));
+	if (!index)
+		return -ENOMEM;
+	for (uint32_t slot = 0; slot < capacity; slot++)
+		index[slot].id = STREAM_CHUNK_NONE;
+	for (uint32_t slot = 0; slot < op->index_capacity; slot++)
+		if (op->index[slot].id != STREAM_CHUNK_NONE)
+			index_put(index, capacity, op->index[slot].id, op->index[slot].hash);
+	free(op->index);
+	op->index = index;
+	op->index_capacity = capacity;
+	return 0;
 }
 
-uint32_t stream_operator_members_add(struct stream_operator *op, uint64_t key, int64_t block_index,
-				     uint64_t mask)
-{
-	uint32_t slot = stream_operator_find_or_insert(op, STREAM_ENTRY_BLOCK, key, block_index);
-	struct stream_entry *block = &op->slots[slot];
-	uint64_t added = mask & ~block->block.members;
-	bool pending = false;
-	uint32_t count = 0;
+/* --- the chunks --- */
 
-	ASSERT(mask != 0);
-	if (block->block.members == 0) { /* new */
-		block->scheduled_bit = STREAM_BIT_NONE;
-		block->run_bit = STREAM_BIT_NONE;
+/* Room for @capacity chunks in every array sized by chunks; bigger arrays are harmless. */
+static int chunks_grow(struct stream_operator *op, uint32_t capacity)
+{
+	unsigned char *chunks = realloc(op->chunks, (size_t)capacity * op->chunk_bytes);
+	uint32_t *popped;
+	struct stream_timer *timers;
+	uint32_t index_capacity = 1;
+
+	if (!chunks)
+		return -ENOMEM;
+	op->chunks = chunks;
+	popped = realloc(op->popped, (size_t)capacity * sizeof(popped[0]));
+	if (!popped)
+		return -ENOMEM;
+	op->popped = popped;
+	timers = realloc(op->timers.timers, (2 * (size_t)capacity + 1) * sizeof(timers[0]));
+	if (!timers)
+		return -ENOMEM;
+	op->timers.timers = timers;
+	op->timers.capacity = 2 * capacity + 1;
+	while (index_capacity < 2 * capacity)
+		index_capacity *= 2;
+	if (index_capacity > op->index_capacity && index_grow(op, index_capacity))
+		return -ENOMEM;
+	op->chunks_capacity = capacity;
+	return 0;
+}
+
+int stream_operator_reserve(struct stream_operator *op, uint32_t more, struct errbuf *eb)
+{
+	uint64_t need = (uint64_t)op->chunks_count + more;
+	uint64_t capacity = op->chunks_capacity ? op->chunks_capacity : 64;
+
+	if (need <= op->chunks_capacity)
+		return 0;
+	ASSERT(need <= op->chunks_max);
+	while (capacity < need)
+		capacity *= 2;
+	if (capacity > op->chunks_max)
+		capacity = op->chunks_max;
+	if (chunks_grow(op, (uint32_t)capacity))
+		return errbuf_set(eb, -ENOMEM, "stream operator: %u chunks of %zu bytes",
+				  (uint32_t)capacity, op->chunk_bytes);
+	ASSERT(op->chunks_capacity >= need);
+	return 0;
+}
+
+uint32_t stream_operator_chunk_insert(struct stream_operator *op, uint64_t key, int64_t c)
+{
+	uint32_t id = op->free_head, gen = 0;
+	struct stream_chunk *chunk;
+
+	ASSERT(op->chunks_count < op->chunks_capacity);
+	ASSERT_DEBUG(stream_operator_chunk_find(op, key, c) == STREAM_CHUNK_NONE);
+	if (id == STREAM_CHUNK_NONE) {
+		id = op->chunks_used++;
+	} else {
+		op->free_head = stream_chunk_at(op, id)->next_free;
+		gen = stream_chunk_at(op, id)->gen + 1;
 	}
-	block->block.members |= added;
-	for (uint32_t bit = 0; added; bit++, added >>= 1) {
-		int64_t start_ms;
-
-		if (!(added & 1))
-			continue;
-		count++;
-		start_ms = stream_operator_bit_start(op, block, bit);
-		if (stream_operator_max_timestamp_ms(op, start_ms) > op->watermark_ms)
-			pending = true;
-		else /* fired already: it goes at its cleanup */
-			stream_operator_cleanup_at(op, STREAM_ENTRY_WINDOW, key, start_ms,
-						   stream_operator_window_cleanup_ms(op, start_ms));
-	}
-	op->window_entries += count;
-	ASSERT(op->window_entries <= op->config.window_entries_max);
-	if (pending)
-		stream_operator_schedule(op, block, op->watermark_ms, false);
-	return slot;
+	chunk = stream_chunk_at(op, id);
+	*chunk = (struct stream_chunk){ .key = key, .index = c, .due_ms = INT64_MAX, .gen = gen,
+					.next_free = STREAM_CHUNK_LIVE };
+	index_put(op->index, op->index_capacity, id, chunk_hash(key, c));
+	op->chunks_count++;
+	ASSERT(op->chunks_used <= op->chunks_capacity);
+	return id;
 }
 
-void stream_operator_member_remove(struct stream_operator *op, uint64_t key, int64_t start_ms)
+void stream_operator_chunk_remove(struct stream_operator *op, uint32_t id)
 {
-	int64_t index = stream_operator_window_index(op, start_ms);
-	uint32_t slot = stream_operator_find(op, STREAM_ENTRY_BLOCK, key,
-					     stream_operator_block_of(index));
-	uint64_t bit = stream_operator_bit_of(index);
+	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	uint32_t hash = chunk_hash(chunk->key, chunk->index);
+	uint32_t slot = probe(op, chunk->key, chunk->index, hash);
 
-	ASSERT(slot != STREAM_SLOT_NONE);
-	ASSERT(op->slots[slot].block.members & bit);
-	op->slots[slot].block.members &= ~bit;
-	op->window_entries--;
-	if (op->slots[slot].block.members == 0)
-		stream_operator_remove(op, slot);
-	slot = stream_operator_find(op, STREAM_ENTRY_WINDOW, key, start_ms);
-	if (slot != STREAM_SLOT_NONE)
-		stream_operator_remove(op, slot);
+	ASSERT(op->index[slot].id == id);
+	ASSERT(!(chunk->panes | chunk->edges | chunk->members));
+	index_delete(op, slot);
+	chunk->next_free = op->free_head;
+	chunk->due_ms = INT64_MAX;
+	op->free_head = id;
+	op->chunks_count--;
 }
 
-uint64_t stream_operator_panes_emitted(const struct stream_operator *op, uint64_t key,
-				       int64_t start_ms)
+void stream_operator_chunks_clear(struct stream_operator *op)
 {
-	uint32_t slot = stream_operator_find(op, STREAM_ENTRY_WINDOW, key, start_ms);
-
-	return slot == STREAM_SLOT_NONE ? 0 : op->slots[slot].panes_emitted;
+	for (uint32_t slot = 0; slot < op->index_capacity; slot++)
+		op->index[slot].id = STREAM_CHUNK_NONE;
+	op->chunks_count = op->chunks_used = 0;
+	op->free_head = STREAM_CHUNK_NONE;
+	op->timers.count = 0;
+	op->pane_entries = op->window_entries = 0;
 }
 
-void stream_operator_pane_emitted(struct stream_operator *op, uint64_t key, int64_t start_ms)
-{
-	uint32_t slot = stream_operator_find_or_insert(op, STREAM_ENTRY_WINDOW, key, start_ms);
 
-	ASSERT_DEBUG(stream_operator_member(op, key, start_ms));
-	op->slots[slot].panes_emitted++;
-	ASSERT(op->slots[slot].panes_emitted >= 1);
-}
-
-/* Whether BLOCK @entry's members are live and fire-scheduled as the invariants say. */
-static bool block_holds(const struct stream_operator *op, const struct stream_entry *entry,
-			uint32_t *members)
-{
-	int64_t next_ms = INT64_MAX;
-
-	for (uint32_t bit = 0; bit < STREAM_BLOCK_WINDOWS; bit++) {
-		int64_t start_ms, max_ms;
-
-		if (!(entry->block.members >> bit & 1))
-			continue;
-		(*members)++;
-		start_ms = stream_operator_bit_start(op, entry, bit);
-		max_ms = stream_operator_max_timestamp_ms(op, start_ms);
-		if (stream_operator_window_cleanup_ms(op, start_ms) <= op->watermark_ms)
-			return false;
-		if (max_ms > op->watermark_ms && max_ms < next_ms)
-			next_ms = max_ms;
-	}
-	return entry->block.members != 0 && stream_operator_scheduled_ms(op, entry) == next_ms;
-}
-
-bool stream_operator_invariants_hold(const struct stream_operator *op)
-{
-	uint32_t panes = 0, windows = 0, blocks = 0, emitted = 0, members = 0;
-
-	for (uint32_t slot = 0; slot < op->slots_count; slot++) {
-		const struct stream_entry *entry = &op->slots[slot];
-		bool aggregate = entry->kind == STREAM_ENTRY_PANE ||
-				 entry->kind == STREAM_ENTRY_EDGE;
-
-		if (entry->kind == STREAM_ENTRY_FREE)
-			continue;
-		if (probe(op, entry->kind, entry->key, entry->start_ms) != slot)
-			return false; /* unreachable by its probe run, or a duplicate */
-		panes += aggregate;
-		blocks += entry->kind == STREAM_ENTRY_BLOCK;
-		emitted += entry->kind == STREAM_ENTRY_WINDOW;
-		if (aggregate && entry->aggregate.count == 0)
-			return false;
-		if (entry->kind == STREAM_ENTRY_BLOCK) {
-			if (!block_holds(op, entry, &members))
-				return false;
-			continue;
-		}
-		if (stream_operator_entry_cleanup_ms(op, entry) <= op->watermark_ms)
-			return false;
-		if (entry->kind == STREAM_ENTRY_WINDOW &&
-		    (entry->panes_emitted == 0 || !stream_operator_member(op, entry->key,
-									  entry->start_ms)))
-			return false;
-	}
-	windows = members;
-	return panes == op->pane_entries && windows == op->window_entries &&
-	       blocks == op->block_entries && emitted == op->emitted_entries &&
-	       panes <= op->config.pane_entries_max && windows <= op->config.window_entries_max;
-}
-
+/* --- aggregates --- */
 
 /* A running aggregate: count events whose aggregate is value. */
 struct accumulator {
@@ -280,87 +249,188 @@ static void accumulate(enum stream_aggregate aggregate, struct accumulator *acc,
 	ASSERT(acc->count >= count);
 }
 
-void stream_operator_aggregate_add(const struct stream_operator *op, struct stream_entry *entry,
-				   uint64_t count, int64_t value)
+void stream_operator_aggregate_add(const struct stream_operator *op, struct stream_cell *cell,
+				   bool held, uint64_t count, int64_t value)
 {
-	struct accumulator acc = { entry->aggregate.count, entry->aggregate.value };
+	struct accumulator acc = { 0, 0 };
 
-	ASSERT(entry->kind == STREAM_ENTRY_PANE || entry->kind == STREAM_ENTRY_EDGE);
+	if (held)
+		acc = (struct accumulator){ cell->count, cell->value };
 	accumulate(op->config.aggregate, &acc, count, value);
-	entry->aggregate.count = acc.count;
-	entry->aggregate.value = acc.value;
-	ASSERT(entry->aggregate.count >= 1);
+	cell->count = acc.count;
+	cell->value = acc.value;
+	ASSERT(cell->count >= 1);
+}
+
+/* Fold into @acc the panes of @key in [q, q + n), within one chunk. */
+static void panes_fold(const struct stream_operator *op, uint64_t key, int64_t q, uint32_t n,
+		       uint32_t id, int64_t window_start_ms, struct accumulator *acc)
+{
+	uint32_t bit = stream_operator_bit_of(op, q);
+	struct stream_chunk *chunk;
+	uint64_t mask;
+
+	ASSERT(n >= 1 && bit + n <= op->chunk_panes);
+	if (id == STREAM_CHUNK_NONE)
+		id = stream_operator_chunk_find(op, key, stream_operator_chunk_of(op, q));
+	if (id == STREAM_CHUNK_NONE)
+		return;
+	chunk = stream_chunk_at(op, id);
+	mask = chunk->panes >> bit;
+	if (n < 64)
+		mask &= (1ull << n) - 1;
+	for (; mask; mask &= mask - 1) {
+		uint32_t j = bit + (uint32_t)__builtin_ctzll(mask);
+		struct stream_cell *cell = stream_chunk_pane(op, chunk, j);
+		int64_t pane_ms = stream_operator_bit_start(op, chunk, j);
+
+		/* BUG single-slide: a pane counts only in its last window. */
+		if ((op->config.bugs & STREAM_BUG_SINGLE_SLIDE) &&
+		    last_window_start_ms(&op->config.spec, pane_ms) != window_start_ms)
+			continue;
+		accumulate(op->config.aggregate, acc, cell->count, cell->value);
+	}
 }
 
 bool stream_operator_window_value(const struct stream_operator *op, uint64_t key,
-				  int64_t window_start_ms, int64_t *value)
+				  int64_t window_start_ms, uint32_t id, int64_t *value)
 {
-	const struct stream_window_spec *spec = &op->config.spec;
 	struct accumulator acc = { 0, 0 };
-	int64_t first_ms;
-	uint64_t panes = stream_window_panes(spec, window_start_ms, &first_ms);
-	uint32_t slot;
+	int64_t q = stream_operator_pane_index(op, window_start_ms);
+	int64_t end_q = q + op->window_panes;
 
-	ASSERT(panes <= STREAM_OPERATOR_WINDOW_PANES_MAX);
-	for (uint64_t index = 0; index < panes; index++) {
-		int64_t pane_ms = first_ms + (int64_t)index * spec->pane_ms;
+	/* A window spans at most two chunks: R >= S / P. */
+	while (q < end_q) {
+		uint32_t n = op->chunk_panes - stream_operator_bit_of(op, q);
 
-		slot = stream_operator_find(op, STREAM_ENTRY_PANE, key, pane_ms);
-		if (slot == STREAM_SLOT_NONE)
-			continue;
-		/* BUG single-slide: a pane counts only in its last window. */
-		if ((op->config.bugs & STREAM_BUG_SINGLE_SLIDE) &&
-		    last_window_start_ms(spec, pane_ms) != window_start_ms)
-			continue;
-		accumulate(op->config.aggregate, &acc, op->slots[slot].aggregate.count,
-			   op->slots[slot].aggregate.value);
+		if (n > end_q - q)
+			n = (uint32_t)(end_q - q);
+		panes_fold(op, key, q, n, id, window_start_ms, &acc);
+		q += n;
+		id = STREAM_CHUNK_NONE;
 	}
 	if (op->config.bugs & STREAM_BUG_END_INCLUSIVE) {
 		/* BUG end-inclusive: the events at exactly end count too. */
-		slot = stream_operator_find(op, STREAM_ENTRY_EDGE, key,
-					    stream_window_end(spec, window_start_ms));
-		if (slot != STREAM_SLOT_NONE)
-			accumulate(op->config.aggregate, &acc, op->slots[slot].aggregate.count,
-				   op->slots[slot].aggregate.value);
+		uint32_t bit = stream_operator_bit_of(op, end_q);
+
+		id = stream_operator_chunk_find(op, key, stream_operator_chunk_of(op, end_q));
+		if (id != STREAM_CHUNK_NONE && (stream_chunk_at(op, id)->edges >> bit & 1)) {
+			struct stream_chunk *chunk = stream_chunk_at(op, id);
+			const struct stream_cell *cell = stream_chunk_edge(op, chunk, bit);
+
+			accumulate(op->config.aggregate, &acc, cell->count, cell->value);
+		}
 	}
 	*value = acc.value;
 	return acc.count > 0;
 }
 
-static void sift_down(struct stream_entry *entries, uint32_t root, uint32_t count,
-		      stream_entry_before_fn *before)
+/* --- invariants --- */
+
+/* Whether every bit @chunk holds is live and counted, and its due time the least. */
+static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t *panes,
+			uint32_t *windows)
+{
+	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	int64_t watermark_ms = op->watermark_ms;
+
+	if (stream_operator_chunk_find(op, chunk->key, chunk->index) != id)
+		return false; /* unreachable by its probe run, or a duplicate */
+	if (!(chunk->panes | chunk->edges | chunk->members) || (chunk->emitted & ~chunk->members))
+		return false;
+	if (chunk->edges && !(op->config.bugs & STREAM_BUG_END_INCLUSIVE))
+		return false;
+	for (uint32_t bit = 0; bit < op->chunk_panes; bit++) {
+		int64_t start_ms = stream_operator_bit_start(op, chunk, bit);
+
+		if ((chunk->panes >> bit & 1) &&
+		    (stream_chunk_pane(op, chunk, bit)->count == 0 ||
+		     stream_operator_pane_cleanup_ms(op, start_ms) <= watermark_ms))
+			return false;
+		if ((chunk->edges >> bit & 1) &&
+		    (stream_chunk_edge(op, chunk, bit)->count == 0 ||
+		     stream_operator_edge_cleanup_ms(op, start_ms) <= watermark_ms))
+			return false;
+		if ((chunk->members >> bit & 1) &&
+		    stream_operator_window_cleanup_ms(op, start_ms) <= watermark_ms)
+			return false;
+		if ((chunk->emitted >> bit & 1) && *stream_chunk_emitted(op, chunk, bit) == 0)
+			return false;
+	}
+	*panes += (uint32_t)(__builtin_popcountll(chunk->panes) +
+			     __builtin_popcountll(chunk->edges));
+	*windows += (uint32_t)__builtin_popcountll(chunk->members);
+	return chunk->due_ms == stream_operator_chunk_due(op, id);
+}
+
+bool stream_operator_invariants_hold(const struct stream_operator *op)
+{
+	uint32_t panes = 0, windows = 0, live = 0, free_count = 0, current = 0, indexed = 0;
+
+	for (uint32_t id = 0; id < op->chunks_used; id++) {
+		if (stream_chunk_at(op, id)->next_free != STREAM_CHUNK_LIVE)
+			continue;
+		live++;
+		if (!chunk_holds(op, id, &panes, &windows))
+			return false;
+	}
+	for (uint32_t id = op->free_head; id != STREAM_CHUNK_NONE && free_count <= op->chunks_used;
+	     id = stream_chunk_at(op, id)->next_free)
+		free_count++;
+	for (uint32_t slot = 0; slot < op->index_capacity; slot++)
+		indexed += op->index[slot].id != STREAM_CHUNK_NONE;
+	/* A stale timer whose chunk is due at its time again is a twin of the current one. */
+	for (uint32_t index = 0; index < op->timers.count; index++)
+		current += stream_operator_timer_current(op, &op->timers.timers[index]);
+	return live == op->chunks_count && live + free_count == op->chunks_used &&
+	       indexed == live && current >= live && panes == op->pane_entries &&
+	       windows == op->window_entries && panes <= op->config.pane_entries_max &&
+	       windows <= op->config.window_entries_max && live <= panes + windows &&
+	       op->chunks_capacity <= op->chunks_max &&
+	       op->index_capacity >= 2 * op->chunks_capacity;
+}
+
+/* --- sorting --- */
+
+static void swap_items(unsigned char *a, unsigned char *b, size_t size)
+{
+	unsigned char swap[64];
+
+	ASSERT(size <= sizeof(swap));
+	memcpy(swap, a, size);
+	memcpy(a, b, size);
+	memcpy(b, swap, size);
+}
+
+static void sift_down(unsigned char *items, uint32_t root, uint32_t count, size_t size,
+		      stream_before_fn *before)
 {
 	/* Each step doubles root, so there are fewer than 32. */
 	for (uint32_t step = 0; step < 32; step++) {
 		uint64_t child = 2 * (uint64_t)root + 1;
-		struct stream_entry swap;
 
 		if (child >= count)
 			return;
-		if (child + 1 < count && before(&entries[child], &entries[child + 1]))
+		if (child + 1 < count && before(items + child * size, items + (child + 1) * size))
 			child++;
-		if (!before(&entries[root], &entries[child]))
+		if (!before(items + (size_t)root * size, items + child * size))
 			return;
-		swap = entries[root];
-		entries[root] = entries[child];
-		entries[child] = swap;
+		swap_items(items + (size_t)root * size, items + child * size, size);
 		root = (uint32_t)child;
 	}
 	ASSERT(!"a heap of < 2^32 items is < 32 levels deep");
 }
 
-void stream_operator_sort(struct stream_entry *entries, uint32_t count,
-			  stream_entry_before_fn *before)
+void stream_operator_sort(void *items, uint32_t count, size_t size, stream_before_fn *before)
 {
-	for (uint32_t root = count / 2; root-- > 0;)
-		sift_down(entries, root, count, before);
-	for (uint32_t end = count; end-- > 1;) {
-		struct stream_entry swap = entries[0];
+	unsigned char *bytes = items;
 
-		entries[0] = entries[end];
-		entries[end] = swap;
-		sift_down(entries, 0, end, before);
+	for (uint32_t root = count / 2; root-- > 0;)
+		sift_down(bytes, root, count, size, before);
+	for (uint32_t end = count; end-- > 1;) {
+		swap_items(bytes, bytes + (size_t)end * size, size);
+		sift_down(bytes, 0, end, size, before);
 	}
 	for (uint32_t index = 1; index < count; index++)
-		ASSERT_DEBUG(before(&entries[index - 1], &entries[index]));
+		ASSERT_DEBUG(before(bytes + (index - 1) * size, bytes + (size_t)index * size));
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* stream_operator_timers.c - the window operator's fire and cleanup heaps: which windows fire
- * and which entries go at a watermark, without a scan of the entry table. */
+/* stream_operator_timers.c - the window operator's chunk timers: which windows fire and which
+ * state goes at a watermark, without a scan of every chunk. One timer per chunk, at the
+ * earliest of its windows' firings and its cleanups. */
 #include "stream_operator_timers.h"
 
 #include <stddef.h>
@@ -13,9 +14,9 @@ static bool timer_before(const struct stream_timer *a, const struct stream_timer
 		return a->due_ms < b->due_ms;
 	if (a->key != b->key)
 		return a->key < b->key;
-	if (a->start_ms != b->start_ms)
-		return a->start_ms < b->start_ms;
-	return a->kind < b->kind;
+	if (a->id != b->id)
+		return a->id < b->id;
+	return a->gen < b->gen;
 }
 
 void stream_heap_push(struct stream_heap *heap, const struct stream_timer *timer)
@@ -64,133 +65,120 @@ bool stream_heap_pop_until(struct stream_heap *heap, int64_t until_ms, struct st
 	return true;
 }
 
-/* The first member of @block whose maxTimestamp is above @after_ms; STREAM_BIT_NONE if none. */
-static uint8_t next_fire_bit(const struct stream_operator *op, const struct stream_entry *block,
-			     int64_t after_ms)
+bool stream_operator_timer_current(const struct stream_operator *op,
+				   const struct stream_timer *timer)
 {
-	uint64_t members = block->block.members;
+	const struct stream_chunk *chunk;
 
-	ASSERT(block->kind == STREAM_ENTRY_BLOCK);
-	/* Bits ascend with window starts, so with maxTimestamps: the first above wins. */
-	for (uint32_t bit = 0; bit < STREAM_BLOCK_WINDOWS && members; bit++, members >>= 1) {
-		int64_t start_ms;
+	if (timer->id >= op->chunks_used)
+		return false;
+	chunk = stream_chunk_at(op, timer->id);
+	return chunk->next_free == STREAM_CHUNK_LIVE && chunk->gen == timer->gen &&
+	       chunk->due_ms == timer->due_ms;
+}
 
-		if (!(members & 1))
-			continue;
-		start_ms = stream_operator_bit_start(op, block, bit);
-		if (stream_operator_max_timestamp_ms(op, start_ms) > after_ms)
-			return (uint8_t)bit;
+static int64_t min_ms(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint32_t lowest_bit(uint64_t mask)
+{
+	ASSERT(mask != 0);
+	return (uint32_t)__builtin_ctzll(mask);
+}
+
+/* Each kind's times ascend with its bits (a later pane's last window ends no earlier), so
+ * the lowest bit of each is its earliest. */
+int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id)
+{
+	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	uint64_t members = chunk->members;
+	int64_t due_ms = INT64_MAX;
+
+	if (chunk->panes)
+		due_ms = stream_operator_pane_cleanup_ms(
+			op, stream_operator_bit_start(op, chunk, lowest_bit(chunk->panes)));
+	if (chunk->edges)
+		due_ms = min_ms(due_ms, stream_operator_edge_cleanup_ms(
+			op, stream_operator_bit_start(op, chunk, lowest_bit(chunk->edges))));
+	if (members)
+		due_ms = min_ms(due_ms, stream_operator_window_cleanup_ms(
+			op, stream_operator_bit_start(op, chunk, lowest_bit(members))));
+	/* The first member still to fire; at most 64 steps. */
+	for (; members; members &= members - 1) {
+		int64_t max_ms = stream_operator_max_timestamp_ms(
+			op, stream_operator_bit_start(op, chunk, lowest_bit(members)));
+
+		if (max_ms > op->watermark_ms)
+			return min_ms(due_ms, max_ms);
 	}
-	return STREAM_BIT_NONE;
+	return due_ms;
 }
 
-int64_t stream_operator_scheduled_ms(const struct stream_operator *op,
-				     const struct stream_entry *block)
+void stream_operator_schedule(struct stream_operator *op, uint32_t id, bool force)
 {
-	ASSERT(block->kind == STREAM_ENTRY_BLOCK);
-	if (block->scheduled_bit == STREAM_BIT_NONE)
-		return INT64_MAX;
-	ASSERT(block->block.members >> block->scheduled_bit & 1);
-	return stream_operator_max_timestamp_ms(
-		op, stream_operator_bit_start(op, block, block->scheduled_bit));
-}
+	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	int64_t due_ms = stream_operator_chunk_due(op, id);
 
-static void fire_push(struct stream_operator *op, const struct stream_entry *block)
-{
-	int64_t due_ms = stream_operator_scheduled_ms(op, block);
-
-	if (due_ms != INT64_MAX)
-		stream_heap_push(&op->fire, &(struct stream_timer){
-			due_ms, block->key, block->start_ms, STREAM_ENTRY_BLOCK });
-}
-
-/* Every block's fire timer anew: the heap is full of stale timers, or a restore. */
-static void fire_rebuild(struct stream_operator *op)
-{
-	op->fire.count = 0;
-	for (uint32_t slot = 0; slot < op->slots_count; slot++) {
-		struct stream_entry *entry = &op->slots[slot];
-
-		if (entry->kind != STREAM_ENTRY_BLOCK)
-			continue;
-		entry->scheduled_bit = next_fire_bit(op, entry, op->watermark_ms);
-		fire_push(op, entry);
-	}
-	ASSERT(op->fire.count <= op->block_entries);
-	ASSERT(op->fire.count < op->fire.capacity);
-}
-
-void stream_operator_schedule(struct stream_operator *op, struct stream_entry *block,
-			      int64_t after_ms, bool force)
-{
-	uint8_t next_bit = next_fire_bit(op, block, after_ms);
-
-	/* Bits order as times do; STREAM_BIT_NONE is above every bit. */
-	if (!force && next_bit >= block->scheduled_bit)
+	ASSERT(due_ms > op->watermark_ms && due_ms != INT64_MAX);
+	if (!force && due_ms >= chunk->due_ms)
 		return;
-	block->scheduled_bit = next_bit;
-	if (next_bit == STREAM_BIT_NONE)
-		return;
-	if (op->fire.count == op->fire.capacity) {
-		fire_rebuild(op); /* sets this block's timer too */
+	chunk->due_ms = due_ms;
+	if (op->timers.count == op->timers.capacity) {
+		stream_operator_timers_rebuild(op); /* sets this chunk's timer too */
 		return;
 	}
-	fire_push(op, block);
+	stream_heap_push(&op->timers, &(struct stream_timer){ due_ms, chunk->key, id,
+							      chunk->gen });
 }
 
-void stream_operator_cleanup_at(struct stream_operator *op, uint8_t kind,
-				uint64_t key, int64_t start_ms, int64_t cleanup_ms)
+void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id)
 {
-	ASSERT(kind != STREAM_ENTRY_FREE && kind != STREAM_ENTRY_BLOCK);
-	ASSERT(cleanup_ms > op->watermark_ms);
-	stream_heap_push(&op->cleanup, &(struct stream_timer){ cleanup_ms, key, start_ms, kind });
-}
+	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	int64_t watermark_ms = op->watermark_ms;
+	uint32_t bit;
 
-void stream_operator_clean(struct stream_operator *op, int64_t watermark_ms)
-{
-	struct stream_timer timer;
-	uint32_t held = op->cleanup.count;
-
-	ASSERT(watermark_ms == op->watermark_ms);
-	while (stream_heap_pop_until(&op->cleanup, watermark_ms, &timer)) {
-		uint32_t slot;
-
-		if (timer.kind == STREAM_ENTRY_WINDOW) {
-			stream_operator_member_remove(op, timer.key, timer.start_ms);
-			continue;
-		}
-		slot = stream_operator_find(op, timer.kind, timer.key, timer.start_ms);
-		ASSERT(slot != STREAM_SLOT_NONE);
-		stream_operator_remove(op, slot);
+	for (; chunk->panes; chunk->panes &= ~(1ull << bit), op->pane_entries--) {
+		bit = lowest_bit(chunk->panes);
+		if (stream_operator_pane_cleanup_ms(op, stream_operator_bit_start(op, chunk, bit)) >
+		    watermark_ms)
+			break;
 	}
-	ASSERT(op->cleanup.count <= held);
+	for (; chunk->edges; chunk->edges &= ~(1ull << bit), op->pane_entries--) {
+		bit = lowest_bit(chunk->edges);
+		if (stream_operator_edge_cleanup_ms(op, stream_operator_bit_start(op, chunk, bit)) >
+		    watermark_ms)
+			break;
+	}
+	for (; chunk->members; chunk->members &= ~(1ull << bit), op->window_entries--) {
+		bit = lowest_bit(chunk->members);
+		if (stream_operator_window_cleanup_ms(op, stream_operator_bit_start(op, chunk,
+										    bit)) >
+		    watermark_ms)
+			break;
+		chunk->emitted &= ~(1ull << bit);
+	}
+	if (!(chunk->panes | chunk->edges | chunk->members)) {
+		stream_operator_chunk_remove(op, id);
+		return;
+	}
+	stream_operator_schedule(op, id, true);
 }
 
 void stream_operator_timers_rebuild(struct stream_operator *op)
 {
-	op->cleanup.count = 0;
-	for (uint32_t slot = 0; slot < op->slots_count; slot++) {
-		struct stream_entry *entry = &op->slots[slot];
-		uint64_t members = entry->block.members;
+	op->timers.count = 0;
+	for (uint32_t id = 0; id < op->chunks_used; id++) {
+		struct stream_chunk *chunk = stream_chunk_at(op, id);
 
-		if (entry->kind == STREAM_ENTRY_PANE || entry->kind == STREAM_ENTRY_EDGE)
-			stream_operator_cleanup_at(op, entry->kind, entry->key, entry->start_ms,
-						   stream_operator_entry_cleanup_ms(op, entry));
-		if (entry->kind != STREAM_ENTRY_BLOCK)
+		if (chunk->next_free != STREAM_CHUNK_LIVE)
 			continue;
-		entry->run_bit = STREAM_BIT_NONE;
-		for (uint32_t bit = 0; bit < STREAM_BLOCK_WINDOWS; bit++) {
-			int64_t start_ms;
-
-			if (!(members >> bit & 1))
-				continue;
-			start_ms = stream_operator_bit_start(op, entry, bit);
-			if (stream_operator_max_timestamp_ms(op, start_ms) <= op->watermark_ms)
-				stream_operator_cleanup_at(
-					op, STREAM_ENTRY_WINDOW, entry->key, start_ms,
-					stream_operator_window_cleanup_ms(op, start_ms));
-		}
+		chunk->due_ms = stream_operator_chunk_due(op, id);
+		ASSERT(chunk->due_ms != INT64_MAX);
+		stream_heap_push(&op->timers, &(struct stream_timer){ chunk->due_ms, chunk->key,
+								      id, chunk->gen });
 	}
-	fire_rebuild(op);
-	ASSERT(op->cleanup.count <= op->pane_entries + op->window_entries);
+	ASSERT(op->timers.count == op->chunks_count);
+	ASSERT(op->timers.count < op->timers.capacity);
 }

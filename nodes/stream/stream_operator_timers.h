@@ -1,23 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* stream_operator_timers.h - the window operator's fire and cleanup heaps (internal). */
+/* stream_operator_timers.h - the window operator's chunk timers (internal): when each chunk
+ * next has a window to fire or state to drop. */
 #ifndef STREAM_OPERATOR_TIMERS_H
 #define STREAM_OPERATOR_TIMERS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-struct stream_entry;
 struct stream_operator;
 
-/* A timer: when entry (kind, key, start) next has work. Fire timers name BLOCK entries. */
+/* A timer: chunk @id of @key (while its gen is @gen) has work at @due_ms. */
 struct stream_timer {
 	int64_t due_ms;
 	uint64_t key;
-	int64_t start_ms;
-	uint8_t kind;
+	uint32_t id;
+	uint32_t gen;
 };
 
-/* A binary min-heap of timers ordered by (due, key, start, kind). */
+/* A binary min-heap of timers ordered by (due, key, id, gen): chunks due together pop in key
+ * order, which is the order their windows fire in. */
 struct stream_heap {
 	struct stream_timer *timers;
 	uint32_t count, capacity;
@@ -29,23 +30,23 @@ void stream_heap_push(struct stream_heap *heap, const struct stream_timer *timer
 /* Take the least timer into *@timer if its due time is <= @until_ms. */
 bool stream_heap_pop_until(struct stream_heap *heap, int64_t until_ms, struct stream_timer *timer);
 
-/* Set the fire timer of BLOCK @block to its least member maxTimestamp above @after_ms,
- * pushing a timer if that is earlier than the one set, or if @force. The time of its
- * scheduled_bit (INT64_MAX if none): */
-void stream_operator_schedule(struct stream_operator *op, struct stream_entry *block,
-			      int64_t after_ms, bool force);
-int64_t stream_operator_scheduled_ms(const struct stream_operator *op,
-				     const struct stream_entry *block);
+/* Whether @timer is its chunk's current one. */
+bool stream_operator_timer_current(const struct stream_operator *op,
+				   const struct stream_timer *timer);
 
-/* The cleanup timer of entry (kind, key, start), whose cleanup time is @cleanup_ms. */
-void stream_operator_cleanup_at(struct stream_operator *op, uint8_t kind,
-				uint64_t key, int64_t start_ms, int64_t cleanup_ms);
+/* What chunk @id's due_ms should be at the operator's watermark (INT64_MAX if it holds
+ * nothing). */
+int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id);
 
-/* Remove every entry and member whose cleanup time is <= @watermark_ms (the cleanup
- * heap's timers that are due). */
-void stream_operator_clean(struct stream_operator *op, int64_t watermark_ms);
+/* Set chunk @id's due_ms and push its timer, if that is earlier than the one set or if
+ * @force (its timer was taken). */
+void stream_operator_schedule(struct stream_operator *op, uint32_t id, bool force);
 
-/* Rebuild both heaps from the entries (after a restore). */
+/* Drop what chunk @id holds past cleanup at the operator's watermark, then the chunk if
+ * empty, else schedule it anew (its timer was taken). */
+void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id);
+
+/* Every chunk's timer anew (after a restore, or a heap full of stale timers). */
 void stream_operator_timers_rebuild(struct stream_operator *op);
 
 #endif /* STREAM_OPERATOR_TIMERS_H */
