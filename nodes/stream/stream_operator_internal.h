@@ -76,6 +76,7 @@ struct stream_operator {
 	uint32_t pane_entries, window_entries;  /* pane and edge bits; member bits */
 	uint32_t chunk_panes;                   /* R: a power of two, >= panes per window */
 	uint32_t window_panes;                  /* S / P */
+	int64_t slide_panes;                    /* L / P */
 	size_t chunk_bytes, edges_at, emitted_at;       /* stride, offsets of the arrays */
 	uint32_t chunks_count, chunks_used;     /* live; ever handed out (the rest untouched) */
 	uint32_t chunks_capacity, chunks_max, free_head;
@@ -161,9 +162,8 @@ static inline int64_t stream_operator_window_cleanup_ms(const struct stream_oper
 	return stream_operator_max_timestamp_ms(op, window_start_ms) + op->config.lateness_ms;
 }
 
-/* The cleanup time of a held pane, and of an edge: that of the latest window combining it. */
-int64_t stream_operator_pane_cleanup_ms(const struct stream_operator *op, int64_t pane_start_ms);
-
+/* The cleanup time of pane index @q, of an edge: that of the last window combining it. */
+int64_t stream_operator_pane_cleanup_ms(const struct stream_operator *op, int64_t q);
 int64_t stream_operator_edge_cleanup_ms(const struct stream_operator *op, int64_t edge_start_ms);
 
 /* Chunks: the one of (key, c) or STREAM_CHUNK_NONE; a new empty one (room reserved, it is

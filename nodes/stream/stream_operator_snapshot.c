@@ -47,7 +47,7 @@ static int64_t entry_cleanup_ms(const struct stream_operator *op, const struct s
 	if (entry->kind == STREAM_ENTRY_EDGE)
 		return stream_operator_edge_cleanup_ms(op, entry->start_ms);
 	ASSERT(entry->kind == STREAM_ENTRY_PANE);
-	return stream_operator_pane_cleanup_ms(op, entry->start_ms);
+	return stream_operator_pane_cleanup_ms(op, stream_operator_pane_index(op, entry->start_ms));
 }
 
 /*

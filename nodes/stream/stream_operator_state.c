@@ -17,14 +17,16 @@ static int64_t last_window_start_ms(const struct stream_window_spec *spec, int64
 	return pane_start_ms - (rest < 0 ? rest + spec->slide_ms : rest);
 }
 
-int64_t stream_operator_pane_cleanup_ms(const struct stream_operator *op, int64_t pane_start_ms)
+int64_t stream_operator_pane_cleanup_ms(const struct stream_operator *op, int64_t q)
 {
 	const struct stream_window_spec *spec = &op->config.spec;
-	int64_t last_ms = last_window_start_ms(spec, pane_start_ms);
+	/* Window starts are the pane indexes that are multiples of k = L / P. */
+	int64_t k = op->slide_panes, rest = k == 1 ? 0 : q % k;
 
-	if (pane_start_ms - last_ms > spec->size_ms - spec->pane_ms)
+	rest = rest < 0 ? rest + k : rest; /* stream_window_mod() */
+	if (rest >= op->window_panes)
 		return INT64_MIN; /* in the gap after its last window: no window combines it */
-	return stream_operator_window_cleanup_ms(op, last_ms);
+	return stream_operator_window_cleanup_ms(op, spec->offset_ms + (q - rest) * spec->pane_ms);
 }
 
 int64_t stream_operator_edge_cleanup_ms(const struct stream_operator *op, int64_t edge_start_ms)
@@ -345,7 +347,8 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 
 		if ((chunk->panes >> bit & 1) &&
 		    (stream_chunk_pane(op, chunk, bit)->count == 0 ||
-		     stream_operator_pane_cleanup_ms(op, start_ms) <= watermark_ms))
+		     stream_operator_pane_cleanup_ms(op, chunk->index * op->chunk_panes + bit) <=
+			     watermark_ms))
 			return false;
 		if ((chunk->edges >> bit & 1) &&
 		    (stream_chunk_edge(op, chunk, bit)->count == 0 ||

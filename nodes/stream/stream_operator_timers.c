@@ -97,8 +97,8 @@ int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id)
 	int64_t due_ms = INT64_MAX;
 
 	if (chunk->panes)
-		due_ms = stream_operator_pane_cleanup_ms(
-			op, stream_operator_bit_start(op, chunk, lowest_bit(chunk->panes)));
+		due_ms = stream_operator_pane_cleanup_ms(op, chunk->index * op->chunk_panes +
+								 lowest_bit(chunk->panes));
 	if (chunk->edges)
 		due_ms = min_ms(due_ms, stream_operator_edge_cleanup_ms(
 			op, stream_operator_bit_start(op, chunk, lowest_bit(chunk->edges))));
@@ -141,7 +141,7 @@ void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id)
 
 	for (; chunk->panes; chunk->panes &= ~(1ull << bit), op->pane_entries--) {
 		bit = lowest_bit(chunk->panes);
-		if (stream_operator_pane_cleanup_ms(op, stream_operator_bit_start(op, chunk, bit)) >
+		if (stream_operator_pane_cleanup_ms(op, chunk->index * op->chunk_panes + bit) >
 		    watermark_ms)
 			break;
 	}
