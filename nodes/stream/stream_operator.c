@@ -112,7 +112,8 @@ static int operator_alloc(struct stream_operator *op, struct errbuf *eb)
 	op->free_head = STREAM_CHUNK_NONE;
 	op->scratch = stream_operator_scratch_new(op->chunks_max);
 	op->firing = calloc(config->window_entries_max, sizeof(op->firing[0]));
-	if (!op->scratch || !op->firing)
+	op->spare = calloc(config->window_entries_max, sizeof(op->spare[0]));
+	if (!op->scratch || !op->firing || !op->spare)
 		return errbuf_set(eb, -ENOMEM, "stream operator: scratch of %u entries",
 				  op->chunks_max);
 	return stream_operator_reserve(op, 1, eb);
@@ -157,7 +158,7 @@ void stream_operator_free(struct stream_operator *op)
 		return;
 	free(op->chunks);
 	free(op->index);
-	free(op->timers.timers);
+	free(op->spare);
 	free(op->popped);
 	free(op->firing);
 	free(op->scratch);
@@ -468,7 +469,7 @@ static void chunks_apply(struct stream_operator *op, uint64_t key, const struct 
 		added = entry->members & ~chunk->members;
 		chunk->members |= added;
 		op->window_entries += (uint32_t)__builtin_popcountll(added);
-		stream_operator_schedule(op, id, false);
+		stream_operator_schedule(op, id);
 	}
 }
 
@@ -545,41 +546,61 @@ static inline bool firing_before(const struct stream_firing *a, const struct str
 	return a->key < b->key;
 }
 
-/* Heapsort (no recursion) of @count windows by firing_before(), typed: the last advance
- * (to +inf) fires every window held, and bench-stream showed the generic sort's calls
- * there. */
-static void firing_sift(struct stream_firing *items, uint32_t root, uint32_t count)
+/* The byte @pass of a window's sort key (start, key): key bytes first, least significant
+ * first, then start's, its sign flipped so that unsigned order is signed order. */
+static uint32_t radix_byte(const struct stream_firing *f, uint32_t pass)
 {
-	/* Each step doubles root, so there are fewer than 32. */
-	for (uint32_t step = 0; step < 32; step++) {
-		uint64_t child = 2 * (uint64_t)root + 1;
-		struct stream_firing swap;
+	uint64_t word = pass < 8 ? f->key : (uint64_t)f->start_ms ^ (1ull << 63);
 
-		if (child >= count)
-			return;
-		if (child + 1 < count && firing_before(&items[child], &items[child + 1]))
-			child++;
-		if (!firing_before(&items[root], &items[child]))
-			return;
-		swap = items[root];
-		items[root] = items[child];
-		items[child] = swap;
-		root = (uint32_t)child;
-	}
-	ASSERT(!"a heap of < 2^32 items is < 32 levels deep");
+	return (uint32_t)(word >> (8 * (pass % 8)) & 0xff);
 }
 
-static void firing_sort(struct stream_firing *items, uint32_t count)
+/*
+ * Sort op->firing's @count windows by firing_before(): an LSD radix sort, stable, a pass
+ * per byte of (start, key) that differs between them (one counting pass finds which).
+ * Windows come from the calendar in no order; bench-stream showed a heapsort of the 10^4
+ * windows of each sliding advance costing more than firing them.
+ */
+static void firing_sort(struct stream_operator *op, uint32_t count)
 {
-	for (uint32_t root = count / 2; root-- > 0;)
-		firing_sift(items, root, count);
-	for (uint32_t end = count; end-- > 1;) {
-		struct stream_firing swap = items[0];
+	if (count <= 64) { /* an insertion sort: under the counts' clearing */
+		for (uint32_t index = 1; index < count; index++) {
+			struct stream_firing item = op->firing[index];
+			uint32_t at = index;
 
-		items[0] = items[end];
-		items[end] = swap;
-		firing_sift(items, 0, end);
+			for (; at > 0 && firing_before(&item, &op->firing[at - 1]); at--)
+				op->firing[at] = op->firing[at - 1];
+			op->firing[at] = item;
+		}
+		return;
 	}
+	memset(op->radix_counts, 0, sizeof(op->radix_counts));
+	for (uint32_t index = 0; index < count; index++)
+		for (uint32_t pass = 0; pass < 16; pass++)
+			op->radix_counts[pass][radix_byte(&op->firing[index], pass)]++;
+	for (uint32_t pass = 0; pass < 16; pass++) {
+		uint32_t *counts = op->radix_counts[pass], at = 0;
+		struct stream_firing *swap;
+
+		if (counts[radix_byte(&op->firing[0], pass)] == count)
+			continue; /* one byte value: nothing to order */
+		for (uint32_t value = 0; value < 256; value++) {
+			uint32_t here = counts[value];
+
+			counts[value] = at;
+			at += here;
+		}
+		for (uint32_t index = 0; index < count; index++) {
+			const struct stream_firing *item = &op->firing[index];
+
+			op->spare[counts[radix_byte(item, pass)]++] = *item;
+		}
+		swap = op->firing;
+		op->firing = op->spare;
+		op->spare = swap;
+	}
+	for (uint32_t index = 1; index < count; index++)
+		ASSERT_DEBUG(firing_before(&op->firing[index - 1], &op->firing[index]));
 }
 
 /* Add to op->firing the members of chunk @id whose maxTimestamp is in (watermark, @until_ms]. */
@@ -605,31 +626,23 @@ static uint32_t collect_chunk(struct stream_operator *op, uint32_t id, int64_t u
 
 /*
  * Collect into op->firing the windows an advance to @watermark_ms fires, sorted; the chunks
- * due go to op->popped (*@popped_count), their timers taken. A timer that is not its chunk's
- * current one is stale, and dropped. This costs O(k log n) for k chunks due out of n.
+ * due go to op->popped (*@popped_count), out of the calendar. This costs O(k) for k chunks
+ * due, whatever the operator holds (and the calendar buckets the advance spans).
  */
 static uint32_t collect_firing(struct stream_operator *op, int64_t watermark_ms,
 			       uint32_t *popped_count)
 {
-	struct stream_timer timer;
-	uint32_t count = 0, popped = 0;
+	uint32_t count = 0, popped = stream_operator_take_due(op, watermark_ms);
 
 	ASSERT(watermark_ms > op->watermark_ms);
-	while (stream_heap_pop_until(&op->timers, watermark_ms, &timer)) {
-		if (op->timers.count > 0)
-			chunk_prefetch(op, op->timers.timers[0].id, 0); /* the next one, likely */
-		if (!stream_operator_timer_current(op, &timer))
-			continue; /* stale */
-		if (popped > 0 && op->popped[popped - 1] == timer.id)
-			continue; /* a twin of the one just taken: twins pop in a row */
-		ASSERT(popped < op->chunks_count);
-		op->popped[popped++] = timer.id;
-		count = collect_chunk(op, timer.id, watermark_ms, count);
+	for (uint32_t index = 0; index < popped; index++) {
+		if (index + PREFETCH_AHEAD < popped)
+			chunk_prefetch(op, op->popped[index + PREFETCH_AHEAD], 0);
+		count = collect_chunk(op, op->popped[index], watermark_ms, count);
 	}
-	/* Chunks pop in (due, key) order, so the windows are mostly in order already. */
 	for (uint32_t index = 1; index < count; index++) {
 		if (firing_before(&op->firing[index], &op->firing[index - 1])) {
-			firing_sort(op->firing, count);
+			firing_sort(op, count);
 			break;
 		}
 	}
@@ -684,14 +697,8 @@ static int input_update(struct stream_operator *op, uint32_t input, int64_t wate
 	if (target_ms > op->watermark_ms) {
 		firing = collect_firing(op, target_ms, &popped);
 		if (out->capacity - out->count < firing + 1) {
-			/* Put the timers taken back: nothing changed. */
-			for (uint32_t index = 0; index < popped; index++) {
-				uint32_t id = op->popped[index];
-				const struct stream_chunk *chunk = stream_chunk_at(op, id);
-
-				stream_heap_push(&op->timers, &(struct stream_timer){
-					chunk->due_ms, chunk->key, id, chunk->gen });
-			}
+			/* Put the chunks taken back: nothing changed. */
+			stream_operator_untake(op, popped);
 			return errbuf_set(eb, -EMSGSIZE, "watermark: %u panes may fire, room for "
 					  "%u records", firing, out->capacity - out->count);
 		}

@@ -26,7 +26,6 @@ struct stream_cell {
 enum {
 	STREAM_CHUNK_PANES_MAX = 64,            /* a chunk's bits are u64 masks */
 	STREAM_CHUNK_NONE = UINT32_MAX,         /* no chunk; a free index slot */
-	STREAM_CHUNK_LIVE = UINT32_MAX - 1,     /* next_free of a chunk in use */
 };
 
 /*
@@ -45,9 +44,9 @@ struct stream_chunk {
 	uint64_t edges;                         /* edge cells that hold events */
 	uint64_t members;                       /* member windows starting at that pane */
 	uint64_t emitted;                       /* members whose emitted count is >= 1 */
-	int64_t due_ms;                         /* its timer (see the invariants) */
-	uint32_t gen;                           /* changes at each reuse: timers check it */
-	uint32_t next_free;                     /* STREAM_CHUNK_LIVE, or the free list */
+	int64_t due_ms;                         /* its calendar time (see the invariants) */
+	uint32_t next;                          /* its bucket's next chunk; free: the next free */
+	uint32_t prev;                          /* STREAM_CHUNK_NONE first, UNLINKED, FREE */
 };
 
 /*
@@ -61,10 +60,10 @@ struct stream_chunk {
  *   members; counts sum to pane_entries and window_entries.
  * - every held bit is live: its cleanup time is above watermark_ms.
  * - a live chunk's due_ms is the least over its bits of the pane's or edge's cleanup time,
- *   a fired member's cleanup time and a pending member's maxTimestamp; the timer heap holds
- *   (due_ms, key, id, gen) for it. Other timers are stale (checked when popped).
+ *   a fired member's cleanup time and a pending member's maxTimestamp; between steps it is
+ *   in the list of calendar bucket floor((due_ms - O) / L) mod STREAM_CALENDAR_BUCKETS.
  * - index_capacity is a power of two >= 2 * chunks_capacity; chunks_capacity <= chunks_max
- *   = pane_entries_max + window_entries_max; the heap holds 2 * chunks_capacity + 1 timers.
+ *   = pane_entries_max + window_entries_max.
  * - scratch, firing and popped are meaningful only inside one call.
  */
 struct stream_operator {
@@ -83,9 +82,10 @@ struct stream_operator {
 	unsigned char *chunks;                  /* chunks_capacity * chunk_bytes */
 	struct stream_index_slot *index;
 	uint32_t index_capacity;
-	struct stream_heap timers;
+	struct stream_calendar calendar;
 	uint32_t *popped;                       /* chunks_capacity: chunks due in an advance */
-	struct stream_firing *firing;           /* window_entries_max */
+	struct stream_firing *firing, *spare;   /* window_entries_max each: sorting */
+	uint32_t radix_counts[16][256];         /* sorting: per byte of (start, key) */
 	struct stream_entry *scratch;           /* pane + window entries max: snapshots */
 };
 

@@ -157,7 +157,7 @@ static uint32_t logical_entries(struct stream_operator *op)
 	for (uint32_t id = 0; id < op->chunks_used; id++) {
 		struct stream_chunk *chunk = stream_chunk_at(op, id);
 
-		if (chunk->next_free != STREAM_CHUNK_LIVE)
+		if (chunk->prev == STREAM_CHUNK_FREE)
 			continue;
 		count = chunk_entries(op, chunk, STREAM_ENTRY_PANE, chunk->panes, count);
 		count = chunk_entries(op, chunk, STREAM_ENTRY_EDGE, chunk->edges, count);

@@ -135,7 +135,6 @@ static int chunks_grow(struct stream_operator *op, uint32_t capacity)
 {
 	unsigned char *chunks = realloc(op->chunks, (size_t)capacity * op->chunk_bytes);
 	uint32_t *popped;
-	struct stream_timer *timers;
 	uint32_t index_capacity = 1;
 
 	if (!chunks)
@@ -145,11 +144,6 @@ static int chunks_grow(struct stream_operator *op, uint32_t capacity)
 	if (!popped)
 		return -ENOMEM;
 	op->popped = popped;
-	timers = realloc(op->timers.timers, (2 * (size_t)capacity + 1) * sizeof(timers[0]));
-	if (!timers)
-		return -ENOMEM;
-	op->timers.timers = timers;
-	op->timers.capacity = 2 * capacity + 1;
 	while (index_capacity < 2 * capacity)
 		index_capacity *= 2;
 	if (index_capacity > op->index_capacity && index_grow(op, index_capacity))
@@ -179,7 +173,7 @@ int stream_operator_reserve(struct stream_operator *op, uint32_t more, struct er
 
 uint32_t stream_operator_chunk_insert(struct stream_operator *op, uint64_t key, int64_t c)
 {
-	uint32_t id = op->free_head, gen = 0;
+	uint32_t id = op->free_head;
 	struct stream_chunk *chunk;
 
 	ASSERT(op->chunks_count < op->chunks_capacity);
@@ -187,12 +181,11 @@ uint32_t stream_operator_chunk_insert(struct stream_operator *op, uint64_t key, 
 	if (id == STREAM_CHUNK_NONE) {
 		id = op->chunks_used++;
 	} else {
-		op->free_head = stream_chunk_at(op, id)->next_free;
-		gen = stream_chunk_at(op, id)->gen + 1;
+		op->free_head = stream_chunk_at(op, id)->next;
 	}
 	chunk = stream_chunk_at(op, id);
-	*chunk = (struct stream_chunk){ .key = key, .index = c, .due_ms = INT64_MAX, .gen = gen,
-					.next_free = STREAM_CHUNK_LIVE };
+	*chunk = (struct stream_chunk){ .key = key, .index = c, .due_ms = INT64_MAX,
+					.next = STREAM_CHUNK_NONE, .prev = STREAM_CHUNK_UNLINKED };
 	index_put(op->index, op->index_capacity, id, chunk_hash(key, c));
 	op->chunks_count++;
 	ASSERT(op->chunks_used <= op->chunks_capacity);
@@ -208,7 +201,9 @@ void stream_operator_chunk_remove(struct stream_operator *op, uint32_t id)
 	ASSERT(op->index[slot].id == id);
 	ASSERT(!(chunk->panes | chunk->edges | chunk->members));
 	index_delete(op, slot);
-	chunk->next_free = op->free_head;
+	ASSERT(chunk->prev == STREAM_CHUNK_UNLINKED);
+	chunk->next = op->free_head;
+	chunk->prev = STREAM_CHUNK_FREE;
 	chunk->due_ms = INT64_MAX;
 	op->free_head = id;
 	op->chunks_count--;
@@ -220,7 +215,7 @@ void stream_operator_chunks_clear(struct stream_operator *op)
 		op->index[slot].id = STREAM_CHUNK_NONE;
 	op->chunks_count = op->chunks_used = 0;
 	op->free_head = STREAM_CHUNK_NONE;
-	op->timers.count = 0;
+	stream_operator_calendar_clear(op);
 	op->pane_entries = op->window_entries = 0;
 }
 
@@ -368,25 +363,22 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 
 bool stream_operator_invariants_hold(const struct stream_operator *op)
 {
-	uint32_t panes = 0, windows = 0, live = 0, free_count = 0, current = 0, indexed = 0;
+	uint32_t panes = 0, windows = 0, live = 0, free_count = 0, indexed = 0;
 
 	for (uint32_t id = 0; id < op->chunks_used; id++) {
-		if (stream_chunk_at(op, id)->next_free != STREAM_CHUNK_LIVE)
+		if (stream_chunk_at(op, id)->prev == STREAM_CHUNK_FREE)
 			continue;
 		live++;
 		if (!chunk_holds(op, id, &panes, &windows))
 			return false;
 	}
 	for (uint32_t id = op->free_head; id != STREAM_CHUNK_NONE && free_count <= op->chunks_used;
-	     id = stream_chunk_at(op, id)->next_free)
+	     id = stream_chunk_at(op, id)->next)
 		free_count++;
 	for (uint32_t slot = 0; slot < op->index_capacity; slot++)
 		indexed += op->index[slot].id != STREAM_CHUNK_NONE;
-	/* A stale timer whose chunk is due at its time again is a twin of the current one. */
-	for (uint32_t index = 0; index < op->timers.count; index++)
-		current += stream_operator_timer_current(op, &op->timers.timers[index]);
 	return live == op->chunks_count && live + free_count == op->chunks_used &&
-	       indexed == live && current >= live && panes == op->pane_entries &&
+	       indexed == live && stream_operator_calendar_holds(op) && panes == op->pane_entries &&
 	       windows == op->window_entries && panes <= op->config.pane_entries_max &&
 	       windows <= op->config.window_entries_max && live <= panes + windows &&
 	       op->chunks_capacity <= op->chunks_max &&

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* stream_operator_timers.h - the window operator's chunk timers (internal): when each chunk
- * next has a window to fire or state to drop. */
+/* stream_operator_timers.h - the window operator's calendar of chunks (internal): when each
+ * chunk next has a window to fire or state to drop. */
 #ifndef STREAM_OPERATOR_TIMERS_H
 #define STREAM_OPERATOR_TIMERS_H
 
@@ -9,44 +9,42 @@
 
 struct stream_operator;
 
-/* A timer: chunk @id of @key (while its gen is @gen) has work at @due_ms. */
-struct stream_timer {
-	int64_t due_ms;
-	uint64_t key;
-	uint32_t id;
-	uint32_t gen;
+enum {
+	/* Buckets of the calendar, a ring by due time / slide; a power of two. */
+	STREAM_CALENDAR_BUCKETS = 1024,
+	STREAM_CHUNK_UNLINKED = UINT32_MAX - 1, /* prev of a live chunk out of the calendar */
+	STREAM_CHUNK_FREE = UINT32_MAX - 2,     /* prev of a free chunk */
 };
 
-/* A binary min-heap of timers ordered by (due, key, id, gen): chunks due together pop in key
- * order, which is the order their windows fire in. */
-struct stream_heap {
-	struct stream_timer *timers;
-	uint32_t count, capacity;
+/* Chunks by due time: bucket b lists the chunks due in [O + iL, O + (i + 1)L) for the i
+ * with i mod STREAM_CALENDAR_BUCKETS == b. */
+struct stream_calendar {
+	uint32_t heads[STREAM_CALENDAR_BUCKETS];        /* each list's first chunk */
+	uint64_t used[STREAM_CALENDAR_BUCKETS / 64];    /* bit b: bucket b is not empty */
+	int64_t min_ms[STREAM_CALENDAR_BUCKETS];        /* <= its chunks' due times */
 };
-
-/* Add a timer; the heap has room (asserted). */
-void stream_heap_push(struct stream_heap *heap, const struct stream_timer *timer);
-
-/* Take the least timer into *@timer if its due time is <= @until_ms. */
-bool stream_heap_pop_until(struct stream_heap *heap, int64_t until_ms, struct stream_timer *timer);
-
-/* Whether @timer is its chunk's current one. */
-bool stream_operator_timer_current(const struct stream_operator *op,
-				   const struct stream_timer *timer);
 
 /* What chunk @id's due_ms should be at the operator's watermark (INT64_MAX if it holds
  * nothing). */
 int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id);
 
-/* Set chunk @id's due_ms and push its timer, if that is earlier than the one set or if
- * @force (its timer was taken). */
-void stream_operator_schedule(struct stream_operator *op, uint32_t id, bool force);
+/* Put live chunk @id in the calendar at its due time, or move it there if that changed. */
+void stream_operator_schedule(struct stream_operator *op, uint32_t id);
 
-/* Drop what chunk @id holds past cleanup at the operator's watermark, then the chunk if
- * empty, else schedule it anew (its timer was taken). */
+/* Take out of the calendar every chunk due at or before @until_ms into op->popped.
+ * Return: how many. stream_operator_untake() puts them back as they were. */
+uint32_t stream_operator_take_due(struct stream_operator *op, int64_t until_ms);
+void stream_operator_untake(struct stream_operator *op, uint32_t count);
+
+/* Drop what taken chunk @id holds past cleanup at the operator's watermark, then the chunk
+ * if empty, else schedule it anew. */
 void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id);
 
-/* Every chunk's timer anew (after a restore, or a heap full of stale timers). */
+/* Every chunk in the calendar anew (after a restore); the calendar emptied first. */
 void stream_operator_timers_rebuild(struct stream_operator *op);
+void stream_operator_calendar_clear(struct stream_operator *op);
+
+/* Whether the calendar holds exactly the live chunks, each in the bucket of its due time. */
+bool stream_operator_calendar_holds(const struct stream_operator *op);
 
 #endif /* STREAM_OPERATOR_TIMERS_H */
