@@ -40,7 +40,7 @@ static void chunk_prefetch(const struct stream_operator *op, uint32_t id, uint32
 
 STATIC_ASSERT(STREAM_OPERATOR_ENTRIES_MAX <= (1 << 20),
 	      "chunks (<= pane + window entries) and index slots (4 per chunk) fit a u32");
-STATIC_ASSERT(sizeof(struct stream_chunk) == 64, "a chunk's header is one cache line");
+STATIC_ASSERT(sizeof(struct stream_chunk) == 56, "a chunk's header, in a cache line");
 STATIC_ASSERT((int)STREAM_OPERATOR_WINDOW_PANES_MAX <= (int)STREAM_CHUNK_PANES_MAX,
 	      "a window's panes fit one chunk's masks");
 
@@ -138,6 +138,7 @@ int stream_operator_new(const struct stream_operator_config *config, struct stre
 	op->window_panes = (uint32_t)(spec.size_ms / spec.pane_ms);
 	op->slide_panes = spec.slide_ms / spec.pane_ms;
 	op->chunk_panes = chunk_panes_of(op->window_panes);
+	op->chunk_shift = (uint32_t)__builtin_ctz(op->chunk_panes);
 	err = operator_alloc(op, eb);
 	if (err) {
 		stream_operator_free(op);
@@ -157,6 +158,7 @@ void stream_operator_free(struct stream_operator *op)
 	if (!op)
 		return;
 	free(op->chunks);
+	free(op->links);
 	free(op->index);
 	free(op->spare);
 	free(op->popped);
@@ -211,24 +213,25 @@ static uint32_t window_chunk(const struct stream_operator *op, uint64_t key, int
 	return id;
 }
 
-/* Append the pane of member window (key, start), whose bit chunk @id holds, if it holds
- * events, and count it emitted unless the window goes at this step (@counted false). */
-static void emit_pane(struct stream_operator *op, uint32_t id, uint64_t key, int64_t start_ms,
+/* Append the pane of member window (key, start), bit @bit of chunk @id, if it holds events,
+ * and count it emitted unless the window goes at this step (@counted false). */
+static void emit_pane(struct stream_operator *op, uint32_t id, uint32_t bit, int64_t start_ms,
 		      enum stream_pane_timing timing, bool counted, struct stream_outputs *out)
 {
 	struct stream_chunk *chunk = stream_chunk_at(op, id);
-	uint32_t bit = stream_operator_bit_of(op, stream_operator_pane_index(op, start_ms));
 	uint64_t *emitted = stream_chunk_emitted(op, chunk, bit);
 	struct stream_output *record;
 	int64_t value;
 
-	ASSERT(chunk->key == key && (chunk->members >> bit & 1));
-	if (!stream_operator_window_value(op, key, start_ms, id, &value))
+	ASSERT(chunk->members >> bit & 1);
+	ASSERT_DEBUG(stream_operator_bit_start(op, chunk, bit) == start_ms);
+	if (!stream_operator_window_value(op, chunk->key, chunk->index * op->chunk_panes + bit,
+					  id, &value))
 		return; /* windows with no events emit nothing */
 	record = append(out, STREAM_OUTPUT_PANE);
-	record->key = key;
+	record->key = chunk->key;
 	record->window_start_ms = start_ms;
-	record->window_end_ms = stream_window_end(&op->config.spec, start_ms);
+	record->window_end_ms = start_ms + op->config.spec.size_ms; /* stream_window_end() */
 	record->value = value;
 	record->timing = timing;
 	record->pane_index = chunk->emitted >> bit & 1 ? *emitted : 0;
@@ -308,6 +311,16 @@ static enum window_phase phase_of(const struct stream_operator *op, int64_t wind
 	return WINDOW_OPEN;
 }
 
+/* The bits set in @x: a SWAR count, as the build targets CPUs without a popcount
+ * instruction, where __builtin_popcountll() is a library call (seen in bench-stream). */
+static uint32_t bits_count(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
 /* The plan's entry for the chunk of pane index @q, added if new. */
 static struct plan_chunk *plan_chunk(const struct stream_operator *op, struct event_plan *plan,
 				     int64_t q, uint64_t *bit)
@@ -316,6 +329,8 @@ static struct plan_chunk *plan_chunk(const struct stream_operator *op, struct ev
 	struct plan_chunk *entry;
 
 	*bit = 1ull << stream_operator_bit_of(op, q);
+	if (plan->chunk_count > 0 && plan->chunks[plan->chunk_count - 1].c == c)
+		return &plan->chunks[plan->chunk_count - 1]; /* the usual case: the last one */
 	for (uint32_t index = 0; index < plan->chunk_count; index++)
 		if (plan->chunks[index].c == c)
 			return &plan->chunks[index];
@@ -323,6 +338,26 @@ static struct plan_chunk *plan_chunk(const struct stream_operator *op, struct ev
 	entry = &plan->chunks[plan->chunk_count++];
 	*entry = (struct plan_chunk){ .c = c };
 	return entry;
+}
+
+/* The chunk of plan entry @index: the before or after of an entry found already (an event's
+ * windows straddle two chunks at times), else by the index. */
+static uint32_t plan_chunk_find(const struct stream_operator *op, uint64_t key,
+				const struct event_plan *plan, uint32_t index)
+{
+	int64_t c = plan->chunks[index].c;
+
+	for (uint32_t known = 0; known < index; known++) {
+		const struct plan_chunk *entry = &plan->chunks[known];
+
+		if (entry->id == STREAM_CHUNK_NONE)
+			continue;
+		if (entry->c == c + 1)
+			return stream_chunk_at(op, entry->id)->before;
+		if (entry->c == c - 1)
+			return stream_chunk_at(op, entry->id)->after;
+	}
+	return stream_operator_chunk_find(op, key, c);
 }
 
 /* The bits to add, by chunk; the chunks that exist, and what is new. */
@@ -356,14 +391,14 @@ static void plan_chunks(const struct stream_operator *op, uint64_t key, int64_t 
 		struct plan_chunk *entry = &plan->chunks[index];
 		struct stream_chunk held = { 0 };
 
-		entry->id = stream_operator_chunk_find(op, key, entry->c);
+		entry->id = plan_chunk_find(op, key, plan, index);
 		if (entry->id != STREAM_CHUNK_NONE)
 			held = *stream_chunk_at(op, entry->id);
 		plan->new_chunks += entry->id == STREAM_CHUNK_NONE;
 		/* One pane bit and one edge bit at most. */
 		plan->new_pane_entries += ((entry->panes & ~held.panes) != 0) +
 					  ((entry->edges & ~held.edges) != 0);
-		plan->new_window_entries += (uint32_t)__builtin_popcountll(entry->members &
+		plan->new_window_entries += bits_count(entry->members &
 									   ~held.members);
 	}
 	ASSERT(plan->new_window_entries <= plan->window_count);
@@ -468,7 +503,7 @@ static void chunks_apply(struct stream_operator *op, uint64_t key, const struct 
 		cells_add(op, stream_chunk_edge(op, chunk, 0), &chunk->edges, entry->edges, value);
 		added = entry->members & ~chunk->members;
 		chunk->members |= added;
-		op->window_entries += (uint32_t)__builtin_popcountll(added);
+		op->window_entries += bits_count(added);
 		stream_operator_schedule(op, id);
 	}
 }
@@ -498,9 +533,13 @@ int stream_operator_event(struct stream_operator *op, uint32_t input, uint64_t e
 		}
 		if (!plan.accepts[index])
 			continue; /* BUG late-firing-dropped: silently */
-		if (plan.phases[index] == WINDOW_FIRED)
-			emit_pane(op, window_chunk(op, key, start_ms), key, start_ms,
-				  STREAM_PANE_LATE, true, out);
+		if (plan.phases[index] == WINDOW_FIRED) {
+			int64_t q = stream_operator_pane_index(op, start_ms);
+			uint32_t id = window_chunk(op, key, start_ms);
+
+			emit_pane(op, id, stream_operator_bit_of(op, q), start_ms, STREAM_PANE_LATE,
+				  true, out);
+		}
 	}
 	op->events++;
 	ASSERT(op->pane_entries + op->window_entries ==
@@ -557,7 +596,7 @@ static uint32_t radix_byte(const struct stream_firing *f, uint32_t pass)
 
 /*
  * Sort op->firing's @count windows by firing_before(): an LSD radix sort, stable, a pass
- * per byte of (start, key) that differs between them (one counting pass finds which).
+ * per byte of (start, key) that differs between them.
  * Windows come from the calendar in no order; bench-stream showed a heapsort of the 10^4
  * windows of each sliding advance costing more than firing them.
  */
@@ -574,15 +613,22 @@ static void firing_sort(struct stream_operator *op, uint32_t count)
 		}
 		return;
 	}
+	uint64_t keys = 0, starts = 0; /* the bits that differ between windows */
+
+	for (uint32_t index = 1; index < count; index++) {
+		keys |= op->firing[index].key ^ op->firing[0].key;
+		starts |= (uint64_t)(op->firing[index].start_ms ^ op->firing[0].start_ms);
+	}
 	memset(op->radix_counts, 0, sizeof(op->radix_counts));
 	for (uint32_t index = 0; index < count; index++)
 		for (uint32_t pass = 0; pass < 16; pass++)
-			op->radix_counts[pass][radix_byte(&op->firing[index], pass)]++;
+			if (((pass < 8 ? keys : starts) >> (8 * (pass % 8))) & 0xff)
+				op->radix_counts[pass][radix_byte(&op->firing[index], pass)]++;
 	for (uint32_t pass = 0; pass < 16; pass++) {
 		uint32_t *counts = op->radix_counts[pass], at = 0;
 		struct stream_firing *swap;
 
-		if (counts[radix_byte(&op->firing[0], pass)] == count)
+		if (!(((pass < 8 ? keys : starts) >> (8 * (pass % 8))) & 0xff))
 			continue; /* one byte value: nothing to order */
 		for (uint32_t value = 0; value < 256; value++) {
 			uint32_t here = counts[value];
@@ -655,7 +701,7 @@ static uint32_t collect_firing(struct stream_operator *op, int64_t watermark_ms,
 static void fire(struct stream_operator *op, const struct stream_firing *f, int64_t watermark_ms,
 		 struct stream_outputs *out)
 {
-	emit_pane(op, f->id, f->key, f->start_ms, STREAM_PANE_ON_TIME,
+	emit_pane(op, f->id, f->bit, f->start_ms, STREAM_PANE_ON_TIME,
 		  stream_operator_window_cleanup_ms(op, f->start_ms) > watermark_ms, out);
 }
 

@@ -44,9 +44,7 @@ struct stream_chunk {
 	uint64_t edges;                         /* edge cells that hold events */
 	uint64_t members;                       /* member windows starting at that pane */
 	uint64_t emitted;                       /* members whose emitted count is >= 1 */
-	int64_t due_ms;                         /* its calendar time (see the invariants) */
-	uint32_t next;                          /* its bucket's next chunk; free: the next free */
-	uint32_t prev;                          /* STREAM_CHUNK_NONE first, UNLINKED, FREE */
+	uint32_t before, after;                 /* chunks c - 1 and c + 1 of the key, or NONE */
 };
 
 /*
@@ -55,13 +53,13 @@ struct stream_chunk {
  * the windows that fire, and what window_entries counts.
  *
  * Invariants:
- * - chunks_count live chunks, each found by the index under its (key, index), each with a
- *   pane, edge or member bit (so chunks_count <= pane + window entries); emitted is within
- *   members; counts sum to pane_entries and window_entries.
+ * - chunks_count live chunks, each found by the index under its (key, index), linked to its
+ *   key's chunks c +- 1, holding a pane, edge or member bit (so chunks_count <= pane + window
+ *   entries); emitted is within members; bits sum to pane_entries and window_entries.
  * - every held bit is live: its cleanup time is above watermark_ms.
- * - a live chunk's due_ms is the least over its bits of the pane's or edge's cleanup time,
- *   a fired member's cleanup time and a pending member's maxTimestamp; between steps it is
- *   in the list of calendar bucket floor((due_ms - O) / L) mod STREAM_CALENDAR_BUCKETS.
+ * - links[id].due_ms is the least over its bits of the pane's or edge's cleanup time, a fired
+ *   member's cleanup time and a pending member's maxTimestamp; between steps the chunk is in
+ *   the list of calendar bucket floor((due_ms - O) / L) mod STREAM_CALENDAR_BUCKETS.
  * - index_capacity is a power of two >= 2 * chunks_capacity; chunks_capacity <= chunks_max
  *   = pane_entries_max + window_entries_max.
  * - scratch, firing and popped are meaningful only inside one call.
@@ -73,13 +71,14 @@ struct stream_operator {
 	bool input_idle[STREAM_OPERATOR_INPUTS_MAX];
 	uint64_t events, late_events, watermark_regressions;
 	uint32_t pane_entries, window_entries;  /* pane and edge bits; member bits */
-	uint32_t chunk_panes;                   /* R: a power of two, >= panes per window */
+	uint32_t chunk_panes, chunk_shift;      /* R: a power of two, >= panes per window */
 	uint32_t window_panes;                  /* S / P */
 	int64_t slide_panes;                    /* L / P */
 	size_t chunk_bytes, edges_at, emitted_at;       /* stride, offsets of the arrays */
 	uint32_t chunks_count, chunks_used;     /* live; ever handed out (the rest untouched) */
 	uint32_t chunks_capacity, chunks_max, free_head;
 	unsigned char *chunks;                  /* chunks_capacity * chunk_bytes */
+	struct stream_link *links;              /* chunks_capacity */
 	struct stream_index_slot *index;
 	uint32_t index_capacity;
 	struct stream_calendar calendar;
@@ -131,7 +130,11 @@ static inline uint32_t stream_operator_bit_of(const struct stream_operator *op, 
 
 static inline int64_t stream_operator_chunk_of(const struct stream_operator *op, int64_t q)
 {
-	return (q - (int64_t)stream_operator_bit_of(op, q)) / (int64_t)op->chunk_panes;
+	/* An exact division by R = 2^chunk_shift, shifting magnitudes (no idiv). */
+	int64_t whole = q - (int64_t)stream_operator_bit_of(op, q);
+
+	return whole >= 0 ? (int64_t)((uint64_t)whole >> op->chunk_shift) :
+			    -(int64_t)((uint64_t)-whole >> op->chunk_shift);
 }
 
 /* The start of what bit @bit of @chunk names: the start of pane c * R + bit. */
@@ -179,21 +182,15 @@ void stream_operator_chunk_remove(struct stream_operator *op, uint32_t id);
 void stream_operator_aggregate_add(const struct stream_operator *op, struct stream_cell *cell,
 				   bool held, uint64_t count, int64_t value);
 
-/* The value of window (key, start): its panes combined. False if it holds no event.
- * @id: the chunk of its start if known, else STREAM_CHUNK_NONE. */
-bool stream_operator_window_value(const struct stream_operator *op, uint64_t key,
-				  int64_t window_start_ms, uint32_t id, int64_t *value);
+/* The value of window (key, start at pane index @q): its panes combined. False if it holds
+ * no event. @id: the chunk of its start if known, else STREAM_CHUNK_NONE. */
+bool stream_operator_window_value(const struct stream_operator *op, uint64_t key, int64_t q,
+				  uint32_t id, int64_t *value);
 
 /* Room for @count snapshot entries (calloc()ed), or NULL. */
 struct stream_entry *stream_operator_scratch_new(uint32_t count);
 
 /* Whether the invariants above hold, by a scan of every chunk: for ASSERT_DEBUG() only. */
 bool stream_operator_invariants_hold(const struct stream_operator *op);
-
-/* Whether item @a sorts before item @b. */
-typedef bool stream_before_fn(const void *a, const void *b);
-
-/* Sort @count items of @size bytes (<= 64) by @before, in place (heapsort: no recursion). */
-void stream_operator_sort(void *items, uint32_t count, size_t size, stream_before_fn *before);
 
 #endif /* STREAM_OPERATOR_INTERNAL_H */

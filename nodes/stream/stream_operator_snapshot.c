@@ -89,9 +89,42 @@ static bool snapshot_before_entry(const struct stream_entry *a, const struct str
 	return a->start_ms < b->start_ms;
 }
 
-static bool snapshot_before(const void *a, const void *b)
+/* Sort @count entries by snapshot_before_entry(), in place (heapsort: no recursion). */
+static void sift_down(struct stream_entry *entries, uint32_t root, uint32_t count)
 {
-	return snapshot_before_entry(a, b);
+	/* Each step doubles root, so there are fewer than 32. */
+	for (uint32_t step = 0; step < 32; step++) {
+		uint64_t child = 2 * (uint64_t)root + 1;
+		struct stream_entry swap;
+
+		if (child >= count)
+			return;
+		if (child + 1 < count &&
+		    snapshot_before_entry(&entries[child], &entries[child + 1]))
+			child++;
+		if (!snapshot_before_entry(&entries[root], &entries[child]))
+			return;
+		swap = entries[root];
+		entries[root] = entries[child];
+		entries[child] = swap;
+		root = (uint32_t)child;
+	}
+	ASSERT(!"a heap of < 2^32 items is < 32 levels deep");
+}
+
+static void entries_sort(struct stream_entry *entries, uint32_t count)
+{
+	for (uint32_t root = count / 2; root-- > 0;)
+		sift_down(entries, root, count);
+	for (uint32_t end = count; end-- > 1;) {
+		struct stream_entry swap = entries[0];
+
+		entries[0] = entries[end];
+		entries[end] = swap;
+		sift_down(entries, 0, end);
+	}
+	for (uint32_t index = 1; index < count; index++)
+		ASSERT_DEBUG(snapshot_before_entry(&entries[index - 1], &entries[index]));
 }
 
 size_t stream_operator_snapshot_size_max(const struct stream_operator *op)
@@ -157,7 +190,7 @@ static uint32_t logical_entries(struct stream_operator *op)
 	for (uint32_t id = 0; id < op->chunks_used; id++) {
 		struct stream_chunk *chunk = stream_chunk_at(op, id);
 
-		if (chunk->prev == STREAM_CHUNK_FREE)
+		if (op->links[id].prev == STREAM_CHUNK_FREE)
 			continue;
 		count = chunk_entries(op, chunk, STREAM_ENTRY_PANE, chunk->panes, count);
 		count = chunk_entries(op, chunk, STREAM_ENTRY_EDGE, chunk->edges, count);
@@ -172,7 +205,7 @@ ssize_t stream_operator_snapshot(struct stream_operator *op, uint8_t *buf, size_
 	struct codec_writer w = codec_writer_of(buf, size);
 	uint32_t count = logical_entries(op);
 
-	stream_operator_sort(op->scratch, count, sizeof(op->scratch[0]), snapshot_before);
+	entries_sort(op->scratch, count);
 	write_config(&w, &op->config);
 	for (uint32_t input = 0; input < op->config.inputs; input++) {
 		codec_write_le(&w, (uint64_t)op->input_watermark_ms[input], 8);

@@ -134,12 +134,17 @@ static int index_grow(struct stream_operator *op, uint32_t capacity)
 static int chunks_grow(struct stream_operator *op, uint32_t capacity)
 {
 	unsigned char *chunks = realloc(op->chunks, (size_t)capacity * op->chunk_bytes);
+	struct stream_link *links;
 	uint32_t *popped;
 	uint32_t index_capacity = 1;
 
 	if (!chunks)
 		return -ENOMEM;
 	op->chunks = chunks;
+	links = realloc(op->links, (size_t)capacity * sizeof(links[0]));
+	if (!links)
+		return -ENOMEM;
+	op->links = links;
 	popped = realloc(op->popped, (size_t)capacity * sizeof(popped[0]));
 	if (!popped)
 		return -ENOMEM;
@@ -181,11 +186,17 @@ uint32_t stream_operator_chunk_insert(struct stream_operator *op, uint64_t key, 
 	if (id == STREAM_CHUNK_NONE) {
 		id = op->chunks_used++;
 	} else {
-		op->free_head = stream_chunk_at(op, id)->next;
+		op->free_head = op->links[id].next;
 	}
 	chunk = stream_chunk_at(op, id);
-	*chunk = (struct stream_chunk){ .key = key, .index = c, .due_ms = INT64_MAX,
-					.next = STREAM_CHUNK_NONE, .prev = STREAM_CHUNK_UNLINKED };
+	*chunk = (struct stream_chunk){ .key = key, .index = c,
+					.before = stream_operator_chunk_find(op, key, c - 1),
+					.after = stream_operator_chunk_find(op, key, c + 1) };
+	if (chunk->before != STREAM_CHUNK_NONE)
+		stream_chunk_at(op, chunk->before)->after = id;
+	if (chunk->after != STREAM_CHUNK_NONE)
+		stream_chunk_at(op, chunk->after)->before = id;
+	op->links[id] = (struct stream_link){ INT64_MAX, STREAM_CHUNK_NONE, STREAM_CHUNK_UNLINKED };
 	index_put(op->index, op->index_capacity, id, chunk_hash(key, c));
 	op->chunks_count++;
 	ASSERT(op->chunks_used <= op->chunks_capacity);
@@ -201,10 +212,12 @@ void stream_operator_chunk_remove(struct stream_operator *op, uint32_t id)
 	ASSERT(op->index[slot].id == id);
 	ASSERT(!(chunk->panes | chunk->edges | chunk->members));
 	index_delete(op, slot);
-	ASSERT(chunk->prev == STREAM_CHUNK_UNLINKED);
-	chunk->next = op->free_head;
-	chunk->prev = STREAM_CHUNK_FREE;
-	chunk->due_ms = INT64_MAX;
+	ASSERT(op->links[id].prev == STREAM_CHUNK_UNLINKED);
+	if (chunk->before != STREAM_CHUNK_NONE)
+		stream_chunk_at(op, chunk->before)->after = STREAM_CHUNK_NONE;
+	if (chunk->after != STREAM_CHUNK_NONE)
+		stream_chunk_at(op, chunk->after)->before = STREAM_CHUNK_NONE;
+	op->links[id] = (struct stream_link){ INT64_MAX, op->free_head, STREAM_CHUNK_FREE };
 	op->free_head = id;
 	op->chunks_count--;
 }
@@ -259,17 +272,15 @@ void stream_operator_aggregate_add(const struct stream_operator *op, struct stre
 	ASSERT(cell->count >= 1);
 }
 
-/* Fold into @acc the panes of @key in [q, q + n), within one chunk. */
-static void panes_fold(const struct stream_operator *op, uint64_t key, int64_t q, uint32_t n,
-		       uint32_t id, int64_t window_start_ms, struct accumulator *acc)
+/* Fold into @acc the panes [q, q + n) of chunk @id (none if STREAM_CHUNK_NONE). */
+static void panes_fold(const struct stream_operator *op, int64_t q, uint32_t n, uint32_t id,
+		       int64_t window_start_ms, struct accumulator *acc)
 {
 	uint32_t bit = stream_operator_bit_of(op, q);
 	struct stream_chunk *chunk;
 	uint64_t mask;
 
 	ASSERT(n >= 1 && bit + n <= op->chunk_panes);
-	if (id == STREAM_CHUNK_NONE)
-		id = stream_operator_chunk_find(op, key, stream_operator_chunk_of(op, q));
 	if (id == STREAM_CHUNK_NONE)
 		return;
 	chunk = stream_chunk_at(op, id);
@@ -289,22 +300,28 @@ static void panes_fold(const struct stream_operator *op, uint64_t key, int64_t q
 	}
 }
 
-bool stream_operator_window_value(const struct stream_operator *op, uint64_t key,
-				  int64_t window_start_ms, uint32_t id, int64_t *value)
+bool stream_operator_window_value(const struct stream_operator *op, uint64_t key, int64_t q,
+				  uint32_t id, int64_t *value)
 {
+	const struct stream_window_spec *spec = &op->config.spec;
 	struct accumulator acc = { 0, 0 };
-	int64_t q = stream_operator_pane_index(op, window_start_ms);
+	int64_t window_start_ms = spec->offset_ms + q * spec->pane_ms;
 	int64_t end_q = q + op->window_panes;
+	bool known = id != STREAM_CHUNK_NONE;
 
-	/* A window spans at most two chunks: R >= S / P. */
+	/* A window spans at most two chunks: R >= S / P. The second is the first's after. */
 	while (q < end_q) {
 		uint32_t n = op->chunk_panes - stream_operator_bit_of(op, q);
 
 		if (n > end_q - q)
 			n = (uint32_t)(end_q - q);
-		panes_fold(op, key, q, n, id, window_start_ms, &acc);
+		if (!known)
+			id = stream_operator_chunk_find(op, key, stream_operator_chunk_of(op, q));
+		panes_fold(op, q, n, id, window_start_ms, &acc);
 		q += n;
-		id = STREAM_CHUNK_NONE;
+		known = id != STREAM_CHUNK_NONE; /* then its after is the next, or none */
+		if (known)
+			id = stream_chunk_at(op, id)->after;
 	}
 	if (op->config.bugs & STREAM_BUG_END_INCLUSIVE) {
 		/* BUG end-inclusive: the events at exactly end count too. */
@@ -333,6 +350,9 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 
 	if (stream_operator_chunk_find(op, chunk->key, chunk->index) != id)
 		return false; /* unreachable by its probe run, or a duplicate */
+	if (chunk->before != stream_operator_chunk_find(op, chunk->key, chunk->index - 1) ||
+	    chunk->after != stream_operator_chunk_find(op, chunk->key, chunk->index + 1))
+		return false; /* its neighbours' links are wrong */
 	if (!(chunk->panes | chunk->edges | chunk->members) || (chunk->emitted & ~chunk->members))
 		return false;
 	if (chunk->edges && !(op->config.bugs & STREAM_BUG_END_INCLUSIVE))
@@ -358,7 +378,7 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 	*panes += (uint32_t)(__builtin_popcountll(chunk->panes) +
 			     __builtin_popcountll(chunk->edges));
 	*windows += (uint32_t)__builtin_popcountll(chunk->members);
-	return chunk->due_ms == stream_operator_chunk_due(op, id);
+	return op->links[id].due_ms == stream_operator_chunk_due(op, id);
 }
 
 bool stream_operator_invariants_hold(const struct stream_operator *op)
@@ -366,14 +386,14 @@ bool stream_operator_invariants_hold(const struct stream_operator *op)
 	uint32_t panes = 0, windows = 0, live = 0, free_count = 0, indexed = 0;
 
 	for (uint32_t id = 0; id < op->chunks_used; id++) {
-		if (stream_chunk_at(op, id)->prev == STREAM_CHUNK_FREE)
+		if (op->links[id].prev == STREAM_CHUNK_FREE)
 			continue;
 		live++;
 		if (!chunk_holds(op, id, &panes, &windows))
 			return false;
 	}
 	for (uint32_t id = op->free_head; id != STREAM_CHUNK_NONE && free_count <= op->chunks_used;
-	     id = stream_chunk_at(op, id)->next)
+	     id = op->links[id].next)
 		free_count++;
 	for (uint32_t slot = 0; slot < op->index_capacity; slot++)
 		indexed += op->index[slot].id != STREAM_CHUNK_NONE;
@@ -383,49 +403,4 @@ bool stream_operator_invariants_hold(const struct stream_operator *op)
 	       windows <= op->config.window_entries_max && live <= panes + windows &&
 	       op->chunks_capacity <= op->chunks_max &&
 	       op->index_capacity >= 2 * op->chunks_capacity;
-}
-
-/* --- sorting --- */
-
-static void swap_items(unsigned char *a, unsigned char *b, size_t size)
-{
-	unsigned char swap[64];
-
-	ASSERT(size <= sizeof(swap));
-	memcpy(swap, a, size);
-	memcpy(a, b, size);
-	memcpy(b, swap, size);
-}
-
-static void sift_down(unsigned char *items, uint32_t root, uint32_t count, size_t size,
-		      stream_before_fn *before)
-{
-	/* Each step doubles root, so there are fewer than 32. */
-	for (uint32_t step = 0; step < 32; step++) {
-		uint64_t child = 2 * (uint64_t)root + 1;
-
-		if (child >= count)
-			return;
-		if (child + 1 < count && before(items + child * size, items + (child + 1) * size))
-			child++;
-		if (!before(items + (size_t)root * size, items + child * size))
-			return;
-		swap_items(items + (size_t)root * size, items + child * size, size);
-		root = (uint32_t)child;
-	}
-	ASSERT(!"a heap of < 2^32 items is < 32 levels deep");
-}
-
-void stream_operator_sort(void *items, uint32_t count, size_t size, stream_before_fn *before)
-{
-	unsigned char *bytes = items;
-
-	for (uint32_t root = count / 2; root-- > 0;)
-		sift_down(bytes, root, count, size, before);
-	for (uint32_t end = count; end-- > 1;) {
-		swap_items(bytes, bytes + (size_t)end * size, size);
-		sift_down(bytes, 0, end, size, before);
-	}
-	for (uint32_t index = 1; index < count; index++)
-		ASSERT_DEBUG(before(bytes + (index - 1) * size, bytes + (size_t)index * size));
 }

@@ -34,7 +34,7 @@ static uint32_t bucket_of(const struct stream_operator *op, int64_t due_ms)
 
 static void calendar_link(struct stream_operator *op, uint32_t id)
 {
-	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	struct stream_link *chunk = &op->links[id];
 	uint32_t bucket = bucket_of(op, chunk->due_ms), *head = &op->calendar.heads[bucket];
 
 	ASSERT(chunk->prev == STREAM_CHUNK_UNLINKED);
@@ -45,13 +45,13 @@ static void calendar_link(struct stream_operator *op, uint32_t id)
 	chunk->next = *head;
 	chunk->prev = STREAM_CHUNK_NONE;
 	if (*head != STREAM_CHUNK_NONE)
-		stream_chunk_at(op, *head)->prev = id;
+		op->links[*head].prev = id;
 	*head = id;
 }
 
 static void calendar_unlink(struct stream_operator *op, uint32_t id)
 {
-	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	struct stream_link *chunk = &op->links[id];
 
 	ASSERT(chunk->prev != STREAM_CHUNK_UNLINKED && chunk->prev != STREAM_CHUNK_FREE);
 	if (chunk->prev == STREAM_CHUNK_NONE) {
@@ -61,10 +61,10 @@ static void calendar_unlink(struct stream_operator *op, uint32_t id)
 		if (chunk->next == STREAM_CHUNK_NONE)
 			op->calendar.used[bucket / 64] &= ~(1ull << (bucket % 64));
 	} else {
-		stream_chunk_at(op, chunk->prev)->next = chunk->next;
+		op->links[chunk->prev].next = chunk->next;
 	}
 	if (chunk->next != STREAM_CHUNK_NONE)
-		stream_chunk_at(op, chunk->next)->prev = chunk->prev;
+		op->links[chunk->next].prev = chunk->prev;
 	chunk->prev = STREAM_CHUNK_UNLINKED;
 }
 
@@ -109,7 +109,7 @@ int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id)
 
 void stream_operator_schedule(struct stream_operator *op, uint32_t id)
 {
-	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	struct stream_link *chunk = &op->links[id];
 	int64_t due_ms = stream_operator_chunk_due(op, id);
 
 	ASSERT(due_ms > op->watermark_ms && due_ms != INT64_MAX);
@@ -134,7 +134,7 @@ static uint32_t take_bucket(struct stream_operator *op, uint32_t bucket, int64_t
 		return count; /* none due: most advances end within a bucket's span */
 	/* Each chunk is in one bucket once, so at most chunks_count steps. */
 	for (uint32_t step = 0; step < op->chunks_count && id != STREAM_CHUNK_NONE; step++) {
-		struct stream_chunk *chunk = stream_chunk_at(op, id);
+		const struct stream_link *chunk = &op->links[id];
 		uint32_t next = chunk->next;
 
 		if (chunk->due_ms <= until_ms) {
@@ -215,7 +215,7 @@ void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id)
 			break;
 		chunk->emitted &= ~(1ull << bit);
 	}
-	ASSERT(chunk->prev == STREAM_CHUNK_UNLINKED);
+	ASSERT(op->links[id].prev == STREAM_CHUNK_UNLINKED);
 	if (!(chunk->panes | chunk->edges | chunk->members)) {
 		stream_operator_chunk_remove(op, id);
 		return;
@@ -234,11 +234,9 @@ void stream_operator_timers_rebuild(struct stream_operator *op)
 {
 	stream_operator_calendar_clear(op);
 	for (uint32_t id = 0; id < op->chunks_used; id++) {
-		struct stream_chunk *chunk = stream_chunk_at(op, id);
-
-		if (chunk->prev == STREAM_CHUNK_FREE)
+		if (op->links[id].prev == STREAM_CHUNK_FREE)
 			continue;
-		chunk->prev = STREAM_CHUNK_UNLINKED;
+		op->links[id].prev = STREAM_CHUNK_UNLINKED;
 		stream_operator_schedule(op, id);
 	}
 }
@@ -254,7 +252,7 @@ bool stream_operator_calendar_holds(const struct stream_operator *op)
 		if ((id == STREAM_CHUNK_NONE) == used)
 			return false; /* the bitmap is wrong */
 		for (; id != STREAM_CHUNK_NONE && linked <= op->chunks_count; linked++) {
-			const struct stream_chunk *chunk = stream_chunk_at(op, id);
+			const struct stream_link *chunk = &op->links[id];
 			uint64_t at = (uint64_t)calendar_index(op, chunk->due_ms);
 
 			if (chunk->prev != prev || (at & (STREAM_CALENDAR_BUCKETS - 1)) != bucket ||

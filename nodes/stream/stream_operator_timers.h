@@ -16,6 +16,13 @@ enum {
 	STREAM_CHUNK_FREE = UINT32_MAX - 2,     /* prev of a free chunk */
 };
 
+/* A chunk's place in the calendar, apart from the chunk: walking a bucket reads no chunk. */
+struct stream_link {
+	int64_t due_ms;                         /* its calendar time (see the invariants) */
+	uint32_t next;                          /* its bucket's next chunk; free: the next free */
+	uint32_t prev;                          /* STREAM_CHUNK_NONE first, UNLINKED, FREE */
+};
+
 /* Chunks by due time: bucket b lists the chunks due in [O + iL, O + (i + 1)L) for the i
  * with i mod STREAM_CALENDAR_BUCKETS == b. */
 struct stream_calendar {
