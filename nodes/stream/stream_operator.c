@@ -602,7 +602,10 @@ static uint32_t radix_byte(const struct stream_firing *f, uint32_t pass)
  */
 static void firing_sort(struct stream_operator *op, uint32_t count)
 {
-	if (count <= 64) { /* an insertion sort: under the counts' clearing */
+	uint64_t keys = 0, starts = 0; /* the bits that differ between windows */
+	uint32_t passes[16], pass_count = 0;
+
+	if (count <= 64) { /* an insertion sort: less than clearing the counts */
 		for (uint32_t index = 1; index < count; index++) {
 			struct stream_firing item = op->firing[index];
 			uint32_t at = index;
@@ -613,23 +616,21 @@ static void firing_sort(struct stream_operator *op, uint32_t count)
 		}
 		return;
 	}
-	uint64_t keys = 0, starts = 0; /* the bits that differ between windows */
-
 	for (uint32_t index = 1; index < count; index++) {
 		keys |= op->firing[index].key ^ op->firing[0].key;
 		starts |= (uint64_t)(op->firing[index].start_ms ^ op->firing[0].start_ms);
 	}
+	for (uint32_t pass = 0; pass < 16; pass++) /* a byte with one value orders nothing */
+		if (((pass < 8 ? keys : starts) >> (8 * (pass % 8))) & 0xff)
+			passes[pass_count++] = pass;
 	memset(op->radix_counts, 0, sizeof(op->radix_counts));
 	for (uint32_t index = 0; index < count; index++)
-		for (uint32_t pass = 0; pass < 16; pass++)
-			if (((pass < 8 ? keys : starts) >> (8 * (pass % 8))) & 0xff)
-				op->radix_counts[pass][radix_byte(&op->firing[index], pass)]++;
-	for (uint32_t pass = 0; pass < 16; pass++) {
-		uint32_t *counts = op->radix_counts[pass], at = 0;
+		for (uint32_t at = 0; at < pass_count; at++)
+			op->radix_counts[passes[at]][radix_byte(&op->firing[index], passes[at])]++;
+	for (uint32_t at_pass = 0; at_pass < pass_count; at_pass++) {
+		uint32_t pass = passes[at_pass], *counts = op->radix_counts[pass], at = 0;
 		struct stream_firing *swap;
 
-		if (!(((pass < 8 ? keys : starts) >> (8 * (pass % 8))) & 0xff))
-			continue; /* one byte value: nothing to order */
 		for (uint32_t value = 0; value < 256; value++) {
 			uint32_t here = counts[value];
 

@@ -108,11 +108,14 @@ struct stream_operator_status {
 
 /**
  * stream_operator_new() - an operator with no state, every input active at watermark
- * INT64_MIN. Allocates once: a table of 2 * (pane + 2 * window entries max) slots rounded up
- * to a power of two (40 bytes each, at most 320 MiB: panes, and per window entry at most a
- * membership block and an emitted-pane counter), a scratch of pane + window entries max
- * (40 bytes each) and timer heaps (32 bytes a timer, 3 * window + pane entries max); steps
- * allocate nothing.
+ * INT64_MIN. State lives in chunks, each one key's R consecutive panes (R a power of two,
+ * 4 .. 64, twice the panes of a window): 56 bytes, then 24 per pane (40 under
+ * STREAM_BUG_END_INCLUSIVE), at most pane + window entries max chunks; their pool, index
+ * (2 to 4 slots of 8 bytes a chunk) and calendar links (20 bytes a chunk) grow by doubling,
+ * from 64 chunks, as the state does (so a step may allocate: -ENOMEM, nothing changed).
+ * Allocated here: scratches of pane + window entries max (40 bytes each, for snapshots) and
+ * 2 * window entries max (24 bytes each, for firing); about 40 KiB of calendar and sort
+ * counts.
  * @config: borrowed; its spec is copied, with c_remainder set by STREAM_BUG_NEGATIVE_MODULO.
  * Return: 0 with *@out set; -EINVAL for a bad @config (@eb names the field); -ENOMEM.
  */
@@ -137,8 +140,8 @@ uint32_t stream_operator_outputs_max(const struct stream_operator *op);
  * @key, @event_id: opaque; the caller hashes keys. @value: ignored by COUNT.
  * Return: 0; -EINVAL if @input >= inputs or @time_ms is not stream_window_time_valid();
  *         -EMSGSIZE if @out has room for fewer records than the event has windows;
- *         -ENOSPC if a new entry would pass pane_entries_max or window_entries_max.
- *         On error nothing changed.
+ *         -ENOSPC if a new entry would pass pane_entries_max or window_entries_max;
+ *         -ENOMEM if its state cannot grow. On error nothing changed.
  */
 int stream_operator_event(struct stream_operator *op, uint32_t input, uint64_t event_id,
 			  uint64_t key, int64_t time_ms, int64_t value, struct stream_outputs *out,
@@ -188,7 +191,7 @@ ssize_t stream_operator_snapshot(struct stream_operator *op, uint8_t *buf, size_
  * snapshot's. Afterwards @op steps exactly as the snapshotted operator would.
  * Return: 0; -EINVAL if @bytes are not such a snapshot: wrong length, version, CRC or
  *         config, counts past @op's bounds, entries unsorted, misaligned or past cleanup
- *         (@eb says which; @op unchanged).
+ *         (@eb says which; @op unchanged); -ENOMEM if the state cannot grow (unchanged).
  */
 int stream_operator_restore(struct stream_operator *op, const uint8_t *bytes, size_t size,
 			    struct errbuf *eb);

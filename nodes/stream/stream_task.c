@@ -90,7 +90,8 @@ static void drain_outputs(struct task *t)
 	}
 }
 
-/* One record of source @s through the operator. Return: 0; -ENOSPC (state full: retry). */
+/* One record of source @s through the operator. Return: 0; -ENOSPC (state full) or -ENOMEM
+ * (no memory to grow it): retry. */
 static int step(struct task *t, uint32_t s, const struct stream_record *r, struct errbuf *eb)
 {
 	struct task_input *in = &t->inputs[s];
@@ -121,7 +122,7 @@ static int step(struct task *t, uint32_t s, const struct stream_record *r, struc
 		}
 		break;
 	}
-	ASSERT(err == 0 || err == -ENOSPC);
+	ASSERT(err == 0 || err == -ENOSPC || err == -ENOMEM);
 	drain_outputs(t);
 	return err;
 }
