@@ -21,10 +21,11 @@ struct stream_firing {
 enum { PREFETCH_AHEAD = 8 };    /* chunks an advance asks the cache for ahead of use */
 
 /*
- * Ask the cache for chunk @id's header and the cells from @bit on (a window's panes, or
- * what a cleanup reads). The chunks an advance visits are known ahead, one per key and
- * scattered: bench-stream showed their cache misses, one after the other, were most of a
- * sliding advance's time. A prefetch never faults, whatever the address.
+ * Ask the cache for chunk @id's header and its first line of cells from @bit (a window's
+ * first panes). The chunks an advance visits are known ahead, one per key and scattered:
+ * bench-stream showed their cache misses, one after the other, were most of a sliding
+ * advance's time, and that asking for more lines a chunk did worse. A prefetch never
+ * faults, whatever the address.
  */
 static void chunk_prefetch(const struct stream_operator *op, uint32_t id, uint32_t bit)
 {
@@ -34,8 +35,6 @@ static void chunk_prefetch(const struct stream_operator *op, uint32_t id, uint32
 
 	__builtin_prefetch(at);
 	__builtin_prefetch(cells);
-	__builtin_prefetch(cells + 64);
-	__builtin_prefetch(cells + 128);
 }
 
 STATIC_ASSERT(STREAM_OPERATOR_ENTRIES_MAX <= (1 << 20),
@@ -329,8 +328,6 @@ static struct plan_chunk *plan_chunk(const struct stream_operator *op, struct ev
 	struct plan_chunk *entry;
 
 	*bit = 1ull << stream_operator_bit_of(op, q);
-	if (plan->chunk_count > 0 && plan->chunks[plan->chunk_count - 1].c == c)
-		return &plan->chunks[plan->chunk_count - 1]; /* the usual case: the last one */
 	for (uint32_t index = 0; index < plan->chunk_count; index++)
 		if (plan->chunks[index].c == c)
 			return &plan->chunks[index];
@@ -361,17 +358,13 @@ static uint32_t plan_chunk_find(const struct stream_operator *op, uint64_t key,
 }
 
 /* The bits to add, by chunk; the chunks that exist, and what is new. */
-static void plan_chunks(const struct stream_operator *op, uint64_t key, int64_t time_ms,
-			struct event_plan *plan)
+/* The member bits of the accepting windows, by chunk. */
+static void plan_members(const struct stream_operator *op, struct event_plan *plan)
 {
 	int64_t previous_ms = INT64_MIN, q = 0;
+	struct plan_chunk *entry = NULL;
 	uint64_t bit;
 
-	plan->chunk_count = 0;
-	if (plan->pane_update)
-		plan_chunk(op, plan, plan->pane_q, &bit)->panes |= bit;
-	if (plan->edge_update)
-		plan_chunk(op, plan, stream_operator_pane_index(op, time_ms), &bit)->edges |= bit;
 	for (uint32_t index = 0; index < plan->window_count; index++) {
 		int64_t start_ms = plan->window_starts_ms[index];
 
@@ -384,8 +377,26 @@ static void plan_chunks(const struct stream_operator *op, uint64_t key, int64_t 
 			q = stream_operator_pane_index(op, start_ms);
 		ASSERT_DEBUG(q == stream_operator_pane_index(op, start_ms));
 		previous_ms = start_ms;
-		plan_chunk(op, plan, q, &bit)->members |= bit;
+		if (entry && entry->c == stream_operator_chunk_of(op, q)) { /* the usual case */
+			entry->members |= 1ull << stream_operator_bit_of(op, q);
+			continue;
+		}
+		entry = plan_chunk(op, plan, q, &bit);
+		entry->members |= bit;
 	}
+}
+
+static void plan_chunks(const struct stream_operator *op, uint64_t key, int64_t time_ms,
+			struct event_plan *plan)
+{
+	uint64_t bit;
+
+	plan->chunk_count = 0;
+	if (plan->pane_update)
+		plan_chunk(op, plan, plan->pane_q, &bit)->panes |= bit;
+	if (plan->edge_update)
+		plan_chunk(op, plan, stream_operator_pane_index(op, time_ms), &bit)->edges |= bit;
+	plan_members(op, plan);
 	plan->new_pane_entries = plan->new_window_entries = plan->new_chunks = 0;
 	for (uint32_t index = 0; index < plan->chunk_count; index++) {
 		struct plan_chunk *entry = &plan->chunks[index];
