@@ -11,30 +11,17 @@
 #include "fl_assert.h"
 #include "stream_operator_internal.h"
 
-/* A window an advance fires: its start, key and the chunk and bit of its membership. */
-struct stream_firing {
-	int64_t start_ms;
-	uint64_t key;
-	uint32_t id, bit;
-};
-
-enum { PREFETCH_AHEAD = 8 };    /* chunks an advance asks the cache for ahead of use */
-
-/*
- * Ask the cache for chunk @id's header and its first line of cells from @bit (a window's
- * first panes). The chunks an advance visits are known ahead, one per key and scattered:
- * bench-stream showed their cache misses, one after the other, were most of a sliding
- * advance's time, and that asking for more lines a chunk did worse. A prefetch never
- * faults, whatever the address.
- */
-static void chunk_prefetch(const struct stream_operator *op, uint32_t id, uint32_t bit)
+/* For window @f straddling two chunks, its second chunk's header and first cells, once the
+ * first's header (asked for earlier) tells which. */
+static void straddle_prefetch(const struct stream_operator *op, const struct stream_firing *f)
 {
-	const unsigned char *at = op->chunks + (size_t)id * op->chunk_bytes;
-	const unsigned char *cells = at + sizeof(struct stream_chunk) +
-				     (size_t)bit * sizeof(struct stream_cell);
+	uint32_t after;
 
-	__builtin_prefetch(at);
-	__builtin_prefetch(cells);
+	if (f->bit + op->window_panes <= op->chunk_panes)
+		return;
+	after = stream_chunk_at(op, f->id)->after;
+	if (after != STREAM_CHUNK_NONE)
+		stream_operator_prefetch(op, after, 0);
 }
 
 STATIC_ASSERT(STREAM_OPERATOR_ENTRIES_MAX <= (1 << 20),
@@ -357,7 +344,6 @@ static uint32_t plan_chunk_find(const struct stream_operator *op, uint64_t key,
 	return stream_operator_chunk_find(op, key, c);
 }
 
-/* The bits to add, by chunk; the chunks that exist, and what is new. */
 /* The member bits of the accepting windows, by chunk. */
 static void plan_members(const struct stream_operator *op, struct event_plan *plan)
 {
@@ -386,6 +372,7 @@ static void plan_members(const struct stream_operator *op, struct event_plan *pl
 	}
 }
 
+/* The bits to add, by chunk; the chunks that exist, and what is new. */
 static void plan_chunks(const struct stream_operator *op, uint64_t key, int64_t time_ms,
 			struct event_plan *plan)
 {
@@ -422,6 +409,9 @@ static void plan_event(const struct stream_operator *op, uint64_t key, int64_t t
 	bool dropped = op->config.bugs & STREAM_BUG_LATE_FIRING_DROPPED;
 	bool pane_accepted = false;
 
+	plan->pane_start_ms = stream_window_pane_start(&op->config.spec, time_ms);
+	plan->pane_q = stream_operator_pane_index(op, plan->pane_start_ms);
+	stream_operator_key_prefetch(op, key, plan->pane_q); /* while the plan is worked out */
 	plan_windows(op, time_ms, plan);
 	for (uint32_t index = 0; index < plan->window_count; index++) {
 		int64_t start_ms = plan->window_starts_ms[index];
@@ -432,9 +422,7 @@ static void plan_event(const struct stream_operator *op, uint64_t key, int64_t t
 		if (!(index == 0 && plan->edge_first))
 			pane_accepted = pane_accepted || plan->accepts[index];
 	}
-	plan->pane_start_ms = stream_window_pane_start(&op->config.spec, time_ms);
 	/* A pane no window combines, or past its cleanup, is not worth making. */
-	plan->pane_q = stream_operator_pane_index(op, plan->pane_start_ms);
 	plan->pane_update = pane_accepted &&
 			    stream_operator_pane_cleanup_ms(op, plan->pane_q) > op->watermark_ms;
 	plan->edge_update = plan->edge_first && plan->window_count > 0 && plan->accepts[0];
@@ -588,126 +576,6 @@ static int64_t combined_watermark(const struct stream_operator *op, uint32_t inp
 	return combined;
 }
 
-/* Firing order: window end, then key. All windows have one size, so start orders as end. */
-static inline bool firing_before(const struct stream_firing *a, const struct stream_firing *b)
-{
-	if (a->start_ms != b->start_ms)
-		return a->start_ms < b->start_ms;
-	return a->key < b->key;
-}
-
-/* The byte @pass of a window's sort key (start, key): key bytes first, least significant
- * first, then start's, its sign flipped so that unsigned order is signed order. */
-static uint32_t radix_byte(const struct stream_firing *f, uint32_t pass)
-{
-	uint64_t word = pass < 8 ? f->key : (uint64_t)f->start_ms ^ (1ull << 63);
-
-	return (uint32_t)(word >> (8 * (pass % 8)) & 0xff);
-}
-
-/*
- * Sort op->firing's @count windows by firing_before(): an LSD radix sort, stable, a pass
- * per byte of (start, key) that differs between them.
- * Windows come from the calendar in no order; bench-stream showed a heapsort of the 10^4
- * windows of each sliding advance costing more than firing them.
- */
-static void firing_sort(struct stream_operator *op, uint32_t count)
-{
-	uint64_t keys = 0, starts = 0; /* the bits that differ between windows */
-	uint32_t passes[16], pass_count = 0;
-
-	if (count <= 64) { /* an insertion sort: less than clearing the counts */
-		for (uint32_t index = 1; index < count; index++) {
-			struct stream_firing item = op->firing[index];
-			uint32_t at = index;
-
-			for (; at > 0 && firing_before(&item, &op->firing[at - 1]); at--)
-				op->firing[at] = op->firing[at - 1];
-			op->firing[at] = item;
-		}
-		return;
-	}
-	for (uint32_t index = 1; index < count; index++) {
-		keys |= op->firing[index].key ^ op->firing[0].key;
-		starts |= (uint64_t)(op->firing[index].start_ms ^ op->firing[0].start_ms);
-	}
-	for (uint32_t pass = 0; pass < 16; pass++) /* a byte with one value orders nothing */
-		if (((pass < 8 ? keys : starts) >> (8 * (pass % 8))) & 0xff)
-			passes[pass_count++] = pass;
-	memset(op->radix_counts, 0, sizeof(op->radix_counts));
-	for (uint32_t index = 0; index < count; index++)
-		for (uint32_t at = 0; at < pass_count; at++)
-			op->radix_counts[passes[at]][radix_byte(&op->firing[index], passes[at])]++;
-	for (uint32_t at_pass = 0; at_pass < pass_count; at_pass++) {
-		uint32_t pass = passes[at_pass], *counts = op->radix_counts[pass], at = 0;
-		struct stream_firing *swap;
-
-		for (uint32_t value = 0; value < 256; value++) {
-			uint32_t here = counts[value];
-
-			counts[value] = at;
-			at += here;
-		}
-		for (uint32_t index = 0; index < count; index++) {
-			const struct stream_firing *item = &op->firing[index];
-
-			op->spare[counts[radix_byte(item, pass)]++] = *item;
-		}
-		swap = op->firing;
-		op->firing = op->spare;
-		op->spare = swap;
-	}
-	for (uint32_t index = 1; index < count; index++)
-		ASSERT_DEBUG(firing_before(&op->firing[index - 1], &op->firing[index]));
-}
-
-/* Add to op->firing the members of chunk @id whose maxTimestamp is in (watermark, @until_ms]. */
-static uint32_t collect_chunk(struct stream_operator *op, uint32_t id, int64_t until_ms,
-			      uint32_t count)
-{
-	const struct stream_chunk *chunk = stream_chunk_at(op, id);
-
-	for (uint64_t members = chunk->members; members; members &= members - 1) {
-		int64_t start_ms = stream_operator_bit_start(op, chunk,
-							     (uint32_t)__builtin_ctzll(members));
-		int64_t max_ms = stream_operator_max_timestamp_ms(op, start_ms);
-
-		if (max_ms > until_ms)
-			break; /* and so are the later ones */
-		if (max_ms > op->watermark_ms)
-			op->firing[count++] = (struct stream_firing){
-				start_ms, chunk->key, id, (uint32_t)__builtin_ctzll(members) };
-	}
-	ASSERT(count <= op->window_entries);
-	return count;
-}
-
-/*
- * Collect into op->firing the windows an advance to @watermark_ms fires, sorted; the chunks
- * due go to op->popped (*@popped_count), out of the calendar. This costs O(k) for k chunks
- * due, whatever the operator holds (and the calendar buckets the advance spans).
- */
-static uint32_t collect_firing(struct stream_operator *op, int64_t watermark_ms,
-			       uint32_t *popped_count)
-{
-	uint32_t count = 0, popped = stream_operator_take_due(op, watermark_ms);
-
-	ASSERT(watermark_ms > op->watermark_ms);
-	for (uint32_t index = 0; index < popped; index++) {
-		if (index + PREFETCH_AHEAD < popped)
-			chunk_prefetch(op, op->popped[index + PREFETCH_AHEAD], 0);
-		count = collect_chunk(op, op->popped[index], watermark_ms, count);
-	}
-	for (uint32_t index = 1; index < count; index++) {
-		if (firing_before(&op->firing[index], &op->firing[index - 1])) {
-			firing_sort(op, count);
-			break;
-		}
-	}
-	*popped_count = popped;
-	return count;
-}
-
 /* Fire window @f at an advance to @watermark_ms: its ON_TIME pane. Its cleanup, if due
  * (then its emitted count no longer matters), comes with its chunk's. */
 static void fire(struct stream_operator *op, const struct stream_firing *f, int64_t watermark_ms,
@@ -726,9 +594,11 @@ static void advance(struct stream_operator *op, int64_t watermark_ms, uint32_t f
 
 	ASSERT(out->capacity - out->count >= firing + 1);
 	for (uint32_t index = 0; index < firing; index++) {
-		if (index + PREFETCH_AHEAD < firing)
-			chunk_prefetch(op, op->firing[index + PREFETCH_AHEAD].id,
-				       op->firing[index + PREFETCH_AHEAD].bit);
+		if (index + STREAM_PREFETCH_AHEAD < firing)
+			stream_operator_prefetch(op, op->firing[index + STREAM_PREFETCH_AHEAD].id,
+				       op->firing[index + STREAM_PREFETCH_AHEAD].bit);
+		if (index + STREAM_PREFETCH_AHEAD / 2 < firing)
+			straddle_prefetch(op, &op->firing[index + STREAM_PREFETCH_AHEAD / 2]);
 		fire(op, &op->firing[index], watermark_ms, out);
 	}
 	record = append(out, STREAM_OUTPUT_WATERMARK);
@@ -736,8 +606,8 @@ static void advance(struct stream_operator *op, int64_t watermark_ms, uint32_t f
 	record->watermark_new_ms = watermark_ms;
 	op->watermark_ms = watermark_ms;
 	for (uint32_t index = 0; index < popped; index++) {
-		if (index + PREFETCH_AHEAD < popped)
-			chunk_prefetch(op, op->popped[index + PREFETCH_AHEAD], 0);
+		if (index + STREAM_PREFETCH_AHEAD < popped)
+			stream_operator_prefetch(op, op->popped[index + STREAM_PREFETCH_AHEAD], 0);
 		stream_operator_chunk_clean(op, op->popped[index]);
 	}
 	ASSERT(op->watermark_ms == watermark_ms);
@@ -753,7 +623,7 @@ static int input_update(struct stream_operator *op, uint32_t input, int64_t wate
 
 	ASSERT(target_ms >= op->watermark_ms);
 	if (target_ms > op->watermark_ms) {
-		firing = collect_firing(op, target_ms, &popped);
+		firing = stream_operator_collect_firing(op, target_ms, &popped);
 		if (out->capacity - out->count < firing + 1) {
 			/* Put the chunks taken back: nothing changed. */
 			stream_operator_untake(op, popped);

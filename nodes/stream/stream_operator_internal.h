@@ -169,10 +169,12 @@ static inline int64_t stream_operator_window_cleanup_ms(const struct stream_oper
 int64_t stream_operator_pane_cleanup_ms(const struct stream_operator *op, int64_t q);
 int64_t stream_operator_edge_cleanup_ms(const struct stream_operator *op, int64_t edge_start_ms);
 
-/* Chunks: the one of (key, c) or STREAM_CHUNK_NONE; a new empty one (room reserved, it is
+/* Chunks: the one of (key, c) or STREAM_CHUNK_NONE; the cache asked for the likely header and
+ * cells of pane index @q of @key (a guess: no check); a new empty one (room reserved, it is
  * absent); room for @more chunks (-ENOMEM, nothing changed); every chunk gone; drop an empty
  * one. */
 uint32_t stream_operator_chunk_find(const struct stream_operator *op, uint64_t key, int64_t c);
+void stream_operator_key_prefetch(const struct stream_operator *op, uint64_t key, int64_t q);
 uint32_t stream_operator_chunk_insert(struct stream_operator *op, uint64_t key, int64_t c);
 int stream_operator_reserve(struct stream_operator *op, uint32_t more, struct errbuf *eb);
 void stream_operator_chunks_clear(struct stream_operator *op);

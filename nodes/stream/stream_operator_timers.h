@@ -31,6 +31,13 @@ struct stream_calendar {
 	int64_t min_ms[STREAM_CALENDAR_BUCKETS];        /* <= its chunks' due times */
 };
 
+/* A window an advance fires: its start, key and the chunk and bit of its membership. */
+struct stream_firing {
+	int64_t start_ms;
+	uint64_t key;
+	uint32_t id, bit;
+};
+
 /* What chunk @id's due_ms should be at the operator's watermark (INT64_MAX if it holds
  * nothing). */
 int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id);
@@ -53,5 +60,15 @@ void stream_operator_calendar_clear(struct stream_operator *op);
 
 /* Whether the calendar holds exactly the live chunks, each in the bucket of its due time. */
 bool stream_operator_calendar_holds(const struct stream_operator *op);
+
+/* Ask the cache for chunk @id's header and its line of cells from @bit; the chunks an
+ * advance visits are asked for STREAM_PREFETCH_AHEAD ahead of use. */
+enum { STREAM_PREFETCH_AHEAD = 8 };
+void stream_operator_prefetch(const struct stream_operator *op, uint32_t id, uint32_t bit);
+
+/* Take the chunks due at or before @watermark_ms (op->popped, *@popped_count) and collect
+ * into op->firing the windows they fire, sorted by (end, key). Return: how many. */
+uint32_t stream_operator_collect_firing(struct stream_operator *op, int64_t watermark_ms,
+					uint32_t *popped_count);
 
 #endif /* STREAM_OPERATOR_TIMERS_H */
