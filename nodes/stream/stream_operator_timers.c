@@ -305,8 +305,9 @@ static uint32_t radix_byte(const struct stream_firing *f, uint32_t pass)
 /*
  * Sort op->firing's @count windows by firing_before(): an LSD radix sort, stable, a pass
  * per byte of (start, key) that differs between them.
- * Windows come from the calendar in no order; bench-stream showed a heapsort of the 10^4
- * windows of each sliding advance costing more than firing them.
+ * Windows come from the calendar in no order, so every advance that fires sorts; this is
+ * linear. The typed heapsort before it took 4 to 7% of bench-stream's run (perf) when most
+ * advances came sorted from the heap of timers and needed none.
  */
 static void firing_sort(struct stream_operator *op, uint32_t count)
 {
