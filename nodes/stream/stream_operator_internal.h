@@ -15,7 +15,6 @@
 struct errbuf;
 struct stream_entry;                    /* stream_operator_snapshot.c */
 struct stream_index_slot;               /* stream_operator_state.c */
-struct stream_firing;                   /* stream_operator.c */
 
 /* A pane's (or edge's) aggregate. */
 struct stream_cell {
@@ -79,7 +78,7 @@ struct stream_operator {
 	uint32_t chunks_capacity, chunks_max, free_head;
 	unsigned char *chunks;                  /* chunks_capacity * chunk_bytes */
 	struct stream_link *links;              /* chunks_capacity */
-	struct stream_index_slot *index;
+	struct stream_index_slot *index;        /* index_capacity slots */
 	uint32_t index_capacity;
 	struct stream_calendar calendar;
 	uint32_t *popped;                       /* chunks_capacity: chunks due in an advance */

@@ -68,7 +68,7 @@ STATIC_ASSERT(ENTRY_START_MS_ABS_MAX <= STREAM_WINDOW_START_MS_ABS_MAX,
  *   watermark_ms i64; events, late_events, watermark_regressions u64; entry count u32 (36)
  *   per entry, ascending by (kind, key, start): kind u8, key u64, start_ms i64, then
  *   count u64 and value i64 (PANE, EDGE) or panes_emitted u64 and 0 (WINDOW: one per
- *   member window, its BLOCK bit expanded; 0 if it emitted nothing)         (33 each)
+ *   member window; 0 if it emitted nothing)                                 (33 each)
  *   CRC-32 u32 of all the bytes before it.
  */
 enum {
@@ -80,7 +80,7 @@ enum {
 };
 
 /* Snapshot order: kind, then key, then start; a strict order, as identities are unique. */
-static bool snapshot_before_entry(const struct stream_entry *a, const struct stream_entry *b)
+static bool snapshot_before(const struct stream_entry *a, const struct stream_entry *b)
 {
 	if (a->kind != b->kind)
 		return a->kind < b->kind;
@@ -89,7 +89,7 @@ static bool snapshot_before_entry(const struct stream_entry *a, const struct str
 	return a->start_ms < b->start_ms;
 }
 
-/* Sort @count entries by snapshot_before_entry(), in place (heapsort: no recursion). */
+/* Sort @count entries by snapshot_before(), in place (heapsort: no recursion). */
 static void sift_down(struct stream_entry *entries, uint32_t root, uint32_t count)
 {
 	/* Each step doubles root, so there are fewer than 32. */
@@ -100,9 +100,9 @@ static void sift_down(struct stream_entry *entries, uint32_t root, uint32_t coun
 		if (child >= count)
 			return;
 		if (child + 1 < count &&
-		    snapshot_before_entry(&entries[child], &entries[child + 1]))
+		    snapshot_before(&entries[child], &entries[child + 1]))
 			child++;
-		if (!snapshot_before_entry(&entries[root], &entries[child]))
+		if (!snapshot_before(&entries[root], &entries[child]))
 			return;
 		swap = entries[root];
 		entries[root] = entries[child];
@@ -124,7 +124,7 @@ static void entries_sort(struct stream_entry *entries, uint32_t count)
 		sift_down(entries, 0, end);
 	}
 	for (uint32_t index = 1; index < count; index++)
-		ASSERT_DEBUG(snapshot_before_entry(&entries[index - 1], &entries[index]));
+		ASSERT_DEBUG(snapshot_before(&entries[index - 1], &entries[index]));
 }
 
 size_t stream_operator_snapshot_size_max(const struct stream_operator *op)
@@ -346,7 +346,7 @@ static int check_entry(const struct stream_operator *op, const struct snapshot_s
 	if (aggregate && op->config.aggregate == STREAM_AGGREGATE_COUNT &&
 	    entry->aggregate.value != (int64_t)entry->aggregate.count)
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: count and value differ", index);
-	if (previous && !snapshot_before_entry(previous, entry))
+	if (previous && !snapshot_before(previous, entry))
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: not after entry %u", index,
 				  index - 1);
 	if (entry_cleanup_ms(op, entry) <= state->watermark_ms)
@@ -383,7 +383,7 @@ static int check_entries(const struct stream_operator *op, struct codec_reader r
 }
 
 /* Put a checked entry of a snapshot back: a pane's or edge's cell, or a member window's bit
- * and its panes emitted (the chunks have room). The timers are rebuilt once all are in. */
+ * and its panes emitted (the chunks have room). The calendar is rebuilt once all are in. */
 static void restore_entry(struct stream_operator *op, const struct stream_entry *entry)
 {
 	int64_t q = stream_operator_pane_index(op, entry->start_ms);
