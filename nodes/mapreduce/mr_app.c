@@ -455,8 +455,10 @@ ssize_t mr_app_reduce(const struct mr_app *app, struct mr_slice key, struct mr_v
 
 	ASSERT(app != NULL && app->ops != NULL);
 	ASSERT(values != NULL && values->next != NULL);
-	if (key.size == 0 || key.size > MR_KEY_BYTES_MAX)
-		return errbuf_set(eb, -E2BIG, "reduce key of %zu bytes, not 1..%d", key.size,
+	if (key.size == 0)
+		return errbuf_set(eb, -EINVAL, "reduce key: empty");
+	if (key.size > MR_KEY_BYTES_MAX)
+		return errbuf_set(eb, -E2BIG, "reduce key of %zu bytes, over %d", key.size,
 				  MR_KEY_BYTES_MAX);
 	size = app->ops->reduce(app, key, values, out, out_size, eb);
 	if (size >= 0) {

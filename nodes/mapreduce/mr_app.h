@@ -103,7 +103,8 @@ int mr_app_map(const struct mr_app *app, struct mr_slice name, struct mr_slice i
  * mr_app_reduce() - run the reduce of @app over the values of @key.
  * @out_size: the room in @out; at most MR_OUTPUT_BYTES_MAX is used.
  * Return: the output's size (>= 0); -E2BIG if it does not fit or a bound is passed; -EINVAL for
- *         values the application cannot have emitted (grep: differing lines for one key);
+ *         an empty key, no values, or values the application cannot have emitted (index: a
+ *         value that is not a document name; grep: differing lines for one key);
  *         -ENOMEM; or what @values returned.
  */
 ssize_t mr_app_reduce(const struct mr_app *app, struct mr_slice key, struct mr_values *values,

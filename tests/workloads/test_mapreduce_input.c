@@ -137,3 +137,44 @@ Test(mapreduce_input, spec_out_of_bounds_is_refused)
 	cr_assert_eq(mr_input_write(&spec, "/tmp", &answer, &eb), -EINVAL);
 	cr_assert_neq(strstr(eb.msg, "vocabulary=0"), NULL, "%s", eb.msg);
 }
+
+/* The index over the same input has the same keys as word count, each with 1..D documents. */
+Test(mapreduce_input, index_keys_equal_word_count_keys_with_sorted_documents)
+{
+	char dir[] = "/tmp/mr-input-XXXXXX";
+	struct mr_input_answer *answer = generate(dir, 99, 256 * 1024);
+	const char *paths[DOCUMENTS];
+	struct mr_oracle *o;
+	struct mr_app app;
+	struct errbuf eb = { "" };
+
+	for (uint32_t i = 0; i < DOCUMENTS; i++)
+		paths[i] = mr_input_answer_path(answer, i);
+	cr_assert_eq(mr_app_init(&app, "index", NULL, NULL), 0);
+	cr_assert_eq(mr_oracle_compute(&app, paths, DOCUMENTS, &o, &eb), 0, "%s", eb.msg);
+	cr_assert_eq(mr_oracle_count(o), mr_input_answer_distinct(answer));
+	for (size_t i = 0; i < mr_input_answer_distinct(answer); i++) {
+		const char *word = mr_input_answer_word(answer, i).word;
+		ssize_t index = mr_oracle_find(o, (struct mr_slice){ word, strlen(word) });
+		struct mr_oracle_row row;
+		char out[1024], *list, *previous = NULL;
+		unsigned long documents, listed = 0;
+
+		cr_assert_geq(index, 0, "word %s", word);
+		row = mr_oracle_row(o, (size_t)index);
+		cr_assert_lt(row.output.size, sizeof(out));
+		memcpy(out, row.output.bytes, row.output.size);
+		out[row.output.size] = '\0';
+		documents = strtoul(out, &list, 10);
+		cr_assert(documents >= 1 && documents <= DOCUMENTS, "%s", out);
+		for (char *doc = strtok(list + 1, ","); doc; doc = strtok(NULL, ",")) {
+			cr_assert(previous == NULL || strcmp(previous, doc) < 0, "%s", out);
+			previous = doc;
+			listed++;
+		}
+		cr_assert_eq(listed, documents, "%s", out);
+	}
+	mr_oracle_free(o);
+	mr_input_answer_free(answer);
+	remove_tree(dir);
+}

@@ -258,3 +258,19 @@ Test(mapreduce_app, document_names_with_separators_are_refused)
 	for (size_t i = 0; i < ROWS_OF(bad); i++)
 		cr_assert_eq(map("index", NULL, bad[i], "w", 1, &e, NULL), -EINVAL, "row %zu", i);
 }
+
+Test(mapreduce_app, reduce_refuses_empty_key_no_values_and_long_key)
+{
+	static char long_key[MR_KEY_BYTES_MAX + 2];
+	char out[16];
+	struct errbuf eb = { "" };
+
+	memset(long_key, 'k', sizeof(long_key) - 1);
+	cr_assert_eq(reduce("wc", NULL, "", NULL, 0, out, sizeof(out), NULL), -EINVAL);
+	cr_assert_eq(reduce("wc", NULL, "w", NULL, 0, out, sizeof(out), &eb), -EINVAL);
+	cr_assert_neq(strstr(eb.msg, "no values"), NULL, "%s", eb.msg);
+	cr_assert_eq(reduce("index", NULL, "w", NULL, 0, out, sizeof(out), NULL), -EINVAL);
+	cr_assert_eq(reduce("grep", "x", "w", NULL, 0, out, sizeof(out), NULL), -EINVAL);
+	cr_assert_eq(reduce("wc", NULL, long_key, NULL, 0, out, sizeof(out), &eb), -E2BIG);
+	cr_assert_neq(strstr(eb.msg, "1025 bytes"), NULL, "%s", eb.msg);
+}
