@@ -13,9 +13,10 @@
 struct errbuf;
 
 /*
- * Bounds (STYLE S18). Memory is at most: one document's bytes while it is mapped, plus
- * 40 bytes per distinct intermediate (key, value) pair and their bytes, plus, after
- * mr_oracle_run(), 24 bytes per key and the reduce outputs. Word count keeps one pair per
+ * Bounds (STYLE S18). Memory is at most: one document's bytes while it is mapped, plus 80
+ * bytes per distinct intermediate (key, value) pair (32 for the pair and 16 for the table,
+ * with doubling's slack) and twice their bytes, plus, after mr_oracle_run(), 24 bytes per
+ * key and the reduce outputs. Word count keeps one pair per
  * distinct word with a multiplicity, not one per occurrence, so 64 MB of English-like text
  * needs a few MB. The index keeps one pair per (word, document); grep one per matching line.
  */
