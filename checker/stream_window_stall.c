@@ -134,11 +134,46 @@ static int sent_before(const void *x, const void *y)
 	return a->invoked_ns < b->invoked_ns ? -1 : a->invoked_ns > b->invoked_ns;
 }
 
-/* Every source's sends that did not fail, by invocation, with their completions' running
- * maximum. */
-static int sent_load(struct stall *st, struct errbuf *eb)
+/* Source @s's arrays, made on its first event: room for every event. */
+static int source_arrays(struct stall *st, uint32_t s, struct errbuf *eb)
+{
+	uint32_t events = st->run->input.event_count;
+
+	ASSERT(s < st->run->sources);
+	if (!st->sent[s])
+		st->sent[s] = calloc(events, sizeof(*st->sent[s]));
+	if (!st->acked[s])
+		st->acked[s] = calloc(events, sizeof(*st->acked[s]));
+	if (!st->sent[s] || !st->acked[s])
+		return errbuf_set(eb, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Sort source @s's sends by invocation and its acks by completion, each carrying its running
+ * maximum (of completions; of event times). */
+static void source_sort(struct stall *st, uint32_t s)
+{
+	struct sent *sent = st->sent[s];
+	struct acked *acked = st->acked[s];
+
+	if (st->sent_count[s])
+		qsort(sent, st->sent_count[s], sizeof(*sent), sent_before);
+	if (st->acked_count[s])
+		qsort(acked, st->acked_count[s], sizeof(*acked), acked_before);
+	for (uint32_t k = 1; k < st->sent_count[s]; k++)
+		if (sent[k - 1].done_max_ns > sent[k].done_max_ns)
+			sent[k].done_max_ns = sent[k - 1].done_max_ns;
+	for (uint32_t k = 1; k < st->acked_count[s]; k++)
+		if (acked[k - 1].max_time_ms > acked[k].max_time_ms)
+			acked[k].max_time_ms = acked[k - 1].max_time_ms;
+}
+
+/* Every source's sends that did not fail (by invocation) and acknowledged events (by
+ * completion), and the faults as spans. */
+static int stall_load(struct stall *st, struct errbuf *eb)
 {
 	const struct window_check_input *in = &st->run->input;
+	int err;
 
 	for (uint32_t k = 0; k < in->event_count; k++) {
 		const struct window_check_event *e = &in->events[k];
@@ -146,61 +181,20 @@ static int sent_load(struct stall *st, struct errbuf *eb)
 
 		if (e->outcome == WINDOW_CHECK_SEND_FAIL)
 			continue;
-		ASSERT(s < st->run->sources);
-		if (!st->sent[s]) {
-			st->sent[s] = calloc(in->event_count, sizeof(*st->sent[s]));
-			if (!st->sent[s])
-				return errbuf_set(eb, -ENOMEM, "out of memory");
-		}
+		err = source_arrays(st, s, eb);
+		if (err)
+			return err;
 		st->sent[s][st->sent_count[s]++] = (struct sent){
 			.invoked_ns = st->h->ops[e->invoke_position].time_ns,
 			.done_max_ns = e->complete_position == WINDOW_CHECK_POSITION_NONE
 				       ? INT64_MAX : st->h->ops[e->complete_position].time_ns };
+		if (e->outcome == WINDOW_CHECK_SEND_OK)
+			st->acked[s][st->acked_count[s]++] = (struct acked){
+				.at_ns = st->h->ops[e->complete_position].time_ns,
+				.max_time_ms = e->time_ms };
 	}
-	for (uint32_t s = 0; s < st->run->sources; s++) {
-		struct sent *a = st->sent[s];
-
-		if (st->sent_count[s])
-			qsort(a, st->sent_count[s], sizeof(*a), sent_before);
-		for (uint32_t k = 1; k < st->sent_count[s]; k++) {
-			if (a[k - 1].done_max_ns > a[k].done_max_ns)
-				a[k].done_max_ns = a[k - 1].done_max_ns;
-		}
-	}
-	return 0;
-}
-
-/* Every source's acknowledged events in completion order, and the faults as spans. */
-static int stall_load(struct stall *st, struct errbuf *eb)
-{
-	const struct window_check_input *in = &st->run->input;
-
-	for (uint32_t k = 0; k < in->event_count; k++) {
-		const struct window_check_event *e = &in->events[k];
-		uint32_t s = e->source;
-
-		if (e->outcome != WINDOW_CHECK_SEND_OK)
-			continue;
-		ASSERT(s < st->run->sources);
-		if (!st->acked[s]) {
-			st->acked[s] = calloc(in->event_count, sizeof(*st->acked[s]));
-			if (!st->acked[s])
-				return errbuf_set(eb, -ENOMEM, "out of memory");
-		}
-		st->acked[s][st->acked_count[s]++] = (struct acked){
-			.at_ns = st->h->ops[e->complete_position].time_ns,
-			.max_time_ms = e->time_ms };
-	}
-	for (uint32_t s = 0; s < st->run->sources; s++) {
-		struct acked *a = st->acked[s];
-
-		if (st->acked_count[s])
-			qsort(a, st->acked_count[s], sizeof(*a), acked_before);
-		for (uint32_t k = 1; k < st->acked_count[s]; k++) {
-			if (a[k - 1].max_time_ms > a[k].max_time_ms)
-				a[k].max_time_ms = a[k - 1].max_time_ms;
-		}
-	}
+	for (uint32_t s = 0; s < st->run->sources; s++)
+		source_sort(st, s);
 	st->spans = calloc(STALL_SPANS_MAX, sizeof(*st->spans));
 	if (!st->spans)
 		return errbuf_set(eb, -ENOMEM, "out of memory");
@@ -285,7 +279,6 @@ int window_stall_judge(const struct history *h, const struct window_run *run,
 	st->h = h;
 	st->run = run;
 	err = stall_load(st, eb);
-	err = err ? err : sent_load(st, eb);
 	for (uint64_t c = 0; !err && c < h->count; c++)
 		judge_read(st, c, result);
 	if (!err)
