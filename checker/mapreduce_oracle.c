@@ -3,16 +3,14 @@
 #include "mapreduce_oracle.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "errbuf.h"
 #include "fl_assert.h"
+#include "mr_file.h"
 
-enum { TABLE_SLOTS_MIN = 1u << 10, READ_CHUNK_BYTES_MAX = 1u << 20 };
+enum { TABLE_SLOTS_MIN = 1u << 10 };
 
 /* One distinct intermediate pair; its bytes are in the arena. */
 struct pair {
@@ -269,70 +267,20 @@ int mr_oracle_add_document(struct mr_oracle *oracle, struct mr_slice name, struc
 	return err;
 }
 
-/* Reads all of @fd (of @size bytes by fstat) into a new buffer; a file that changes size while
- * read is refused. */
-static int read_whole(int fd, const char *path, size_t size, char **out, struct errbuf *eb)
-{
-	char *bytes = malloc(size ? size : 1);
-	size_t done = 0;
-	char extra;
-
-	if (bytes == NULL)
-		return errbuf_set(eb, -ENOMEM, "%s: %zu bytes: out of memory", path, size);
-	while (done < size) {
-		size_t left = size - done;
-		size_t want = left < READ_CHUNK_BYTES_MAX ? left : READ_CHUNK_BYTES_MAX;
-		ssize_t got = read(fd, bytes + done, want);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			int err = got < 0 ? -errno : -EIO;
-
-			free(bytes);
-			return errbuf_set(eb, err, "%s: read at byte %zu of %zu: %s", path, done,
-					  size, got < 0 ? strerror(-err) : "file shrank");
-		}
-		done += (size_t)got;
-	}
-	if (read(fd, &extra, 1) > 0) {
-		free(bytes);
-		return errbuf_set(eb, -EIO, "%s: grew while read", path);
-	}
-	*out = bytes;
-	return 0;
-}
-
 int mr_oracle_add_file(struct mr_oracle *oracle, const char *path, struct errbuf *eb)
 {
 	const char *slash = strrchr(path, '/');
 	struct mr_slice name = { slash ? slash + 1 : path, 0 };
 	char *bytes = NULL;
-	struct stat st;
-	int fd, err;
+	size_t size = 0;
+	int err;
 
 	ASSERT(oracle != NULL);
 	ASSERT(path != NULL);
 	name.size = strlen(name.bytes);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		return errbuf_set(eb, err, "%s: open: %s", path, strerror(-err));
-	}
-	if (fstat(fd, &st) < 0) {
-		err = errbuf_set(eb, -errno, "%s: fstat: %s", path, strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		err = errbuf_set(eb, -EINVAL, "%s: not a regular file", path);
-	} else if ((uint64_t)st.st_size > MR_ORACLE_DOCUMENT_BYTES_MAX) {
-		err = errbuf_set(eb, -E2BIG, "%s: %lld bytes, over %zu", path,
-				 (long long)st.st_size, MR_ORACLE_DOCUMENT_BYTES_MAX);
-	} else {
-		err = read_whole(fd, path, (size_t)st.st_size, &bytes, eb);
-	}
-	close(fd);
+	err = mr_file_read(path, MR_ORACLE_DOCUMENT_BYTES_MAX, &bytes, &size, eb);
 	if (err == 0) {
-		err = mr_oracle_add_document(oracle, name,
-					     (struct mr_slice){ bytes, (size_t)st.st_size }, eb);
+		err = mr_oracle_add_document(oracle, name, (struct mr_slice){ bytes, size }, eb);
 		if (err < 0)
 			errbuf_prefix(eb, err, "%s: ", path);
 	}
@@ -340,25 +288,16 @@ int mr_oracle_add_file(struct mr_oracle *oracle, const char *path, struct errbuf
 	return err;
 }
 
-static int bytes_compare(struct mr_slice a, struct mr_slice b)
-{
-	size_t common = a.size < b.size ? a.size : b.size;
-	int order = common ? memcmp(a.bytes, b.bytes, common) : 0;
-
-	/* Byte order, a prefix first: Go's string order, by which the lab sorts keys. */
-	return order != 0 ? order : (a.size > b.size) - (a.size < b.size);
-}
-
 static int pair_compare_cb(const void *a, const void *b, void *ctx)
 {
 	const struct mr_oracle *o = ctx;
 	const struct pair *x = a, *y = b;
-	int order = bytes_compare(arena_slice(o, x->key_offset, x->key_size),
+	int order = mr_key_compare(arena_slice(o, x->key_offset, x->key_size),
 				  arena_slice(o, y->key_offset, y->key_size));
 
 	if (order != 0)
 		return order;
-	return bytes_compare(arena_slice(o, x->value_offset, x->value_size),
+	return mr_key_compare(arena_slice(o, x->value_offset, x->value_size),
 			     arena_slice(o, y->value_offset, y->value_size));
 }
 
@@ -501,7 +440,7 @@ ssize_t mr_oracle_find(const struct mr_oracle *oracle, struct mr_slice key)
 
 	while (low < high) {
 		size_t middle = low + (high - low) / 2;
-		int order = bytes_compare(mr_oracle_row(oracle, middle).key, key);
+		int order = mr_key_compare(mr_oracle_row(oracle, middle).key, key);
 
 		if (order == 0)
 			return (ssize_t)middle;

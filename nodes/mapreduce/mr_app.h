@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 struct errbuf;
@@ -130,6 +131,16 @@ uint32_t mr_ihash(struct mr_slice key);
 
 /* mr_partition() - the reduce partition of @key: mr_ihash(@key) mod @reduce_count (>= 1). */
 uint32_t mr_partition(struct mr_slice key, uint32_t reduce_count);
+
+/* mr_key_compare() - byte order, a prefix first: Go's string order, by which the lab sorts
+ * keys (and reduce outputs are sorted). Return: < 0, 0 or > 0. */
+static inline int mr_key_compare(struct mr_slice a, struct mr_slice b)
+{
+	size_t common = a.size < b.size ? a.size : b.size;
+	int order = common ? memcmp(a.bytes, b.bytes, common) : 0;
+
+	return order != 0 ? order : (a.size > b.size) - (a.size < b.size);
+}
 
 /* mr_is_letter() - the word rule: true for ASCII A-Z and a-z, false for every other byte. */
 static inline int mr_is_letter(unsigned char c)
