@@ -10,197 +10,46 @@
 #include "fl_assert.h"
 #include "mr_file.h"
 
-enum { TABLE_SLOTS_MIN = 1u << 10 };
+#include "mr_pairs.h"
 
-/* One distinct intermediate pair; its bytes are in the arena. */
-struct pair {
-	uint64_t key_offset;
-	uint64_t value_offset;
-	uint64_t multiplicity; /* how many times a map emitted it */
-	uint32_t key_size;
-	uint32_t value_size;
-};
-
-/* One reduced key; key and output bytes are in the arena. */
+/* One reduced key: its key is in the pairs' arena, its output in the oracle's. */
 struct row {
-	uint64_t key_offset;
+	struct mr_slice key;
 	uint64_t output_offset;
-	uint32_t key_size;
 	uint32_t output_size;
 };
 
 /*
- * Invariants: every pair is distinct; table holds pair index + 1 for each pair (0 = empty) and
- * has at least twice as many slots as pairs (a power of two, linear probing); after run, pairs
- * and table are freed and rows hold one entry per key, sorted by key bytes. A hand-written
- * open-addressing table, because glib is not wanted and a word count needs nothing more.
+ * Invariants: pairs holds every distinct intermediate pair with its multiplicity until the
+ * run; after it, rows hold one entry per key in key order, keys pointing into pairs (never
+ * added to again, so they stay put) and outputs into outputs[0..outputs_size).
  */
 struct mr_oracle {
 	struct mr_app app;
-	char *arena;
-	size_t arena_size, arena_room;
-	struct pair *pairs;
-	size_t pair_count, pair_room;
-	uint32_t *table;
-	size_t slot_count;
+	struct mr_pairs *pairs;
 	char *names[MR_ORACLE_DOCUMENTS_MAX];
 	size_t name_count;
 	struct row *rows;
 	size_t row_count;
+	char *outputs;
+	size_t outputs_size, outputs_room;
 	int ran;
 	struct errbuf *eb; /* the add's errbuf, for emit */
 };
-
-static struct mr_slice arena_slice(const struct mr_oracle *o, uint64_t offset, uint32_t size)
-{
-	ASSERT(offset + size <= o->arena_size);
-	return (struct mr_slice){ o->arena + offset, size };
-}
-
-static int arena_put(struct mr_oracle *o, struct mr_slice bytes, uint64_t *offset)
-{
-	if (bytes.size > MR_ORACLE_ARENA_BYTES_MAX - o->arena_size)
-		return errbuf_set(o->eb, -E2BIG, "oracle: over %zu bytes of distinct keys, values "
-				  "and outputs", MR_ORACLE_ARENA_BYTES_MAX);
-	if (o->arena_size + bytes.size > o->arena_room) {
-		size_t room = o->arena_room ? o->arena_room : 1u << 16;
-		char *bigger;
-
-		while (room < o->arena_size + bytes.size)
-			room *= 2;
-		bigger = realloc(o->arena, room);
-		if (bigger == NULL)
-			return -ENOMEM;
-		o->arena = bigger;
-		o->arena_room = room;
-	}
-	*offset = o->arena_size;
-	if (bytes.size > 0)
-		memcpy(o->arena + o->arena_size, bytes.bytes, bytes.size);
-	o->arena_size += bytes.size;
-	return 0;
-}
-
-/* FNV-1a 64 over key, a separator and value: for the table only, never for partitions. */
-static uint64_t pair_hash(struct mr_slice key, struct mr_slice value)
-{
-	uint64_t hash = 14695981039346656037u;
-
-	for (size_t i = 0; i < key.size; i++)
-		hash = (hash ^ (unsigned char)key.bytes[i]) * 1099511628211u;
-	hash = (hash ^ 0x100u) * 1099511628211u; /* not a byte: ("ab","c") != ("a","bc") */
-	for (size_t i = 0; i < value.size; i++)
-		hash = (hash ^ (unsigned char)value.bytes[i]) * 1099511628211u;
-	return hash;
-}
-
-static int slice_equal(struct mr_slice a, struct mr_slice b)
-{
-	return a.size == b.size && (a.size == 0 || memcmp(a.bytes, b.bytes, a.size) == 0);
-}
-
-/* The slot of (key, value): its pair's, or the empty slot where it would go. */
-static size_t table_find(const struct mr_oracle *o, struct mr_slice key, struct mr_slice value)
-{
-	size_t mask = o->slot_count - 1;
-	size_t slot = (size_t)pair_hash(key, value) & mask;
-
-	for (size_t probe = 0; probe < o->slot_count; probe++, slot = (slot + 1) & mask) {
-		const struct pair *p;
-
-		if (o->table[slot] == 0)
-			return slot;
-		p = &o->pairs[o->table[slot] - 1];
-		if (slice_equal(arena_slice(o, p->key_offset, p->key_size), key) &&
-		    slice_equal(arena_slice(o, p->value_offset, p->value_size), value))
-			return slot;
-	}
-	ASSERT(!"oracle table: full at load <= 1/2");
-	return 0;
-}
-
-static int table_grow(struct mr_oracle *o)
-{
-	size_t slot_count = o->slot_count ? 2 * o->slot_count : TABLE_SLOTS_MIN;
-	uint32_t *old = o->table;
-
-	o->table = calloc(slot_count, sizeof(*o->table));
-	if (o->table == NULL) {
-		o->table = old;
-		return -ENOMEM;
-	}
-	free(old);
-	o->slot_count = slot_count;
-	for (size_t i = 0; i < o->pair_count; i++) {
-		const struct pair *p = &o->pairs[i];
-		size_t slot = table_find(o, arena_slice(o, p->key_offset, p->key_size),
-					 arena_slice(o, p->value_offset, p->value_size));
-
-		ASSERT(o->table[slot] == 0);
-		o->table[slot] = (uint32_t)(i + 1);
-	}
-	return 0;
-}
-
-static int pair_append(struct mr_oracle *o, struct mr_slice key, struct mr_slice value)
-{
-	struct pair p = { .multiplicity = 1, .key_size = (uint32_t)key.size,
-			  .value_size = (uint32_t)value.size };
-	int err;
-
-	if (o->pair_count == MR_ORACLE_PAIRS_MAX)
-		return errbuf_set(o->eb, -E2BIG, "oracle: over %u distinct intermediate pairs",
-				  MR_ORACLE_PAIRS_MAX);
-	if (o->pair_count == o->pair_room) {
-		size_t room = o->pair_room ? 2 * o->pair_room : 1024;
-		struct pair *bigger = realloc(o->pairs, room * sizeof(*bigger));
-
-		if (bigger == NULL)
-			return -ENOMEM;
-		o->pairs = bigger;
-		o->pair_room = room;
-	}
-	err = arena_put(o, key, &p.key_offset);
-	if (err == 0)
-		err = arena_put(o, value, &p.value_offset);
-	if (err < 0)
-		return err;
-	o->pairs[o->pair_count++] = p;
-	return 0;
-}
 
 /* The emit callback of every map: count a known pair, or store a new one. */
 static int oracle_emit_cb(void *ctx, struct mr_slice key, struct mr_slice value)
 {
 	struct mr_oracle *o = ctx;
-	size_t slot;
-	int err;
+	int err = mr_pairs_add(o->pairs, key, value, 1, o->eb);
 
-	if (key.size == 0 || key.size > MR_KEY_BYTES_MAX || value.size > MR_VALUE_BYTES_MAX)
-		return errbuf_set(o->eb, -E2BIG, "oracle: emitted key of %zu or value of %zu "
-				  "bytes, over %d or %d", key.size, value.size, MR_KEY_BYTES_MAX,
-				  MR_VALUE_BYTES_MAX);
-	if (2 * (o->pair_count + 1) > o->slot_count) {
-		err = table_grow(o);
-		if (err < 0)
-			return err;
-	}
-	slot = table_find(o, key, value);
-	if (o->table[slot] != 0) {
-		o->pairs[o->table[slot] - 1].multiplicity++;
-		return 0;
-	}
-	err = pair_append(o, key, value);
-	if (err < 0)
-		return err;
-	o->table[slot] = (uint32_t)o->pair_count;
-	ASSERT(2 * o->pair_count <= o->slot_count);
-	return 0;
+	return err < 0 ? errbuf_prefix(o->eb, err, "oracle: ") : 0;
 }
 
 int mr_oracle_new(const struct mr_app *app, struct mr_oracle **out, struct errbuf *eb)
 {
 	struct mr_oracle *o;
+	int err;
 
 	ASSERT(app != NULL && app->ops != NULL);
 	ASSERT(out != NULL);
@@ -208,6 +57,11 @@ int mr_oracle_new(const struct mr_app *app, struct mr_oracle **out, struct errbu
 	o = calloc(1, sizeof(*o));
 	if (o == NULL)
 		return errbuf_set(eb, -ENOMEM, "oracle: out of memory");
+	err = mr_pairs_new(MR_ORACLE_ARENA_BYTES_MAX, MR_ORACLE_PAIRS_MAX, &o->pairs, eb);
+	if (err < 0) {
+		free(o);
+		return err;
+	}
 	o->app = *app;
 	*out = o;
 	return 0;
@@ -219,10 +73,9 @@ void mr_oracle_free(struct mr_oracle *oracle)
 		return;
 	for (size_t i = 0; i < oracle->name_count; i++)
 		free(oracle->names[i]);
-	free(oracle->arena);
-	free(oracle->pairs);
-	free(oracle->table);
+	mr_pairs_free(oracle->pairs);
 	free(oracle->rows);
+	free(oracle->outputs);
 	free(oracle);
 }
 
@@ -288,73 +141,40 @@ int mr_oracle_add_file(struct mr_oracle *oracle, const char *path, struct errbuf
 	return err;
 }
 
-static int pair_compare_cb(const void *a, const void *b, void *ctx)
+/* Keep @output as the next row's, of @key. */
+static int row_add(struct mr_oracle *o, struct mr_slice key, const char *output, size_t size,
+		   struct errbuf *eb)
 {
-	const struct mr_oracle *o = ctx;
-	const struct pair *x = a, *y = b;
-	int order = mr_key_compare(arena_slice(o, x->key_offset, x->key_size),
-				  arena_slice(o, y->key_offset, y->key_size));
+	struct row *row = &o->rows[o->row_count];
 
-	if (order != 0)
-		return order;
-	return mr_key_compare(arena_slice(o, x->value_offset, x->value_size),
-			     arena_slice(o, y->value_offset, y->value_size));
-}
+	if (size > MR_ORACLE_ARENA_BYTES_MAX - o->outputs_size)
+		return errbuf_set(eb, -E2BIG, "oracle: over %zu bytes of outputs",
+				  MR_ORACLE_ARENA_BYTES_MAX);
+	if (o->outputs_size + size > o->outputs_room) {
+		size_t room = o->outputs_room ? o->outputs_room : 1u << 16;
+		char *bigger;
 
-/* The values of one key: pairs [next, end), each repeated by its multiplicity. */
-struct group {
-	const struct mr_oracle *oracle;
-	size_t next, end;
-	uint64_t repeats_left; /* of pairs[next - 1] */
-};
-
-static int group_next_cb(void *ctx, struct mr_slice *value)
-{
-	struct group *g = ctx;
-	const struct pair *p;
-
-	if (g->repeats_left == 0) {
-		if (g->next == g->end)
-			return 0;
-		g->repeats_left = g->oracle->pairs[g->next++].multiplicity;
-		ASSERT(g->repeats_left >= 1);
+		while (room < o->outputs_size + size)
+			room *= 2;
+		bigger = realloc(o->outputs, room);
+		if (bigger == NULL)
+			return errbuf_set(eb, -ENOMEM, "oracle: out of memory for outputs");
+		o->outputs = bigger;
+		o->outputs_room = room;
 	}
-	g->repeats_left--;
-	p = &g->oracle->pairs[g->next - 1];
-	*value = arena_slice(g->oracle, p->value_offset, p->value_size);
-	return 1;
-}
-
-/* Reduces pairs [first, end), all of one key, into a new row. */
-static int reduce_group(struct mr_oracle *o, size_t first, size_t end, char *out,
-			struct errbuf *eb)
-{
-	const struct pair *p = &o->pairs[first];
-	struct group g = { o, first, end, 0 };
-	struct mr_values values = { group_next_cb, &g };
-	struct row row = { .key_offset = p->key_offset, .key_size = p->key_size };
-	ssize_t size = mr_app_reduce(&o->app, arena_slice(o, p->key_offset, p->key_size), &values,
-				     out, MR_OUTPUT_BYTES_MAX, eb);
-	int err;
-
-	if (size < 0)
-		return errbuf_prefix(eb, (int)size, "oracle: key '%.*s': ",
-				     (int)(p->key_size < 64 ? p->key_size : 64),
-				     o->arena + p->key_offset);
-	ASSERT(g.next == end && g.repeats_left == 0);
-	o->eb = eb;
-	err = arena_put(o, (struct mr_slice){ out, (size_t)size }, &row.output_offset);
-	o->eb = NULL;
-	if (err < 0)
-		return err;
-	row.output_size = (uint32_t)size;
-	o->rows[o->row_count++] = row;
+	if (size > 0)
+		memcpy(o->outputs + o->outputs_size, output, size);
+	*row = (struct row){ key, o->outputs_size, (uint32_t)size };
+	o->outputs_size += size;
+	o->row_count++;
 	return 0;
 }
 
 int mr_oracle_run(struct mr_oracle *oracle, struct errbuf *eb)
 {
 	struct mr_oracle *o = oracle;
+	struct mr_pairs_group group;
+	size_t cursor = 0, count = mr_pairs_count(o->pairs);
 	char *out;
 	int err = 0;
 
@@ -362,34 +182,25 @@ int mr_oracle_run(struct mr_oracle *oracle, struct errbuf *eb)
 	if (o->ran)
 		return errbuf_set(eb, -EINVAL, "oracle: run twice");
 	o->ran = 1;
-	free(o->table);
-	o->table = NULL;
-	o->slot_count = 0;
 	out = malloc(MR_OUTPUT_BYTES_MAX);
-	o->rows = calloc(o->pair_count ? o->pair_count : 1, sizeof(*o->rows));
+	o->rows = calloc(count ? count : 1, sizeof(*o->rows));
 	if (out == NULL || o->rows == NULL) {
 		free(out);
-		return errbuf_set(eb, -ENOMEM, "oracle: out of memory for %zu pairs",
-				  o->pair_count);
+		return errbuf_set(eb, -ENOMEM, "oracle: out of memory for %zu pairs", count);
 	}
-	if (o->pair_count > 0)
-		qsort_r(o->pairs, o->pair_count, sizeof(*o->pairs), pair_compare_cb, o);
-	for (size_t first = 0, end; err == 0 && first < o->pair_count; first = end) {
-		const struct pair *p = &o->pairs[first];
-		struct mr_slice key = arena_slice(o, p->key_offset, p->key_size);
+	mr_pairs_sort(o->pairs);
+	while (err == 0 && mr_pairs_group_next(o->pairs, &cursor, &group)) {
+		ssize_t size = mr_app_reduce(&o->app, group.key, &group.values, out,
+					     MR_OUTPUT_BYTES_MAX, eb);
 
-		for (end = first + 1; end < o->pair_count; end++) {
-			const struct pair *q = &o->pairs[end];
-
-			if (!slice_equal(key, arena_slice(o, q->key_offset, q->key_size)))
-				break;
-		}
-		err = reduce_group(o, first, end, out, eb);
+		if (size < 0)
+			err = errbuf_prefix(eb, (int)size, "oracle: key '%.*s': ",
+					    (int)(group.key.size < 64 ? group.key.size : 64),
+					    group.key.bytes);
+		else
+			err = row_add(o, group.key, out, (size_t)size, eb);
 	}
 	free(out);
-	free(o->pairs);
-	o->pairs = NULL;
-	o->pair_count = 0;
 	return err;
 }
 
@@ -428,8 +239,8 @@ struct mr_oracle_row mr_oracle_row(const struct mr_oracle *oracle, size_t index)
 	ASSERT(oracle->ran);
 	ASSERT(index < oracle->row_count);
 	r = &oracle->rows[index];
-	row.key = arena_slice(oracle, r->key_offset, r->key_size);
-	row.output = arena_slice(oracle, r->output_offset, r->output_size);
+	row.key = r->key;
+	row.output = (struct mr_slice){ oracle->outputs + r->output_offset, r->output_size };
 	row.hash = mr_ihash(row.key);
 	return row;
 }

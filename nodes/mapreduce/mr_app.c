@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,22 +107,60 @@ static ssize_t put_output(char *out, size_t out_size, const char *text, size_t s
 	return (ssize_t)size;
 }
 
-/* Word count reduce: the number of values, in decimal, as the lab's wc.go (len(values)). */
+/* A count a word count emitted or combined: 1..UINT64_MAX in decimal, no sign or leading 0. */
+static int count_parse(struct mr_slice key, struct mr_slice value, uint64_t *count,
+		       struct errbuf *eb)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < value.size; i++) {
+		unsigned digit = (unsigned)(unsigned char)value.bytes[i] - '0';
+
+		if (digit > 9 || (i == 0 && digit == 0) || n > (UINT64_MAX - digit) / 10)
+			goto bad;
+		n = n * 10 + digit;
+	}
+	if (value.size == 0)
+		goto bad;
+	*count = n;
+	return 0;
+bad:
+	return errbuf_set(eb, -EINVAL, "wc key '%.*s': value '%.*s' is not a count",
+			  (int)(key.size < 64 ? key.size : 64), key.bytes,
+			  (int)(value.size < 32 ? value.size : 32), value.bytes);
+}
+
+/*
+ * Word count reduce: the sum of the counts, in decimal. Over the map's "1"s this is the number
+ * of values, as the lab's wc.go (len(values)); it is also the combiner (the paper's section
+ * 4.3), so a map may send one partial count per word instead of one "1" per occurrence.
+ */
 static ssize_t wc_reduce(const struct mr_app *app, struct mr_slice key, struct mr_values *values,
 			 char *out, size_t out_size, struct errbuf *eb)
 {
 	char text[24];
-	uint64_t count = 0;
+	uint64_t total = 0, count = 0;
 	struct mr_slice value;
+	bool any = false;
 	int got, size;
 
-	while ((got = values->next(values->ctx, &value)) == 1)
-		count++;
+	(void)app;
+	while ((got = values->next(values->ctx, &value)) == 1) {
+		int err = count_parse(key, value, &count, eb);
+
+		if (err < 0)
+			return err;
+		if (count > UINT64_MAX - total)
+			return errbuf_set(eb, -E2BIG, "wc key '%.*s': count over 2^64",
+					  (int)(key.size < 64 ? key.size : 64), key.bytes);
+		total += count;
+		any = true;
+	}
 	if (got < 0)
 		return got;
-	if (count == 0)
+	if (!any)
 		return no_values(key, eb);
-	size = snprintf(text, sizeof(text), "%" PRIu64, count);
+	size = snprintf(text, sizeof(text), "%" PRIu64, total);
 	ASSERT(size > 0 && (size_t)size < sizeof(text));
 	return put_output(out, out_size, text, (size_t)size, eb);
 }
@@ -380,9 +419,9 @@ static ssize_t grep_reduce(const struct mr_app *app, struct mr_slice key,
 }
 
 static const struct mr_app_ops apps[] = {
-	{ "wc", wc_map, wc_reduce },
-	{ "index", index_map, index_reduce },
-	{ "grep", grep_map, grep_reduce },
+	{ "wc", wc_map, wc_reduce, wc_reduce },
+	{ "index", index_map, index_reduce, NULL },
+	{ "grep", grep_map, grep_reduce, NULL },
 };
 
 const char *mr_app_names(void)
@@ -448,8 +487,10 @@ int mr_app_map(const struct mr_app *app, struct mr_slice name, struct mr_slice i
 	return err;
 }
 
-ssize_t mr_app_reduce(const struct mr_app *app, struct mr_slice key, struct mr_values *values,
-		      char *out, size_t out_size, struct errbuf *eb)
+/* Check a reduce's or combine's arguments, then run @fn. */
+static ssize_t reduce_with(const struct mr_app *app, mr_reduce_fn *fn, struct mr_slice key,
+			   struct mr_values *values, char *out, size_t out_size,
+			   struct errbuf *eb)
 {
 	ssize_t size;
 
@@ -460,12 +501,26 @@ ssize_t mr_app_reduce(const struct mr_app *app, struct mr_slice key, struct mr_v
 	if (key.size > MR_KEY_BYTES_MAX)
 		return errbuf_set(eb, -E2BIG, "reduce key of %zu bytes, over %d", key.size,
 				  MR_KEY_BYTES_MAX);
-	size = app->ops->reduce(app, key, values, out, out_size, eb);
+	size = fn(app, key, values, out, out_size, eb);
 	if (size >= 0) {
 		ASSERT((size_t)size <= out_size);
 		ASSERT(size <= MR_OUTPUT_BYTES_MAX);
 	}
 	return size;
+}
+
+ssize_t mr_app_reduce(const struct mr_app *app, struct mr_slice key, struct mr_values *values,
+		      char *out, size_t out_size, struct errbuf *eb)
+{
+	ASSERT(app != NULL && app->ops != NULL);
+	return reduce_with(app, app->ops->reduce, key, values, out, out_size, eb);
+}
+
+ssize_t mr_app_combine(const struct mr_app *app, struct mr_slice key, struct mr_values *values,
+		       char *out, size_t out_size, struct errbuf *eb)
+{
+	ASSERT(app != NULL && app->ops != NULL && app->ops->combine != NULL);
+	return reduce_with(app, app->ops->combine, key, values, out, out_size, eb);
 }
 
 static int array_next(void *ctx, struct mr_slice *value)

@@ -51,18 +51,24 @@ struct mr_values {
 
 struct mr_app;
 
+/* A reduce (or combine): write the output value of @key into @out (at most @out_size bytes,
+ * not NUL-terminated). Return: its size, or a negative errno. */
+typedef ssize_t mr_reduce_fn(const struct mr_app *app, struct mr_slice key,
+			     struct mr_values *values, char *out, size_t out_size,
+			     struct errbuf *eb);
+
 /*
- * The application seam (STYLE S24): a pair of deterministic functions.
+ * The application seam (STYLE S24): a pair of deterministic functions, and an optional
+ * combiner (the paper's section 4.3): a reduce whose output is one more value of the same key,
+ * so a map may send the combined value of its values instead of all of them.
  * map: call @emit for each intermediate pair of the document @name with contents @input.
- * reduce: write the output value of @key into @out (at most @out_size bytes, not
- * NUL-terminated). Return: its size, or a negative errno.
  */
 struct mr_app_ops {
 	const char *name;
 	int (*map)(const struct mr_app *app, struct mr_slice name, struct mr_slice input,
 		   mr_emit_fn *emit, void *emit_ctx, struct errbuf *eb);
-	ssize_t (*reduce)(const struct mr_app *app, struct mr_slice key, struct mr_values *values,
-			  char *out, size_t out_size, struct errbuf *eb);
+	mr_reduce_fn *reduce;
+	mr_reduce_fn *combine;          /* NULL: none */
 };
 
 /* An application and its parameter (grep's pattern; empty for the others). */
@@ -110,6 +116,10 @@ int mr_app_map(const struct mr_app *app, struct mr_slice name, struct mr_slice i
  */
 ssize_t mr_app_reduce(const struct mr_app *app, struct mr_slice key, struct mr_values *values,
 		      char *out, size_t out_size, struct errbuf *eb);
+
+/* mr_app_combine() - run the combiner of @app (which has one: ops->combine), as a reduce. */
+ssize_t mr_app_combine(const struct mr_app *app, struct mr_slice key, struct mr_values *values,
+		       char *out, size_t out_size, struct errbuf *eb);
 
 /* An iterator over an array of values, for callers that hold them (tests, a reduce task). */
 struct mr_values_array {

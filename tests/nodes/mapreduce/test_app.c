@@ -123,6 +123,38 @@ Test(mapreduce_app, wc_reduce_counts_values)
 	cr_assert_eq(out[0], '3');
 }
 
+Test(mapreduce_app, wc_reduce_sums_partial_counts_and_is_its_own_combiner)
+{
+	struct mr_slice counts[3] = { { "1", 1 }, { "523", 3 }, { "18446744073709551614", 20 } };
+	static const char *const bad[] = { "", "0", "01", "-1", "+1", "1x", " 1",
+					   "18446744073709551616" };
+	struct mr_values it;
+	struct mr_values_array array;
+	struct mr_app app;
+	char out[32];
+	struct errbuf eb;
+	ssize_t size = reduce("wc", NULL, "the", counts, 2, out, sizeof(out), NULL);
+
+	cr_assert_eq(size, 3);
+	cr_assert_eq(memcmp(out, "524", 3), 0);
+	cr_assert_eq(reduce("wc", NULL, "the", counts, 3, out, sizeof(out), &eb), -E2BIG, "%s",
+		     eb.msg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mr_slice value = text(bad[i]);
+
+		cr_assert_eq(reduce("wc", NULL, "w", &value, 1, out, sizeof(out), &eb), -EINVAL,
+			     "'%s'", bad[i]);
+	}
+	cr_assert_eq(mr_app_init(&app, "wc", NULL, NULL), 0);
+	cr_assert_not_null(app.ops->combine);
+	mr_values_array_init(&it, &array, counts, 2);
+	cr_assert_eq(mr_app_combine(&app, text("the"), &it, out, sizeof(out), NULL), 3);
+	cr_assert_eq(mr_app_init(&app, "index", NULL, NULL), 0);
+	cr_assert_null(app.ops->combine, "an index's values are documents, not counts");
+	cr_assert_eq(mr_app_init(&app, "grep", "x", NULL), 0);
+	cr_assert_null(app.ops->combine);
+}
+
 Test(mapreduce_app, index_map_emits_each_distinct_word_once_in_byte_order)
 {
 	const char *input = "b a b B a c";
