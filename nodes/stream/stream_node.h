@@ -64,11 +64,4 @@ const struct sockaddr_in *stream_node_peer(const struct replica_args *a, uint32_
 /* stream_node_peer_id() - the id of the peer whose gossip address is @from; -1: none. */
 int64_t stream_node_peer_id(const struct replica_args *a, const struct sockaddr_in *from);
 
-/**
- * stream_node_open_append() - open DIR/@name for appending (creating DIR, 0700) after
- * cutting a torn last line (one without '\n': a write the node was killed in). Blocks.
- * Return: the fd; -errno with @eb naming the file.
- */
-int stream_node_open_append(const char *dir, const char *name, struct errbuf *eb);
-
 #endif /* STREAM_NODE_H */

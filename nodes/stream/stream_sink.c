@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "append_file.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "log.h"
@@ -222,7 +223,7 @@ int stream_sink_run(const struct replica_args *a, const struct stream_job *job,
 	k->job = job;
 	err = a->data_dir ? 0 : errbuf_set(eb, -EINVAL, "the sink needs --data-dir");
 	if (err == 0)
-		err = k->out_fd = stream_node_open_append(a->data_dir, SINK_OUTPUT_NAME, eb);
+		err = k->out_fd = append_file_open(a->data_dir, SINK_OUTPUT_NAME, eb);
 	if (err >= 0)
 		err = output_load(k, eb);
 	if (err == 0) {

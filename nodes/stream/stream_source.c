@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "append_file.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "log.h"
@@ -340,7 +341,7 @@ int stream_source_run(const struct replica_args *a, const struct stream_job *job
 				.watermark_ms = INT64_MIN, .last_event_ns = monotime_ns() };
 	err = a->data_dir ? 0 : errbuf_set(eb, -EINVAL, "a source needs --data-dir");
 	if (err == 0)
-		err = src->log_fd = stream_node_open_append(a->data_dir, SOURCE_LOG_NAME, eb);
+		err = src->log_fd = append_file_open(a->data_dir, SOURCE_LOG_NAME, eb);
 	if (err >= 0)
 		err = log_load(src, eb);
 	if (err == 0) {

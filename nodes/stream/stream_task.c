@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "append_file.h"
 #include "errbuf.h"
 #include "fl_assert.h"
 #include "log.h"
@@ -375,7 +376,7 @@ static int task_new(struct task *t, const struct replica_args *a, const struct s
 		return errbuf_set(eb, -ENOMEM, "out of memory");
 	err = task_incarnation_next(a->data_dir, &t->incarnation, eb);
 	if (err == 0)
-		err = t->evidence_fd = stream_node_open_append(a->data_dir, "evidence.jsonl", eb);
+		err = t->evidence_fd = append_file_open(a->data_dir, "evidence.jsonl", eb);
 	return err < 0 ? err : 0;
 }
 
