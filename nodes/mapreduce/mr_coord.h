@@ -80,6 +80,7 @@ enum mr_record_kind {
 	MR_RECORD_REEXEC,               /* the task is idle again; attempt: the one given up */
 	MR_RECORD_WORKER_LOST,          /* worker: silent past worker_dead_ms, or restarted */
 	MR_RECORD_JOB_DONE,
+	MR_RECORD_JOB_START,            /* the daemon's, when a job is submitted */
 };
 
 struct mr_record {

@@ -112,7 +112,7 @@ static uint32_t numbers(struct cursor *c, const char *field, uint64_t *out, uint
 static const char *const verbs[] = {
 	[MR_WIRE_HEARTBEAT] = "hb", [MR_WIRE_REQUEST] = "req", [MR_WIRE_MAP_DONE] = "mapdone",
 	[MR_WIRE_REDUCE_DONE] = "reducedone", [MR_WIRE_FETCH_FAILED] = "fetchfail",
-	[MR_WIRE_STATUS] = "status",
+	[MR_WIRE_SUBMIT] = "submit", [MR_WIRE_STATUS] = "status",
 };
 
 static void counters_parse(struct cursor *c, uint64_t *counters)
@@ -129,6 +129,7 @@ static void rest_parse(struct cursor *c, struct mr_wire_msg *m)
 
 	if (m->kind == MR_WIRE_HEARTBEAT || m->kind == MR_WIRE_REQUEST)
 		return;
+	m->job = number(c, "job", UINT64_MAX);
 	m->index = (uint32_t)number(c, "task", MR_MAPS_MAX - 1);
 	m->attempt = (uint32_t)number(c, "attempt", UINT32_MAX);
 	if (m->kind == MR_WIRE_MAP_DONE) {
@@ -159,9 +160,14 @@ int mr_wire_parse(const char *line, size_t size, struct mr_wire_msg *msg, struct
 			k++;
 	if (c.bad || k == ARRAY_SIZE(verbs))
 		return errbuf_set(eb, -EINVAL, "'%.*s': expected hb, req, mapdone, reducedone, "
-				  "fetchfail or status", (int)(size < 40 ? size : 40), line);
+				  "fetchfail, submit or status", (int)(size < 40 ? size : 40),
+				  line);
 	msg->kind = (enum mr_wire_kind)k;
-	if (msg->kind != MR_WIRE_STATUS) {
+	if (msg->kind == MR_WIRE_SUBMIT || msg->kind == MR_WIRE_STATUS) {
+		msg->job = number(&c, "job", UINT64_MAX);
+		if (msg->job == 0)
+			c.bad = true;
+	} else {
 		msg->worker = (uint32_t)number(&c, "worker", MR_WORKERS_MAX - 1);
 		msg->incarnation = number(&c, "incarnation", UINT64_MAX);
 		rest_parse(&c, msg);
@@ -207,10 +213,12 @@ int mr_wire_format(const struct mr_wire_msg *m, char *buf, size_t size)
 	size_t used = 0;
 
 	put(buf, size, &used, "%s", verbs[m->kind]);
-	if (m->kind != MR_WIRE_STATUS)
+	if (m->kind == MR_WIRE_SUBMIT || m->kind == MR_WIRE_STATUS)
+		put(buf, size, &used, " %" PRIu64, m->job);
+	else
 		put(buf, size, &used, " %u %" PRIu64, m->worker, m->incarnation);
 	if (m->kind >= MR_WIRE_MAP_DONE && m->kind <= MR_WIRE_FETCH_FAILED)
-		put(buf, size, &used, " %u %u", m->index, m->attempt);
+		put(buf, size, &used, " %" PRIu64 " %u %u", m->job, m->index, m->attempt);
 	if (m->kind == MR_WIRE_MAP_DONE)
 		list_put(buf, size, &used, m->sizes, m->size_count);
 	if (m->kind == MR_WIRE_MAP_DONE || m->kind == MR_WIRE_REDUCE_DONE)
@@ -282,6 +290,7 @@ int mr_wire_assignment_parse(const char *line, size_t size, struct mr_wire_assig
 			      (verb_size == 6 && !memcmp(verb, "reduce", 6)))) {
 		a->reply = MR_REPLY_TASK;
 		a->kind = verb_size == 3 ? MR_MAP : MR_REDUCE;
+		out->job = number(&c, "job", UINT64_MAX);
 		a->index = (uint32_t)number(&c, "task", MR_MAPS_MAX - 1);
 		a->attempt = (uint32_t)number(&c, "attempt", UINT32_MAX);
 		a->backup = number(&c, "backup", 1) == 1;
@@ -294,7 +303,7 @@ int mr_wire_assignment_parse(const char *line, size_t size, struct mr_wire_assig
 		c.bad = true, c.field = "end of line";
 	if (c.bad)
 		return errbuf_set(eb, -EINVAL, "reply '%.*s': bad or missing %s (expected wait, "
-				  "exit, map M A B or reduce R A B H:S,...)",
+				  "exit, map J M A B or reduce J R A B H:S,...)",
 				  (int)(size < 60 ? size : 60), line, c.field);
 	return 0;
 }
@@ -307,8 +316,8 @@ int mr_wire_assignment_format(const struct mr_wire_assignment *in, char *buf, si
 	if (a->reply != MR_REPLY_TASK)
 		put(buf, size, &used, "%s", a->reply == MR_REPLY_WAIT ? "wait" : "exit");
 	else
-		put(buf, size, &used, "%s %u %u %d", a->kind == MR_MAP ? "map" : "reduce",
-		    a->index, a->attempt, a->backup ? 1 : 0);
+		put(buf, size, &used, "%s %" PRIu64 " %u %u %d", a->kind == MR_MAP ? "map" :
+		    "reduce", in->job, a->index, a->attempt, a->backup ? 1 : 0);
 	for (uint32_t m = 0; a->reply == MR_REPLY_TASK && a->kind == MR_REDUCE && m < in->maps;
 	     m++) {
 		if (in->holders[m] == MR_WORKER_NONE)
@@ -322,8 +331,8 @@ int mr_wire_assignment_format(const struct mr_wire_assignment *in, char *buf, si
 	return (int)used;
 }
 
-int mr_wire_get_parse(const char *line, size_t size, uint32_t *map, uint32_t *reduce,
-		      struct errbuf *eb)
+int mr_wire_get_parse(const char *line, size_t size, uint64_t *job, uint32_t *map,
+		      uint32_t *reduce, struct errbuf *eb)
 {
 	struct cursor c = { line, line + size, "verb", false };
 	const char *verb;
@@ -331,10 +340,11 @@ int mr_wire_get_parse(const char *line, size_t size, uint32_t *map, uint32_t *re
 
 	if (!word(&c, &verb, &verb_size) || verb_size != 3 || memcmp(verb, "get", 3))
 		c.bad = true;
+	*job = number(&c, "job", UINT64_MAX);
 	*map = (uint32_t)number(&c, "map", MR_MAPS_MAX - 1);
 	*reduce = (uint32_t)number(&c, "reduce", MR_REDUCES_MAX - 1);
 	if (c.bad || c.at != c.end)
-		return errbuf_set(eb, -EINVAL, "'%.*s': expected get MAP REDUCE",
+		return errbuf_set(eb, -EINVAL, "'%.*s': expected get JOB MAP REDUCE",
 				  (int)(size < 40 ? size : 40), line);
 	return 0;
 }

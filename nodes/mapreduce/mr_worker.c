@@ -230,7 +230,7 @@ int mr_worker_run(const struct replica_args *a, const struct mr_job *job,
 			continue;
 		}
 		if (next->a.kind == MR_MAP)
-			mr_worker_map(&w, &next->a);
+			mr_worker_map(&w, next);
 		else
 			mr_worker_reduce(&w, next);
 	}

@@ -30,8 +30,11 @@ struct worker {
 };
 
 /* Run a map, or a reduce, and report it; a failure is logged and reported as it can be. */
-void mr_worker_map(struct worker *w, const struct mr_assignment *task);
+void mr_worker_map(struct worker *w, const struct mr_wire_assignment *task);
 void mr_worker_reduce(struct worker *w, const struct mr_wire_assignment *task);
+
+/* OUTPUT/job-J: where job @job's reduces commit mr-out-R. */
+void mr_worker_job_dir(const struct worker *w, uint64_t job, char *buf, size_t size);
 
 /* Remove @dir and the files in it (not recursive), best effort. */
 void mr_worker_dir_remove(const char *dir);

@@ -57,9 +57,9 @@ ssize_t mr_link_call(struct mr_link *link, const char *line, size_t size, int64_
 	return n;
 }
 
-void mr_map_file_name(char *buf, size_t size, uint32_t map, uint32_t reduce)
+void mr_map_file_name(char *buf, size_t size, uint64_t job, uint32_t map, uint32_t reduce)
 {
-	snprintf(buf, size, "m%u-r%u", map, reduce);
+	snprintf(buf, size, "j%" PRIu64 "-m%u-r%u", job, map, reduce);
 }
 
 /* --- the file server --- */
@@ -92,10 +92,11 @@ static bool send_all(int fd, const void *bytes, size_t size)
 /* One connection: "get M R" in, "file N\n" and the bytes, or "none\n", out. */
 static void serve_one(const struct mr_file_server *server, int fd)
 {
-	char line[GET_LINE_BYTES_MAX], name[32], path[512], header[FILE_HEADER_BYTES_MAX];
+	char line[GET_LINE_BYTES_MAX], name[64], path[512], header[FILE_HEADER_BYTES_MAX];
 	size_t used = 0, size = 0;
 	char *bytes = NULL, *nl = NULL;
 	uint32_t map, reduce;
+	uint64_t job;
 	struct errbuf eb;
 
 	while (!nl && used < sizeof(line) - 1) {
@@ -106,11 +107,11 @@ static void serve_one(const struct mr_file_server *server, int fd)
 		used += (size_t)n;
 		nl = memchr(line, '\n', used);
 	}
-	if (!nl || mr_wire_get_parse(line, (size_t)(nl - line), &map, &reduce, &eb) < 0) {
+	if (!nl || mr_wire_get_parse(line, (size_t)(nl - line), &job, &map, &reduce, &eb) < 0) {
 		send_all(fd, "err bad request\n", 16);
 		return;
 	}
-	mr_map_file_name(name, sizeof(name), map, reduce);
+	mr_map_file_name(name, sizeof(name), job, map, reduce);
 	snprintf(path, sizeof(path), "%s/%s", server->dir, name);
 	if (mr_file_read(path, MR_IFILE_BYTES_MAX, &bytes, &size, &eb) < 0) {
 		send_all(fd, "none\n", 5);
@@ -194,8 +195,8 @@ static ssize_t recv_all(int fd, char *buf, size_t max, int64_t deadline_ns)
 	}
 }
 
-int mr_fetch(const struct sockaddr_in *from, uint32_t map, uint32_t reduce, uint64_t size,
-	     char **out, struct errbuf *eb)
+int mr_fetch(const struct sockaddr_in *from, uint64_t job, uint32_t map, uint32_t reduce,
+	     uint64_t size, char **out, struct errbuf *eb)
 {
 	int64_t deadline_ns = monotime_ns() + MR_NODE_IO_MS * 1000000ll;
 	size_t max = FILE_HEADER_BYTES_MAX + (size_t)size + 1;
@@ -214,7 +215,7 @@ int mr_fetch(const struct sockaddr_in *from, uint32_t map, uint32_t reduce, uint
 		return errbuf_set(eb, -ENOMEM, "fetch: out of memory");
 	line_conn_init(&conn, ntohs(from->sin_port), dummy, sizeof(dummy));
 	err = line_conn_open(&conn, from->sin_addr, deadline_ns, eb);
-	n = snprintf(request, sizeof(request), "get %u %u\n", map, reduce);
+	n = snprintf(request, sizeof(request), "get %" PRIu64 " %u %u\n", job, map, reduce);
 	if (!err && (err = line_conn_send(&conn, request, (size_t)n, deadline_ns)) < 0)
 		errbuf_set(eb, err, "fetch map %u: send: %s", map, strerror(-err));
 	got = err ? err : recv_all(conn.fd, buf, max, deadline_ns);

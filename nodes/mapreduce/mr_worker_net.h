@@ -30,7 +30,7 @@ void mr_link_close(struct mr_link *link);
 ssize_t mr_link_call(struct mr_link *link, const char *line, size_t size, int64_t timeout_ms,
 		     struct errbuf *eb);
 
-/* The files a worker serves: DIR/mM-rR, read whole for each "get M R". */
+/* The files a worker serves: DIR/jJ-mM-rR, read whole for each "get J M R". */
 struct mr_file_server {
 	int listen_fd;
 	char dir[256];
@@ -42,16 +42,16 @@ struct mr_file_server {
 int mr_file_server_start(struct mr_file_server *server, const struct sockaddr_in *addr,
 			 const char *dir, struct errbuf *eb);
 
-/* mr_map_file_name() - "mM-rR" (a map's file for one reduce), into @buf. */
-void mr_map_file_name(char *buf, size_t size, uint32_t map, uint32_t reduce);
+/* mr_map_file_name() - "jJ-mM-rR" (job J's map M's file for reduce R), into @buf. */
+void mr_map_file_name(char *buf, size_t size, uint64_t job, uint32_t map, uint32_t reduce);
 
 /**
- * mr_fetch() - map @map's file for @reduce from the worker at @from, which must be @size
+ * mr_fetch() - job @job's map @map's file for @reduce from the worker at @from, which must be @size
  * bytes, into a new buffer (*@out, freed by the caller), within MR_NODE_IO_MS.
  * Return: 0; -ENOENT if the holder does not have it; -EBADMSG for a reply that is not the
  *         file of that size; -ETIMEDOUT; -errno of the connection. @eb says which.
  */
-int mr_fetch(const struct sockaddr_in *from, uint32_t map, uint32_t reduce, uint64_t size,
-	     char **out, struct errbuf *eb);
+int mr_fetch(const struct sockaddr_in *from, uint64_t job, uint32_t map, uint32_t reduce,
+	     uint64_t size, char **out, struct errbuf *eb);
 
 #endif /* MR_WORKER_NET_H */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,7 +120,7 @@ static int map_run(struct worker *w, const struct mr_assignment *task, struct mr
 		   struct mr_wire_msg *done, struct errbuf *eb)
 {
 	const char *name = w->inputs[task->index];
-	char path[PATH_BYTES_MAX], file_name[32];
+	char path[PATH_BYTES_MAX], file_name[64];
 	char *bytes = NULL;
 	size_t size;
 	int err;
@@ -133,7 +134,7 @@ static int map_run(struct worker *w, const struct mr_assignment *task, struct mr
 	free(bytes);
 	crash_point(w, 2, "map, before its files");
 	for (uint32_t r = 0; !err && r < w->job->reduces; r++) {
-		mr_map_file_name(file_name, sizeof(file_name), task->index, r);
+		mr_map_file_name(file_name, sizeof(file_name), done->job, task->index, r);
 		err = file_put(w->files_dir, file_name, files[r].bytes, files[r].size, eb);
 		done->sizes[r] = files[r].size;
 		if (r == w->job->reduces / 2)
@@ -142,11 +143,13 @@ static int map_run(struct worker *w, const struct mr_assignment *task, struct mr
 	return err;
 }
 
-void mr_worker_map(struct worker *w, const struct mr_assignment *task)
+void mr_worker_map(struct worker *w, const struct mr_wire_assignment *assignment)
 {
+	const struct mr_assignment *task = &assignment->a;
 	struct mr_ibuf *files = calloc(w->job->reduces, sizeof(*files));
 	struct mr_wire_msg done = { .kind = MR_WIRE_MAP_DONE, .worker = w->id,
-				    .incarnation = w->incarnation, .index = task->index,
+				    .incarnation = w->incarnation, .job = assignment->job,
+				    .index = task->index,
 				    .attempt = task->attempt, .size_count = w->job->reduces };
 	char line[MR_WIRE_LINE_BYTES_MAX];
 	struct errbuf eb;
@@ -169,20 +172,20 @@ void mr_worker_map(struct worker *w, const struct mr_assignment *task)
 }
 
 /* Map @m's file for reduce @r from its holder: this process's own directory, or a fetch. */
-static int input_get(struct worker *w, uint32_t m, uint32_t r, uint32_t holder, uint64_t size,
-		     char **bytes, size_t *got, struct errbuf *eb)
+static int input_get(struct worker *w, uint64_t job, uint32_t m, uint32_t r, uint32_t holder,
+		     uint64_t size, char **bytes, size_t *got, struct errbuf *eb)
 {
 	struct sockaddr_in from;
-	char path[PATH_BYTES_MAX], name[32];
+	char path[PATH_BYTES_MAX], name[64];
 	int err;
 
 	*got = (size_t)size;
 	if (holder != w->id) {
 		if (!mr_node_tcp_addr(w->a, holder + 1, &from))
 			return errbuf_set(eb, -EINVAL, "map %u: holder %u is no peer", m, holder);
-		return mr_fetch(&from, m, r, size, bytes, eb);
+		return mr_fetch(&from, job, m, r, size, bytes, eb);
 	}
-	mr_map_file_name(name, sizeof(name), m, r);
+	mr_map_file_name(name, sizeof(name), job, m, r);
 	snprintf(path, sizeof(path), "%s/%s", w->files_dir, name);
 	err = mr_file_read(path, MR_IFILE_BYTES_MAX, bytes, got, eb);
 	if (!err && *got != size)
@@ -205,8 +208,8 @@ static int inputs_get(struct worker *w, const struct mr_wire_assignment *task,
 
 		if (task->holders[m] == MR_WORKER_NONE)
 			continue; /* only the early-reduce bug hands this out */
-		err = input_get(w, m, task->a.index, task->holders[m], task->sizes[m], &bytes,
-				&size, eb);
+		err = input_get(w, task->job, m, task->a.index, task->holders[m], task->sizes[m],
+				&bytes, &size, eb);
 		if (err) {
 			*failed = m;
 			return err;
@@ -218,16 +221,20 @@ static int inputs_get(struct worker *w, const struct mr_wire_assignment *task,
 
 /* Open what the reduce writes: a temporary file in the data dir, or, under the bugs, the final
  * file itself (truncated, or appended to). */
-static int output_open(struct worker *w, const struct mr_assignment *task, char *temp,
-		       char *final, struct errbuf *eb)
+static int output_open(struct worker *w, uint64_t job, const struct mr_assignment *task,
+		       char *temp, char *final, struct errbuf *eb)
 {
 	uint32_t bugs = w->a->bugs;
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC, fd;
 	const char *path = temp;
+	char dir[PATH_BYTES_MAX - 32];
 
-	snprintf(final, PATH_BYTES_MAX, "%s/mr-out-%u", w->dirs->output, task->index);
-	snprintf(temp, PATH_BYTES_MAX, "%s/out-r%u-a%u.tmp", w->a->data_dir, task->index,
-		 task->attempt);
+	mr_worker_job_dir(w, job, dir, sizeof(dir));
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return errbuf_set(eb, -errno, "%s: %s", dir, strerror(errno));
+	snprintf(final, PATH_BYTES_MAX, "%s/mr-out-%u", dir, task->index);
+	snprintf(temp, PATH_BYTES_MAX, "%s/out-j%" PRIu64 "-r%u-a%u.tmp", w->a->data_dir, job,
+		 task->index, task->attempt);
 	if (bugs & (MR_NODE_BUG_NON_ATOMIC_OUTPUT | MR_NODE_BUG_DUPLICATE_COMMIT))
 		path = final; /* BUG non-atomic-output, duplicate-commit: in place */
 	flags |= bugs & MR_NODE_BUG_DUPLICATE_COMMIT ? O_APPEND : O_TRUNC;
@@ -271,14 +278,16 @@ static int reduce_output(struct worker *w, const struct mr_assignment *task,
 			 const struct mr_reduce_input *inputs, uint32_t count,
 			 struct mr_wire_msg *done, struct errbuf *eb)
 {
+	char dir[PATH_BYTES_MAX];
 	static struct mr_ofile_writer writer; /* 64 KiB: off the stack; one task at a time */
 	char temp[PATH_BYTES_MAX], final[PATH_BYTES_MAX], line[MR_WIRE_LINE_BYTES_MAX];
 	bool in_place = w->a->bugs & (MR_NODE_BUG_NON_ATOMIC_OUTPUT |
 				      MR_NODE_BUG_DUPLICATE_COMMIT);
-	int fd = output_open(w, task, temp, final, eb), err;
+	int fd = output_open(w, done->job, task, temp, final, eb), err;
 
 	if (fd < 0)
 		return fd;
+	mr_worker_job_dir(w, done->job, dir, sizeof(dir));
 	mr_ofile_writer_init(&writer, fd, in_place ? final : temp);
 	err = mr_reduce_task(&w->app, inputs, count, task->index, w->job->reduces, &writer,
 			     done->counters, eb);
@@ -290,10 +299,10 @@ static int reduce_output(struct worker *w, const struct mr_assignment *task,
 		done->digest = file_digest(temp); /* BUG exit-before-commit: done, then commit */
 		report(w, line, (size_t)mr_wire_format(done, line, sizeof(line)));
 		sleep_ms(MR_NODE_COMMIT_DELAY_MS);
-		return commit(temp, final, w->dirs->output, eb);
+		return commit(temp, final, dir, eb);
 	}
 	if (!in_place)
-		err = commit(temp, final, w->dirs->output, eb);
+		err = commit(temp, final, dir, eb);
 	done->digest = file_digest(final);
 	crash_point(w, 4, "reduce, before its report");
 	if (!err)
@@ -305,7 +314,8 @@ void mr_worker_reduce(struct worker *w, const struct mr_wire_assignment *task)
 {
 	struct mr_reduce_input *inputs = calloc(task->maps ? task->maps : 1, sizeof(*inputs));
 	struct mr_wire_msg done = { .kind = MR_WIRE_REDUCE_DONE, .worker = w->id,
-				    .incarnation = w->incarnation, .index = task->a.index,
+				    .incarnation = w->incarnation, .job = task->job,
+				    .index = task->a.index,
 				    .attempt = task->a.attempt };
 	struct mr_wire_msg failed = done;
 	char line[MR_WIRE_LINE_BYTES_MAX];
@@ -330,4 +340,9 @@ void mr_worker_reduce(struct worker *w, const struct mr_wire_assignment *task)
 	for (uint32_t i = 0; i < count; i++)
 		free((void *)inputs[i].bytes);
 	free(inputs);
+}
+
+void mr_worker_job_dir(const struct worker *w, uint64_t job, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/job-%" PRIu64, w->dirs->output, job);
 }

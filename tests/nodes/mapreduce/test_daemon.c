@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_daemon.c - mapreduce-node processes on 127.0.0.1 (a coordinator and three workers):
- * jobs whose output equals the sequential oracle without faults (each task run once, maps on
- * more than one worker), with in-task crashes, and with a worker and the coordinator killed
- * and restarted mid-job. */
+ * jobs, one after another, whose output equals the sequential oracle without faults (each
+ * task run once, maps on more than one worker), with in-task crashes, and with a worker and
+ * the coordinator killed and restarted mid-job. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,19 +114,27 @@ static void node_start(int id, const char *job, const char *bug)
 	pids[id] = daemon_spawn(argv, NULL, log_path);
 }
 
-static bool job_done(void)
+/* One line to the coordinator, its reply (until the next call). */
+static const char *ask(const char *line)
 {
+	static char reply[64];
 	int fd = daemon_connect(pids[0], port_base, "coordinator");
-	bool done = strncmp(daemon_request(fd, "status\n"), "done", 4) == 0;
 
+	snprintf(reply, sizeof(reply), "%s", daemon_request(fd, line));
 	close(fd);
-	return done;
+	return reply;
 }
 
-static void wait_done(void)
+/* Submit job @job and wait until the coordinator says it is done. */
+static void run_job(int job)
 {
-	for (int waited = 0; !job_done(); waited += 50) {
-		cr_assert_lt(waited, DONE_MS_MAX, "the job did not finish");
+	char line[32];
+
+	snprintf(line, sizeof(line), "submit %d\n", job);
+	cr_assert_eq(strncmp(ask(line), "ok", 2), 0, "%s", ask(line));
+	snprintf(line, sizeof(line), "status %d\n", job);
+	for (int waited = 0; strncmp(ask(line), "done", 4) != 0; waited += 50) {
+		cr_assert_lt(waited, DONE_MS_MAX, "job %d did not finish", job);
 		daemon_sleep_ms(50);
 	}
 }
@@ -170,9 +178,10 @@ static int map_workers(const char *text)
 	return n;
 }
 
-/* The output equals the oracle of @app over the input. */
-static void expect_oracle_output(const char *app_name)
+/* Job @job's output equals the oracle of @app over the input. */
+static void expect_oracle_output(int job, const char *app_name)
 {
+	char job_output[PATH_BYTES_MAX + 16];
 	char paths[MAPS][PATH_BYTES_MAX + 32];
 	const char *list[MAPS];
 	struct mr_oracle *oracle;
@@ -186,7 +195,9 @@ static void expect_oracle_output(const char *app_name)
 	}
 	cr_assert_eq(mr_app_init(&app, app_name, NULL, NULL), 0);
 	cr_assert_eq(mr_oracle_compute(&app, list, MAPS, &oracle, &eb), 0, "%s", eb.msg);
-	cr_assert_eq(mr_output_check(output, REDUCES, oracle, &report, &eb), 0, "%s", eb.msg);
+	snprintf(job_output, sizeof(job_output), "%s/job-%d", output, job);
+	cr_assert_eq(mr_output_check(job_output, REDUCES, oracle, &report, &eb), 0, "%s",
+		     eb.msg);
 	cr_assert(mr_output_valid(&report), "%s", report.findings[0].text);
 	cr_assert_eq(report.keys, mr_oracle_count(oracle));
 	mr_oracle_free(oracle);
@@ -205,12 +216,17 @@ Test(mapreduce_daemon, word_count_equals_the_oracle_each_task_once_maps_in_paral
 	char *text;
 
 	start_all("app=wc,maps=6,reduces=4");
-	wait_done();
-	expect_oracle_output("wc");
+	run_job(1);
+	expect_oracle_output(1, "wc");
+	cr_assert_eq(strncmp(ask("status 2\n"), "none", 4), 0);
+	run_job(2);
+	expect_oracle_output(2, "wc");
+	cr_assert_eq(strncmp(ask("status 1\n"), "done", 4), 0);
 	text = evidence();
 	cr_assert_eq(occurrences(text, "\"reexec\""), 0, "%s", text);
-	cr_assert_eq(occurrences(text, "\"backup\":false"), MAPS + REDUCES, "%s", text);
-	cr_assert_eq(occurrences(text, "\"job-done\""), 1);
+	cr_assert_eq(occurrences(text, "\"backup\":false"), 2 * (MAPS + REDUCES), "%s", text);
+	cr_assert_eq(occurrences(text, "\"job-start\""), 2);
+	cr_assert_eq(occurrences(text, "\"job-done\""), 2);
 	cr_assert_geq(map_workers(text), 2, "maps ran in parallel: %s", text);
 	free(text);
 }
@@ -218,8 +234,8 @@ Test(mapreduce_daemon, word_count_equals_the_oracle_each_task_once_maps_in_paral
 Test(mapreduce_daemon, the_inverted_index_equals_the_oracle)
 {
 	start_all("app=index,maps=6,reduces=4");
-	wait_done();
-	expect_oracle_output("index");
+	run_job(1);
+	expect_oracle_output(1, "index");
 }
 
 Test(mapreduce_daemon, in_task_crashes_still_give_the_oracles_output)
@@ -227,8 +243,8 @@ Test(mapreduce_daemon, in_task_crashes_still_give_the_oracles_output)
 	char *text;
 
 	start_all("app=wc,maps=6,reduces=4,crash=300");
-	wait_done();
-	expect_oracle_output("wc");
+	run_job(1);
+	expect_oracle_output(1, "wc");
 	text = evidence();
 	cr_assert_gt(occurrences(text, "\"worker-lost\""), 0, "crashes restarted workers");
 	free(text);
@@ -240,20 +256,22 @@ Test(mapreduce_daemon, a_killed_worker_and_a_killed_coordinator_are_survived)
 	int fd = -1;
 
 	start_all("app=wc,maps=6,reduces=4");
+	cr_assert_eq(strncmp(ask("submit 1\n"), "ok", 2), 0);
+	cr_assert_eq(strncmp(ask("submit 2\n"), "busy 1", 6), 0, "one job at a time");
 	daemon_sleep_ms(150);
 	daemon_stop(&pids[1], &fd, SIGKILL);
 	daemon_stop(&pids[0], &fd, SIGKILL);
 	node_start(1, "app=wc,maps=6,reduces=4", NULL);
 	daemon_sleep_ms(100);
 	node_start(0, "app=wc,maps=6,reduces=4", NULL);
-	wait_done();
-	expect_oracle_output("wc");
+	run_job(1); /* a retry: the coordinator says ok and goes on with it */
+	expect_oracle_output(1, "wc");
 	text = evidence();
 	cr_assert_eq(occurrences(text, "\"job-done\""), 1, "%s", text);
 	cr_assert_gt(occurrences(text, "\"worker-lost\""), 0, "worker 0 came back new: %s",
 		     text);
 	free(text);
 	snprintf(log_path, sizeof(log_path), "%s/node-0.log", root);
-	cr_assert(daemon_file_mentions(log_path, "resumed the job from"),
+	cr_assert(daemon_file_mentions(log_path, "resumed job 1 from"),
 		  "the coordinator resumed from its state: %s", daemon_file_text(log_path));
 }

@@ -33,28 +33,32 @@ Test(mapreduce_wire, every_request_round_trips)
 	m.kind = MR_WIRE_REQUEST;
 	round_trip(&m, "req 3 7\n");
 	m = (struct mr_wire_msg){ .kind = MR_WIRE_MAP_DONE, .worker = 1, .incarnation = 2,
-				  .index = 5, .attempt = 2, .counters = { 10, 20, 0, 0 },
+				  .job = 7, .index = 5, .attempt = 2, .counters = { 10, 20, 0, 0 },
 				  .size_count = 3, .sizes = { 100, 0, 18446744073709551615u } };
-	round_trip(&m, "mapdone 1 2 5 2 100,0,18446744073709551615 10,20,0,0\n");
+	round_trip(&m, "mapdone 1 2 7 5 2 100,0,18446744073709551615 10,20,0,0\n");
 	m = (struct mr_wire_msg){ .kind = MR_WIRE_REDUCE_DONE, .worker = 63, .incarnation = 1,
-				  .index = 4, .attempt = 1, .counters = { 0, 0, 5, 50 },
+				  .job = 1, .index = 4, .attempt = 1, .counters = { 0, 0, 5, 50 },
 				  .digest = 0x00ab0000000000cdu };
-	round_trip(&m, "reducedone 63 1 4 1 0,0,5,50 00ab0000000000cd\n");
+	round_trip(&m, "reducedone 63 1 1 4 1 0,0,5,50 00ab0000000000cd\n");
 	m = (struct mr_wire_msg){ .kind = MR_WIRE_FETCH_FAILED, .worker = 2, .incarnation = 9,
-				  .index = 1, .attempt = 3, .map = 1023, .holder = 0 };
-	round_trip(&m, "fetchfail 2 9 1 3 1023 0\n");
-	m = (struct mr_wire_msg){ .kind = MR_WIRE_STATUS };
-	round_trip(&m, "status\n");
+				  .job = 3, .index = 1, .attempt = 3, .map = 1023, .holder = 0 };
+	round_trip(&m, "fetchfail 2 9 3 1 3 1023 0\n");
+	m = (struct mr_wire_msg){ .kind = MR_WIRE_SUBMIT, .job = 12 };
+	round_trip(&m, "submit 12\n");
+	m = (struct mr_wire_msg){ .kind = MR_WIRE_STATUS, .job = 12 };
+	round_trip(&m, "status 12\n");
 }
 
 Test(mapreduce_wire, bad_requests_are_refused_saying_what)
 {
 	static const char *const bad[] = {
 		"", "hb", "hb 3", "hb 3 7 1", "hb  3 7", "hb 3 7 ", "hb 03 7", "hb 64 7",
-		"hb -1 7", "HB 3 7", "req 3 18446744073709551616", "mapdone 1 2 5 2 1,,2 1,2,3,4",
-		"mapdone 1 2 5 2 1,2 1,2,3", "mapdone 1 2 5 2 1,2 1,2,3,4,5",
-		"reducedone 1 1 0 1 0,0,5,50 00AB0000000000CD", "reducedone 1 1 0 1 0,0,5,50 ab",
-		"fetchfail 2 9 1 3 1024 0", "fetchfail 2 9 1 3 1 64", "status 1", "nonsense",
+		"hb -1 7", "HB 3 7", "req 3 18446744073709551616", "mapdone 1 2 1 5 2 1,,2 1,2,3,4",
+		"mapdone 1 2 1 5 2 1,2 1,2,3", "mapdone 1 2 1 5 2 1,2 1,2,3,4,5",
+		"mapdone 1 2 5 2 1,2 1,2,3,4", "reducedone 1 1 1 0 1 0,0,5,50 00AB0000000000CD",
+		"reducedone 1 1 1 0 1 0,0,5,50 ab", "fetchfail 2 9 1 1 3 1024 0",
+		"fetchfail 2 9 1 1 3 1 64", "status", "status 0", "submit", "submit 1 2",
+		"nonsense",
 	};
 	struct mr_wire_msg m;
 	struct errbuf eb;
@@ -79,8 +83,9 @@ Test(mapreduce_wire, assignments_round_trip)
 	cr_assert_eq(mr_wire_assignment_format(&a, line, sizeof(line)), 5);
 	cr_assert_str_eq(line, "wait\n");
 	a.a = (struct mr_assignment){ MR_REPLY_TASK, MR_MAP, 7, 2, true };
+	a.job = 4;
 	size = mr_wire_assignment_format(&a, line, sizeof(line));
-	cr_assert_str_eq(line, "map 7 2 1\n");
+	cr_assert_str_eq(line, "map 4 7 2 1\n");
 	cr_assert_eq(mr_wire_assignment_parse(line, (size_t)size - 1, &b, &eb), 0, "%s", eb.msg);
 	cr_assert_eq(memcmp(&a.a, &b.a, sizeof(a.a)), 0);
 	a.a = (struct mr_assignment){ MR_REPLY_TASK, MR_REDUCE, 3, 1, false };
@@ -91,25 +96,28 @@ Test(mapreduce_wire, assignments_round_trip)
 	}
 	size = mr_wire_assignment_format(&a, line, sizeof(line));
 	cr_assert_gt(size, 0, "a reduce of the most maps fits a line");
-	cr_assert(strncmp(line, "reduce 3 1 0 -,1:1000000000001,", 31) == 0, "%.40s", line);
+	cr_assert(strncmp(line, "reduce 4 3 1 0 -,1:1000000000001,", 33) == 0, "%.40s", line);
 	cr_assert_eq(mr_wire_assignment_parse(line, (size_t)size - 1, &b, &eb), 0, "%s", eb.msg);
 	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0);
-	cr_assert_eq(mr_wire_assignment_parse("reduce 3 1 0 1:5,x", 18, &b, &eb), -EINVAL);
-	cr_assert_eq(mr_wire_assignment_parse("map 3 1 2", 9, &b, &eb), -EINVAL);
+	cr_assert_eq(mr_wire_assignment_parse("reduce 1 3 1 0 1:5,x", 20, &b, &eb), -EINVAL);
+	cr_assert_eq(mr_wire_assignment_parse("map 1 3 1 2", 11, &b, &eb), -EINVAL);
+	cr_assert_eq(mr_wire_assignment_parse("map 3 1 0", 9, &b, &eb), -EINVAL, "no job");
 	cr_assert_eq(mr_wire_assignment_parse("exit now", 8, &b, &eb), -EINVAL);
 }
 
 Test(mapreduce_wire, file_requests)
 {
 	uint32_t map, reduce;
+	uint64_t job;
 	struct errbuf eb;
 
-	cr_assert_eq(mr_wire_get_parse("get 12 3", 8, &map, &reduce, &eb), 0);
+	cr_assert_eq(mr_wire_get_parse("get 5 12 3", 10, &job, &map, &reduce, &eb), 0);
+	cr_assert_eq(job, 5);
 	cr_assert_eq(map, 12);
 	cr_assert_eq(reduce, 3);
-	cr_assert_eq(mr_wire_get_parse("get 12 256", 10, &map, &reduce, &eb), -EINVAL);
-	cr_assert_eq(mr_wire_get_parse("put 1 2", 7, &map, &reduce, &eb), -EINVAL);
-	cr_assert_eq(mr_wire_get_parse("get 1", 5, &map, &reduce, &eb), -EINVAL);
+	cr_assert_eq(mr_wire_get_parse("get 5 12 256", 12, &job, &map, &reduce, &eb), -EINVAL);
+	cr_assert_eq(mr_wire_get_parse("put 5 1 2", 9, &job, &map, &reduce, &eb), -EINVAL);
+	cr_assert_eq(mr_wire_get_parse("get 1 2", 7, &job, &map, &reduce, &eb), -EINVAL);
 }
 
 Test(mapreduce_job, defaults_round_trip_and_keys_parse)
