@@ -24,6 +24,7 @@
 extern checker_make_fn pbft_checker_make;
 extern checker_make_fn chord_checker_make;
 extern checker_make_fn window_checker_make;
+extern checker_make_fn mapreduce_checker_make;
 
 /* gcounter, gset, orset: the CRDT checker with that model; "crdt": it infers the model. */
 static int crdt_make(const struct checker_entry *entry, const struct linear_opts *linear,
@@ -236,6 +237,9 @@ static const struct checker_entry entries[] = {
 	  "that go nowhere, slow routing", "chord", NULL, NULL, false, chord_checker_make },
 	{ "window", "a windowed stream job: its panes and side output against the events sent, "
 	  "and the operators' watermarks", "stream", NULL, NULL, false, window_checker_make },
+	{ "mapreduce", "MapReduce jobs: every output against a sequential run, commits, "
+	  "re-executions, parallelism, counters", "mapreduce", NULL, NULL, false,
+	  mapreduce_checker_make },
 	/* Jepsen's checkers. Their detectors never take a history with a node or a final
 	 * read on an add/read op, so the harness's own add/read histories reach the last row. */
 	{ "counter", "Jepsen counter: each ok read between the ok adds and the possible adds",

@@ -34,6 +34,8 @@ struct mr_oracle {
 	char *outputs;
 	size_t outputs_size, outputs_room;
 	int ran;
+	uint64_t emitted;  /* pairs the maps emitted, repeats included */
+	uint64_t input_bytes;
 	struct errbuf *eb; /* the add's errbuf, for emit */
 };
 
@@ -43,6 +45,7 @@ static int oracle_emit_cb(void *ctx, struct mr_slice key, struct mr_slice value)
 	struct mr_oracle *o = ctx;
 	int err = mr_pairs_add(o->pairs, key, value, 1, o->eb);
 
+	o->emitted += err == 0;
 	return err < 0 ? errbuf_prefix(o->eb, err, "oracle: ") : 0;
 }
 
@@ -117,6 +120,7 @@ int mr_oracle_add_document(struct mr_oracle *oracle, struct mr_slice name, struc
 	oracle->eb = eb;
 	err = mr_app_map(&oracle->app, name, input, oracle_emit_cb, oracle, eb);
 	oracle->eb = NULL;
+	oracle->input_bytes += err == 0 ? input.size : 0;
 	return err;
 }
 
@@ -293,4 +297,14 @@ int mr_oracle_write(const struct mr_oracle *oracle, FILE *file, struct errbuf *e
 	if (fflush(file) != 0)
 		return errbuf_set(eb, -EIO, "oracle: flush failed");
 	return 0;
+}
+
+uint64_t mr_oracle_emitted(const struct mr_oracle *oracle)
+{
+	return oracle->emitted;
+}
+
+uint64_t mr_oracle_input_bytes(const struct mr_oracle *oracle)
+{
+	return oracle->input_bytes;
 }

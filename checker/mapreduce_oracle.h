@@ -95,4 +95,9 @@ int mr_oracle_partition_next(const struct mr_oracle *oracle, uint32_t reduce_cou
  */
 int mr_oracle_write(const struct mr_oracle *oracle, FILE *file, struct errbuf *eb);
 
+/* mr_oracle_emitted() - the pairs every map emitted, repeats included (a job's
+ * MAP_OUTPUT_PAIRS counter); mr_oracle_input_bytes() - the documents' bytes. */
+uint64_t mr_oracle_emitted(const struct mr_oracle *oracle);
+uint64_t mr_oracle_input_bytes(const struct mr_oracle *oracle);
+
 #endif /* MAPREDUCE_ORACLE_H */

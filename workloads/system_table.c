@@ -13,6 +13,7 @@ extern const struct system_desc lww_system_desc;
 extern const struct system_desc pbft_system_desc;
 extern const struct system_desc chord_system_desc;
 extern const struct system_desc stream_system_desc;
+extern const struct system_desc mapreduce_system_desc;
 
 static const struct system_desc *const systems[] = {
 	&crdt_system_desc,
@@ -20,6 +21,7 @@ static const struct system_desc *const systems[] = {
 	&pbft_system_desc,
 	&chord_system_desc,
 	&stream_system_desc,
+	&mapreduce_system_desc,
 };
 
 const struct system_desc *system_desc_at(size_t i)

@@ -51,7 +51,7 @@ static const char *const reason_names[] = {
 
 /* One record as an evidence line; @digest (a reduce's commit) if not NULL. */
 static int evidence_line(uint64_t job, const struct mr_record *r, const uint64_t *digest,
-			 char *buf, size_t size)
+			 const uint64_t *counters, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "{\"t_ms\":%" PRId64 ",\"wall_ns\":%" PRId64 ",\"job\":%"
 			 PRIu64 ",\"kind\":\"%s\"", r->time_ms, realtime_ns(), job,
@@ -72,6 +72,10 @@ static int evidence_line(uint64_t job, const struct mr_record *r, const uint64_t
 			      reason_names[r->reason]);
 	if (digest)
 		n += snprintf(buf + n, size - (size_t)n, ",\"digest\":\"%016" PRIx64 "\"", *digest);
+	if (counters)
+		n += snprintf(buf + n, size - (size_t)n, ",\"counters\":[%" PRIu64 ",%" PRIu64 ",%"
+			      PRIu64 ",%" PRIu64 "]", counters[0], counters[1], counters[2],
+			      counters[3]);
 	n += snprintf(buf + n, size - (size_t)n, "}\n");
 	ASSERT(n > 0 && (size_t)n < size);
 	return n;
@@ -81,14 +85,20 @@ static int evidence_line(uint64_t job, const struct mr_record *r, const uint64_t
 static void evidence_write(struct coordinator *c, const struct mr_wire_msg *msg)
 {
 	char line[EVIDENCE_LINE_BYTES_MAX];
+	uint64_t counters[MR_COUNTERS];
 
 	for (uint32_t i = 0; i < c->out.count; i++) {
 		const struct mr_record *r = &c->out.items[i];
 		bool commit = msg && msg->kind == MR_WIRE_REDUCE_DONE &&
 			      (r->kind == MR_RECORD_DONE || r->kind == MR_RECORD_DUPLICATE) &&
 			      r->task_kind == MR_REDUCE;
-		int n = evidence_line(c->job, r, commit ? &msg->digest : NULL, line,
-				      sizeof(line));
+		bool done = r->kind == MR_RECORD_JOB_DONE;
+		int n;
+
+		if (done)
+			mr_coord_counters(c->coord, counters); /* the job's, once each task */
+		n = evidence_line(c->job, r, commit ? &msg->digest : NULL, done ? counters : NULL,
+				  line, sizeof(line));
 
 		if (write(c->evidence_fd, line, (size_t)n) != n)
 			log_warn("coordinator: evidence write: %s", strerror(errno));
@@ -139,10 +149,16 @@ static bool job_running(const struct coordinator *c)
 	return c->coord && !mr_coord_job_done(c->coord);
 }
 
-/* The client's lines: "submit J" starts job J once the current one is done; "status J". */
+/* The client's lines: "submit J" starts job J once the current one is done; "status J";
+ * "last". */
 static int client_reply(struct coordinator *c, const struct mr_wire_msg *m, char *reply,
 			size_t size, struct errbuf *eb)
 {
+	if (m->kind == MR_WIRE_LAST && c->job == 0)
+		return snprintf(reply, size, "none\n");
+	if (m->kind == MR_WIRE_LAST)
+		return snprintf(reply, size, "%" PRIu64 " %s\n", c->job,
+				job_running(c) ? "running" : "done");
 	if (m->kind == MR_WIRE_SUBMIT && m->job > c->job && job_running(c))
 		return snprintf(reply, size, "busy %" PRIu64 "\n", c->job);
 	if (m->kind == MR_WIRE_SUBMIT && m->job > c->job) {
@@ -204,7 +220,8 @@ static ssize_t request_cb(struct replica_server *s, void *ctx, const char *line,
 	int n = 0;
 
 	c->out.count = 0;
-	if (!err && (msg.kind == MR_WIRE_SUBMIT || msg.kind == MR_WIRE_STATUS))
+	if (!err && (msg.kind == MR_WIRE_SUBMIT || msg.kind == MR_WIRE_STATUS ||
+		     msg.kind == MR_WIRE_LAST))
 		err = n = client_reply(c, &msg, reply, reply_size, &eb);
 	else if (!err)
 		err = dispatch(c, &msg, &a, &eb);

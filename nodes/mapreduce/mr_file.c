@@ -373,3 +373,32 @@ int mr_file_read(const char *path, size_t max, char **out, size_t *size, struct 
 		*size = (size_t)st.st_size;
 	return err;
 }
+
+int mr_output_snapshot_take(const char *dir, uint32_t reduces, struct mr_output_snapshot *out,
+			    struct errbuf *eb)
+{
+	*out = (struct mr_output_snapshot){ .digest = MR_FILE_DIGEST_INIT };
+	for (uint32_t r = 0; r < reduces; r++) {
+		struct mr_ofile_reader reader;
+		char path[4096], *bytes = NULL;
+		size_t size = 0;
+		uint64_t header[2] = { r, 0 };
+		int err;
+
+		snprintf(path, sizeof(path), "%s/mr-out-%u", dir, r);
+		err = mr_file_read(path, (size_t)1 << 31, &bytes, &size, eb);
+		if (err == -ENOENT) {
+			out->digest = codec_fnv1a(out->digest, header, sizeof(header[0]));
+			continue;
+		}
+		if (err)
+			return err;
+		header[1] = size;
+		out->digest = codec_fnv1a(out->digest, header, sizeof(header));
+		out->digest = codec_fnv1a(out->digest, bytes, size);
+		out->files++;
+		out->whole += mr_ofile_open(&reader, bytes, size, path, NULL) == 0;
+		free(bytes);
+	}
+	return 0;
+}

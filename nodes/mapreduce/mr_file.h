@@ -114,6 +114,19 @@ int mr_ofile_next(struct mr_ofile_reader *r, struct mr_slice *key, struct mr_sli
  */
 int mr_file_read(const char *path, size_t max, char **out, size_t *size, struct errbuf *eb);
 
+/* A job's output directory as a reader finds it at one moment: a digest of the files
+ * mr-out-0..R-1 in order (each file's index, size and bytes; a missing one its index alone),
+ * how many there are, and how many are whole (their trailer checks). */
+struct mr_output_snapshot {
+	uint64_t digest;
+	uint32_t files, whole;
+};
+
+/* mr_output_snapshot_take() - read @dir's R files. Return: 0 (a missing directory is a
+ * snapshot of no file); -errno of a read other than a missing file. */
+int mr_output_snapshot_take(const char *dir, uint32_t reduces, struct mr_output_snapshot *out,
+			    struct errbuf *eb);
+
 /* Both digests are codec_fnv1a() from this offset basis (FNV-1a 64's). */
 #define MR_FILE_DIGEST_INIT 0xcbf29ce484222325ull
 

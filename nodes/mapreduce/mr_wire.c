@@ -112,7 +112,7 @@ static uint32_t numbers(struct cursor *c, const char *field, uint64_t *out, uint
 static const char *const verbs[] = {
 	[MR_WIRE_HEARTBEAT] = "hb", [MR_WIRE_REQUEST] = "req", [MR_WIRE_MAP_DONE] = "mapdone",
 	[MR_WIRE_REDUCE_DONE] = "reducedone", [MR_WIRE_FETCH_FAILED] = "fetchfail",
-	[MR_WIRE_SUBMIT] = "submit", [MR_WIRE_STATUS] = "status",
+	[MR_WIRE_SUBMIT] = "submit", [MR_WIRE_STATUS] = "status", [MR_WIRE_LAST] = "last",
 };
 
 static void counters_parse(struct cursor *c, uint64_t *counters)
@@ -160,14 +160,14 @@ int mr_wire_parse(const char *line, size_t size, struct mr_wire_msg *msg, struct
 			k++;
 	if (c.bad || k == ARRAY_SIZE(verbs))
 		return errbuf_set(eb, -EINVAL, "'%.*s': expected hb, req, mapdone, reducedone, "
-				  "fetchfail, submit or status", (int)(size < 40 ? size : 40),
+				  "fetchfail, submit, status or last", (int)(size < 40 ? size : 40),
 				  line);
 	msg->kind = (enum mr_wire_kind)k;
 	if (msg->kind == MR_WIRE_SUBMIT || msg->kind == MR_WIRE_STATUS) {
 		msg->job = number(&c, "job", UINT64_MAX);
 		if (msg->job == 0)
 			c.bad = true;
-	} else {
+	} else if (msg->kind != MR_WIRE_LAST) {
 		msg->worker = (uint32_t)number(&c, "worker", MR_WORKERS_MAX - 1);
 		msg->incarnation = number(&c, "incarnation", UINT64_MAX);
 		rest_parse(&c, msg);
@@ -215,7 +215,7 @@ int mr_wire_format(const struct mr_wire_msg *m, char *buf, size_t size)
 	put(buf, size, &used, "%s", verbs[m->kind]);
 	if (m->kind == MR_WIRE_SUBMIT || m->kind == MR_WIRE_STATUS)
 		put(buf, size, &used, " %" PRIu64, m->job);
-	else
+	else if (m->kind != MR_WIRE_LAST)
 		put(buf, size, &used, " %u %" PRIu64, m->worker, m->incarnation);
 	if (m->kind >= MR_WIRE_MAP_DONE && m->kind <= MR_WIRE_FETCH_FAILED)
 		put(buf, size, &used, " %" PRIu64 " %u %u", m->job, m->index, m->attempt);

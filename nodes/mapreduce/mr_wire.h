@@ -26,6 +26,8 @@ enum mr_wire_kind {
 					 * job J' runs */
 	MR_WIRE_STATUS,                 /* "status J" (the client) -> "running", "done" or
 					 * "none" (not the current job) */
+	MR_WIRE_LAST,                   /* "last" (the client) -> "J running", "J done" or
+					 * "none": the current job */
 };
 
 struct mr_wire_msg {

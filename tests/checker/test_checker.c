@@ -196,8 +196,8 @@ Test(checker, registry_names_are_unique_and_each_makes_a_checker)
 	checker_entry_names(names, sizeof(names));
 	cr_expect_str_eq(names, "gcounter, gset, orset, lww, cas-register, register, mutex, "
 			 "multi-register, kv, linearizable-set, unordered-queue, fifo-queue, pbft, "
-			 "chord, window, counter, set, set-full, broadcast, queue, total-queue, "
-			 "unique-ids");
+			 "chord, window, mapreduce, counter, set, set-full, broadcast, queue, "
+			 "total-queue, unique-ids");
 	cr_expect_null(checker_entry_find("nosuch"));
 }
 

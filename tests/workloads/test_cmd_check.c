@@ -216,8 +216,8 @@ Test(cmd_check, usage_errors_exit_64)
 	cr_expect_eq(run_cmd(4, model, out, err), 64);
 	cr_expect(strstr(err, "\"lwww\" (gcounter, gset, orset, lww, cas-register, register, "
 			 "mutex, multi-register, kv, linearizable-set, unordered-queue, "
-			 "fifo-queue, pbft, chord, window, counter, set, set-full, broadcast, "
-			 "queue, total-queue, unique-ids)"), "%s", err);
+			 "fifo-queue, pbft, chord, window, mapreduce, counter, set, set-full, "
+			 "broadcast, queue, total-queue, unique-ids)"), "%s", err);
 	cr_expect_eq(run_cmd(3, two, out, err), 64);
 	cr_expect_eq(run_cmd(3, bad, out, err), 64);
 }

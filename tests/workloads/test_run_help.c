@@ -112,6 +112,10 @@ static const char *sample(const char *name, const char *arg, const char *first_b
 		{ "window", "SPEC", "sliding:1000:250" }, { "offset", "MS", "100" },
 		{ "lateness", "MS", "500" }, { "out-of-order", "MS", "200" },
 		{ "idle-timeout", "MS", "800" }, { "guarantee", "MODE", "at-least-once" },
+		{ "workers", "N", "2" }, { "maps", "M", "4" }, { "reduces", "R", "3" },
+		{ "app", "wc|index|grep:PATTERN", "index" },
+		{ "input", "DIR", "/usr/share/common-licenses" }, /* Debian's, always there */
+		{ "crash-in-task", "P", "0.2" },
 	};
 
 	if (strcmp(name, "bug") == 0)

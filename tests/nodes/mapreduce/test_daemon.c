@@ -222,6 +222,7 @@ Test(mapreduce_daemon, word_count_equals_the_oracle_each_task_once_maps_in_paral
 	run_job(2);
 	expect_oracle_output(2, "wc");
 	cr_assert_eq(strncmp(ask("status 1\n"), "done", 4), 0);
+	cr_assert_eq(strncmp(ask("last\n"), "2 done", 6), 0);
 	text = evidence();
 	cr_assert_eq(occurrences(text, "\"reexec\""), 0, "%s", text);
 	cr_assert_eq(occurrences(text, "\"backup\":false"), 2 * (MAPS + REDUCES), "%s", text);

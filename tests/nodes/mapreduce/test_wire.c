@@ -47,6 +47,8 @@ Test(mapreduce_wire, every_request_round_trips)
 	round_trip(&m, "submit 12\n");
 	m = (struct mr_wire_msg){ .kind = MR_WIRE_STATUS, .job = 12 };
 	round_trip(&m, "status 12\n");
+	m = (struct mr_wire_msg){ .kind = MR_WIRE_LAST };
+	round_trip(&m, "last\n");
 }
 
 Test(mapreduce_wire, bad_requests_are_refused_saying_what)
@@ -57,7 +59,7 @@ Test(mapreduce_wire, bad_requests_are_refused_saying_what)
 		"mapdone 1 2 1 5 2 1,2 1,2,3", "mapdone 1 2 1 5 2 1,2 1,2,3,4,5",
 		"mapdone 1 2 5 2 1,2 1,2,3,4", "reducedone 1 1 1 0 1 0,0,5,50 00AB0000000000CD",
 		"reducedone 1 1 1 0 1 0,0,5,50 ab", "fetchfail 2 9 1 1 3 1024 0",
-		"fetchfail 2 9 1 1 3 1 64", "status", "status 0", "submit", "submit 1 2",
+		"fetchfail 2 9 1 1 3 1 64", "status", "status 0", "submit", "submit 1 2", "last 1",
 		"nonsense",
 	};
 	struct mr_wire_msg m;
