@@ -93,7 +93,11 @@ static int operator_alloc(struct stream_operator *op, struct errbuf *eb)
 
 	op->edges_at = sizeof(struct stream_chunk) + cells;
 	op->emitted_at = op->edges_at + (config->bugs & STREAM_BUG_END_INCLUSIVE ? cells : 0);
-	op->chunk_bytes = op->emitted_at + (size_t)op->chunk_panes * sizeof(uint64_t);
+	/* With lateness 0 a window is cleaned when it fires, so it never counts a pane emitted
+	 * (no LATE pane follows): no room for the counts, a smaller stride to miss in. */
+	op->chunk_bytes = op->emitted_at;
+	if (config->lateness_ms > 0)
+		op->chunk_bytes += (size_t)op->chunk_panes * sizeof(uint64_t);
 	op->chunks_max = config->pane_entries_max + config->window_entries_max;
 	op->free_head = STREAM_CHUNK_NONE;
 	op->scratch = stream_operator_scratch_new(op->chunks_max);
@@ -205,7 +209,6 @@ static void emit_pane(struct stream_operator *op, uint32_t id, uint32_t bit, int
 		      enum stream_pane_timing timing, bool counted, struct stream_outputs *out)
 {
 	struct stream_chunk *chunk = stream_chunk_at(op, id);
-	uint64_t *emitted = stream_chunk_emitted(op, chunk, bit);
 	struct stream_output *record;
 	int64_t value;
 
@@ -220,8 +223,11 @@ static void emit_pane(struct stream_operator *op, uint32_t id, uint32_t bit, int
 	record->window_end_ms = start_ms + op->config.spec.size_ms; /* stream_window_end() */
 	record->value = value;
 	record->timing = timing;
-	record->pane_index = chunk->emitted >> bit & 1 ? *emitted : 0;
+	record->pane_index = chunk->emitted >> bit & 1 ? *stream_chunk_emitted(op, chunk, bit) : 0;
 	if (counted) {
+		/* Counted only within lateness > 0: else the chunk has no emitted counts. */
+		uint64_t *emitted = stream_chunk_emitted(op, chunk, bit);
+
 		*emitted = record->pane_index + 1;
 		chunk->emitted |= 1ull << bit;
 		ASSERT(*emitted >= 1);

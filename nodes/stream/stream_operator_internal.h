@@ -30,7 +30,8 @@ enum {
 /*
  * A chunk: all the state of one key over the R consecutive panes c * R .. c * R + R - 1
  * (pane index q = (start - O) / P; R = op->chunk_panes). Its header, then R pane cells,
- * then R edge cells (STREAM_BUG_END_INCLUSIVE only), then R emitted counts (u64). Bit j of
+ * then R edge cells (STREAM_BUG_END_INCLUSIVE only), then R emitted counts (u64; lateness > 0
+ * only: with lateness 0 a window goes as it fires and counts nothing emitted). Bit j of
  * a mask is pane c * R + j, or the window or edge starting there. A key's panes sit side
  * by side, so an event is one lookup and a firing window reads adjacent memory: bench-stream
  * showed that the former table of one 40-byte slot per (key, pane) and per (key, window
@@ -111,6 +112,7 @@ static inline struct stream_cell *stream_chunk_edge(const struct stream_operator
 static inline uint64_t *stream_chunk_emitted(const struct stream_operator *op,
 					     struct stream_chunk *chunk, uint32_t bit)
 {
+	ASSERT(op->emitted_at < op->chunk_bytes); /* lateness > 0: the chunk has the counts */
 	return STREAM_CHUNK_ARRAY(chunk, op->emitted_at, uint64_t) + bit;
 }
 

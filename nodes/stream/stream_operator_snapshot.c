@@ -341,6 +341,11 @@ static int check_entry(const struct stream_operator *op, const struct snapshot_s
 	if (!entry_start_valid(op, entry))
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: start %" PRId64
 				  " is off the grid of its kind", index, entry->start_ms);
+	/* With lateness 0 no window outlives its firing, so none counted a pane emitted (and
+	 * chunks have no room for the counts). */
+	if (!aggregate && entry->panes_emitted != 0 && op->config.lateness_ms == 0)
+		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: panes emitted with lateness 0",
+				  index);
 	if (aggregate && entry->aggregate.count == 0)
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: no events", index);
 	if (aggregate && op->config.aggregate == STREAM_AGGREGATE_COUNT &&

@@ -379,6 +379,8 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 		return false; /* its neighbours' links are wrong */
 	if (!(chunk->panes | chunk->edges | chunk->members) || (chunk->emitted & ~chunk->members))
 		return false;
+	if (chunk->emitted && op->config.lateness_ms == 0)
+		return false; /* no window outlives its firing */
 	if (chunk->edges && !(op->config.bugs & STREAM_BUG_END_INCLUSIVE))
 		return false;
 	for (uint32_t bit = 0; bit < op->chunk_panes; bit++) {
