@@ -404,7 +404,7 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 	*panes += (uint32_t)(__builtin_popcountll(chunk->panes) +
 			     __builtin_popcountll(chunk->edges));
 	*windows += (uint32_t)__builtin_popcountll(chunk->members);
-	return op->links[id].due_ms == stream_operator_chunk_due(op, id);
+	return op->links[id].due_ms == stream_operator_chunk_due(op, id, watermark_ms);
 }
 
 bool stream_operator_invariants_hold(const struct stream_operator *op)

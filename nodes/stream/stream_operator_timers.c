@@ -81,7 +81,8 @@ static uint32_t lowest_bit(uint64_t mask)
 
 /* Each kind's times ascend with its bits (a later pane's last window ends no earlier), so
  * the lowest bit of each is its earliest. */
-int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id)
+int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id,
+				  int64_t watermark_ms)
 {
 	struct stream_chunk *chunk = stream_chunk_at(op, id);
 	uint64_t members = chunk->members;
@@ -101,18 +102,21 @@ int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id)
 		int64_t max_ms = stream_operator_max_timestamp_ms(
 			op, stream_operator_bit_start(op, chunk, lowest_bit(members)));
 
-		if (max_ms > op->watermark_ms)
+		if (max_ms > watermark_ms)
 			return min_ms(due_ms, max_ms);
 	}
 	return due_ms;
 }
 
-void stream_operator_schedule(struct stream_operator *op, uint32_t id)
+/* stream_operator_schedule() at @watermark_ms: an advance cleans chunks before it sets the
+ * operator's watermark to that. */
+static void schedule_at(struct stream_operator *op, uint32_t id, int64_t watermark_ms)
 {
 	struct stream_link *chunk = &op->links[id];
-	int64_t due_ms = stream_operator_chunk_due(op, id);
+	int64_t due_ms = stream_operator_chunk_due(op, id, watermark_ms);
 
-	ASSERT(due_ms > op->watermark_ms && due_ms != INT64_MAX);
+	ASSERT(watermark_ms >= op->watermark_ms);
+	ASSERT(due_ms > watermark_ms && due_ms != INT64_MAX);
 	if (chunk->prev != STREAM_CHUNK_UNLINKED) {
 		if (due_ms == chunk->due_ms)
 			return;
@@ -120,6 +124,11 @@ void stream_operator_schedule(struct stream_operator *op, uint32_t id)
 	}
 	chunk->due_ms = due_ms;
 	calendar_link(op, id);
+}
+
+void stream_operator_schedule(struct stream_operator *op, uint32_t id)
+{
+	schedule_at(op, id, op->watermark_ms);
 }
 
 /* Take the chunks of @bucket due at or before @until_ms; others (later in the bucket's span,
@@ -189,12 +198,12 @@ void stream_operator_untake(struct stream_operator *op, uint32_t count)
 		calendar_link(op, op->popped[index]);
 }
 
-void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id)
+void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id, int64_t watermark_ms)
 {
 	struct stream_chunk *chunk = stream_chunk_at(op, id);
-	int64_t watermark_ms = op->watermark_ms;
 	uint32_t bit;
 
+	ASSERT(watermark_ms >= op->watermark_ms);
 	for (; chunk->panes; chunk->panes &= ~(1ull << bit), op->pane_entries--) {
 		bit = lowest_bit(chunk->panes);
 		if (stream_operator_pane_cleanup_ms(op, chunk->index * op->chunk_panes + bit) >
@@ -220,7 +229,7 @@ void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id)
 		stream_operator_chunk_remove(op, id);
 		return;
 	}
-	stream_operator_schedule(op, id);
+	schedule_at(op, id, watermark_ms);
 }
 
 void stream_operator_calendar_clear(struct stream_operator *op)
@@ -364,6 +373,7 @@ static uint32_t collect_chunk(struct stream_operator *op, uint32_t id, int64_t u
 			      uint32_t count)
 {
 	const struct stream_chunk *chunk = stream_chunk_at(op, id);
+	uint32_t first = count;
 
 	for (uint64_t members = chunk->members; members; members &= members - 1) {
 		int64_t start_ms = stream_operator_bit_start(op, chunk,
@@ -374,8 +384,12 @@ static uint32_t collect_chunk(struct stream_operator *op, uint32_t id, int64_t u
 			break; /* and so are the later ones */
 		if (max_ms > op->watermark_ms)
 			op->firing[count++] = (struct stream_firing){
-				start_ms, chunk->key, id, (uint32_t)__builtin_ctzll(members) };
+				start_ms, chunk->key, id, (uint16_t)__builtin_ctzll(members), 0 };
 	}
+	/* Members ascend by start, and so the sort orders a chunk's windows: this one is its
+	 * last to fire. */
+	if (count > first)
+		op->firing[count - 1].last = 1;
 	ASSERT(count <= op->window_entries);
 	return count;
 }

@@ -31,16 +31,19 @@ struct stream_calendar {
 	int64_t min_ms[STREAM_CALENDAR_BUCKETS];        /* <= its chunks' due times */
 };
 
-/* A window an advance fires: its start, key and the chunk and bit of its membership. */
+/* A window an advance fires: its start, key and the chunk and bit of its membership; last:
+ * its chunk fires no later window in this advance (then the chunk can be cleaned). */
 struct stream_firing {
 	int64_t start_ms;
 	uint64_t key;
-	uint32_t id, bit;
+	uint32_t id;
+	uint16_t bit, last;
 };
 
-/* What chunk @id's due_ms should be at the operator's watermark (INT64_MAX if it holds
+/* What chunk @id's due_ms should be at watermark @watermark_ms (INT64_MAX if it holds
  * nothing). */
-int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id);
+int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id,
+				  int64_t watermark_ms);
 
 /* Put live chunk @id in the calendar at its due time, or move it there if that changed. */
 void stream_operator_schedule(struct stream_operator *op, uint32_t id);
@@ -50,9 +53,9 @@ void stream_operator_schedule(struct stream_operator *op, uint32_t id);
 uint32_t stream_operator_take_due(struct stream_operator *op, int64_t until_ms);
 void stream_operator_untake(struct stream_operator *op, uint32_t count);
 
-/* Drop what taken chunk @id holds past cleanup at the operator's watermark, then the chunk
- * if empty, else schedule it anew. */
-void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id);
+/* Drop what taken chunk @id holds past cleanup at @watermark_ms (the operator's, or the one
+ * it is advancing to), then the chunk if empty, else schedule it anew for @watermark_ms. */
+void stream_operator_chunk_clean(struct stream_operator *op, uint32_t id, int64_t watermark_ms);
 
 /* Every chunk in the calendar anew (after a restore); the calendar emptied first. */
 void stream_operator_timers_rebuild(struct stream_operator *op);
