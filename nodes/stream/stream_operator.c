@@ -27,6 +27,7 @@ static void straddle_prefetch(const struct stream_operator *op, const struct str
 STATIC_ASSERT(STREAM_OPERATOR_ENTRIES_MAX <= (1 << 20),
 	      "chunks (<= pane + window entries) and index slots (4 per chunk) fit a u32");
 STATIC_ASSERT(sizeof(struct stream_chunk) == 56, "a chunk's header, in a cache line");
+STATIC_ASSERT(sizeof(struct stream_cell) == 8, "a cell is its value (stream_operator.h's sizes)");
 STATIC_ASSERT((int)STREAM_OPERATOR_WINDOW_PANES_MAX <= (int)STREAM_CHUNK_PANES_MAX,
 	      "a window's panes fit one chunk's masks");
 
@@ -486,7 +487,7 @@ static void cells_add(struct stream_operator *op, struct stream_cell *cells, uin
 		return;
 	ASSERT((bits & (bits - 1)) == 0);
 	bit = (uint32_t)__builtin_ctzll(bits);
-	stream_operator_aggregate_add(op, &cells[bit], *held & bits, 1, value);
+	stream_operator_aggregate_add(op, &cells[bit], *held & bits, value);
 	op->pane_entries += !(*held & bits);
 	*held |= bits;
 }

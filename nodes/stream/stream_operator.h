@@ -28,7 +28,7 @@ enum {
 	/* Records one event step appends at most: one per window of the event, and one more
 	 * for the window ending at the event under STREAM_BUG_END_INCLUSIVE. */
 	STREAM_OPERATOR_EVENT_OUTPUTS_MAX = STREAM_WINDOW_ASSIGN_MAX + 1,
-	STREAM_OPERATOR_SNAPSHOT_VERSION = 1,
+	STREAM_OPERATOR_SNAPSHOT_VERSION = 2,        /* 1: cells with counts, refused */
 };
 
 enum stream_aggregate {
@@ -109,12 +109,12 @@ struct stream_operator_status {
 /**
  * stream_operator_new() - an operator with no state, every input active at watermark
  * INT64_MIN. State lives in chunks, each one key's R consecutive panes (R a power of two,
- * 4 .. 64, twice the panes of a window): 56 bytes, then 16 per pane, 8 more with lateness
- * > 0, 16 more under STREAM_BUG_END_INCLUSIVE; at most pane + window entries max chunks;
+ * 4 .. 64, twice the panes of a window): 56 bytes, then 8 per pane, 8 more with lateness
+ * > 0, 8 more under STREAM_BUG_END_INCLUSIVE; at most pane + window entries max chunks;
  * their pool, index (2 to 4 slots of 8 bytes a chunk) and calendar links (20 bytes a chunk)
  * grow by doubling, from 64 chunks, as the state does (so a step may allocate: -ENOMEM,
  * nothing changed).
- * Allocated here: scratches of pane + window entries max (40 bytes each, for snapshots) and
+ * Allocated here: scratches of pane + window entries max (32 bytes each, for snapshots) and
  * 2 * window entries max (24 bytes each, for firing); some 30 KiB of calendar and sorting.
  * @config: borrowed; its spec is copied, with c_remainder set by STREAM_BUG_NEGATIVE_MODULO.
  * Return: 0 with *@out set; -EINVAL for a bad @config (@eb names the field); -ENOMEM.

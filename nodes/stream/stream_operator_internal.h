@@ -16,10 +16,10 @@ struct errbuf;
 struct stream_entry;                    /* stream_operator_snapshot.c */
 struct stream_index_slot;               /* stream_operator_state.c */
 
-/* A pane's (or edge's) aggregate. */
+/* A pane's (or edge's) aggregate; its chunk's mask bit says it holds events, so no count
+ * (COUNT's value is it, >= 1): 8 bytes, fewer cache lines a window (read cold as it fires). */
 struct stream_cell {
-	uint64_t count;                         /* events combined, >= 1 while held */
-	int64_t value;                          /* their aggregate; COUNT keeps count too */
+	int64_t value;                          /* the events' aggregate */
 };
 
 enum {
@@ -181,9 +181,9 @@ int stream_operator_reserve(struct stream_operator *op, uint32_t more, struct er
 void stream_operator_chunks_clear(struct stream_operator *op);
 void stream_operator_chunk_remove(struct stream_operator *op, uint32_t id);
 
-/* Fold @count events of aggregate @value into @cell, which holds events if @held. */
+/* Fold an event of aggregate @value into @cell, which holds events if @held. */
 void stream_operator_aggregate_add(const struct stream_operator *op, struct stream_cell *cell,
-				   bool held, uint64_t count, int64_t value);
+				   bool held, int64_t value);
 
 /* The value of window (key, start at pane index @q): its panes combined. False if it holds
  * no event. @id: the chunk of its start if known, else STREAM_CHUNK_NONE. */

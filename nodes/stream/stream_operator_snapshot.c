@@ -25,10 +25,8 @@ struct stream_entry {
 	int64_t start_ms;
 	uint8_t kind;                           /* enum stream_entry_kind */
 	union {
-		struct {
-			uint64_t count;         /* events combined, >= 1 */
-			int64_t value;          /* their aggregate; COUNT keeps count here too */
-		} aggregate;                    /* PANE, EDGE */
+		int64_t value;                  /* PANE, EDGE: the events' aggregate (COUNT:
+						 * the count, >= 1) */
 		uint64_t panes_emitted;         /* WINDOW: the next pane's index */
 	};
 };
@@ -57,6 +55,7 @@ static int64_t entry_cleanup_ms(const struct stream_operator *op, const struct s
  * +-(STREAM_WINDOW_TIME_MS_MAX + STREAM_WINDOW_SIZE_MS_MAX) = +-2^61.
  */
 #define ENTRY_START_MS_ABS_MAX (STREAM_WINDOW_TIME_MS_MAX + STREAM_WINDOW_SIZE_MS_MAX)
+STATIC_ASSERT(sizeof(struct stream_entry) == 32, "stream_operator.h's scratch size");
 STATIC_ASSERT(ENTRY_START_MS_ABS_MAX <= STREAM_WINDOW_START_MS_ABS_MAX,
 	      "restored starts are accepted by stream_window.h");
 
@@ -67,15 +66,17 @@ STATIC_ASSERT(ENTRY_START_MS_ABS_MAX <= STREAM_WINDOW_START_MS_ABS_MAX,
  *   per input: watermark_ms i64, idle u8                                    (9 bytes each)
  *   watermark_ms i64; events, late_events, watermark_regressions u64; entry count u32 (36)
  *   per entry, ascending by (kind, key, start): kind u8, key u64, start_ms i64, then
- *   count u64 and value i64 (PANE, EDGE) or panes_emitted u64 and 0 (WINDOW: one per
- *   member window; 0 if it emitted nothing)                                 (33 each)
+ *   value i64 (PANE, EDGE) or panes_emitted u64 (WINDOW: one per member window; 0 if it
+ *   emitted nothing)                                                        (25 each)
  *   CRC-32 u32 of all the bytes before it.
+ * Version 1 had 33-byte entries, a count u64 before each value (0 for WINDOW); the operator
+ * keeps no count now (a cell's bit says it holds events), so it refuses version 1.
  */
 enum {
 	SNAPSHOT_CONFIG_BYTES = 1 + 1 + 1 + 4 * 8 + 4 + 4,     /* version .. bugs */
 	SNAPSHOT_INPUT_BYTES = 8 + 1,                           /* watermark, idle */
 	SNAPSHOT_TAIL_BYTES = 8 + 3 * 8 + 4,    /* watermark, counters, entry count */
-	SNAPSHOT_ENTRY_BYTES = 1 + 8 + 8 + 8 + 8,       /* kind, key, start, two fields */
+	SNAPSHOT_ENTRY_BYTES = 1 + 8 + 8 + 8,   /* kind, key, start, value or panes emitted */
 	SNAPSHOT_CRC_BYTES = 4,
 };
 
@@ -155,8 +156,7 @@ static void write_entry(struct codec_writer *w, const struct stream_entry *entry
 	codec_write_le(w, entry->kind, 1);
 	codec_write_le(w, entry->key, 8);
 	codec_write_le(w, (uint64_t)entry->start_ms, 8);
-	codec_write_le(w, window ? entry->panes_emitted : entry->aggregate.count, 8);
-	codec_write_le(w, window ? 0 : (uint64_t)entry->aggregate.value, 8);
+	codec_write_le(w, window ? entry->panes_emitted : (uint64_t)entry->value, 8);
 }
 
 /* Add to op->scratch an entry of @kind per bit of @mask in @chunk. */
@@ -174,7 +174,7 @@ static uint32_t chunk_entries(struct stream_operator *op, struct stream_chunk *c
 			.key = chunk->key, .kind = kind,
 			.start_ms = stream_operator_bit_start(op, chunk, bit) };
 		if (kind != STREAM_ENTRY_WINDOW)
-			entry->aggregate.count = cell->count, entry->aggregate.value = cell->value;
+			entry->value = cell->value;
 		else if (chunk->emitted >> bit & 1)
 			entry->panes_emitted = *stream_chunk_emitted(op, chunk, bit);
 	}
@@ -243,8 +243,15 @@ static int expect_field(struct codec_reader *r, size_t bytes, uint64_t expected,
 static int read_config(struct codec_reader *r, const struct stream_operator_config *config,
 		       struct errbuf *eb)
 {
-	int err = expect_field(r, 1, STREAM_OPERATOR_SNAPSHOT_VERSION, "version", eb);
+	uint64_t version = codec_read_le(r, 1, "version");
+	int err = 0;
 
+	if (r->bad)
+		return errbuf_set(eb, -EINVAL, "snapshot: version: truncated");
+	if (version != STREAM_OPERATOR_SNAPSHOT_VERSION)
+		return errbuf_set(eb, -EINVAL, "snapshot: version %" PRIu64 ", the operator reads "
+				  "version %d only%s", version, STREAM_OPERATOR_SNAPSHOT_VERSION,
+				  version == 1 ? " (version 1 kept a count per pane)" : "");
 	err = err ? err : expect_field(r, 1, (uint64_t)config->spec.kind, "spec kind", eb);
 	err = err ? err : expect_field(r, 1, (uint64_t)config->aggregate, "aggregate", eb);
 	err = err ? err : expect_field(r, 8, (uint64_t)config->spec.size_ms, "size_ms", eb);
@@ -297,20 +304,16 @@ static int read_state(struct codec_reader *r, const struct stream_operator *op,
 
 static void read_entry(struct codec_reader *r, struct stream_entry *entry)
 {
-	uint64_t first, second;
+	uint64_t field;
 
 	entry->kind = (uint8_t)codec_read_le(r, 1, "entry kind");
 	entry->key = codec_read_le(r, 8, "entry key");
 	entry->start_ms = (int64_t)codec_read_le(r, 8, "entry start");
-	first = codec_read_le(r, 8, "entry count");
-	second = codec_read_le(r, 8, "entry value");
-	if (entry->kind == STREAM_ENTRY_WINDOW) {
-		entry->panes_emitted = first;
-		codec_read_check(r, second == 0, "window entry's unused field");
-	} else {
-		entry->aggregate.count = first;
-		entry->aggregate.value = (int64_t)second;
-	}
+	field = codec_read_le(r, 8, "entry value");
+	if (entry->kind == STREAM_ENTRY_WINDOW)
+		entry->panes_emitted = field;
+	else
+		entry->value = (int64_t)field;
 }
 
 /* Whether @start_ms is in range and on the grid of its kind (panes, edges or windows). */
@@ -346,11 +349,10 @@ static int check_entry(const struct stream_operator *op, const struct snapshot_s
 	if (!aggregate && entry->panes_emitted != 0 && op->config.lateness_ms == 0)
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: panes emitted with lateness 0",
 				  index);
-	if (aggregate && entry->aggregate.count == 0)
-		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: no events", index);
-	if (aggregate && op->config.aggregate == STREAM_AGGREGATE_COUNT &&
-	    entry->aggregate.value != (int64_t)entry->aggregate.count)
-		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: count and value differ", index);
+	/* A held cell has an event at least; only COUNT's value says how many. */
+	if (aggregate && op->config.aggregate == STREAM_AGGREGATE_COUNT && entry->value < 1)
+		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: no events (count %" PRId64 ")",
+				  index, entry->value);
 	if (previous && !snapshot_before(previous, entry))
 		return errbuf_set(eb, -EINVAL, "snapshot: entry %u: not after entry %u", index,
 				  index - 1);
@@ -417,7 +419,7 @@ static void restore_entry(struct stream_operator *op, const struct stream_entry 
 		chunk->panes |= 1ull << bit;
 	*(entry->kind == STREAM_ENTRY_EDGE ? stream_chunk_edge(op, chunk, bit) :
 					     stream_chunk_pane(op, chunk, bit)) =
-		(struct stream_cell){ entry->aggregate.count, entry->aggregate.value };
+		(struct stream_cell){ entry->value };
 	op->pane_entries++;
 }
 

@@ -259,17 +259,15 @@ void stream_operator_chunks_clear(struct stream_operator *op)
 
 /* --- aggregates --- */
 
-/* A running aggregate: count events whose aggregate is value. */
+/* A running aggregate: @cells held cells (or events) folded, whose aggregate is value. */
 struct accumulator {
-	uint64_t count;
+	uint64_t cells;
 	int64_t value;
 };
 
-static void accumulate(enum stream_aggregate aggregate, struct accumulator *acc, uint64_t count,
-		       int64_t value)
+static void accumulate(enum stream_aggregate aggregate, struct accumulator *acc, int64_t value)
 {
-	ASSERT(count >= 1);
-	if (acc->count == 0) {
+	if (acc->cells == 0) {
 		acc->value = value;
 	} else if (aggregate == STREAM_AGGREGATE_MINIMUM) {
 		acc->value = value < acc->value ? value : acc->value;
@@ -279,21 +277,21 @@ static void accumulate(enum stream_aggregate aggregate, struct accumulator *acc,
 		/* COUNT and SUM add, wrapping modulo 2^64 (unsigned, so defined). */
 		acc->value = (int64_t)((uint64_t)acc->value + (uint64_t)value);
 	}
-	acc->count += count;
-	ASSERT(acc->count >= count);
+	acc->cells++;
+	ASSERT(acc->cells >= 1);
 }
 
 void stream_operator_aggregate_add(const struct stream_operator *op, struct stream_cell *cell,
-				   bool held, uint64_t count, int64_t value)
+				   bool held, int64_t value)
 {
 	struct accumulator acc = { 0, 0 };
 
 	if (held)
-		acc = (struct accumulator){ cell->count, cell->value };
-	accumulate(op->config.aggregate, &acc, count, value);
-	cell->count = acc.count;
+		acc = (struct accumulator){ 1, cell->value };
+	accumulate(op->config.aggregate, &acc, value);
 	cell->value = acc.value;
-	ASSERT(cell->count >= 1);
+	/* COUNT's value is the count: at least this event. */
+	ASSERT(op->config.aggregate != STREAM_AGGREGATE_COUNT || cell->value >= 1);
 }
 
 /* Fold into @acc the panes [q, q + n) of chunk @id (none if STREAM_CHUNK_NONE). */
@@ -320,7 +318,7 @@ static void panes_fold(const struct stream_operator *op, int64_t q, uint32_t n, 
 		if ((op->config.bugs & STREAM_BUG_SINGLE_SLIDE) &&
 		    last_window_start_ms(&op->config.spec, pane_ms) != window_start_ms)
 			continue;
-		accumulate(op->config.aggregate, acc, cell->count, cell->value);
+		accumulate(op->config.aggregate, acc, cell->value);
 	}
 }
 
@@ -356,14 +354,20 @@ bool stream_operator_window_value(const struct stream_operator *op, uint64_t key
 			struct stream_chunk *chunk = stream_chunk_at(op, id);
 			const struct stream_cell *cell = stream_chunk_edge(op, chunk, bit);
 
-			accumulate(op->config.aggregate, &acc, cell->count, cell->value);
+			accumulate(op->config.aggregate, &acc, cell->value);
 		}
 	}
 	*value = acc.value;
-	return acc.count > 0;
+	return acc.cells > 0;
 }
 
 /* --- invariants --- */
+
+/* Whether held @cell can be: a COUNT holds one event at least. */
+static bool cell_valid(const struct stream_operator *op, const struct stream_cell *cell)
+{
+	return op->config.aggregate != STREAM_AGGREGATE_COUNT || cell->value >= 1;
+}
 
 /* Whether every bit @chunk holds is live and counted, and its due time the least. */
 static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t *panes,
@@ -387,12 +391,12 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 		int64_t start_ms = stream_operator_bit_start(op, chunk, bit);
 
 		if ((chunk->panes >> bit & 1) &&
-		    (stream_chunk_pane(op, chunk, bit)->count == 0 ||
+		    (!cell_valid(op, stream_chunk_pane(op, chunk, bit)) ||
 		     stream_operator_pane_cleanup_ms(op, chunk->index * op->chunk_panes + bit) <=
 			     watermark_ms))
 			return false;
 		if ((chunk->edges >> bit & 1) &&
-		    (stream_chunk_edge(op, chunk, bit)->count == 0 ||
+		    (!cell_valid(op, stream_chunk_edge(op, chunk, bit)) ||
 		     stream_operator_edge_cleanup_ms(op, start_ms) <= watermark_ms))
 			return false;
 		if ((chunk->members >> bit & 1) &&
