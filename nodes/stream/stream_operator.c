@@ -26,7 +26,7 @@ static void straddle_prefetch(const struct stream_operator *op, const struct str
 
 STATIC_ASSERT(STREAM_OPERATOR_ENTRIES_MAX <= (1 << 20),
 	      "chunks (<= pane + window entries) and index slots (4 per chunk) fit a u32");
-STATIC_ASSERT(sizeof(struct stream_chunk) == 56, "a chunk's header, in a cache line");
+STATIC_ASSERT(sizeof(struct stream_chunk) == 64, "a chunk's header, a cache line");
 STATIC_ASSERT(sizeof(struct stream_cell) == 8, "a cell is its value (stream_operator.h's sizes)");
 STATIC_ASSERT((int)STREAM_OPERATOR_WINDOW_PANES_MAX <= (int)STREAM_CHUNK_PANES_MAX,
 	      "a window's panes fit one chunk's masks");
@@ -500,17 +500,22 @@ static void chunks_apply(struct stream_operator *op, uint64_t key, const struct 
 		const struct plan_chunk *entry = &plan->chunks[index];
 		uint32_t id = entry->id;
 		struct stream_chunk *chunk;
-		uint64_t added;
+		uint64_t panes, edges, added;
 
 		if (id == STREAM_CHUNK_NONE)
 			id = stream_operator_chunk_insert(op, key, entry->c);
 		chunk = stream_chunk_at(op, id);
+		panes = entry->panes & ~chunk->panes;
+		edges = entry->edges & ~chunk->edges;
 		cells_add(op, stream_chunk_pane(op, chunk, 0), &chunk->panes, entry->panes, value);
 		cells_add(op, stream_chunk_edge(op, chunk, 0), &chunk->edges, entry->edges, value);
 		added = entry->members & ~chunk->members;
 		chunk->members |= added;
 		op->window_entries += bits_count(added);
-		stream_operator_schedule(op, id);
+		if (entry->id == STREAM_CHUNK_NONE)
+			stream_operator_schedule(op, id);
+		else
+			stream_operator_schedule_added(op, id, panes, edges, added);
 	}
 }
 

@@ -109,7 +109,7 @@ struct stream_operator_status {
 /**
  * stream_operator_new() - an operator with no state, every input active at watermark
  * INT64_MIN. State lives in chunks, each one key's R consecutive panes (R a power of two,
- * 4 .. 64, twice the panes of a window): 56 bytes, then 8 per pane, 8 more with lateness
+ * 4 .. 64, twice the panes of a window): 64 bytes, then 8 per pane, 8 more with lateness
  * > 0, 8 more under STREAM_BUG_END_INCLUSIVE; at most pane + window entries max chunks;
  * their pool, index (2 to 4 slots of 8 bytes a chunk) and calendar links (20 bytes a chunk)
  * grow by doubling, from 64 chunks, as the state does (so a step may allocate: -ENOMEM,

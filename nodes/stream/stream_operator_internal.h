@@ -41,9 +41,9 @@ struct stream_chunk {
 	uint64_t key;
 	int64_t index;                          /* c */
 	uint64_t panes;                         /* pane cells that hold events */
-	uint64_t edges;                         /* edge cells that hold events */
-	uint64_t members;                       /* member windows starting at that pane */
+	uint64_t edges, members;                /* edge cells that hold events; member windows */
 	uint64_t emitted;                       /* members whose emitted count is >= 1 */
+	int64_t due_ms;                         /* its link's: an event reads no link */
 	uint32_t before, after;                 /* chunks c - 1 and c + 1 of the key, or NONE */
 };
 
@@ -57,9 +57,9 @@ struct stream_chunk {
  *   key's chunks c +- 1, holding a pane, edge or member bit (so chunks_count <= pane + window
  *   entries); emitted is within members; bits sum to pane_entries and window_entries.
  * - every held bit is live: its cleanup time is above watermark_ms.
- * - links[id].due_ms is the least over its bits of the pane's or edge's cleanup time, a fired
- *   member's cleanup time and a pending member's maxTimestamp; between steps the chunk is in
- *   the list of calendar bucket floor((due_ms - O) / L) mod STREAM_CALENDAR_BUCKETS.
+ * - links[id].due_ms = its chunk's due_ms is the least over its bits of the pane's or edge's
+ *   cleanup time, a fired member's cleanup time and a pending member's maxTimestamp; between
+ *   steps the chunk is in calendar bucket floor((due_ms - O) / L) mod STREAM_CALENDAR_BUCKETS.
  * - index_capacity is a power of two >= 2 * chunks_capacity; chunks_capacity <= chunks_max
  *   = pane_entries_max + window_entries_max.
  * - scratch, firing and popped are meaningful only inside one call.

@@ -213,7 +213,7 @@ uint32_t stream_operator_chunk_insert(struct stream_operator *op, uint64_t key, 
 		op->free_head = op->links[id].next;
 	}
 	chunk = stream_chunk_at(op, id);
-	*chunk = (struct stream_chunk){ .key = key, .index = c,
+	*chunk = (struct stream_chunk){ .key = key, .index = c, .due_ms = INT64_MAX,
 					.before = stream_operator_chunk_find(op, key, c - 1),
 					.after = stream_operator_chunk_find(op, key, c + 1) };
 	if (chunk->before != STREAM_CHUNK_NONE)
@@ -408,7 +408,8 @@ static bool chunk_holds(const struct stream_operator *op, uint32_t id, uint32_t 
 	*panes += (uint32_t)(__builtin_popcountll(chunk->panes) +
 			     __builtin_popcountll(chunk->edges));
 	*windows += (uint32_t)__builtin_popcountll(chunk->members);
-	return op->links[id].due_ms == stream_operator_chunk_due(op, id, watermark_ms);
+	return op->links[id].due_ms == chunk->due_ms &&
+	       chunk->due_ms == stream_operator_chunk_due(op, id, watermark_ms);
 }
 
 bool stream_operator_invariants_hold(const struct stream_operator *op)

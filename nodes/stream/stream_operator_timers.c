@@ -20,11 +20,14 @@
 static int64_t calendar_index(const struct stream_operator *op, int64_t ms)
 {
 	const struct stream_window_spec *spec = &op->config.spec;
-	int64_t span;
+	int64_t span, quotient;
 
 	ms = ms < -DUE_MS_ABS_MAX ? -DUE_MS_ABS_MAX : ms > DUE_MS_ABS_MAX ? DUE_MS_ABS_MAX : ms;
 	span = ms - spec->offset_ms;
-	return (span - stream_window_mod(span, spec->slide_ms)) / spec->slide_ms;
+	/* Floored: C's quotient rounds toward zero. One division, its remainder come with it
+	 * (bench-stream: two divisions a calendar move were a visible share of an advance). */
+	quotient = span / spec->slide_ms;
+	return quotient - (span % spec->slide_ms < 0);
 }
 
 static uint32_t bucket_of(const struct stream_operator *op, int64_t due_ms)
@@ -49,14 +52,16 @@ static void calendar_link(struct stream_operator *op, uint32_t id)
 	*head = id;
 }
 
-static void calendar_unlink(struct stream_operator *op, uint32_t id)
+/* Unlink chunk @id from its bucket, @bucket if known (taking it), else STREAM_CHUNK_NONE. */
+static void calendar_unlink_from(struct stream_operator *op, uint32_t id, uint32_t bucket)
 {
 	struct stream_link *chunk = &op->links[id];
 
 	ASSERT(chunk->prev != STREAM_CHUNK_UNLINKED && chunk->prev != STREAM_CHUNK_FREE);
 	if (chunk->prev == STREAM_CHUNK_NONE) {
-		uint32_t bucket = bucket_of(op, chunk->due_ms);
-
+		if (bucket == STREAM_CHUNK_NONE)
+			bucket = bucket_of(op, chunk->due_ms);
+		ASSERT_DEBUG(bucket == bucket_of(op, chunk->due_ms));
 		op->calendar.heads[bucket] = chunk->next;
 		if (chunk->next == STREAM_CHUNK_NONE)
 			op->calendar.used[bucket / 64] &= ~(1ull << (bucket % 64));
@@ -66,6 +71,11 @@ static void calendar_unlink(struct stream_operator *op, uint32_t id)
 	if (chunk->next != STREAM_CHUNK_NONE)
 		op->links[chunk->next].prev = chunk->prev;
 	chunk->prev = STREAM_CHUNK_UNLINKED;
+}
+
+static void calendar_unlink(struct stream_operator *op, uint32_t id)
+{
+	calendar_unlink_from(op, id, STREAM_CHUNK_NONE);
 }
 
 static int64_t min_ms(int64_t a, int64_t b)
@@ -81,19 +91,18 @@ static uint32_t lowest_bit(uint64_t mask)
 
 /* Each kind's times ascend with its bits (a later pane's last window ends no earlier), so
  * the lowest bit of each is its earliest. */
-int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id,
-				  int64_t watermark_ms)
+int64_t stream_operator_bits_due(const struct stream_operator *op,
+				 const struct stream_chunk *chunk, uint64_t panes, uint64_t edges,
+				 uint64_t members, int64_t watermark_ms)
 {
-	struct stream_chunk *chunk = stream_chunk_at(op, id);
-	uint64_t members = chunk->members;
 	int64_t due_ms = INT64_MAX;
 
-	if (chunk->panes)
+	if (panes)
 		due_ms = stream_operator_pane_cleanup_ms(op, chunk->index * op->chunk_panes +
-								 lowest_bit(chunk->panes));
-	if (chunk->edges)
+								 lowest_bit(panes));
+	if (edges)
 		due_ms = min_ms(due_ms, stream_operator_edge_cleanup_ms(
-			op, stream_operator_bit_start(op, chunk, lowest_bit(chunk->edges))));
+			op, stream_operator_bit_start(op, chunk, lowest_bit(edges))));
 	if (members)
 		due_ms = min_ms(due_ms, stream_operator_window_cleanup_ms(
 			op, stream_operator_bit_start(op, chunk, lowest_bit(members))));
@@ -106,6 +115,15 @@ int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id,
 			return min_ms(due_ms, max_ms);
 	}
 	return due_ms;
+}
+
+int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id,
+				  int64_t watermark_ms)
+{
+	const struct stream_chunk *chunk = stream_chunk_at(op, id);
+
+	return stream_operator_bits_due(op, chunk, chunk->panes, chunk->edges, chunk->members,
+					watermark_ms);
 }
 
 /* stream_operator_schedule() at @watermark_ms: an advance cleans chunks before it sets the
@@ -123,12 +141,33 @@ static void schedule_at(struct stream_operator *op, uint32_t id, int64_t waterma
 		calendar_unlink(op, id);
 	}
 	chunk->due_ms = due_ms;
+	stream_chunk_at(op, id)->due_ms = due_ms;
 	calendar_link(op, id);
 }
 
 void stream_operator_schedule(struct stream_operator *op, uint32_t id)
 {
 	schedule_at(op, id, op->watermark_ms);
+}
+
+void stream_operator_schedule_added(struct stream_operator *op, uint32_t id, uint64_t panes,
+				    uint64_t edges, uint64_t members)
+{
+	struct stream_chunk *chunk = stream_chunk_at(op, id);
+	int64_t due_ms;
+
+	if (!(panes | edges | members))
+		return; /* the bits held, and so the due time, are as they were */
+	due_ms = stream_operator_bits_due(op, chunk, panes, edges, members, op->watermark_ms);
+	ASSERT(due_ms > op->watermark_ms);
+	if (due_ms >= chunk->due_ms)
+		return; /* its link, elsewhere, is not read: most events end here */
+	ASSERT(op->links[id].prev != STREAM_CHUNK_UNLINKED &&
+	       op->links[id].prev != STREAM_CHUNK_FREE);
+	calendar_unlink(op, id);
+	op->links[id].due_ms = due_ms;
+	chunk->due_ms = due_ms;
+	calendar_link(op, id);
 }
 
 /* Take the chunks of @bucket due at or before @until_ms; others (later in the bucket's span,
@@ -147,7 +186,7 @@ static uint32_t take_bucket(struct stream_operator *op, uint32_t bucket, int64_t
 		uint32_t next = chunk->next;
 
 		if (chunk->due_ms <= until_ms) {
-			calendar_unlink(op, id);
+			calendar_unlink_from(op, id, bucket);
 			ASSERT(count < op->chunks_count);
 			op->popped[count++] = id;
 		} else if (chunk->due_ms < min_ms) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct stream_chunk;
 struct stream_operator;
 
 enum {
@@ -45,8 +46,21 @@ struct stream_firing {
 int64_t stream_operator_chunk_due(const struct stream_operator *op, uint32_t id,
 				  int64_t watermark_ms);
 
+/* The least time of bits @panes, @edges and @members of @chunk at @watermark_ms (INT64_MAX
+ * if none): a chunk's due time is that of all its bits, so the least over its bit sets. */
+int64_t stream_operator_bits_due(const struct stream_operator *op,
+				 const struct stream_chunk *chunk, uint64_t panes, uint64_t edges,
+				 uint64_t members, int64_t watermark_ms);
+
 /* Put live chunk @id in the calendar at its due time, or move it there if that changed. */
 void stream_operator_schedule(struct stream_operator *op, uint32_t id);
+
+/* Live chunk @id, in the calendar, just gained bits @panes, @edges and @members at the
+ * operator's watermark: its due time can only drop to theirs, so only theirs is worked out
+ * and the chunk moves only if it did (bench-stream: most sliding events add no bit, and
+ * working out the whole chunk's due time on each was most of their rescheduling). */
+void stream_operator_schedule_added(struct stream_operator *op, uint32_t id, uint64_t panes,
+				    uint64_t edges, uint64_t members);
 
 /* Take out of the calendar every chunk due at or before @until_ms into op->popped.
  * Return: how many. stream_operator_untake() puts them back as they were. */
