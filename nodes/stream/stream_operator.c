@@ -270,14 +270,37 @@ struct event_plan {
 	struct plan_chunk chunks[STREAM_OPERATOR_EVENT_OUTPUTS_MAX + 2];
 };
 
+/* Whether @starts are stream_window_assign()'s for @time_ms: for ASSERT_DEBUG() only. */
+static inline bool starts_assigned(const struct stream_window_spec *spec, int64_t time_ms,
+				   const int64_t *starts, uint32_t count)
+{
+	int64_t assigned[STREAM_WINDOW_ASSIGN_MAX];
+
+	return stream_window_assign(spec, time_ms, assigned, STREAM_WINDOW_ASSIGN_MAX) == count &&
+	       memcmp(assigned, starts, count * sizeof(starts[0])) == 0;
+}
+
 /* The event's windows, ascending: stream_window_assign()'s, changed by the seeded bugs. */
 static void plan_windows(const struct stream_operator *op, int64_t time_ms,
 			 struct event_plan *plan)
 {
 	const struct stream_window_spec *spec = &op->config.spec;
 	int64_t starts_ms[STREAM_WINDOW_ASSIGN_MAX];
-	uint32_t count = stream_window_assign(spec, time_ms, starts_ms, STREAM_WINDOW_ASSIGN_MAX);
-	uint32_t first = 0;
+	uint32_t count, first = 0;
+
+	if (op->slide_panes == 1 && !spec->c_remainder) {
+		/* Slide = pane: the last window starts at the event's pane, and there are S / L
+		 * of them, a slide apart; stream_window_assign()'s remainders and division again
+		 * (the pane's start is known) were a visible share of a sliding event in
+		 * bench-stream. */
+		count = op->window_panes;
+		for (uint32_t index = 0; index < count; index++)
+			starts_ms[index] = plan->pane_start_ms -
+					   (int64_t)(count - 1 - index) * spec->slide_ms;
+		ASSERT_DEBUG(starts_assigned(spec, time_ms, starts_ms, count));
+	} else {
+		count = stream_window_assign(spec, time_ms, starts_ms, STREAM_WINDOW_ASSIGN_MAX);
+	}
 
 	plan->window_count = 0;
 	plan->edge_first = false;
@@ -414,16 +437,20 @@ static void plan_event(const struct stream_operator *op, uint64_t key, int64_t t
 		       struct event_plan *plan)
 {
 	bool dropped = op->config.bugs & STREAM_BUG_LATE_FIRING_DROPPED;
-	bool pane_accepted = false;
+	bool pane_accepted = false, all_open;
 
 	plan->pane_start_ms = stream_window_pane_start(&op->config.spec, time_ms);
 	plan->pane_q = stream_operator_pane_index(op, plan->pane_start_ms);
 	stream_operator_key_prefetch(op, key, plan->pane_q); /* while the plan is worked out */
 	plan_windows(op, time_ms, plan);
+	/* A later start ends later: if the first window is open, all are (the usual case). */
+	all_open = plan->window_count > 0 && stream_operator_max_timestamp_ms(
+		op, plan->window_starts_ms[0]) > op->watermark_ms;
 	for (uint32_t index = 0; index < plan->window_count; index++) {
 		int64_t start_ms = plan->window_starts_ms[index];
 
-		plan->phases[index] = phase_of(op, start_ms);
+		plan->phases[index] = all_open ? WINDOW_OPEN : phase_of(op, start_ms);
+		ASSERT_DEBUG(plan->phases[index] == phase_of(op, start_ms));
 		plan->accepts[index] = plan->phases[index] == WINDOW_OPEN ||
 				       (plan->phases[index] == WINDOW_FIRED && !dropped);
 		if (!(index == 0 && plan->edge_first))
