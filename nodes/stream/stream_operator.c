@@ -439,8 +439,21 @@ static void plan_event(const struct stream_operator *op, uint64_t key, int64_t t
 	bool dropped = op->config.bugs & STREAM_BUG_LATE_FIRING_DROPPED;
 	bool pane_accepted = false, all_open;
 
-	plan->pane_start_ms = stream_window_pane_start(&op->config.spec, time_ms);
-	plan->pane_q = stream_operator_pane_index(op, plan->pane_start_ms);
+	if (op->config.spec.c_remainder) { /* the bug's remainders: stream_window.c's own */
+		plan->pane_start_ms = stream_window_pane_start(&op->config.spec, time_ms);
+		plan->pane_q = stream_operator_pane_index(op, plan->pane_start_ms);
+	} else {
+		/* The pane's index floored, its start from it: one division (event_check() made
+		 * the time valid), where the pane's start, its check and its index took four. */
+		int64_t pane_ms = op->config.spec.pane_ms;
+		int64_t span = time_ms - op->config.spec.offset_ms;
+
+		plan->pane_q = span / pane_ms - (span % pane_ms < 0);
+		plan->pane_start_ms = op->config.spec.offset_ms +
+				      plan->pane_q * op->config.spec.pane_ms;
+		ASSERT_DEBUG(plan->pane_start_ms ==
+			     stream_window_pane_start(&op->config.spec, time_ms));
+	}
 	stream_operator_key_prefetch(op, key, plan->pane_q); /* while the plan is worked out */
 	plan_windows(op, time_ms, plan);
 	/* A later start ends later: if the first window is open, all are (the usual case). */
