@@ -148,7 +148,7 @@ void stream_operator_free(struct stream_operator *op)
 {
 	if (!op)
 		return;
-	free(op->chunks);
+	free(op->pool);
 	free(op->links);
 	free(op->index);
 	free(op->spare);

@@ -77,7 +77,7 @@ struct stream_operator {
 	size_t chunk_bytes, edges_at, emitted_at;       /* stride, offsets of the arrays */
 	uint32_t chunks_count, chunks_used;     /* live; ever handed out (the rest untouched) */
 	uint32_t chunks_capacity, chunks_max, free_head;
-	unsigned char *chunks;                  /* chunks_capacity * chunk_bytes */
+	unsigned char *chunks, *pool;           /* chunks_capacity chunks, from a line of pool */
 	struct stream_link *links;              /* chunks_capacity */
 	struct stream_index_slot *index;        /* index_capacity slots */
 	uint32_t index_capacity;
