@@ -331,20 +331,20 @@ static const struct system_option mapreduce_options[] = {
 	  parse_app },
 	{ "input", "DIR", "any directory of text files (default: generated from the seed)",
 	  parse_input },
-	{ "crash-in-task", "P", "a worker exits inside a task with probability P and starts "
-	  "again, as the lab's crash plugin (default 0)", parse_crash },
+	{ "crash-in-task", "P", "as the lab's crash plugin: a worker exits inside a task with "
+	  "probability P (and starts again), or straggles up to 2 s with P (default 0)",
+	  parse_crash },
 	{ NULL, NULL, NULL, NULL },
 };
 
 static const struct system_bug mapreduce_bugs[] = {
 	{ "non-atomic-output", "a reduce writes its final file in place: a crash or a second "
-	  "execution leaves it torn", "--crash-in-task 0.3 --nemesis pause",
-	  "torn-output,early-done", false },
+	  "execution leaves it torn", "--crash-in-task 0.3", "torn-output,early-done", false },
 	{ "no-reexec-completed-maps", "a lost worker's finished maps are not run again: reduces "
 	  "fetch from it forever", "--nemesis kill", "stalled", false },
 	{ "early-reduce", "reduces start before every map is done", "", "wrong-output", false },
 	{ "duplicate-commit", "a backup and the original both append to the final file",
-	  "--nemesis pause", "torn-output,double-commit", false },
+	  "--crash-in-task 0.3", "torn-output,double-commit", false },
 	{ "short-timeout", "tasks are given up after 5 ms: spurious re-execution",
 	  "--nemesis none", "spurious-reexec", false },
 	{ "exit-before-commit", "a reduce says done before its rename", "", "early-done",

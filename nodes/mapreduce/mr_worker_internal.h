@@ -27,6 +27,8 @@ struct worker {
 	struct mr_wire_assignment assignment;
 	struct prng prng;               /* in-task crash points */
 	uint32_t crash_stage;           /* 0: none in this task */
+	uint32_t straggle_stage;        /* 0: none in this task */
+	int64_t straggle_ms;
 };
 
 /* Run a map, or a reduce, and report it; a failure is logged and reported as it can be. */

@@ -21,7 +21,7 @@
 #include "mr_task.h"
 #include "mr_worker_internal.h"
 
-enum { CRASH_STAGES = 4, PATH_BYTES_MAX = 640 };
+enum { CRASH_STAGES = 4, STRAGGLE_MS_MAX = 2000, PATH_BYTES_MAX = 640 };
 
 void mr_worker_dir_remove(const char *dir)
 {
@@ -37,19 +37,31 @@ void mr_worker_dir_remove(const char *dir)
 	rmdir(dir);
 }
 
-/* Draw this task's crash stage (1..CRASH_STAGES), if it crashes at all. */
+static void sleep_ms(int64_t ms);
+
+/* Draw this task's fate, as the lab's crash plugin does at every map and reduce call (exit
+ * with one chance in three, sleep 0-10 s with another): with the job's crash chance it exits
+ * at one of CRASH_STAGES points, with the same chance it straggles there for up to
+ * STRAGGLE_MS_MAX (scaled down to the campaigns' seconds), else it runs straight. */
 static void crash_draw(struct worker *w)
 {
+	uint32_t draw = (uint32_t)prng_below(&w->prng, MR_JOB_PERMILLE);
+
 	w->crash_stage = 0;
-	if (w->job->crash_permille && prng_below(&w->prng, MR_JOB_PERMILLE) <
-					       w->job->crash_permille)
+	w->straggle_stage = 0;
+	if (draw < w->job->crash_permille)
 		w->crash_stage = 1 + (uint32_t)prng_below(&w->prng, CRASH_STAGES);
+	else if (draw < 2 * w->job->crash_permille)
+		w->straggle_stage = 1 + (uint32_t)prng_below(&w->prng, CRASH_STAGES);
+	w->straggle_ms = (int64_t)prng_below(&w->prng, STRAGGLE_MS_MAX + 1);
 }
 
 /* At @stage of the task: crash here if drawn. The process starts again by exec (same pid, so
- * the harness keeps it), as a new incarnation whose files are gone. */
+ * the harness keeps it), as a new incarnation whose files are gone. Or straggle here. */
 static void crash_point(struct worker *w, uint32_t stage, const char *where)
 {
+	if (w->straggle_stage == stage)
+		sleep_ms(w->straggle_ms); /* its heartbeats go on: a slow worker, not a dead one */
 	if (w->crash_stage != stage)
 		return;
 	log_info("worker %u: crash in task (%s), starting again", w->id, where);
